@@ -1,0 +1,5 @@
+import type { AnyCheck } from '../lib/plugin/check.js';
+import schedulerStall from './scheduler_stall.js';
+
+/** Every check the multi-call binary knows, in the order --help lists them. */
+export const CHECKS: AnyCheck[] = [schedulerStall];

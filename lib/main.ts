@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { CHECKS } from '../checks/index.js';
+import type { AnyCheck } from './plugin/check.js';
+import { runCheck } from './plugin/run.js';
+import { State } from './plugin/state.js';
+import { VERSION } from './plugin/version.js';
+
+/**
+ * The multi-call entry point: invoked as check_k8s_<name> (a symlink) it runs
+ * that check; invoked as k8s-nrpe it takes the check as its first argument.
+ */
+function pick(argv: string[]): { check?: AnyCheck; args: string[]; invoked: string } {
+  const invoked = path.basename(process.argv[1] ?? 'k8s-nrpe').replace(/\.(c|m)?js$/, '');
+  const byName = (n: string) => CHECKS.find((c) => c.name === n || `check_k8s_${c.name}` === n);
+  const direct = byName(invoked);
+  if (direct) return { check: direct, args: argv, invoked };
+  const [first, ...rest] = argv;
+  return { check: first ? byName(first.replace(/-/g, '_')) : undefined, args: rest, invoked };
+}
+
+function usage(): string {
+  const names = CHECKS.map((c) => `  ${c.name.padEnd(22)} ${c.description.split('\n')[0]}`).join('\n');
+  return `k8s-nrpe ${VERSION}: Nagios/NRPE checks for Kubernetes\n\nUsage: k8s-nrpe <check> [options]   (or run check_k8s_<check> directly)\n\nChecks:\n${names}\n\nk8s-nrpe <check> --help shows a check's options.\n`;
+}
+
+/** Write everything, then exit with the plugin's state. Never lose output on a pipe. */
+function finish(stdout: string, stderr: string, code: number): void {
+  if (stderr) process.stderr.write(stderr);
+  process.exitCode = code;
+  process.stdout.write(stdout, () => {
+    // A hung socket may still hold the event loop: once stdout has drained, leave.
+    process.exit(code);
+  });
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const { check, args, invoked } = pick(argv);
+  if (!check) {
+    const first = argv[0];
+    if (!first || first === '-h' || first === '--help') return finish(usage(), '', State.UNKNOWN);
+    if (first === '-V' || first === '--version') return finish(`k8s-nrpe ${VERSION}\n`, '', State.UNKNOWN);
+    return finish(`K8S UNKNOWN - unknown check '${first.replace(/[^\w.-]/g, '?').slice(0, 60)}' (invoked as ${invoked}); run k8s-nrpe --help for the list\n`, '', State.UNKNOWN);
+  }
+  const result = await runCheck(check, args);
+  finish(result.stdout, result.stderr, result.exitCode);
+}
+
+// Last line of defence: whatever escapes is UNKNOWN with one line, never a stack trace.
+const die = (e: unknown) => {
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  finish(`K8S UNKNOWN - internal error (${msg.replace(/[\x00-\x1f|]+/g, ' ').slice(0, 200)}); rerun with -vvv and report it\n`, '', State.UNKNOWN);
+};
+process.on('uncaughtException', die);
+process.on('unhandledRejection', die);
+main().catch(die);

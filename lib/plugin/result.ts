@@ -1,0 +1,66 @@
+import type { Perfdata } from './perfdata.js';
+import type { Range } from './range.js';
+import { State, worst } from './state.js';
+
+/**
+ * One line of long output: a judged finding (state set) or plain context
+ * (state undefined). Like go-check's partial results, the check's state is
+ * the worst of its findings.
+ */
+export interface Finding {
+  state?: State;
+  text: string;
+}
+
+/** What a check's pure evaluation returns; the core renders it. */
+export interface Outcome {
+  summary: string;
+  findings: Finding[];
+  perfdata: Perfdata[];
+  /** Set only to force a state the findings do not carry. */
+  state?: State;
+}
+
+export function outcomeState(o: Outcome): State {
+  return worst(o.state ?? State.OK, ...o.findings.map((f) => f.state ?? State.OK));
+}
+
+/** The nagiosplugin "context": judge a value against -w/-c. Critical wins. */
+export function thresholdState(value: number, warn?: Range, crit?: Range): State {
+  if (crit?.alerts(value)) return State.CRITICAL;
+  if (warn?.alerts(value)) return State.WARNING;
+  return State.OK;
+}
+
+/** Build an outcome step by step, keeping a check's evaluate() short. */
+export class OutcomeBuilder {
+  readonly findings: Finding[] = [];
+  readonly perfdata: Perfdata[] = [];
+
+  add(state: State | undefined, text: string): this {
+    this.findings.push({ state, text });
+    return this;
+  }
+
+  info(text: string): this {
+    return this.add(undefined, text);
+  }
+
+  metric(p: Perfdata): this {
+    this.perfdata.push(p);
+    return this;
+  }
+
+  state(): State {
+    return worst(...this.findings.map((f) => f.state ?? State.OK));
+  }
+
+  build(summary: string, state?: State): Outcome {
+    return { summary, findings: this.findings, perfdata: this.perfdata, state };
+  }
+}
+
+/** "3 pods" / "1 pod". */
+export function plural(n: number, word: string, pluralWord = `${word}s`): string {
+  return `${n} ${n === 1 ? word : pluralWord}`;
+}

@@ -1,0 +1,110 @@
+import { KubeClient, type Logger } from '../kube/client.js';
+import { connect } from '../kube/kubeconfig.js';
+import { parseArgs } from './args.js';
+import type { AnyCheck, CheckContext, CommonOptions } from './check.js';
+import { PluginError } from './errors.js';
+import { renderJson, renderNagios } from './render.js';
+import { outcomeState, type Outcome } from './result.js';
+import { sanitize } from './sanitize.js';
+import { State } from './state.js';
+
+export interface RunResult {
+  exitCode: State;
+  stdout: string;
+  stderr: string;
+}
+
+/** An outcome that is only a status line: errors, timeouts, usage. */
+export function statusOnly(state: State, summary: string, details: string[] = []): Outcome {
+  return { summary, state, perfdata: [], findings: details.map((text) => ({ text })) };
+}
+
+class Timeout extends Error {}
+
+/** Before the arguments parse, honour --format json for the error line too. */
+function requestedFormat(argv: string[]): 'json' | 'nagios' {
+  const i = argv.findIndex((a) => a === '--format' || a.startsWith('--format='));
+  if (i < 0) return 'nagios';
+  const v = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+  return v === 'json' ? 'json' : 'nagios';
+}
+
+/**
+ * Run one check end to end and return what to print and the exit code.
+ * Never throws: every failure becomes one status line with a state 0-3.
+ * The caller writes the output and exits (see lib/main.ts).
+ */
+export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+  const now = Date.now();
+  const stderr: string[] = [];
+  let opts: (CommonOptions & Record<string, unknown>) | undefined;
+  const title = check.title;
+  const render = (o: Outcome): RunResult => {
+    const format = opts?.format ?? requestedFormat(argv);
+    const stdout = format === 'json'
+      ? renderJson(o, { check: check.name, title })
+      : renderNagios(o, { title, verbose: opts?.verbose ?? 0 });
+    return { exitCode: outcomeState(o), stdout, stderr: stderr.join('') };
+  };
+
+  try {
+    const parsed = await parseArgs(check, argv);
+    if (parsed.kind !== 'run') return { exitCode: State.UNKNOWN, stdout: parsed.text, stderr: '' };
+    opts = parsed.opts;
+  } catch (e) {
+    const msg = e instanceof PluginError ? e.message : `invalid arguments: ${(e as Error).message}`;
+    return render(statusOnly(State.UNKNOWN, `${sanitize(msg, 300)} (see --help)`));
+  }
+
+  const o = opts;
+  const log: Logger = (level, line) => {
+    if (o.verbose >= level) stderr.push(`[${((Date.now() - now) / 1000).toFixed(3)}s] ${line}\n`);
+  };
+  const controller = new AbortController();
+  let client: KubeClient | undefined;
+  let connecting: Promise<KubeClient> | undefined;
+  const ctx: CheckContext = {
+    signal: controller.signal,
+    now,
+    verbose: o.verbose,
+    log,
+    kube: () =>
+      (connecting ??= connect(o.kubeconfig, o.context, env).then((conn) => {
+        log(2, `using kubeconfig ${conn.source}, context ${conn.context || '(current)'}, server ${conn.server.origin}`);
+        client = new KubeClient(conn, controller.signal, log);
+        return client;
+      })),
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Timeout()), o.timeout * 1000);
+  });
+
+  let outcome: Outcome;
+  try {
+    const work = (async () => check.evaluate(await check.gather(ctx, o), o, now))();
+    work.catch(() => {}); // a late rejection after the deadline is not news
+    outcome = await Promise.race([work, deadline]);
+  } catch (e) {
+    outcome = failure(e, o, client, stderr);
+  } finally {
+    clearTimeout(timer);
+    controller.abort(new Timeout());
+    client?.close();
+  }
+  if (o.verbose >= 2 && client) log(2, `${client.stats.requests} API requests, ${client.stats.bytes} bytes received`);
+  return render(outcome);
+}
+
+function failure(e: unknown, o: CommonOptions, client: KubeClient | undefined, stderr: string[]): Outcome {
+  if (e instanceof Timeout) {
+    const waiting = client && client.inFlight.size ? ` waiting for the API server (${[...client.inFlight].slice(0, 2).join(', ')})` : '';
+    return statusOnly(o.timeoutState, `check timed out after ${o.timeout}s${waiting}`);
+  }
+  if (o.verbose >= 3 && e instanceof Error && e.stack) stderr.push(e.stack + '\n');
+  if (e instanceof PluginError) return statusOnly(e.state, e.message, e.details);
+  const name = e instanceof Error ? e.name : 'error';
+  const message = e instanceof Error ? e.message : String(e);
+  return statusOnly(State.UNKNOWN, `internal error (${name}: ${sanitize(message, 200)}); rerun with -vvv and report it`);
+}
