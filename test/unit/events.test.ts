@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { eventLastSeen, occurrencesSince } from '../../lib/kube/events.js';
+import { holderNode } from '../../lib/kube/nodes.js';
+import { parseDuration, formatDuration } from '../../lib/plugin/duration.js';
+
+const NOW = Date.parse('2026-06-05T06:30:00Z');
+const ago = (s: number) => new Date(NOW - s * 1000).toISOString();
+const micro = (s: number) => ago(s).replace(/\.(\d{3})Z$/, '.$1123Z');
+
+describe('event time', () => {
+  it('uses series.lastObservedTime for events.k8s.io events without lastTimestamp', () => {
+    const e = { firstTimestamp: null, lastTimestamp: null, eventTime: micro(1800), series: { count: 7, lastObservedTime: micro(60) }, metadata: { creationTimestamp: ago(1800) } };
+    expect(eventLastSeen(e)).toBe(Date.parse(micro(60)));
+  });
+
+  it('uses lastTimestamp for core/v1 events', () => {
+    expect(eventLastSeen({ firstTimestamp: ago(900), lastTimestamp: ago(30), count: 4 })).toBe(NOW - 30000);
+  });
+
+  it('counts an aggregated event by its share inside the window', () => {
+    const since = NOW - 600_000;
+    expect(occurrencesSince({ firstTimestamp: ago(300), lastTimestamp: ago(10), count: 12 }, since)).toBe(12);
+    expect(occurrencesSince({ firstTimestamp: ago(1200), lastTimestamp: ago(0), count: 12 }, since)).toBe(6);
+    expect(occurrencesSince({ firstTimestamp: ago(1200), lastTimestamp: ago(700), count: 12 }, since)).toBe(0);
+    expect(occurrencesSince({ eventTime: micro(3000), series: { count: 50, lastObservedTime: micro(1) } }, since)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('holderNode', () => {
+  it('maps leader election identities to node names', () => {
+    expect(holderNode('k8s02_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c')).toBe('k8s02');
+    expect(holderNode('node_with_underscores_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c')).toBe('node_with_underscores');
+    expect(holderNode('k8s01')).toBe('k8s01');
+    expect(holderNode(undefined)).toBeUndefined();
+  });
+});
+
+describe('durations', () => {
+  it('parses and formats', () => {
+    expect(parseDuration('90')).toBe(90);
+    expect(parseDuration('5m')).toBe(300);
+    expect(parseDuration('1h30m')).toBe(5400);
+    expect(() => parseDuration('5 minutes')).toThrow();
+    expect(() => parseDuration('')).toThrow();
+    expect(formatDuration(3)).toBe('3s');
+    expect(formatDuration(4 * 3600 + 20 * 60)).toBe('4h20m');
+  });
+});

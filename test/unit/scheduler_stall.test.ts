@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import check, { type Data } from '../../checks/scheduler_stall.js';
+import { parseArgs } from '../../lib/plugin/args.js';
+import { outcomeState } from '../../lib/plugin/result.js';
+import { State } from '../../lib/plugin/state.js';
+import type { KubeEvent, Pod } from '../../lib/kube/types.js';
+
+const NOW = Date.parse('2026-06-05T06:30:00Z');
+const ago = (s: number) => new Date(NOW - s * 1000).toISOString().replace('.000', '');
+const micro = (s: number) => new Date(NOW - s * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1456Z');
+
+async function opts(args: string[] = []) {
+  const p = await parseArgs(check, args);
+  if (p.kind !== 'run') throw new Error('expected options');
+  return p.opts as Parameters<typeof check.evaluate>[1];
+}
+
+const pod = (name: string, ageS: number, extra: Partial<Pod> = {}): Pod => ({
+  metadata: { name, namespace: 'apps', uid: `uid-${name}`, creationTimestamp: ago(ageS) },
+  spec: { schedulerName: 'default-scheduler', ...extra.spec },
+  status: { phase: 'Pending', ...extra.status },
+});
+
+const failedEvent = (p: Pod, agoS: number, style: 'core' | 'events.k8s.io' = 'core'): KubeEvent =>
+  style === 'core'
+    ? {
+        involvedObject: { kind: 'Pod', namespace: p.metadata!.namespace, name: p.metadata!.name, uid: p.metadata!.uid },
+        reason: 'FailedScheduling', type: 'Warning', count: 3,
+        message: '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+        firstTimestamp: ago(agoS + 600), lastTimestamp: ago(agoS), source: { component: 'default-scheduler' },
+      }
+    : {
+        involvedObject: { kind: 'Pod', namespace: p.metadata!.namespace, name: p.metadata!.name, uid: p.metadata!.uid },
+        reason: 'FailedScheduling', type: 'Warning', firstTimestamp: null, lastTimestamp: null,
+        eventTime: micro(agoS + 1200), series: { count: 9, lastObservedTime: micro(agoS) },
+        reportingComponent: 'default-scheduler', reportingInstance: 'default-scheduler-k8s01', action: 'Scheduling', source: {},
+        message: '0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }.',
+      };
+
+const lease = (holder: string, renewAgo: number, duration = 60) => ({
+  metadata: { name: 'kube-scheduler', namespace: 'kube-system' },
+  spec: { holderIdentity: holder, leaseDurationSeconds: duration, renewTime: micro(renewAgo), acquireTime: micro(3600) },
+});
+const readyNode = (name: string, ready = 'True') => ({ metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready }] } });
+
+const data = (d: Partial<Data>): Data => ({ pods: [], failedScheduling: [], scheduled: [], ...d });
+
+describe('scheduler_stall evaluate', () => {
+  it('is CRITICAL on the incident: 46 unscheduled pods, zero events, lease on k8s02', async () => {
+    const pods = Array.from({ length: 46 }, (_, i) => pod(`p${i}`, 1800 + i * 60));
+    const o = check.evaluate(data({ pods, lease: lease('k8s02_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c', 3), holderNode: readyNode('k8s02') }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^scheduler stall: 46 pods unscheduled for up to 1h15m with no FailedScheduling event in 10m; lease held by k8s02, renewed 3s ago/);
+    const perf = Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
+    expect(perf).toMatchObject({ unscheduled_pods: 46, stalled_pods: 46, failing_pods: 0, failed_scheduling_events: 0, oldest_pending_age: 1800 + 45 * 60, lease_renew_age: 3 });
+  });
+
+  it('is WARNING on ordinary pressure and quotes the scheduler', async () => {
+    const a = pod('a', 900), b = pod('b', 4000);
+    const o = check.evaluate(data({ pods: [a, b], failedScheduling: [failedEvent(a, 30), failedEvent(b, 120, 'events.k8s.io')] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toMatch(/^2 pods cannot be scheduled \(scheduler is working\): 0\/3 nodes are available/);
+  });
+
+  it('counts an events.k8s.io series heartbeat up to --series-heartbeat old as an attempt', async () => {
+    const p = pod('long', 7200);
+    const stale = failedEvent(p, 25 * 60, 'events.k8s.io'); // last written 25m ago: the reporter writes series every 30m
+    expect(outcomeState(check.evaluate(data({ pods: [p], failedScheduling: [stale] }), await opts(), NOW))).toBe(State.WARNING);
+    const o = check.evaluate(data({ pods: [p], failedScheduling: [stale] }), await opts(['--series-heartbeat', '0']), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    // A core/v1 event 25m old is stale: the legacy recorder bumps count at most every 5m.
+    const old = failedEvent(p, 25 * 60, 'core');
+    expect(outcomeState(check.evaluate(data({ pods: [p], failedScheduling: [old] }), await opts(), NOW))).toBe(State.CRITICAL);
+  });
+
+  it('does not judge gated pods, other schedulers, young or terminating pods', async () => {
+    const pods = [
+      pod('gated', 3600, { spec: { schedulingGates: [{ name: 'example.com/quota' }] } }),
+      pod('gated2', 3600, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated' }] } }),
+      pod('other', 3600, { spec: { schedulerName: 'volcano' } }),
+      pod('young', 60),
+      { ...pod('dying', 3600), metadata: { ...pod('dying', 3600).metadata, deletionTimestamp: ago(10) } },
+    ];
+    const o = check.evaluate(data({ pods }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.findings.map((f) => f.text).join('\n')).toMatch(/2 pods held by scheduling gates, 1 pod for other schedulers/);
+    expect(o.perfdata.find((p) => p.label === 'gated_pods')!.value).toBe(2);
+    expect(o.perfdata.find((p) => p.label === 'unscheduled_pods')!.value).toBe(1);
+  });
+
+  it('does not let an old event of a recreated pod (same name, new uid) count', async () => {
+    const p = pod('web-0', 900);
+    const e = failedEvent(p, 30);
+    e.involvedObject!.uid = 'uid-of-the-previous-pod';
+    expect(outcomeState(check.evaluate(data({ pods: [p], failedScheduling: [e] }), await opts(), NOW))).toBe(State.CRITICAL);
+  });
+
+  it('honours -c and -w ranges', async () => {
+    const pods = [pod('a', 900), pod('b', 900)];
+    expect(outcomeState(check.evaluate(data({ pods }), await opts(['-c', '5']), NOW))).toBe(State.OK);
+    expect(outcomeState(check.evaluate(data({ pods }), await opts(['-c', '5', '-w', '1']), NOW))).toBe(State.WARNING);
+  });
+
+  it('reports the lease and its node when all is well, and an expired lease', async () => {
+    let o = check.evaluate(data({ lease: lease('k8s01_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c', 2), holderNode: readyNode('k8s01') }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('no unscheduled pods; 0 scheduled in 10m; lease held by k8s01, renewed 2s ago');
+    o = check.evaluate(data({ pods: [pod('a', 900)], lease: lease('k8s02_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c', 300), holderNode: readyNode('k8s02', 'Unknown') }), await opts(), NOW);
+    expect(o.summary).toMatch(/lease held by k8s02 \(node Unknown\), renewed 5m ago, EXPIRED \(duration 60s\)/);
+    o = check.evaluate(data({}), await opts(), NOW);
+    expect(o.summary).toMatch(/no Lease kube-system\/kube-scheduler/);
+  });
+});
