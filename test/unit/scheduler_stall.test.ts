@@ -12,7 +12,7 @@ const micro = (s: number) => new Date(NOW - s * 1000).toISOString().replace(/\.(
 async function opts(args: string[] = []) {
   const p = await parseArgs(check, args);
   if (p.kind !== 'run') throw new Error('expected options');
-  return p.opts as Parameters<typeof check.evaluate>[1];
+  return p.opts as unknown as Parameters<typeof check.evaluate>[1];
 }
 
 const pod = (name: string, ageS: number, extra: Partial<Pod> = {}): Pod => ({
