@@ -40,6 +40,8 @@ async function main(): Promise<void> {
     const first = argv[0];
     if (!first || first === '-h' || first === '--help') return finish(usage(), '', State.UNKNOWN);
     if (first === '-V' || first === '--version') return finish(`k8s-nrpe ${VERSION}\n`, '', State.UNKNOWN);
+    // Machine-readable list of checks, for packaging, the demo and triage.
+    if (first === '--list') return finish(CHECKS.map((c) => c.name).join('\n') + '\n', '', State.OK);
     return finish(`K8S UNKNOWN - unknown check '${first.replace(/[^\w.-]/g, '?').slice(0, 60)}' (invoked as ${invoked}); run k8s-nrpe --help for the list\n`, '', State.UNKNOWN);
   }
   const result = await runCheck(check, args);

@@ -1,0 +1,35 @@
+// The bundled demo: start the API server double with the incident's cluster
+// state and run every check against it, as a person would on a node.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const scenario = process.argv[2] ?? 'incident';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-demo-'));
+const server = spawn(process.execPath, [path.join(root, 'dist/test/apiserver.mjs'), '--scenario', path.join(root, 'test/fixtures', `${scenario}.json`), '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+const ready = await new Promise((resolve, reject) => {
+  let out = '';
+  server.stdout.on('data', (c) => { out += c; if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0])); });
+  server.on('exit', (code) => reject(new Error(`API double exited with ${code}`)));
+});
+const kubeconfig = path.join(dir, 'kubeconfig-cert.yaml');
+console.log(`API server double on ${ready.url} serving the '${scenario}' scenario (test/fixtures/${scenario}.json)\n`);
+
+const checks = execFileSync(path.join(root, 'dist/k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+for (const check of checks) {
+  const args = ['--kubeconfig', kubeconfig];
+  console.log(`$ check_k8s_${check} ${args.join(' ')}`);
+  try {
+    process.stdout.write(execFileSync(path.join(root, 'dist', `check_k8s_${check}`), args, { encoding: 'utf8', env: { PATH: process.env.PATH } }));
+    console.log('(exit 0)\n');
+  } catch (e) {
+    process.stdout.write(e.stdout ?? '');
+    console.log(`(exit ${e.status})\n`);
+
+  }
+}
+process.kill(ready.pid, 'SIGTERM');
+fs.rmSync(dir, { recursive: true, force: true });

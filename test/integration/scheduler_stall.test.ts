@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectContract, runBuilt, startApiServer, type ApiServer } from '../harness.js';
+
+const TITLE = 'SCHEDULER STALL';
+
+describe('check_k8s_scheduler_stall against the API double', () => {
+  const servers: ApiServer[] = [];
+  const start = async (...a: Parameters<typeof startApiServer>) => {
+    const s = await startApiServer(...a);
+    servers.push(s);
+    return s;
+  };
+  afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+
+  let incident: ApiServer;
+  beforeAll(async () => { incident = await start('incident'); });
+
+  it('is CRITICAL on the incident state, naming the lease holder', async () => {
+    const run = await runBuilt('scheduler_stall', ['--kubeconfig', incident.kubeconfig]);
+    expectContract(run, TITLE);
+    expect(run.code).toBe(2);
+    expect(run.firstLine).toMatch(/^K8S SCHEDULER STALL CRITICAL - scheduler stall: 46 pods unscheduled for up to \d+m with no FailedScheduling event in 10m; lease held by k8s02, renewed \d+s ago \| /);
+    expect(run.perf).toMatchObject({ unscheduled_pods: '46', stalled_pods: '46', failing_pods: '0', failed_scheduling_events: '0' });
+    expect(Number(run.perf.lease_renew_age!.replace('s', ''))).toBeLessThan(60);
+    expect(Buffer.byteLength(run.stdout)).toBeLessThanOrEqual(1024);
+    expect(run.stdout).toMatch(/\n\[CRITICAL\] \S+\/\S+ unscheduled for \d+m/);
+    expect(run.stdout).toMatch(/\.\.\. and \d+ more/);
+  });
+
+  it('asks the API server only for what it judges', async () => {
+    const before = incident.requests().length;
+    await runBuilt('scheduler_stall', ['--kubeconfig', incident.kubeconfig]);
+    const reqs = incident.requests().slice(before);
+    const pods = reqs.filter((r) => r.path === '/api/v1/pods');
+    expect(pods.length).toBeGreaterThan(0);
+    for (const r of pods) expect(r.query.fieldSelector).toBe('status.phase=Pending,spec.nodeName=');
+    for (const r of reqs.filter((q) => q.path === '/api/v1/events')) expect(r.query.fieldSelector).toMatch(/reason=(FailedScheduling|Scheduled)/);
+    for (const r of reqs) expect(r.query.limit ?? '500').toBe('500');
+    expect(reqs.map((r) => r.path)).toContain('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler');
+    expect(reqs.map((r) => r.path)).toContain('/api/v1/nodes/k8s02');
+  });
+
+  it('works with bearer-token auth and --format json', async () => {
+    const run = await runBuilt('scheduler_stall', ['--kubeconfig', incident.kubeconfigFor('token'), '--format', 'json']);
+    expect(run.code).toBe(2);
+    const o = JSON.parse(run.stdout);
+    expect(o).toMatchObject({ check: 'scheduler_stall', state: 'CRITICAL', exitCode: 2 });
+    expect(o.findings.filter((f: { state: string }) => f.state === 'CRITICAL')).toHaveLength(46);
+  });
+
+  it('is WARNING on ordinary scheduling pressure, quoting the scheduler', async () => {
+    const s = await start('pressure');
+    const run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig]);
+    expectContract(run, TITLE);
+    expect(run.code).toBe(1);
+    expect(run.firstLine).toMatch(/cannot be scheduled \(scheduler is working\): 0\/3 nodes are available/);
+    expect(run.perf.stalled_pods).toBe('0');
+    expect(Number(run.perf.gated_pods)).toBeGreaterThanOrEqual(1);
+    expect(Number(run.perf.failed_scheduling_events)).toBeGreaterThan(1); // series/count aware
+  });
+
+  it('is OK on a healthy cluster and on an empty one', async () => {
+    for (const name of ['healthy', 'empty']) {
+      const s = await start(name);
+      const run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig]);
+      expectContract(run, TITLE);
+      expect(run.code, run.stdout).toBe(0);
+    }
+  });
+
+  it('is UNKNOWN, naming the RBAC fix, when events are forbidden', async () => {
+    const s = await start('incident', { rules: [{ path: '^/api/v1/events$', forbid: true }] });
+    const run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig]);
+    expectContract(run, TITLE);
+    expect(run.code).toBe(3);
+    expect(run.firstLine).toMatch(/^K8S SCHEDULER STALL UNKNOWN - forbidden to list events at cluster scope .*deploy\/rbac\.yaml/);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('ends within -t on a hung API server, UNKNOWN by default or --timeout-state', async () => {
+    const s = await start('incident', { rules: [{ path: '^/api/v1/pods$', hang: true }] });
+    let run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig, '-t', '2']);
+    expectContract(run, TITLE);
+    expect(run.code).toBe(3);
+    expect(run.firstLine).toMatch(/check timed out after 2s waiting for the API server \(GET \/api\/v1\/pods/);
+    expect(run.ms).toBeLessThan(2000 + 1500);
+    run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig, '-t', '1', '--timeout-state', 'critical']);
+    expect(run.code).toBe(2);
+  });
+
+  it('is UNKNOWN with one line on bad arguments and missing config', async () => {
+    for (const args of [['-c', '10:1'], ['--window', 'soon'], ['--nope'], ['-t', '-1'], []]) {
+      const run = await runBuilt('scheduler_stall', args);
+      expectContract(run, TITLE);
+      expect(run.code, args.join(' ')).toBe(3);
+      expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
