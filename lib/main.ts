@@ -4,6 +4,7 @@ import type { AnyCheck } from './plugin/check.js';
 import { runCheck } from './plugin/run.js';
 import { State } from './plugin/state.js';
 import { VERSION } from './plugin/version.js';
+import { runTriage } from './triage.js';
 
 /**
  * The multi-call entry point: invoked as check_k8s_<name> (a symlink) it runs
@@ -20,7 +21,9 @@ function pick(argv: string[]): { check?: AnyCheck; args: string[]; invoked: stri
 
 function usage(): string {
   const names = CHECKS.map((c) => `  ${c.name.padEnd(22)} ${c.description.split('\n')[0]}`).join('\n');
-  return `k8s-nrpe ${VERSION}: Nagios/NRPE checks for Kubernetes\n\nUsage: k8s-nrpe <check> [options]   (or run check_k8s_<check> directly)\n\nChecks:\n${names}\n\nk8s-nrpe <check> --help shows a check's options.\n`;
+  return `k8s-nrpe ${VERSION}: Nagios/NRPE checks for Kubernetes\n\nUsage: k8s-nrpe <check> [options]   (or run check_k8s_<check> directly)\n\nChecks:\n${names}\n\nk8s-nrpe <check> --help shows a check's options.
+k8s-nrpe triage [--kubeconfig F] [--context C] [-t S] [--only a,b] [--json]
+    runs every check in parallel and prints a table, worst first.\n`;
 }
 
 /** Write everything, then exit with the plugin's state. Never lose output on a pipe. */
@@ -40,6 +43,10 @@ async function main(): Promise<void> {
     const first = argv[0];
     if (!first || first === '-h' || first === '--help') return finish(usage(), '', State.UNKNOWN);
     if (first === '-V' || first === '--version') return finish(`k8s-nrpe ${VERSION}\n`, '', State.UNKNOWN);
+    if (first === 'triage') {
+      const r = await runTriage(CHECKS, argv.slice(1));
+      return finish(r.stdout, '', r.exitCode);
+    }
     // Machine-readable list of checks, for packaging, the demo and triage.
     if (first === '--list') return finish(CHECKS.map((c) => c.name).join('\n') + '\n', '', State.OK);
     return finish(`K8S UNKNOWN - unknown check '${first.replace(/[^\w.-]/g, '?').slice(0, 60)}' (invoked as ${invoked}); run k8s-nrpe --help for the list\n`, '', State.UNKNOWN);
