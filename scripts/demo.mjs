@@ -9,14 +9,17 @@ import { fileURLToPath } from 'node:url';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const scenario = process.argv[2] ?? 'incident';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-demo-'));
-const server = spawn(process.execPath, [path.join(root, 'dist/test/apiserver.mjs'), '--scenario', path.join(root, 'test/fixtures', `${scenario}.json`), '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+// A scenario is a directory of JSON files (test/fixtures/incident/) or one file.
+const fixtures = path.join(root, 'test/fixtures');
+const scenarioPath = fs.existsSync(path.join(fixtures, scenario)) ? path.join(fixtures, scenario) : path.join(fixtures, `${scenario}.json`);
+const server = spawn(process.execPath, [path.join(root, 'dist/test/apiserver.mjs'), '--scenario', scenarioPath, '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
 const ready = await new Promise((resolve, reject) => {
   let out = '';
   server.stdout.on('data', (c) => { out += c; if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0])); });
   server.on('exit', (code) => reject(new Error(`API double exited with ${code}`)));
 });
 const kubeconfig = path.join(dir, 'kubeconfig-cert.yaml');
-console.log(`API server double on ${ready.url} serving the '${scenario}' scenario (test/fixtures/${scenario}.json)\n`);
+console.log(`API server double on ${ready.url} serving the '${scenario}' scenario (${path.relative(root, scenarioPath)})\n`);
 
 const checks = execFileSync(path.join(root, 'dist/k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 for (const check of checks) {

@@ -37,9 +37,16 @@ export interface Scenario {
   generate?: { count: number; template: unknown }[];
 }
 
-/** A scenario from test/fixtures/NAME.json, or an object written to a temp file. */
+/**
+ * A scenario: test/fixtures/NAME/ (every *.json in it, merged), test/fixtures/NAME.json,
+ * or an object written to a temp file.
+ */
 export function scenarioFile(s: string | Scenario, dir: string): string {
-  if (typeof s === 'string') return path.join(ROOT, 'test', 'fixtures', s.endsWith('.json') ? s : `${s}.json`);
+  if (typeof s === 'string') {
+    const asDir = path.join(ROOT, 'test', 'fixtures', s);
+    if (fs.existsSync(asDir) && fs.statSync(asDir).isDirectory()) return asDir;
+    return path.join(ROOT, 'test', 'fixtures', s.endsWith('.json') ? s : `${s}.json`);
+  }
   const file = path.join(dir, 'scenario.json');
   fs.writeFileSync(file, JSON.stringify(s));
   return file;

@@ -32,15 +32,38 @@ export interface ContainerStatus {
   };
 }
 
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key?: string; operator?: string; values?: string[] }[];
+}
+
+export interface PodAffinityTerm {
+  labelSelector?: LabelSelector;
+  topologyKey?: string;
+  namespaces?: string[];
+}
+
+export interface Affinity {
+  podAntiAffinity?: {
+    requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+    preferredDuringSchedulingIgnoredDuringExecution?: { weight?: number; podAffinityTerm?: PodAffinityTerm }[];
+  };
+}
+
+export interface PodSpec {
+  nodeName?: string;
+  schedulerName?: string;
+  schedulingGates?: { name?: string }[];
+  terminationGracePeriodSeconds?: number;
+  affinity?: Affinity;
+  priorityClassName?: string;
+  containers?: { name?: string; image?: string }[];
+  tolerations?: { key?: string; operator?: string; effect?: string }[];
+}
+
 export interface Pod {
   metadata?: ObjectMeta;
-  spec?: {
-    nodeName?: string;
-    schedulerName?: string;
-    schedulingGates?: { name?: string }[];
-    terminationGracePeriodSeconds?: number;
-    affinity?: unknown;
-  };
+  spec?: PodSpec;
   status?: {
     phase?: string;
     conditions?: Condition[];
@@ -88,6 +111,67 @@ export interface Lease {
 
 export interface Node {
   metadata?: ObjectMeta;
-  spec?: { unschedulable?: boolean; taints?: { key?: string; effect?: string }[] };
-  status?: { conditions?: Condition[] };
+  spec?: { unschedulable?: boolean; taints?: { key?: string; value?: string; effect?: string }[] };
+  status?: {
+    conditions?: Condition[];
+    addresses?: { type?: string; address?: string }[];
+    nodeInfo?: { bootID?: string; kubeletVersion?: string; containerRuntimeVersion?: string };
+  };
+}
+
+export interface ServicePort {
+  name?: string;
+  protocol?: string;
+  port?: number;
+  targetPort?: number | string;
+  nodePort?: number;
+}
+
+export interface Service {
+  metadata?: ObjectMeta;
+  spec?: {
+    type?: string;
+    clusterIP?: string;
+    clusterIPs?: string[];
+    ports?: ServicePort[];
+    selector?: Record<string, string>;
+  };
+}
+
+/** discovery.k8s.io/v1 EndpointSlice (the Endpoints API is deprecated since 1.33). */
+export interface EndpointSlice {
+  metadata?: ObjectMeta;
+  addressType?: string;
+  endpoints?: { addresses?: string[]; conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean }; nodeName?: string }[];
+  ports?: { name?: string; port?: number; protocol?: string }[];
+}
+
+export interface WorkloadStatus {
+  replicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  updatedReplicas?: number;
+  unavailableReplicas?: number;
+  observedGeneration?: number;
+  conditions?: Condition[];
+  // DaemonSet
+  desiredNumberScheduled?: number;
+  numberReady?: number;
+  numberAvailable?: number;
+}
+
+export interface Deployment {
+  metadata?: ObjectMeta & { generation?: number };
+  spec?: { replicas?: number; selector?: LabelSelector; template?: { metadata?: ObjectMeta; spec?: PodSpec } };
+  status?: WorkloadStatus;
+}
+
+export type DaemonSet = Deployment;
+export type ReplicaSet = Deployment;
+export type StatefulSet = Deployment;
+
+export interface PodDisruptionBudget {
+  metadata?: ObjectMeta;
+  spec?: { minAvailable?: number | string; maxUnavailable?: number | string; selector?: LabelSelector };
+  status?: { currentHealthy?: number; desiredHealthy?: number; expectedPods?: number; disruptionsAllowed?: number };
 }

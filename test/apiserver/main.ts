@@ -1,0 +1,276 @@
+// The API server double: a real HTTPS server on 127.0.0.1 that answers the
+// read-only part of the Kubernetes API the way kube-apiserver does (paths,
+// list kinds, Status errors, field/label selectors, limit/continue, client
+// certificates and bearer tokens), from a scenario file, with faults on
+// demand. Started by test/harness.ts and scripts/demo.mjs; prints one JSON
+// line {port, pid, url} when it listens; stops on SIGTERM.
+//
+//   node dist/test/apiserver.mjs --scenario FILE|DIR --dir DIR [--faults FILE] [--port N] [--host 127.0.0.1]
+import fs from 'node:fs';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import path from 'node:path';
+import { ensureCerts, writeKubeconfigs } from './certs.js';
+import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
+import { readScenario, Store, typeKey, type ResourceType } from './store.js';
+
+type Obj = Record<string, any>;
+
+interface FaultRule {
+  path: string;
+  query?: string;
+  forbid?: boolean;
+  unauthorized?: boolean;
+  status?: number;
+  reason?: string;
+  message?: string;
+  retryAfter?: number;
+  hang?: boolean;
+  delayMs?: number;
+  truncate?: boolean;
+  drop?: boolean;
+  malformed?: boolean;
+  expireContinue?: boolean;
+  times?: number;
+}
+
+function args(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const a = process.argv.slice(2);
+  for (let i = 0; i < a.length; i += 2) out[a[i]!.replace(/^--/, '')] = a[i + 1] ?? '';
+  return out;
+}
+
+const opts = args();
+if (!opts.scenario || !opts.dir) {
+  process.stderr.write('usage: apiserver --scenario FILE|DIR --dir DIR [--faults FILE] [--port N]\n');
+  process.exit(2);
+}
+const dir = opts.dir;
+const started = Date.now();
+const store = new Store(readScenario(opts.scenario), started);
+const rules: (FaultRule & { re: RegExp; qre?: RegExp; used: number })[] = opts.faults
+  ? (JSON.parse(fs.readFileSync(opts.faults, 'utf8')).rules as FaultRule[]).map((r) => ({
+      ...r, re: new RegExp(r.path), qre: r.query ? new RegExp(r.query) : undefined, used: 0,
+    }))
+  : [];
+ensureCerts(dir);
+const token = fs.readFileSync(path.join(dir, 'token'), 'utf8').trim();
+const requestLog = path.join(dir, 'requests.jsonl');
+
+const REASONS: Record<number, string> = {
+  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 406: 'NotAcceptable',
+  409: 'Conflict', 410: 'Expired', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout',
+};
+
+function status(code: number, message: string, reason = REASONS[code] ?? 'Unknown', details?: Obj): Obj {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details && { details }), code };
+}
+
+interface Route {
+  type?: ResourceType;
+  group: string;
+  version: string;
+  plural: string;
+  namespace?: string;
+  name?: string;
+  extra?: string;
+}
+
+/** /api/v1/namespaces/NS/pods/NAME, /apis/G/V/nodes, ... -> parts. */
+function route(p: string): Route | undefined {
+  const segs = p.split('/').filter(Boolean).map(decodeURIComponent);
+  let group: string, version: string, rest: string[];
+  if (segs[0] === 'api' && segs.length >= 3) { group = ''; version = segs[1]!; rest = segs.slice(2); }
+  else if (segs[0] === 'apis' && segs.length >= 4) { group = segs[1]!; version = segs[2]!; rest = segs.slice(3); }
+  else return undefined;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) { namespace = rest[1]; rest = rest.slice(2); }
+  const [plural, name, ...extra] = rest;
+  return { type: store.types.get(typeKey(group, version, plural!)), group, version, plural: plural!, namespace, name, extra: extra.join('/') || undefined };
+}
+
+interface Caller { user?: string; error?: string }
+
+function authenticate(req: IncomingMessage): Caller {
+  const sock = req.socket as TLSSocket;
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) {
+    return auth.slice(7) === token ? { user: 'system:serviceaccount:kube-system:k8s-nrpe' } : { error: 'bad token' };
+  }
+  const peer = sock.getPeerCertificate?.();
+  if (peer && Object.keys(peer).length) {
+    if (sock.authorized) return { user: String(peer.subject?.CN ?? 'unknown') };
+    return { error: String(sock.authorizationError) };
+  }
+  return { error: 'no credentials' };
+}
+
+/** Real continue tokens are opaque base64 JSON; so is ours. */
+const encodeContinue = (rv: number, after: string) => Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: `${after}\u0000` })).toString('base64');
+function decodeContinue(c: string): { rv: number; start: string } | undefined {
+  try {
+    const o = JSON.parse(Buffer.from(c, 'base64').toString('utf8')) as { rv: number; start: string };
+    return typeof o.start === 'string' ? { rv: o.rv, start: o.start.replace(/\u0000$/, '') } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const objKey = (o: Obj) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+function stripForList(o: Obj): Obj {
+  const { kind: _k, apiVersion: _a, ...rest } = o;
+  return rest;
+}
+
+function partial(o: Obj): Obj {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+}
+
+function serveList(r: Route, q: URLSearchParams, accept: string): [number, Obj] {
+  const t = r.type!;
+  let match;
+  try {
+    const fm = fieldSelector(q.get('fieldSelector') ?? undefined, t.plural);
+    const lm = labelSelector(q.get('labelSelector') ?? undefined);
+    match = (o: Obj) => fm(o) && lm(o);
+  } catch (e) {
+    if (e instanceof SelectorError) return [400, status(400, e.message)];
+    throw e;
+  }
+  let items = store.list(t).filter((o) => (!r.namespace || o.metadata?.namespace === r.namespace) && match(o));
+  const cont = q.get('continue');
+  if (cont) {
+    const c = decodeContinue(cont);
+    if (!c) return [400, status(400, 'continue key is not valid: illegal base64 data at input byte 0')];
+    items = items.filter((o) => objKey(o) > c.start);
+  }
+  const limit = Number(q.get('limit') ?? 0);
+  const metadata: Obj = { resourceVersion: String(store.resourceVersion) };
+  if (limit > 0 && items.length > limit) {
+    metadata.continue = encodeContinue(store.resourceVersion, objKey(items[limit - 1]!));
+    metadata.remainingItemCount = items.length - limit;
+    items = items.slice(0, limit);
+  }
+  if (/as=PartialObjectMetadataList/.test(accept)) {
+    return [200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: items.map(partial) }];
+  }
+  return [200, { kind: `${t.kind}List`, apiVersion: t.group ? `${t.group}/${t.version}` : t.version, metadata, items: items.map(stripForList) }];
+}
+
+function serveGet(r: Route): [number, Obj] {
+  const t = r.type!;
+  const o = store.list(t).find((x) => x.metadata?.name === r.name && (!t.namespaced || x.metadata?.namespace === r.namespace));
+  if (!o) {
+    const gr = t.group ? `${t.plural}.${t.group}` : t.plural;
+    return [404, status(404, `${gr} "${r.name}" not found`, 'NotFound', { name: r.name, ...(t.group && { group: t.group }), kind: t.plural })];
+  }
+  return [200, o];
+}
+
+function forbidden(r: Route | undefined, verb: string, user: string): Obj {
+  const plural = r?.plural ?? 'unknown';
+  const scope = r?.namespace ? `in the namespace "${r.namespace}"` : 'at the cluster scope';
+  const msg = `${r?.group ? `${plural}.${r.group}` : plural}${r?.name ? ` "${r.name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${plural}" in API group "${r?.group ?? ''}" ${scope}`;
+  return status(403, msg, 'Forbidden', { ...(r?.name && { name: r.name }), ...(r?.group && { group: r.group }), kind: plural });
+}
+
+function answer(res: ServerResponse, code: number, body: Obj | string, headers: Record<string, string> = {}): number {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+  return Buffer.byteLength(text);
+}
+
+function record(req: IncomingMessage, url: URL, code: number, bytes: number, user?: string): void {
+  const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: code, bytes, user };
+  fs.appendFileSync(requestLog, JSON.stringify(entry) + '\n');
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+  const caller = authenticate(req);
+  const r = route(url.pathname);
+  const verb = r?.name ? 'get' : 'list';
+
+  const rule = rules.find((x) => x.re.test(url.pathname) && (!x.qre || x.qre.test(url.search)) && (x.times === undefined || x.used < x.times));
+  if (caller.user && rule && !(rule.expireContinue && !url.searchParams.get('continue'))) {
+    rule.used++;
+    if (rule.hang) { record(req, url, 0, 0, caller.user); return; } // hold the socket open, never answer
+    if (rule.drop) { record(req, url, 0, 0, caller.user); req.socket.destroy(); return; }
+    if (rule.delayMs) await new Promise((ok) => setTimeout(ok, rule.delayMs));
+    if (rule.truncate) {
+      const full = JSON.stringify(r?.type ? serveList(r, url.searchParams, '')[1] : {});
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(full) + 1000 });
+      res.write(full.slice(0, Math.floor(full.length / 2)));
+      record(req, url, 200, Math.floor(full.length / 2), caller.user);
+      setTimeout(() => req.socket.destroy(), 50);
+      return;
+    }
+    let code: number | undefined;
+    let body: Obj | string | undefined;
+    const headers: Record<string, string> = {};
+    if (rule.malformed) { code = rule.status ?? 200; body = '<html><body>502 Bad Gateway</body></html>'; }
+    else if (rule.forbid) { code = 403; body = forbidden(r, verb, caller.user); }
+    else if (rule.unauthorized) { code = 401; body = status(401, 'Unauthorized'); }
+    else if (rule.expireContinue) {
+      code = 410;
+      body = status(410, 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.', 'Expired');
+    } else if (rule.status) {
+      code = rule.status;
+      body = status(code, rule.message ?? (code === 429 ? 'Too many requests, please try again later.' : `fault injected on ${url.pathname}`), rule.reason ?? REASONS[code],
+        rule.retryAfter !== undefined ? { retryAfterSeconds: rule.retryAfter } : undefined);
+      if (rule.retryAfter !== undefined) headers['Retry-After'] = String(rule.retryAfter);
+    }
+    if (code !== undefined && body !== undefined) {
+      record(req, url, code, answer(res, code, body, headers), caller.user);
+      return;
+    }
+  }
+
+  let code: number;
+  let body: Obj | string;
+  if (!caller.user) [code, body] = [401, status(401, 'Unauthorized')];
+  else if (req.method !== 'GET') [code, body] = [405, status(405, `the server does not allow this method on the requested resource`)];
+  else if (url.pathname === '/version') [code, body] = [200, { major: '1', minor: '32', gitVersion: 'v1.32.3', platform: 'linux/amd64' }];
+  else if (['/livez', '/readyz', '/healthz'].includes(url.pathname)) [code, body] = [200, 'ok'];
+  else if (!r?.type || r.extra) [code, body] = [404, status(404, 'the server could not find the requested resource', 'NotFound', {})];
+  else if (r.name) [code, body] = serveGet(r);
+  else [code, body] = serveList(r, url.searchParams, String(req.headers.accept ?? ''));
+  record(req, url, code, answer(res, code, body), caller.user);
+}
+
+const server = https.createServer(
+  {
+    key: fs.readFileSync(path.join(dir, 'server.key')),
+    cert: fs.readFileSync(path.join(dir, 'server.crt')),
+    ca: fs.readFileSync(path.join(dir, 'ca.crt')),
+    requestCert: true,
+    rejectUnauthorized: false, // judged per request, so an expired certificate gets a 401 like the real thing
+  },
+  (req, res) => {
+    handle(req, res).catch((e: Error) => {
+      if (!res.headersSent) answer(res, 500, status(500, `double: ${e.message}`));
+    });
+  },
+);
+server.keepAliveTimeout = 30_000;
+
+const host = opts.host || '127.0.0.1';
+server.listen(Number(opts.port ?? 0), host, () => {
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const url = `https://${host}:${port}`;
+  writeKubeconfigs(dir, url);
+  process.stdout.write(JSON.stringify({ port, pid: process.pid, url }) + '\n');
+});
+
+const stop = () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 500).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,178 @@
+// The double's object store: a scenario (objects + generated objects) loaded
+// once, with relative times resolved against the server's start and this
+// host's boot, indexed by resource the way the apiserver serves them.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+type Obj = Record<string, any>;
+
+export interface ResourceType {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+/** What the double serves even when a scenario holds none of them (an empty list, not a 404). */
+const BUILTIN: ResourceType[] = [
+  ['', 'v1', 'pods', 'Pod', true],
+  ['', 'v1', 'events', 'Event', true],
+  ['', 'v1', 'nodes', 'Node', false],
+  ['', 'v1', 'namespaces', 'Namespace', false],
+  ['', 'v1', 'services', 'Service', true],
+  ['', 'v1', 'endpoints', 'Endpoints', true],
+  ['', 'v1', 'configmaps', 'ConfigMap', true],
+  ['', 'v1', 'secrets', 'Secret', true],
+  ['', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true],
+  ['', 'v1', 'persistentvolumes', 'PersistentVolume', false],
+  ['coordination.k8s.io', 'v1', 'leases', 'Lease', true],
+  ['apps', 'v1', 'deployments', 'Deployment', true],
+  ['apps', 'v1', 'daemonsets', 'DaemonSet', true],
+  ['apps', 'v1', 'replicasets', 'ReplicaSet', true],
+  ['apps', 'v1', 'statefulsets', 'StatefulSet', true],
+  ['policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true],
+  ['discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true],
+  ['events.k8s.io', 'v1', 'events', 'Event', true],
+].map(([group, version, plural, kind, namespaced]) => ({ group, version, plural, kind, namespaced }) as ResourceType);
+
+const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass', 'CSINode']);
+
+function pluralOf(kind: string): string {
+  const k = kind.toLowerCase();
+  if (k.endsWith('s')) return k;
+  if (k.endsWith('y')) return `${k.slice(0, -1)}ies`;
+  return `${k}s`;
+}
+
+function splitApiVersion(apiVersion: string): { group: string; version: string } {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+}
+
+export const typeKey = (group: string, version: string, plural: string) => `${group}/${version}/${plural}`;
+
+/** Seconds since the epoch at which this host booted (/proc/stat btime). */
+export function bootTime(): number {
+  const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
+  if (!m) throw new Error('no btime in /proc/stat');
+  return Number(m[1]);
+}
+
+const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const TIME = /^\$(now|boot)(?:([+-])((?:\d+[smhd])+))?(\.micro)?$/;
+
+function formatTime(ms: number, micro: boolean): string {
+  const iso = new Date(ms).toISOString(); // 2026-06-05T06:00:00.123Z
+  return micro ? iso.replace(/\.(\d{3})Z$/, '.$1000Z') : iso.replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** "$now-58m" -> RFC 3339; "$boot-2h.micro" -> microseconds. Anything else unchanged. */
+export function resolveTime(value: string, now: number, boot: number): string {
+  const m = TIME.exec(value);
+  if (!m) return value;
+  let offset = 0;
+  if (m[3]) for (const [, n, u] of m[3].matchAll(/(\d+)([smhd])/g)) offset += Number(n) * UNIT_S[u!]!;
+  const base = m[1] === 'now' ? now : boot * 1000;
+  return formatTime(base + (m[2] === '-' ? -1 : 1) * offset * 1000, Boolean(m[4]));
+}
+
+function resolveTimes(v: unknown, now: number, boot: number): unknown {
+  if (typeof v === 'string') return v.startsWith('$') ? resolveTime(v, now, boot) : v;
+  if (Array.isArray(v)) return v.map((x) => resolveTimes(x, now, boot));
+  if (v && typeof v === 'object') {
+    const out: Obj = {};
+    for (const [k, x] of Object.entries(v)) out[k] = resolveTimes(x, now, boot);
+    return out;
+  }
+  return v;
+}
+
+/** A short stable suffix like the ones ReplicaSets give pods: '7d9f4'. */
+function hashSuffix(i: number): string {
+  return crypto.createHash('sha1').update(String(i)).digest('hex').slice(0, 5);
+}
+
+function evalIndex(expr: string, i: number): number {
+  const e = expr.trim();
+  if (!/^[\di+\-*/%() ]+$/.test(e)) throw new Error(`bad template expression '{{${e}}}'`);
+  return Math.floor(Function('i', `return (${e});`)(i) as number);
+}
+
+/**
+ * Expand a template for object number i: "{{i}}", "{{i%3+1}}" and "{{hash}}"
+ * inside strings; a whole string "{{=i*4+6}}" becomes that number (the
+ * scenario file stays valid JSON).
+ */
+function expand(templateJson: string, i: number): Obj {
+  const text = templateJson
+    .replace(/"\{\{=([^}]+)\}\}"/g, (_, expr: string) => String(evalIndex(expr, i)))
+    .replace(/\{\{([^}]+)\}\}/g, (_, expr: string) => (expr.trim() === 'hash' ? hashSuffix(i) : String(evalIndex(expr, i))));
+  return JSON.parse(text) as Obj;
+}
+
+export interface Scenario {
+  objects?: Obj[];
+  generate?: { count: number; template: Obj }[];
+}
+
+/** A scenario file, or every *.json in a directory merged in name order. */
+export function readScenario(file: string): Scenario {
+  if (fs.statSync(file).isDirectory()) {
+    const merged: Required<Scenario> = { objects: [], generate: [] };
+    for (const f of fs.readdirSync(file).filter((n) => n.endsWith('.json')).sort()) {
+      const s = JSON.parse(fs.readFileSync(path.join(file, f), 'utf8')) as Scenario;
+      merged.objects.push(...(s.objects ?? []));
+      merged.generate.push(...(s.generate ?? []));
+    }
+    return merged;
+  }
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Scenario;
+}
+
+export class Store {
+  readonly types = new Map<string, ResourceType>();
+  private readonly items = new Map<string, Obj[]>();
+  resourceVersion = 1000;
+
+  constructor(scenario: Scenario, now: number, boot = bootTime()) {
+    for (const t of BUILTIN) this.types.set(typeKey(t.group, t.version, t.plural), t);
+    const all: Obj[] = [...(scenario.objects ?? [])];
+    for (const g of scenario.generate ?? []) {
+      const json = JSON.stringify(g.template);
+      for (let i = 0; i < g.count; i++) all.push(expand(json, i));
+    }
+    for (const raw of all) this.add(resolveTimes(raw, now, boot) as Obj, now);
+    for (const list of this.items.values()) {
+      list.sort((a, b) => key(a).localeCompare(key(b)));
+    }
+  }
+
+  private add(o: Obj, now: number): void {
+    if (!o.kind || !o.apiVersion) throw new Error(`scenario object without kind/apiVersion: ${JSON.stringify(o).slice(0, 120)}`);
+    const { group, version } = splitApiVersion(o.apiVersion);
+    const plural = pluralOf(o.kind);
+    const k = typeKey(group, version, plural);
+    if (!this.types.has(k)) this.types.set(k, { group, version, plural, kind: o.kind, namespaced: !CLUSTER_SCOPED.has(o.kind) });
+    const meta = (o.metadata ??= {});
+    meta.uid ??= uuidFor(`${k}/${meta.namespace ?? ''}/${meta.name ?? ''}`);
+    meta.resourceVersion ??= String(++this.resourceVersion);
+    meta.creationTimestamp ??= formatTime(now - 86400_000, false);
+    if (!this.items.has(k)) this.items.set(k, []);
+    this.items.get(k)!.push(o);
+    // Core events are also served by events.k8s.io (and the other way round) in the real API;
+    // the checks read core/v1 only, so keep one copy.
+  }
+
+  list(t: ResourceType): Obj[] {
+    return this.items.get(typeKey(t.group, t.version, t.plural)) ?? [];
+  }
+}
+
+const key = (o: Obj) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+function uuidFor(text: string): string {
+  const h = crypto.createHash('sha1').update(text).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
