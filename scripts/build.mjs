@@ -1,5 +1,13 @@
-// Build: one bundled multi-call script dist/k8s-nrpe with a symlink per check,
-// and the API server double used by the tests and the demo.
+// Build: the checks as one Node single-executable application dist/k8s-nrpe
+// (multi-call: a symlink dist/check_k8s_<name> per check), the same code as a
+// plain bundle dist/k8s-nrpe.cjs for debugging, and the API server double
+// used by the tests and the demo.
+//
+// Why a single executable: the nodes that run NRPE have whatever Node.js
+// their distribution ships (often none, often too old). The binary carries
+// its own runtime, so the .deb depends on nothing but libc.
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dist = path.join(root, 'dist');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const started = Date.now();
 
 fs.mkdirSync(dist, { recursive: true });
 // The bundle is CommonJS (what a Node single-executable needs); the repo is ESM.
@@ -25,45 +34,173 @@ const stubUnused = {
   },
 };
 
+/** Write beside the target and rename: a test running the previous build never sees half a file. */
+function replace(target, write) {
+  const tmp = `${target}.${process.pid}.tmp`;
+  fs.rmSync(tmp, { force: true });
+  try {
+    write(tmp);
+    fs.renameSync(tmp, target);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+const bundle = path.join(dist, 'k8s-nrpe.cjs');
 const main = path.join(dist, 'k8s-nrpe');
-const result = await build({
-  entryPoints: [path.join(root, 'lib/main.ts')],
-  outfile: main,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  legalComments: 'none',
-  banner: { js: '#!/usr/bin/env node' },
-  define: { __K8S_NRPE_VERSION__: JSON.stringify(pkg.version) },
-  metafile: true,
-  logLevel: 'warning',
-  plugins: [stubUnused],
-});
-fs.chmodSync(main, 0o755);
+let result;
+{
+  const tmp = `${bundle}.${process.pid}.tmp`;
+  result = await build({
+    entryPoints: [path.join(root, 'lib/main.ts')],
+    outfile: tmp,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    banner: { js: '#!/usr/bin/env node' },
+    define: { __K8S_NRPE_VERSION__: JSON.stringify(pkg.version) },
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [stubUnused],
+  });
+  fs.chmodSync(tmp, 0o755);
+  fs.renameSync(tmp, bundle);
+}
+
+// --- The single executable ------------------------------------------------
+// node --experimental-sea-config makes a blob (the bundle plus V8's code
+// cache for it), postject injects it into a copy of the node binary behind the
+// sentinel fuse. https://nodejs.org/docs/latest-v20.x/api/single-executable-applications.html
+const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/** Why this node binary cannot carry a blob, or undefined when it can. */
+function seaUnsupported(nodeBin) {
+  let head;
+  try {
+    head = Buffer.alloc(4);
+    const fd = fs.openSync(nodeBin, 'r');
+    fs.readSync(fd, head, 0, 4, 0);
+    fs.closeSync(fd);
+  } catch (e) {
+    return `cannot read ${nodeBin}: ${e.message}`;
+  }
+  if (!head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) return `${nodeBin} is not an ELF executable (a wrapper script or shim?)`;
+  // Distribution builds that link a shared libnode keep the fuse in the library, not the executable.
+  if (!fs.readFileSync(nodeBin).includes(`${FUSE}:0`)) return `${nodeBin} has no unset SEA fuse (a build against a shared libnode?)`;
+  return undefined;
+}
+
+/** The SEA binary is rebuilt only when the bundle or the node binary changed. */
+function seaKey(nodeBin) {
+  const st = fs.statSync(nodeBin);
+  return crypto.createHash('sha256')
+    .update(fs.readFileSync(bundle))
+    .update(`${nodeBin}\0${st.size}\0${st.mtimeMs}\0${process.version}\0`)
+    .update(fs.readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex').slice(0, 16);
+}
+
+function isSea(file) {
+  try {
+    return fs.readFileSync(file).includes(`${FUSE}:1`);
+  } catch {
+    return false;
+  }
+}
+
+// SEA_NODE: an official Node 20+ linux binary to embed, when the node running the build cannot be used.
+const nodeBin = fs.realpathSync(process.env.SEA_NODE || process.execPath);
+const why = seaUnsupported(nodeBin);
+let kind;
+if (why) {
+  // Still a working dist/ for tests on a developer machine, but npm run package refuses it.
+  console.warn(`build: no single executable: ${why}. dist/k8s-nrpe is the JS bundle and needs node; set SEA_NODE=/path/to/official/node to fix.`);
+  replace(main, (tmp) => fs.copyFileSync(bundle, tmp));
+  kind = 'JS bundle (not a single executable)';
+} else {
+  const cacheDir = path.join(dist, '.sea-cache');
+  const key = seaKey(nodeBin);
+  const cached = path.join(cacheDir, key);
+  const same = (a, b) => { try { const x = fs.statSync(a), y = fs.statSync(b); return x.ino === y.ino && x.dev === y.dev; } catch { return false; } };
+  if (same(cached, main) && isSea(main)) {
+    kind = 'single executable, unchanged';
+  } else {
+    const work = fs.mkdtempSync(path.join(dist, '.sea-'));
+    try {
+      const blob = path.join(work, 'k8s-nrpe.blob');
+      const config = path.join(work, 'sea-config.json');
+      fs.writeFileSync(config, JSON.stringify({ main: bundle, output: blob, useCodeCache: true, disableExperimentalSEAWarning: true }));
+      try {
+        execFileSync(process.execPath, ['--experimental-sea-config', config], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        throw new Error(`node --experimental-sea-config failed: ${e.stderr || e.message}`);
+      }
+      const exe = path.join(work, 'k8s-nrpe');
+      fs.copyFileSync(nodeBin, exe);
+      fs.chmodSync(exe, 0o755);
+      // Debug info and the static symbol table are most of an unstripped node (99 MB -> 86 MB);
+      // .dynsym stays, so nothing that loads it notices.
+      try {
+        execFileSync('strip', ['--strip-all', exe], { stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (e) {
+        if (e.code === 'ENOENT') console.warn('build: strip (binutils) not found: the binary keeps its debug info');
+        else throw new Error(`strip failed: ${e.stderr}`);
+      }
+      const postject = path.join(root, 'node_modules', 'postject', 'dist', 'cli.js');
+      // postject's ELF library warns about node's many .note sections on stderr: show it only on failure.
+      try {
+        execFileSync(process.execPath, [postject, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE], { stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (e) {
+        throw new Error(`postject failed: ${e.stderr || e.message}`);
+      }
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+      fs.mkdirSync(cacheDir, { recursive: true });
+      fs.linkSync(exe, cached);
+      fs.renameSync(exe, main);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+    kind = 'single executable';
+  }
+}
+
+// The binary must run cleanly on its own: nothing on stderr, and it names its checks.
+const env = { PATH: '/usr/bin:/bin' };
+let list;
+try {
+  list = execFileSync(main, ['--list'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+} catch (e) {
+  throw new Error(`dist/k8s-nrpe --list failed (${e.status ?? e.code}): ${e.stderr ?? e.message}`);
+}
+const checks = list.split('\n').filter(Boolean);
+if (!checks.length || checks.some((c) => !/^[a-z0-9_]+$/.test(c))) throw new Error(`dist/k8s-nrpe --list printed ${JSON.stringify(list)}`);
 
 // One symlink per check: the binary dispatches on the name it was invoked as.
-const checks = fs.readdirSync(path.join(root, 'checks'))
-  .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
-  .map((f) => f.replace(/\.ts$/, ''));
-for (const name of checks) {
-  const link = path.join(dist, `check_k8s_${name}`);
-  fs.rmSync(link, { force: true });
-  fs.symlinkSync('k8s-nrpe', link);
+for (const name of checks) replace(path.join(dist, `check_k8s_${name}`), (tmp) => fs.symlinkSync('k8s-nrpe', tmp));
+for (const f of fs.readdirSync(dist)) {
+  const m = /^check_k8s_([a-z0-9_]+)$/.exec(f);
+  if (m && !checks.includes(m[1]) && fs.lstatSync(path.join(dist, f)).isSymbolicLink()) fs.rmSync(path.join(dist, f));
 }
 
 const double = path.join(root, 'test/apiserver/main.ts');
-if (fs.existsSync(double)) await build({
-  entryPoints: [double],
-  outfile: path.join(dist, 'test/apiserver.mjs'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  logLevel: 'warning',
-});
+if (fs.existsSync(double)) {
+  const out = path.join(dist, 'test/apiserver.mjs');
+  const tmp = `${out}.${process.pid}.tmp.mjs`;
+  await build({
+    entryPoints: [double],
+    outfile: tmp,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    logLevel: 'warning',
+  });
+  fs.renameSync(tmp, out);
+}
 
-const size = fs.statSync(main).size;
-console.log(`built ${path.relative(root, main)} (${(size / 1024).toFixed(0)} KiB) with ${checks.length} checks: ${checks.join(', ')}`);
+const mib = (f) => (fs.statSync(f).size / 1048576).toFixed(1);
+console.log(`built dist/k8s-nrpe (${kind}, ${mib(main)} MiB; bundle dist/k8s-nrpe.cjs ${(fs.statSync(bundle).size / 1024).toFixed(0)} KiB) with ${checks.length} checks: ${checks.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 if (process.env.BUILD_META) fs.writeFileSync(path.join(dist, 'meta.json'), JSON.stringify(result.metafile));
