@@ -8,6 +8,8 @@ export interface ObjectMeta {
   creationTimestamp?: string;
   deletionTimestamp?: string;
   deletionGracePeriodSeconds?: number;
+  /** Keys that must be removed (by their controller) before the object can go. */
+  finalizers?: string[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: { kind?: string; name?: string; uid?: string; controller?: boolean }[];
