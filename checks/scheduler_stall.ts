@@ -1,5 +1,5 @@
 import { RESOURCES } from '../lib/kube/client.js';
-import { eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
+import { compactEvent, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
 import { holderNode, nodeReadiness } from '../lib/kube/nodes.js';
 import { ageSeconds } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node, Pod } from '../lib/kube/types.js';
@@ -93,8 +93,8 @@ export default defineCheck<Options, Data>({
     });
     const [pods, failedScheduling, scheduled, ln] = await Promise.all([
       kube.list<Pod>(RESOURCES.pods, { fieldSelector: 'status.phase=Pending,spec.nodeName=' }),
-      kube.list<KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=FailedScheduling' }),
-      kube.list<KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=Scheduled' }),
+      kube.list<KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=FailedScheduling', project: compactEvent }),
+      kube.list<KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=Scheduled', project: compactEvent }),
       leaseAndNode,
     ]);
     return { pods, failedScheduling, scheduled, ...ln };

@@ -24,7 +24,7 @@ interface JsonResult {
   findings: { state: string | null; text: string }[];
 }
 
-const PASS_THROUGH = new Set(['--kubeconfig', '--context', '-t', '--timeout']);
+const PASS_THROUGH = new Set(['--kubeconfig', '--context', '-t', '--timeout', '--page-size']);
 
 export function triageArgs(argv: string[]): { shared: string[]; json: boolean; color: boolean; only?: string[] } {
   const shared: string[] = [];

@@ -35,6 +35,14 @@ export interface ListOptions {
   limit?: number;
   /** Stop after this many items (the check already knows enough). */
   maxItems?: number;
+  /**
+   * Ask for PartialObjectMetadataList: each item is only
+   * {apiVersion, kind, metadata} (labels, ownerReferences, finalizers,
+   * deletionTimestamp...), no spec or status. Servers without it send the
+   * full list (the Accept header falls back to application/json), so callers
+   * must read only item.metadata.
+   */
+  metadataOnly?: boolean;
 }
 
 interface ListBody<T> {
@@ -50,6 +58,9 @@ export interface ClientStats {
 export type Logger = (level: number, line: string) => void;
 
 const DEFAULT_PAGE = 500;
+const JSON_ACCEPT = 'application/json';
+/** What kubectl sends for metadata-only lists, including its fallback. */
+const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
 function resourceName(res: Resource): string {
   return res.group ? `${res.plural}.${res.group}` : res.plural;
@@ -82,6 +93,7 @@ export class KubeClient {
     readonly conn: Connection,
     private readonly signal: AbortSignal,
     private readonly log: Logger = () => {},
+    private readonly pageSize = DEFAULT_PAGE,
   ) {}
 
   async get<T>(res: Resource, name: string, namespace?: string): Promise<T> {
@@ -99,23 +111,32 @@ export class KubeClient {
     }
   }
 
-  /** All items matching the selectors, page by page (limit/continue). */
-  async list<T>(res: Resource, opts: ListOptions = {}): Promise<T[]> {
+  /**
+   * All items matching the selectors, page by page (limit/continue). With
+   * `project`, each item is reduced (or dropped, by returning undefined) as
+   * its page arrives, so memory follows what the check keeps, not what the
+   * server sends: a check that only counts keeps one page of objects at a time.
+   */
+  async list<T, R = T>(res: Resource, opts: ListOptions & { project?: (item: T) => R | undefined } = {}): Promise<R[]> {
+    const project = opts.project ?? ((item: T) => item as unknown as R);
     const target: RequestTarget = { verb: 'list', resource: resourceName(res), namespace: res.namespaced ? opts.namespace : undefined };
     const path = resourcePath(res, opts.namespace);
     let restarted = false;
     for (;;) {
-      const items: T[] = [];
+      const items: R[] = [];
       let cont: string | undefined;
       try {
         do {
-          const query: Record<string, string> = { limit: String(opts.limit ?? DEFAULT_PAGE) };
+          const query: Record<string, string> = { limit: String(opts.limit ?? this.pageSize) };
           if (opts.fieldSelector) query.fieldSelector = opts.fieldSelector;
           if (opts.labelSelector) query.labelSelector = opts.labelSelector;
           if (cont) query.continue = cont;
-          const body = (await this.request(path, query, target)) as ListBody<T>;
+          const body = (await this.request(path, query, target, opts.metadataOnly ? METADATA_ACCEPT : JSON_ACCEPT)) as ListBody<T>;
           if (!body || !Array.isArray(body.items)) throw this.malformed(target, 'a list without items');
-          for (const item of body.items) items.push(item);
+          for (const item of body.items) {
+            const kept = project(item);
+            if (kept !== undefined) items.push(kept);
+          }
           cont = body.metadata?.continue || undefined;
           if (opts.maxItems !== undefined && items.length >= opts.maxItems) return items.slice(0, opts.maxItems);
         } while (cont);
@@ -140,14 +161,14 @@ export class KubeClient {
     );
   }
 
-  private async request(path: string, query: Record<string, string>, target: RequestTarget, attempt = 0): Promise<unknown> {
+  private async request(path: string, query: Record<string, string>, target: RequestTarget, accept = JSON_ACCEPT, attempt = 0): Promise<unknown> {
     const qs = new URLSearchParams(query).toString();
     const url = new URL(path + (qs ? `?${qs}` : ''), this.conn.server);
     const label = `GET ${path}${qs ? `?${decodeURIComponent(qs)}` : ''}`;
     this.inFlight.add(label);
     const started = Date.now();
     try {
-      const { status, body, retryAfter, bytes } = await this.send(url, target);
+      const { status, body, retryAfter, bytes } = await this.send(url, target, accept);
       this.stats.requests++;
       this.stats.bytes += bytes;
       this.log(2, `${label} -> ${status} (${bytes} B, ${Date.now() - started} ms)`);
@@ -164,7 +185,7 @@ export class KubeClient {
         const wait = Math.min(Math.max(retryAfter ?? 1, 0), 5) * 1000;
         this.log(2, `${label}: throttled, retrying in ${wait} ms`);
         await sleep(wait, this.signal);
-        return this.request(path, query, target, attempt + 1);
+        return this.request(path, query, target, accept, attempt + 1);
       }
       throw fromStatus(status, parsed, target, this.conn.server.origin);
     } finally {
@@ -172,14 +193,14 @@ export class KubeClient {
     }
   }
 
-  private send(url: URL, target: RequestTarget): Promise<{ status: number; body: string; bytes: number; retryAfter?: number }> {
+  private send(url: URL, target: RequestTarget, accept: string): Promise<{ status: number; body: string; bytes: number; retryAfter?: number }> {
     return new Promise((resolve, reject) => {
       const req = https.request(
         url,
         {
           method: 'GET',
           agent: this.conn.agent,
-          headers: { ...this.conn.headers, Accept: 'application/json', 'User-Agent': 'k8s-nrpe' },
+          headers: { ...this.conn.headers, Accept: accept, 'User-Agent': 'k8s-nrpe' },
           signal: this.signal,
         },
         (res) => {

@@ -56,7 +56,7 @@ export function fromStatus(status: number, body: unknown, target: RequestTarget,
       line = `not found: ${what}`;
       break;
     case 410:
-      line = `list of ${target.resource} expired twice while paging (410 Gone): the API server compacted too fast; retry or raise --page-size`;
+      line = `list of ${target.resource} expired twice while paging (410 Expired): the API server compacted its history between pages; a larger --page-size needs fewer pages`;
       break;
     case 429:
       line = `API server is throttling requests (429 TooManyRequests) to ${what}${message ? `: ${message}` : ''}`;

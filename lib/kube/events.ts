@@ -46,3 +46,27 @@ export function occurrencesSince(e: KubeEvent, since: number): number {
 export function eventReporter(e: KubeEvent): string | undefined {
   return e.source?.host || e.reportingInstance || undefined;
 }
+
+/**
+ * The fields of an event that the time rules and the checks read, nothing
+ * else: pass as `project` to KubeClient.list so 100,000 events cost 100,000
+ * small records, not 100,000 full objects with managedFields.
+ */
+export function compactEvent(e: KubeEvent): KubeEvent {
+  const io = e.involvedObject;
+  return {
+    metadata: { creationTimestamp: e.metadata?.creationTimestamp },
+    involvedObject: io && { kind: io.kind, namespace: io.namespace, name: io.name, uid: io.uid },
+    reason: e.reason,
+    message: e.message && e.message.length > 1000 ? e.message.slice(0, 1000) : e.message,
+    type: e.type,
+    count: e.count,
+    firstTimestamp: e.firstTimestamp,
+    lastTimestamp: e.lastTimestamp,
+    eventTime: e.eventTime,
+    series: e.series && { count: e.series.count, lastObservedTime: e.series.lastObservedTime },
+    source: e.source && { component: e.source.component, host: e.source.host },
+    reportingComponent: e.reportingComponent,
+    reportingInstance: e.reportingInstance,
+  };
+}

@@ -13,6 +13,7 @@ export const COMMON_OPTIONS: Record<string, YargsOption> = {
   kubeconfig: { type: 'string', describe: 'Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, microk8s client.config, /etc/kubernetes/admin.conf, in-cluster)' },
   context: { type: 'string', describe: 'Kubeconfig context to use (default: current-context)' },
   format: { type: 'string', choices: ['nagios', 'json'], default: 'nagios', describe: 'Output format' },
+  'page-size': { type: 'string', default: '500', describe: 'Items per page when listing (limit/continue); larger pages mean fewer round trips on a big cluster' },
   help: { alias: 'h', type: 'boolean', describe: 'Show this help' },
   version: { alias: 'V', type: 'boolean', describe: 'Show the version' },
 };
@@ -75,6 +76,7 @@ export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed
     if (e instanceof UsageError) throw e;
     throw new UsageError((e as Error).message);
   }
+  collectRepeated(check.options ?? {}, argv, raw);
   if (raw.help) {
     let text = '';
     y.showHelp((s: string) => { text = s; });
@@ -93,18 +95,44 @@ export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed
   const timeoutState = parseState(String(raw['timeout-state']));
   if (timeoutState === undefined) throw new UsageError(`invalid --timeout-state '${String(raw['timeout-state'])}': use ok, warning, critical or unknown`);
 
+  const pageSize = Number(raw['page-size']);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10000) throw new UsageError(`invalid --page-size '${String(raw['page-size'])}': use a whole number from 1 to 10000`);
+
   const opts: CommonOptions & Record<string, unknown> = {
     ...check.parse(raw),
     warning: parseOptionalRange(nonEmpty(raw.warning, '-w')),
     critical: parseOptionalRange(nonEmpty(raw.critical, '-c')),
     timeout,
     timeoutState,
+    pageSize,
     verbose: Number(raw.verbose ?? 0),
     format: raw.format === 'json' ? 'json' : 'nagios',
     kubeconfig: optionalString(raw.kubeconfig, '--kubeconfig'),
     context: optionalString(raw.context, '--context'),
   };
   return { kind: 'run', opts };
+}
+
+/**
+ * yargs keeps only the last of a repeated option here (duplicate-arguments-array
+ * is off, so '-w 1 -w 2' cannot turn into an array). A check option declared
+ * with `array: true, nargs: 1` is repeatable: '--pattern a --pattern b=c'
+ * gives ['a', 'b=c'], every occurrence in order.
+ */
+function collectRepeated(options: Record<string, YargsOption>, argv: string[], raw: Record<string, unknown>): void {
+  for (const [name, def] of Object.entries(options)) {
+    if (!def.array) continue;
+    const flags = new Set([name, ...[def.alias ?? []].flat()].map((n) => (n.length === 1 ? `-${n}` : `--${n}`)));
+    const values: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === '--') break;
+      const eq = arg.indexOf('=');
+      if (eq > 0 && flags.has(arg.slice(0, eq))) values.push(arg.slice(eq + 1));
+      else if (flags.has(arg) && i + 1 < argv.length) values.push(argv[++i]!);
+    }
+    if (values.length) raw[name] = values;
+  }
 }
 
 function nonEmpty(v: unknown, name: string): string | undefined {

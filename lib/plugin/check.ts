@@ -10,6 +10,8 @@ export interface CommonOptions {
   critical?: Range;
   timeout: number;
   timeoutState: State;
+  /** limit= for list requests. */
+  pageSize: number;
   verbose: number;
   format: 'nagios' | 'json';
   kubeconfig?: string;

@@ -129,23 +129,47 @@ function partial(o: Obj): Obj {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
 }
 
-function serveList(r: Route, q: URLSearchParams, accept: string): [number, Obj] {
+// The store never changes, so a query's matches are computed once: paging
+// through 100,000 objects costs one filter, not one per page.
+const matches = new Map<string, Obj[]>();
+
+function selectItems(r: Route, q: URLSearchParams): Obj[] {
   const t = r.type!;
-  let match;
-  try {
+  const memo = [typeKey(t.group, t.version, t.plural), r.namespace ?? '', q.get('fieldSelector') ?? '', q.get('labelSelector') ?? ''].join('\u0000');
+  let items = matches.get(memo);
+  if (!items) {
     const fm = fieldSelector(q.get('fieldSelector') ?? undefined, t.plural);
     const lm = labelSelector(q.get('labelSelector') ?? undefined);
-    match = (o: Obj) => fm(o) && lm(o);
+    items = store.list(t).filter((o) => (!r.namespace || o.metadata?.namespace === r.namespace) && fm(o) && lm(o));
+    matches.set(memo, items);
+  }
+  return items;
+}
+
+/** Index of the first item after `start` in a list sorted by namespace/name. */
+function after(items: Obj[], start: string): number {
+  let lo = 0, hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (objKey(items[mid]!) > start) hi = mid; else lo = mid + 1;
+  }
+  return lo;
+}
+
+function serveList(r: Route, q: URLSearchParams, accept: string): [number, Obj] {
+  const t = r.type!;
+  let items: Obj[];
+  try {
+    items = selectItems(r, q);
   } catch (e) {
     if (e instanceof SelectorError) return [400, status(400, e.message)];
     throw e;
   }
-  let items = store.list(t).filter((o) => (!r.namespace || o.metadata?.namespace === r.namespace) && match(o));
   const cont = q.get('continue');
   if (cont) {
     const c = decodeContinue(cont);
     if (!c) return [400, status(400, 'continue key is not valid: illegal base64 data at input byte 0')];
-    items = items.filter((o) => objKey(o) > c.start);
+    items = items.slice(after(items, c.start));
   }
   const limit = Number(q.get('limit') ?? 0);
   const metadata: Obj = { resourceVersion: String(store.resourceVersion) };

@@ -144,9 +144,8 @@ export class Store {
       for (let i = 0; i < g.count; i++) all.push(expand(json, i));
     }
     for (const raw of all) this.add(resolveTimes(raw, now, boot) as Obj, now);
-    for (const list of this.items.values()) {
-      list.sort((a, b) => key(a).localeCompare(key(b)));
-    }
+    // etcd key order: plain code-unit order, which is also what continue tokens compare with.
+    for (const list of this.items.values()) list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   }
 
   private add(o: Obj, now: number): void {
