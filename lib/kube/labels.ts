@@ -1,3 +1,4 @@
+import { PluginError } from '../plugin/errors.js';
 import type { LabelSelector } from './types.js';
 
 /**
@@ -42,3 +43,38 @@ export function matchesSelector(selector: LabelSelector | null | undefined, labe
   return true;
 }
 
+
+/**
+ * The same selector as text for a server-side ?labelSelector=, so the
+ * apiserver filters: {matchLabels: {k8s-app: kube-dns}} -> 'k8s-app=kube-dns';
+ * matchExpressions become 'k in (a,b)', 'k notin (a,b)', 'k', '!k'. Terms are
+ * sorted by key as the apiserver prints them. An empty selector ({}) is ''
+ * (everything). A null selector selects nothing and has no text, and neither
+ * has one the apiserver would reject: both throw a PluginError (UNKNOWN),
+ * never a list of everything.
+ */
+export function selectorToString(selector: LabelSelector | null | undefined): string {
+  if (!selector) throw new PluginError('label selector is null: it selects nothing');
+  const terms: { key: string; text: string }[] = [];
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) terms.push({ key, text: `${key}=${value}` });
+  for (const e of selector.matchExpressions ?? []) {
+    const key = e.key ?? '';
+    const values = [...(e.values ?? [])].sort();
+    const bad = (why: string) => new PluginError(`invalid label selector: ${e.operator ?? 'no operator'} on '${key}' ${why}`);
+    if (!key) throw bad('has no key');
+    switch (e.operator) {
+      case 'In':
+      case 'NotIn':
+        if (!values.length) throw bad('needs values');
+        terms.push({ key, text: `${key} ${e.operator === 'In' ? 'in' : 'notin'} (${values.join(',')})` });
+        break;
+      case 'Exists':
+      case 'DoesNotExist':
+        terms.push({ key, text: e.operator === 'Exists' ? key : `!${key}` });
+        break;
+      default:
+        throw bad('is not an operator the apiserver knows');
+    }
+  }
+  return terms.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((t) => t.text).join(',');
+}

@@ -20,6 +20,16 @@ export function nodeReadiness(node: Node | undefined): 'Ready' | 'NotReady' | 'U
  */
 export function holderNode(holderIdentity: string | undefined): string | undefined {
   if (!holderIdentity) return undefined;
-  const m = /^(.+?)_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.exec(holderIdentity);
-  return m ? m[1] : holderIdentity.split('_')[0];
+  return strictHolderNode(holderIdentity) ?? holderIdentity.split('_')[0];
+}
+
+const LEADER_IDENTITY = /^(.+?)_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The node of a "<hostname>_<uuid>" identity only; undefined for any other
+ * shape (a custom leader-election client), so a check can report such a
+ * holder as it is instead of looking up a node that was never meant.
+ */
+export function strictHolderNode(holderIdentity: string | undefined): string | undefined {
+  return holderIdentity ? LEADER_IDENTITY.exec(holderIdentity)?.[1] : undefined;
 }

@@ -43,6 +43,15 @@ export interface PodAffinityTerm {
   labelSelector?: LabelSelector;
   topologyKey?: string;
   namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+}
+
+export interface TopologySpreadConstraint {
+  maxSkew?: number;
+  topologyKey?: string;
+  whenUnsatisfiable?: string;
+  labelSelector?: LabelSelector;
+  matchLabelKeys?: string[];
 }
 
 export interface Affinity {
@@ -58,6 +67,7 @@ export interface PodSpec {
   schedulingGates?: { name?: string }[];
   terminationGracePeriodSeconds?: number;
   affinity?: Affinity;
+  topologySpreadConstraints?: TopologySpreadConstraint[];
   priorityClassName?: string;
   containers?: { name?: string; image?: string }[];
   tolerations?: { key?: string; operator?: string; effect?: string }[];
