@@ -21,6 +21,9 @@ function lineCap(verbose: number): number {
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
+/** Bytes kept for the "... and N more (-v shows more)" line and its newline. */
+const MORE_RESERVE = 48;
+
 /** Shorten to a byte budget without splitting a UTF-8 character. */
 function clip(s: string, max: number): string {
   if (bytes(s) <= max) return s;
@@ -42,7 +45,8 @@ export function renderNagios(outcome: Outcome, opts: RenderOptions): string {
   // Perfdata stays whole unless it alone would blow the budget.
   while (perf && bytes(head) + bytes(perf) + 40 > budget) perf = perf.split(' ').slice(0, -1).join(' ');
   const tail = perf ? ` | ${perf}` : '';
-  const summary = clip(sanitize(outcome.summary, 4000) || stateName(state), budget - bytes(head) - bytes(tail) - 1);
+  // With findings there is always a second line, at least "... and N more": leave room for it.
+  const summary = clip(sanitize(outcome.summary, 4000) || stateName(state), budget - bytes(head) - bytes(tail) - 1 - (outcome.findings.length ? MORE_RESERVE : 0));
   const first = `${head}${summary}${tail}`;
 
   const findings = outcome.findings
@@ -56,7 +60,7 @@ export function renderNagios(outcome: Outcome, opts: RenderOptions): string {
   let shown = 0;
   for (const line of findings) {
     const more = findings.length - shown - 1;
-    const reserve = more > 0 ? 32 : 0; // room for the "... and N more" line
+    const reserve = more > 0 ? MORE_RESERVE : 0; // room for the "... and N more" line
     if (shown >= cap || used + bytes(line) + 1 + reserve > budget) break;
     lines.push(line);
     used += bytes(line) + 1;

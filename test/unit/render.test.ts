@@ -52,6 +52,15 @@ describe('renderNagios', () => {
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1024);
     expect(text.trimEnd()).toMatch(/\.\.\. \| pods=0;;;0$/);
   });
+
+  it('keeps room for "... and N more" when a huge summary comes with findings', () => {
+    for (const n of [1, 3, 12345]) {
+      const findings = Array.from({ length: n }, () => ({ state: State.WARNING, text: 'y'.repeat(5000) }));
+      const text = renderNagios(outcome(findings, 'x'.repeat(10000)), { title: 'SCHEDULER STALL', verbose: 0 });
+      expect(Buffer.byteLength(text), `${n} findings`).toBeLessThanOrEqual(1024);
+      expect(text).toMatch(new RegExp(`\\n\\.\\.\\. and ${n} more \\(-v shows more\\)\\n$`));
+    }
+  });
 });
 
 describe('renderJson', () => {
