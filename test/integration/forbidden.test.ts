@@ -1,0 +1,43 @@
+// 403 on each resource each check reads. The resources are not listed by
+// hand: a first run against the incident records what the check asks for,
+// then each of those paths is forbidden in turn. A forbidden read is never
+// silent: the check is UNKNOWN naming the verb and resource and the RBAC
+// fix, or (where a check documents that it degrades) says in its output
+// what it could not read.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DIST, runBuilt, startApiServer, type ApiServer } from '../harness.js';
+
+const CHECKS = execFileSync(path.join(DIST, 'k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+const servers: ApiServer[] = [];
+afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('a forbidden resource is never silent', () => {
+  it.each(CHECKS)('%s', async (check) => {
+    const base = await startApiServer('incident');
+    servers.push(base);
+    // --node k8s02: node-local checks look at the incident's broken node.
+    const args = (s: ApiServer) => ['--kubeconfig', s.kubeconfig, ...(check === 'kubelet_stall' ? ['--node', 'k8s02'] : [])];
+    await runBuilt(check, args(base));
+    const paths = [...new Set(base.requests().map((r) => r.path))];
+    if (!paths.length) {
+      // Node-local checks that read only the host (check_k8s_dqlite) never ask the API.
+      console.info(`${check}: reads no API resource`);
+      return;
+    }
+    for (const p of paths) {
+      const s = await startApiServer('incident', { rules: [{ path: `^${escape(p)}$`, forbid: true }] });
+      servers.push(s);
+      const r = await runBuilt(check, args(s));
+      const what = `${check} with ${p} forbidden`;
+      expect(r.code, what).toBeGreaterThanOrEqual(0);
+      expect(r.code, what).toBeLessThanOrEqual(3);
+      expect(r.stdout, what).toMatch(/forbidden to (get|list) \S+/);
+      if (r.code === 3) expect(r.firstLine, what).toMatch(/UNKNOWN - .*forbidden to (get|list) .*deploy\/rbac\.yaml/);
+      await s.stop();
+    }
+  }, 120000);
+});
