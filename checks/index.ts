@@ -1,5 +1,6 @@
 import type { AnyCheck } from '../lib/plugin/check.js';
 import schedulerStall from './scheduler_stall.js';
+import leases from './leases.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases];

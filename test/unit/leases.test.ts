@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import check, { type Data, type LeaseData } from '../../checks/leases.js';
+import type { Lease, Node } from '../../lib/kube/types.js';
+import { parseArgs } from '../../lib/plugin/args.js';
+import { UsageError } from '../../lib/plugin/errors.js';
+import { outcomeState } from '../../lib/plugin/result.js';
+import { State } from '../../lib/plugin/state.js';
+
+const NOW = Date.parse('2026-06-05T06:30:00Z');
+const micro = (s: number) => new Date(NOW - s * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1456Z');
+const UUID = '4f7c2a1e-9b3d-4c6e-8f2a-1d5e7b9c3a60';
+
+async function opts(args: string[] = []) {
+  const p = await parseArgs(check, args);
+  if (p.kind !== 'run') throw new Error('expected options');
+  return p.opts as unknown as Parameters<typeof check.evaluate>[1];
+}
+
+const lease = (name: string, holder: string | undefined, renewAgo: number | undefined, duration: number | undefined = 15, transitions = 3): Lease => ({
+  metadata: { name, namespace: 'kube-system' },
+  spec: {
+    ...(holder !== undefined && { holderIdentity: holder }),
+    ...(duration !== undefined && { leaseDurationSeconds: duration }),
+    acquireTime: micro(3600),
+    ...(renewAgo !== undefined && { renewTime: micro(renewAgo) }),
+    leaseTransitions: transitions,
+  },
+});
+const node = (name: string, ready = 'True', unschedulable = false): Node => ({
+  metadata: { name },
+  spec: unschedulable ? { unschedulable: true } : {},
+  status: { conditions: [{ type: 'Ready', status: ready }] },
+});
+/** A lease held by "<node>_<uuid>"; its node Ready unless given (null: no such node). */
+const held = (name: string, nodeName: string, renewAgo: number, duration = 15, n: Node | null = node(nodeName)): LeaseData => ({
+  name, lease: lease(name, `${nodeName}_${UUID}`, renewAgo, duration), nodeName, node: n ?? undefined,
+});
+const healthy = (): Data => ({ leases: [held('kube-scheduler', 'k8s01', 2), held('kube-controller-manager', 'k8s03', 1)] });
+
+const run = async (d: Data, args: string[] = []) => {
+  const o = check.evaluate(d, await opts(args), NOW);
+  return { o, state: outcomeState(o), perf: Object.fromEntries(o.perfdata.map((p) => [p.label, p.value])) };
+};
+
+describe('leases options', () => {
+  it('defaults to the scheduler and controller-manager leases in kube-system, max duration 20s', async () => {
+    expect(await opts()).toMatchObject({ namespace: 'kube-system', leases: ['kube-scheduler', 'kube-controller-manager'], explicit: false, maxLeaseDuration: 20 });
+  });
+
+  it('takes --lease as a comma-separated list', async () => {
+    expect(await opts(['--lease', 'kube-scheduler'])).toMatchObject({ leases: ['kube-scheduler'], explicit: true });
+    expect(await opts(['--lease', 'a, b,a', '--max-lease-duration', '1m'])).toMatchObject({ leases: ['a', 'b'], maxLeaseDuration: 60 });
+    await expect(parseArgs(check, ['--lease', 'a', 'b'])).rejects.toThrow(UsageError);
+  });
+
+  it('rejects bad lease names and durations', async () => {
+    await expect(parseArgs(check, ['--lease', 'Bad_Name'])).rejects.toThrow(UsageError);
+    await expect(parseArgs(check, ['--lease', 'a,,b'])).rejects.toThrow(/needs a name/);
+    await expect(parseArgs(check, ['--lease', '--namespace', 'x'])).rejects.toThrow(/needs a name/);
+    await expect(parseArgs(check, ['--max-lease-duration', 'long'])).rejects.toThrow(/--max-lease-duration/);
+  });
+});
+
+describe('leases evaluate', () => {
+  it('is OK for fresh leases with short durations on Ready nodes', async () => {
+    const { o, state, perf } = await run(healthy());
+    expect(state).toBe(State.OK);
+    expect(o.summary).toBe('kube-scheduler held by k8s01, renewed 2s ago; kube-controller-manager held by k8s03, renewed 1s ago');
+    expect(perf).toEqual({
+      'kube-scheduler_renew_age': 2, 'kube-scheduler_duration': 15, 'kube-scheduler_transitions': 3,
+      'kube-controller-manager_renew_age': 1, 'kube-controller-manager_duration': 15, 'kube-controller-manager_transitions': 3,
+    });
+    expect(o.findings).toContainEqual({ state: undefined, text: `kube-system/kube-scheduler: held by k8s01_${UUID} on node k8s01 (Ready), renewed 2s ago, leaseDurationSeconds 15, 3 transitions` });
+  });
+
+  it('is only WARNING on the incident: fresh lease on a Ready k8s02, but leaseDurationSeconds 60 > 20', async () => {
+    const { o, state } = await run({ leases: [held('kube-scheduler', 'k8s02', 3, 60), held('kube-controller-manager', 'k8s01', 2, 60)] });
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toBe('kube-scheduler (k8s02): leaseDurationSeconds 60 > 20; kube-controller-manager (k8s01): leaseDurationSeconds 60 > 20');
+    expect(o.findings[0]).toEqual({ state: State.WARNING, text: 'kube-scheduler: leaseDurationSeconds 60 > 20: a dead leader blocks failover for up to 1m' });
+    expect(o.findings.filter((f) => f.state === undefined)).toHaveLength(2);
+    const durationPerf = o.perfdata.find((p) => p.label === 'kube-scheduler_duration')!;
+    expect(durationPerf.warn?.text).toBe('20');
+  });
+
+  it('takes leaseDurationSeconds exactly at the limit, and --max-lease-duration 0 turns the rule off', async () => {
+    expect((await run({ leases: [held('kube-scheduler', 'k8s01', 1, 20)] })).state).toBe(State.OK);
+    expect((await run({ leases: [held('kube-scheduler', 'k8s01', 1, 21)] })).state).toBe(State.WARNING);
+    expect((await run({ leases: [held('kube-scheduler', 'k8s01', 1, 60)] }, ['--max-lease-duration', '0'])).state).toBe(State.OK);
+  });
+
+  it('is CRITICAL when a lease expired: renewed longer ago than its duration (the boundary is not expired)', async () => {
+    expect((await run({ leases: [held('kube-scheduler', 'k8s01', 15, 15)] })).state).toBe(State.OK);
+    const { o, state } = await run({ leases: [held('kube-scheduler', 'k8s01', 16, 15), held('kube-controller-manager', 'k8s03', 1)] });
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('kube-scheduler (k8s01): expired (renewed 16s ago, leaseDurationSeconds 15)');
+  });
+
+  it('is CRITICAL when the holder node is NotReady, Unknown or missing; WARNING when only cordoned', async () => {
+    const cases: [Node | null, State, RegExp][] = [
+      [node('k8s02', 'False'), State.CRITICAL, /holder node k8s02 NotReady/],
+      [node('k8s02', 'Unknown'), State.CRITICAL, /holder node k8s02 Unknown/],
+      [null, State.CRITICAL, /holder node k8s02 missing/],
+      [node('k8s02', 'True', true), State.WARNING, /holder node k8s02 cordoned/],
+      [node('k8s02', 'False', true), State.CRITICAL, /k8s02 NotReady, holder node k8s02 cordoned/],
+    ];
+    for (const [n, want, re] of cases) {
+      const { o, state } = await run({ leases: [held('kube-scheduler', 'k8s02', 2, 15, n)] });
+      expect(state, JSON.stringify(n)).toBe(want);
+      expect(o.summary).toMatch(re);
+    }
+  });
+
+  it('reports a holder identity that is not <node>_<uuid> as it is, without failing on it', async () => {
+    const d: Data = { leases: [{ name: 'my-operator', lease: lease('my-operator', 'my-operator-7d9f8b-x2kq9', 1) }] };
+    const { o, state } = await run(d);
+    expect(state).toBe(State.OK);
+    expect(o.findings[0]!.text).toMatch(/held by my-operator-7d9f8b-x2kq9 \(identity is not <node>_<uuid>: node not checked\)/);
+    expect(o.summary).toBe('my-operator held by my-operator-7d9f8b-x2kq9, renewed 1s ago');
+  });
+
+  it('is WARNING for a missing default lease, CRITICAL for one named with --lease; perfdata U', async () => {
+    const d: Data = { leases: [{ name: 'kube-scheduler' }, held('kube-controller-manager', 'k8s01', 1)] };
+    let r = await run(d);
+    expect(r.state).toBe(State.WARNING);
+    expect(r.o.summary).toBe('kube-scheduler: no Lease (leader election off?)');
+    expect(r.perf['kube-scheduler_renew_age']).toBeUndefined();
+    expect(r.perf['kube-scheduler_transitions']).toBeUndefined();
+    r = await run(d, ['--lease', 'kube-scheduler,kube-controller-manager']);
+    expect(r.state).toBe(State.CRITICAL);
+  });
+
+  it('is CRITICAL for a lease with no holder, WARNING for one with no renewTime', async () => {
+    let r = await run({ leases: [{ name: 'kube-scheduler', lease: lease('kube-scheduler', '', 1) }] });
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toBe('kube-scheduler: no holder');
+    r = await run({ leases: [{ name: 'kube-scheduler', lease: lease('kube-scheduler', `k8s01_${UUID}`, undefined), nodeName: 'k8s01', node: node('k8s01') }] });
+    expect(r.state).toBe(State.WARNING);
+    expect(r.o.summary).toMatch(/no renewTime/);
+  });
+
+  it('judges renew age against -w/-c and puts the ranges in the perfdata', async () => {
+    const d = { leases: [held('kube-scheduler', 'k8s01', 8, 15)] };
+    expect((await run(d, ['-w', '5', '-c', '10'])).state).toBe(State.WARNING);
+    const r = await run(d, ['-w', '3', '-c', '5']);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toBe('kube-scheduler (k8s01): renewed 8s ago');
+    const p = r.o.perfdata.find((x) => x.label === 'kube-scheduler_renew_age')!;
+    expect([p.warn?.text, p.crit?.text]).toEqual(['3', '5']);
+  });
+
+  it('lists the worst lease first in the summary', async () => {
+    const { o } = await run({ leases: [held('kube-controller-manager', 'k8s01', 1, 60), held('kube-scheduler', 'k8s02', 300, 60)] });
+    expect(o.summary).toMatch(/^kube-scheduler \(k8s02\): expired .*; kube-controller-manager \(k8s01\): leaseDurationSeconds 60 > 20$/);
+  });
+});
