@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectContract, ROOT, runBuilt, startApiServer, type ApiServer, type Scenario } from '../harness.js';
+
+const TITLE = 'REBOOT READY';
+const servers: ApiServer[] = [];
+async function run(scenario: string | Scenario, args: string[]) {
+  const s = await startApiServer(scenario);
+  servers.push(s);
+  const r = await runBuilt('reboot_ready', ['--kubeconfig', s.kubeconfig, ...args]);
+  if (!args.includes('json')) expectContract(r, TITLE);
+  return r;
+}
+afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+
+// The healthy cluster's nodes, to bend one at a time.
+const healthyNodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/healthy/nodes.json'), 'utf8')).objects as Record<string, any>[];
+const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'kube-scheduler', namespace: 'kube-system' }, spec: { holderIdentity: 'k8s02_4f7c2a1e-9b3d-4c6e-8f2a-1d5e7b9c3a60', leaseDurationSeconds: 15, renewTime: '$now-1s.micro' } };
+const withNode = (name: string, change: (n: Record<string, any>) => void): Record<string, any>[] =>
+  healthyNodes.map((n) => {
+    const copy = structuredClone(n);
+    if (copy.metadata.name === name) change(copy);
+    return copy;
+  });
+const pod = (name: string, ns: string, node: string, extra: Record<string, any> = {}) => ({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: { name, namespace: ns, labels: { app: name.split('-')[0] }, ownerReferences: [{ kind: 'ReplicaSet', name: `${name.split('-')[0]}-rs`, uid: `uid-${name.split('-')[0]}`, controller: true }], ...extra },
+  spec: { nodeName: node },
+  status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+});
+
+describe('check_k8s_reboot_ready', () => {
+  it('is CRITICAL on the incident for k8s02, naming every reason', async () => {
+    const r = await run('incident', ['--node', 'k8s02']);
+    expect(r.code).toBe(2);
+    expect(r.firstLine).toMatch(/^K8S REBOOT READY CRITICAL - NOT safe to reboot k8s02: critical pod without a replica elsewhere; scheduler stall check CRITICAL; stuck Terminating check CRITICAL \| /);
+    // The incident's single CoreDNS replica ran on k8s02.
+    expect(r.stdout).toMatch(/\[CRITICAL\] kube-system\/coredns-\S+: no ready replica of ReplicaSet coredns-\S+ on another node/);
+    expect(r.stdout).toMatch(/\[CRITICAL\] scheduler stall check: check_k8s_scheduler_stall is CRITICAL: scheduler stall: 46 pods/);
+    expect(r.stdout).toMatch(/\[CRITICAL\] stuck Terminating check: check_k8s_stuck_terminating is CRITICAL/);
+    expect(Number(r.perf.blockers)).toBeGreaterThanOrEqual(2);
+    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(1024);
+  });
+
+  it('is OK on the healthy cluster, and says what it verified', async () => {
+    const r = await run('healthy', ['--node', 'k8s01']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.firstLine).toMatch(/^K8S REBOOT READY OK - safe to reboot k8s01: 2\/2 other nodes Ready and settled/);
+    expect(r.perf).toEqual(expect.objectContaining({ blockers: '0', other_nodes_ready: '2', pdb_violations: '0' }));
+  });
+
+  it('one node at a time: another node NotReady, cordoned, or just back', async () => {
+    const notReady = await run({ objects: [lease, ...withNode('k8s03', (n) => { n.status.conditions.find((c: any) => c.type === 'Ready').status = 'Unknown'; })] }, ['--node', 'k8s01']);
+    expect(notReady.code).toBe(2);
+    expect(notReady.stdout).toMatch(/\[CRITICAL\] node k8s03 is Unknown: another node is down, reboot one node at a time/);
+
+    const cordoned = await run({ objects: [lease, ...withNode('k8s03', (n) => { n.spec.unschedulable = true; })] }, ['--node', 'k8s01']);
+    expect(cordoned.code).toBe(2);
+    expect(cordoned.firstLine).toMatch(/NOT safe to reboot k8s01: node k8s03 cordoned/);
+
+    const settling = await run({ objects: [lease, ...withNode('k8s02', (n) => { n.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime = '$now-2m'; })] }, ['--node', 'k8s01']);
+    expect(settling.code).toBe(2);
+    expect(settling.stdout).toMatch(/node k8s02 became Ready 2m\d*s? ago: still settling after its own reboot \(wait 10m\)/);
+    const patient = await run({ objects: [lease, ...withNode('k8s02', (n) => { n.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime = '$now-2m'; })] }, ['--node', 'k8s01', '--settle', '1m']);
+    expect(patient.code).toBe(0);
+  });
+
+  it('a critical pod with no ready replica elsewhere blocks; one with a replica does not', async () => {
+    const objects = [lease, ...healthyNodes,
+      pod('coredns-a', 'kube-system', 'k8s01'),
+      pod('metrics-a', 'kube-system', 'k8s01'), pod('metrics-b', 'kube-system', 'k8s02')];
+    const r = await run({ objects }, ['--node', 'k8s01']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/\[CRITICAL\] kube-system\/coredns-a: no ready replica of ReplicaSet coredns-rs on another node/);
+    expect(r.stdout).not.toMatch(/metrics-a/);
+    expect(r.perf.critical_pods_without_replica).toBe('1');
+  });
+
+  it('draining must not break a PodDisruptionBudget', async () => {
+    const pdb = {
+      apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'db-pdb', namespace: 'apps' },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'db' } } },
+      status: { currentHealthy: 2, desiredHealthy: 2, expectedPods: 2, disruptionsAllowed: 0 },
+    };
+    const objects = [lease, ...healthyNodes, pdb, pod('db-0', 'apps', 'k8s01'), pod('db-1', 'apps', 'k8s02')];
+    const r = await run({ objects }, ['--node', 'k8s01']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/draining would break PodDisruptionBudget apps\/db-pdb: 1 pod here, 0 disruptions allowed/);
+    const elsewhere = await run({ objects }, ['--node', 'k8s03']);
+    expect(elsewhere.code, elsewhere.stdout).toBe(0);
+  });
+
+  it('a single-node cluster is not safe unless asked', async () => {
+    const one = { objects: [lease, healthyNodes[0]!] };
+    const r = await run(one, ['--node', 'k8s01']);
+    expect(r.code).toBe(2);
+    expect(r.firstLine).toMatch(/no other node/);
+    expect((await run(one, ['--node', 'k8s01', '--allow-single-node'])).code).toBe(0);
+  });
+
+  it('UNKNOWN for a node that does not exist, and for a forbidden read', async () => {
+    const r = await run('healthy', ['--node', 'k8s99']);
+    expect(r.code).toBe(3);
+    expect(r.firstLine).toMatch(/node k8s99 not found in the cluster \(pass --node/);
+    const s = await startApiServer('healthy', { rules: [{ path: '^/apis/policy/v1/poddisruptionbudgets$', forbid: true }] });
+    servers.push(s);
+    const f = await runBuilt('reboot_ready', ['--kubeconfig', s.kubeconfig, '--node', 'k8s01']);
+    expect(f.code).toBe(3);
+    expect(f.firstLine).toMatch(/forbidden to list poddisruptionbudgets\.policy at cluster scope/);
+  });
+
+  it('--format json carries every reason', async () => {
+    const r = await run('incident', ['--node', 'k8s02', '--format', 'json']);
+    const o = JSON.parse(r.stdout);
+    expect(o).toMatchObject({ check: 'reboot_ready', state: 'CRITICAL', exitCode: 2 });
+    expect(o.findings.filter((f: { state: string }) => f.state === 'CRITICAL').length).toBe(Number(o.perfdata.find((p: { label: string }) => p.label === 'blockers').value));
+  });
+});
