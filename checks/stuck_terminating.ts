@@ -1,0 +1,328 @@
+import { RESOURCES } from '../lib/kube/client.js';
+import { KubeApiError } from '../lib/kube/errors.js';
+import { matchesSelector } from '../lib/kube/labels.js';
+import { nodeReadiness } from '../lib/kube/nodes.js';
+import { parseTime } from '../lib/kube/time.js';
+import type { Node, ObjectMeta, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
+import { defineCheck } from '../lib/plugin/check.js';
+import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { State } from '../lib/plugin/state.js';
+
+interface Options {
+  minAge: number;
+  criticalAge: number;
+}
+
+export interface Data {
+  /**
+   * Every pod with a deletionTimestamp. From the metadata-only list they
+   * carry only metadata; the stuck ones are replaced by the full pod (GET)
+   * for spec.nodeName and affinity. A stuck pod whose GET answered 404 has
+   * finished going between the list and the GET and is left out.
+   */
+  terminating: Pod[];
+  /** Nodes of stuck pods by name; null: the Node object does not exist. Absent: not looked up. */
+  nodes: Record<string, Node | null>;
+  /** PDBs by namespace, for the namespaces of stuck pods. Absent: not looked up. */
+  pdbs: Record<string, PodDisruptionBudget[]>;
+  /** Lookups of detail that failed (forbidden, server errors): the stuck pods are reported without it. */
+  notes: string[];
+}
+
+/** Pods whose detail (node, affinity) is fetched one GET each; beyond this the long output is cut anyway. */
+export const DETAIL_LIMIT = 50;
+const DEFAULT_GRACE = 30;
+
+const podKey = (m: ObjectMeta | undefined) => `${m?.namespace ?? ''}/${m?.name ?? ''}`;
+
+/**
+ * Seconds a terminating pod is past the moment it should have been gone;
+ * negative while still within its grace period; undefined when it is not
+ * terminating (or the timestamp is unreadable).
+ *
+ * When a pod is deleted gracefully the apiserver (rest.BeforeDelete) sets
+ *   deletionTimestamp          = time of the DELETE + grace period
+ *   deletionGracePeriodSeconds = grace period
+ * and a later DELETE with a shorter grace moves deletionTimestamp earlier by
+ * the difference. So deletionTimestamp already is the deadline: how long a
+ * pod is stuck is now - deletionTimestamp, and adding the grace period again
+ * would hide a stuck pod for one more grace period (a StatefulSet with
+ * terminationGracePeriodSeconds: 3600 for a whole hour). A deletionTimestamp
+ * in the future (the pod is within its grace, or the apiserver's clock runs
+ * ahead of ours) gives a negative value: not stuck. A clock behind ours makes
+ * pods look stuck earlier by the skew; --min-age absorbs that.
+ */
+export function overdueSeconds(meta: ObjectMeta | undefined, now: number): number | undefined {
+  const deadline = parseTime(meta?.deletionTimestamp);
+  return deadline === undefined ? undefined : (now - deadline) / 1000;
+}
+
+/**
+ * The grace period the pod was given, for the text only: the one recorded at
+ * deletion (deletionGracePeriodSeconds), else the pod's
+ * terminationGracePeriodSeconds (what the apiserver would have used), else
+ * the Kubernetes default of 30 s. It never moves the deadline (see above).
+ */
+export function graceSeconds(pod: Pod): number {
+  return pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE;
+}
+
+/** The stuck pods, most overdue first: past their deadline by more than --min-age. */
+export function stuckPods(pods: Pod[], minAge: number, now: number): { pod: Pod; overdue: number }[] {
+  const out: { pod: Pod; overdue: number }[] = [];
+  for (const pod of pods) {
+    const overdue = overdueSeconds(pod.metadata, now);
+    if (overdue !== undefined && overdue > minAge) out.push({ pod, overdue });
+  }
+  return out.sort((a, b) => b.overdue - a.overdue);
+}
+
+/** A 403 or a server error on a detail lookup loses that detail, not the check; timeouts and network failures still end it. */
+function detailLost(e: unknown): e is KubeApiError {
+  return e instanceof KubeApiError && e.status !== undefined && e.status !== 401;
+}
+
+function owner(m: ObjectMeta | undefined) {
+  const refs = m?.ownerReferences ?? [];
+  return refs.find((r) => r.controller) ?? refs[0];
+}
+
+function requiresAntiAffinity(p: Pod): boolean {
+  return (p.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0;
+}
+
+/** PDBs that can allow no eviction now; "deadlock" when it is because fewer pods are healthy than it demands. */
+function pdbBlocked(p: PodDisruptionBudget): boolean {
+  return p.status?.disruptionsAllowed === 0;
+}
+function pdbDeadlocked(p: PodDisruptionBudget): boolean {
+  const s = p.status ?? {};
+  return s.disruptionsAllowed === 0 && (s.currentHealthy ?? 0) < (s.desiredHealthy ?? 0);
+}
+function pdbStatus(p: PodDisruptionBudget): string {
+  const s = p.status ?? {};
+  return `${s.disruptionsAllowed ?? '?'} disruptions allowed, ${s.currentHealthy ?? '?'}/${s.desiredHealthy ?? '?'} healthy`;
+}
+
+export default defineCheck<Options, Data>({
+  name: 'stuck_terminating',
+  title: 'STUCK TERMINATING',
+  description:
+    'Pods stuck Terminating: deleted, past their grace period by more than --min-age, and still there. Long output says ' +
+    'why for each (node NotReady or gone, kubelet not finishing on a Ready node, finalizers, no owner, a ' +
+    'PodDisruptionBudget allowing no disruptions, a StatefulSet waiting for the pod) and the remedy, as text only: ' +
+    'the check never deletes anything. Stuck for = now - deletionTimestamp, which the apiserver already sets to ' +
+    'deletion time + grace period. Lists pods metadata-only, then GETs only the stuck ones, their nodes and the ' +
+    'PDBs of their namespaces.',
+  thresholds: {
+    describe: 'number of stuck pods (past their grace period by more than --min-age)',
+    warning: '0',
+    critical: '5',
+  },
+  options: {
+    'min-age': { type: 'string', default: '10m', describe: 'How long past its grace period a terminating pod must be to count as stuck' },
+    'critical-age': {
+      type: 'string', default: '1h',
+      describe: 'A pod stuck this long is CRITICAL whatever the count (0 turns this off)',
+    },
+  },
+  examples: [
+    ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: WARNING on one stuck pod, CRITICAL on 6 or more or on one stuck 1h'],
+    ['$0 -w 2 -c 10 --critical-age 0', 'tolerate a couple, judge by count only'],
+  ],
+
+  parse(a) {
+    return {
+      minAge: parseDuration(String(a['min-age']), '--min-age'),
+      criticalAge: parseDuration(String(a['critical-age']), '--critical-age'),
+    };
+  },
+
+  async gather(ctx, o) {
+    const kube = await ctx.kube();
+    // No field selector exists for metadata.deletionTimestamp: every pod has
+    // to be listed. Metadata only (PartialObjectMetadataList) carries all this
+    // needs to find the stuck ones (deletionTimestamp, labels, owners,
+    // finalizers) at a fraction of the bytes of full pods.
+    const listed = await kube.list<Pod>(RESOURCES.pods, { metadataOnly: true });
+    const terminating = listed
+      .filter((p) => p.metadata?.deletionTimestamp)
+      .map((p): Pod => ({ metadata: p.metadata }));
+    const stuck = stuckPods(terminating, o.minAge, ctx.now);
+    const nodes: Record<string, Node | null> = {};
+    const pdbs: Record<string, PodDisruptionBudget[]> = {};
+    if (!stuck.length) return { terminating, nodes, pdbs, notes: [] };
+
+    // What could not be looked up, by kind, for one note each.
+    const lost = { pods: [] as KubeApiError[], nodes: [] as KubeApiError[], pdbs: [] as KubeApiError[] };
+    const tolerate = (kind: keyof typeof lost) => (e: unknown) => {
+      if (!detailLost(e)) throw e;
+      lost[kind].push(e);
+    };
+
+    const namespaces = [...new Set(stuck.map((s) => s.pod.metadata?.namespace ?? ''))].filter(Boolean);
+    const pdbLists = Promise.all(namespaces.map((ns) =>
+      kube.list<PodDisruptionBudget>(RESOURCES.poddisruptionbudgets, { namespace: ns }).then((l) => { pdbs[ns] = l; }, tolerate('pdbs'))));
+
+    const full = new Map<string, Pod | null>();
+    const podsThenNodes = (async () => {
+      await Promise.all(stuck.slice(0, DETAIL_LIMIT).map(({ pod }) => {
+        const m = pod.metadata!;
+        return kube.getOptional<Pod>(RESOURCES.pods, m.name ?? '', m.namespace).then((got) => {
+          // 404, or a new pod of the same name (a StatefulSet recreates its
+          // pods under the old name): the stuck one is gone.
+          const same = got && (!m.uid || !got.metadata?.uid || got.metadata.uid === m.uid);
+          full.set(podKey(m), same ? got : null);
+        }, tolerate('pods'));
+      }));
+      const nodeNames = [...new Set([...full.values()].map((p) => p?.spec?.nodeName).filter((n): n is string => !!n))];
+      await Promise.all(nodeNames.map((name) =>
+        kube.getOptional<Node>(RESOURCES.nodes, name).then((n) => { nodes[name] = n ?? null; }, tolerate('nodes'))));
+    })();
+    await Promise.all([pdbLists, podsThenNodes]);
+
+    const notes: string[] = [];
+    const note = (errors: KubeApiError[], what: string) => { if (errors.length) notes.push(`${what}: ${errors[0]!.message}`); };
+    note(lost.pods, `node of ${plural(lost.pods.length, 'stuck pod')} not known`);
+    note(lost.nodes, `readiness of ${plural(lost.nodes.length, 'node')} not known`);
+    note(lost.pdbs, `PodDisruptionBudgets not checked in ${plural(lost.pdbs.length, 'namespace')}`);
+
+    const merged: Pod[] = [];
+    for (const p of terminating) {
+      const k = podKey(p.metadata);
+      if (!full.has(k)) merged.push(p);
+      else if (full.get(k)) merged.push(full.get(k)!);
+      // null: the pod finished going after the list.
+    }
+    return { terminating: merged, nodes, pdbs, notes };
+  },
+
+  evaluate(d, o, now) {
+    const stuck = stuckPods(d.terminating, o.minAge, now);
+    const countState = thresholdState(stuck.length, o.warning, o.critical);
+    const out = new OutcomeBuilder();
+
+    let orphaned = 0;
+    let pdbBlockedPods = 0;
+    let deadlockedPods = 0;
+    let withFinalizers = 0;
+    let onUnready = 0;
+    let pdbUnknown = false;
+    const byNode = new Map<string, Pod[]>();
+    const deadlocks = new Map<string, PodDisruptionBudget>();
+    const finalizerPods = new Map<string, string[]>();
+    const forceDelete = new Map<string, string[]>(); // namespace -> pod names without finalizers
+    const statefulOnUnready: string[] = [];
+
+    for (const { pod, overdue } of stuck) {
+      const m = pod.metadata ?? {};
+      const ns = m.namespace ?? '';
+      const name = m.name ?? '';
+      const parts = [`${ns}/${name} stuck Terminating ${formatDuration(overdue)} past its ${graceSeconds(pod)}s grace`];
+
+      const nodeName = pod.spec?.nodeName;
+      const detailed = pod.spec !== undefined;
+      let readiness: ReturnType<typeof nodeReadiness> | undefined;
+      if (nodeName) {
+        if (nodeName in d.nodes) readiness = nodeReadiness(d.nodes[nodeName] ?? undefined);
+        parts.push(`on ${nodeName} (${readiness === undefined ? 'readiness unknown' : readiness === 'Missing' ? 'node gone' : readiness === 'Ready' ? 'Ready' : `node ${readiness}`})`);
+        byNode.set(nodeName, [...(byNode.get(nodeName) ?? []), pod]);
+        if (readiness && readiness !== 'Ready') onUnready++;
+      } else if (detailed) {
+        parts.push('not on any node');
+      } else {
+        parts.push('node not looked up');
+      }
+
+      const fins = m.finalizers ?? [];
+      if (fins.length) {
+        withFinalizers++;
+        parts.push(`finalizers: ${fins.join(', ')}`);
+        for (const f of fins) finalizerPods.set(f, [...(finalizerPods.get(f) ?? []), `${ns}/${name}`]);
+      } else {
+        forceDelete.set(ns, [...(forceDelete.get(ns) ?? []), name]);
+      }
+
+      const ref = owner(m);
+      if (!ref) { orphaned++; parts.push('no owner (orphaned: nothing recreates it)'); }
+
+      const nsPdbs = d.pdbs[ns];
+      if (nsPdbs === undefined) pdbUnknown = true;
+      const selecting = (nsPdbs ?? []).filter((p) => matchesSelector(p.spec?.selector, m.labels));
+      if (selecting.some(pdbBlocked)) pdbBlockedPods++;
+      if (selecting.some(pdbDeadlocked)) deadlockedPods++;
+      for (const p of selecting) {
+        const pdbName = p.metadata?.name ?? '';
+        if (pdbDeadlocked(p)) { deadlocks.set(`${ns}/${pdbName}`, p); parts.push(`PDB deadlock (${pdbName}: ${pdbStatus(p)})`); }
+        else parts.push(`PDB ${pdbName} (${pdbStatus(p)})`);
+      }
+
+      if (ref?.kind === 'StatefulSet') {
+        parts.push('its StatefulSet recreates it only once it is gone');
+        if (readiness && readiness !== 'Ready') statefulOnUnready.push(`${ns}/${name}`);
+      }
+      if (requiresAntiAffinity(pod)) parts.push(`its required anti-affinity still keeps matching pods off ${nodeName ?? 'its node'}`);
+      if (ref) parts.push(`owner ${ref.kind ?? '?'}/${ref.name ?? '?'}`);
+
+      const state = o.criticalAge > 0 && overdue >= o.criticalAge ? State.CRITICAL : countState;
+      out.add(state, parts.join('; '));
+    }
+
+    // Why, once per node / PDB / finalizer, then the remedy.
+    for (const [nodeName, pods] of byNode) {
+      if (!(nodeName in d.nodes)) continue; // lookup failed: a note says so
+      const n = plural(pods.length, 'stuck pod');
+      const r = nodeReadiness(d.nodes[nodeName] ?? undefined);
+      const one = pods.length === 1;
+      if (r === 'Missing') out.info(`node ${nodeName} no longer exists: the pod garbage collector (kube-controller-manager) should have removed its ${n}; force-delete ${one ? 'it' : 'them'}`);
+      else if (r !== 'Ready') out.info(`node ${nodeName} is ${r}: its ${n} ${one ? 'stays' : 'stay'} Terminating until the kubelet there comes back or ${one ? 'it is' : 'they are'} force-deleted`);
+      else out.info(`node ${nodeName} is Ready but its kubelet has not finished ${n}: look at the kubelet and container runtime there (stuck containers, volume unmounts, a kubelet stall)`);
+    }
+    if (deadlocks.size) {
+      out.info('PDB deadlock: the PDB refuses evictions and drains of the pods it selects until enough of them are healthy; ' +
+        'it does not hold a pod already Terminating (the kubelet or a finalizer does), so the stuck pod is the thing to clear');
+    }
+    for (const [id, p] of deadlocks) {
+      const s = p.status ?? {};
+      out.info(`PDB ${id}: disruptionsAllowed 0, currentHealthy ${s.currentHealthy ?? 0} < desiredHealthy ${s.desiredHealthy ?? 0}`);
+    }
+    for (const [f, pods] of finalizerPods) {
+      out.info(`finalizer ${f} holds ${pods.join(', ')}: the controller that set it must remove it; --force does not (kubectl patch pod -n NS NAME --type merge -p '{"metadata":{"finalizers":null}}' once that controller is known)`);
+    }
+    if (statefulOnUnready.length) {
+      out.info(`StatefulSet pods on a node that is not Ready (${statefulOnUnready.join(', ')}): force-delete only once the node is really down, or two copies may run`);
+    }
+    for (const [ns, names] of forceDelete) {
+      out.info(`remedy once the cause is understood (this check never acts): kubectl delete pod -n ${ns} --force --grace-period=0 ${names.join(' ')}`);
+    }
+    if (stuck.length > DETAIL_LIMIT) out.info(`node and affinity looked up for the ${DETAIL_LIMIT} oldest stuck pods only`);
+    for (const note of d.notes) out.add(State.UNKNOWN, note);
+
+    const within = d.terminating.length - stuck.length;
+    const oldest = stuck[0]?.overdue ?? 0;
+    out.metric({ label: 'stuck_pods', value: stuck.length, warn: o.warning, crit: o.critical, min: 0 })
+      .metric({ label: 'oldest_stuck_age', value: Math.round(oldest), uom: 's', min: 0 })
+      .metric({ label: 'orphaned_stuck_pods', value: orphaned, min: 0 })
+      .metric({ label: 'pdb_blocked_pods', value: pdbUnknown ? undefined : pdbBlockedPods, min: 0 })
+      .metric({ label: 'terminating_pods', value: d.terminating.length, min: 0 });
+
+    if (!stuck.length) {
+      const summary = within ? `no pods stuck Terminating (${plural(within, 'pod')} terminating within grace + ${formatDuration(o.minAge)})` : 'no pods stuck Terminating';
+      return out.build(summary);
+    }
+    const why = [
+      deadlockedPods && `${deadlockedPods} behind a PDB deadlock`,
+      orphaned && `${orphaned} orphaned (no owner)`,
+      onUnready && `${onUnready} on unready nodes`,
+      withFinalizers && `${withFinalizers} held by finalizers`,
+    ].filter(Boolean);
+    const where = [...byNode.keys()];
+    const summary = `${plural(stuck.length, 'pod')} stuck Terminating for up to ${formatDuration(oldest)}` +
+      (where.length ? ` on ${where.slice(0, 3).join(', ')}${where.length > 3 ? ` and ${where.length - 3} more nodes` : ''}` : '') +
+      (why.length ? `: ${why.join(', ')}` : '') +
+      // Lost detail goes in the summary too: in long output it sorts below the stuck pods and may be cut.
+      (d.notes.length ? `; ${d.notes[0]}${d.notes.length > 1 ? ` (and ${d.notes.length - 1} more)` : ''}` : '');
+    return out.build(summary);
+  },
+});
