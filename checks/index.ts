@@ -2,6 +2,7 @@ import type { AnyCheck } from '../lib/plugin/check.js';
 import schedulerStall from './scheduler_stall.js';
 import stuckTerminating from './stuck_terminating.js';
 import leases from './leases.js';
+import dqlite from './dqlite.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall, leases, stuckTerminating];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases, stuckTerminating, dqlite];

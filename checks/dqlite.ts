@@ -1,0 +1,298 @@
+import os from 'node:os';
+import { optionalString } from '../lib/plugin/args.js';
+import { defineCheck } from '../lib/plugin/check.js';
+import { firstLine, runCommand } from '../lib/host/command.js';
+import {
+  excerpt,
+  JOURNAL_FIELDS,
+  JournalScan,
+  journalPermissionProblem,
+  parsePatternSpec,
+  substringPattern,
+  type JournalScanResult,
+  type LinePattern,
+} from '../lib/host/journal.js';
+import { UNIT_NAME, unitState, type UnitState } from '../lib/host/systemd.js';
+import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { PluginError, UsageError } from '../lib/plugin/errors.js';
+import { parseOptionalRange, type Range } from '../lib/plugin/range.js';
+import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { sanitize } from '../lib/plugin/sanitize.js';
+import { bySeverityDesc, State } from '../lib/plugin/state.js';
+
+/** A pattern with its thresholds. */
+export interface JudgedPattern extends LinePattern {
+  warn?: Range;
+  crit?: Range;
+}
+
+interface Options {
+  unit: string;
+  window: number;
+  journalDirectory?: string;
+  /** Ask systemd whether the unit runs. */
+  checkUnit: boolean;
+  patterns: JudgedPattern[];
+}
+
+export interface Data {
+  /** undefined when journalctl could not read the journal (journalError says why). */
+  scan?: JournalScanResult;
+  journalError?: string;
+  /** journalctl's stderr on success (warnings such as a truncated journal file). */
+  journalNote?: string;
+  /** undefined when not asked (--no-unit-state, --journal-directory). */
+  unit?: UnitState;
+}
+
+export const DEFAULT_UNIT = 'snap.microk8s.daemon-k8s-dqlite';
+
+/**
+ * The built-in patterns and their default thresholds (warning, critical;
+ * Monitoring Plugins ranges: '0' alerts from 1, '9' from 10).
+ *
+ * context canceled: kine's query context ended before dqlite answered. On a
+ * follower it means reads and writes forwarded to the leader are not coming
+ * back: during the incident k8s-dqlite on k8s02 logged it for every
+ * serviceaccount query while the kubelet could not commit pod status, until
+ * a restart. A single one can be an API server cancelling a watch as it
+ * restarts, so one line warns; 10 in the default 5 minutes is two a minute,
+ * sustained, and is critical.
+ *
+ * database is locked: SQLite's SQLITE_BUSY surfacing through kine: a write
+ * gave up waiting for the lock, and the API request behind it failed. The
+ * old check_dqlite_locks.sh watched only this. Same scale: one warns, 10 in
+ * 5 minutes (the leader is wedged, not busy for a moment) is critical.
+ */
+export const BUILTIN_PATTERNS = [
+  { label: 'context_canceled', text: 'context canceled', option: 'context-canceled', warning: '0', critical: '9' },
+  { label: 'database_is_locked', text: 'database is locked', option: 'database-is-locked', warning: '0', critical: '9' },
+] as const;
+
+const MAX_CUSTOM_PATTERNS = 20;
+/** The journal of one unit over minutes is small; 512 MiB of JSON means something is very wrong. */
+const MAX_JOURNAL_BYTES = 512 * 1024 * 1024;
+
+function range(v: unknown, option: string): Range | undefined {
+  if (v === undefined) return undefined;
+  if (Array.isArray(v)) throw new UsageError(`--${option} given more than once`);
+  try {
+    return parseOptionalRange(String(v));
+  } catch (e) {
+    throw new UsageError(`--${option}: ${(e as Error).message}`);
+  }
+}
+
+function currentUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export default defineCheck<Options, Data>({
+  name: 'dqlite',
+  title: 'DQLITE',
+  description:
+    'Errors in the k8s-dqlite journal on this node: counts the lines of the unit\'s journal in --window that contain ' +
+    '"context canceled" (the follower cannot get answers from the dqlite leader: pod status writes fail, as on k8s02 in ' +
+    'the incident) or "database is locked", each with its own thresholds, plus any --pattern; and whether the unit is ' +
+    'running (CRITICAL when inactive or failed). Reads the journal with journalctl: the user running it (nagios) must ' +
+    'be in group systemd-journal or adm. --pattern takes [NAME=]TEXT or [NAME=]/REGEX/FLAGS (flags i, m, s, u): TEXT is ' +
+    'a case-sensitive substring, NAME ([a-z][a-z0-9_]*) the perfdata label (made from TEXT if omitted; to match text ' +
+    'with an "=" in it, name it: \'lvl=level=error\'); every --pattern is judged by --pattern-warning/--pattern-critical. ' +
+    'Unit state: without systemd as PID 1 (a container) systemctl cannot answer and the check says UNKNOWN unless ' +
+    '--no-unit-state; with --journal-directory (another machine\'s journal) the local unit is not asked unless --unit-state.',
+  thresholds: {
+    describe: 'journal lines in --window matching any pattern, each line once (default: unset; every pattern has its own pair)',
+  },
+  options: {
+    unit: { type: 'string', default: DEFAULT_UNIT, describe: 'systemd unit whose journal is read and whose state is judged' },
+    window: { type: 'string', default: '5m', describe: 'How far back to read the journal (up to 7d)' },
+    'warning-context-canceled': { type: 'string', default: '0', describe: 'Warning range for "context canceled" lines in --window' },
+    'critical-context-canceled': { type: 'string', default: '9', describe: 'Critical range for "context canceled" lines in --window' },
+    'warning-database-is-locked': { type: 'string', default: '0', describe: 'Warning range for "database is locked" lines in --window' },
+    'critical-database-is-locked': { type: 'string', default: '9', describe: 'Critical range for "database is locked" lines in --window' },
+    pattern: {
+      type: 'string', array: true, nargs: 1,
+      describe: `More to count, repeatable (up to ${MAX_CUSTOM_PATTERNS}): [NAME=]TEXT or [NAME=]/REGEX/FLAGS`,
+    },
+    'pattern-warning': { type: 'string', default: '0', describe: 'Warning range for each --pattern count' },
+    'pattern-critical': { type: 'string', describe: 'Critical range for each --pattern count (default: none)' },
+    'unit-state': {
+      type: 'boolean',
+      describe: 'Judge the unit\'s systemd state (default: on, off with --journal-directory); --no-unit-state skips it',
+    },
+    'journal-directory': {
+      type: 'string',
+      describe: 'Read journal files from this directory (journalctl -D), e.g. a host journal mounted into a container',
+    },
+  },
+  examples: [
+    ['$0', 'the NRPE default: snap.microk8s.daemon-k8s-dqlite, last 5 minutes'],
+    ['$0 --pattern \'deadline=context deadline exceeded\' --pattern \'raft=/raft.*(timeout|lost)/i\' --pattern-critical 20', 'count more errors'],
+    ['$0 --journal-directory /host/var/log/journal --window 15m', 'a host journal mounted into a container'],
+  ],
+
+  parse(a) {
+    const unit = optionalString(a.unit, '--unit')!;
+    if (!UNIT_NAME.test(unit)) throw new UsageError(`invalid --unit '${sanitize(unit, 100)}': not a systemd unit name`);
+    const window = parseDuration(String(a.window), '--window');
+    if (!(window >= 1) || window > 7 * 86400) throw new UsageError(`invalid --window '${sanitize(a.window, 40)}': must be from 1s to 7d`);
+    const journalDirectory = optionalString(a['journal-directory'], '--journal-directory');
+
+    const patterns: JudgedPattern[] = BUILTIN_PATTERNS.map((b) => ({
+      ...substringPattern(b.label, b.text),
+      warn: range(a[`warning-${b.option}`], `warning-${b.option}`),
+      crit: range(a[`critical-${b.option}`], `critical-${b.option}`),
+    }));
+    const specs = (a.pattern as unknown[] | undefined) ?? [];
+    if (specs.length > MAX_CUSTOM_PATTERNS) throw new UsageError(`too many --pattern options (${specs.length}): at most ${MAX_CUSTOM_PATTERNS}`);
+    const warn = range(a['pattern-warning'], 'pattern-warning');
+    const crit = range(a['pattern-critical'], 'pattern-critical');
+    for (const spec of specs) {
+      const p = parsePatternSpec(String(spec));
+      if (patterns.some((q) => q.label === p.label)) {
+        throw new UsageError(`--pattern '${sanitize(spec, 100)}': the name '${p.label}' is taken; name it: --pattern 'other_name=${sanitize(p.display, 60)}'`);
+      }
+      patterns.push({ ...p, warn, crit });
+    }
+    const unitStateOpt = a['unit-state'];
+    return {
+      unit,
+      window,
+      journalDirectory,
+      checkUnit: typeof unitStateOpt === 'boolean' ? unitStateOpt : journalDirectory === undefined,
+      patterns,
+    };
+  },
+
+  async gather(ctx, o) {
+    const since = ctx.now - o.window * 1000;
+    const args = [
+      '-u', o.unit,
+      '--since', `@${(since / 1000).toFixed(3)}`,
+      '-o', 'json',
+      `--output-fields=${JOURNAL_FIELDS.join(',')}`,
+      // Show long messages too (without it json prints null for fields over 4 KiB).
+      '--all',
+      '--no-pager',
+    ];
+    if (o.journalDirectory) args.push('-D', o.journalDirectory);
+    const scan = new JournalScan(o.patterns);
+
+    const journal = runCommand('journalctl', args, { signal: ctx.signal, log: ctx.log, maxBytes: MAX_JOURNAL_BYTES, onLine: (l) => scan.line(l) })
+      .then((r): Pick<Data, 'scan' | 'journalError' | 'journalNote'> => {
+        const denied = journalPermissionProblem(r.stderr);
+        if (denied) {
+          const user = currentUser();
+          return {
+            journalError: `cannot read the journal as user ${user} (journalctl: ${denied}); ` +
+              `add the user to group systemd-journal: usermod -aG systemd-journal ${user}`,
+          };
+        }
+        if (r.exitCode !== 0) {
+          return { journalError: `journalctl could not read the journal (exit ${r.exitCode}): ${firstLine(r.stderr) || 'no message'}` };
+        }
+        return { scan: scan.result(), journalNote: firstLine(r.stderr) || undefined };
+      })
+      .catch((e: unknown) => {
+        if (e instanceof PluginError) return { journalError: e.message };
+        throw e;
+      });
+    const unit = o.checkUnit
+      ? unitState(o.unit, { signal: ctx.signal, log: ctx.log }).catch((e: unknown): UnitState => {
+        if (e instanceof PluginError) return { known: false, unit: o.unit, reason: e.message, noSystemd: /not found/.test(e.message) };
+        throw e;
+      })
+      : undefined;
+    const [j, u] = await Promise.all([journal, unit]);
+    return { ...j, unit: u };
+  },
+
+  evaluate(d, o, now) {
+    const out = new OutcomeBuilder();
+    const win = formatDuration(o.window);
+    const ago = (t?: number) => (t === undefined ? '' : `${formatDuration(Math.max(0, (now - t) / 1000))} ago`);
+
+    // The unit: is k8s-dqlite running at all?
+    let unitText: string | undefined;
+    let unitStateOf = State.OK;
+    const u = d.unit;
+    if (!u) {
+      out.info(`unit state not checked (${o.journalDirectory ? 'reading a journal directory, maybe another machine\'s; --unit-state judges the local unit' : '--no-unit-state'})`);
+    } else if (!u.known) {
+      unitStateOf = State.UNKNOWN;
+      unitText = `state of ${u.unit} unknown: ${u.noSystemd ? 'no systemd on this host' : 'systemd did not answer'} (--no-unit-state skips this)`;
+      out.add(State.UNKNOWN, `cannot tell whether ${u.unit} is running: ${u.reason}; --no-unit-state skips this`);
+    } else {
+      const restarts = u.restarts ? `, restarted ${plural(u.restarts, 'time')} by systemd` : '';
+      if (u.load === 'not-found') {
+        unitStateOf = State.UNKNOWN;
+        unitText = `unit ${u.unit} not found on this host (is microk8s installed? --unit names another)`;
+      } else if (u.active === 'inactive' || u.active === 'failed') {
+        unitStateOf = State.CRITICAL;
+        unitText = `unit ${u.unit} is ${u.active} (${u.sub}): not running${restarts}`;
+      } else if (u.active === 'activating' || u.active === 'deactivating' || u.active === 'maintenance') {
+        unitStateOf = State.WARNING;
+        unitText = `unit ${u.unit} is ${u.active} (${u.sub})${u.sub === 'auto-restart' ? ': it exited and systemd is restarting it' : ''}${restarts}`;
+      } else {
+        unitText = `unit ${u.active} (${u.sub})${restarts}`;
+      }
+      out.add(unitStateOf === State.OK ? undefined : unitStateOf, unitText);
+    }
+
+    if (d.journalError || !d.scan) {
+      const msg = d.journalError ?? 'journalctl gave no result';
+      out.add(State.UNKNOWN, msg);
+      const summary = unitStateOf === State.CRITICAL || unitStateOf === State.WARNING ? `${unitText}; ${msg}` : msg;
+      return out.build(summary);
+    }
+
+    // The patterns: counts against their ranges, the newest example each.
+    const s = d.scan;
+    const judged = s.patterns.map((c, i) => {
+      const p = o.patterns[i]!;
+      return { c, p, state: thresholdState(c.count, p.warn, p.crit) };
+    });
+    for (const { c, state } of judged) {
+      const last = c.examples[c.examples.length - 1];
+      const text = c.count === 0
+        ? `${c.display}: no lines in ${win}`
+        : `${c.display}: ${plural(c.count, 'line')} in ${win}, last ${ago(c.last)} at ${c.last === undefined ? '?' : iso(c.last)}: ` +
+          (last ? (o.verbose > 0 ? last.message : excerpt(last.message, last.at, 120)) : '');
+      out.add(state === State.OK ? undefined : state, text);
+      if (o.verbose > 0) {
+        for (const e of c.examples.slice(0, -1).reverse()) out.info(`earlier ${c.display}: ${e.time === undefined ? '?' : iso(e.time)}: ${e.message}`);
+      }
+    }
+    const matchedState = thresholdState(s.matched, o.warning, o.critical);
+    if (matchedState !== State.OK) out.add(matchedState, `${plural(s.matched, 'line')} in ${win} match a pattern (-w ${o.warning ?? '-'} -c ${o.critical ?? '-'})`);
+    if (s.malformed) out.info(`${plural(s.malformed, 'journalctl line')} not JSON, skipped`);
+    if (d.journalNote) out.info(`journalctl: ${d.journalNote}`);
+
+    for (const { c, p } of judged) out.metric({ label: c.label, value: c.count, warn: p.warn, crit: p.crit, min: 0 });
+    out.metric({ label: 'matched_lines', value: s.matched, warn: o.warning, crit: o.critical, min: 0 })
+      .metric({ label: 'lines_scanned', value: s.scanned, min: 0 });
+
+    // Summary: the unit if it is the news, then what the journal says.
+    const alerting = judged.filter((j) => j.state !== State.OK).sort((a, b) => bySeverityDesc(a.state, b.state));
+    let journalText: string;
+    if (alerting.length) {
+      const top = alerting[0]!.c;
+      const newest = top.examples[top.examples.length - 1];
+      journalText = alerting.map(({ c }) => `${c.count} ${c.display}${c.count ? ` (last ${ago(c.last)})` : ''}`).join(', ') +
+        ` in ${win} of ${o.unit} (${plural(s.scanned, 'line')} scanned)` + (newest ? `: ${excerpt(newest.message, newest.at, 120)}` : '');
+    } else if (s.scanned === 0) {
+      journalText = `no journal entries for ${o.unit} in the last ${win} (0 lines scanned)`;
+    } else {
+      journalText = `${judged.map(({ c }) => `${c.count} ${c.display}`).join(', ')} in ${win} (${plural(s.scanned, 'line')} of ${o.unit} scanned)`;
+    }
+    const unitFirst = unitStateOf !== State.OK && !(alerting.length && unitStateOf === State.UNKNOWN);
+    const summary = unitText === undefined ? journalText : unitFirst ? `${unitText}; ${journalText}` : `${journalText}; ${unitText}`;
+    return out.build(summary);
+  },
+});

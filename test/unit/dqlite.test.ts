@@ -1,0 +1,371 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import dqlite, { type Data } from '../../checks/dqlite.js';
+import { excerpt, fieldText, journalPermissionProblem, JournalScan, parseJournalLine, parsePatternSpec, substringPattern, type JournalScanResult } from '../../lib/host/journal.js';
+import { parseShow } from '../../lib/host/systemd.js';
+import { parseArgs } from '../../lib/plugin/args.js';
+import { renderNagios } from '../../lib/plugin/render.js';
+import { outcomeState } from '../../lib/plugin/result.js';
+import { State } from '../../lib/plugin/state.js';
+import { ROOT } from '../harness.js';
+
+// Captured from the real journalctl (systemd 252) reading a journal file that
+// systemd-journal-remote built from test/journal-fixture.ts entries:
+//   journalctl -D DIR -u snap.microk8s.daemon-k8s-dqlite.service -o json --all --no-pager
+//   journalctl ... -o json --output-fields=MESSAGE,PRIORITY,_PID,SYSLOG_IDENTIFIER --no-pager (no --all)
+const captured = (name: string) =>
+  fs.readFileSync(path.join(ROOT, 'test/fixtures/journal', name), 'utf8').split('\n').filter(Boolean);
+const ALL = captured('dqlite-all-fields.jsonl');
+const SLIM = captured('dqlite-output-fields.jsonl');
+const T0 = Date.parse('2026-06-12T23:10:00Z');
+
+async function opts(...argv: string[]) {
+  const p = await parseArgs(dqlite, argv);
+  if (p.kind !== 'run') throw new Error('expected options');
+  return p.opts as unknown as Parameters<typeof dqlite.evaluate>[1];
+}
+
+async function usage(...argv: string[]): Promise<string> {
+  try {
+    await opts(...argv);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error(`expected a usage error for ${argv.join(' ')}`);
+}
+
+describe('journal lines as the real journalctl -o json prints them', () => {
+  it('reads string, byte-array and repeated MESSAGE fields and the realtime timestamp', () => {
+    const e = ALL.map(parseJournalLine);
+    expect(e.every(Boolean)).toBe(true);
+    expect(e[0]).toEqual({
+      time: T0, priority: 6, pid: 19886,
+      message: 'time="2026-06-12T23:10:00Z" level=info msg="Kine listening on unix://@/var/snap/microk8s/current/var/kubernetes/backend/kine.sock"',
+    });
+    expect(e[1]!.message).toBe('time="2026-06-12T23:10:01Z" level=error msg="error in txn: query (try: 0): context canceled"');
+    expect(e[1]!.time).toBe(T0 + 1000);
+    // Not valid UTF-8: journalctl prints an array of byte values.
+    expect(ALL[4]).toMatch(/"MESSAGE":\[116,105,109,101,/);
+    expect(e[4]!.message).toMatch(/^time="2026-06-12T23:10:03Z" level=error msg="error in txn: query \/registry\/serviceaccounts\/kÿ: \uFFFD\uFFFD: database is locked"$/);
+    // The same field twice in one entry: an array of values.
+    expect(ALL[5]).toMatch(/"MESSAGE":\["time=/);
+    expect(e[5]!.message).toBe('time="2026-06-12T23:10:04Z" level=info msg="first"\nsecond part: context canceled');
+    expect(e[7]!.message).toMatch(/^time="2026-06-12T23:10:06Z" level=error msg="x{5000} context canceled"$/);
+  });
+
+  it('without --all journalctl prints null for a field over 4 KiB: an empty message, not a crash', () => {
+    const long = SLIM.map(parseJournalLine).find((x) => x && x.time === T0 + 6000);
+    expect(SLIM.some((l) => l.includes('"MESSAGE":null'))).toBe(true);
+    expect(long).toMatchObject({ message: '', pid: 19886 });
+  });
+
+  it('--output-fields keeps what the check reads', () => {
+    const slim = SLIM.map(parseJournalLine);
+    const all = ALL.map(parseJournalLine);
+    expect(slim.slice(0, 7)).toEqual(all.slice(0, 7));
+    expect(Object.keys(JSON.parse(SLIM[1]!)).sort()).toEqual(
+      ['MESSAGE', 'PRIORITY', 'SYSLOG_IDENTIFIER', '_BOOT_ID', '_PID', '__CURSOR', '__MONOTONIC_TIMESTAMP', '__REALTIME_TIMESTAMP'],
+    );
+  });
+
+  it('skips what is not a JSON object', () => {
+    for (const bad of ['', 'not json', '[1,2]', 'null', '"MESSAGE"', '{"MESSAGE":"cut off']) expect(parseJournalLine(bad)).toBeUndefined();
+    expect(parseJournalLine('{"__REALTIME_TIMESTAMP":"x","MESSAGE":5}')).toEqual({ message: '', time: undefined, priority: undefined, pid: undefined });
+  });
+
+  it('turns field values into text', () => {
+    expect(fieldText('a')).toBe('a');
+    expect(fieldText([104, 105])).toBe('hi');
+    expect(fieldText([[104, 105], 'x'])).toBe('hi\nx');
+    expect(fieldText(null)).toBeUndefined();
+    expect(fieldText([])).toBe('');
+  });
+});
+
+describe('JournalScan', () => {
+  const patterns = () => [substringPattern('context_canceled', 'context canceled'), substringPattern('database_is_locked', 'database is locked')];
+
+  it('counts the captured lines per pattern, each matching entry once in matched', () => {
+    const scan = new JournalScan(patterns());
+    for (const l of ALL) scan.line(l);
+    scan.line('garbage');
+    scan.line('');
+    const r = scan.result();
+    expect(r).toMatchObject({ scanned: 9, malformed: 1, matched: 6, oldest: T0, newest: T0 + 6000 });
+    expect(r.patterns.map((p) => [p.label, p.count, p.first, p.last])).toEqual([
+      ['context_canceled', 4, T0 + 1000, T0 + 6000],
+      ['database_is_locked', 2, T0 + 2000, T0 + 3000],
+    ]);
+  });
+
+  it('keeps only the newest examples, cut around the match', () => {
+    const scan = new JournalScan(patterns(), 3, 120);
+    for (const l of ALL) scan.line(l);
+    const cc = scan.result().patterns[0]!;
+    expect(cc.examples.map((x) => x.time)).toEqual([T0 + 1200, T0 + 4000, T0 + 6000]);
+    expect(cc.examples[1]!.message).toBe('time="2026-06-12T23:10:04Z" level=info msg="first" second part: context canceled');
+    const long = cc.examples[2]!.message;
+    expect(long.length).toBeLessThanOrEqual(120);
+    expect(long).toMatch(/^\.\.\.x+ context canceled"$/);
+  });
+
+  it('stays small on 100k lines', () => {
+    const scan = new JournalScan(patterns());
+    const line = ALL[1]!;
+    for (let i = 0; i < 100000; i++) scan.line(line);
+    const r = scan.result();
+    expect(r.patterns[0]).toMatchObject({ count: 100000 });
+    expect(r.patterns[0]!.examples).toHaveLength(3);
+  });
+
+  it('excerpt keeps short messages whole and sanitizes them', () => {
+    expect(excerpt('a | b\nc', 0, 50)).toBe('a / b c');
+    expect(excerpt('x'.repeat(100) + 'MATCH' + 'y'.repeat(100), 100, 60)).toMatch(/^\.\.\.x+MATCHy+\.\.\.$/);
+    expect(excerpt('MATCH' + 'y'.repeat(100), 0, 20)).toBe('MATCHyyyyyyyyyyyy...');
+    expect(excerpt('y'.repeat(100) + 'MATCH', 100, 20)).toBe('...yyyyyyyyyyyyMATCH');
+    expect(excerpt('0123456789abcdefghij', 15, 12)).toBe('...bcdefghij');
+  });
+});
+
+describe('--pattern values', () => {
+  it('plain text, named text, regex with flags', () => {
+    const a = parsePatternSpec('context deadline exceeded');
+    expect([a.label, a.display, a.find('x: context deadline exceeded')]).toEqual(['context_deadline_exceeded', 'context deadline exceeded', 3]);
+    const b = parsePatternSpec('raft=/raft.*(timeout|lost)/i');
+    expect([b.label, b.display, b.find('RAFT leader LOST'), b.find('raft ok')]).toEqual(['raft', '/raft.*(timeout|lost)/i', 0, -1]);
+    const c = parsePatternSpec('lvl=level=error');
+    expect([c.label, c.find('x level=error')]).toEqual(['lvl', 2]);
+    const d = parsePatternSpec('Level=Error');
+    expect([d.label, d.display]).toEqual(['level_error', 'Level=Error']);
+    expect(parsePatternSpec('/tls: bad record MAC/').label).toBe('tls_bad_record_mac');
+    expect(parsePatternSpec('503 errors').label).toBe('p_503_errors');
+  });
+
+  it('matching is case-sensitive unless the regex says i', () => {
+    expect(parsePatternSpec('context canceled').find('Context Canceled')).toBe(-1);
+    expect(parsePatternSpec('/context canceled/i').find('Context Canceled')).toBe(0);
+  });
+
+  it('rejects what cannot work, saying why', () => {
+    expect(() => parsePatternSpec('/(/')).toThrow(/^invalid --pattern '\/\(\/': Invalid regular expression: .*Unterminated group/);
+    expect(() => parsePatternSpec('/a/g')).toThrow(/flags may be i, m, s and u, each once \(not 'g'\)/);
+    expect(() => parsePatternSpec('/a/ii')).toThrow(/each once/);
+    expect(() => parsePatternSpec('')).toThrow(/needs a value/);
+    expect(() => parsePatternSpec('name=')).toThrow(/nothing to match after 'name='/);
+    expect(() => parsePatternSpec('!!!')).toThrow(/give it a name/);
+  });
+});
+
+describe('check_k8s_dqlite options', () => {
+  it('defaults: the microk8s unit, 5m, both built-in patterns with their ranges, unit state on', async () => {
+    const o = await opts();
+    expect(o).toMatchObject({ unit: 'snap.microk8s.daemon-k8s-dqlite', window: 300, checkUnit: true, journalDirectory: undefined });
+    expect(o.patterns.map((p) => [p.label, p.display, p.warn?.text, p.crit?.text])).toEqual([
+      ['context_canceled', 'context canceled', '0', '9'],
+      ['database_is_locked', 'database is locked', '0', '9'],
+    ]);
+    expect(o.warning).toBeUndefined();
+  });
+
+  it('--pattern repeats, in order, with --pattern-warning/--pattern-critical', async () => {
+    const o = await opts('--pattern', 'deadline=context deadline exceeded', '--pattern=/raft/i', '--pattern', 'x', '--pattern-critical', '5:');
+    expect(o.patterns.slice(2).map((p) => [p.label, p.warn?.text, p.crit?.text])).toEqual([
+      ['deadline', '0', '5:'], ['raft', '0', '5:'], ['x', '0', '5:'],
+    ]);
+  });
+
+  it('--journal-directory turns the local unit state off unless --unit-state', async () => {
+    expect((await opts('--journal-directory', '/x')).checkUnit).toBe(false);
+    expect((await opts('--journal-directory', '/x', '--unit-state')).checkUnit).toBe(true);
+    expect((await opts('--no-unit-state')).checkUnit).toBe(false);
+  });
+
+  it('usage errors name the option', async () => {
+    expect(await usage('--warning-context-canceled', '5:1')).toBe("--warning-context-canceled: invalid range '5:1': start 5 is greater than end 1");
+    expect(await usage('--critical-database-is-locked', 'abc')).toMatch(/^--critical-database-is-locked: invalid range 'abc'/);
+    expect(await usage('--pattern-critical', '')).toMatch(/^--pattern-critical: invalid range/);
+    expect(await usage('--pattern', '/[/')).toMatch(/^invalid --pattern '\/\[\/': Invalid regular expression/);
+    expect(await usage('--pattern', 'context canceled')).toMatch(/the name 'context_canceled' is taken/);
+    expect(await usage('--pattern', 'a=x', '--pattern', 'a=y')).toMatch(/the name 'a' is taken/);
+    expect(await usage('--window', '0')).toMatch(/invalid --window '0': must be from 1s to 7d/);
+    expect(await usage('--window', '8d')).toMatch(/must be from 1s to 7d/);
+    expect(await usage('--window', 'soon')).toMatch(/invalid --window 'soon'/);
+    expect(await usage('--unit', '--foo')).toMatch(/.+/);
+    expect(await usage('--unit', '-x')).toMatch(/.+/);
+    expect(await usage('--unit', 'a b')).toBe("invalid --unit 'a b': not a systemd unit name");
+    expect(await usage('--journal-directory', '')).toBe('--journal-directory needs a value');
+    expect(await usage(...Array.from({ length: 21 }, (_, i) => [`--pattern`, `p${i}=x${i}`]).flat())).toMatch(/at most 20/);
+  });
+});
+
+const NOW = Date.parse('2026-06-12T23:15:00Z');
+
+function scanOf(counts: Record<string, number>, extra: Partial<JournalScanResult> = {}, o?: { patterns: { label: string; display: string }[] }): JournalScanResult {
+  const patterns = (o?.patterns ?? [{ label: 'context_canceled', display: 'context canceled' }, { label: 'database_is_locked', display: 'database is locked' }])
+    .map(({ label, display }) => {
+      const count = counts[label] ?? 0;
+      return {
+        label, display, count,
+        first: count ? NOW - 240e3 : undefined,
+        last: count ? NOW - 12e3 : undefined,
+        examples: count ? [
+          { time: NOW - 60e3, message: `older ${display}`, at: 6 },
+          { time: NOW - 12e3, message: `time="2026-06-12T23:14:48Z" level=error msg="error in txn: query (try: 0): ${display}"`, at: 75 },
+        ] : [],
+      };
+    });
+  const matched = Object.values(counts).reduce((a, b) => a + b, 0);
+  return { scanned: 4210, malformed: 0, matched, oldest: NOW - 299e3, newest: NOW - 1e3, patterns, ...extra };
+}
+
+const active = { known: true as const, unit: 'snap.microk8s.daemon-k8s-dqlite', load: 'loaded', active: 'active', sub: 'running', restarts: 0 };
+
+describe('check_k8s_dqlite evaluate()', () => {
+  const judge = async (d: Data, ...argv: string[]) => {
+    const o = await opts(...argv);
+    const out = dqlite.evaluate(d, o, NOW);
+    return { out, state: outcomeState(out), text: renderNagios(out, { title: 'DQLITE', verbose: o.verbose }) };
+  };
+
+  it('OK: a clean journal and a running unit', async () => {
+    const { state, text } = await judge({ scan: scanOf({}), unit: active });
+    expect(state).toBe(State.OK);
+    expect(text.split('\n')[0]).toBe(
+      'K8S DQLITE OK - 0 context canceled, 0 database is locked in 5m (4210 lines of snap.microk8s.daemon-k8s-dqlite scanned); unit active (running) ' +
+      '| context_canceled=0;0;9;0 database_is_locked=0;0;9;0 matched_lines=0;;;0 lines_scanned=4210;;;0',
+    );
+    expect(text).toContain('\ncontext canceled: no lines in 5m\n');
+  });
+
+  it('OK with no entries at all, and says so', async () => {
+    const { state, out } = await judge({ scan: scanOf({}, { scanned: 0, oldest: undefined, newest: undefined }), unit: active });
+    expect(state).toBe(State.OK);
+    expect(out.summary).toBe('no journal entries for snap.microk8s.daemon-k8s-dqlite in the last 5m (0 lines scanned); unit active (running)');
+  });
+
+  it('WARNING from one context canceled line, with the newest example and its time', async () => {
+    const { state, out, text } = await judge({ scan: scanOf({ context_canceled: 1 }), unit: active });
+    expect(state).toBe(State.WARNING);
+    expect(out.summary).toBe(
+      '1 context canceled (last 12s ago) in 5m of snap.microk8s.daemon-k8s-dqlite (4210 lines scanned): ' +
+      'time="2026-06-12T23:14:48Z" level=error msg="error in txn: query (try: 0): context canceled"; unit active (running)',
+    );
+    expect(text).toContain('\n[WARNING] context canceled: 1 line in 5m, last 12s ago at 2026-06-12T23:14:48Z: time="2026-06-12T23:14:48Z" level=error');
+    expect(text).not.toContain('older context canceled');
+  });
+
+  it('CRITICAL from 10 context canceled lines; -v adds earlier examples', async () => {
+    const { state, text } = await judge({ scan: scanOf({ context_canceled: 10, database_is_locked: 2 }), unit: active }, '-v');
+    expect(state).toBe(State.CRITICAL);
+    expect(text).toMatch(/^K8S DQLITE CRITICAL - 10 context canceled \(last 12s ago\), 2 database is locked \(last 12s ago\) in 5m/);
+    expect(text).toContain('[CRITICAL] context canceled: 10 lines');
+    expect(text).toContain('[WARNING] database is locked: 2 lines');
+    expect(text).toContain('\nearlier context canceled: 2026-06-12T23:14:00Z: older context canceled\n');
+    expect(text).toMatch(/\| context_canceled=10;0;9;0 database_is_locked=2;0;9;0 matched_lines=12;;;0 lines_scanned=4210;;;0\n/);
+  });
+
+  it('each pattern has its own thresholds', async () => {
+    const d = { scan: scanOf({ context_canceled: 5, database_is_locked: 1 }), unit: active };
+    expect((await judge(d, '--warning-context-canceled', '10', '--critical-context-canceled', '50')).state).toBe(State.WARNING);
+    const r = await judge(d, '--warning-context-canceled', '10', '--critical-context-canceled', '50', '--warning-database-is-locked', '5');
+    expect(r.state).toBe(State.OK);
+    expect((await judge(d, '--critical-database-is-locked', '0')).state).toBe(State.CRITICAL);
+  });
+
+  it('-w/-c judge all matching lines together', async () => {
+    const d = { scan: scanOf({ context_canceled: 5, database_is_locked: 3 }), unit: active };
+    const r = await judge(d, '--warning-context-canceled', '100', '--warning-database-is-locked', '100', '-c', '7');
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.text).toContain('[CRITICAL] 8 lines in 5m match a pattern (-w - -c 7)');
+    expect(r.text).toContain(' matched_lines=8;;7;0 ');
+  });
+
+  it('custom patterns: counted, labelled, judged by --pattern-warning/--pattern-critical (1: expects a line)', async () => {
+    const patterns = [
+      { label: 'context_canceled', display: 'context canceled' }, { label: 'database_is_locked', display: 'database is locked' },
+      { label: 'deadline', display: 'context deadline exceeded' }, { label: 'heartbeat', display: '/leader/' },
+    ];
+    const d = { scan: scanOf({ deadline: 3 }, {}, { patterns }), unit: active };
+    const r = await judge(d, '--pattern', 'deadline=context deadline exceeded', '--pattern', 'heartbeat=/leader/', '--pattern-warning', '5', '--pattern-critical', '1:');
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.out.summary).toMatch(/^0 \/leader\/ in 5m of snap/);
+    expect(r.text).toContain('[CRITICAL] /leader/: no lines in 5m');
+    expect(r.text).toContain('\ncontext deadline exceeded: 3 lines in 5m, last 12s ago');
+    expect(r.text).toContain(' deadline=3;5;1:;0 heartbeat=0;5;1:;0 ');
+  });
+
+  it('CRITICAL when the unit is failed or inactive, and the summary says that first', async () => {
+    for (const [a, sub] of [['failed', 'failed'], ['inactive', 'dead']]) {
+      const { state, out } = await judge({ scan: scanOf({ context_canceled: 2 }), unit: { ...active, active: a!, sub: sub!, restarts: 3 } });
+      expect(state).toBe(State.CRITICAL);
+      expect(out.summary).toMatch(new RegExp(`^unit snap.microk8s.daemon-k8s-dqlite is ${a} \\(${sub}\\): not running, restarted 3 times by systemd; 2 context canceled`));
+    }
+  });
+
+  it('WARNING while systemd restarts it', async () => {
+    const { state, out } = await judge({ scan: scanOf({}), unit: { ...active, active: 'activating', sub: 'auto-restart', restarts: 1 } });
+    expect(state).toBe(State.WARNING);
+    expect(out.summary).toMatch(/^unit snap.microk8s.daemon-k8s-dqlite is activating \(auto-restart\): it exited and systemd is restarting it, restarted 1 time by systemd; /);
+  });
+
+  it('UNKNOWN when the unit does not exist', async () => {
+    const { state, out } = await judge({ scan: scanOf({}), unit: { ...active, load: 'not-found', active: 'inactive', sub: 'dead' } });
+    expect(state).toBe(State.UNKNOWN);
+    expect(out.summary).toMatch(/^unit snap.microk8s.daemon-k8s-dqlite not found on this host/);
+  });
+
+  it('without systemd: UNKNOWN saying why and how to skip; a real journal finding still wins', async () => {
+    const unit = { known: false as const, unit: 'snap.microk8s.daemon-k8s-dqlite', noSystemd: true,
+      reason: "systemctl: System has not been booted with systemd as init system (PID 1). Can't operate." };
+    const a = await judge({ scan: scanOf({}), unit });
+    expect(a.state).toBe(State.UNKNOWN);
+    expect(a.out.summary).toMatch(/^state of snap.microk8s.daemon-k8s-dqlite unknown: no systemd on this host \(--no-unit-state skips this\); 0 context canceled/);
+    expect(a.text).toContain("[UNKNOWN] cannot tell whether snap.microk8s.daemon-k8s-dqlite is running: systemctl: System has not been booted with systemd as init system (PID 1). Can't operate.; --no-unit-state skips this\n");
+    const b = await judge({ scan: scanOf({ context_canceled: 30 }), unit });
+    expect(b.state).toBe(State.CRITICAL);
+    expect(b.out.summary).toMatch(/^30 context canceled .*; state of snap.microk8s.daemon-k8s-dqlite unknown/);
+  });
+
+  it('unit state skipped: says so in the long output', async () => {
+    const a = await judge({ scan: scanOf({}) }, '--no-unit-state');
+    expect(a.state).toBe(State.OK);
+    expect(a.text).toContain('\nunit state not checked (--no-unit-state)\n');
+    const b = await judge({ scan: scanOf({}) }, '--journal-directory', '/j');
+    expect(b.text).toContain("unit state not checked (reading a journal directory, maybe another machine's; --unit-state judges the local unit)");
+  });
+
+  it('UNKNOWN when the journal cannot be read, CRITICAL still when the unit is down', async () => {
+    const journalError = 'cannot read the journal as user nagios (journalctl: No journal files were opened due to insufficient permissions.); add the user to group systemd-journal: usermod -aG systemd-journal nagios';
+    const a = await judge({ journalError, unit: active });
+    expect(a.state).toBe(State.UNKNOWN);
+    expect(a.out.summary).toBe(journalError);
+    expect(a.out.perfdata).toEqual([]);
+    const b = await judge({ journalError, unit: { ...active, active: 'failed', sub: 'failed' } });
+    expect(b.state).toBe(State.CRITICAL);
+    expect(b.out.summary).toMatch(/^unit snap.microk8s.daemon-k8s-dqlite is failed \(failed\): not running; cannot read the journal/);
+  });
+
+  it('reports skipped lines and journalctl warnings', async () => {
+    const { text } = await judge({ scan: scanOf({}, { malformed: 2 }), journalNote: 'Journal file /x.journal is truncated, ignoring file.', unit: active });
+    expect(text).toContain('\n2 journalctl lines not JSON, skipped\n');
+    expect(text).toContain('\njournalctl: Journal file /x.journal is truncated, ignoring file.\n');
+  });
+});
+
+describe('journalctl permission messages', () => {
+  it('recognises what journalctl prints to a user outside systemd-journal/adm', () => {
+    expect(journalPermissionProblem('No journal files were opened due to insufficient permissions.\n')).toBe('No journal files were opened due to insufficient permissions.');
+    expect(journalPermissionProblem('Hint: You are currently not seeing messages from other users and the system.\n      Users in groups \'adm\', \'systemd-journal\' can see all messages.\n      Pass -q to\n'))
+      .toBe('Hint: You are currently not seeing messages from other users and the system.');
+    expect(journalPermissionProblem('Journal file /var/log/journal/x/system.journal is truncated, ignoring file.\n')).toBeUndefined();
+    expect(journalPermissionProblem('')).toBeUndefined();
+  });
+});
+
+describe('systemctl show output', () => {
+  it('parses Key=Value lines', () => {
+    expect(parseShow('LoadState=loaded\nActiveState=failed\nSubState=failed\nNRestarts=5\n')).toEqual({ LoadState: 'loaded', ActiveState: 'failed', SubState: 'failed', NRestarts: '5' });
+    expect(parseShow('')).toEqual({});
+  });
+});
