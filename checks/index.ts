@@ -1,8 +1,10 @@
 import type { AnyCheck } from '../lib/plugin/check.js';
 import schedulerStall from './scheduler_stall.js';
+import sandboxChanged from './sandbox_changed.js';
+import kubeletStall from './kubelet_stall.js';
 import stuckTerminating from './stuck_terminating.js';
 import leases from './leases.js';
 import dqlite from './dqlite.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall, leases, stuckTerminating, dqlite];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases, stuckTerminating, dqlite, sandboxChanged, kubeletStall];

@@ -33,3 +33,12 @@ const LEADER_IDENTITY = /^(.+?)_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 export function strictHolderNode(holderIdentity: string | undefined): string | undefined {
   return holderIdentity ? LEADER_IDENTITY.exec(holderIdentity)?.[1] : undefined;
 }
+
+/**
+ * A node name as the API accepts it (DNS-1123 subdomain: lowercase letters,
+ * digits, '-' and '.', at most 253). Checks validate --node with it before the
+ * name goes into a field selector or a URL.
+ */
+export function isNodeName(name: string): boolean {
+  return name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
+}

@@ -1,0 +1,297 @@
+import { RESOURCES } from '../lib/kube/client.js';
+import { compactEvent, eventCount, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
+import { condition, isNodeName, nodeReadiness } from '../lib/kube/nodes.js';
+import { mapBounded } from '../lib/kube/parallel.js';
+import { ageSeconds, parseTime } from '../lib/kube/time.js';
+import type { KubeEvent, Node, Pod } from '../lib/kube/types.js';
+import { localNodeName } from '../lib/host/node-name.js';
+import { optionalString } from '../lib/plugin/args.js';
+import { defineCheck } from '../lib/plugin/check.js';
+import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { PluginError, UsageError } from '../lib/plugin/errors.js';
+import { sanitize } from '../lib/plugin/sanitize.js';
+import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { State } from '../lib/plugin/state.js';
+
+interface Options {
+  node?: string;
+  allNodes: boolean;
+  minAge: number;
+  window: number;
+}
+
+export interface Data {
+  /** Pending pods bound to the judged node(s). */
+  pods: Pod[];
+  /** The judged node(s). */
+  nodes: Node[];
+  /** The node judged; undefined when every node is. */
+  node?: string;
+  /** --node was not given and this host's name is no node: every node was judged instead. */
+  notANode?: string;
+  /** Events about the pods old enough to judge: kubelet events, and the scheduler's Scheduled events when needed. */
+  events: KubeEvent[];
+  /** How the events were fetched, for -v. */
+  eventQuery: 'none' | 'per-pod' | 'lists';
+}
+
+/**
+ * Up to this many pods to judge, fetch each one's events with its own small
+ * namespaced list (involvedObject.name=...): a handful of tiny answers, and
+ * etcd reads only that namespace's events. Above it, two cluster-wide lists of
+ * kubelet events cost less than dozens of round trips.
+ */
+export const PER_POD_QUERY_LIMIT = 10;
+const PER_POD_PARALLEL = 5;
+/** Clocks of the scheduler's and the kubelet's hosts differ; an event without a pod uid may be this early. */
+const SKEW_MS = 30_000;
+
+const key = (ns?: string, name?: string) => `${ns ?? ''}/${name ?? ''}`;
+const name = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
+
+/** Kubelet events: core/v1 (source.component) or events.k8s.io (reportingComponent). */
+export function fromKubelet(e: KubeEvent): boolean {
+  return e.source?.component === 'kubelet' || e.reportingComponent === 'kubelet';
+}
+
+/** Static pods' mirrors are created by the kubelet itself: it cannot have missed them. */
+const isMirror = (p: Pod) => Boolean(p.metadata?.annotations?.['kubernetes.io/config.mirror']);
+
+/** Pods worth judging: bound, Pending, not terminating, not mirrors, older than min-age since creation (bound is later). */
+function judgeable(p: Pod, minAge: number, now: number): boolean {
+  if (!p.spec?.nodeName || (p.status?.phase && p.status.phase !== 'Pending') || p.metadata?.deletionTimestamp || isMirror(p)) return false;
+  return (ageSeconds(p.metadata?.creationTimestamp, now) ?? 0) >= minAge;
+}
+
+/**
+ * Status only the kubelet writes: startTime, container statuses, and the
+ * conditions it owns. The scheduler writes only PodScheduled. A pod the
+ * kubelet never saw has none of these.
+ */
+function kubeletStatus(p: Pod): string | undefined {
+  const s = p.status;
+  const waiting = [...(s?.containerStatuses ?? [])].map((c) => c.state?.waiting?.reason).find(Boolean);
+  if (waiting) return waiting;
+  if (s?.containerStatuses?.length) return 'containers reported';
+  if (s?.startTime) return 'started';
+  const own = s?.conditions?.find((c) => ['Initialized', 'PodReadyToStartContainers', 'ContainersReady', 'Ready'].includes(c.type ?? ''));
+  return own ? `${own.type}=${own.status}` : undefined;
+}
+
+export default defineCheck<Options, Data>({
+  name: 'kubelet_stall',
+  title: 'KUBELET STALL',
+  description:
+    'Pods the scheduler bound to a node that stay Pending while that node\'s kubelet says nothing: no kubelet event ' +
+    '(Pulling, Created, FailedMount, FailedCreatePodSandBox, ...) and no kubelet-written status since they were bound. ' +
+    'That is a kubelet watch stall (the kubelet is not receiving its pods; on microk8s restart kubelite), or a kubelet ' +
+    'that cannot write to the API server. Pending pods the kubelet is working on are context, not a stall; pods on a ' +
+    'NotReady node are WARNING (the node is down, not stalled).',
+  thresholds: {
+    describe: 'number of stalled pods (bound, Pending longer than --min-age, no kubelet event or status)',
+    critical: '0',
+  },
+  options: {
+    node: { type: 'string', describe: 'The node to judge (default: this host\'s node name, the lowercased hostname)' },
+    'all-nodes': { type: 'boolean', default: false, describe: 'Judge every node, reported per node' },
+    'min-age': { type: 'string', default: '60s', describe: 'Give the kubelet this long after binding before its silence counts' },
+    window: { type: 'string', default: '10m', describe: 'Window for the kubelet_events perfdata (kubelet events about the Pending pods)' },
+  },
+  examples: [
+    ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'this node: CRITICAL on any bound pod the kubelet has not acted on after 60s'],
+    ['$0 --all-nodes --min-age 2m', 'every node, from anywhere'],
+  ],
+
+  parse(a) {
+    const node = optionalString(a.node, '--node');
+    if (node !== undefined && !isNodeName(node)) throw new UsageError(`invalid --node '${node}': a node name is lowercase letters, digits, '-' and '.'`);
+    const allNodes = Boolean(a['all-nodes']);
+    if (node && allNodes) throw new UsageError('--node and --all-nodes exclude each other');
+    const minAge = parseDuration(String(a['min-age']), '--min-age');
+    const window = parseDuration(String(a.window), '--window');
+    if (!(window > 0)) throw new UsageError(`invalid --window '${String(a.window)}': must be more than 0`);
+    return { node, allNodes, minAge, window };
+  },
+
+  async gather(ctx, o) {
+    const kube = await ctx.kube();
+    let pods: Pod[] | undefined;
+    let nodes: Node[] = [];
+    let node: string | undefined;
+    let notANode: string | undefined;
+    if (!o.allNodes) {
+      node = o.node ?? localNodeName();
+      const [n, p] = await Promise.all([
+        kube.getOptional<Node>(RESOURCES.nodes, node),
+        kube.list<Pod>(RESOURCES.pods, { fieldSelector: `spec.nodeName=${node},status.phase=Pending` }),
+      ]);
+      if (n) { nodes = [n]; pods = p; }
+      else if (o.node) throw new PluginError(`no node named ${o.node} in the cluster: check --node (or use --all-nodes)`, State.UNKNOWN);
+      else { notANode = node; node = undefined; }
+    }
+    if (!pods) {
+      const [n, p] = await Promise.all([
+        kube.list<Node>(RESOURCES.nodes),
+        // spec.nodeName!= would also work; Pending pods are few and unbound ones are dropped here.
+        kube.list<Pod>(RESOURCES.pods, { fieldSelector: 'status.phase=Pending' }),
+      ]);
+      nodes = n;
+      pods = p.filter((x) => x.spec?.nodeName);
+    }
+
+    // Events only for pods old enough to judge: none on a healthy node.
+    const judged = pods.filter((p) => judgeable(p, o.minAge, ctx.now));
+    const wanted = new Set(judged.map((p) => key(p.metadata?.namespace, p.metadata?.name)));
+    const about = (e: KubeEvent) => wanted.has(key(e.involvedObject?.namespace, e.involvedObject?.name));
+    let events: KubeEvent[] = [];
+    let eventQuery: Data['eventQuery'] = 'none';
+    if (judged.length && judged.length <= PER_POD_QUERY_LIMIT) {
+      // Every event of the pod, whoever wrote it: kubelet events of both kinds
+      // and the Scheduled event (the bind time when PodScheduled lacks one).
+      eventQuery = 'per-pod';
+      const lists = await mapBounded(judged, PER_POD_PARALLEL, (p) =>
+        kube.list<KubeEvent, KubeEvent>(RESOURCES.events, {
+          namespace: p.metadata?.namespace,
+          fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${p.metadata?.name}`,
+          project: compactEvent,
+        }));
+      events = lists.flat();
+    } else if (judged.length) {
+      // Two disjoint lists: core/v1 kubelet events (source=kubelet, which is
+      // source.component), and events.k8s.io ones that carry only reportingComponent.
+      eventQuery = 'lists';
+      const keep = (e: KubeEvent) => (about(e) ? compactEvent(e) : undefined);
+      const needScheduled = judged.some((p) => !boundTime(p));
+      const lists = await Promise.all([
+        kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,source=kubelet', project: keep }),
+        kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reportingComponent=kubelet,source!=kubelet', project: keep }),
+        needScheduled
+          ? kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=Scheduled', project: keep })
+          : Promise.resolve([]),
+      ]);
+      events = lists.flat();
+    }
+    ctx.log(2, `kubelet_stall: ${plural(judged.length, 'pod')} to judge, events fetched ${eventQuery}`);
+    return { pods, nodes, node, notANode, events, eventQuery };
+  },
+
+  evaluate(d, o, now) {
+    const since = now - o.window * 1000;
+    const byPod = new Map<string, KubeEvent[]>();
+    for (const e of d.events) {
+      const k = key(e.involvedObject?.namespace, e.involvedObject?.name);
+      const list = byPod.get(k);
+      if (list) list.push(e); else byPod.set(k, [e]);
+    }
+    const readiness = new Map(d.nodes.map((n) => [n.metadata?.name ?? '', nodeReadiness(n)]));
+
+    type Row = { pod: Pod; node: string; bound: number; age: number; last?: KubeEvent; kubeletEvents: number; status?: string };
+    const stalled: Row[] = [];
+    const nodeDown: Row[] = [];
+    const working: Row[] = [];
+    let pending = 0;
+    let kubeletEvents = 0;
+    for (const pod of d.pods) {
+      const node = pod.spec?.nodeName;
+      if (!node || (pod.status?.phase && pod.status.phase !== 'Pending') || pod.metadata?.deletionTimestamp || isMirror(pod)) continue;
+      if (d.node && node !== d.node) continue;
+      pending++;
+      const events = byPod.get(key(pod.metadata?.namespace, pod.metadata?.name)) ?? [];
+      const uid = pod.metadata?.uid;
+      // Same pod: by uid when both have one (a recreated pod of the same name must not inherit events).
+      const mine = events.filter((e) => !e.involvedObject?.uid || !uid || e.involvedObject.uid === uid);
+      const bound = boundTime(pod) ?? scheduledTime(mine) ?? parseTime(pod.metadata?.creationTimestamp) ?? now;
+      const age = Math.max(0, (now - bound) / 1000);
+      // The kubelet cannot write about a pod before it is bound: a uid match is enough;
+      // without a uid the event must be from after the binding.
+      const kubelet = mine.filter((e) => fromKubelet(e) && (e.involvedObject?.uid && uid ? true : (eventLastSeen(e) ?? 0) >= bound - SKEW_MS));
+      const inWindow = kubelet.reduce((n, e) => n + occurrencesSince(e, since), 0);
+      kubeletEvents += inWindow;
+      if (age < o.minAge) continue;
+      const last = kubelet.reduce<KubeEvent | undefined>((m, e) => (!m || (eventLastSeen(e) ?? 0) > (eventLastSeen(m) ?? 0) ? e : m), undefined);
+      const row: Row = { pod, node, bound, age, last, kubeletEvents: inWindow, status: kubeletStatus(pod) };
+      if (last || row.status) working.push(row);
+      else if (readiness.get(node) === 'Ready') stalled.push(row);
+      else nodeDown.push(row);
+    }
+    const oldestFirst = (a: Row, b: Row) => b.age - a.age;
+    stalled.sort(oldestFirst);
+    nodeDown.sort(oldestFirst);
+    working.sort(oldestFirst);
+
+    const out = new OutcomeBuilder();
+    const stallState = thresholdState(stalled.length, o.warning, o.critical);
+    const groups = (rows: Row[]) => {
+      const m = new Map<string, Row[]>();
+      for (const r of rows) m.set(r.node, [...(m.get(r.node) ?? []), r]);
+      return [...m.entries()];
+    };
+    const stalledNodes = groups(stalled);
+    for (const [node, rows] of stalledNodes) {
+      out.add(stallState, `kubelet watch stall on ${node} (node Ready): ${plural(rows.length, 'pod')} bound up to ${formatDuration(rows[0]!.age)} ago, ` +
+        'Pending with no kubelet event and no kubelet status');
+      if (stallState !== State.OK) {
+        out.add(stallState, `remedy on ${node}: restart the kubelet (microk8s: snap restart microk8s.daemon-kubelite); ` +
+          'if pods then stay Pending, its API writes fail (check k8s-dqlite)');
+      }
+    }
+    for (const r of stalled) out.add(stallState, `${name(r.pod)} on ${r.node}: bound ${formatDuration(r.age)} ago, Pending, no kubelet event or status`);
+    const downNodes = groups(nodeDown);
+    for (const [node, rows] of downNodes) {
+      const ready = condition(d.nodes.find((n) => n.metadata?.name === node)?.status?.conditions, 'Ready');
+      const since2 = ageSeconds(ready?.lastTransitionTime, now);
+      out.add(State.WARNING, `${node} is ${readiness.get(node) ?? 'Missing'}${since2 !== undefined ? ` for ${formatDuration(since2)}` : ''}: ` +
+        `${plural(rows.length, 'pod')} bound to it Pending with no kubelet event; not a watch stall, the node or its kubelet is down (judge the node, not this check)`);
+    }
+    for (const r of working.slice(0, 5)) {
+      const ev = r.last;
+      const evText = ev
+        ? `${ev.reason ?? 'event'}${eventCount(ev) > 1 ? ` ${eventCount(ev)}x` : ''}, last ${formatDuration(Math.max(0, (now - (eventLastSeen(ev) ?? now)) / 1000))} ago` +
+          `${ev.message ? `: ${sanitize(ev.message, 120)}` : ''}`
+        : `status ${r.status}`;
+      out.info(`${name(r.pod)} on ${r.node}: Pending ${formatDuration(r.age)} since bound, kubelet working (${evText})`);
+    }
+    if (working.length > 5) out.info(`${working.length - 5} more Pending pods the kubelet is working on`);
+    if (d.notANode) out.info(`this host's name '${d.notANode}' is not a node of the cluster: judged every node (pass --node NAME)`);
+
+    const oldestStalled = stalled[0]?.age ?? 0;
+    out.metric({ label: 'stalled_pods', value: stalled.length, warn: o.warning, crit: o.critical, min: 0 })
+      .metric({ label: 'pending_bound_pods', value: pending, min: 0 })
+      .metric({ label: 'oldest_stalled_age', value: Math.round(oldestStalled), uom: 's', min: 0 })
+      .metric({ label: 'kubelet_events', value: kubeletEvents, min: 0 });
+
+    const where = d.node ?? (d.nodes.length ? plural(d.nodes.length, 'node') : 'any node (the cluster lists no nodes)');
+    let summary: string;
+    if (stalled.length && stallState !== State.OK) {
+      const names = stalledNodes.map(([n]) => n).join(', ');
+      summary = `kubelet watch stall on ${names}: ${plural(stalled.length, 'pod')} bound up to ${formatDuration(oldestStalled)} ago ` +
+        `still Pending with no kubelet event; restart kubelite on ${names}`;
+    } else if (nodeDown.length) {
+      summary = `${downNodes.map(([n]) => `${n} ${readiness.get(n) ?? 'Missing'}`).join(', ')}: ${plural(nodeDown.length, 'pod')} bound there Pending ` +
+        '(node down, not a kubelet watch stall)';
+    } else if (stalled.length) {
+      summary = `${plural(stalled.length, 'stalled pod')} on ${stalledNodes.map(([n]) => n).join(', ')}, within limits; ` +
+        `${plural(pending, 'Pending pod')} bound to ${where}`;
+    } else if (working.length) {
+      summary = `kubelet acting on its pods on ${where}: ${plural(pending, 'Pending pod')} bound, the ${working.length} bound longer than ` +
+        `${formatDuration(o.minAge)} all with kubelet events or status (oldest bound ${formatDuration(working[0]!.age)} ago)`;
+    } else if (pending) {
+      summary = `${plural(pending, 'Pending pod')} bound to ${where}, none bound longer than ${formatDuration(o.minAge)}`;
+    } else {
+      summary = `no Pending pods bound to ${where}`;
+    }
+    return out.build(summary);
+  },
+});
+
+/** When the scheduler bound the pod: the PodScheduled=True transition. */
+function boundTime(p: Pod): number | undefined {
+  const c = condition(p.status?.conditions, 'PodScheduled');
+  return c?.status === 'True' ? parseTime(c.lastTransitionTime) : undefined;
+}
+
+/** The Scheduled event's time (the scheduler's, not the kubelet's). */
+function scheduledTime(events: KubeEvent[]): number | undefined {
+  const e = events.find((x) => x.reason === 'Scheduled' && !fromKubelet(x));
+  return e ? eventLastSeen(e) : undefined;
+}

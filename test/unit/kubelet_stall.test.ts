@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import check, { fromKubelet, type Data } from '../../checks/kubelet_stall.js';
+import type { KubeEvent, Node, Pod } from '../../lib/kube/types.js';
+import { parseArgs } from '../../lib/plugin/args.js';
+import { outcomeState, type Outcome } from '../../lib/plugin/result.js';
+import { State } from '../../lib/plugin/state.js';
+
+const NOW = Date.parse('2026-06-05T08:30:00Z');
+const ago = (s: number) => new Date(NOW - s * 1000).toISOString().replace('.000', '');
+const micro = (s: number) => new Date(NOW - s * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1456Z');
+
+async function opts(args: string[] = []) {
+  const p = await parseArgs(check, args);
+  if (p.kind !== 'run') throw new Error('expected options');
+  return p.opts as unknown as Parameters<typeof check.evaluate>[1];
+}
+
+/** Bound by the scheduler `boundAgo` seconds ago; the kubelet never wrote status. */
+function bound(name: string, node: string, boundAgo: number, extra: { createdAgo?: number; status?: Pod['status']; ns?: string } = {}): Pod {
+  return {
+    metadata: { name, namespace: extra.ns ?? 'apps', uid: `uid-${name}`, creationTimestamp: ago(extra.createdAgo ?? boundAgo) },
+    spec: { nodeName: node, schedulerName: 'default-scheduler' },
+    status: extra.status ?? { phase: 'Pending', qosClass: 'BestEffort', conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: ago(boundAgo) }] } as Pod['status'],
+  };
+}
+
+const node = (name: string, ready = 'True'): Node => ({
+  metadata: { name },
+  status: { conditions: [{ type: 'Ready', status: ready, lastTransitionTime: ago(900), reason: ready === 'True' ? 'KubeletReady' : 'NodeStatusUnknown' }] },
+});
+
+/** core/v1 kubelet event (legacy recorder); uid null: an event that names no pod uid. */
+function kubeletCore(p: Pod, reason: string, firstAgo: number, lastAgo: number, count = 1, uid: string | null = p.metadata!.uid!): KubeEvent {
+  return {
+    involvedObject: { kind: 'Pod', namespace: p.metadata!.namespace, name: p.metadata!.name, uid: uid ?? undefined },
+    reason, type: 'Normal', message: `${reason} message`, count,
+    firstTimestamp: ago(firstAgo), lastTimestamp: ago(lastAgo), eventTime: null,
+    source: { component: 'kubelet', host: p.spec!.nodeName }, reportingComponent: 'kubelet', reportingInstance: p.spec!.nodeName,
+  };
+}
+
+/** events.k8s.io-written event: eventTime/series, reportingComponent, no source. */
+function kubeletSeries(p: Pod, reason: string, firstAgo: number, lastAgo: number, count: number): KubeEvent {
+  return {
+    involvedObject: { kind: 'Pod', namespace: p.metadata!.namespace, name: p.metadata!.name, uid: p.metadata!.uid },
+    reason, type: 'Warning', message: 'MountVolume.SetUp failed for volume "data" : iscsi: failed to attach disk',
+    firstTimestamp: null, lastTimestamp: null, eventTime: micro(firstAgo), series: { count, lastObservedTime: micro(lastAgo) },
+    source: {}, reportingComponent: 'kubelet', reportingInstance: p.spec!.nodeName, action: 'Mount',
+  };
+}
+
+const data = (d: Partial<Data>): Data => ({ pods: [], nodes: [node('k8s02')], node: 'k8s02', events: [], eventQuery: 'per-pod', ...d });
+const perf = (o: Outcome) => Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
+
+describe('kubelet_stall evaluate', () => {
+  it('is CRITICAL on the incident signature: bound pods Pending with no kubelet event on a Ready node', async () => {
+    const pods = [bound('kubelet-test', 'k8s02', 360, { ns: 'default' }), bound('worker-0', 'k8s02', 240), bound('worker-1', 'k8s02', 600)];
+    const o = check.evaluate(data({ pods }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('kubelet watch stall on k8s02: 3 pods bound up to 10m ago still Pending with no kubelet event; restart kubelite on k8s02');
+    expect(perf(o)).toEqual({ stalled_pods: 3, pending_bound_pods: 3, oldest_stalled_age: 600, kubelet_events: 0 });
+    expect(o.findings.map((f) => f.text)).toContain('default/kubelet-test on k8s02: bound 6m ago, Pending, no kubelet event or status');
+    expect(o.findings.some((f) => /^remedy on k8s02: restart the kubelet \(microk8s: snap restart microk8s\.daemon-kubelite\)/.test(f.text))).toBe(true);
+  });
+
+  it('is not a stall when the kubelet wrote events, of either API, and counts them series-aware in --window', async () => {
+    const pulling = bound('img-0', 'k8s02', 900);
+    const mounting = bound('vol-0', 'k8s02', 1800);
+    const events = [
+      kubeletCore(pulling, 'Pulling', 880, 120, 3),
+      // FailedMount every ~2 min for 30 minutes, written through events.k8s.io: 30 occurrences, a third inside 10m.
+      kubeletSeries(mounting, 'FailedMount', 1780, 10, 30),
+    ];
+    const o = check.evaluate(data({ pods: [pulling, mounting], events }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    // Pulling: 3 over 760 s, 480 s of them inside -> 2; FailedMount: 30 * 590/1770 -> 10.
+    expect(perf(o)).toEqual({ stalled_pods: 0, pending_bound_pods: 2, oldest_stalled_age: 0, kubelet_events: 12 });
+    expect(o.summary).toBe('kubelet acting on its pods on k8s02: 2 Pending pods bound, the 2 bound longer than 1m all with kubelet events or status (oldest bound 30m ago)');
+    const texts = o.findings.map((f) => f.text);
+    expect(texts).toContain('apps/vol-0 on k8s02: Pending 30m since bound, kubelet working (FailedMount 30x, last 10s ago: MountVolume.SetUp failed for volume "data" : iscsi: failed to attach disk)');
+    expect(o.findings.every((f) => f.state === undefined)).toBe(true);
+  });
+
+  it('takes kubelet-written status as activity even without events (events are best effort)', async () => {
+    const p = bound('api-0', 'k8s02', 2700, {
+      status: {
+        phase: 'Pending', startTime: ago(2700),
+        conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: ago(2700) }, { type: 'Initialized', status: 'True' }],
+        containerStatuses: [{ name: 'api', ready: false, state: { waiting: { reason: 'ContainerCreating' } } }],
+      },
+    });
+    const o = check.evaluate(data({ pods: [p] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.findings[0]!.text).toBe('apps/api-0 on k8s02: Pending 45m since bound, kubelet working (status ContainerCreating)');
+  });
+
+  it('ignores events that are not the kubelet\'s or not about this pod', async () => {
+    const p = bound('web-0', 'k8s02', 600);
+    const scheduler: KubeEvent = { involvedObject: { kind: 'Pod', namespace: 'apps', name: 'web-0', uid: 'uid-web-0' }, reason: 'Scheduled', eventTime: micro(600), reportingComponent: 'default-scheduler', source: {} };
+    const previousIncarnation = kubeletCore(p, 'Started', 4000, 3000, 1, 'uid-of-the-old-web-0');
+    // No uid at all and from before the binding: a previous pod of that name.
+    const oldNoUid = kubeletCore(p, 'Killing', 4000, 3000, 1, null);
+    expect(fromKubelet(scheduler)).toBe(false);
+    let o = check.evaluate(data({ pods: [p], events: [scheduler, previousIncarnation, oldNoUid] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(perf(o).kubelet_events).toBe(0);
+    // Without a uid but after the binding, it is this pod's.
+    o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Pulling', 500, 500, 1, null)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+  });
+
+  it('measures --min-age from the binding: PodScheduled, else the Scheduled event, else creation', async () => {
+    // Bound 30 s ago: too young, whatever its creation time.
+    const young = bound('young', 'k8s02', 30, { createdAgo: 3600 });
+    let o = check.evaluate(data({ pods: [young] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('1 Pending pod bound to k8s02, none bound longer than 1m');
+    expect(perf(o)).toMatchObject({ stalled_pods: 0, pending_bound_pods: 1 });
+    expect(outcomeState(check.evaluate(data({ pods: [young] }), await opts(['--min-age', '20s']), NOW))).toBe(State.CRITICAL);
+
+    // No PodScheduled condition (nodeName set directly, or an old server): the Scheduled event, else creation.
+    const bare = { ...bound('bare', 'k8s02', 0, { createdAgo: 600 }), status: { phase: 'Pending' } };
+    const sched: KubeEvent = { involvedObject: { kind: 'Pod', namespace: 'apps', name: 'bare', uid: 'uid-bare' }, reason: 'Scheduled', eventTime: micro(40), series: null, reportingComponent: 'default-scheduler', source: {} };
+    expect(outcomeState(check.evaluate(data({ pods: [bare], events: [sched] }), await opts(), NOW))).toBe(State.OK);
+    o = check.evaluate(data({ pods: [bare] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(perf(o).oldest_stalled_age).toBe(600);
+  });
+
+  it('is WARNING, not a stall, when the node is NotReady or its kubelet stopped posting', async () => {
+    const pods = [bound('a', 'k8s03', 600), bound('b', 'k8s03', 300)];
+    const o = check.evaluate(data({ pods, nodes: [node('k8s03', 'Unknown')], node: 'k8s03' }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('k8s03 Unknown: 2 pods bound there Pending (node down, not a kubelet watch stall)');
+    expect(o.findings[0]!.text).toMatch(/^k8s03 is Unknown for 15m: 2 pods bound to it Pending with no kubelet event; not a watch stall/);
+    expect(perf(o)).toMatchObject({ stalled_pods: 0, pending_bound_pods: 2 });
+  });
+
+  it('applies -w/-c as ranges on the stalled count (-c 0 alerts above 0)', async () => {
+    const pods = [bound('a', 'k8s02', 600), bound('b', 'k8s02', 300)];
+    expect(outcomeState(check.evaluate(data({ pods }), await opts(['-c', '5']), NOW))).toBe(State.OK);
+    const o = check.evaluate(data({ pods }), await opts(['-w', '0', '-c', '3']), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.perfdata[0]).toMatchObject({ label: 'stalled_pods', value: 2 });
+    expect(o.perfdata[0]!.warn?.text).toBe('0');
+    expect(o.perfdata[0]!.crit?.text).toBe('3');
+    expect(outcomeState(check.evaluate(data({ pods: [] }), await opts(), NOW))).toBe(State.OK);
+  });
+
+  it('reports per node with --all-nodes and says when this host is not a node', async () => {
+    const pods = [bound('a', 'k8s02', 600), bound('b', 'k8s03', 300), bound('c', 'k8s01', 300)];
+    const events = [kubeletCore(pods[2]!, 'Pulled', 200, 200)];
+    const o = check.evaluate(
+      data({ pods, events, node: undefined, notANode: 'laptop', nodes: [node('k8s01'), node('k8s02'), node('k8s03')], eventQuery: 'lists' }),
+      await opts(['--all-nodes']), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^kubelet watch stall on k8s02, k8s03: 2 pods bound up to 10m ago/);
+    const texts = o.findings.map((f) => f.text);
+    expect(texts.filter((t) => t.startsWith('kubelet watch stall on '))).toHaveLength(2);
+    expect(texts).toContain("this host's name 'laptop' is not a node of the cluster: judged every node (pass --node NAME)");
+    expect(perf(o)).toMatchObject({ stalled_pods: 2, pending_bound_pods: 3, kubelet_events: 1 });
+  });
+
+  it('skips terminating, mirror and no-longer-Pending pods', async () => {
+    const terminating = bound('t', 'k8s02', 600);
+    terminating.metadata!.deletionTimestamp = ago(60);
+    const mirror = bound('kube-proxy-k8s02', 'k8s02', 600);
+    mirror.metadata!.annotations = { 'kubernetes.io/config.mirror': 'abc' };
+    const running = bound('r', 'k8s02', 600);
+    running.status!.phase = 'Running';
+    const o = check.evaluate(data({ pods: [terminating, mirror, running] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(perf(o).pending_bound_pods).toBe(0);
+  });
+
+  it('rejects conflicting or malformed options', async () => {
+    await expect(opts(['--node', 'k8s02', '--all-nodes'])).rejects.toThrow(/--node and --all-nodes exclude each other/);
+    await expect(opts(['--min-age', 'soon'])).rejects.toThrow(/invalid --min-age 'soon'/);
+    await expect(opts(['--window', '0'])).rejects.toThrow(/invalid --window/);
+    // The name goes into a field selector: no way to smuggle in another term.
+    await expect(opts(['--node', 'k8s02,status.phase=Running'])).rejects.toThrow(/invalid --node 'k8s02,status\.phase=Running'/);
+    await expect(opts(['--node', 'K8S02'])).rejects.toThrow(/invalid --node/);
+    expect((await opts(['--node', 'k8s02.lan'])).node).toBe('k8s02.lan');
+  });
+});

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import check, { type Data } from '../../checks/sandbox_changed.js';
+import type { KubeEvent } from '../../lib/kube/types.js';
+import { parseArgs } from '../../lib/plugin/args.js';
+import { renderNagios } from '../../lib/plugin/render.js';
+import { outcomeState, type Outcome } from '../../lib/plugin/result.js';
+import { State } from '../../lib/plugin/state.js';
+
+const NOW = Date.parse('2026-06-05T07:00:00Z');
+const ago = (s: number) => new Date(NOW - s * 1000).toISOString().replace('.000', '');
+const micro = (s: number) => new Date(NOW - s * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1456Z');
+
+async function opts(args: string[] = []) {
+  const p = await parseArgs(check, args);
+  if (p.kind !== 'run') throw new Error('expected options');
+  return p.opts as unknown as Parameters<typeof check.evaluate>[1];
+}
+
+const STALE = '5d7c8b12ab34f0e3a9f04c2b71d6e58a0c3f9b4d2e7a16c8f05b3d9e2a4c7f1b';
+const reservedMessage = (pod: string, uid: string) => {
+  const sb = `${pod}_apps_${uid}_1`;
+  return `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to reserve sandbox name "${sb}": name "${sb}" is reserved for "${STALE}"`;
+};
+
+/** A core/v1 kubelet event as the legacy recorder writes it (count, first/lastTimestamp, source.host). */
+function core(reason: string, pod: string, node: string, firstAgo: number, lastAgo: number, count: number, message?: string): KubeEvent {
+  return {
+    metadata: { name: `${pod}.18a3c1f0e2d4b${count}`, namespace: 'apps', creationTimestamp: ago(firstAgo) },
+    involvedObject: { kind: 'Pod', namespace: 'apps', name: pod, uid: `uid-${pod}` },
+    reason, type: reason === 'SandboxChanged' ? 'Normal' : 'Warning',
+    message: message ?? (reason === 'SandboxChanged' ? 'Pod sandbox changed, it will be killed and re-created.' : reservedMessage(pod, `uid-${pod}`)),
+    source: { component: 'kubelet', host: node }, reportingComponent: 'kubelet', reportingInstance: node,
+    firstTimestamp: ago(firstAgo), lastTimestamp: ago(lastAgo), count, eventTime: null,
+  };
+}
+
+/** The same written through events.k8s.io: eventTime + series, no timestamps, no source. */
+function series(reason: string, pod: string, node: string, firstAgo: number, lastAgo: number | undefined, count: number, message?: string): KubeEvent {
+  return {
+    metadata: { name: `${pod}.18a3c1f0e2d4c${count}`, namespace: 'apps', creationTimestamp: ago(firstAgo) },
+    involvedObject: { kind: 'Pod', namespace: 'apps', name: pod, uid: `uid-${pod}` },
+    reason, type: 'Warning', message: message ?? 'Pod sandbox changed, it will be killed and re-created.',
+    firstTimestamp: null, lastTimestamp: null, eventTime: micro(firstAgo),
+    series: lastAgo === undefined ? null : { count, lastObservedTime: micro(lastAgo) },
+    source: {}, reportingComponent: 'kubelet', reportingInstance: node, action: 'Sandbox',
+  };
+}
+
+const data = (d: Partial<Data>): Data => ({ sandboxChanged: [], createFailed: [], podNodes: {}, ...d });
+const perf = (o: Outcome) => Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
+
+describe('sandbox_changed evaluate', () => {
+  it('is CRITICAL on the containerd "name is reserved" signature, naming the node, the stale ids and the remedy', async () => {
+    const pods = ['api-0', 'api-1', 'api-2'];
+    const d = data({
+      sandboxChanged: pods.map((p) => core('SandboxChanged', p, 'k8s02', 300, 60, 2)),
+      createFailed: pods.map((p) => core('FailedCreatePodSandBox', p, 'k8s02', 400, 20, 3)),
+    });
+    const o = check.evaluate(d, await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^containerd stale sandbox state on k8s02: 3 pods cannot get a sandbox \("name is reserved for" a pre-reboot sandbox, 9x in 10m\); on k8s02 crictl stopp\/rmp/);
+    // Aggregated events count their occurrences, not 1 per object.
+    expect(perf(o)).toEqual({ sandbox_changed: 6, create_failed: 9, name_reserved: 9, affected_pods: 3, affected_nodes: 1, worst_node_events: 15 });
+    const texts = o.findings.map((f) => f.text).join('\n');
+    expect(texts).toContain('remedy on k8s02: crictl stopp, then crictl rmp, the stale sandboxes (e.g. 5d7c8b12ab34f)');
+    expect(texts).toMatch(/apps\/api-0 on k8s02: 3 FailedCreatePodSandBox \(name reserved\), 2 SandboxChanged in 10m: sandbox name is reserved for 5d7c8b12ab34f \(stale\)/);
+    // name_reserved carries its fixed critical range in perfdata.
+    expect(o.perfdata.find((p) => p.label === 'name_reserved')?.crit?.text).toBe('0');
+  });
+
+  it('is CRITICAL on a single "reserved" occurrence even below -w', async () => {
+    const o = check.evaluate(data({ createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s02', 30, 30, 1)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(perf(o).worst_node_events).toBe(1);
+  });
+
+  it('judges storms per node against -w 10 -c 50', async () => {
+    const storm = (n: number, node = 'k8s03', pod = 'web-0') => core('SandboxChanged', pod, node, 300, 10, n);
+    expect(outcomeState(check.evaluate(data({ sandboxChanged: [storm(10)] }), await opts(), NOW))).toBe(State.OK);
+    let o = check.evaluate(data({ sandboxChanged: [storm(11)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('sandbox storm on k8s03 (11): 11 SandboxChanged, 0 FailedCreatePodSandBox in 10m on 1 pod');
+    o = check.evaluate(data({ sandboxChanged: [storm(30), storm(21, 'k8s03', 'web-1')] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    // 60 in the cluster but 30 per node: each node is judged on its own.
+    o = check.evaluate(data({ sandboxChanged: [storm(30, 'k8s01'), storm(30, 'k8s03')] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toMatch(/^sandbox storm on k8s01 \(30\), k8s03 \(30\): 60 SandboxChanged/);
+    expect(perf(o)).toMatchObject({ sandbox_changed: 60, affected_nodes: 2, worst_node_events: 30 });
+    // Thresholds from the command line, range semantics: -w 50 alerts above 50 only.
+    o = check.evaluate(data({ sandboxChanged: [storm(30, 'k8s01')] }), await opts(['-w', '50', '-c', '100']), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('30 sandbox events in 10m on 1 node, within limits (worst k8s01: 30)');
+  });
+
+  it('counts events.k8s.io events by series and eventTime, and only the share a window cut leaves inside', async () => {
+    // A series over the last 20 minutes, 20 occurrences: half of them in the 10m window.
+    const cut = series('SandboxChanged', 'web-0', 'k8s01', 1200, 0, 20);
+    // A single events.k8s.io event (no series) 5 minutes ago: 1.
+    const single = series('SandboxChanged', 'web-1', 'k8s01', 300, undefined, 1);
+    // A series that ended before the window: 0.
+    const old = series('SandboxChanged', 'web-2', 'k8s01', 3600, 1800, 40);
+    const o = check.evaluate(data({ sandboxChanged: [cut, single, old] }), await opts(), NOW);
+    expect(perf(o)).toMatchObject({ sandbox_changed: 11, affected_pods: 2, affected_nodes: 1 });
+    expect(outcomeState(o)).toBe(State.WARNING);
+    // A longer window takes in more of the series and the old one.
+    const wide = check.evaluate(data({ sandboxChanged: [cut, single, old] }), await opts(['--window', '1h']), NOW);
+    expect(perf(wide)).toMatchObject({ sandbox_changed: 61, affected_pods: 3 });
+    // A core/v1 aggregated event cut by the window: 12 over 20 minutes -> 6 inside.
+    const coreCut = check.evaluate(data({ sandboxChanged: [core('SandboxChanged', 'web-3', 'k8s01', 1200, 0, 12)] }), await opts(), NOW);
+    expect(perf(coreCut).sandbox_changed).toBe(6);
+  });
+
+  it('is OK with nothing in the window, and says so', async () => {
+    const o = check.evaluate(data({ sandboxChanged: [core('SandboxChanged', 'web-0', 'k8s01', 3500, 3400, 1)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('no sandbox events in 10m');
+    expect(perf(o)).toEqual({ sandbox_changed: 0, create_failed: 0, name_reserved: 0, affected_pods: 0, affected_nodes: 0, worst_node_events: 0 });
+  });
+
+  it('places host-less events by the looked-up pod node, and --node keeps only that node', async () => {
+    const hostless: KubeEvent = { ...core('FailedCreatePodSandBox', 'db-0', 'x', 60, 30, 2), source: { component: 'kubelet' }, reportingInstance: undefined };
+    const other = core('SandboxChanged', 'web-0', 'k8s01', 60, 30, 40);
+    const unknown: KubeEvent = { ...core('SandboxChanged', 'lost-0', 'x', 60, 30, 3), source: { component: 'kubelet' }, reportingInstance: '' };
+    const d = data({ sandboxChanged: [other, unknown], createFailed: [hostless], podNodes: { 'apps/db-0': 'k8s02' } });
+    let o = check.evaluate(d, await opts(['--node', 'k8s02']), NOW);
+    expect(perf(o)).toMatchObject({ sandbox_changed: 0, create_failed: 2, name_reserved: 2, affected_nodes: 1 });
+    expect(o.summary).toMatch(/^containerd stale sandbox state on k8s02: 1 pod cannot/);
+    o = check.evaluate(d, await opts(), NOW);
+    expect(perf(o)).toMatchObject({ sandbox_changed: 43, affected_pods: 3, affected_nodes: 2 });
+    expect(o.findings.map((f) => f.text).join('\n')).toContain('(node unknown): 3 sandbox events');
+  });
+
+  it('keeps cluster text from breaking the output', async () => {
+    const evil = core('FailedCreatePodSandBox', 'web-0', 'k8s01', 60, 30, 1, 'boom | evil=1\n[CRITICAL] fake \x1b[31mred');
+    const out = renderNagios(check.evaluate(data({ createFailed: [evil] }), await opts(['-v']), NOW), { title: check.title, verbose: 1 });
+    const [first, ...rest] = out.trimEnd().split('\n');
+    expect(first!.split(' | ')).toHaveLength(2);
+    expect(rest.join('\n')).not.toMatch(/[|\x1b]/);
+    expect(rest.some((l) => l.startsWith('[CRITICAL] fake'))).toBe(false);
+  });
+
+  it('rejects a zero or malformed --window', async () => {
+    await expect(opts(['--window', '0'])).rejects.toThrow(/invalid --window '0'/);
+    await expect(opts(['--window', 'soon'])).rejects.toThrow(/invalid --window 'soon'/);
+    await expect(opts(['--node', ''])).rejects.toThrow(/--node needs a value/);
+    await expect(opts(['--node', 'k8s02 | x'])).rejects.toThrow(/invalid --node/);
+  });
+});
