@@ -5,6 +5,7 @@ import kubeletStall from './kubelet_stall.js';
 import stuckTerminating from './stuck_terminating.js';
 import leases from './leases.js';
 import dqlite from './dqlite.js';
+import calicoNat from './calico_nat.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall, leases, stuckTerminating, dqlite, sandboxChanged, kubeletStall];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases, stuckTerminating, dqlite, sandboxChanged, kubeletStall, calicoNat];

@@ -58,7 +58,11 @@ const certCache = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-certs-'));
  * Start the double on 127.0.0.1 with a scenario and optional fault rules.
  * Certificates are generated once per test file and reused (openssl is slow).
  */
-export async function startApiServer(scenario: string | Scenario, faults?: { rules: unknown[] }): Promise<ApiServer> {
+/**
+ * netns: run the double inside that network namespace (`ip netns exec NS node ...`, as root), so a
+ * node-local check run in the same namespace reaches it on 127.0.0.1. ip netns exec execs, so the PID is node's.
+ */
+export async function startApiServer(scenario: string | Scenario, faults?: { rules: unknown[] }, netns?: string): Promise<ApiServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-api-'));
   for (const f of fs.readdirSync(certCache)) fs.copyFileSync(path.join(certCache, f), path.join(dir, f));
   const args = [DOUBLE, '--scenario', scenarioFile(scenario, dir), '--dir', dir];
@@ -67,7 +71,9 @@ export async function startApiServer(scenario: string | Scenario, faults?: { rul
     fs.writeFileSync(ff, JSON.stringify(faults));
     args.push('--faults', ff);
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = netns
+    ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const ready = await new Promise<{ port: number; pid: number; url: string }>((resolve, reject) => {
     let out = '';
     let err = '';

@@ -1,0 +1,488 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import { readBootTime } from '../lib/host/boot.js';
+import { firstLine, runCommand, type CommandResult } from '../lib/host/command.js';
+import { exactDestination, parseIptablesSave, ruleComment, ruleCount, IptablesParseError, type IptablesSave, type Table } from '../lib/host/iptables.js';
+import { kubeProxyServicePortals, parseNftJson, NftParseError, type NftTableDump } from '../lib/host/nft.js';
+import { localNodeName } from '../lib/host/node-name.js';
+import { RESOURCES } from '../lib/kube/client.js';
+import { condition } from '../lib/kube/nodes.js';
+import { ageSeconds, parseTime } from '../lib/kube/time.js';
+import type { EndpointSlice, Node, Pod, Service } from '../lib/kube/types.js';
+import { optionalString } from '../lib/plugin/args.js';
+import { defineCheck, type CheckContext, type CommonOptions } from '../lib/plugin/check.js';
+import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { PluginError, UsageError } from '../lib/plugin/errors.js';
+import { OutcomeBuilder, plural, thresholdState, type Outcome } from '../lib/plugin/result.js';
+import { sanitize } from '../lib/plugin/sanitize.js';
+import { State } from '../lib/plugin/state.js';
+
+// ---------------------------------------------------------------- host side
+
+type SourceName = 'iptables' | 'iptables-legacy' | 'nftables';
+type ProxyMode = 'auto' | 'iptables' | 'nftables';
+
+/**
+ * The fixed commands, as packaging/sudoers/k8s-nrpe allows them: sudo matches
+ * the whole command line, so these arrays and that file change together.
+ */
+export const NAT_COMMANDS: Record<SourceName, { file: string; args: string[] }> = {
+  iptables: { file: '/usr/sbin/iptables-save', args: ['-t', 'nat'] },
+  'iptables-legacy': { file: '/usr/sbin/iptables-legacy-save', args: ['-t', 'nat'] },
+  nftables: { file: '/usr/sbin/nft', args: ['-j', 'list', 'table', 'ip', 'kube-proxy'] },
+};
+const SUDO = '/usr/bin/sudo';
+const MAX_DUMP_BYTES = 64 * 1024 * 1024;
+/** btime moves when the clock is stepped after boot (NTP): a start this close to it counts as after. */
+const BOOT_SLACK_S = 30;
+
+export function sourcesFor(mode: ProxyMode): SourceName[] {
+  if (mode === 'iptables') return ['iptables', 'iptables-legacy'];
+  if (mode === 'nftables') return ['nftables'];
+  return ['iptables', 'iptables-legacy', 'nftables'];
+}
+
+/** The sudoers line that lets `user` run exactly what this check runs. */
+export function sudoersLine(user: string, mode: ProxyMode): string {
+  const cmds = sourcesFor(mode).map((s) => [NAT_COMMANDS[s].file, ...NAT_COMMANDS[s].args].join(' '));
+  return `${user} ALL=(root) NOPASSWD: ${cmds.join(', ')}`;
+}
+
+export interface NatSource {
+  name: SourceName;
+  /** read: output parsed; missing: tool not installed; absent: nft has no table ip kube-proxy. */
+  status: 'read' | 'missing' | 'absent';
+  save?: IptablesSave;
+  nft?: NftTableDump;
+}
+
+const PERMISSION = /permission denied|operation not permitted|you must be root/i;
+const SUDO_REFUSED = /a password is required|a terminal is required|is not allowed to execute|not in the sudoers file|may not run sudo|no tty present/i;
+
+function currentUser(): string {
+  try {
+    return os.userInfo().username || 'nagios';
+  } catch {
+    return 'nagios';
+  }
+}
+
+async function readSource(ctx: CheckContext, name: SourceName, o: Options): Promise<NatSource> {
+  const { file, args } = NAT_COMMANDS[name];
+  // A tool this host does not have is no error (no legacy iptables, no nft); say so in the output.
+  try {
+    await fs.access(file);
+  } catch {
+    return { name, status: 'missing' };
+  }
+  const command = [file, ...args].join(' ');
+  const run = (): Promise<CommandResult> => o.sudo
+    ? runCommand(SUDO, ['-n', file, ...args], { signal: ctx.signal, maxBytes: MAX_DUMP_BYTES, log: ctx.log })
+    : runCommand(file, args, { signal: ctx.signal, maxBytes: MAX_DUMP_BYTES, log: ctx.log });
+  const r = await run();
+  if (r.exitCode !== 0) {
+    const said = firstLine(r.stderr) || `exit status ${r.exitCode}`;
+    const line = sudoersLine(currentUser(), o.proxyMode);
+    if (o.sudo && SUDO_REFUSED.test(r.stderr)) {
+      throw new PluginError(`sudo refused to run ${command} (${said}): add to /etc/sudoers.d/k8s-nrpe (packaging/sudoers/k8s-nrpe): ${line}`);
+    }
+    if (o.sudo && /command not found/i.test(r.stderr)) return { name, status: 'missing' };
+    if (PERMISSION.test(r.stderr)) {
+      throw new PluginError(o.sudo
+        ? `${command} failed under sudo (${said})`
+        : `cannot read the nat table: ${file} needs root (${said}); run with --sudo and add to /etc/sudoers.d/k8s-nrpe: ${line}`);
+    }
+    if (name === 'nftables' && /No such file or directory/i.test(r.stderr)) return { name, status: 'absent' };
+    throw new PluginError(`${command} failed: ${said}`);
+  }
+  try {
+    if (name === 'nftables') return { name, status: 'read', nft: parseNftJson(r.stdout) };
+    return { name, status: 'read', save: parseIptablesSave(r.stdout) };
+  } catch (e) {
+    if (e instanceof IptablesParseError || e instanceof NftParseError) {
+      throw new PluginError(`cannot parse the output of ${command}: ${sanitize(e.message, 200)}`);
+    }
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------- the check
+
+interface Options {
+  node: string;
+  sudo: boolean;
+  proxyMode: ProxyMode;
+  minAge: number;
+  calico: boolean;
+  calicoNamespace?: string;
+  calicoSelector: string;
+  calicoContainer: string;
+}
+
+export interface Data {
+  node: string;
+  /** Epoch ms. */
+  bootTime: number;
+  sources: NatSource[];
+  services: Service[];
+  slices: EndpointSlice[];
+  /** undefined: not asked (--no-calico). */
+  calicoPods?: Pod[];
+  /** null: the API has no such node. */
+  nodeObject?: Node | null;
+  /** The API could not be asked: the local findings still count. */
+  apiError?: PluginError;
+}
+
+/** Service fields kube-proxy reads that lib/kube/types.ts does not (yet) declare. */
+type ProxiedService = Service & { spec?: { internalTrafficPolicy?: string; externalName?: string } };
+
+// kube-proxy's own informer selectors (cmd/kube-proxy/app/server.go): Services
+// and EndpointSlices with these labels are not kube-proxy's to program.
+const PROXY_SERVICE_SELECTOR = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
+const PROXY_SLICE_SELECTOR = `kubernetes.io/service-name,${PROXY_SERVICE_SELECTOR}`;
+
+export default defineCheck<Options, Data>({
+  name: 'calico_nat',
+  title: 'CALICO NAT',
+  description:
+    'Node-local: reads this node\'s NAT table (iptables-save -t nat, nf_tables and legacy backends, or kube-proxy\'s ' +
+    'nftables table) and checks that every Service with ready endpoints has its ClusterIP rule, and that this node\'s ' +
+    'calico-node pod is Ready and has started since the host booted. A missing KUBE-SERVICES chain or a calico-node ' +
+    'container older than the boot is the post-reboot failure where ClusterIP traffic is silently dropped. Needs root: ' +
+    'use --sudo with packaging/sudoers/k8s-nrpe.',
+  thresholds: {
+    describe: 'number of Service ports (with ready endpoints, older than --min-age) that have no NAT rule on this node',
+    warning: '0',
+    critical: '2',
+  },
+  options: {
+    node: { type: 'string', describe: 'Kubernetes node name of this host (default: the hostname, lowercased)' },
+    sudo: { type: 'boolean', default: false, describe: 'Run the NAT dumps through sudo -n (see packaging/sudoers/k8s-nrpe)' },
+    'proxy-mode': {
+      type: 'string', choices: ['auto', 'iptables', 'nftables'], default: 'auto',
+      describe: 'Where kube-proxy programs Services: auto reads iptables (both backends) and nftables',
+    },
+    'min-age': { type: 'string', default: '60s', describe: 'Ignore Services and endpoint changes younger than this (kube-proxy gets time to sync)' },
+    calico: { type: 'boolean', default: true, describe: 'Check this node\'s calico-node pod (--no-calico on clusters without Calico)' },
+    'calico-namespace': { type: 'string', describe: 'Namespace of calico-node (default: any; kube-system on microk8s, calico-system with the operator)' },
+    'calico-selector': { type: 'string', default: 'k8s-app=calico-node', describe: 'Label selector of the calico-node pods' },
+    'calico-container': { type: 'string', default: 'calico-node', describe: 'Container whose start time is compared with the boot' },
+  },
+  examples: [
+    ['$0 --sudo --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'as NRPE runs it on each node'],
+    ['$0 --sudo --node k8s02 -w 0 -c 5 --min-age 2m', 'explicit node name, tolerate more missing rules'],
+  ],
+
+  parse(a) {
+    const node = optionalString(a.node, '--node') ?? localNodeName();
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(node)) throw new UsageError(`invalid --node '${sanitize(node, 80)}': not a Kubernetes node name`);
+    return {
+      node,
+      sudo: Boolean(a.sudo),
+      proxyMode: (optionalString(a['proxy-mode'], '--proxy-mode') ?? 'auto') as ProxyMode,
+      minAge: parseDuration(String(a['min-age']), '--min-age'),
+      calico: a.calico !== false,
+      calicoNamespace: optionalString(a['calico-namespace'], '--calico-namespace'),
+      calicoSelector: optionalString(a['calico-selector'], '--calico-selector')!,
+      calicoContainer: optionalString(a['calico-container'], '--calico-container')!,
+    };
+  },
+
+  async gather(ctx, o) {
+    const api = (async () => {
+      const kube = await ctx.kube();
+      const [services, slices, calicoPods, nodeObject] = await Promise.all([
+        kube.list<Service>(RESOURCES.services, { labelSelector: PROXY_SERVICE_SELECTOR }),
+        kube.list<EndpointSlice>(RESOURCES.endpointslices, { labelSelector: PROXY_SLICE_SELECTOR }),
+        o.calico
+          ? kube.list<Pod>(RESOURCES.pods, { namespace: o.calicoNamespace, labelSelector: o.calicoSelector, fieldSelector: `spec.nodeName=${o.node}` })
+          : Promise.resolve(undefined),
+        kube.getOptional<Node>(RESOURCES.nodes, o.node).then((n) => n ?? null),
+      ]);
+      return { services, slices, calicoPods, nodeObject };
+    })().catch((e: unknown) => {
+      // The NAT table is local evidence: keep judging it when the API cannot be asked.
+      if (e instanceof PluginError) return { services: [], slices: [], apiError: e };
+      throw e;
+    });
+      const [bootTime, sources, fromApi] = await Promise.all([
+        readBootTime(),
+        Promise.all(sourcesFor(o.proxyMode).map((s) => readSource(ctx, s, o))),
+        api,
+      ]);
+      if (sources.every((s) => s.status === 'missing')) {
+        const tried = sourcesFor(o.proxyMode).map((s) => NAT_COMMANDS[s].file).join(', ');
+        throw new PluginError(`cannot read the nat table: none of ${tried} is installed (install iptables${o.proxyMode === 'iptables' ? '' : ' or nftables'})`);
+      }
+      return { node: o.node, bootTime, sources, ...fromApi };
+    },
+
+    evaluate: evaluateNat,
+});
+
+// ---------------------------------------------------------------- judgement
+
+interface Portal {
+  key: string;
+  source: SourceName;
+  target?: string;
+  comment?: string;
+  /** The rule jumps to a chain that has no rules: no DNAT happens. */
+  emptyTarget?: boolean;
+}
+
+interface Expected {
+  key: string;
+  /** 'media/sonarr:http' (kube-proxy's service port name). */
+  name: string;
+  address: string;
+  port: number;
+  protocol: string;
+  endpoints: number;
+}
+
+const portalKey = (address: string, protocol: string, port: number) => `${address}|${protocol.toLowerCase()}|${port}`;
+const natTable = (s: NatSource): Table | undefined => s.save?.tables.get('nat');
+const SOURCE_LABEL: Record<SourceName, string> = { iptables: 'iptables', 'iptables-legacy': 'iptables-legacy', nftables: 'nftables' };
+
+function label(s: NatSource): string {
+  if (s.name === 'iptables' && s.save?.backend) return s.save.backend === 'nf_tables' ? 'iptables-nft' : 'iptables (legacy)';
+  return SOURCE_LABEL[s.name];
+}
+
+/** Service portals per source: KUBE-SERVICES rules (iptables) or service-ips elements (nftables). */
+function portalsOf(s: NatSource): Portal[] {
+  const out: Portal[] = [];
+  const table = natTable(s);
+  const chain = table?.chains.get('KUBE-SERVICES');
+  if (chain) {
+    for (const r of chain.rules) {
+      const d = exactDestination(r);
+      if (!d || !r.target) continue;
+      const target = table!.chains.get(r.target);
+      out.push({ key: portalKey(d.address, d.protocol, d.port), source: s.name, target: r.target, comment: ruleComment(r), emptyTarget: target ? target.rules.length === 0 : false });
+    }
+  }
+  if (s.nft) {
+    for (const p of kubeProxyServicePortals(s.nft) ?? []) {
+      const target = p.target ? s.nft.chains.get(p.target) : undefined;
+      out.push({ key: portalKey(p.address, p.protocol, p.port), source: s.name, target: p.target, comment: p.comment, emptyTarget: target ? target.rules === 0 : false });
+    }
+  }
+  return out;
+}
+
+function isIpv4(ip: string | undefined): ip is string {
+  return !!ip && /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
+}
+
+/** When the EndpointSlice controller last changed a slice: the last-change-trigger-time annotation, else creation. */
+function sliceChanged(s: EndpointSlice): number | undefined {
+  const a = parseTime(s.metadata?.annotations?.['endpoints.kubernetes.io/last-change-trigger-time']);
+  const c = parseTime(s.metadata?.creationTimestamp);
+  return a === undefined ? c : c === undefined ? a : Math.max(a, c);
+}
+
+interface ServiceJudgement {
+  expected: Expected[];
+  /** Service ports with ready endpoints that are too young to judge. */
+  settling: number;
+  /** Services kube-proxy's IPv4 rules do not cover (IPv6-only). */
+  notJudged: number;
+  /** Every (cluster IP, protocol, port) the API knows, for stale-rule detection. */
+  known: Set<string>;
+}
+
+/** Which Service ports kube-proxy must have programmed on `node`, from the API's view. */
+export function expectedServicePorts(services: Service[], slices: EndpointSlice[], node: string, minAge: number, now: number): ServiceJudgement {
+  const byService = new Map<string, EndpointSlice[]>();
+  for (const sl of slices) {
+    const svc = sl.metadata?.labels?.['kubernetes.io/service-name'];
+    if (!svc || (sl.addressType && sl.addressType !== 'IPv4')) continue;
+    const k = `${sl.metadata?.namespace}/${svc}`;
+    byService.set(k, [...(byService.get(k) ?? []), sl]);
+  }
+  const out: ServiceJudgement = { expected: [], settling: 0, notJudged: 0, known: new Set() };
+  const seen = new Set<string>();
+  for (const svc of services as ProxiedService[]) {
+    const ns = svc.metadata?.namespace ?? '';
+    const name = svc.metadata?.name ?? '';
+    const id = `${ns}/${name}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const spec = svc.spec ?? {};
+    const labels = svc.metadata?.labels ?? {};
+    if (spec.type === 'ExternalName' || 'service.kubernetes.io/service-proxy-name' in labels || 'service.kubernetes.io/headless' in labels) continue;
+    const ips = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
+    if (!ips.length || ips[0] === 'None') continue; // headless
+    const ip = ips.find(isIpv4);
+    if (!ip) { out.notJudged++; continue; }
+    for (const p of spec.ports ?? []) {
+      if (p.port !== undefined) out.known.add(portalKey(ip, p.protocol ?? 'TCP', p.port));
+    }
+    const serviceYoung = (ageSeconds(svc.metadata?.creationTimestamp, now) ?? Infinity) < minAge;
+    const local = spec.internalTrafficPolicy === 'Local';
+    for (const p of spec.ports ?? []) {
+      if (p.port === undefined) continue;
+      const protocol = p.protocol ?? 'TCP';
+      const portName = p.name ?? '';
+      let ready = 0;
+      let young = serviceYoung;
+      for (const sl of byService.get(id) ?? []) {
+        if (!sl.ports?.some((sp) => (sp.name ?? '') === portName && (sp.protocol ?? 'TCP') === protocol)) continue;
+        // EndpointConditions.ready: nil means ready.
+        const n = (sl.endpoints ?? []).filter((e) => e.conditions?.ready !== false && (!local || e.nodeName === node)).length;
+        if (!n) continue;
+        ready += n;
+        const changed = sliceChanged(sl);
+        if (changed !== undefined && (now - changed) / 1000 < minAge) young = true;
+      }
+      if (!ready) continue; // kube-proxy writes no NAT rule without endpoints (a filter REJECT instead)
+      if (young) { out.settling++; continue; }
+      out.expected.push({ key: portalKey(ip, protocol, p.port), name: portName ? `${id}:${portName}` : id, address: ip, port: p.port, protocol, endpoints: ready });
+    }
+  }
+  return out;
+}
+
+/** The newest calico-node pod of the node that is not being deleted (a replacement may overlap the old one). */
+function pickPod(pods: Pod[]): Pod | undefined {
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  const pool = live.length ? live : pods;
+  return [...pool].sort((a, b) => (parseTime(b.metadata?.creationTimestamp) ?? 0) - (parseTime(a.metadata?.creationTimestamp) ?? 0))[0];
+}
+
+export function evaluateNat(d: Data, o: Options & CommonOptions, now: number): Outcome {
+  const out = new OutcomeBuilder();
+  // With /usr/sbin/iptables-save switched to legacy (update-alternatives) both dumps are one table: count it once.
+  const bothLegacy = d.sources.filter((s) => s.save?.backend === 'legacy').length === 2;
+  const read = d.sources.filter((s) => s.status === 'read' && !(bothLegacy && s.name === 'iptables-legacy'));
+  const withKube = read.filter((s) => natTable(s)?.chains.has('KUBE-SERVICES') || (s.nft && kubeProxyServicePortals(s.nft)));
+  const natRules = read.reduce((n, s) => n + ruleCount(natTable(s)) + (s.nft?.rules ?? 0), 0);
+  const ipvs = read.some((s) => natTable(s)?.chains.get('KUBE-SERVICES')?.rules.some((r) => r.options.some((x) => x.name === '--match-set' && x.values[0] === 'KUBE-CLUSTER-IP')));
+  const portals = read.flatMap(portalsOf);
+  const working = new Set(portals.filter((p) => !p.emptyTarget).map((p) => p.key));
+  const emptyTargets = new Map(portals.filter((p) => p.emptyTarget).map((p) => [p.key, p]));
+
+  // Where the rules are: each source and its size, for the operator and the summary.
+  const where = d.sources.map((s) => {
+    if (s.status === 'missing') return `${SOURCE_LABEL[s.name]}: not installed`;
+    if (s.status === 'absent') return `${SOURCE_LABEL[s.name]}: no table ip kube-proxy`;
+    if (!read.includes(s)) return `${SOURCE_LABEL[s.name]}: same table`;
+    const n = s.nft ? s.nft.rules : ruleCount(natTable(s));
+    const kube = withKube.includes(s) ? (s.nft ? ', service-ips map' : ', KUBE-SERVICES') : '';
+    return `${label(s)}: ${plural(n, 'nat rule')}${kube}`;
+  });
+
+  const judged = d.apiError ? undefined : expectedServicePorts(d.services, d.slices, d.node, o.minAge, now);
+  const expected = judged?.expected ?? [];
+  const missing = withKube.length && !ipvs ? expected.filter((e) => !working.has(e.key)) : withKube.length ? [] : expected;
+  const programmed = expected.length - missing.length;
+  const missingState = thresholdState(missing.length, o.warning, o.critical);
+
+  let natSummary: string;
+  if (!withKube.length) {
+    out.add(State.CRITICAL,
+      `no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table: ClusterIP traffic from ${d.node} is dropped ` +
+      `(post-reboot incident signature; booted ${bootAgo(d, now)} ago). Restart kube-proxy/kubelite`);
+    natSummary = `no Service NAT rules on ${d.node}: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table` +
+      `${judged ? `, ${plural(expected.length, 'service port')} unreachable by ClusterIP` : ''} (post-reboot signature)`;
+  } else if (ipvs) {
+    out.add(State.UNKNOWN, 'kube-proxy runs in IPVS mode (KUBE-SERVICES matches the KUBE-CLUSTER-IP ipset): per-Service rules are in IPVS, which this check does not read');
+    natSummary = 'kube-proxy IPVS mode: Service rules not judged';
+  } else if (!judged) {
+    natSummary = `${withKube.map(label).join(' and ')} ${withKube.length > 1 ? 'hold' : 'holds'} Service rules (${plural(portals.length, 'service port')}); not cross-checked with the API`;
+  } else if (missing.length) {
+    const names = missing.slice(0, 3).map((m) => m.name).join(', ');
+    natSummary = `${missing.length} of ${plural(expected.length, 'service port')} with ready endpoints have no NAT rule on ${d.node}: ${names}${missing.length > 3 ? ', ...' : ''}`;
+  } else {
+    natSummary = `${programmed}/${plural(expected.length, 'service port')} programmed on ${d.node} (${withKube.map(label).join(', ')}, ${plural(natRules, 'nat rule')})`;
+  }
+
+  // Calico: this node's calico-node pod, judged against the boot.
+  let calicoSummary: string | undefined;
+  const perfCalico: { age?: number; restarts?: number } = {};
+  const caliChains = read.flatMap((s) => [...(natTable(s)?.chains.keys() ?? [])].filter((c) => c.startsWith('cali-')));
+  const caliText = caliChains.length ? `Calico nat chains: ${[...new Set(caliChains)].join(', ')}` : 'no Calico nat chains (cali-*) in the nat table';
+  if (!o.calico) {
+    out.info(`calico-node not checked (--no-calico); ${caliText}`);
+  } else if (d.apiError) {
+    out.info(caliText);
+  } else if (d.nodeObject === null) {
+    out.add(State.UNKNOWN, `node ${d.node} is not in the cluster: set --node to this host's Kubernetes node name`);
+    calicoSummary = `node ${d.node} not found`;
+  } else {
+    const pod = pickPod(d.calicoPods ?? []);
+    if (!pod) {
+      out.add(State.WARNING, `no calico-node pod on ${d.node} (${o.calicoSelector}${o.calicoNamespace ? ` in ${o.calicoNamespace}` : ''}): the DaemonSet does not run here, or the cluster has no Calico (then use --no-calico)`);
+      calicoSummary = 'no calico-node pod';
+    } else {
+      const podName = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+      const cs = pod.status?.containerStatuses?.find((c) => c.name === o.calicoContainer);
+      const ready = condition(pod.status?.conditions, 'Ready');
+      const restarts = cs?.restartCount;
+      perfCalico.restarts = restarts;
+      const started = parseTime(cs?.state?.running?.startedAt);
+      const sinceBoot = started === undefined ? undefined : (started - d.bootTime) / 1000;
+      perfCalico.age = sinceBoot;
+      const facts = `restarts ${restarts ?? '?'}; host booted ${bootAgo(d, now)} ago`;
+      if (sinceBoot !== undefined && sinceBoot < -BOOT_SLACK_S) {
+        out.add(State.CRITICAL,
+          `calico-node has not restarted since the reboot: ${podName} started ${formatDuration(-sinceBoot)} before this host booted ` +
+          `${bootAgo(d, now)} ago (${plural(restarts ?? 0, 'restart')}); delete the pod or restart kubelite`);
+        calicoSummary = 'calico-node has not restarted since the reboot';
+      } else if (!cs) {
+        out.add(State.WARNING, `${podName} has no status for container ${o.calicoContainer} (${facts})`);
+        calicoSummary = `calico-node container ${o.calicoContainer} has no status`;
+      } else if (!cs.state?.running) {
+        const w: { reason?: string; message?: string } | undefined = cs.state?.waiting ?? cs.state?.terminated;
+        const reason = w ? `${cs.state?.waiting ? 'waiting' : 'terminated'}: ${w.reason ?? '?'}${w.message ? ` (${sanitize(w.message, 120)})` : ''}` : 'not running';
+        out.add(State.CRITICAL, `${podName} container ${o.calicoContainer} is not running, ${reason}; ${facts}`);
+        calicoSummary = `calico-node not running (${w?.reason ?? 'no state'})`;
+      }
+      if (ready?.status !== 'True' && !calicoSummary) {
+        const since = ageSeconds(ready?.lastTransitionTime, now);
+        const long = since === undefined || since >= o.minAge;
+        out.add(long ? State.CRITICAL : State.WARNING,
+          `${podName} is not Ready${since !== undefined ? ` for ${formatDuration(since)}` : ''}${ready?.reason ? ` (${ready.reason})` : ''}; ${facts}`);
+        calicoSummary = 'calico-node not Ready';
+      }
+      const startText = sinceBoot === undefined ? 'start time unknown' : sinceBoot >= -BOOT_SLACK_S ? `started ${formatDuration(Math.max(0, sinceBoot))} after boot` : `started ${formatDuration(-sinceBoot)} BEFORE boot`;
+      out.info(`${podName}: ${ready?.status === 'True' ? 'Ready' : 'not Ready'}, ${startText}, ${plural(restarts ?? 0, 'restart')}; ${caliText}`);
+      calicoSummary ??= `calico-node Ready, ${startText}`;
+    }
+  }
+
+  // After the calico verdict, so the two incident signatures stay on the first lines NRPE passes on.
+  for (const m of missing) {
+    const empty = emptyTargets.get(m.key);
+    const why = empty ? `rule jumps to ${empty.target}, which has no rules` : 'no NAT rule';
+    out.add(withKube.length ? missingState : State.CRITICAL, `${why} for ${m.name} ${m.address}:${m.port}/${m.protocol} (${plural(m.endpoints, 'ready endpoint')})`);
+  }
+  if (judged) {
+    const stale = portals.filter((p) => p.source !== 'nftables' && p.comment?.endsWith(' cluster IP') && !judged.known.has(p.key));
+    if (stale.length) out.info(`${plural(stale.length, 'cluster IP rule')} for Service ports the API no longer has (kube-proxy not syncing?): ${stale.slice(0, 3).map((p) => p.comment!.replace(/ cluster IP$/, '')).join(', ')}`);
+    if (judged.settling || judged.notJudged) out.info(`not judged: ${plural(judged.settling, 'service port')} younger than --min-age ${formatDuration(o.minAge)}, ${plural(judged.notJudged, 'IPv6-only service')}`);
+  }
+  if (d.apiError) out.add(State.UNKNOWN, `cannot cross-check with the API: ${d.apiError.message}`);
+  out.info(`nat table sources: ${where.join('; ')}${bothLegacy ? ' (/usr/sbin/iptables-save is the legacy variant: the nf_tables backend was not read)' : ''}`);
+
+  out.metric({ label: 'expected_services', value: judged ? expected.length : undefined, min: 0 })
+    .metric({ label: 'programmed_services', value: judged ? programmed : undefined, min: 0 })
+    .metric({ label: 'missing_services', value: judged ? missing.length : undefined, warn: o.warning, crit: o.critical, min: 0 })
+    .metric({ label: 'nat_rules', value: natRules, min: 0 })
+    .metric({ label: 'calico_started_after_boot', value: perfCalico.age === undefined ? undefined : Math.round(perfCalico.age), uom: 's' })
+    .metric({ label: 'calico_restarts', value: perfCalico.restarts, min: 0 });
+
+  if (d.apiError && out.state() !== State.CRITICAL && out.state() !== State.WARNING) {
+    return out.build(`cannot cross-check with the API: ${d.apiError.message}`);
+  }
+  const summary = calicoSummary ? `${natSummary}; ${calicoSummary}` : natSummary;
+  // The incident's two signatures lead the line whatever else is said.
+  return out.build(calicoSummary === 'calico-node has not restarted since the reboot' && withKube.length && !missing.length ? `${calicoSummary}; ${natSummary}` : summary);
+}
+
+function bootAgo(d: Data, now: number): string {
+  return formatDuration(Math.max(0, (now - d.bootTime) / 1000));
+}
