@@ -1,0 +1,413 @@
+import { Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { RESOURCES } from '../lib/kube/client.js';
+import { matchesSelector, selectorToString } from '../lib/kube/labels.js';
+import { condition } from '../lib/kube/nodes.js';
+import type { Deployment, LabelSelector, Pod, PodAffinityTerm, Service } from '../lib/kube/types.js';
+import { optionalString } from '../lib/plugin/args.js';
+import { defineCheck } from '../lib/plugin/check.js';
+import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { UsageError } from '../lib/plugin/errors.js';
+import { parseRange } from '../lib/plugin/range.js';
+import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { bySeverityDesc, State } from '../lib/plugin/state.js';
+
+const HOSTNAME = 'kubernetes.io/hostname';
+const DEFAULT_NAME = 'kubernetes.default.svc.cluster.local';
+
+interface Options {
+  namespace: string;
+  deployment: string;
+  selector?: string;
+  minNodes: number;
+  requireAntiAffinity: boolean;
+  /** Name to resolve; undefined: no DNS query. */
+  resolve?: string;
+  /** Seconds. */
+  resolveTimeout: number;
+  /** 'ip:port' or '[ip6]:port' to ask instead of the Service's ClusterIP. */
+  dnsServer?: string;
+  service: string;
+}
+
+export interface DnsProbe {
+  name: string;
+  /** Where the query went; undefined when there was no address to ask. */
+  server?: string;
+  /** Why there was no address: the Service is missing or has no ClusterIP. */
+  noServer?: string;
+  addresses?: string[];
+  /** c-ares error code: ETIMEOUT, ENOTFOUND, ESERVFAIL, ECONNREFUSED... */
+  error?: string;
+  ms?: number;
+  timeoutMs: number;
+}
+
+export interface Data {
+  /** undefined: not found by name, nor (with --selector) by label. */
+  deployment?: Deployment;
+  /** With --selector and no Deployment by that name: the names the selector found. */
+  candidates: string[];
+  /** Pods listed with the Deployment's own selector. */
+  pods: Pod[];
+  dns?: DnsProbe;
+}
+
+// ---- options -------------------------------------------------------------
+
+function parseDnsServer(v: string): string {
+  let host = v;
+  let port = '53';
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(v);
+  const v4 = /^([^:]+):(\d+)$/.exec(v);
+  if (v6) { host = v6[1]!; port = v6[2] ?? '53'; }
+  else if (v4) { host = v4[1]!; port = v4[2]!; }
+  const p = Number(port);
+  if (!isIP(host) || !Number.isInteger(p) || p < 1 || p > 65535) {
+    throw new UsageError(`invalid --dns-server '${v}': give an IP address, optionally with :PORT (IPv6 as [addr]:PORT)`);
+  }
+  return isIP(host) === 6 ? `[${host}]:${p}` : `${host}:${p}`;
+}
+
+function parseResolveName(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (Array.isArray(v)) throw new UsageError('--resolve given more than once');
+  const name = String(v).trim() || DEFAULT_NAME;
+  if (name.length > 253 || !/^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/.test(name)) {
+    throw new UsageError(`invalid --resolve '${name}': not a DNS name`);
+  }
+  return name.replace(/\.$/, '');
+}
+
+// ---- judgement helpers (pure) --------------------------------------------
+
+function isReady(p: Pod): boolean {
+  return p.status?.phase === 'Running' && condition(p.status?.conditions, 'Ready')?.status === 'True';
+}
+
+/**
+ * A pod of this Deployment: controlled by one of its ReplicaSets, which are
+ * named <deployment>-<pod-template-hash> (a prefix test would also take
+ * coredns-autoscaler-...), or by nothing (a ReplicaSet would adopt it).
+ */
+function ownedBy(p: Pod, deployment: string): boolean {
+  const ctrl = p.metadata?.ownerReferences?.find((r) => r.controller);
+  if (!ctrl) return true;
+  const hash = p.metadata?.labels?.['pod-template-hash'];
+  return ctrl.kind === 'ReplicaSet' && hash !== undefined && ctrl.name === `${deployment}-${hash}`;
+}
+
+function whyNotReady(p: Pod): string {
+  if (p.metadata?.deletionTimestamp) return 'terminating';
+  const waiting = p.status?.containerStatuses?.find((c) => c.state?.waiting?.reason)?.state?.waiting?.reason;
+  if (waiting) return waiting;
+  if (p.status?.phase && p.status.phase !== 'Running') return p.status.phase;
+  const ready = condition(p.status?.conditions, 'Ready');
+  return ready?.reason || 'not ready';
+}
+
+function selectorText(sel: LabelSelector | undefined): string {
+  if (!sel) return 'no labelSelector';
+  try {
+    return selectorToString(sel) || 'everything';
+  } catch {
+    return 'an invalid selector';
+  }
+}
+
+export interface Spreading {
+  /** The strongest rule that spreads the pods over hostnames, if any. */
+  found?: { strength: 'required' | 'preferred'; text: string };
+  /** Rules that look like spreading but are not (another key, other pods). */
+  misses: string[];
+}
+
+/**
+ * Does the pod template keep its own replicas on different nodes?
+ * podAntiAffinity (required or preferred) on kubernetes.io/hostname whose
+ * term selects the template's own labels in its own namespace, or a
+ * topologySpreadConstraint on kubernetes.io/hostname over its own pods with
+ * a maxSkew smaller than the replica count (otherwise all may share a node).
+ */
+export function hostnameSpreading(d: Deployment, desired: number): Spreading {
+  const ns = d.metadata?.namespace ?? '';
+  const labels = d.spec?.template?.metadata?.labels ?? {};
+  const spec = d.spec?.template?.spec ?? {};
+  const misses: string[] = [];
+  const found: NonNullable<Spreading['found']>[] = [];
+
+  const ownNamespace = (t: PodAffinityTerm) =>
+    (!t.namespaces?.length && !t.namespaceSelector) ||
+    (t.namespaces ?? []).includes(ns) ||
+    matchesSelector(t.namespaceSelector, { 'kubernetes.io/metadata.name': ns });
+  const term = (t: PodAffinityTerm | undefined, strength: 'required' | 'preferred', what: string) => {
+    if (!t) return;
+    if (t.topologyKey !== HOSTNAME) misses.push(`${what} on ${t.topologyKey || 'no topologyKey'}, not ${HOSTNAME}`);
+    else if (!matchesSelector(t.labelSelector, labels)) misses.push(`${what} on ${HOSTNAME} selects ${selectorText(t.labelSelector)}, not its own pods`);
+    else if (!ownNamespace(t)) misses.push(`${what} on ${HOSTNAME} looks only in other namespaces`);
+    else found.push({ strength, text: `${what} on ${HOSTNAME}` });
+  };
+  const anti = spec.affinity?.podAntiAffinity;
+  for (const t of anti?.requiredDuringSchedulingIgnoredDuringExecution ?? []) term(t, 'required', 'required podAntiAffinity');
+  for (const w of anti?.preferredDuringSchedulingIgnoredDuringExecution ?? []) term(w.podAffinityTerm, 'preferred', `preferred podAntiAffinity (weight ${w.weight ?? '?'})`);
+  for (const c of spec.topologySpreadConstraints ?? []) {
+    const strength = c.whenUnsatisfiable === 'ScheduleAnyway' ? 'preferred' : 'required';
+    const skew = c.maxSkew ?? 1;
+    const what = `topologySpreadConstraint (maxSkew ${skew}, ${c.whenUnsatisfiable ?? 'DoNotSchedule'})`;
+    if (c.topologyKey !== HOSTNAME) misses.push(`${what} on ${c.topologyKey || 'no topologyKey'}, not ${HOSTNAME}`);
+    else if (!matchesSelector(c.labelSelector, labels)) misses.push(`${what} on ${HOSTNAME} selects ${selectorText(c.labelSelector)}, not its own pods`);
+    else if (skew >= Math.max(desired, 2)) misses.push(`${what} on ${HOSTNAME} lets all ${desired} replicas share a node`);
+    else found.push({ strength, text: `${what} on ${HOSTNAME}` });
+  }
+  return { found: found.find((f) => f.strength === 'required') ?? found[0], misses };
+}
+
+function dnsFailure(code: string | undefined, timeoutMs: number): string {
+  switch (code) {
+    case 'ETIMEOUT': return `no answer within ${timeoutMs % 1000 ? `${Math.round(timeoutMs)}ms` : formatDuration(timeoutMs / 1000)}`;
+    case 'ENOTFOUND': return 'NXDOMAIN: the name does not exist (is the kubernetes plugin serving this zone?)';
+    case 'ENODATA': return 'no A record in the answer';
+    case 'ESERVFAIL': return 'SERVFAIL: CoreDNS could not answer (API server or upstream trouble?)';
+    case 'EREFUSED': return 'REFUSED';
+    case 'ECONNREFUSED': return 'connection refused: nothing listening';
+    case 'ECANCELLED': return 'cancelled by the check timeout';
+    default: return `failed (${code ?? 'unknown error'})`;
+  }
+}
+
+// ---- the check -------------------------------------------------------------
+
+export default defineCheck<Options, Data>({
+  name: 'coredns',
+  title: 'COREDNS',
+  description:
+    'Cluster DNS that one node can take down: the CoreDNS Deployment (default kube-system/coredns, as microk8s ' +
+    'names it, label k8s-app=kube-dns) judged by its ready replicas (-w/-c), the nodes its ready pods run on ' +
+    '(WARNING when they share fewer than --min-nodes: one reboot drops cluster DNS), and whether its pod template ' +
+    'spreads replicas over nodes (podAntiAffinity, required or preferred, or topologySpreadConstraints on ' +
+    'kubernetes.io/hostname that select its own pods; WARNING without, unless --no-require-anti-affinity). ' +
+    'A missing Deployment is CRITICAL ("not found": no cluster DNS); with --selector the check then looks for a ' +
+    'Deployment with those labels in --namespace (other distributions name it kube-dns or rke2-coredns). ' +
+    'With --resolve the check also asks the kube-dns Service ClusterIP (spec.clusterIP of --namespace/--service) ' +
+    'for a name from this host, CRITICAL without an answer within --resolve-timeout. --dns-server sends that query ' +
+    'elsewhere instead: for tests, and for hosts where the Service IP is not routable (not a cluster node); it ' +
+    'implies --resolve. On a single-node cluster use -w 1: --min-nodes 1 --no-require-anti-affinity.',
+  thresholds: { describe: 'ready replicas of the DNS Deployment', warning: '2:', critical: '1:' },
+  options: {
+    namespace: { type: 'string', default: 'kube-system', describe: 'Namespace of the DNS Deployment and Service' },
+    deployment: { type: 'string', default: 'coredns', describe: 'Name of the DNS Deployment' },
+    selector: { type: 'string', describe: 'If no Deployment has that name, find it by these labels (e.g. k8s-app=kube-dns)' },
+    'min-nodes': { type: 'string', default: '2', describe: 'WARNING when the ready pods run on fewer distinct nodes than this (0: do not judge)' },
+    'require-anti-affinity': {
+      type: 'boolean', default: true,
+      describe: 'WARNING when the pod template does not spread replicas over nodes; --no-require-anti-affinity drops the rule',
+    },
+    resolve: { type: 'string', describe: `Also resolve this name (default ${DEFAULT_NAME}) against the DNS Service from this host` },
+    'resolve-timeout': { type: 'string', default: '2s', describe: 'How long the DNS query may take (within -t)' },
+    'dns-server': { type: 'string', describe: 'Ask this IP[:PORT] instead of the Service ClusterIP (tests; hosts that cannot route to it); implies --resolve' },
+    service: { type: 'string', default: 'kube-dns', describe: 'Name of the DNS Service whose ClusterIP --resolve asks' },
+  },
+  examples: [
+    ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig --resolve', 'replicas, nodes, spreading, and one lookup through the Service IP'],
+    ['$0 --selector k8s-app=kube-dns', 'coredns, or whatever Deployment carries the kube-dns label'],
+    ['$0 -w 1: --min-nodes 1 --no-require-anti-affinity', 'a single-node cluster'],
+  ],
+
+  parse(a) {
+    const minNodes = Number(a['min-nodes']);
+    if (!Number.isInteger(minNodes) || minNodes < 0) throw new UsageError(`invalid --min-nodes '${String(a['min-nodes'])}': use a whole number, 0 or more`);
+    const dnsServerText = optionalString(a['dns-server'], '--dns-server');
+    const dnsServer = dnsServerText === undefined ? undefined : parseDnsServer(dnsServerText);
+    const resolve = parseResolveName(a.resolve) ?? (dnsServer ? DEFAULT_NAME : undefined);
+    const resolveTimeout = parseDuration(String(a['resolve-timeout']), '--resolve-timeout');
+    if (!(resolveTimeout > 0)) throw new UsageError(`invalid --resolve-timeout '${String(a['resolve-timeout'])}': must be more than 0`);
+    let timeout: number | undefined;
+    try { timeout = parseDuration(String(a.timeout), '--timeout'); } catch { /* reported by the core */ }
+    if (resolve !== undefined && timeout !== undefined && resolveTimeout >= timeout) {
+      throw new UsageError(`--resolve-timeout ${String(a['resolve-timeout'])} must be shorter than -t ${String(a.timeout)}`);
+    }
+    if (Array.isArray(a['require-anti-affinity'])) throw new UsageError('--require-anti-affinity given more than once');
+    return {
+      namespace: optionalString(a.namespace, '--namespace')!,
+      deployment: optionalString(a.deployment, '--deployment')!,
+      selector: optionalString(a.selector, '--selector'),
+      minNodes,
+      requireAntiAffinity: a['require-anti-affinity'] !== false,
+      resolve,
+      resolveTimeout,
+      dnsServer,
+      service: optionalString(a.service, '--service')!,
+    };
+  },
+
+  async gather(ctx, o) {
+    const kube = await ctx.kube();
+
+    const workload = (async () => {
+      let deployment = await kube.getOptional<Deployment>(RESOURCES.deployments, o.deployment, o.namespace);
+      let candidates: string[] = [];
+      if (!deployment && o.selector) {
+        const found = await kube.list<Deployment>(RESOURCES.deployments, { namespace: o.namespace, labelSelector: o.selector });
+        candidates = found.map((d) => d.metadata?.name ?? '?');
+        if (found.length === 1) deployment = found[0];
+      }
+      // Its pods, filtered by the apiserver with the Deployment's own selector.
+      const pods = deployment
+        ? await kube.list<Pod>(RESOURCES.pods, { namespace: deployment.metadata?.namespace ?? o.namespace, labelSelector: selectorToString(deployment.spec?.selector) })
+        : [];
+      return { deployment, candidates, pods };
+    })();
+
+    const dns = (async (): Promise<DnsProbe | undefined> => {
+      if (o.resolve === undefined) return undefined;
+      const probe: DnsProbe = { name: o.resolve, timeoutMs: 0 };
+      if (o.dnsServer) probe.server = o.dnsServer;
+      else {
+        const svc = await kube.getOptional<Service>(RESOURCES.services, o.service, o.namespace);
+        const ip = svc?.spec?.clusterIP;
+        if (!svc) probe.noServer = `Service ${o.namespace}/${o.service} not found: pods have no DNS address`;
+        else if (!ip || ip === 'None' || !isIP(ip)) probe.noServer = `Service ${o.namespace}/${o.service} has no ClusterIP`;
+        else {
+          const ports = svc.spec?.ports ?? [];
+          const port = (ports.find((p) => p.name === 'dns' && (p.protocol ?? 'UDP') === 'UDP') ?? ports.find((p) => (p.protocol ?? 'UDP') === 'UDP'))?.port ?? 53;
+          probe.server = isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+        }
+      }
+      if (!probe.server) return probe;
+      // Its own timeout, and never past -t: leave the core time to report.
+      const left = o.timeout * 1000 - (Date.now() - ctx.now) - 250;
+      probe.timeoutMs = Math.max(100, Math.min(o.resolveTimeout * 1000, left));
+      const resolver = new Resolver({ timeout: probe.timeoutMs, tries: 1 });
+      resolver.setServers([probe.server]);
+      const cancel = () => resolver.cancel();
+      ctx.signal.addEventListener('abort', cancel, { once: true });
+      // c-ares stretches its own timeout (up to twice it, measured): our timer is the bound.
+      let timer: NodeJS.Timeout | undefined;
+      const expiry = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => { cancel(); reject(Object.assign(new Error('DNS timeout'), { code: 'ETIMEOUT' })); }, probe.timeoutMs);
+      });
+      const started = performance.now();
+      try {
+        probe.addresses = await Promise.race([resolver.resolve4(probe.name), expiry]);
+      } catch (e) {
+        probe.error = (e as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+      } finally {
+        probe.ms = performance.now() - started;
+        clearTimeout(timer);
+        ctx.signal.removeEventListener('abort', cancel);
+      }
+      ctx.log(2, `DNS ${probe.name} via ${probe.server}: ${probe.addresses?.join(',') ?? probe.error} in ${probe.ms.toFixed(1)} ms`);
+      return probe;
+    })();
+
+    const [w, probe] = await Promise.all([workload, dns]);
+    return { ...w, dns: probe };
+  },
+
+  evaluate(d, o, now) {
+    void now;
+    const out = new OutcomeBuilder();
+    const problems: { state: State; short: string }[] = [];
+    const problem = (state: State, short: string, text: string) => {
+      problems.push({ state, short });
+      out.add(state, text);
+    };
+
+    // The lookup, whatever else happened: no answer means no cluster DNS.
+    const p = d.dns;
+    const judgeDns = (): string => {
+      if (!p) return '';
+      if (p.noServer) problem(State.CRITICAL, p.noServer.split(':')[0]!, `cannot resolve ${p.name}: ${p.noServer}`);
+      else if (p.addresses?.length) {
+        const ok = `${p.name} -> ${p.addresses.join(', ')} in ${Math.round(p.ms ?? 0)}ms`;
+        out.info(`DNS: ${ok} (asked ${p.server})`);
+        return ok;
+      } else {
+        const why = dnsFailure(p.error ?? 'ENODATA', p.timeoutMs);
+        problem(State.CRITICAL, `${p.name} via ${p.server}: ${why.split(':')[0]}`, `DNS: ${p.name} via ${p.server}: ${why}`);
+      }
+      return '';
+    };
+    const resolveMetric = () => {
+      if (p) out.metric({ label: 'resolve_time', value: p.addresses?.length ? Math.round((p.ms ?? 0) * 10) / 10 : undefined, uom: 'ms', min: 0 });
+    };
+    const nodesRange = o.minNodes > 0 ? parseRange(`${o.minNodes}:`) : undefined;
+    const metrics = (desired: number, ready: number, available: number, nodes: number) => {
+      out.metric({ label: 'desired_replicas', value: desired, min: 0 })
+        .metric({ label: 'ready_replicas', value: ready, warn: o.warning, crit: o.critical, min: 0 })
+        .metric({ label: 'available_replicas', value: available, min: 0 })
+        .metric({ label: 'ready_nodes', value: nodes, warn: nodesRange, min: 0 });
+      resolveMetric();
+    };
+    const worstFirst = () => problems.sort((a, b) => bySeverityDesc(a.state, b.state)).map((x) => x.short).join('; ');
+
+    const dep = d.deployment;
+    if (!dep) {
+      const id = `${o.namespace}/${o.deployment}`;
+      if (d.candidates.length > 1) {
+        out.add(State.UNKNOWN, `--selector ${o.selector} matches ${d.candidates.length} Deployments in ${o.namespace}: ${d.candidates.join(', ')}`);
+        judgeDns();
+        metrics(0, 0, 0, 0);
+        return out.build(`no Deployment ${id}, and --selector ${o.selector} matches ${plural(d.candidates.length, 'Deployment')} (${d.candidates.join(', ')}): name one with --deployment`);
+      }
+      const text = `deployment ${id} not found${o.selector ? `, nor one labelled ${o.selector}` : ''} (no cluster DNS)`;
+      problem(State.CRITICAL, text, text);
+      judgeDns();
+      metrics(0, 0, 0, 0);
+      return out.build(worstFirst());
+    }
+
+    const name = dep.metadata?.name ?? o.deployment;
+    const id = `${dep.metadata?.namespace ?? o.namespace}/${name}`;
+    const desired = dep.spec?.replicas ?? 1;
+    const st = dep.status ?? {};
+    const ready = st.readyReplicas ?? 0;
+    const available = st.availableReplicas ?? 0;
+    const pods = d.pods.filter((pod) => ownedBy(pod, name));
+    const readyPods = pods.filter((pod) => isReady(pod) && !pod.metadata?.deletionTimestamp);
+    const nodes = [...new Set(readyPods.map((pod) => pod.spec?.nodeName).filter((n): n is string => !!n))].sort();
+
+    // Replicas: -w/-c on ready.
+    const replicaState = thresholdState(ready, o.warning, o.critical);
+    const counts = `${ready} of ${desired} replicas ready, ${available} available, ${st.updatedReplicas ?? 0} up to date`;
+    if (replicaState !== State.OK) {
+      const range = replicaState === State.CRITICAL ? `-c ${o.critical?.text}` : `-w ${o.warning?.text}`;
+      problem(replicaState, ready === 0 ? 'no ready replica: no cluster DNS' : `${plural(ready, 'ready replica')} (${range})`, `${id}: ${counts} (outside ${range})`);
+    } else out.info(`${id}: ${counts}`);
+
+    // Nodes: one node's reboot must not take all of DNS.
+    if (ready > 0 && o.minNodes > 0 && nodes.length < o.minNodes) {
+      if (nodes.length === 1) {
+        problem(State.WARNING, `single point of failure: every ready pod on ${nodes[0]}`, `every ready ${name} pod runs on ${nodes[0]}: a reboot of ${nodes[0]} takes cluster DNS down (--min-nodes ${o.minNodes})`);
+      } else if (nodes.length === 0) {
+        problem(State.WARNING, 'no ready pod found', `status says ${ready} ready but no ready pod matches ${selectorText(dep.spec?.selector)}`);
+      } else {
+        problem(State.WARNING, `ready pods on only ${plural(nodes.length, 'node')}`, `ready ${name} pods run on ${plural(nodes.length, 'node')} (${nodes.join(', ')}), fewer than --min-nodes ${o.minNodes}`);
+      }
+    }
+
+    // Spreading: without it the scheduler may stack every replica on one node.
+    const spread = hostnameSpreading(dep, desired);
+    if (!spread.found && o.requireAntiAffinity) {
+      problem(State.WARNING, 'no hostname anti-affinity',
+        `pod template has no podAntiAffinity or topologySpreadConstraints on ${HOSTNAME} selecting its own pods (${selectorText({ matchLabels: dep.spec?.template?.metadata?.labels ?? {} })}): replicas may share a node`);
+    } else if (spread.found) out.info(`spread over nodes by ${spread.found.text}`);
+    for (const m of spread.misses) out.info(`not spreading: ${m}`);
+
+    // Context: each pod, and the Deployment's conditions when they are not fine.
+    for (const pod of pods) {
+      out.info(`pod ${pod.metadata?.name} on ${pod.spec?.nodeName || 'no node'}: ${isReady(pod) && !pod.metadata?.deletionTimestamp ? 'Ready' : whyNotReady(pod)}`);
+    }
+    for (const c of st.conditions ?? []) {
+      if (c.status !== 'True') out.info(`condition ${c.type}=${c.status} ${c.reason ?? ''}: ${c.message ?? ''}`);
+    }
+
+    const dnsOk = judgeDns();
+    metrics(desired, ready, available, nodes.length);
+    const where = `${ready}/${desired} ready on ${plural(nodes.length, 'node')}${nodes.length ? ` (${nodes.join(', ')})` : ''}`;
+    if (problems.length) return out.build(`${id}: ${where}: ${worstFirst()}`);
+    const extras = [spread.found ? spread.found.text : 'spreading not required', dnsOk].filter(Boolean).join('; ');
+    return out.build(`${id}: ${where}, ${extras}`);
+  },
+});
+

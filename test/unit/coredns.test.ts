@@ -1,0 +1,261 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import check, { hostnameSpreading, type Data, type DnsProbe } from '../../checks/coredns.js';
+import type { Deployment, Pod, PodAffinityTerm, TopologySpreadConstraint } from '../../lib/kube/types.js';
+import { parseArgs } from '../../lib/plugin/args.js';
+import { UsageError } from '../../lib/plugin/errors.js';
+import { outcomeState } from '../../lib/plugin/result.js';
+import { State } from '../../lib/plugin/state.js';
+import { ROOT } from '../harness.js';
+
+const NOW = Date.parse('2026-06-05T06:30:00Z');
+
+/** The scenario objects themselves: unit tests judge what the integration tests serve. */
+function fixture(scenario: 'incident' | 'healthy'): { deployment: Deployment; pods: Pod[] } {
+  const objects = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', scenario, 'coredns.json'), 'utf8')).objects as { kind: string }[];
+  return {
+    deployment: objects.find((o) => o.kind === 'Deployment') as Deployment,
+    pods: objects.filter((o) => o.kind === 'Pod') as Pod[],
+  };
+}
+const clone = <T>(x: T): T => structuredClone(x);
+
+async function opts(args: string[] = []) {
+  const p = await parseArgs(check, args);
+  if (p.kind !== 'run') throw new Error('expected options');
+  return p.opts as unknown as Parameters<typeof check.evaluate>[1];
+}
+
+const run = async (d: Partial<Data>, args: string[] = []) => {
+  const o = check.evaluate({ candidates: [], pods: [], ...d }, await opts(args), NOW);
+  return { o, state: outcomeState(o), perf: Object.fromEntries(o.perfdata.map((p) => [p.label, p.value])), texts: o.findings.map((f) => f.text) };
+};
+
+/** The incident Deployment scaled to n pods on the given nodes (all ready unless said). */
+function scaled(nodes: string[], ready = nodes.length): Data {
+  const { deployment, pods } = fixture('incident');
+  const d = clone(deployment);
+  d.spec!.replicas = nodes.length;
+  Object.assign(d.status!, { replicas: nodes.length, readyReplicas: ready, availableReplicas: ready, updatedReplicas: nodes.length });
+  const ps = nodes.map((n, i) => {
+    const p = clone(pods[0]!);
+    p.metadata!.name = `coredns-7896dbf49b-p${i}`;
+    p.spec!.nodeName = n;
+    if (i >= ready) {
+      p.status!.conditions!.find((c) => c.type === 'Ready')!.status = 'False';
+      p.status!.containerStatuses![0]!.ready = false;
+      p.status!.containerStatuses![0]!.state = { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container' } };
+    }
+    return p;
+  });
+  return { deployment: d, pods: ps, candidates: [] };
+}
+
+describe('coredns options', () => {
+  it('has the documented defaults', async () => {
+    const o = await opts();
+    expect(o).toMatchObject({ namespace: 'kube-system', deployment: 'coredns', minNodes: 2, requireAntiAffinity: true, resolveTimeout: 2, service: 'kube-dns' });
+    expect([o.warning?.text, o.critical?.text]).toEqual(['2:', '1:']);
+    expect(o.resolve).toBeUndefined();
+    expect((await opts(['--no-require-anti-affinity'])).requireAntiAffinity).toBe(false);
+  });
+
+  it('takes --resolve with or without a name; --dns-server implies it', async () => {
+    expect((await opts(['--resolve'])).resolve).toBe('kubernetes.default.svc.cluster.local');
+    expect((await opts(['--resolve', 'kube-dns.kube-system.svc.cluster.local.'])).resolve).toBe('kube-dns.kube-system.svc.cluster.local');
+    expect(await opts(['--dns-server', '127.0.0.1:5353'])).toMatchObject({ resolve: 'kubernetes.default.svc.cluster.local', dnsServer: '127.0.0.1:5353' });
+    expect((await opts(['--dns-server', '10.152.183.10'])).dnsServer).toBe('10.152.183.10:53');
+    expect((await opts(['--dns-server', '[fd00::a]:53'])).dnsServer).toBe('[fd00::a]:53');
+    expect((await opts(['--dns-server', 'fd00::a'])).dnsServer).toBe('[fd00::a]:53');
+  });
+
+  it('refuses bad DNS options, and a resolve timeout not shorter than -t', async () => {
+    for (const args of [
+      ['--dns-server', 'dns.example:53'], ['--dns-server', '127.0.0.1:0'], ['--dns-server', '127.0.0.1:99999'], ['--dns-server', ''],
+      ['--resolve', 'bad name'], ['--resolve', 'a..b'], ['--resolve-timeout', '0'], ['--resolve', '--resolve-timeout', '10s'],
+      ['--resolve', '-t', '3', '--resolve-timeout', '5'], ['--min-nodes', '-1'], ['--min-nodes', 'two'],
+    ]) await expect(parseArgs(check, args), args.join(' ')).rejects.toThrow(UsageError);
+    // Without --resolve the resolve timeout does not matter.
+    expect((await opts(['-t', '1', '--resolve-timeout', '5'])).resolveTimeout).toBe(5);
+  });
+});
+
+describe('coredns evaluate', () => {
+  it('warns on the incident: one replica on k8s02, no anti-affinity', async () => {
+    const { o, state, perf } = await run(fixture('incident'));
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toBe('kube-system/coredns: 1/1 ready on 1 node (k8s02): 1 ready replica (-w 2:); single point of failure: every ready pod on k8s02; no hostname anti-affinity');
+    expect(perf).toEqual({ desired_replicas: 1, ready_replicas: 1, available_replicas: 1, ready_nodes: 1 });
+    expect(o.findings).toContainEqual({ state: State.WARNING, text: 'every ready coredns pod runs on k8s02: a reboot of k8s02 takes cluster DNS down (--min-nodes 2)' });
+    expect(o.findings).toContainEqual({ state: undefined, text: 'pod coredns-7896dbf49b-x4q2z on k8s02: Ready' });
+    expect(o.perfdata.find((p) => p.label === 'ready_nodes')!.warn?.text).toBe('2:');
+  });
+
+  it('is OK after the fix: 2 replicas on 2 nodes with required anti-affinity', async () => {
+    const { o, state, perf } = await run(fixture('healthy'));
+    expect(state).toBe(State.OK);
+    expect(o.summary).toBe('kube-system/coredns: 2/2 ready on 2 nodes (k8s01, k8s03), required podAntiAffinity on kubernetes.io/hostname');
+    expect(perf).toMatchObject({ ready_replicas: 2, ready_nodes: 2 });
+  });
+
+  it('judges ready replicas with -w/-c: 0 CRITICAL, 1 WARNING, 2 OK by default; tunable', async () => {
+    const zero = await run(scaled(['k8s01', 'k8s02'], 0));
+    expect(zero.state).toBe(State.CRITICAL);
+    expect(zero.o.summary).toBe('kube-system/coredns: 0/2 ready on 0 nodes: no ready replica: no cluster DNS; no hostname anti-affinity');
+    expect(zero.texts).toContain('pod coredns-7896dbf49b-p0 on k8s01: CrashLoopBackOff');
+    const one = await run(scaled(['k8s01', 'k8s02'], 1));
+    expect(one.state).toBe(State.WARNING);
+    expect(one.o.summary).toMatch(/^kube-system\/coredns: 1\/2 ready on 1 node \(k8s01\): 1 ready replica \(-w 2:\); single point of failure/);
+    // Three desired, two ready on two nodes: within -w 2:.
+    expect((await run(scaled(['k8s01', 'k8s02', 'k8s03'], 2), ['--no-require-anti-affinity'])).state).toBe(State.OK);
+    expect((await run(scaled(['k8s01', 'k8s02', 'k8s03'], 2), ['--no-require-anti-affinity', '-w', '3:'])).state).toBe(State.WARNING);
+    expect((await run(scaled(['k8s01', 'k8s02', 'k8s03'], 2), ['--no-require-anti-affinity', '-c', '3:'])).state).toBe(State.CRITICAL);
+  });
+
+  it('is OK for a deliberately single-node cluster with -w 1: --min-nodes 1 --no-require-anti-affinity', async () => {
+    const { o, state } = await run(fixture('incident'), ['-w', '1:', '--min-nodes', '1', '--no-require-anti-affinity']);
+    expect(state).toBe(State.OK);
+    expect(o.summary).toBe('kube-system/coredns: 1/1 ready on 1 node (k8s02), spreading not required');
+  });
+
+  it('warns when replicas share nodes despite a spreading rule, and counts only ready pods', async () => {
+    const d = scaled(['k8s02', 'k8s02']);
+    d.deployment!.spec!.template!.spec!.affinity = fixture('healthy').deployment.spec!.template!.spec!.affinity!;
+    const { o, state } = await run(d);
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toBe('kube-system/coredns: 2/2 ready on 1 node (k8s02): single point of failure: every ready pod on k8s02');
+    // Two ready on k8s01 and k8s02, a third not ready on k8s03: 2 nodes.
+    expect((await run(scaled(['k8s01', 'k8s02', 'k8s03'], 2), ['--no-require-anti-affinity', '--min-nodes', '3'])).o.summary)
+      .toMatch(/ready pods on only 2 nodes$/);
+    expect((await run(scaled(['k8s02', 'k8s02']), ['--no-require-anti-affinity', '--min-nodes', '0'])).state).toBe(State.OK);
+  });
+
+  it('ignores pods of other controllers that carry the label, and terminating pods', async () => {
+    const d = scaled(['k8s01', 'k8s02']);
+    const stranger = clone(d.pods[0]!);
+    stranger.metadata!.name = 'coredns-autoscaler-5d4c7b9f8-q1w2e';
+    stranger.metadata!.labels!['pod-template-hash'] = '5d4c7b9f8';
+    stranger.metadata!.ownerReferences![0]!.name = 'coredns-autoscaler-5d4c7b9f8';
+    stranger.spec!.nodeName = 'k8s03';
+    const dying = clone(d.pods[1]!);
+    dying.metadata!.name = 'coredns-7896dbf49b-old';
+    dying.metadata!.deletionTimestamp = '2026-06-05T06:29:00Z';
+    dying.spec!.nodeName = 'k8s03';
+    const { o, texts } = await run({ ...d, pods: [...d.pods, stranger, dying] }, ['--no-require-anti-affinity']);
+    expect(o.summary).toBe('kube-system/coredns: 2/2 ready on 2 nodes (k8s01, k8s02), spreading not required');
+    expect(texts.join('\n')).not.toContain('autoscaler');
+    expect(texts).toContain('pod coredns-7896dbf49b-old on k8s03: terminating');
+  });
+
+  it('is CRITICAL when the Deployment is missing, UNKNOWN when --selector is ambiguous', async () => {
+    let r = await run({});
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toBe('deployment kube-system/coredns not found (no cluster DNS)');
+    expect(r.perf).toMatchObject({ ready_replicas: 0, ready_nodes: 0 });
+    r = await run({}, ['--selector', 'k8s-app=kube-dns']);
+    expect(r.o.summary).toBe('deployment kube-system/coredns not found, nor one labelled k8s-app=kube-dns (no cluster DNS)');
+    r = await run({ candidates: ['kube-dns', 'kube-dns-canary'] }, ['--selector', 'k8s-app=kube-dns']);
+    expect(r.state).toBe(State.UNKNOWN);
+    expect(r.o.summary).toMatch(/--selector k8s-app=kube-dns matches 2 Deployments \(kube-dns, kube-dns-canary\): name one with --deployment$/);
+  });
+
+  it('judges the DNS answer: time as perfdata, CRITICAL on no answer or no Service address', async () => {
+    const probe = (p: Partial<DnsProbe>): DnsProbe => ({ name: 'kubernetes.default.svc.cluster.local', server: '10.152.183.10:53', timeoutMs: 2000, ...p });
+    let r = await run({ ...fixture('healthy'), dns: probe({ addresses: ['10.152.183.1'], ms: 3.14159 }) }, ['--resolve']);
+    expect(r.state).toBe(State.OK);
+    expect(r.o.summary).toMatch(/hostname; kubernetes\.default\.svc\.cluster\.local -> 10\.152\.183\.1 in 3ms$/);
+    expect(r.perf.resolve_time).toBe(3.1);
+    r = await run({ ...fixture('healthy'), dns: probe({ error: 'ETIMEOUT', ms: 2001 }) }, ['--resolve']);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toBe('kube-system/coredns: 2/2 ready on 2 nodes (k8s01, k8s03): kubernetes.default.svc.cluster.local via 10.152.183.10:53: no answer within 2s');
+    expect(r.perf.resolve_time).toBeUndefined();
+    expect('resolve_time' in r.perf).toBe(true);
+    r = await run({ ...fixture('healthy'), dns: probe({ error: 'ETIMEOUT', timeoutMs: 750 }) }, ['--resolve']);
+    expect(r.o.summary).toMatch(/no answer within 750ms$/);
+    r = await run({ ...fixture('healthy'), dns: probe({ error: 'ENOTFOUND' }) }, ['--resolve']);
+    expect(r.texts).toContain('DNS: kubernetes.default.svc.cluster.local via 10.152.183.10:53: NXDOMAIN: the name does not exist (is the kubernetes plugin serving this zone?)');
+    r = await run({ ...fixture('healthy'), dns: probe({ server: undefined, noServer: 'Service kube-system/kube-dns not found: pods have no DNS address' }) }, ['--resolve']);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toMatch(/: Service kube-system\/kube-dns not found$/);
+  });
+});
+
+describe('hostnameSpreading', () => {
+  const base = () => clone(fixture('incident').deployment);
+  const withAnti = (terms: PodAffinityTerm[], preferred = false): Deployment => {
+    const d = base();
+    d.spec!.template!.spec!.affinity = preferred
+      ? { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: terms.map((t) => ({ weight: 100, podAffinityTerm: t })) } }
+      : { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: terms } };
+    return d;
+  };
+  const withSpread = (c: TopologySpreadConstraint[]): Deployment => {
+    const d = base();
+    d.spec!.template!.spec!.topologySpreadConstraints = c;
+    return d;
+  };
+  const own = { matchLabels: { 'k8s-app': 'kube-dns' } };
+  const H = 'kubernetes.io/hostname';
+
+  it('finds required and preferred anti-affinity that selects its own pods on the hostname key', () => {
+    expect(hostnameSpreading(withAnti([{ labelSelector: own, topologyKey: H }]), 2).found).toEqual({ strength: 'required', text: `required podAntiAffinity on ${H}` });
+    expect(hostnameSpreading(withAnti([{ labelSelector: own, topologyKey: H }], true), 2).found).toEqual({ strength: 'preferred', text: `preferred podAntiAffinity (weight 100) on ${H}` });
+    expect(hostnameSpreading(base(), 2)).toEqual({ found: undefined, misses: [] });
+  });
+
+  it('explains rules that do not spread its own pods over hostnames', () => {
+    const zone = hostnameSpreading(withAnti([{ labelSelector: own, topologyKey: 'topology.kubernetes.io/zone' }]), 2);
+    expect(zone.found).toBeUndefined();
+    expect(zone.misses).toEqual([`required podAntiAffinity on topology.kubernetes.io/zone, not ${H}`]);
+    const other = hostnameSpreading(withAnti([{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: H }]), 2);
+    expect(other.misses).toEqual([`required podAntiAffinity on ${H} selects app=web, not its own pods`]);
+    const noSel = hostnameSpreading(withAnti([{ topologyKey: H }]), 2);
+    expect(noSel.misses).toEqual([`required podAntiAffinity on ${H} selects no labelSelector, not its own pods`]);
+    const otherNs = hostnameSpreading(withAnti([{ labelSelector: own, topologyKey: H, namespaces: ['dns'] }]), 2);
+    expect(otherNs.misses).toEqual([`required podAntiAffinity on ${H} looks only in other namespaces`]);
+  });
+
+  it('follows namespaces and namespaceSelector like the scheduler', () => {
+    for (const t of [
+      { namespaces: ['kube-system'] },
+      { namespaceSelector: {} },
+      { namespaces: ['dns'], namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } },
+    ]) expect(hostnameSpreading(withAnti([{ labelSelector: own, topologyKey: H, ...t }]), 2).found?.strength).toBe('required');
+    expect(hostnameSpreading(withAnti([{ labelSelector: own, topologyKey: H, namespaceSelector: { matchLabels: { team: 'dns' } } }]), 2).found).toBeUndefined();
+  });
+
+  it('takes topologySpreadConstraints on the hostname with a maxSkew below the replica count', () => {
+    const hard = hostnameSpreading(withSpread([{ maxSkew: 1, topologyKey: H, whenUnsatisfiable: 'DoNotSchedule', labelSelector: own }]), 2);
+    expect(hard.found).toEqual({ strength: 'required', text: `topologySpreadConstraint (maxSkew 1, DoNotSchedule) on ${H}` });
+    const soft = hostnameSpreading(withSpread([{ maxSkew: 1, topologyKey: H, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: own }]), 2);
+    expect(soft.found?.strength).toBe('preferred');
+    const loose = hostnameSpreading(withSpread([{ maxSkew: 2, topologyKey: H, whenUnsatisfiable: 'DoNotSchedule', labelSelector: own }]), 2);
+    expect(loose.found).toBeUndefined();
+    expect(loose.misses).toEqual([`topologySpreadConstraint (maxSkew 2, DoNotSchedule) on ${H} lets all 2 replicas share a node`]);
+    expect(hostnameSpreading(withSpread([{ maxSkew: 2, topologyKey: H, labelSelector: own }]), 3).found?.strength).toBe('required');
+  });
+
+  it('prefers a required rule over a preferred one when both exist', () => {
+    const d = withAnti([{ labelSelector: own, topologyKey: H }], true);
+    d.spec!.template!.spec!.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: H, whenUnsatisfiable: 'DoNotSchedule', labelSelector: own }];
+    expect(hostnameSpreading(d, 2).found?.strength).toBe('required');
+  });
+});
+
+describe('the test DNS responder encodes RFC 1035 messages', () => {
+  it('echoes id and question, sets QR/AA/RA, copies RD, points answers at the question name', async () => {
+    const { encodeName, encodeResponse, parseQuery, RCODE } = await import('../dns-responder.js');
+    const question = Buffer.concat([encodeName('kubernetes.default.svc.cluster.local'), Buffer.from([0, 1, 0, 1])]);
+    const header = Buffer.from([0xbe, 0xef, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]); // id, RD, QDCOUNT 1
+    const q = parseQuery(Buffer.concat([header, question]))!;
+    expect(q.question).toEqual({ name: 'kubernetes.default.svc.cluster.local', type: 1, class: 1 });
+    const r = encodeResponse(q, RCODE.NOERROR, ['10.152.183.1'], 30);
+    expect([...r.subarray(0, 12)]).toEqual([0xbe, 0xef, 0x85, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+    expect(r.subarray(12, 12 + question.length).equals(question)).toBe(true);
+    expect([...r.subarray(12 + question.length)]).toEqual([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 152, 183, 1]);
+    expect(r.readUInt16BE(2) & 0xf).toBe(0);
+    expect(encodeResponse(q, RCODE.NXDOMAIN).readUInt16BE(2) & 0xf).toBe(3);
+    expect(encodeName('a.bc.')).toEqual(Buffer.from([1, 0x61, 2, 0x62, 0x63, 0]));
+  });
+});
