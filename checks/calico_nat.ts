@@ -28,7 +28,10 @@ type ProxyMode = 'auto' | 'iptables' | 'nftables';
  */
 export const NAT_COMMANDS: Record<SourceName, { file: string; args: string[] }> = {
   iptables: { file: '/usr/sbin/iptables-save', args: ['-t', 'nat'] },
-  'iptables-legacy': { file: '/usr/sbin/iptables-legacy-save', args: ['-t', 'nat'] },
+  // No -t nat: asking for a table makes the kernel create it (module autoload), so on a host
+  // without legacy tables `-t nat` would add an empty legacy nat table every run. Without -t it
+  // dumps only the tables that exist.
+  'iptables-legacy': { file: '/usr/sbin/iptables-legacy-save', args: [] },
   nftables: { file: '/usr/sbin/nft', args: ['-j', 'list', 'table', 'ip', 'kube-proxy'] },
 };
 const SUDO = '/usr/bin/sudo';
@@ -44,13 +47,14 @@ export function sourcesFor(mode: ProxyMode): SourceName[] {
 
 /** The sudoers line that lets `user` run exactly what this check runs. */
 export function sudoersLine(user: string, mode: ProxyMode): string {
-  const cmds = sourcesFor(mode).map((s) => [NAT_COMMANDS[s].file, ...NAT_COMMANDS[s].args].join(' '));
+  // sudoers: a command with no arguments listed allows any; "" allows none.
+  const cmds = sourcesFor(mode).map((s) => [NAT_COMMANDS[s].file, ...(NAT_COMMANDS[s].args.length ? NAT_COMMANDS[s].args : ['""'])].join(' '));
   return `${user} ALL=(root) NOPASSWD: ${cmds.join(', ')}`;
 }
 
 export interface NatSource {
   name: SourceName;
-  /** read: output parsed; missing: tool not installed; absent: nft has no table ip kube-proxy. */
+  /** read: output parsed; missing: tool not installed; absent: no legacy nat table / nft has no table ip kube-proxy. */
   status: 'read' | 'missing' | 'absent';
   save?: IptablesSave;
   nft?: NftTableDump;
@@ -75,7 +79,7 @@ async function readSource(ctx: CheckContext, name: SourceName, o: Options): Prom
   } catch {
     return { name, status: 'missing' };
   }
-  const command = [file, ...args].join(' ');
+  const command = [file, ...args].join(' ').trim();
   const run = (): Promise<CommandResult> => o.sudo
     ? runCommand(SUDO, ['-n', file, ...args], { signal: ctx.signal, maxBytes: MAX_DUMP_BYTES, log: ctx.log })
     : runCommand(file, args, { signal: ctx.signal, maxBytes: MAX_DUMP_BYTES, log: ctx.log });
@@ -97,7 +101,8 @@ async function readSource(ctx: CheckContext, name: SourceName, o: Options): Prom
   }
   try {
     if (name === 'nftables') return { name, status: 'read', nft: parseNftJson(r.stdout) };
-    return { name, status: 'read', save: parseIptablesSave(r.stdout) };
+    const save = parseIptablesSave(r.stdout);
+    return { name, status: save.tables.has('nat') ? 'read' : 'absent', save };
   } catch (e) {
     if (e instanceof IptablesParseError || e instanceof NftParseError) {
       throw new PluginError(`cannot parse the output of ${command}: ${sanitize(e.message, 200)}`);
@@ -368,7 +373,7 @@ export function evaluateNat(d: Data, o: Options & CommonOptions, now: number): O
   // Where the rules are: each source and its size, for the operator and the summary.
   const where = d.sources.map((s) => {
     if (s.status === 'missing') return `${SOURCE_LABEL[s.name]}: not installed`;
-    if (s.status === 'absent') return `${SOURCE_LABEL[s.name]}: no table ip kube-proxy`;
+    if (s.status === 'absent') return `${SOURCE_LABEL[s.name]}: ${s.name === 'nftables' ? 'no table ip kube-proxy' : 'no nat table'}`;
     if (!read.includes(s)) return `${SOURCE_LABEL[s.name]}: same table`;
     const n = s.nft ? s.nft.rules : ruleCount(natTable(s));
     const kube = withKube.includes(s) ? (s.nft ? ', service-ips map' : ', KUBE-SERVICES') : '';

@@ -160,7 +160,7 @@ describe('check_k8s_calico_nat evaluate', () => {
   });
 
   it('reads the legacy backend and kube-proxy nftables mode', () => {
-    const legacy = evaluateNat(data('healthy', { sources: sources({ iptables: parseIptablesSave(EMPTY_NAT), legacy: save('kube-proxy-nat-legacy.save') }) }), opts(), NOW);
+    const legacy = evaluateNat(data('healthy', { sources: sources({ iptables: parseIptablesSave(EMPTY_NAT), legacy: save('kube-proxy-legacy.save') }) }), opts(), NOW);
     expect(outcomeState(legacy)).toBe(State.OK);
     expect(legacy.summary).toMatch(/^18\/18 service ports programmed on k8s02 \(iptables-legacy, 127 nat rules\)/);
 
@@ -182,7 +182,7 @@ describe('check_k8s_calico_nat evaluate', () => {
   });
 
   it('says which backends were missing and that a legacy-only iptables-save was not the nf_tables one', () => {
-    const legacyText = read('netfilter', 'kube-proxy-nat-legacy.save');
+    const legacyText = read('netfilter', 'kube-proxy-legacy.save');
     const d = data('healthy', { sources: [
       { name: 'iptables', status: 'read', save: parseIptablesSave(legacyText) },
       { name: 'iptables-legacy', status: 'read', save: parseIptablesSave(legacyText) },
@@ -368,8 +368,8 @@ describe('options and sudoers', () => {
     const file = fs.readFileSync(path.join(ROOT, 'packaging', 'sudoers', 'k8s-nrpe'), 'utf8');
     const line = sudoersLine('nagios', 'auto');
     expect(file.split('\n')).toContain(line);
-    expect(line).toBe('nagios ALL=(root) NOPASSWD: /usr/sbin/iptables-save -t nat, /usr/sbin/iptables-legacy-save -t nat, /usr/sbin/nft -j list table ip kube-proxy');
-    expect(sudoersLine('nagios', 'iptables')).toBe('nagios ALL=(root) NOPASSWD: /usr/sbin/iptables-save -t nat, /usr/sbin/iptables-legacy-save -t nat');
+    expect(line).toBe('nagios ALL=(root) NOPASSWD: /usr/sbin/iptables-save -t nat, /usr/sbin/iptables-legacy-save "", /usr/sbin/nft -j list table ip kube-proxy');
+    expect(sudoersLine('nagios', 'iptables')).toBe('nagios ALL=(root) NOPASSWD: /usr/sbin/iptables-save -t nat, /usr/sbin/iptables-legacy-save ""');
     for (const c of Object.values(NAT_COMMANDS)) expect(c.file).toMatch(/^\/usr\/sbin\//);
   });
 

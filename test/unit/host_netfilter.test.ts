@@ -54,16 +54,22 @@ describe('parseIptablesSave on real iptables-save output', () => {
   });
 
   it('reads the legacy backend the same way', () => {
-    const legacy = parseIptablesSave(fixture('kube-proxy-nat-legacy.save'));
+    const legacy = parseIptablesSave(fixture('kube-proxy-legacy.save'));
     const nft = parseIptablesSave(fixture('kube-proxy-nat-counters.save'));
     expect(legacy.backend).toBe('legacy');
+    // iptables-legacy-save without -t: every table that exists
+    expect([...legacy.tables.keys()]).toEqual(['nat', 'filter']);
+    const reject = legacy.tables.get('filter')!.chains.get('KUBE-SERVICES')!.rules;
+    expect(reject.map((r) => [ruleComment(r), r.target, exactDestination(r)])).toEqual([
+      ['media/readarr:http has no endpoints', 'REJECT', { address: '10.152.183.152', protocol: 'tcp', port: 8787 }],
+    ]);
     const rules = (s: typeof legacy) => [...s.tables.get('nat')!.chains.values()].flatMap((c) => c.rules.map((r) => r.text));
     expect(rules(legacy)).toEqual(rules(nft));
     expect(ruleCount(legacy.tables.get('nat'))).toBe(ruleCount(nft.tables.get('nat')));
   });
 
   it('reads kube-proxy statistic, masquerade and DNAT rules and Calico chains', () => {
-    const nat = parseIptablesSave(fixture('kube-proxy-nat-legacy.save')).tables.get('nat')!;
+    const nat = parseIptablesSave(fixture('kube-proxy-legacy.save')).tables.get('nat')!;
     const kubernetes = nat.chains.get('KUBE-SVC-NPX46M4PTMTKRN6Y')!.rules;
     expect(kubernetes).toHaveLength(4);
     const masq = kubernetes[0]!;
