@@ -304,8 +304,8 @@ export default defineCheck<Options, Data>({
     return { ...w, dns: probe };
   },
 
-  evaluate(d, o, now) {
-    void now;
+  // Pure and timeless: nothing here depends on the clock.
+  evaluate(d, o) {
     const out = new OutcomeBuilder();
     const problems: { state: State; short: string }[] = [];
     const problem = (state: State, short: string, text: string) => {
