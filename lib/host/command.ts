@@ -5,7 +5,6 @@
 // operator can act on. A non-zero exit status is NOT an error here: many
 // tools use it to answer (systemctl is-active exits 3 for "inactive"), so
 // the caller reads exitCode and stderr and decides.
-import { execa } from 'execa';
 import type { Logger } from '../kube/client.js';
 import { PluginError } from '../plugin/errors.js';
 import { sanitize } from '../plugin/sanitize.js';
@@ -81,6 +80,10 @@ export async function runCommand(file: string, args: readonly string[], opts: Co
   const started = Date.now();
   opts.log?.(2, `running ${command}`);
 
+  // Loaded on first use: execa and the node modules it pulls in cost every
+  // check ~10 ms of CPU and ~5 MB of memory at start-up, and only node-local
+  // checks run commands (see docs/performance.md).
+  const { execa } = await import('execa');
   const sub = execa(file, [...args], {
     cancelSignal: opts.signal,
     forceKillAfterDelay: 1000,

@@ -2,8 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
-// Deep import: the package index drags in every generated API class, tar and websockets.
-import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { PluginError } from '../plugin/errors.js';
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -76,6 +74,10 @@ export interface Connection {
 
 export async function connect(explicit: string | undefined, context: string | undefined, env = process.env): Promise<Connection> {
   const choice = chooseKubeconfig(explicit, env);
+  // Loaded when a check first needs the API (not for --help, usage errors or
+  // host-only checks). Deep import: the package index drags in every
+  // generated API class, tar and websockets.
+  const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
   const kc = new KubeConfig();
   try {
     if (choice.source === 'in-cluster service account') kc.loadFromCluster();
