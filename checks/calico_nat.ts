@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import { readBootTime } from '../lib/host/boot.js';
 import { firstLine, runCommand, type CommandResult } from '../lib/host/command.js';
-import { exactDestination, parseIptablesSave, ruleComment, ruleCount, IptablesParseError, type IptablesSave, type Table } from '../lib/host/iptables.js';
+import { exactDestination, parseChainRules, parseIptablesSave, ruleComment, ruleCount, IptablesParseError, type IptablesSave, type Table } from '../lib/host/iptables.js';
 import { kubeProxyServicePortals, parseNftJson, NftParseError, type NftTableDump } from '../lib/host/nft.js';
 import { localNodeName } from '../lib/host/node-name.js';
 import { RESOURCES } from '../lib/kube/client.js';
@@ -102,6 +102,7 @@ async function readSource(ctx: CheckContext, name: SourceName, o: Options): Prom
   try {
     if (name === 'nftables') return { name, status: 'read', nft: parseNftJson(r.stdout) };
     const save = parseIptablesSave(r.stdout);
+    parseChainRules(save.tables.get('nat'), 'KUBE-SERVICES'); // the rules judged: malformed ones fail here
     return { name, status: save.tables.has('nat') ? 'read' : 'absent', save };
   } catch (e) {
     if (e instanceof IptablesParseError || e instanceof NftParseError) {
@@ -400,7 +401,7 @@ export function evaluateNat(d: Data, o: Options & CommonOptions, now: number): O
     natSummary = `${withKube.map(label).join(' and ')} ${withKube.length > 1 ? 'hold' : 'holds'} Service rules (${plural(portals.length, 'service port')}); not cross-checked with the API`;
   } else if (missing.length) {
     const names = missing.slice(0, 3).map((m) => m.name).join(', ');
-    natSummary = `${missing.length} of ${plural(expected.length, 'service port')} with ready endpoints have no NAT rule on ${d.node}: ${names}${missing.length > 3 ? ', ...' : ''}`;
+    natSummary = `${missing.length} of ${plural(expected.length, 'service port')} with ready endpoints ${missing.length === 1 ? 'has' : 'have'} no NAT rule on ${d.node}: ${names}${missing.length > 3 ? ', ...' : ''}`;
   } else {
     natSummary = `${programmed}/${plural(expected.length, 'service port')} programmed on ${d.node} (${withKube.map(label).join(', ')}, ${plural(natRules, 'nat rule')})`;
   }

@@ -21,7 +21,7 @@ export interface RuleOption {
 }
 
 export interface Rule {
-  chain: string;
+  readonly chain: string;
   /** The line as iptables-save printed it (without the counters prefix). */
   text: string;
   /** 1-based line number in the output. */
@@ -70,30 +70,36 @@ interface Token {
 }
 
 function tokens(line: string): Token[] {
+  // Slices, not character-by-character concatenation: a kube-proxy node has 100k+ rule lines.
   const out: Token[] = [];
-  let cur = '';
-  let inToken = false;
-  let wasQuoted = false;
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '\\' && i + 1 < line.length) { cur += line[++i]; continue; }
-      if (ch === '"') { quoted = false; continue; }
-      cur += ch;
-      continue;
+  const n = line.length;
+  const space = (c: number) => c === 32 || c === 9;
+  let i = 0;
+  while (i < n) {
+    while (i < n && space(line.charCodeAt(i))) i++;
+    if (i >= n) break;
+    let text = '';
+    let quoted = false;
+    while (i < n && !space(line.charCodeAt(i))) {
+      if (line.charCodeAt(i) === 34) {
+        // "...": backslash escapes the next character
+        quoted = true;
+        let start = ++i;
+        for (;;) {
+          if (i >= n) throw new Error('unterminated quote');
+          const c = line.charCodeAt(i);
+          if (c === 34) { text += line.slice(start, i++); break; }
+          if (c === 92 && i + 1 < n) { text += line.slice(start, i) + line[i + 1]; i += 2; start = i; continue; }
+          i++;
+        }
+      } else {
+        const start = i;
+        while (i < n && !space(line.charCodeAt(i)) && line.charCodeAt(i) !== 34) i++;
+        text += line.slice(start, i);
+      }
     }
-    if (ch === '"') { quoted = true; inToken = true; wasQuoted = true; continue; }
-    if (ch === ' ' || ch === '\t') {
-      if (inToken) out.push({ text: cur, quoted: wasQuoted });
-      cur = ''; inToken = false; wasQuoted = false;
-      continue;
-    }
-    cur += ch;
-    inToken = true;
+    out.push({ text, quoted });
   }
-  if (quoted) throw new Error('unterminated quote');
-  if (inToken) out.push({ text: cur, quoted: wasQuoted });
   return out;
 }
 
@@ -177,33 +183,81 @@ export function parseIptablesSave(text: string): IptablesSave {
     }
     let body = line;
     let c: Counters | undefined;
-    const pre = /^(\[\d+:\d+\])\s+(.*)$/.exec(line);
-    if (pre) { c = counters(pre[1]); body = pre[2]!; }
-    let args: Token[];
-    try {
-      args = tokens(body);
-    } catch (e) {
-      throw new IptablesParseError((e as Error).message, lineNo);
+    if (line.charCodeAt(0) === 91 /* [ */) {
+      const pre = /^(\[\d+:\d+\])\s+(.*)$/.exec(line);
+      if (pre) { c = counters(pre[1]); body = pre[2]!; }
     }
-    const verb = args[0]?.text;
-    if (verb !== '-A' && verb !== '--append') throw new IptablesParseError(`expected -A, got '${body.slice(0, 40)}'`, lineNo);
-    const chainName = args[1]?.text;
-    if (!chainName) throw new IptablesParseError('-A without a chain', lineNo);
+    // '-A CHAIN rest': the chain now, the options when asked for (see SavedRule).
+    const m = /^(?:-A|--append)\s+(\S+)(?:\s+(.*))?$/.exec(body);
+    if (!m) throw new IptablesParseError(`expected -A CHAIN, got '${body.slice(0, 40)}'`, lineNo);
+    const chainName = m[1]!;
     const chain = table.chains.get(chainName);
     if (!chain) throw new IptablesParseError(`rule for undeclared chain ${chainName}`, lineNo);
-    const parsed = parseRuleArgs(args.slice(2), lineNo);
-    const jump = parsed.options.find((o) => o.name === '-j' || o.name === '--jump' || o.name === '-g' || o.name === '--goto');
-    chain.rules.push({
-      chain: chainName,
-      text: body,
-      line: lineNo,
-      options: parsed.options,
-      counters: c ?? parsed.counters,
-      target: jump?.values[0],
-      goto: jump?.name === '-g' || jump?.name === '--goto',
-    });
+    chain.rules.push(new SavedRule(chainName, body, lineNo, m[2] ?? '', c));
   }
   return result;
+}
+
+/**
+ * A rule whose options are tokenised on first use: a kube-proxy node has
+ * 100k+ rule lines and a check reads the options of a few chains, so eager
+ * parsing would cost seconds and hundreds of MiB for nothing. A malformed
+ * rule throws IptablesParseError when its options are first read;
+ * parseChainRules() forces that for the chains a caller relies on.
+ */
+class SavedRule implements Rule {
+  private parsed?: { options: RuleOption[]; counters?: Counters };
+
+  constructor(
+    readonly chain: string,
+    readonly text: string,
+    readonly line: number,
+    private readonly args: string,
+    private readonly prefixCounters?: Counters,
+  ) {}
+
+  private get p(): { options: RuleOption[]; counters?: Counters } {
+    if (!this.parsed) {
+      let toks: Token[];
+      try {
+        toks = tokens(this.args);
+      } catch (e) {
+        throw new IptablesParseError((e as Error).message, this.line);
+      }
+      this.parsed = parseRuleArgs(toks, this.line);
+    }
+    return this.parsed;
+  }
+
+  get options(): RuleOption[] {
+    return this.p.options;
+  }
+
+  get counters(): Counters | undefined {
+    return this.prefixCounters ?? this.p.counters;
+  }
+
+  private get jump(): RuleOption | undefined {
+    return this.options.find((o) => o.name === '-j' || o.name === '--jump' || o.name === '-g' || o.name === '--goto');
+  }
+
+  get target(): string | undefined {
+    return this.jump?.values[0];
+  }
+
+  get goto(): boolean {
+    const j = this.jump;
+    return j?.name === '-g' || j?.name === '--goto';
+  }
+
+  toJSON(): Rule {
+    return { chain: this.chain, text: this.text, line: this.line, options: this.options, counters: this.counters, target: this.target, goto: this.goto };
+  }
+}
+
+/** Tokenise every rule of these chains now, so a malformed one fails here (IptablesParseError), not later. */
+export function parseChainRules(table: Table | undefined, ...chains: string[]): void {
+  for (const name of chains) for (const r of table?.chains.get(name)?.rules ?? []) void r.options;
 }
 
 // ---------------------------------------------------------------- rule accessors

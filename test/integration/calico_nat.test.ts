@@ -176,7 +176,7 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     let r = await run([]);
     expectContract(r, TITLE);
     expect(r.code).toBe(1);
-    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 1 of 18 service ports with ready endpoints have no NAT rule on k8s02: openebs\/pvc-05e03b60-7c1d-4a8e-9f3b-2d6e8a41c0f7-jiva-ctrl-svc:iscsi;/);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 1 of 18 service ports with ready endpoints has no NAT rule on k8s02: openebs\/pvc-05e03b60-7c1d-4a8e-9f3b-2d6e8a41c0f7-jiva-ctrl-svc:iscsi;/);
     expect(r.stdout).toMatch(/\n\[WARNING\] no NAT rule for openebs\/pvc-05e03b60-7c1d-4a8e-9f3b-2d6e8a41c0f7-jiva-ctrl-svc:iscsi 10\.152\.183\.101:3260\/TCP \(1 ready endpoint\)/);
     expect(r.perf).toMatchObject({ programmed_services: '17', missing_services: '1' });
 

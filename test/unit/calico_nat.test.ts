@@ -130,7 +130,7 @@ describe('check_k8s_calico_nat evaluate', () => {
   it('judges missing service rules by -w/-c: one WARNING, three CRITICAL, within wider ranges OK', () => {
     const one = evaluateNat(data('healthy', { sources: sources({ iptables: without(save('kube-proxy-nat-counters.save'), 'media/sonarr:http') }) }), opts(), NOW);
     expect(outcomeState(one)).toBe(State.WARNING);
-    expect(one.summary).toMatch(/^1 of 18 service ports with ready endpoints have no NAT rule on k8s02: media\/sonarr:http; calico-node Ready/);
+    expect(one.summary).toMatch(/^1 of 18 service ports with ready endpoints has no NAT rule on k8s02: media\/sonarr:http; calico-node Ready/);
     expect(lines(one, State.WARNING)).toEqual(['no NAT rule for media/sonarr:http 10.152.183.150:8989/TCP (1 ready endpoint)']);
     expect(perf(one)).toMatchObject({ expected_services: 18, programmed_services: 17, missing_services: 1 });
 

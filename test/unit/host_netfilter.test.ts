@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  exactDestination, parseCidr, parseIptablesSave, ruleComment, ruleCount, tokenize, IptablesParseError, type Rule,
+  exactDestination, parseChainRules, parseCidr, parseIptablesSave, ruleComment, ruleCount, tokenize, IptablesParseError, type Rule,
 } from '../../lib/host/iptables.js';
 import { kubeProxyServicePortals, parseNftJson, servicePortFromChain, NftParseError } from '../../lib/host/nft.js';
 import { ROOT } from '../harness.js';
@@ -140,14 +140,36 @@ describe('parseIptablesSave on real iptables-save output', () => {
   });
 
   it('rejects what is not iptables-save output, naming the line', () => {
-    const bad = (text: string) => { try { parseIptablesSave(text); } catch (e) { return e as IptablesParseError; } throw new Error('parsed'); };
+    // Rule options are tokenised when first read: parseChainRules forces it for the chains a check judges.
+    const bad = (text: string) => {
+      try {
+        const s = parseIptablesSave(text);
+        for (const t of s.tables.values()) parseChainRules(t, ...t.chains.keys());
+      } catch (e) {
+        expect(e).toBeInstanceOf(IptablesParseError);
+        return e as IptablesParseError;
+      }
+      throw new Error('parsed');
+    };
     expect(bad('-A X -j RETURN').message).toMatch(/line 1: .*outside a table/);
     expect(bad('*nat\n-A NOPE -j RETURN').message).toMatch(/line 2: rule for undeclared chain NOPE/);
     expect(bad('*nat\n:X - [0:0]\n-A X RETURN').message).toMatch(/line 3: unexpected 'RETURN'/);
+    expect(bad('*nat\n:X - [0:0]\n-I X -j RETURN').message).toMatch(/line 3: expected -A CHAIN/);
+    expect(bad('*nat\n:X - [0:0]\n-A').message).toMatch(/line 3: expected -A CHAIN/);
     expect(bad('*nat\n:X - [0:0]\n-A X -m comment --comment "open').message).toMatch(/line 3: unterminated quote/);
     expect(bad('*nat\n:X - [0:0]\n-A X -c 1 -j RETURN').message).toMatch(/bad counters/);
     expect(bad('*nat\n:X - [0:0]\n-A X -j RETURN !').message).toMatch(/'!' at the end/);
     expect(bad('<html>').message).toMatch(/outside a table/);
+  });
+
+  it('tokenises a rule only when its options are read', () => {
+    const s = parseIptablesSave('*nat\n:OK - [0:0]\n:BAD - [0:0]\n-A OK -j RETURN\n-A BAD -m comment --comment "open\nCOMMIT');
+    const nat = s.tables.get('nat')!;
+    expect(nat.chains.get('BAD')!.rules[0]!.text).toBe('-A BAD -m comment --comment "open');
+    expect(() => parseChainRules(nat, 'OK')).not.toThrow();
+    expect(nat.chains.get('OK')!.rules[0]!.target).toBe('RETURN');
+    expect(() => nat.chains.get('BAD')!.rules[0]!.options).toThrow(/line 5: unterminated quote/);
+    expect(JSON.parse(JSON.stringify(nat.chains.get('OK')!.rules[0]))).toEqual({ chain: 'OK', text: '-A OK -j RETURN', line: 4, options: [{ name: '-j', values: ['RETURN'], negated: false }], target: 'RETURN', goto: false });
   });
 
   it('parseCidr and exactDestination accept only one exact IPv4 address', () => {
