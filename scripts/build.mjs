@@ -142,9 +142,9 @@ if (why) {
       fs.copyFileSync(nodeBin, exe);
       fs.chmodSync(exe, 0o755);
       // Debug info and the static symbol table are most of an unstripped node (99 MB -> 86 MB);
-      // .dynsym stays, so nothing that loads it notices.
+      // .dynsym stays, so nothing that loads it notices. (.comment: compiler versions, nothing else.)
       try {
-        execFileSync('strip', ['--strip-all', exe], { stdio: ['ignore', 'ignore', 'pipe'] });
+        execFileSync('strip', ['--strip-all', '--remove-section=.comment', exe], { stdio: ['ignore', 'ignore', 'pipe'] });
       } catch (e) {
         if (e.code === 'ENOENT') console.warn('build: strip (binutils) not found: the binary keeps its debug info');
         else throw new Error(`strip failed: ${e.stderr}`);
@@ -185,6 +185,10 @@ for (const f of fs.readdirSync(dist)) {
   if (m && !checks.includes(m[1]) && fs.lstatSync(path.join(dist, f)).isSymbolicLink()) fs.rmSync(path.join(dist, f));
 }
 
+// The monitoring-server side (Icinga 2, Nagios) for exactly these checks: the .deb ships it as examples.
+const { writeContrib } = await import('./contrib.mjs');
+await writeContrib(path.join(dist, 'contrib'));
+
 const double = path.join(root, 'test/apiserver/main.ts');
 if (fs.existsSync(double)) {
   const out = path.join(dist, 'test/apiserver.mjs');
@@ -203,4 +207,6 @@ if (fs.existsSync(double)) {
 
 const mib = (f) => (fs.statSync(f).size / 1048576).toFixed(1);
 console.log(`built dist/k8s-nrpe (${kind}, ${mib(main)} MiB; bundle dist/k8s-nrpe.cjs ${(fs.statSync(bundle).size / 1024).toFixed(0)} KiB) with ${checks.length} checks: ${checks.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+// What went into the bundle: npm run package lists those packages and their licenses in the .deb's copyright.
+fs.writeFileSync(path.join(dist, 'k8s-nrpe.meta.json'), JSON.stringify(result.metafile));
 if (process.env.BUILD_META) fs.writeFileSync(path.join(dist, 'meta.json'), JSON.stringify(result.metafile));

@@ -1,0 +1,125 @@
+// The monitoring-server files: current with the checks, and accepted by the
+// real configuration checkers (icinga2 daemon -C, nagios4 -v), which must
+// also instantiate one Service per check.
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DIST, ROOT } from '../harness.js';
+
+const FILES = ['icinga2/k8s-nrpe.conf', 'nagios/k8s-nrpe-commands.cfg'];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-contrib-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const checks = (): Promise<string[]> => new Promise((resolve, reject) => {
+  execFile(path.join(DIST, 'k8s-nrpe'), ['--list'], (err, stdout) => (err ? reject(err) : resolve(stdout.split('\n').filter(Boolean))));
+});
+
+function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: 60000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, out: stdout + stderr });
+    });
+  });
+}
+
+/** The tool, or why it cannot be used here: a failure in CI, a skip elsewhere. */
+function need(tool: string, pkg: string): boolean {
+  if (fs.existsSync(tool)) return true;
+  const why = `${tool} is missing (apt-get install ${pkg}; .ci/run installs it)`;
+  if (process.env.CI) throw new Error(why);
+  console.warn(`skipped: ${why}`);
+  return false;
+}
+
+describe('contrib/', () => {
+  it('is what npm run contrib makes from the current checks', () => {
+    for (const f of FILES) {
+      const built = fs.readFileSync(path.join(DIST, 'contrib', f), 'utf8');
+      const committed = fs.existsSync(path.join(ROOT, 'contrib', f)) ? fs.readFileSync(path.join(ROOT, 'contrib', f), 'utf8') : '';
+      expect(committed === built, `contrib/${f} is stale: run npm run contrib and commit it`).toBe(true);
+    }
+  });
+
+  it('has one Icinga 2 CheckCommand with every option and one NRPE Service per check, and icinga2 daemon -C accepts it', async () => {
+    const conf = fs.readFileSync(path.join(DIST, 'contrib/icinga2/k8s-nrpe.conf'), 'utf8');
+    const names = await checks();
+    for (const c of names) {
+      expect(conf).toContain(`object CheckCommand "k8s_${c}" {`);
+      expect(conf).toContain(`vars.nrpe_command = "check_k8s_${c}"`);
+      // Every option the check's --help lists (but -h/-V) has an argument.
+      const help = await run(path.join(DIST, `check_k8s_${c}`), ['--help']);
+      const body = conf.slice(conf.indexOf(`object CheckCommand "k8s_${c}" {`)).split('\n}\n')[0]!;
+      const common = conf.slice(conf.indexOf('template CheckCommand "k8s-nrpe-common" {')).split('\n}\n')[0]!;
+      for (const [, flag] of help.out.matchAll(/^\s+(?:-\w, )?--([a-z][a-z0-9-]*)/gm)) {
+        if (flag === 'help' || flag === 'version') continue;
+        expect(`${body}\n${common}`, `--${flag} of ${c}`).toContain(`"--${flag}" = {`);
+      }
+    }
+    if (!need('/usr/sbin/icinga2', 'icinga2-bin icinga2-common')) return;
+    const dir = path.join(tmp, 'icinga2');
+    for (const d of ['data', 'log', 'cache', 'spool', 'run']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'icinga2.conf'), `include <itl>
+include <plugins>
+const PluginDir = "/usr/lib/nagios/plugins"
+include "${path.join(DIST, 'contrib/icinga2/k8s-nrpe.conf')}"
+object Host "k8s01" {
+  check_command = "dummy"
+  address = "127.0.0.1"
+  vars.k8s_nrpe = true
+}
+object Host "agent-node" {
+  check_command = "dummy"
+}
+${names.map((c) => `object Service "agent_${c}" {\n  host_name = "agent-node"\n  check_command = "k8s_${c}"\n}`).join('\n')}
+`);
+    const r = await run('/usr/sbin/icinga2', ['daemon', '-C', '-c', path.join(dir, 'icinga2.conf'),
+      ...['DataDir=data', 'LogDir=log', 'CacheDir=cache', 'SpoolDir=spool', 'InitRunDir=run'].flatMap((d) => ['-D', d.replace('=', `=${dir}/`)]),
+      '-D', `RunAsUser=${os.userInfo().username}`, '-D', `RunAsGroup=${execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim()}`]);
+    expect(r.out).not.toMatch(/critical\/|warning\//);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain(`Instantiated ${names.length * 2} Services.`);
+  });
+
+  it('has one Nagios service per NRPE command, and nagios4 -v accepts it', async () => {
+    const cfg = fs.readFileSync(path.join(DIST, 'contrib/nagios/k8s-nrpe-commands.cfg'), 'utf8');
+    const nrpe = fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8');
+    const names = await checks();
+    for (const c of names) {
+      expect(cfg).toMatch(new RegExp(`check_command\\s+check_k8s_nrpe!check_k8s_${c}!\\d+\\n`));
+      expect(nrpe).toContain(`command[check_k8s_${c}]=`);
+    }
+    if (!need('/usr/sbin/nagios4', 'nagios4-core')) return;
+    const dir = path.join(tmp, 'nagios');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'resource.cfg'), '$USER1$=/usr/lib/nagios/plugins\n');
+    fs.writeFileSync(path.join(dir, 'hosts.cfg'), `define command {
+    command_name    check-host-alive
+    command_line    $USER1$/check_ping -H $HOSTADDRESS$ -w 3000.0,80% -c 5000.0,100% -p 1
+}
+define host {
+    use             linux-server
+    host_name       k8s01
+    address         127.0.0.1
+    hostgroups      k8s-nodes
+}
+`);
+    const objects = ['templates', 'timeperiods', 'contacts', 'commands'].map((o) => `cfg_file=/etc/nagios4/objects/${o}.cfg`);
+    fs.writeFileSync(path.join(dir, 'nagios.cfg'), [
+      ...objects,
+      `cfg_file=${path.join(DIST, 'contrib/nagios/k8s-nrpe-commands.cfg')}`,
+      `cfg_file=${dir}/hosts.cfg`,
+      `resource_file=${dir}/resource.cfg`,
+      `log_file=${dir}/nagios.log`, `check_result_path=${dir}`, `lock_file=${dir}/nagios.lock`,
+      `temp_file=${dir}/nagios.tmp`, `status_file=${dir}/status.dat`,
+      'illegal_macro_output_chars=`~$&|\'"<>',
+      '',
+    ].join('\n'));
+    const r = await run('/usr/sbin/nagios4', ['-v', path.join(dir, 'nagios.cfg')]);
+    expect(r.out).toMatch(/Total Warnings:\s+0\n/);
+    expect(r.out).toMatch(/Total Errors:\s+0\n/);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain(`Checked ${names.length} services.`);
+  });
+});
