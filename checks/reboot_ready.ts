@@ -148,6 +148,8 @@ export default defineCheck<Options, Data>({
       const r = evaluateSub(sub, now);
       const s = outcomeState(r);
       if (s !== State.OK) block(`${what} ${stateName(s)}`, `${what}: check_k8s_${sub.check.name} is ${stateName(s)}: ${r.summary}`);
+      // What a sub-check could not read (a forbidden detail) is not lost on the way up.
+      for (const f of r.findings) if (f.state === State.UNKNOWN) out.add(State.UNKNOWN, `check_k8s_${sub.check.name}: ${f.text}`);
     }
 
     // 5. The scheduler Lease moves on reboot; that needs somewhere to move to.

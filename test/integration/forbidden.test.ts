@@ -20,7 +20,8 @@ describe('a forbidden resource is never silent', () => {
     const base = await startApiServer('incident');
     servers.push(base);
     // --node k8s02: node-local checks look at the incident's broken node.
-    const args = (s: ApiServer) => ['--kubeconfig', s.kubeconfig, ...(check === 'kubelet_stall' ? ['--node', 'k8s02'] : [])];
+    // -v: a check that degrades may put the note below its findings; it must be there to read.
+    const args = (s: ApiServer) => ['--kubeconfig', s.kubeconfig, '-v', ...(['kubelet_stall', 'reboot_ready'].includes(check) ? ['--node', 'k8s02'] : [])];
     await runBuilt(check, args(base));
     const paths = [...new Set(base.requests().map((r) => r.path))];
     if (!paths.length) {
