@@ -1,12 +1,13 @@
 import type { AnyCheck } from '../lib/plugin/check.js';
 import schedulerStall from './scheduler_stall.js';
+import leases from './leases.js';
 import coredns from './coredns.js';
 import sandboxChanged from './sandbox_changed.js';
 import kubeletStall from './kubelet_stall.js';
 import stuckTerminating from './stuck_terminating.js';
-import leases from './leases.js';
 import dqlite from './dqlite.js';
 import calicoNat from './calico_nat.js';
+import rebootReady from './reboot_ready.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall, coredns, leases, stuckTerminating, dqlite, sandboxChanged, kubeletStall, calicoNat];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady];
