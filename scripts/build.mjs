@@ -156,9 +156,14 @@ if (why) {
       } catch (e) {
         throw new Error(`postject failed: ${e.stderr || e.message}`);
       }
+      // The cache is an optimisation: a concurrent build of the same key may have linked it first.
       fs.rmSync(cacheDir, { recursive: true, force: true });
-      fs.mkdirSync(cacheDir, { recursive: true });
-      fs.linkSync(exe, cached);
+      try {
+        fs.mkdirSync(cacheDir, { recursive: true });
+        fs.linkSync(exe, cached);
+      } catch (e) {
+        if (e.code !== 'EEXIST' && e.code !== 'ENOENT') throw e;
+      }
       fs.renameSync(exe, main);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
