@@ -150,6 +150,8 @@ const PROXY_SLICE_SELECTOR = `kubernetes.io/service-name,${PROXY_SERVICE_SELECTO
 
 export default defineCheck<Options, Data>({
   name: 'calico_nat',
+  // Reading the nat table needs root: a person running triage as themselves goes through the sudoers drop-in.
+  triage: { args: () => (process.getuid?.() === 0 ? [] : ['--sudo']) },
   title: 'CALICO NAT',
   description:
     'Node-local: reads this node\'s NAT table (iptables-save -t nat, nf_tables and legacy backends, or kube-proxy\'s ' +

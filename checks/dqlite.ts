@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import { optionalString } from '../lib/plugin/args.js';
 import { defineCheck } from '../lib/plugin/check.js';
@@ -93,8 +94,14 @@ function currentUser(): string {
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+// Where the microk8s snap lives: without it there is no k8s-dqlite to read.
+const MICROK8S_SNAP = ['/snap/microk8s', '/var/snap/microk8s'];
+
 export default defineCheck<Options, Data>({
   name: 'dqlite',
+  triage: {
+    skip: () => (MICROK8S_SNAP.some((p) => fs.existsSync(p)) ? undefined : 'not a microk8s node (no /snap/microk8s)'),
+  },
   title: 'DQLITE',
   description:
     'Errors in the k8s-dqlite journal on this node: counts the lines of the unit\'s journal in --window that contain ' +

@@ -22,8 +22,9 @@ function pick(argv: string[]): { check?: AnyCheck; args: string[]; invoked: stri
 function usage(): string {
   const names = CHECKS.map((c) => `  ${c.name.padEnd(22)} ${c.description.split('\n')[0]}`).join('\n');
   return `k8s-nrpe ${VERSION}: Nagios/NRPE checks for Kubernetes\n\nUsage: k8s-nrpe <check> [options]   (or run check_k8s_<check> directly)\n\nChecks:\n${names}\n\nk8s-nrpe <check> --help shows a check's options.
-k8s-nrpe triage [--kubeconfig F] [--context C] [-t S] [--only a,b] [--json]
-    runs every check in parallel and prints a table, worst first.\n`;
+k8s-nrpe triage [--kubeconfig F] [--context C] [-t S] [--node N] [--only a,b] [--skip a,b] [--json] [--no-color]
+    runs every check that applies to this host in parallel and prints a table, worst first,
+    the long output of each check that is not OK, and the overall state (also the exit code).\n`;
 }
 
 /** Write everything, then exit with the plugin's state. Never lose output on a pipe. */

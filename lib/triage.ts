@@ -26,21 +26,35 @@ interface JsonResult {
 
 const PASS_THROUGH = new Set(['--kubeconfig', '--context', '-t', '--timeout', '--page-size']);
 
-export function triageArgs(argv: string[]): { shared: string[]; json: boolean; color: boolean; only?: string[] } {
+export interface TriageOptions {
+  shared: string[];
+  json: boolean;
+  color: boolean;
+  only?: string[];
+  skip: string[];
+  /** --node for the checks that judge one node (node-local checks, kubelet_stall, reboot_ready). */
+  node?: string;
+}
+
+export function triageArgs(argv: string[]): TriageOptions {
   const shared: string[] = [];
   let json = false;
   let color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   let only: string[] | undefined;
+  let skip: string[] = [];
+  let node: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     if (flag === '--json') json = true;
     else if (flag === '--no-color') color = false;
     else if (flag === '--only') only = (inline ?? argv[++i] ?? '').split(',').filter(Boolean);
+    else if (flag === '--skip') skip = (inline ?? argv[++i] ?? '').split(',').filter(Boolean);
+    else if (flag === '--node') node = inline ?? argv[++i];
     else if (PASS_THROUGH.has(flag)) shared.push(flag, inline ?? argv[++i] ?? '');
-    else throw new Error(`unknown triage option '${sanitize(a, 40)}' (use --kubeconfig, --context, -t, --only a,b, --json, --no-color)`);
+    else throw new Error(`unknown triage option '${sanitize(a, 40)}' (use --kubeconfig, --context, -t, --node N, --only a,b, --skip a,b, --json, --no-color)`);
   }
-  return { shared, json, color, only };
+  return { shared, json, color, only, skip, node };
 }
 
 export async function runTriage(checks: AnyCheck[], argv: string[]): Promise<{ stdout: string; exitCode: State }> {
@@ -50,10 +64,21 @@ export async function runTriage(checks: AnyCheck[], argv: string[]): Promise<{ s
   } catch (e) {
     return { stdout: `K8S TRIAGE UNKNOWN - ${(e as Error).message}\n`, exitCode: State.UNKNOWN };
   }
-  const selected = parsed.only ? checks.filter((c) => parsed.only!.includes(c.name)) : checks;
+  const unknownName = [...(parsed.only ?? []), ...parsed.skip].find((n) => !checks.some((c) => c.name === n));
+  if (unknownName) {
+    return { stdout: `K8S TRIAGE UNKNOWN - no check '${sanitize(unknownName, 40)}' (k8s-nrpe --list)\n`, exitCode: State.UNKNOWN };
+  }
+  const skipped: { check: string; reason: string }[] = [];
+  const selected = checks.filter((c) => {
+    if (parsed.only && !parsed.only.includes(c.name)) return false;
+    const reason = parsed.skip.includes(c.name) ? 'skipped with --skip' : parsed.only ? undefined : c.triage?.skip?.();
+    if (reason) skipped.push({ check: c.name, reason });
+    return !reason;
+  });
   const rows = await Promise.all(selected.map(async (c): Promise<TriageRow> => {
     const started = Date.now();
-    const r = await runCheck(c, [...parsed.shared, '--format', 'json']);
+    const node = parsed.node !== undefined && c.options?.node ? ['--node', parsed.node] : [];
+    const r = await runCheck(c, [...parsed.shared, ...node, ...(c.triage?.args?.() ?? []), '--format', 'json']);
     let j: JsonResult;
     try {
       j = JSON.parse(r.stdout) as JsonResult;
@@ -65,14 +90,14 @@ export async function runTriage(checks: AnyCheck[], argv: string[]): Promise<{ s
   rows.sort((a, b) => bySeverityDesc(a.state, b.state) || a.check.localeCompare(b.check));
   const overall = worst(...rows.map((r) => r.state));
   if (parsed.json) {
-    return { stdout: JSON.stringify({ host: os.hostname(), state: stateName(overall), exitCode: overall, checks: rows }) + '\n', exitCode: overall };
+    return { stdout: JSON.stringify({ host: os.hostname(), state: stateName(overall), exitCode: overall, checks: rows, skipped }) + '\n', exitCode: overall };
   }
-  return { stdout: renderTable(rows, overall, parsed.color), exitCode: overall };
+  return { stdout: renderTable(rows, overall, parsed.color, skipped), exitCode: overall };
 }
 
 const COLORS: Record<State, string> = { [State.OK]: '32', [State.WARNING]: '33', [State.CRITICAL]: '31', [State.UNKNOWN]: '35' };
 
-export function renderTable(rows: TriageRow[], overall: State, color: boolean): string {
+export function renderTable(rows: TriageRow[], overall: State, color: boolean, skipped: { check: string; reason: string }[] = []): string {
   const paint = (s: State, text: string) => (color ? `\x1b[${COLORS[s]}m${text}\x1b[0m` : text);
   const width = Math.max(5, ...rows.map((r) => r.check.length));
   const cols = process.stdout.isTTY ? process.stdout.columns || 120 : Infinity;
@@ -90,6 +115,7 @@ export function renderTable(rows: TriageRow[], overall: State, color: boolean): 
     .map((s) => [s, rows.filter((r) => r.state === s).length] as const)
     .filter(([, n]) => n)
     .map(([s, n]) => `${n} ${stateName(s).toLowerCase()}`);
+  if (skipped.length) lines.push('', `not run: ${skipped.map((s) => `${s.check} (${s.reason})`).join(', ')}`);
   lines.push('', `overall: ${paint(overall, stateName(overall))} (${counts.join(', ') || 'no checks'}) on ${os.hostname()}`);
   return lines.join('\n') + '\n';
 }

@@ -47,6 +47,13 @@ export interface CheckSpec<O extends object = object, D = unknown> {
   /** Check-specific options from raw arguments; throw UsageError on bad input. */
   parse(args: Record<string, unknown>): O;
   gather(ctx: CheckContext, opts: O & CommonOptions): Promise<D>;
+  /** How `k8s-nrpe triage` runs it on this host (node-local checks). */
+  triage?: {
+    /** Why it does not apply to this host, or undefined when it does. */
+    skip?(): string | undefined;
+    /** Extra arguments for a person's run, e.g. --sudo when not root. */
+    args?(): string[];
+  };
   evaluate(data: D, opts: O & CommonOptions, now: number): Outcome;
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { KubeClient, type Logger } from '../kube/client.js';
 import { connect } from '../kube/kubeconfig.js';
 import { parseArgs } from './args.js';
@@ -61,6 +62,9 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
     if (o.verbose >= level) stderr.push(`[${((Date.now() - now) / 1000).toFixed(3)}s] ${line}\n`);
   };
   const controller = new AbortController();
+  // Every request in flight listens on this one signal; dozens in parallel are
+  // by design, not a leak, and Node's warning would land on the plugin's stderr.
+  setMaxListeners(0, controller.signal);
   let client: KubeClient | undefined;
   let connecting: Promise<KubeClient> | undefined;
   const ctx: CheckContext = {

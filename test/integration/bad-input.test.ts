@@ -80,6 +80,14 @@ describe('bad options are UNKNOWN with one line, for every check', () => {
   });
 });
 
+describe('a normal run says nothing on stderr', () => {
+  it.each(CHECKS)('%s', async (check) => {
+    const r = await runBuilt(check, ['--kubeconfig', api.kubeconfig, ...(['kubelet_stall', 'reboot_ready'].includes(check) ? ['--node', 'k8s02'] : [])]);
+    expectSafe(r, check);
+    expect(r.stderr, check).toBe('');
+  });
+});
+
 describe('kubeconfig trouble is UNKNOWN and says what to fix', () => {
   const cases: [string, () => string, RegExp][] = [
     ['missing file', () => '/nonexistent/k8s-nrpe.kubeconfig', /kubeconfig \/nonexistent\/k8s-nrpe\.kubeconfig \(--kubeconfig\) does not exist/],

@@ -1,0 +1,75 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBuilt, startApiServer, type ApiServer } from '../harness.js';
+
+const servers: ApiServer[] = [];
+async function start(...a: Parameters<typeof startApiServer>) {
+  const s = await startApiServer(...a);
+  servers.push(s);
+  return s;
+}
+afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+
+// The host's own netfilter and journal are not the incident's: leave the
+// node-local checks out here (they have their own tests with real tools).
+const API_ONLY = ['--skip', 'calico_nat,dqlite'];
+
+describe('k8s-nrpe triage', () => {
+  it('on the incident: a table worst first, the long output of each non-OK check, CRITICAL overall', async () => {
+    const s = await start('incident');
+    const r = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', s.kubeconfig, '--node', 'k8s02', ...API_ONLY]);
+    expect(r.code).toBe(2);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^STATE\s+CHECK\s+SUMMARY$/);
+    const table = lines.slice(1, lines.indexOf(''));
+    const states = table.map((l) => l.split(/\s+/)[0]);
+    // worst first: every CRITICAL before every WARNING before UNKNOWN before OK
+    const rank = { CRITICAL: 0, WARNING: 1, UNKNOWN: 2, OK: 3 } as Record<string, number>;
+    expect(states.map((s) => rank[s!])).toEqual([...states.map((s) => rank[s!])].sort());
+    for (const check of ['scheduler_stall', 'sandbox_changed', 'kubelet_stall', 'stuck_terminating', 'reboot_ready']) {
+      expect(r.stdout, check).toMatch(new RegExp(`^CRITICAL\\s+${check}\\s+`, 'm'));
+      expect(r.stdout, check).toMatch(new RegExp(`^== ${check} \\(CRITICAL\\)$`, 'm'));
+    }
+    expect(r.stdout).toMatch(/^WARNING\s+coredns\s+/m);
+    expect(r.stdout).toMatch(/^not run: dqlite \(skipped with --skip\), calico_nat \(skipped with --skip\)$/m);
+    expect(r.stdout).toMatch(/^overall: CRITICAL \(\d+ critical, \d+ warning\) on \S+$/m);
+    expect(r.stdout).not.toMatch(/\x1b\[/); // no colour on a pipe
+    expect(r.stderr).toBe(''); // dozens of requests in one process, and not a word on stderr
+  });
+
+  it('--json for tooling, same verdict', async () => {
+    const s = await start('incident');
+    const r = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', s.kubeconfig, '--node', 'k8s02', '--json', ...API_ONLY]);
+    expect(r.code).toBe(2);
+    const o = JSON.parse(r.stdout);
+    expect(o).toMatchObject({ state: 'CRITICAL', exitCode: 2 });
+    const byName = Object.fromEntries(o.checks.map((c: { check: string; state: number }) => [c.check, c.state]));
+    expect(byName).toMatchObject({ scheduler_stall: 2, leases: 1, coredns: 1, kubelet_stall: 2 });
+    expect(o.skipped.map((x: { check: string }) => x.check)).toEqual(['dqlite', 'calico_nat']);
+  });
+
+  it('on a healthy cluster: OK overall, no long output', async () => {
+    const s = await start('healthy');
+    const r = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', s.kubeconfig, '--node', 'k8s01', ...API_ONLY]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).not.toMatch(/^== /m);
+    expect(r.stdout).toMatch(/^overall: OK \(7 ok\) on \S+$/m);
+  });
+
+  it('finishes within the largest -t, not the sum', async () => {
+    // Every list of events hangs: several checks wait on it at once.
+    const s = await start('incident', { rules: [{ path: '^/api/v1/events$', hang: true }] });
+    const r = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', s.kubeconfig, '-t', '2', '--node', 'k8s02', ...API_ONLY]);
+    expect(r.stdout).toMatch(/^UNKNOWN\s+scheduler_stall\s+check timed out after 2s/m);
+    expect(r.stdout).toMatch(/^UNKNOWN\s+sandbox_changed\s+check timed out after 2s/m);
+    expect(r.ms).toBeLessThan(2000 + 2000);
+  });
+
+  it('bad triage options are UNKNOWN with one line', async () => {
+    for (const args of [['--bogus'], ['--only', 'nope'], ['--skip', 'nope']]) {
+      const r = await runBuilt('k8s-nrpe', ['triage', ...args]);
+      expect(r.code, args.join(' ')).toBe(3);
+      expect(r.stdout).toMatch(/^K8S TRIAGE UNKNOWN - /);
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
