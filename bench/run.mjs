@@ -1,0 +1,493 @@
+#!/usr/bin/env node
+// Benchmark: every check of dist/k8s-nrpe, and the kubectl+jq script people
+// write instead (bench/shell/<check>.sh), against the API server double
+// serving generated clusters of 1k, 10k and 50k Running pods under 5k/50k
+// unrelated events. Run as NRPE runs them: a clean environment (env -i).
+//
+//   npm run bench                       # sizes 1k,10k,50k (several minutes)
+//   npm run bench -- --quick            # 1k only, few runs: while developing
+//   npm run bench -- --sizes 1k,10k --checks scheduler_stall,leases --no-shell
+//   npm run bench -- --markdown out.md --json out.json
+//
+// Needs: hyperfine, kubectl, jq, GNU time (apt-get install hyperfine kubectl jq time)
+// and a build (npm run build). Not part of npm test: timings are not assertions.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { clusterScenario } from './cluster.mjs';
+
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const DIST = path.join(ROOT, 'dist');
+const MAIN = path.join(DIST, 'k8s-nrpe');
+const DOUBLE = path.join(DIST, 'test', 'apiserver.mjs');
+const SHELL_DIR = path.join(ROOT, 'bench', 'shell');
+const INCIDENT = path.join(ROOT, 'test', 'fixtures', 'incident');
+const NRPE_CFG = path.join(ROOT, 'nrpe.d', 'k8s-nrpe.cfg');
+
+/** Cluster sizes: Running pods and unrelated Normal events (plus the incident's objects). */
+const PRESETS = { '1k': [1000, 5000], '10k': [10000, 50000], '50k': [50000, 50000] };
+/** The node a node-scoped check runs on (an incident node with stalled pods); this host is no node of the double. */
+const BENCH_NODE = 'k8s02';
+/**
+ * Checks not run against the clusters, and why. Only a reason per name: the
+ * list of checks always comes from dist/k8s-nrpe --list.
+ */
+const SKIP = {
+  dqlite: 'reads only this host\'s journal (journalctl -u snap.microk8s.daemon-k8s-dqlite) and makes no API request: its cost follows the journal, not the cluster',
+};
+const TARGET = { size: '10k', wallMs: 150, rssMB: 64, speedup: 5, growth: 0.2, startupMs: 80 };
+
+// ---------------------------------------------------------------- options
+function options(argv) {
+  const o = { sizes: ['1k', '10k', '50k'], checks: undefined, runs: 15, shellRuns: 3, warmup: 2, shell: true, json: undefined, markdown: undefined, kubectl: undefined, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) die(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') Object.assign(o, { sizes: ['1k'], runs: 5, shellRuns: 1, warmup: 1 });
+    else if (a === '--sizes') o.sizes = val().split(',').filter(Boolean);
+    else if (a === '--checks') o.checks = val().split(',').filter(Boolean);
+    else if (a === '--runs') o.runs = Number(val());
+    else if (a === '--shell-runs') o.shellRuns = Number(val());
+    else if (a === '--warmup') o.warmup = Number(val());
+    else if (a === '--no-shell') o.shell = false;
+    else if (a === '--json') o.json = path.resolve(val());
+    else if (a === '--markdown') o.markdown = path.resolve(val());
+    else if (a === '--kubectl') o.kubectl = path.resolve(val());
+    else if (a === '--keep') o.keep = true;
+    else if (a === '-h' || a === '--help') {
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      process.exit(0);
+    } else die(`unknown option ${a} (see --help)`);
+  }
+  for (const s of o.sizes) if (!PRESETS[s] && !/^\d+:\d+$/.test(s)) die(`--sizes: ${s} is neither ${Object.keys(PRESETS).join('/')} nor PODS:EVENTS`);
+  if (!(o.runs >= 1) || !(o.shellRuns >= 1)) die('--runs and --shell-runs must be at least 1');
+  return o;
+}
+
+function die(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(2);
+}
+
+const sizeOf = (s) => PRESETS[s] ?? s.split(':').map(Number);
+
+// ---------------------------------------------------------------- prerequisites
+function which(cmd) {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const f = path.join(dir, cmd);
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      return f;
+    } catch { /* next */ }
+  }
+  return undefined;
+}
+
+/**
+ * The kubectl to run. Debian's kubectl package (from the Cloud SDK) installs a
+ * dispatcher that asks the server's /version and then execs kubectl.1.NN:
+ * one extra request and process per call that a plain kubectl does not make.
+ * Use the versioned binary beside it, the one a kubectl install elsewhere is.
+ */
+function resolveKubectl(explicit) {
+  if (explicit) return explicit;
+  const found = which('kubectl');
+  if (!found) return undefined;
+  const real = fs.realpathSync(found);
+  const dir = path.dirname(real);
+  const versioned = fs.readdirSync(dir).filter((f) => /^kubectl\.1\.\d+$/.test(f))
+    .sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]));
+  if (path.basename(real) === 'kubectl' && versioned.length) {
+    // The double says it is v1.32: the dispatcher would pick the same.
+    return path.join(dir, versioned.includes('kubectl.1.32') ? 'kubectl.1.32' : versioned.at(-1));
+  }
+  return real;
+}
+
+function prerequisites(o) {
+  const missing = [];
+  if (!which('hyperfine')) missing.push('hyperfine');
+  if (!fs.existsSync('/usr/bin/time')) missing.push('time');
+  if (o.shell) {
+    if (!which('jq')) missing.push('jq');
+    if (!resolveKubectl(o.kubectl)) missing.push('kubectl');
+    if (!which('bash')) missing.push('bash');
+  }
+  if (missing.length) {
+    die(`missing ${missing.join(', ')}: apt-get install ${missing.join(' ')}` +
+      `${o.shell && missing.some((m) => m === 'kubectl' || m === 'jq') ? ' (or run with --no-shell to skip the kubectl+jq comparison)' : ''}`);
+  }
+  if (!fs.existsSync(MAIN) || !fs.existsSync(DOUBLE)) die('no build: run npm run build first');
+}
+
+// ---------------------------------------------------------------- the double
+async function startDouble(scenarioFile, dir) {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--max-old-space-size=4096', DOUBLE, '--scenario', scenarioFile, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ready = await new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+    });
+    child.stderr.on('data', (c) => { err += c; });
+    child.on('exit', (code) => reject(new Error(`API double exited ${code}: ${err.trim()}`)));
+  });
+  child.removeAllListeners('exit');
+  const stop = () => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    process.kill(ready.pid, 'SIGTERM');
+  });
+  return { ...ready, dir, startMs: Date.now() - started, kubeconfig: path.join(dir, 'kubeconfig-cert.yaml'), log: path.join(dir, 'requests.jsonl'), stop };
+}
+
+function requestsSince(log, offset) {
+  if (!fs.existsSync(log)) return { requests: [], offset };
+  const buf = fs.readFileSync(log);
+  const text = buf.subarray(offset).toString('utf8');
+  return { requests: text.split('\n').filter(Boolean).map((l) => JSON.parse(l)), offset: buf.length };
+}
+
+/**
+ * kubectl's discovery cache for the double (which serves no /api or /apis
+ * discovery documents): the state kubectl is in on every run after its first
+ * when its HOME is writable, so kubectl is measured at its best.
+ */
+function writeDiscoveryCache(home, url) {
+  const dir = path.join(home, '.kube', 'cache', 'discovery', new URL(url).host.replace(/[^\w/.]/g, '_'));
+  const R = [
+    ['', 'pods', 'Pod', true, ['po']], ['', 'events', 'Event', true, ['ev']], ['', 'nodes', 'Node', false, ['no']],
+    ['', 'services', 'Service', true, ['svc']], ['', 'endpoints', 'Endpoints', true, ['ep']], ['', 'namespaces', 'Namespace', false, ['ns']],
+    ['', 'configmaps', 'ConfigMap', true, ['cm']], ['', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, ['pvc']],
+    ['coordination.k8s.io', 'leases', 'Lease', true, []],
+    ['apps', 'deployments', 'Deployment', true, ['deploy']], ['apps', 'daemonsets', 'DaemonSet', true, ['ds']],
+    ['apps', 'replicasets', 'ReplicaSet', true, ['rs']], ['apps', 'statefulsets', 'StatefulSet', true, ['sts']],
+    ['policy', 'poddisruptionbudgets', 'PodDisruptionBudget', true, ['pdb']],
+    ['discovery.k8s.io', 'endpointslices', 'EndpointSlice', true, []],
+  ];
+  const byGv = new Map();
+  for (const [group, plural, kind, namespaced, shortNames] of R) {
+    const gv = group ? `${group}/v1` : 'v1';
+    if (!byGv.has(gv)) byGv.set(gv, []);
+    byGv.get(gv).push({ name: plural, singularName: kind.toLowerCase(), namespaced, kind, verbs: ['get', 'list', 'watch'], ...(shortNames.length && { shortNames }) });
+  }
+  const groups = [...byGv.keys()].map((gv) => {
+    const v = { groupVersion: gv, version: 'v1' };
+    return { name: gv === 'v1' ? '' : gv.split('/')[0], versions: [v], preferredVersion: v };
+  });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'servergroups.json'), JSON.stringify({ kind: 'APIGroupList', apiVersion: 'v1', groups }));
+  for (const [gv, resources] of byGv) {
+    fs.mkdirSync(path.join(dir, gv), { recursive: true });
+    fs.writeFileSync(path.join(dir, gv, 'serverresources.json'), JSON.stringify({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources }));
+  }
+}
+
+// ---------------------------------------------------------------- how each check is run
+/** The arguments nrpe.d/k8s-nrpe.cfg gives a check, with our kubeconfig. */
+function nrpeArgs(check, kubeconfig) {
+  const cfg = fs.existsSync(NRPE_CFG) ? fs.readFileSync(NRPE_CFG, 'utf8') : '';
+  const line = cfg.split('\n').find((l) => l.startsWith(`command[check_k8s_${check}]=`));
+  if (!line) return ['--kubeconfig', kubeconfig];
+  const args = line.slice(line.indexOf('=') + 1).trim().split(/\s+/).slice(1);
+  const k = args.indexOf('--kubeconfig');
+  if (k >= 0) args[k + 1] = kubeconfig;
+  else args.unshift('--kubeconfig', kubeconfig);
+  return args;
+}
+
+function helpText(check) {
+  try {
+    return execFileSync(path.join(DIST, `check_k8s_${check}`), ['--help'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+  } catch (e) {
+    return String(e.stdout ?? '');
+  }
+}
+
+const quote = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** Peak RSS of a process tree: the sum over its processes of each one's VmHWM, polled. */
+function pollTree(root, peaks) {
+  const stack = [root];
+  const seen = new Set();
+  while (stack.length) {
+    const pid = stack.pop();
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m && pid !== root) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, Number(m[1])));
+      for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+        const ch = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+        if (ch) stack.push(...ch.split(/\s+/).map(Number));
+      }
+    } catch { /* gone */ }
+  }
+}
+
+/**
+ * One run under GNU time with the process tree polled: peak RSS (the largest
+ * process, from time; the sum of every process's peak, from /proc), exit
+ * code, first line of output, and the API requests it made.
+ */
+async function measureOnce(argv, env, server) {
+  const before = requestsSince(server.log, 0).offset;
+  const tf = path.join(server.dir, `time.${process.pid}.txt`);
+  const child = spawn('/usr/bin/time', ['-f', '%M %e %U %S', '-o', tf, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const peaks = new Map();
+  const timer = setInterval(() => pollTree(child.pid, peaks), 4);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => { stdout += c; });
+  child.stderr.on('data', (c) => { stderr += c; });
+  const code = await new Promise((resolve) => child.on('close', (c) => resolve(c)));
+  clearInterval(timer);
+  const [maxKB, secs, user, sys] = fs.readFileSync(tf, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  const sumKB = [...peaks.values()].reduce((a, b) => a + b, 0);
+  const { requests } = requestsSince(server.log, before);
+  return {
+    code,
+    firstLine: stdout.split('\n')[0],
+    stderr: stderr.split('\n').find((l) => l.trim()) ?? '',
+    maxRssKB: maxKB,
+    treeRssKB: Math.max(sumKB, maxKB),
+    processes: peaks.size,
+    wallMs: secs * 1000,
+    cpuMs: (user + sys) * 1000,
+    requests: requests.length,
+    bytes: requests.reduce((n, r) => n + (r.bytes ?? 0), 0),
+    queries: requests.map((r) => ({ path: r.path, query: r.query, status: r.status, bytes: r.bytes })),
+  };
+}
+
+/** Median wall time and CPU time over `runs` runs (hyperfine, no shell in between). */
+function hyperfine(argv, runs, warmup, dir) {
+  const jf = path.join(dir, `hyperfine.${process.pid}.json`);
+  execFileSync('hyperfine', ['-N', '--style', 'none', '-i', '--warmup', String(warmup), '--runs', String(runs), '--export-json', jf, argv.map(quote).join(' ')],
+    { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 16 * 1024 * 1024 });
+  const r = JSON.parse(fs.readFileSync(jf, 'utf8')).results[0];
+  return { medianMs: r.median * 1000, meanMs: r.mean * 1000, stddevMs: (r.stddev ?? 0) * 1000, minMs: r.min * 1000, maxMs: r.max * 1000, cpuMs: (r.user + r.system) * 1000, runs: r.times.length };
+}
+
+// ---------------------------------------------------------------- formatting
+const ms = (v) => (v === undefined ? '-' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
+const mb = (kb) => (kb === undefined ? '-' : `${(kb / 1024).toFixed(0)} MB`);
+const bytes = (b) => (b === undefined ? '-' : b >= 1048576 ? `${(b / 1048576).toFixed(1)} MB` : b >= 1024 ? `${(b / 1024).toFixed(1)} KB` : `${b} B`);
+/** The check's own peak RSS, and what its child processes (host commands) added, if any. */
+const rss = (x) => (x ? `${mb(x.maxRssKB)}${x.treeRssKB - x.maxRssKB > 1024 ? ` (+${mb(x.treeRssKB - x.maxRssKB)} children)` : ''}` : '-');
+const pct = (a, b) => (a && b ? `${((b / a - 1) * 100).toFixed(0)}%` : '-');
+const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const stateOf = (line) => /^K8S .*? (OK|WARNING|CRITICAL|UNKNOWN) - /.exec(line)?.[1] ?? /^(OK|WARNING|CRITICAL|UNKNOWN)\b/.exec(line)?.[1] ?? '?';
+
+function machine() {
+  const cpu = /model name\s*:\s*(.+)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? '?';
+  const tool = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim(); } catch { return '?'; } };
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    cpu,
+    memGB: (os.totalmem() / 2 ** 30).toFixed(1),
+    kernel: os.release(),
+    node: process.version,
+    hyperfine: tool('hyperfine', ['--version']),
+    jq: tool('jq', ['--version']),
+  };
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const o = options(process.argv.slice(2));
+  prerequisites(o);
+  const kubectl = o.shell ? resolveKubectl(o.kubectl) : undefined;
+  const all = execFileSync(MAIN, ['--list'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).split('\n').filter(Boolean);
+  const checks = all.filter((c) => !o.checks || o.checks.includes(c));
+  if (o.checks) for (const c of o.checks) if (!all.includes(c)) die(`--checks: dist/k8s-nrpe --list has no ${c} (it has ${all.join(', ')})`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-bench-'));
+  const m = machine();
+  if (kubectl) m.kubectl = `${kubectl} (${execFileSync(kubectl, ['version', '--client'], { encoding: 'utf8' }).split('\n')[0].replace('Client Version: ', '')})`;
+  const results = { machine: m, options: { ...o, json: undefined, markdown: undefined }, checks: all, skipped: {}, startup: undefined, sizes: [] };
+  const log = (s) => process.stderr.write(`${s}\n`);
+  log(`bench: ${checks.length} checks (${checks.join(', ')}), sizes ${o.sizes.join(', ')}, work dir ${work}`);
+  log(`bench: ${m.nproc} CPUs (${m.cpu}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  // Shell equivalents run with the real kubectl first on PATH, in a HOME of their own.
+  const bin = path.join(work, 'bin');
+  fs.mkdirSync(bin);
+  if (kubectl) fs.symlinkSync(kubectl, path.join(bin, 'kubectl'));
+  const PATH = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin';
+  const envFor = (home, extraPath = '') => ({ PATH: extraPath + PATH, HOME: home });
+  const cleanEnv = (home, extraPath = '') => ['env', '-i', `PATH=${extraPath}${PATH}`, `HOME=${home}`];
+
+  // Start-up with no network: the floor under every check.
+  {
+    const argv = [...cleanEnv('/nonexistent'), MAIN, '--help'];
+    const h = hyperfine(argv, Math.max(o.runs * 2, 10), o.warmup + 1, work);
+    const fake = { dir: work, log: path.join(work, 'none.jsonl') };
+    const once = await measureOnce(argv, envFor('/nonexistent'), fake);
+    results.startup = { ...h, maxRssKB: once.maxRssKB };
+    log(`startup (k8s-nrpe --help): median ${ms(h.medianMs)}, cpu ${ms(h.cpuMs)}, peak RSS ${mb(once.maxRssKB)}`);
+  }
+
+  const helps = Object.fromEntries(checks.map((c) => [c, helpText(c)]));
+  for (const size of o.sizes) {
+    const [pods, events] = sizeOf(size);
+    const dir = path.join(work, size.replace(':', '-'));
+    fs.mkdirSync(dir);
+    const scenario = path.join(dir, 'scenario.json');
+    const { scenario: cluster, layout } = clusterScenario(INCIDENT, pods, events);
+    fs.writeFileSync(scenario, JSON.stringify(cluster));
+    const server = await startDouble(scenario, dir);
+    const home = path.join(dir, 'home');
+    writeDiscoveryCache(home, server.url);
+    const load0 = os.loadavg()[0];
+    log(`\n== ${size}: ${pods} Running pods (${layout.onIncident} on the incident's nodes, ${layout.onWorkers} on ${layout.workers} worker nodes), ${events} Normal events (+ incident objects); double up in ${ms(server.startMs)} on ${server.url}`);
+    const rows = [];
+    try {
+      for (const check of checks) {
+        if (SKIP[check]) {
+          results.skipped[check] = SKIP[check];
+          continue;
+        }
+        const nodeArgs = /--node\b/.test(helps[check]) ? ['--node', BENCH_NODE] : [];
+        const args = [...nrpeArgs(check, server.kubeconfig), ...nodeArgs];
+        const argv = [...cleanEnv('/nonexistent'), path.join(DIST, `check_k8s_${check}`), ...args];
+        const once = await measureOnce(argv, envFor('/nonexistent'), server);
+        const h = hyperfine(argv, o.runs, o.warmup, dir);
+        const row = { check, args, ...once, ...h };
+        log(`${check}: ${stateOf(once.firstLine)}, median ${ms(h.medianMs)}, cpu ${ms(h.cpuMs)}, RSS ${rss(once)}, ${once.requests} requests ${bytes(once.bytes)}`);
+        if (stateOf(once.firstLine) === 'UNKNOWN') log(`  ! ${once.firstLine}`);
+        if (once.stderr) log(`  ! stderr: ${once.stderr}`);
+        const script = path.join(SHELL_DIR, `${check}.sh`);
+        if (o.shell && fs.existsSync(script)) {
+          const sargv = [...cleanEnv(home, `${bin}:`), 'bash', script, server.kubeconfig, BENCH_NODE];
+          // Seconds to minutes a run on big clusters: GNU time's wall clock is
+          // precise enough, and each run also gives memory and bytes. Stop
+          // early once a minute is spent (the large sizes).
+          const sRuns = [];
+          const t0 = Date.now();
+          while (sRuns.length < o.shellRuns && (sRuns.length === 0 || Date.now() - t0 < 60_000)) {
+            sRuns.push(await measureOnce(sargv, envFor(home, `${bin}:`), server));
+          }
+          const sOnce = sRuns[0];
+          const walls = sRuns.map((x) => x.wallMs).sort((a, b) => a - b);
+          const sh = {
+            medianMs: walls.length % 2 ? walls[(walls.length - 1) / 2] : (walls[walls.length / 2 - 1] + walls[walls.length / 2]) / 2,
+            minMs: walls[0],
+            maxMs: walls.at(-1),
+            cpuMs: sRuns.reduce((n, x) => n + x.cpuMs, 0) / sRuns.length,
+            runs: sRuns.length,
+            treeRssKB: Math.max(...sRuns.map((x) => x.treeRssKB)),
+            maxRssKB: Math.max(...sRuns.map((x) => x.maxRssKB)),
+          };
+          row.shell = { ...sOnce, ...sh };
+          log(`  shell: ${stateOf(sOnce.firstLine)}, median ${ms(sh.medianMs)} of ${sh.runs}, cpu ${ms(sh.cpuMs)}, RSS ${mb(sh.treeRssKB)} (${sOnce.processes} processes), ${sOnce.requests} requests ${bytes(sOnce.bytes)}: ${(sh.medianMs / h.medianMs).toFixed(1)}x`);
+        }
+        rows.push(row);
+      }
+    } finally {
+      await server.stop();
+    }
+    results.sizes.push({ size, pods, events, layout, doubleStartMs: server.startMs, load: [load0, os.loadavg()[0]], rows });
+  }
+
+  const md = report(results);
+  console.log(md);
+  const jsonOut = o.json ?? path.join(work, 'results.json');
+  fs.writeFileSync(jsonOut, JSON.stringify(results, null, 1));
+  if (o.markdown) fs.writeFileSync(o.markdown, `${md}\n`);
+  log(`\nbench: results in ${jsonOut}${o.markdown ? ` and ${o.markdown}` : ''}`);
+  if (!o.keep) {
+    for (const s of results.sizes) fs.rmSync(path.join(work, s.size.replace(':', '-')), { recursive: true, force: true });
+    if (!o.json) log('bench: (work dir kept for results.json; scenario and certificate dirs removed, --keep keeps them)');
+  }
+}
+
+// ---------------------------------------------------------------- the report
+function report(r) {
+  const out = [];
+  const m = r.machine;
+  out.push(`Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memGB} GiB, Linux ${m.kernel}, Node ${m.node}; ${m.date}`);
+  out.push(`Tools: ${m.hyperfine}, ${m.jq}${m.kubectl ? `, kubectl ${m.kubectl}` : ''}`);
+  out.push(`Runs: ${r.options.runs} per check (hyperfine, warm-up ${r.options.warmup}, plus one under GNU time for memory and bytes); up to ${r.options.shellRuns} per kubectl+jq script under GNU time (fewer once a minute is spent). Wall time is the median, CPU is user+system (mean).`);
+  if (r.startup) {
+    const s = r.startup;
+    out.push('', `Start-up, \`k8s-nrpe --help\` (no network): median ${ms(s.medianMs)} (min ${ms(s.minMs)}), CPU ${ms(s.cpuMs)}, peak RSS ${mb(s.maxRssKB)} -> target < ${TARGET.startupMs} ms: ${s.medianMs < TARGET.startupMs ? 'met' : 'MISSED'}`);
+  }
+  for (const s of r.sizes) {
+    out.push('', `### ${s.size}: ${s.pods} Running pods, ${s.events} Normal events (load ${s.load.map((l) => l.toFixed(1)).join(' -> ')})`, '');
+    if (s.layout) out.push(`${s.layout.onIncident} of the pods on the incident's nodes k8s01-k8s03, ${s.layout.onWorkers} on ${s.layout.workers} worker nodes (100 a node); kubectl+jq RSS is the sum of its processes' peaks.`, '');
+    out.push(table(
+      ['check', 'state', 'wall (median)', 'CPU', 'peak RSS', 'API bytes (requests)', 'kubectl+jq wall', 'kubectl+jq CPU', 'kubectl+jq RSS', 'kubectl+jq bytes (requests)', 'speed-up'],
+      s.rows.map((x) => [
+        x.check, stateOf(x.firstLine), ms(x.medianMs), ms(x.cpuMs), rss(x), `${bytes(x.bytes)} (${x.requests})`,
+        ms(x.shell?.medianMs), ms(x.shell?.cpuMs), mb(x.shell?.treeRssKB), x.shell ? `${bytes(x.shell.bytes)} (${x.shell.requests})` : '-',
+        x.shell ? `${(x.shell.medianMs / x.medianMs).toFixed(1)}x` : '-',
+      ])));
+  }
+  if (r.sizes.length >= 2) {
+    const a = r.sizes[0], b = r.sizes.at(-1);
+    out.push('', `### Growth from ${a.size} to ${b.size} (target: within ${TARGET.growth * 100}%)`, '');
+    out.push(table(['check', `wall ${a.size}`, `wall ${b.size}`, 'growth', `CPU ${a.size}`, `CPU ${b.size}`, 'growth', `RSS ${a.size}`, `RSS ${b.size}`, 'growth', `bytes ${a.size}`, `bytes ${b.size}`, 'growth'],
+      a.rows.map((x) => {
+        const y = b.rows.find((z) => z.check === x.check);
+        return [x.check, ms(x.medianMs), ms(y?.medianMs), pct(x.medianMs, y?.medianMs), ms(x.cpuMs), ms(y?.cpuMs), pct(x.cpuMs, y?.cpuMs),
+          mb(x.maxRssKB), mb(y?.maxRssKB), pct(x.maxRssKB, y?.maxRssKB), bytes(x.bytes), bytes(y?.bytes), pct(x.bytes, y?.bytes)];
+      })));
+  }
+  const t = r.sizes.find((s) => s.size === TARGET.size);
+  if (t) {
+    const first = r.sizes[0], last = r.sizes.at(-1);
+    out.push('', `### Targets at ${TARGET.size}`, '');
+    out.push(table(['check', `wall < ${TARGET.wallMs} ms`, `RSS < ${TARGET.rssMB} MB`, `>= ${TARGET.speedup}x kubectl+jq`, `flat ${first.size} -> ${last.size} (wall, CPU, RSS, bytes within ${TARGET.growth * 100}%)`],
+      t.rows.map((x) => {
+        const grow = (f) => {
+          const a = f(first.rows.find((z) => z.check === x.check)), b = f(last.rows.find((z) => z.check === x.check));
+          return a && b ? b / a - 1 : undefined;
+        };
+        const g = [grow((z) => z?.medianMs), grow((z) => z?.cpuMs), grow((z) => z?.maxRssKB), grow((z) => z?.bytes)];
+        const ok = (v) => v !== undefined && v <= TARGET.growth;
+        const show = g.map((v) => (v === undefined ? '?' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(0)}%`)).join(', ');
+        // Wall time alone moving while CPU, memory and bytes stay put is the shared machine, not the check.
+        const flat = first === last ? '-' : g.every(ok) ? 'met' : g.slice(1).every(ok) ? `wall only (${show}): load` : `MISSED (${show})`;
+        return [
+          x.check,
+          x.medianMs < TARGET.wallMs ? 'met' : `MISSED (${ms(x.medianMs)})`,
+          x.maxRssKB / 1024 < TARGET.rssMB ? 'met' : `MISSED (${mb(x.maxRssKB)})`,
+          x.shell ? (x.shell.medianMs / x.medianMs >= TARGET.speedup ? `met (${(x.shell.medianMs / x.medianMs).toFixed(1)}x)` : `MISSED (${(x.shell.medianMs / x.medianMs).toFixed(1)}x)`) : 'no script',
+          flat,
+        ];
+      })));
+  }
+  const skipped = Object.entries(r.skipped);
+  if (skipped.length) out.push('', 'Not run against the clusters:', ...skipped.map(([c, why]) => `- ${c}: ${why}`));
+  const last = r.sizes.at(-1);
+  if (last) {
+    out.push('', `### What each check asked for at ${last.size} (from the double's requests.jsonl)`, '');
+    for (const x of last.rows) {
+      const agg = new Map();
+      for (const q of x.queries) {
+        const k = `${q.path}${q.query.fieldSelector ? ` fieldSelector=${q.query.fieldSelector}` : ''}${q.query.labelSelector ? ` labelSelector=${q.query.labelSelector}` : ''}`;
+        const e = agg.get(k) ?? { n: 0, bytes: 0 };
+        e.n++;
+        e.bytes += q.bytes;
+        agg.set(k, e);
+      }
+      out.push(`- ${x.check}: ${[...agg].map(([k, e]) => `\`${k}\` ${e.n > 1 ? `${e.n} pages ` : ''}${bytes(e.bytes)}`).join('; ')}`);
+    }
+  }
+  return out.join('\n');
+}
+
+main().catch((e) => {
+  console.error(`bench: ${e.stack ?? e}`);
+  process.exit(1);
+});
