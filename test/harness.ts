@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const DIST = path.join(ROOT, 'dist');
@@ -100,6 +101,20 @@ export async function startApiServer(scenario: string | Scenario, faults?: { rul
       return fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RecordedRequest);
     },
     stop: () => stopPid(child, ready.pid),
+  };
+}
+
+/**
+ * A start function for one test file or describe block: it starts the double as startApiServer
+ * does, and an afterAll registered where apiServers() is called stops (by PID) every server it started.
+ */
+export function apiServers(): (...a: Parameters<typeof startApiServer>) => Promise<ApiServer> {
+  const servers: ApiServer[] = [];
+  afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+  return async (...a) => {
+    const s = await startApiServer(...a);
+    servers.push(s);
+    return s;
   };
 }
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, runBuilt, startApiServer, type ApiServer, type CheckRun } from '../harness.js';
+import { apiServers, DIST, runBuilt, type ApiServer, type CheckRun } from '../harness.js';
 
 /** Run many short checks a few at a time: two cores, and each run is a process. */
 async function pool<T, R>(items: T[], fn: (t: T) => Promise<R>, width = 4): Promise<R[]> {
@@ -38,14 +38,12 @@ function expectSafe(r: CheckRun, what: string): void {
 
 let api: ApiServer;
 let tmp: string;
-const servers: ApiServer[] = [];
+const start = apiServers();
 beforeAll(async () => {
-  api = await startApiServer('incident');
-  servers.push(api);
+  api = await start('incident');
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-bad-'));
 });
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -132,7 +130,7 @@ describe('shell metacharacters are arguments, never commands', () => {
 describe('hostile cluster text cannot break the output', () => {
   const evil = `a|b\nc\r\x1b[31mred\x1b[0m\x07\u2028d ${'x'.repeat(10 * 1024)}`;
   it('messages and holder identities with |, newlines, ANSI and 10 KB', async () => {
-    const s = await startApiServer({
+    const s = await start({
       objects: [
         { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'kube-scheduler', namespace: 'kube-system' }, spec: { holderIdentity: evil, leaseDurationSeconds: 15, renewTime: '$now-1s.micro' } },
         { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '$now-20m' }, spec: {}, status: { phase: 'Pending' } },
@@ -142,7 +140,6 @@ describe('hostile cluster text cannot break the output', () => {
         },
       ],
     });
-    servers.push(s);
     for (const v of [[], ['-v'], ['-vv'], ['--format', 'json']]) {
       const r = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig, ...v]);
       expect(r.code).toBe(1);
@@ -167,8 +164,7 @@ describe('secrets never appear in output', () => {
     const keyB64 = Buffer.from(key).toString('base64');
     const keyBody = key.split('\n').filter((l) => l && !l.startsWith('-----'))[0]!;
     const secrets = [token, keyB64.slice(0, 40), keyBody.slice(0, 40), 'PRIVATE KEY'];
-    const bad = await startApiServer('incident', { rules: [{ path: '^/api/v1/events$', status: 500 }] });
-    servers.push(bad);
+    const bad = await start('incident', { rules: [{ path: '^/api/v1/events$', status: 500 }] });
     const runs: [string, string[]][] = [];
     for (const check of CHECKS) {
       for (const kind of ['cert', 'token', 'badtoken', 'badca', 'expired', 'multi'] as const) {

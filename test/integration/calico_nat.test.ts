@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, ROOT, expectContract, parsePerf, startApiServer, type ApiServer, type CheckRun } from '../harness.js';
+import { DIST, ROOT, expectContract, parsePerf, apiServers, type ApiServer, type CheckRun } from '../harness.js';
 
 const TITLE = 'CALICO NAT';
 const NS = `k8snrpe-${crypto.randomBytes(4).toString('hex')}`;
@@ -69,15 +69,13 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
   let healthy: ApiServer;
   let incident: ApiServer;
   let asNobody: string; // a copy of the binary nobody can execute, wherever the checkout is
-  const servers: ApiServer[] = [];
 
   beforeAll(async () => {
     execFileSync('ip', ['netns', 'add', NS]);
     execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
     // Felix's ipsets, which cali-nat-outgoing matches.
     for (const set of ['cali40masq-ipam-pools', 'cali40all-ipam-pools']) inNs('ipset', ['create', set, 'hash:net', 'family', 'inet']);
-    [healthy, incident] = await Promise.all([startApiServer('healthy', undefined, NS), startApiServer('incident', undefined, NS)]);
-    servers.push(healthy, incident);
+    [healthy, incident] = await Promise.all([start('healthy', undefined, NS), start('incident', undefined, NS)]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-nobody-'));
     fs.chmodSync(dir, 0o755);
     const real = fs.realpathSync(path.join(DIST, 'k8s-nrpe'));
@@ -88,10 +86,12 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
   });
 
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
     has('ip', ['netns', 'del', NS]);
     if (asNobody) fs.rmSync(asNobody, { recursive: true, force: true });
   });
+  // Registered after the hook above, so its afterAll runs first (vitest runs afterAll hooks last-in,
+  // first-out): the doubles stop before their network namespace goes.
+  const start = apiServers();
 
   /** Both backends' nat tables as given (empty when omitted), and no nftables kube-proxy table. */
   function nat(tables: { nft?: string; legacy?: string; nftables?: string }): void {

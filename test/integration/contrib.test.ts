@@ -93,6 +93,11 @@ ${names.map((c) => `object Service "agent_${c}" {\n  host_name = "agent-node"\n 
     if (!need('/usr/sbin/nagios4', 'nagios4-core')) return;
     const dir = path.join(tmp, 'nagios');
     fs.mkdirSync(dir, { recursive: true });
+    // nagios4 reads its config and writes its check results as the nagios user, not as
+    // whoever started it: mkdtemp's 0700 hides the config, and the dir must be nagios's.
+    fs.chmodSync(tmp, 0o755);
+    const nagios = (flag: string) => Number(execFileSync('id', [flag, 'nagios'], { encoding: 'utf8' }).trim());
+    fs.chownSync(dir, nagios('-u'), nagios('-g'));
     fs.writeFileSync(path.join(dir, 'resource.cfg'), '$USER1$=/usr/lib/nagios/plugins\n');
     fs.writeFileSync(path.join(dir, 'hosts.cfg'), `define command {
     command_name    check-host-alive

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsResponder, type DnsResponder } from '../dns-responder.js';
-import { expectContract, ROOT, runBuilt, startApiServer, type ApiServer } from '../harness.js';
+import { apiServers, expectContract, ROOT, runBuilt, type ApiServer } from '../harness.js';
 
 const TITLE = 'COREDNS';
 const DEPLOYMENTS = '/apis/apps/v1/namespaces/kube-system/deployments';
@@ -24,14 +24,9 @@ const dnsService = (port: number): Obj => ({
 });
 
 describe('check_k8s_coredns against the API double', () => {
-  const servers: ApiServer[] = [];
+  const start = apiServers();
   const responders: DnsResponder[] = [];
-  const start = async (...a: Parameters<typeof startApiServer>) => {
-    const s = await startApiServer(...a);
-    servers.push(s);
-    return s;
-  };
-  afterAll(async () => { await Promise.all([...servers.map((s) => s.stop()), ...responders.map((r) => r.close())]); });
+  afterAll(async () => { await Promise.all(responders.map((r) => r.close())); });
 
   let incident: ApiServer;
   beforeAll(async () => { incident = await start('incident'); });

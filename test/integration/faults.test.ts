@@ -2,17 +2,11 @@
 // shared by every check, so check_k8s_scheduler_stall stands in for all of
 // them here; test/integration/forbidden.test.ts forbids, per check, every
 // resource that check reads.
-import { afterAll, describe, expect, it } from 'vitest';
-import { expectContract, runBuilt, startApiServer, type ApiServer, type Scenario } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { apiServers, expectContract, runBuilt, type ApiServer, type Scenario } from '../harness.js';
 
 const TITLE = 'SCHEDULER STALL';
-const servers: ApiServer[] = [];
-async function start(...a: Parameters<typeof startApiServer>): Promise<ApiServer> {
-  const s = await startApiServer(...a);
-  servers.push(s);
-  return s;
-}
-afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+const start = apiServers();
 
 async function run(s: ApiServer, extra: string[] = [], kubeconfig = s.kubeconfig) {
   const r = await runBuilt('scheduler_stall', ['--kubeconfig', kubeconfig, ...extra]);

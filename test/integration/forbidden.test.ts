@@ -6,19 +6,17 @@
 // what it could not read.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { DIST, runBuilt, startApiServer, type ApiServer } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { apiServers, DIST, runBuilt, type ApiServer } from '../harness.js';
 
 const CHECKS = execFileSync(path.join(DIST, 'k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-const servers: ApiServer[] = [];
-afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+const start = apiServers();
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('a forbidden resource is never silent', () => {
   it.each(CHECKS)('%s', async (check) => {
-    const base = await startApiServer('incident');
-    servers.push(base);
+    const base = await start('incident');
     // --node k8s02: node-local checks look at the incident's broken node.
     // -v: a check that degrades may put the note below its findings; it must be there to read.
     const args = (s: ApiServer) => ['--kubeconfig', s.kubeconfig, '-v', ...(['kubelet_stall', 'reboot_ready'].includes(check) ? ['--node', 'k8s02'] : [])];
@@ -30,8 +28,7 @@ describe('a forbidden resource is never silent', () => {
       return;
     }
     for (const p of paths) {
-      const s = await startApiServer('incident', { rules: [{ path: `^${escape(p)}$`, forbid: true }] });
-      servers.push(s);
+      const s = await start('incident', { rules: [{ path: `^${escape(p)}$`, forbid: true }] });
       const r = await runBuilt(check, args(s));
       const what = `${check} with ${p} forbidden`;
       expect(r.code, what).toBeGreaterThanOrEqual(0);

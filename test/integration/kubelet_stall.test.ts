@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { localNodeName } from '../../lib/host/node-name.js';
-import { expectContract, runBuilt, startApiServer, type ApiServer } from '../harness.js';
+import { apiServers, expectContract, runBuilt, type ApiServer } from '../harness.js';
 
 const TITLE = 'KUBELET STALL';
 
@@ -34,13 +34,7 @@ const pulling = (pod: ReturnType<typeof boundPod>, nodeName: string) => ({
 });
 
 describe('check_k8s_kubelet_stall against the API double', () => {
-  const servers: ApiServer[] = [];
-  const start = async (...a: Parameters<typeof startApiServer>) => {
-    const s = await startApiServer(...a);
-    servers.push(s);
-    return s;
-  };
-  afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+  const start = apiServers();
 
   let incident: ApiServer;
   beforeAll(async () => { incident = await start('incident'); });

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectContract, runBuilt, startApiServer, type ApiServer } from '../harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiServers, expectContract, runBuilt, type ApiServer } from '../harness.js';
 
 const TITLE = 'LEASES';
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases';
 
 describe('check_k8s_leases against the API double', () => {
-  const servers: ApiServer[] = [];
-  const start = async (...a: Parameters<typeof startApiServer>) => {
-    const s = await startApiServer(...a);
-    servers.push(s);
-    return s;
-  };
-  afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+  const start = apiServers();
 
   let incident: ApiServer;
   let degraded: ApiServer;

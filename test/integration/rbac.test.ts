@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RESOURCES } from '../../lib/kube/client.js';
-import { ROOT, runBuilt, startApiServer, type ApiServer } from '../harness.js';
+import { apiServers, ROOT, runBuilt } from '../harness.js';
 
 interface Rule { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
 interface Doc { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; rules?: Rule[]; roleRef?: { kind: string; name: string }; subjects?: { kind: string; name: string; namespace?: string }[]; type?: string }
@@ -78,13 +78,11 @@ describe('deploy/rbac.yaml', () => {
   });
 
   describe('covers every request the built checks make', () => {
-    const servers: ApiServer[] = [];
-    afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+    const start = apiServers();
 
     for (const scenario of ['incident', 'healthy']) {
       it(`in the ${scenario} scenario`, async () => {
-        const server = await startApiServer(scenario);
-        servers.push(server);
+        const server = await start(scenario);
         const list = await runBuilt('k8s-nrpe', ['--list']);
         const checks = list.stdout.split('\n').filter(Boolean);
         expect(checks.length).toBeGreaterThan(0);

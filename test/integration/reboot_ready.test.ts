@@ -1,18 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { expectContract, ROOT, runBuilt, startApiServer, type ApiServer, type Scenario } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { apiServers, expectContract, ROOT, runBuilt, type Scenario } from '../harness.js';
 
 const TITLE = 'REBOOT READY';
-const servers: ApiServer[] = [];
+const start = apiServers();
 async function run(scenario: string | Scenario, args: string[]) {
-  const s = await startApiServer(scenario);
-  servers.push(s);
+  const s = await start(scenario);
   const r = await runBuilt('reboot_ready', ['--kubeconfig', s.kubeconfig, ...args]);
   if (!args.includes('json')) expectContract(r, TITLE);
   return r;
 }
-afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
 
 // The healthy cluster's nodes, to bend one at a time.
 const healthyNodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/healthy/nodes.json'), 'utf8')).objects as Record<string, any>[];
@@ -103,8 +101,7 @@ describe('check_k8s_reboot_ready', () => {
     const r = await run('healthy', ['--node', 'k8s99']);
     expect(r.code).toBe(3);
     expect(r.firstLine).toMatch(/node k8s99 not found in the cluster \(pass --node/);
-    const s = await startApiServer('healthy', { rules: [{ path: '^/apis/policy/v1/poddisruptionbudgets$', forbid: true }] });
-    servers.push(s);
+    const s = await start('healthy', { rules: [{ path: '^/apis/policy/v1/poddisruptionbudgets$', forbid: true }] });
     const f = await runBuilt('reboot_ready', ['--kubeconfig', s.kubeconfig, '--node', 'k8s01']);
     expect(f.code).toBe(3);
     expect(f.firstLine).toMatch(/forbidden to list poddisruptionbudgets\.policy at cluster scope/);

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectContract, runBuilt, startApiServer, type ApiServer } from '../harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiServers, expectContract, runBuilt, type ApiServer } from '../harness.js';
 
 const TITLE = 'SANDBOX CHANGED';
 
@@ -18,13 +18,7 @@ function kubeletEvent(o: { pod: string; node?: string; reason: string; count: nu
 }
 
 describe('check_k8s_sandbox_changed against the API double', () => {
-  const servers: ApiServer[] = [];
-  const start = async (...a: Parameters<typeof startApiServer>) => {
-    const s = await startApiServer(...a);
-    servers.push(s);
-    return s;
-  };
-  afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+  const start = apiServers();
 
   let incident: ApiServer;
   beforeAll(async () => { incident = await start('incident'); });

@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectContract, runBuilt, startApiServer, type ApiServer } from '../harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiServers, expectContract, runBuilt, type ApiServer } from '../harness.js';
 
 const TITLE = 'SCHEDULER STALL';
 
 describe('check_k8s_scheduler_stall against the API double', () => {
-  const servers: ApiServer[] = [];
-  const start = async (...a: Parameters<typeof startApiServer>) => {
-    const s = await startApiServer(...a);
-    servers.push(s);
-    return s;
-  };
-  afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+  const start = apiServers();
 
   let incident: ApiServer;
   beforeAll(async () => { incident = await start('incident'); });

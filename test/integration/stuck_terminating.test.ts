@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, RESOURCES } from '../../lib/kube/client.js';
 import { connect } from '../../lib/kube/kubeconfig.js';
-import { expectContract, runBuilt, startApiServer, type ApiServer, type RecordedRequest } from '../harness.js';
+import { apiServers, expectContract, runBuilt, type ApiServer, type RecordedRequest } from '../harness.js';
 
 const TITLE = 'STUCK TERMINATING';
 const CHECK = 'stuck_terminating';
@@ -40,13 +40,7 @@ const stuckPod = (ns: string, name: string, nodeName: string, deadline: string, 
 });
 
 describe('check_k8s_stuck_terminating against the API double', () => {
-  const servers: ApiServer[] = [];
-  const start = async (...a: Parameters<typeof startApiServer>) => {
-    const s = await startApiServer(...a);
-    servers.push(s);
-    return s;
-  };
-  afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+  const start = apiServers();
 
   let incident: ApiServer;
   beforeAll(async () => { incident = await start('incident'); });

@@ -1,13 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { runBuilt, startApiServer, type ApiServer } from '../harness.js';
+import { describe, expect, it } from 'vitest';
+import { apiServers, runBuilt } from '../harness.js';
 
-const servers: ApiServer[] = [];
-async function start(...a: Parameters<typeof startApiServer>) {
-  const s = await startApiServer(...a);
-  servers.push(s);
-  return s;
-}
-afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+const start = apiServers();
 
 // The host's own netfilter and journal are not the incident's: leave the
 // node-local checks out here (they have their own tests with real tools).

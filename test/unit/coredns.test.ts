@@ -8,6 +8,7 @@ import { UsageError } from '../../lib/plugin/errors.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
 import { ROOT } from '../harness.js';
+import { checkOptions } from './support.js';
 
 const NOW = Date.parse('2026-06-05T06:30:00Z');
 
@@ -21,11 +22,7 @@ function fixture(scenario: 'incident' | 'healthy'): { deployment: Deployment; po
 }
 const clone = <T>(x: T): T => structuredClone(x);
 
-async function opts(args: string[] = []) {
-  const p = await parseArgs(check, args);
-  if (p.kind !== 'run') throw new Error('expected options');
-  return p.opts as unknown as Parameters<typeof check.evaluate>[1];
-}
+const opts = (args: string[] = []) => checkOptions(check, args);
 
 const run = async (d: Partial<Data>, args: string[] = []) => {
   const o = check.evaluate({ candidates: [], pods: [], ...d }, await opts(args), NOW);

@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import dqlite, { type Data } from '../../checks/dqlite.js';
 import { excerpt, fieldText, journalPermissionProblem, JournalScan, parseJournalLine, parsePatternSpec, substringPattern, type JournalScanResult } from '../../lib/host/journal.js';
 import { parseShow } from '../../lib/host/systemd.js';
-import { parseArgs } from '../../lib/plugin/args.js';
 import { renderNagios } from '../../lib/plugin/render.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
 import { ROOT } from '../harness.js';
+import { checkOptions } from './support.js';
 
 // Captured from the real journalctl (systemd 252) reading a journal file that
 // systemd-journal-remote built from test/journal-fixture.ts entries:
@@ -20,11 +20,7 @@ const ALL = captured('dqlite-all-fields.jsonl');
 const SLIM = captured('dqlite-output-fields.jsonl');
 const T0 = Date.parse('2026-06-12T23:10:00Z');
 
-async function opts(...argv: string[]) {
-  const p = await parseArgs(dqlite, argv);
-  if (p.kind !== 'run') throw new Error('expected options');
-  return p.opts as unknown as Parameters<typeof dqlite.evaluate>[1];
-}
+const opts = (...argv: string[]) => checkOptions(dqlite, argv);
 
 async function usage(...argv: string[]): Promise<string> {
   try {

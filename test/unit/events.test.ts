@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { eventLastSeen, occurrencesSince } from '../../lib/kube/events.js';
 import { holderNode } from '../../lib/kube/nodes.js';
 import { parseDuration, formatDuration } from '../../lib/plugin/duration.js';
+import { clock } from './support.js';
 
-const NOW = Date.parse('2026-06-05T06:30:00Z');
-const ago = (s: number) => new Date(NOW - s * 1000).toISOString();
-const micro = (s: number) => ago(s).replace(/\.(\d{3})Z$/, '.$1123Z');
+// Here with milliseconds ('...:00.000Z') and other microseconds ('.000123Z') than the checks' tests use.
+const { NOW, ago, micro } = clock('2026-06-05T06:30:00Z', { millis: true, micros: '123' });
 
 describe('event time', () => {
   it('uses series.lastObservedTime for events.k8s.io events without lastTimestamp', () => {

@@ -5,16 +5,12 @@ import { parseArgs } from '../../lib/plugin/args.js';
 import { UsageError } from '../../lib/plugin/errors.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
+import { clock, checkOptions } from './support.js';
 
-const NOW = Date.parse('2026-06-05T06:30:00Z');
-const micro = (s: number) => new Date(NOW - s * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1456Z');
+const { NOW, micro } = clock('2026-06-05T06:30:00Z');
 const UUID = '4f7c2a1e-9b3d-4c6e-8f2a-1d5e7b9c3a60';
 
-async function opts(args: string[] = []) {
-  const p = await parseArgs(check, args);
-  if (p.kind !== 'run') throw new Error('expected options');
-  return p.opts as unknown as Parameters<typeof check.evaluate>[1];
-}
+const opts = (args: string[] = []) => checkOptions(check, args);
 
 const lease = (name: string, holder: string | undefined, renewAgo: number | undefined, duration: number | undefined = 15, transitions = 3): Lease => ({
   metadata: { name, namespace: 'kube-system' },

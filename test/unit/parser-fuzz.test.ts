@@ -10,15 +10,7 @@ import { IptablesParseError, parseChainRules, parseIptablesSave, ruleCount } fro
 import { kubeProxyServicePortals, NftParseError, parseNftJson } from '../../lib/host/nft.js';
 import { JournalScan, parsePatternSpec } from '../../lib/host/journal.js';
 import { ROOT } from '../harness.js';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './support.js';
 
 const NOISE = ['"', '\\', ' ', '\n', ':', '[', ']', '-', '!', '{', '}', ',', '0', '\u0000', '\u00ff', '*', '#', 'COMMIT'];
 

@@ -5,16 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/plugin/errors.js';
 import { parseRange } from '../../lib/plugin/range.js';
 import { parseDuration } from '../../lib/plugin/duration.js';
-
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './support.js';
 
 const ALPHABET = ['0', '1', '5', '9', '.', ':', '~', '@', '-', '+', ' ', 'e', 'x', '10', '20', '\u0000', '|', '\n', '٣'];
 

@@ -1,20 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import check, { type Data } from '../../checks/sandbox_changed.js';
 import type { KubeEvent } from '../../lib/kube/types.js';
-import { parseArgs } from '../../lib/plugin/args.js';
 import { renderNagios } from '../../lib/plugin/render.js';
 import { outcomeState, type Outcome } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
+import { clock, checkOptions } from './support.js';
 
-const NOW = Date.parse('2026-06-05T07:00:00Z');
-const ago = (s: number) => new Date(NOW - s * 1000).toISOString().replace('.000', '');
-const micro = (s: number) => new Date(NOW - s * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1456Z');
+const { NOW, ago, micro } = clock('2026-06-05T07:00:00Z');
 
-async function opts(args: string[] = []) {
-  const p = await parseArgs(check, args);
-  if (p.kind !== 'run') throw new Error('expected options');
-  return p.opts as unknown as Parameters<typeof check.evaluate>[1];
-}
+const opts = (args: string[] = []) => checkOptions(check, args);
 
 const STALE = '5d7c8b12ab34f0e3a9f04c2b71d6e58a0c3f9b4d2e7a16c8f05b3d9e2a4c7f1b';
 const reservedMessage = (pod: string, uid: string) => {

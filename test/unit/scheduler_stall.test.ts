@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import check, { type Data } from '../../checks/scheduler_stall.js';
-import { parseArgs } from '../../lib/plugin/args.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
 import type { KubeEvent, Pod } from '../../lib/kube/types.js';
+import { clock, checkOptions } from './support.js';
 
-const NOW = Date.parse('2026-06-05T06:30:00Z');
-const ago = (s: number) => new Date(NOW - s * 1000).toISOString().replace('.000', '');
-const micro = (s: number) => new Date(NOW - s * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1456Z');
+const { NOW, ago, micro } = clock('2026-06-05T06:30:00Z');
 
-async function opts(args: string[] = []) {
-  const p = await parseArgs(check, args);
-  if (p.kind !== 'run') throw new Error('expected options');
-  return p.opts as unknown as Parameters<typeof check.evaluate>[1];
-}
+const opts = (args: string[] = []) => checkOptions(check, args);
 
 const pod = (name: string, ageS: number, extra: Partial<Pod> = {}): Pod => ({
   metadata: { name, namespace: 'apps', uid: `uid-${name}`, creationTimestamp: ago(ageS) },

@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import check, { graceSeconds, overdueSeconds, type Data } from '../../checks/stuck_terminating.js';
-import { parseArgs } from '../../lib/plugin/args.js';
 import { outcomeState, type Outcome } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
 import type { Node, Pod, PodDisruptionBudget } from '../../lib/kube/types.js';
+import { clock, checkOptions } from './support.js';
 
-const NOW = Date.parse('2026-06-05T07:30:00Z');
-const at = (offsetS: number) => new Date(NOW + offsetS * 1000).toISOString().replace('.000', '');
+const { NOW, at } = clock('2026-06-05T07:30:00Z');
 
-async function opts(args: string[] = []) {
-  const p = await parseArgs(check, args);
-  if (p.kind !== 'run') throw new Error('expected options');
-  return p.opts as unknown as Parameters<typeof check.evaluate>[1];
-}
+const opts = (args: string[] = []) => checkOptions(check, args);
 
 /**
  * A pod as the apiserver leaves it after a graceful DELETE `deletedAgoS`
