@@ -1,6 +1,6 @@
 // The bundled demo: start the API server double with the incident's cluster
 // state and run every check against it, as a person would on a node.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,18 +21,26 @@ const ready = await new Promise((resolve, reject) => {
 const kubeconfig = path.join(dir, 'kubeconfig-cert.yaml');
 console.log(`API server double on ${ready.url} serving the '${scenario}' scenario (${path.relative(root, scenarioPath)})\n`);
 
-const checks = execFileSync(path.join(root, 'dist/k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-for (const check of checks) {
-  const args = ['--kubeconfig', kubeconfig];
-  console.log(`$ check_k8s_${check} ${args.join(' ')}`);
+// The incident happened on k8s02: checks that judge one node look at it, as they would run there.
+const node = process.env.DEMO_NODE ?? (scenario === 'incident' ? 'k8s02' : 'k8s01');
+const bin = (name) => path.join(root, 'dist', name);
+const run = (name, args) => {
+  console.log(`$ ${name} ${args.join(' ')}`);
   try {
-    process.stdout.write(execFileSync(path.join(root, 'dist', `check_k8s_${check}`), args, { encoding: 'utf8', env: { PATH: process.env.PATH } }));
+    process.stdout.write(execFileSync(bin(name), args, { encoding: 'utf8', env: { PATH: process.env.PATH } }));
     console.log('(exit 0)\n');
   } catch (e) {
     process.stdout.write(e.stdout ?? '');
     console.log(`(exit ${e.status})\n`);
-
   }
+};
+const checks = execFileSync(bin('k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+for (const check of checks) {
+  // --help exits 3, as every Monitoring Plugin does: read its text, not its status.
+  const takesNode = /--node\b/.test(String(spawnSync(bin('k8s-nrpe'), [check, '--help'], { encoding: 'utf8' }).stdout));
+  run(`check_k8s_${check}`, ['--kubeconfig', kubeconfig, ...(takesNode ? ['--node', node] : [])]);
 }
+// Everything at once, worst first: what a person on the node runs first.
+run('k8s-nrpe', ['triage', '--kubeconfig', kubeconfig, '--node', node]);
 process.kill(ready.pid, 'SIGTERM');
 fs.rmSync(dir, { recursive: true, force: true });
