@@ -145,10 +145,12 @@ export default defineCheck<Options, Data>({
     // to be listed. Metadata only (PartialObjectMetadataList) carries all this
     // needs to find the stuck ones (deletionTimestamp, labels, owners,
     // finalizers) at a fraction of the bytes of full pods.
-    const listed = await kube.list<Pod>(RESOURCES.pods, { metadataOnly: true });
-    const terminating = listed
-      .filter((p) => p.metadata?.deletionTimestamp)
-      .map((p): Pod => ({ metadata: p.metadata }));
+    // Only the terminating ones are kept as each page arrives: memory follows
+    // what is going away, not the cluster (bench/: flat from 1k to 50k pods).
+    const terminating = await kube.list<Pod, Pod>(RESOURCES.pods, {
+      metadataOnly: true,
+      project: (p) => (p.metadata?.deletionTimestamp ? { metadata: p.metadata } : undefined),
+    });
     const stuck = stuckPods(terminating, o.minAge, ctx.now);
     const nodes: Record<string, Node | null> = {};
     const pdbs: Record<string, PodDisruptionBudget[]> = {};

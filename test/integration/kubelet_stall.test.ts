@@ -52,22 +52,35 @@ describe('check_k8s_kubelet_stall against the API double', () => {
     expect(Buffer.byteLength(run.stdout)).toBeLessThanOrEqual(1024);
   });
 
-  it('asks only for k8s02\'s Pending pods and, with many to judge, two kubelet event lists', async () => {
+  it('asks only for k8s02\'s Pending pods, and for the events of each pod it judges', async () => {
     const before = incident.requests().length;
     await runBuilt('kubelet_stall', ['--kubeconfig', incident.kubeconfig, '--node', 'k8s02']);
     const reqs = incident.requests().slice(before);
     const pods = reqs.filter((r) => r.path === '/api/v1/pods');
     expect(pods.map((r) => r.query.fieldSelector)).toEqual(['spec.nodeName=k8s02,status.phase=Pending']);
     expect(reqs.filter((r) => r.path.startsWith('/api/v1/nodes')).map((r) => r.path)).toEqual(['/api/v1/nodes/k8s02']);
+    // 16 pods to judge: one small namespaced list each, so the cost follows the pods, not the cluster.
     const events = reqs.filter((r) => r.path.endsWith('/events'));
-    expect(events.map((r) => r.path)).toEqual(['/api/v1/events', '/api/v1/events']);
-    // 16 pods to judge (> 10): disjoint lists of core/v1 and events.k8s.io kubelet events; every pod
-    // has PodScheduled, so no Scheduled list.
-    expect(events.map((r) => r.query.fieldSelector).sort()).toEqual([
-      'involvedObject.kind=Pod,reportingComponent=kubelet,source!=kubelet',
-      'involvedObject.kind=Pod,source=kubelet',
+    expect(events).toHaveLength(16);
+    for (const e of events) {
+      expect(e.path).toMatch(/^\/api\/v1\/namespaces\/[^/]+\/events$/);
+      expect(e.query.fieldSelector).toMatch(/^involvedObject\.kind=Pod,involvedObject\.name=[^,]+$/);
+    }
+    expect(reqs).toHaveLength(2 + 16);
+  });
+
+  it('with more pods to judge than per-pod queries are worth, two disjoint kubelet event lists', async () => {
+    const many = Array.from({ length: 51 }, (_, i) => boundPod(`quiet-${i}`, 'k8s02', '$now-5m'));
+    const s = await start({ objects: [node('k8s02'), ...many] });
+    const run = await runBuilt('kubelet_stall', ['--kubeconfig', s.kubeconfig, '--node', 'k8s02']);
+    expectContract(run, TITLE);
+    expect(run.code).toBe(2);
+    const events = s.requests().filter((r) => r.path.endsWith('/events'));
+    // Every pod has PodScheduled, so no Scheduled list.
+    expect(events.map((r) => [r.path, r.query.fieldSelector]).sort()).toEqual([
+      ['/api/v1/events', 'involvedObject.kind=Pod,reportingComponent=kubelet,source!=kubelet'],
+      ['/api/v1/events', 'involvedObject.kind=Pod,source=kubelet'],
     ]);
-    expect(reqs).toHaveLength(4);
   });
 
   it('defaults --node to this host and, when it is not a node, judges every node and says so', async () => {
@@ -140,7 +153,8 @@ describe('check_k8s_kubelet_stall against the API double', () => {
   });
 
   it('is UNKNOWN, naming the RBAC fix, when events are forbidden (cluster lists and per-pod lists)', async () => {
-    let s = await start('incident', { rules: [{ path: '^/api/v1/events$', forbid: true }] });
+    const many = Array.from({ length: 51 }, (_, i) => boundPod(`quiet-${i}`, 'k8s02', '$now-5m'));
+    let s = await start({ objects: [node('k8s02'), ...many] }, { rules: [{ path: '^/api/v1/events$', forbid: true }] });
     let run = await runBuilt('kubelet_stall', ['--kubeconfig', s.kubeconfig, '--node', 'k8s02']);
     expectContract(run, TITLE);
     expect(run.code).toBe(3);
