@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
+import tls from 'node:tls';
 import { PluginError } from '../plugin/errors.js';
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -115,15 +116,19 @@ export async function connect(explicit: string | undefined, context: string | un
   } catch (e) {
     throw new PluginError(`kubeconfig ${choice.source}: cannot load credentials for user '${kc.getCurrentUser()?.name ?? '?'}': ${credentialError(e)}`);
   }
+  // One TLS context for every connection: Node would otherwise build one per
+  // socket (a copy of its root store and the key parsed again each time).
+  let secureContext: tls.SecureContext;
+  try {
+    secureContext = tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase });
+  } catch (e) {
+    throw new PluginError(`kubeconfig ${choice.source}: cannot load credentials for user '${kc.getCurrentUser()?.name ?? '?'}': ${credentialError(e)}`);
+  }
   // Our own keep-alive agent so sequential requests reuse one TLS session.
   const agent = new https.Agent({
     keepAlive: true,
     maxSockets: 8,
-    ca: opts.ca,
-    cert: opts.cert,
-    key: opts.key,
-    pfx: opts.pfx,
-    passphrase: opts.passphrase,
+    secureContext,
     rejectUnauthorized: !cluster.skipTLSVerify,
     servername: cluster.tlsServerName || (isIp(server.hostname) ? undefined : server.hostname),
   });
