@@ -9,6 +9,7 @@ import type { Logger } from '../kube/client.js';
 import { PluginError } from '../plugin/errors.js';
 import { sanitize } from '../plugin/sanitize.js';
 import { State } from '../plugin/state.js';
+import { whilePending } from '../plugin/pending.js';
 
 /**
  * NRPE starts plugins with no environment. Without a PATH, look where
@@ -72,7 +73,11 @@ export function firstLine(text: string): string {
  * (UNKNOWN) when the command cannot be started (not found, not executable),
  * is killed by a signal, exceeds its time or byte limit, or is cancelled.
  */
-export async function runCommand(file: string, args: readonly string[], opts: CommandOptions): Promise<CommandResult> {
+export function runCommand(file: string, args: readonly string[], opts: CommandOptions): Promise<CommandResult> {
+  return whilePending(opts.signal, describeCommand(file, args), () => execute(file, args, opts));
+}
+
+async function execute(file: string, args: readonly string[], opts: CommandOptions): Promise<CommandResult> {
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
   const maxLineBytes = opts.maxLineBytes ?? 256 * 1024;
   const command = describeCommand(file, args);

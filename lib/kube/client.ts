@@ -1,6 +1,7 @@
 import https from 'node:https';
 import type { Connection } from './kubeconfig.js';
 import { fromNetwork, fromStatus, KubeApiError, type RequestTarget } from './errors.js';
+import { pending } from '../plugin/pending.js';
 
 /** Where a kind lives in the API. */
 export interface Resource {
@@ -86,15 +87,17 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export class KubeClient {
   readonly stats: ClientStats = { requests: 0, bytes: 0 };
-  /** Requests not yet answered, for the timeout message. */
-  readonly inFlight = new Set<string>();
+  /** Requests not yet answered, for the timeout message (shared with the run's host commands). */
+  readonly inFlight: Set<string>;
 
   constructor(
     readonly conn: Connection,
     private readonly signal: AbortSignal,
     private readonly log: Logger = () => {},
     private readonly pageSize = DEFAULT_PAGE,
-  ) {}
+  ) {
+    this.inFlight = pending(signal);
+  }
 
   async get<T>(res: Resource, name: string, namespace?: string): Promise<T> {
     const target: RequestTarget = { verb: 'get', resource: resourceName(res), namespace: res.namespaced ? namespace : undefined, name };

@@ -8,6 +8,7 @@ import { renderJson, renderNagios } from './render.js';
 import { outcomeState, type Outcome } from './result.js';
 import { sanitize } from './sanitize.js';
 import { State } from './state.js';
+import { pending } from './pending.js';
 
 export interface RunResult {
   exitCode: State;
@@ -91,7 +92,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
     work.catch(() => {}); // a late rejection after the deadline is not news
     outcome = await Promise.race([work, deadline]);
   } catch (e) {
-    outcome = failure(e, o, client, stderr);
+    outcome = failure(e, o, [...pending(controller.signal)], stderr);
   } finally {
     clearTimeout(timer);
     controller.abort(new Timeout());
@@ -101,10 +102,16 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   return render(outcome);
 }
 
-function failure(e: unknown, o: CommonOptions, client: KubeClient | undefined, stderr: string[]): Outcome {
+function failure(e: unknown, o: CommonOptions, waitingFor: string[], stderr: string[]): Outcome {
   if (e instanceof Timeout) {
-    const waiting = client && client.inFlight.size ? ` waiting for the API server (${[...client.inFlight].slice(0, 2).join(', ')})` : '';
-    return statusOnly(o.timeoutState, `check timed out after ${o.timeout}s${waiting}`);
+    // Name what hung: a host command first (it is this node's problem), then API requests.
+    const api = waitingFor.filter((w) => w.startsWith('GET '));
+    const host = waitingFor.filter((w) => !w.startsWith('GET '));
+    const parts = [
+      ...host.slice(0, 1).map((h) => `waiting for ${sanitize(h, 120)}`),
+      ...(api.length ? [`waiting for the API server (${api.slice(0, 2).join(', ')})`] : []),
+    ];
+    return statusOnly(o.timeoutState, `check timed out after ${o.timeout}s${parts.length ? ` ${parts.join(' and ')}` : ''}`);
   }
   if (o.verbose >= 3 && e instanceof Error && e.stack) stderr.push(e.stack + '\n');
   if (e instanceof PluginError) return statusOnly(e.state, e.message, e.details);

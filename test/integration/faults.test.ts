@@ -2,6 +2,10 @@
 // shared by every check, so check_k8s_scheduler_stall stands in for all of
 // them here; test/integration/forbidden.test.ts forbids, per check, every
 // resource that check reads.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apiServers, expectContract, runBuilt, type ApiServer, type Scenario } from '../harness.js';
 
@@ -157,4 +161,24 @@ describe('volume', () => {
     const events = s.requests().filter((q) => q.path === '/api/v1/events' && /FailedScheduling/.test(q.query.fieldSelector ?? ''));
     expect(events).toHaveLength(100000 / 500);
   }, 120000);
+});
+
+describe('a host command slower than -t', () => {
+  it('is named in the timeout line, and killed', async () => {
+    // A journalctl that never answers: the deadline, not journalctl's output, is under test.
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-hang-'));
+    fs.writeFileSync(path.join(bin, 'journalctl'), '#!/bin/sh\nexec sleep 37\n', { mode: 0o755 });
+    try {
+      const r = await runBuilt('dqlite', ['--no-unit-state', '-t', '1'], { env: { PATH: `${bin}:${process.env.PATH}` } });
+      expectContract(r, 'DQLITE');
+      expect(r.code).toBe(3);
+      expect(r.firstLine).toMatch(/^K8S DQLITE UNKNOWN - check timed out after 1s waiting for journalctl -u snap\.microk8s\.daemon-k8s-dqlite /);
+      expect(r.ms).toBeLessThan(1000 + 1500);
+      // The check started it, so the check ends it.
+      await new Promise((ok) => setTimeout(ok, 1200));
+      expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toMatch(/^sleep 37$/m);
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  });
 });
