@@ -11,7 +11,7 @@
 //
 // Needs: hyperfine, kubectl, jq, GNU time (apt-get install hyperfine kubectl jq time)
 // and a build (npm run build). Not part of npm test: timings are not assertions.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,6 +127,15 @@ function prerequisites(o) {
 }
 
 // ---------------------------------------------------------------- the double
+/** The doubles running now: stopped by PID if the benchmark is interrupted. */
+const running = new Set();
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const pid of running) try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    process.exit(130);
+  });
+}
+
 async function startDouble(scenarioFile, dir) {
   const started = Date.now();
   const child = spawn(process.execPath, ['--max-old-space-size=4096', DOUBLE, '--scenario', scenarioFile, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -142,7 +151,9 @@ async function startDouble(scenarioFile, dir) {
     child.on('exit', (code) => reject(new Error(`API double exited ${code}: ${err.trim()}`)));
   });
   child.removeAllListeners('exit');
+  running.add(ready.pid);
   const stop = () => new Promise((resolve) => {
+    running.delete(ready.pid);
     if (child.exitCode !== null) return resolve();
     child.once('exit', () => resolve());
     process.kill(ready.pid, 'SIGTERM');
@@ -278,6 +289,28 @@ function hyperfine(argv, runs, warmup, dir) {
   return { medianMs: r.median * 1000, meanMs: r.mean * 1000, stddevMs: (r.stddev ?? 0) * 1000, minMs: r.min * 1000, maxMs: r.max * 1000, cpuMs: (r.user + r.system) * 1000, runs: r.times.length };
 }
 
+const median = (v) => {
+  const s = [...v].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** One run's wall and CPU time in ms (bash's time: millisecond resolution, children included). */
+function timed(argv) {
+  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%3R %3U %3S'; time ( ${argv.map(quote).join(' ')} >/dev/null 2>&1 )`], { encoding: 'utf8' });
+  const [wall, user, sys] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+  return { wallMs: wall * 1000, cpuMs: (user + sys) * 1000 };
+}
+
+/** Medians of `runs` alternating runs of two commands (order swapped every round). */
+function interleaved(argvA, argvB, runs) {
+  const a = [], b = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2) { b.push(timed(argvB)); a.push(timed(argvA)); } else { a.push(timed(argvA)); b.push(timed(argvB)); }
+  }
+  const sum = (v) => ({ wallMs: median(v.map((x) => x.wallMs)), cpuMs: median(v.map((x) => x.cpuMs)) });
+  return { a: sum(a), b: sum(b), runs };
+}
+
 // ---------------------------------------------------------------- formatting
 const ms = (v) => (v === undefined ? '-' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
 const mb = (kb) => (kb === undefined ? '-' : `${(kb / 1024).toFixed(0)} MB`);
@@ -338,6 +371,7 @@ async function main() {
   }
 
   const helps = Object.fromEntries(checks.map((c) => [c, helpText(c)]));
+  const kept = [];
   for (const size of o.sizes) {
     const [pods, events] = sizeOf(size);
     const dir = path.join(work, size.replace(':', '-'));
@@ -362,7 +396,7 @@ async function main() {
         const argv = [...cleanEnv('/nonexistent'), path.join(DIST, `check_k8s_${check}`), ...args];
         const once = await measureOnce(argv, envFor('/nonexistent'), server);
         const h = hyperfine(argv, o.runs, o.warmup, dir);
-        const row = { check, args, ...once, ...h };
+        const row = { check, args, argv, ...once, ...h };
         log(`${check}: ${stateOf(once.firstLine)}, median ${ms(h.medianMs)}, cpu ${ms(h.cpuMs)}, RSS ${rss(once)}, ${once.requests} requests ${bytes(once.bytes)}`);
         if (stateOf(once.firstLine) === 'UNKNOWN') log(`  ! ${once.firstLine}`);
         if (once.stderr) log(`  ! stderr: ${once.stderr}`);
@@ -394,9 +428,32 @@ async function main() {
         rows.push(row);
       }
     } finally {
-      await server.stop();
+      // The smallest and largest clusters stay up for the interleaved comparison below.
+      const keep = o.sizes.length >= 2 && (size === o.sizes[0] || size === o.sizes.at(-1));
+      if (keep) kept.push(server);
+      else await server.stop();
     }
     results.sizes.push({ size, pods, events, layout, doubleStartMs: server.startMs, load: [load0, os.loadavg()[0]], rows });
+  }
+
+  // Growth, measured fairly: the same check against the smallest and the
+  // largest cluster in alternating runs, so a busy minute on the shared
+  // machine lands on both sides instead of on one size.
+  try {
+    if (results.sizes.length >= 2) {
+      const a = results.sizes[0], b = results.sizes.at(-1);
+      log(`\n== growth ${a.size} -> ${b.size}: ${o.runs} alternating runs per check`);
+      results.growth = {};
+      for (const x of a.rows) {
+        const y = b.rows.find((z) => z.check === x.check);
+        if (!y) continue;
+        const g = interleaved(x.argv, y.argv, o.runs);
+        results.growth[x.check] = g;
+        log(`${x.check}: wall ${ms(g.a.wallMs)} -> ${ms(g.b.wallMs)}, cpu ${ms(g.a.cpuMs)} -> ${ms(g.b.cpuMs)}`);
+      }
+    }
+  } finally {
+    for (const server of kept) await server.stop();
   }
 
   const md = report(results);
@@ -436,10 +493,13 @@ function report(r) {
   if (r.sizes.length >= 2) {
     const a = r.sizes[0], b = r.sizes.at(-1);
     out.push('', `### Growth from ${a.size} to ${b.size} (target: within ${TARGET.growth * 100}%)`, '');
+    if (r.growth) out.push(`Wall and CPU time: medians of ${r.options.runs} runs against each cluster, alternating, both clusters up (one busy minute on the shared machine lands on both sides). RSS and bytes: the runs above.`, '');
     out.push(table(['check', `wall ${a.size}`, `wall ${b.size}`, 'growth', `CPU ${a.size}`, `CPU ${b.size}`, 'growth', `RSS ${a.size}`, `RSS ${b.size}`, 'growth', `bytes ${a.size}`, `bytes ${b.size}`, 'growth'],
       a.rows.map((x) => {
         const y = b.rows.find((z) => z.check === x.check);
-        return [x.check, ms(x.medianMs), ms(y?.medianMs), pct(x.medianMs, y?.medianMs), ms(x.cpuMs), ms(y?.cpuMs), pct(x.cpuMs, y?.cpuMs),
+        const g = r.growth?.[x.check];
+        const wa = g?.a.wallMs ?? x.medianMs, wb = g?.b.wallMs ?? y?.medianMs, ca = g?.a.cpuMs ?? x.cpuMs, cb = g?.b.cpuMs ?? y?.cpuMs;
+        return [x.check, ms(wa), ms(wb), pct(wa, wb), ms(ca), ms(cb), pct(ca, cb),
           mb(x.maxRssKB), mb(y?.maxRssKB), pct(x.maxRssKB, y?.maxRssKB), bytes(x.bytes), bytes(y?.bytes), pct(x.bytes, y?.bytes)];
       })));
   }
@@ -453,7 +513,13 @@ function report(r) {
           const a = f(first.rows.find((z) => z.check === x.check)), b = f(last.rows.find((z) => z.check === x.check));
           return a && b ? b / a - 1 : undefined;
         };
-        const g = [grow((z) => z?.medianMs), grow((z) => z?.cpuMs), grow((z) => z?.maxRssKB), grow((z) => z?.bytes)];
+        const gi = r.growth?.[x.check];
+        const g = [
+          gi ? gi.b.wallMs / gi.a.wallMs - 1 : grow((z) => z?.medianMs),
+          gi ? gi.b.cpuMs / gi.a.cpuMs - 1 : grow((z) => z?.cpuMs),
+          grow((z) => z?.maxRssKB),
+          grow((z) => z?.bytes),
+        ];
         const ok = (v) => v !== undefined && v <= TARGET.growth;
         const show = g.map((v) => (v === undefined ? '?' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(0)}%`)).join(', ');
         // Wall time alone moving while CPU, memory and bytes stay put is the shared machine, not the check.
@@ -475,13 +541,16 @@ function report(r) {
     for (const x of last.rows) {
       const agg = new Map();
       for (const q of x.queries) {
-        const k = `${q.path}${q.query.fieldSelector ? ` fieldSelector=${q.query.fieldSelector}` : ''}${q.query.labelSelector ? ` labelSelector=${q.query.labelSelector}` : ''}`;
-        const e = agg.get(k) ?? { n: 0, bytes: 0 };
+        // GETs by name and per-namespace lists are grouped: /api/v1/namespaces/*/pods/* x12.
+        const p = q.path.replace(/\/namespaces\/[^/]+\//, '/namespaces/*/');
+        const named = /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/(namespaces\/\*\/)?[^/]+\/[^/]+$/.test(p);
+        const k = `${named ? p.replace(/\/[^/]+$/, '/*') : p}${q.query.fieldSelector ? ` fieldSelector=${q.query.fieldSelector}` : ''}${q.query.labelSelector ? ` labelSelector=${q.query.labelSelector}` : ''}`;
+        const e = agg.get(k) ?? { n: 0, bytes: 0, named };
         e.n++;
         e.bytes += q.bytes;
         agg.set(k, e);
       }
-      out.push(`- ${x.check}: ${[...agg].map(([k, e]) => `\`${k}\` ${e.n > 1 ? `${e.n} pages ` : ''}${bytes(e.bytes)}`).join('; ')}`);
+      out.push(`- ${x.check}: ${[...agg].map(([k, e]) => `\`${k}\` ${e.n > 1 ? `${e.n} ${e.named ? 'GETs' : 'requests'} ` : ''}${bytes(e.bytes)}`).join('; ')}`);
     }
   }
   return out.join('\n');
