@@ -4,10 +4,11 @@
 // serving generated clusters of 1k, 10k and 50k Running pods under 5k/50k
 // unrelated events. Run as NRPE runs them: a clean environment (env -i).
 //
-//   npm run bench                       # sizes 1k,10k,50k (several minutes)
+//   npm run bench                       # sizes 1k,10k,50k (about 20 minutes)
 //   npm run bench -- --quick            # 1k only, few runs: while developing
 //   npm run bench -- --sizes 1k,10k --checks scheduler_stall,leases --no-shell
 //   npm run bench -- --markdown out.md --json out.json
+//   node bench/run.mjs --report out.json   # the tables again from a results file
 //
 // Needs: hyperfine, kubectl, jq, GNU time (apt-get install hyperfine kubectl jq time)
 // and a build (npm run build). Not part of npm test: timings are not assertions.
@@ -41,7 +42,7 @@ const TARGET = { size: '10k', wallMs: 150, rssMB: 64, speedup: 5, growth: 0.2, s
 
 // ---------------------------------------------------------------- options
 function options(argv) {
-  const o = { sizes: ['1k', '10k', '50k'], checks: undefined, runs: 15, shellRuns: 3, warmup: 2, shell: true, json: undefined, markdown: undefined, kubectl: undefined, keep: false };
+  const o = { sizes: ['1k', '10k', '50k'], checks: undefined, runs: 15, shellRuns: 3, warmup: 2, shell: true, json: undefined, markdown: undefined, kubectl: undefined, keep: false, report: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -60,8 +61,9 @@ function options(argv) {
     else if (a === '--markdown') o.markdown = path.resolve(val());
     else if (a === '--kubectl') o.kubectl = path.resolve(val());
     else if (a === '--keep') o.keep = true;
+    else if (a === '--report') o.report = path.resolve(val());
     else if (a === '-h' || a === '--help') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else die(`unknown option ${a} (see --help)`);
   }
@@ -339,6 +341,10 @@ function machine() {
 // ---------------------------------------------------------------- main
 async function main() {
   const o = options(process.argv.slice(2));
+  if (o.report) {
+    console.log(report(JSON.parse(fs.readFileSync(o.report, 'utf8'))));
+    return;
+  }
   prerequisites(o);
   const kubectl = o.shell ? resolveKubectl(o.kubectl) : undefined;
   const all = execFileSync(MAIN, ['--list'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).split('\n').filter(Boolean);
@@ -493,7 +499,7 @@ function report(r) {
   if (r.sizes.length >= 2) {
     const a = r.sizes[0], b = r.sizes.at(-1);
     out.push('', `### Growth from ${a.size} to ${b.size} (target: within ${TARGET.growth * 100}%)`, '');
-    if (r.growth) out.push(`Wall and CPU time: medians of ${r.options.runs} runs against each cluster, alternating, both clusters up (one busy minute on the shared machine lands on both sides). RSS and bytes: the runs above.`, '');
+    if (r.growth) out.push(`Wall and CPU time: medians of ${r.options.runs} runs against each cluster, alternating, both clusters up (one busy minute on the shared machine lands on both sides), timed by bash (a fork more than hyperfine: compare within a row). RSS and bytes: the runs above.`, '');
     out.push(table(['check', `wall ${a.size}`, `wall ${b.size}`, 'growth', `CPU ${a.size}`, `CPU ${b.size}`, 'growth', `RSS ${a.size}`, `RSS ${b.size}`, 'growth', `bytes ${a.size}`, `bytes ${b.size}`, 'growth'],
       a.rows.map((x) => {
         const y = b.rows.find((z) => z.check === x.check);
@@ -544,13 +550,14 @@ function report(r) {
         // GETs by name and per-namespace lists are grouped: /api/v1/namespaces/*/pods/* x12.
         const p = q.path.replace(/\/namespaces\/[^/]+\//, '/namespaces/*/');
         const named = /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/(namespaces\/\*\/)?[^/]+\/[^/]+$/.test(p);
-        const k = `${named ? p.replace(/\/[^/]+$/, '/*') : p}${q.query.fieldSelector ? ` fieldSelector=${q.query.fieldSelector}` : ''}${q.query.labelSelector ? ` labelSelector=${q.query.labelSelector}` : ''}`;
+        const sel = q.query.fieldSelector?.replace(/(involvedObject\.name|metadata\.name)=[^,]*/g, '$1=*');
+        const k = `${named ? p.replace(/\/[^/]+$/, '/*') : p}${sel ? ` fieldSelector=${sel}` : ''}${q.query.labelSelector ? ` labelSelector=${q.query.labelSelector}` : ''}`;
         const e = agg.get(k) ?? { n: 0, bytes: 0, named };
         e.n++;
         e.bytes += q.bytes;
         agg.set(k, e);
       }
-      out.push(`- ${x.check}: ${[...agg].map(([k, e]) => `\`${k}\` ${e.n > 1 ? `${e.n} ${e.named ? 'GETs' : 'requests'} ` : ''}${bytes(e.bytes)}`).join('; ')}`);
+      out.push(`- ${x.check}: ${[...agg].map(([k, e]) => `\`${k}\` ${e.n > 1 ? `${e.n} ${e.named ? 'GETs' : /=\*/.test(k) ? 'lists' : 'requests'} ` : ''}${bytes(e.bytes)}`).join('; ')}`);
     }
   }
   return out.join('\n');
