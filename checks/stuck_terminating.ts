@@ -1,15 +1,19 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { matchesSelector } from '../lib/kube/labels.js';
-import { nodeReadiness } from '../lib/kube/nodes.js';
+import { isNodeName, nodeReadiness } from '../lib/kube/nodes.js';
 import { parseTime } from '../lib/kube/time.js';
 import type { Node, ObjectMeta, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
+import { optionalString } from '../lib/plugin/args.js';
 import { defineCheck } from '../lib/plugin/check.js';
+import { UsageError } from '../lib/plugin/errors.js';
+import { sanitize } from '../lib/plugin/sanitize.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
 
 interface Options {
+  node?: string;
   minAge: number;
   criticalAge: number;
 }
@@ -121,6 +125,11 @@ export default defineCheck<Options, Data>({
     critical: '5',
   },
   options: {
+    node: {
+      type: 'string',
+      describe: 'Only pods bound to this node (server-side spec.nodeName): the cost follows the node, not the cluster. ' +
+        'Without it every pod is listed, so a dead node\'s stuck pods are seen from elsewhere: run it cluster-wide from one host',
+    },
     'min-age': { type: 'string', default: '10m', describe: 'How long past its grace period a terminating pod must be to count as stuck' },
     'critical-age': {
       type: 'string', default: '1h',
@@ -133,7 +142,10 @@ export default defineCheck<Options, Data>({
   ],
 
   parse(a) {
+    const node = a.node === undefined ? undefined : optionalString(a.node, '--node')!;
+    if (node !== undefined && !isNodeName(node)) throw new UsageError(`invalid --node '${sanitize(node, 60)}': not a node name`);
     return {
+      node,
       minAge: parseDuration(String(a['min-age']), '--min-age'),
       criticalAge: parseDuration(String(a['critical-age']), '--critical-age'),
     };
@@ -149,6 +161,7 @@ export default defineCheck<Options, Data>({
     // what is going away, not the cluster (bench/: flat from 1k to 50k pods).
     const terminating = await kube.list<Pod, Pod>(RESOURCES.pods, {
       metadataOnly: true,
+      ...(o.node !== undefined && { fieldSelector: `spec.nodeName=${o.node}` }),
       project: (p) => (p.metadata?.deletionTimestamp ? { metadata: p.metadata } : undefined),
     });
     const stuck = stuckPods(terminating, o.minAge, ctx.now);

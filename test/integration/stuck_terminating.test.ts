@@ -129,6 +129,21 @@ describe('check_k8s_stuck_terminating against the API double', () => {
     expect(s.requests().map((r) => r.path)).toEqual(['/api/v1/pods']);
   });
 
+  it('--node: asks only for that node\'s pods, and judges them the same', async () => {
+    const before = incident.requests().length;
+    const here = await runBuilt('stuck_terminating', ['--kubeconfig', incident.kubeconfig, '--node', 'k8s02']);
+    expectContract(here, TITLE);
+    expect(here.code).toBe(2);
+    expect(here.perf.stuck_pods).toBe('12'); // every stuck pod of the incident is on k8s02
+    const lists = incident.requests().slice(before).filter((r) => r.path === '/api/v1/pods');
+    expect(lists.map((r) => r.query.fieldSelector)).toEqual(['spec.nodeName=k8s02']);
+    const elsewhere = await runBuilt('stuck_terminating', ['--kubeconfig', incident.kubeconfig, '--node', 'k8s01']);
+    expect(elsewhere.code, elsewhere.stdout).toBe(0);
+    const bad = await runBuilt('stuck_terminating', ['--kubeconfig', incident.kubeconfig, '--node', 'k8s01,status.phase=Running']);
+    expect(bad.code).toBe(3);
+    expect(bad.firstLine).toMatch(/invalid --node 'k8s01,status\.phase=Running': not a node name/);
+  });
+
   it('is OK on an empty cluster', async () => {
     const s = await start('empty');
     const run = await runBuilt(CHECK, ['--kubeconfig', s.kubeconfig]);
