@@ -3,7 +3,7 @@ import { RESOURCES } from '../lib/kube/client.js';
 import { matchesSelector } from '../lib/kube/labels.js';
 import { condition, holderNode, nodeReadiness } from '../lib/kube/nodes.js';
 import { ageSeconds } from '../lib/kube/time.js';
-import type { Lease, Node, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
+import type { Node, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { optionalString } from '../lib/plugin/args.js';
 import { defineCheck } from '../lib/plugin/check.js';
 import { evaluateSub, gatherSub, type SubResult } from '../lib/plugin/compose.js';
@@ -11,7 +11,7 @@ import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { PluginError } from '../lib/plugin/errors.js';
 import { outcomeState, OutcomeBuilder, plural } from '../lib/plugin/result.js';
 import { State, stateName } from '../lib/plugin/state.js';
-import schedulerStall from './scheduler_stall.js';
+import schedulerStall, { type Data as SchedulerData } from './scheduler_stall.js';
 import stuckTerminating from './stuck_terminating.js';
 
 interface Options {
@@ -28,7 +28,7 @@ export interface Data {
   /** Running pods of the critical namespaces, cluster-wide: where the replicas are. */
   criticalPods: Pod[];
   pdbs: PodDisruptionBudget[];
-  lease?: Lease;
+  /** check_k8s_scheduler_stall's data (its Lease among it). */
   scheduler: SubResult;
   terminating: SubResult;
 }
@@ -70,19 +70,18 @@ export default defineCheck<Options, Data>({
 
   async gather(ctx, o) {
     const kube = await ctx.kube();
-    const [nodes, podsHere, criticalPods, pdbs, lease, scheduler, terminating] = await Promise.all([
+    const [nodes, podsHere, criticalPods, pdbs, scheduler, terminating] = await Promise.all([
       kube.list<Node>(RESOURCES.nodes),
       kube.list<Pod>(RESOURCES.pods, { fieldSelector: `spec.nodeName=${o.node},status.phase!=Succeeded,status.phase!=Failed` }),
       Promise.all(o.criticalNamespaces.map((namespace) => kube.list<Pod>(RESOURCES.pods, { namespace, fieldSelector: 'status.phase=Running' }))).then((l) => l.flat()),
       kube.list<PodDisruptionBudget>(RESOURCES.poddisruptionbudgets),
-      kube.getOptional<Lease>(RESOURCES.leases, 'kube-scheduler', 'kube-system'),
       gatherSub(schedulerStall, ctx),
       gatherSub(stuckTerminating, ctx),
     ]);
     if (!nodes.some((n) => n.metadata?.name === o.node)) {
       throw new PluginError(`node ${o.node} not found in the cluster (pass --node with the name 'kubectl get nodes' shows)`);
     }
-    return { nodes, podsHere, criticalPods, pdbs, lease, scheduler, terminating };
+    return { nodes, podsHere, criticalPods, pdbs, scheduler, terminating };
   },
 
   evaluate(d, o, now) {
@@ -153,9 +152,11 @@ export default defineCheck<Options, Data>({
     }
 
     // 5. The scheduler Lease moves on reboot; that needs somewhere to move to.
-    const holder = holderNode(d.lease?.spec?.holderIdentity);
+    // scheduler_stall already fetched it: no second GET.
+    const lease = (d.scheduler.data as SchedulerData).lease;
+    const holder = holderNode(lease?.spec?.holderIdentity);
     if (holder === o.node) {
-      if (othersReady) out.info(`scheduler Lease is held by ${o.node}: it moves to another node within leaseDurationSeconds (${d.lease?.spec?.leaseDurationSeconds ?? '?'}s)`);
+      if (othersReady) out.info(`scheduler Lease is held by ${o.node}: it moves to another node within leaseDurationSeconds (${lease?.spec?.leaseDurationSeconds ?? '?'}s)`);
       else block('scheduler Lease has nowhere to go', `scheduler Lease is held by ${o.node} and no other node is Ready to take it`);
     }
 

@@ -48,6 +48,12 @@ describe('check_k8s_reboot_ready', () => {
     expect(r.perf).toEqual(expect.objectContaining({ blockers: '0', other_nodes_ready: '2', pdb_violations: '0' }));
   });
 
+  it('asks once for what it shares with its sub-checks (the scheduler Lease)', async () => {
+    const s = await start('healthy');
+    await runBuilt('reboot_ready', ['--kubeconfig', s.kubeconfig, '--node', 'k8s01']);
+    expect(s.requests().filter((r) => r.path.endsWith('/leases/kube-scheduler'))).toHaveLength(1);
+  });
+
   it('one node at a time: another node NotReady, cordoned, or just back', async () => {
     const notReady = await run({ objects: [lease, ...withNode('k8s03', (n) => { n.status.conditions.find((c: any) => c.type === 'Ready').status = 'Unknown'; })] }, ['--node', 'k8s01']);
     expect(notReady.code).toBe(2);
