@@ -6,7 +6,7 @@ import { exactDestination, parseChainRules, parseIptablesSave, ruleComment, rule
 import { kubeProxyServicePortals, parseNftJson, NftParseError, type NftTableDump } from '../lib/host/nft.js';
 import { localNodeName } from '../lib/host/node-name.js';
 import { RESOURCES } from '../lib/kube/client.js';
-import { condition } from '../lib/kube/nodes.js';
+import { condition, parseNodeOption } from '../lib/kube/nodes.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { EndpointSlice, Node, Pod, Service } from '../lib/kube/types.js';
 import { optionalString } from '../lib/plugin/args.js';
@@ -183,7 +183,7 @@ export default defineCheck<Options, Data>({
   ],
 
   parse(a) {
-    const node = optionalString(a.node, '--node') ?? localNodeName();
+    const node = parseNodeOption(a.node) ?? localNodeName();
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(node)) throw new UsageError(`invalid --node '${sanitize(node, 80)}': not a Kubernetes node name`);
     return {
       node,

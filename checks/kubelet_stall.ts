@@ -1,11 +1,10 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { compactEvent, eventCount, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
-import { condition, isNodeName, nodeReadiness } from '../lib/kube/nodes.js';
+import { condition, nodeReadiness, parseNodeOption } from '../lib/kube/nodes.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Node, Pod } from '../lib/kube/types.js';
 import { localNodeName } from '../lib/host/node-name.js';
-import { optionalString } from '../lib/plugin/args.js';
 import { defineCheck } from '../lib/plugin/check.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { PluginError, UsageError } from '../lib/plugin/errors.js';
@@ -105,8 +104,7 @@ export default defineCheck<Options, Data>({
   ],
 
   parse(a) {
-    const node = optionalString(a.node, '--node');
-    if (node !== undefined && !isNodeName(node)) throw new UsageError(`invalid --node '${node}': a node name is lowercase letters, digits, '-' and '.'`);
+    const node = parseNodeOption(a.node);
     const allNodes = Boolean(a['all-nodes']);
     if (node && allNodes) throw new UsageError('--node and --all-nodes exclude each other');
     const minAge = parseDuration(String(a['min-age']), '--min-age');

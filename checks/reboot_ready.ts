@@ -1,7 +1,7 @@
 import { localNodeName } from '../lib/host/node-name.js';
 import { RESOURCES } from '../lib/kube/client.js';
 import { matchesSelector } from '../lib/kube/labels.js';
-import { condition, holderNode, nodeReadiness } from '../lib/kube/nodes.js';
+import { condition, holderNode, nodeReadiness, parseNodeOption } from '../lib/kube/nodes.js';
 import { ageSeconds } from '../lib/kube/time.js';
 import type { Node, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { optionalString } from '../lib/plugin/args.js';
@@ -61,7 +61,7 @@ export default defineCheck<Options, Data>({
     const namespaces = (a['critical-namespace'] as string[] | undefined) ?? ['kube-system'];
     for (const ns of namespaces) optionalString(ns, '--critical-namespace');
     return {
-      node: a.node === undefined ? localNodeName() : optionalString(a.node, '--node')!,
+      node: parseNodeOption(a.node) ?? localNodeName(),
       settle: parseDuration(String(a.settle), '--settle'),
       criticalNamespaces: namespaces,
       allowSingleNode: Boolean(a['allow-single-node']),

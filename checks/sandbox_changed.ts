@@ -1,9 +1,8 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { compactEvent, eventReporter, occurrencesSince } from '../lib/kube/events.js';
-import { isNodeName } from '../lib/kube/nodes.js';
+import { parseNodeOption } from '../lib/kube/nodes.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import type { KubeEvent, Pod } from '../lib/kube/types.js';
-import { optionalString } from '../lib/plugin/args.js';
 import { defineCheck } from '../lib/plugin/check.js';
 import { UsageError } from '../lib/plugin/errors.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
@@ -85,8 +84,7 @@ export default defineCheck<Options, Data>({
   parse(a) {
     const window = parseDuration(String(a.window), '--window');
     if (!(window > 0)) throw new UsageError(`invalid --window '${String(a.window)}': must be more than 0`);
-    const node = optionalString(a.node, '--node');
-    if (node !== undefined && !isNodeName(node)) throw new UsageError(`invalid --node '${node}': a node name is lowercase letters, digits, '-' and '.'`);
+    const node = parseNodeOption(a.node);
     return { window, node };
   },
 

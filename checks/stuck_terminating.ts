@@ -1,13 +1,10 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { matchesSelector } from '../lib/kube/labels.js';
-import { isNodeName, nodeReadiness } from '../lib/kube/nodes.js';
+import { nodeReadiness, parseNodeOption } from '../lib/kube/nodes.js';
 import { parseTime } from '../lib/kube/time.js';
 import type { Node, ObjectMeta, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
-import { optionalString } from '../lib/plugin/args.js';
 import { defineCheck } from '../lib/plugin/check.js';
-import { UsageError } from '../lib/plugin/errors.js';
-import { sanitize } from '../lib/plugin/sanitize.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
@@ -142,8 +139,7 @@ export default defineCheck<Options, Data>({
   ],
 
   parse(a) {
-    const node = a.node === undefined ? undefined : optionalString(a.node, '--node')!;
-    if (node !== undefined && !isNodeName(node)) throw new UsageError(`invalid --node '${sanitize(node, 60)}': not a node name`);
+    const node = parseNodeOption(a.node);
     return {
       node,
       minAge: parseDuration(String(a['min-age']), '--min-age'),

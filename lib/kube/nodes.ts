@@ -1,3 +1,6 @@
+import { optionalString } from '../plugin/args.js';
+import { UsageError } from '../plugin/errors.js';
+import { sanitize } from '../plugin/sanitize.js';
 import type { Condition, Node } from './types.js';
 
 export function condition(conds: Condition[] | undefined, type: string): Condition | undefined {
@@ -32,6 +35,19 @@ const LEADER_IDENTITY = /^(.+?)_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
  */
 export function strictHolderNode(holderIdentity: string | undefined): string | undefined {
   return holderIdentity ? LEADER_IDENTITY.exec(holderIdentity)?.[1] : undefined;
+}
+
+/**
+ * --node as an operator gave it: undefined when absent, else a valid node
+ * name. Every check that takes --node parses it here: the name goes into a
+ * field selector (spec.nodeName=NAME), where a ',' would add a selector term.
+ */
+export function parseNodeOption(value: unknown): string | undefined {
+  const node = optionalString(value, '--node');
+  if (node !== undefined && !isNodeName(node)) {
+    throw new UsageError(`invalid --node '${sanitize(node, 60)}': a node name is lowercase letters, digits, '-' and '.'`);
+  }
+  return node;
 }
 
 /**

@@ -6,30 +6,27 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapBounded } from '../../lib/kube/parallel.js';
 import { apiServers, DIST, runBuilt, type ApiServer, type CheckRun } from '../harness.js';
 
-/** Run many short checks a few at a time: two cores, and each run is a process. */
-async function pool<T, R>(items: T[], fn: (t: T) => Promise<R>, width = 4): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
-  return out;
-}
+// Many short checks a few at a time: two cores, and each run is a process.
+const pool = <T, R>(items: T[], fn: (t: T) => Promise<R>) => mapBounded(items, 4, fn);
 
 const CHECKS = execFileSync(path.join(DIST, 'k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const FIRST_LINE = /^K8S [A-Z0-9 ]+ (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]+( \| [^|\n]+)?$/;
 const STATES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'];
+// 'label'=value[UOM];[warn];[crit];[min];[max], as the Monitoring Plugins guidelines define it.
+const NUM = '-?\\d+(\\.\\d+)?';
+const RANGE = `@?(~|${NUM})?(:(${NUM})?)?`;
+const PERF_ITEM = new RegExp(`^('([^']|'')+'|[^\\s'=]+)=(${NUM}(s|ms|us|%|B|KB|MB|GB|TB|c)?|U)(;(${RANGE})?){0,2}(;(${NUM})?){0,2}$`);
 
 function expectSafe(r: CheckRun, what: string): void {
   expect(r.code, `${what}: exit code`).toBeGreaterThanOrEqual(0);
   expect(r.code, `${what}: exit code`).toBeLessThanOrEqual(3);
   expect(r.firstLine, `${what}: first line`).toMatch(FIRST_LINE);
   expect(STATES.indexOf(FIRST_LINE.exec(r.firstLine)![1]!), `${what}: state vs exit code`).toBe(r.code);
+  const perf = r.firstLine.includes(' | ') ? r.firstLine.slice(r.firstLine.indexOf(' | ') + 3) : '';
+  for (const item of perf.match(/('([^']|'')+'|[^\s=]+)=\S+/g) ?? []) expect(item, `${what}: perfdata`).toMatch(PERF_ITEM);
   // A stack trace is for -vvv only, and then on stderr.
   expect(r.stdout, `${what}: stack trace`).not.toMatch(/\n\s+at .+:\d+:\d+/);
   // eslint-disable-next-line no-control-regex
@@ -112,6 +109,19 @@ describe('kubeconfig trouble is UNKNOWN and says what to fix', () => {
     const r = await runBuilt('scheduler_stall', []);
     expect(r.code).toBe(3);
     expect(r.firstLine).toMatch(/no kubeconfig found; tried \/nonexistent\/\.kube\/config, \/var\/snap\/microk8s\/current\/credentials\/client\.config, \/etc\/kubernetes\/admin\.conf, in-cluster service account/);
+  });
+});
+
+describe('--node is a node name, never a selector', () => {
+  // --node goes into a field selector (spec.nodeName=NAME): a ',' there would add a term.
+  it.each(CHECKS)('%s', async (check) => {
+    const help = await runBuilt(check, ['--help']);
+    if (!/--node\b/.test(help.stdout)) return;
+    const r = await runBuilt(check, ['--kubeconfig', api.kubeconfig, '--node', 'k8s01,status.phase=Running']);
+    expectSafe(r, check);
+    expect(r.code).toBe(3);
+    expect(r.firstLine).toMatch(/ - invalid --node 'k8s01,status\.phase=Running': a node name is lowercase letters, digits, '-' and '\.' \(see --help\)$/);
+    expect(api.requests().some((q) => /nodeName=k8s01,status\.phase=Running/.test(q.query.fieldSelector ?? ''))).toBe(false);
   });
 });
 

@@ -141,7 +141,7 @@ describe('check_k8s_stuck_terminating against the API double', () => {
     expect(elsewhere.code, elsewhere.stdout).toBe(0);
     const bad = await runBuilt('stuck_terminating', ['--kubeconfig', incident.kubeconfig, '--node', 'k8s01,status.phase=Running']);
     expect(bad.code).toBe(3);
-    expect(bad.firstLine).toMatch(/invalid --node 'k8s01,status\.phase=Running': not a node name/);
+    expect(bad.firstLine).toMatch(/invalid --node 'k8s01,status\.phase=Running': a node name is lowercase letters, digits, '-' and '\.'/);
   });
 
   it('is OK on an empty cluster', async () => {
