@@ -71,6 +71,18 @@ function currentUser(): string {
   }
 }
 
+/**
+ * Every source, read in parallel. When several fail (no root: each needs it)
+ * the first in source order is reported, not the first to finish, so the same
+ * host gives the same line on every run.
+ */
+async function readSources(ctx: CheckContext, o: Options): Promise<NatSource[]> {
+  const settled = await Promise.allSettled(sourcesFor(o.proxyMode).map((s) => readSource(ctx, s, o)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<NatSource>).value);
+}
+
 async function readSource(ctx: CheckContext, name: SourceName, o: Options): Promise<NatSource> {
   const { file, args } = NAT_COMMANDS[name];
   // A tool this host does not have is no error (no legacy iptables, no nft); say so in the output.
@@ -216,7 +228,7 @@ export default defineCheck<Options, Data>({
     });
       const [bootTime, sources, fromApi] = await Promise.all([
         readBootTime(),
-        Promise.all(sourcesFor(o.proxyMode).map((s) => readSource(ctx, s, o))),
+        readSources(ctx, o),
         api,
       ]);
       if (sources.every((s) => s.status === 'missing')) {
