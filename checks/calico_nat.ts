@@ -4,13 +4,11 @@ import { readBootTime } from '../lib/host/boot.js';
 import { firstLine, runCommand, type CommandResult } from '../lib/host/command.js';
 import { exactDestination, parseChainRules, parseIptablesSave, ruleComment, ruleCount, IptablesParseError, type IptablesSave, type Table } from '../lib/host/iptables.js';
 import { kubeProxyServicePortals, parseNftJson, NftParseError, type NftTableDump } from '../lib/host/nft.js';
-import { localNodeName } from '../lib/host/node-name.js';
 import { RESOURCES } from '../lib/kube/client.js';
-import { condition, parseNodeOption } from '../lib/kube/nodes.js';
+import { condition } from '../lib/kube/nodes.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { EndpointSlice, Node, Pod, Service } from '../lib/kube/types.js';
-import { optionalString } from '../lib/plugin/args.js';
-import { defineCheck, type CheckContext, type CommonOptions } from '../lib/plugin/check.js';
+import { defineCheck, opt, type CheckContext, type OptionsOf } from '../lib/plugin/check.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { PluginError, UsageError } from '../lib/plugin/errors.js';
 import { OutcomeBuilder, plural, thresholdState, type Outcome } from '../lib/plugin/result.js';
@@ -126,16 +124,19 @@ async function readSource(ctx: CheckContext, name: SourceName, o: Options): Prom
 
 // ---------------------------------------------------------------- the check
 
-interface Options {
-  node: string;
-  sudo: boolean;
-  proxyMode: ProxyMode;
-  minAge: number;
-  calico: boolean;
-  calicoNamespace?: string;
-  calicoSelector: string;
-  calicoContainer: string;
-}
+const options = {
+  node: opt.localNode({ describe: 'Kubernetes node name of this host (default: the hostname, lowercased)' }),
+  sudo: opt.flag({ describe: 'Run the NAT dumps through sudo -n (see packaging/sudoers/k8s-nrpe)' }),
+  'proxy-mode': opt.choice(['auto', 'iptables', 'nftables'] as const, {
+    default: 'auto', describe: 'Where kube-proxy programs Services: auto reads iptables (both backends) and nftables',
+  }),
+  'min-age': opt.duration({ default: '60s', describe: 'Ignore Services and endpoint changes younger than this (kube-proxy gets time to sync)' }),
+  calico: opt.flag({ default: true, describe: 'Check this node\'s calico-node pod (--no-calico on clusters without Calico)' }),
+  'calico-namespace': opt.namespace({ describe: 'Namespace of calico-node (default: any; kube-system on microk8s, calico-system with the operator)' }),
+  'calico-selector': opt.labelSelector({ default: 'k8s-app=calico-node', describe: 'Label selector of the calico-node pods' }),
+  'calico-container': opt.string({ placeholder: 'NAME', default: 'calico-node', describe: 'Container whose start time is compared with the boot' }),
+};
+type Options = OptionsOf<typeof options>;
 
 export interface Data {
   node: string;
@@ -160,11 +161,13 @@ type ProxiedService = Service & { spec?: { internalTrafficPolicy?: string; exter
 const PROXY_SERVICE_SELECTOR = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
 const PROXY_SLICE_SELECTOR = `kubernetes.io/service-name,${PROXY_SERVICE_SELECTOR}`;
 
-export default defineCheck<Options, Data>({
+export default defineCheck({
   name: 'calico_nat',
   // Reading the nat table needs root: a person running triage as themselves goes through the sudoers drop-in.
   triage: { args: () => (process.getuid?.() === 0 ? [] : ['--sudo']) },
   title: 'CALICO NAT',
+  scope: 'node',
+  summary: 'Service NAT rules on this node and a calico-node started since the boot',
   description:
     'Node-local: reads this node\'s NAT table (iptables-save -t nat, nf_tables and legacy backends, or kube-proxy\'s ' +
     'nftables table) and checks that every Service with ready endpoints has its ClusterIP rule, and that this node\'s ' +
@@ -176,40 +179,13 @@ export default defineCheck<Options, Data>({
     warning: '0',
     critical: '2',
   },
-  options: {
-    node: { type: 'string', describe: 'Kubernetes node name of this host (default: the hostname, lowercased)' },
-    sudo: { type: 'boolean', default: false, describe: 'Run the NAT dumps through sudo -n (see packaging/sudoers/k8s-nrpe)' },
-    'proxy-mode': {
-      type: 'string', choices: ['auto', 'iptables', 'nftables'], default: 'auto',
-      describe: 'Where kube-proxy programs Services: auto reads iptables (both backends) and nftables',
-    },
-    'min-age': { type: 'string', default: '60s', describe: 'Ignore Services and endpoint changes younger than this (kube-proxy gets time to sync)' },
-    calico: { type: 'boolean', default: true, describe: 'Check this node\'s calico-node pod (--no-calico on clusters without Calico)' },
-    'calico-namespace': { type: 'string', describe: 'Namespace of calico-node (default: any; kube-system on microk8s, calico-system with the operator)' },
-    'calico-selector': { type: 'string', default: 'k8s-app=calico-node', describe: 'Label selector of the calico-node pods' },
-    'calico-container': { type: 'string', default: 'calico-node', describe: 'Container whose start time is compared with the boot' },
-  },
+  options,
   examples: [
     ['$0 --sudo --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'as NRPE runs it on each node'],
     ['$0 --sudo --node k8s02 -w 0 -c 5 --min-age 2m', 'explicit node name, tolerate more missing rules'],
   ],
 
-  parse(a) {
-    const node = parseNodeOption(a.node) ?? localNodeName();
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(node)) throw new UsageError(`invalid --node '${sanitize(node, 80)}': not a Kubernetes node name`);
-    return {
-      node,
-      sudo: Boolean(a.sudo),
-      proxyMode: (optionalString(a['proxy-mode'], '--proxy-mode') ?? 'auto') as ProxyMode,
-      minAge: parseDuration(String(a['min-age']), '--min-age'),
-      calico: a.calico !== false,
-      calicoNamespace: optionalString(a['calico-namespace'], '--calico-namespace'),
-      calicoSelector: optionalString(a['calico-selector'], '--calico-selector')!,
-      calicoContainer: optionalString(a['calico-container'], '--calico-container')!,
-    };
-  },
-
-  async gather(ctx, o) {
+  async gather(ctx, o): Promise<Data> {
     const api = (async () => {
       const kube = await ctx.kube();
       const [services, slices, calicoPods, nodeObject] = await Promise.all([
@@ -373,7 +349,7 @@ function pickPod(pods: Pod[]): Pod | undefined {
   return [...pool].sort((a, b) => (parseTime(b.metadata?.creationTimestamp) ?? 0) - (parseTime(a.metadata?.creationTimestamp) ?? 0))[0];
 }
 
-export function evaluateNat(d: Data, o: Options & CommonOptions, now: number): Outcome {
+export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const out = new OutcomeBuilder();
   // With /usr/sbin/iptables-save switched to legacy (update-alternatives) both dumps are one table: count it once.
   const bothLegacy = d.sources.filter((s) => s.save?.backend === 'legacy').length === 2;

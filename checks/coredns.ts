@@ -4,8 +4,8 @@ import { RESOURCES } from '../lib/kube/client.js';
 import { matchesSelector, selectorToString } from '../lib/kube/labels.js';
 import { condition } from '../lib/kube/nodes.js';
 import type { Deployment, LabelSelector, Pod, PodAffinityTerm, Service } from '../lib/kube/types.js';
-import { optionalString } from '../lib/plugin/args.js';
-import { defineCheck } from '../lib/plugin/check.js';
+import type { OptionSpec } from '../lib/plugin/options.js';
+import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { UsageError } from '../lib/plugin/errors.js';
 import { parseRange } from '../lib/plugin/range.js';
@@ -14,21 +14,6 @@ import { bySeverityDesc, State } from '../lib/plugin/state.js';
 
 const HOSTNAME = 'kubernetes.io/hostname';
 const DEFAULT_NAME = 'kubernetes.default.svc.cluster.local';
-
-interface Options {
-  namespace: string;
-  deployment: string;
-  selector?: string;
-  minNodes: number;
-  requireAntiAffinity: boolean;
-  /** Name to resolve; undefined: no DNS query. */
-  resolve?: string;
-  /** Seconds. */
-  resolveTimeout: number;
-  /** 'ip:port' or '[ip6]:port' to ask instead of the Service's ClusterIP. */
-  dnsServer?: string;
-  service: string;
-}
 
 export interface DnsProbe {
   name: string;
@@ -177,9 +162,11 @@ function dnsFailure(code: string | undefined, timeoutMs: number): string {
 
 // ---- the check -------------------------------------------------------------
 
-export default defineCheck<Options, Data>({
+export default defineCheck({
   name: 'coredns',
   title: 'COREDNS',
+  scope: 'cluster',
+  summary: 'CoreDNS replicas, the nodes they run on, spreading, and an optional lookup',
   description:
     'Cluster DNS that one node can take down: the CoreDNS Deployment (default kube-system/coredns, as microk8s ' +
     'names it, label k8s-app=kube-dns) judged by its ready replicas (-w/-c), the nodes its ready pods run on ' +
@@ -194,18 +181,24 @@ export default defineCheck<Options, Data>({
     'implies --resolve. On a single-node cluster use -w 1: --min-nodes 1 --no-require-anti-affinity.',
   thresholds: { describe: 'ready replicas of the DNS Deployment', warning: '2:', critical: '1:' },
   options: {
-    namespace: { type: 'string', default: 'kube-system', describe: 'Namespace of the DNS Deployment and Service' },
-    deployment: { type: 'string', default: 'coredns', describe: 'Name of the DNS Deployment' },
-    selector: { type: 'string', describe: 'If no Deployment has that name, find it by these labels (e.g. k8s-app=kube-dns)' },
-    'min-nodes': { type: 'string', default: '2', describe: 'WARNING when the ready pods run on fewer distinct nodes than this (0: do not judge)' },
-    'require-anti-affinity': {
-      type: 'boolean', default: true,
+    namespace: opt.namespace({ default: 'kube-system', describe: 'Namespace of the DNS Deployment and Service' }),
+    deployment: opt.name({ default: 'coredns', describe: 'Name of the DNS Deployment' }),
+    selector: opt.labelSelector({ describe: 'If no Deployment has that name, find it by these labels (e.g. k8s-app=kube-dns)' }),
+    'min-nodes': opt.int({ default: 2, min: 0, describe: 'WARNING when the ready pods run on fewer distinct nodes than this (0: do not judge)' }),
+    'require-anti-affinity': opt.flag({
+      default: true,
       describe: 'WARNING when the pod template does not spread replicas over nodes; --no-require-anti-affinity drops the rule',
-    },
-    resolve: { type: 'string', describe: `Also resolve this name (default ${DEFAULT_NAME}) against the DNS Service from this host` },
-    'resolve-timeout': { type: 'string', default: '2s', describe: 'How long the DNS query may take (within -t)' },
-    'dns-server': { type: 'string', describe: 'Ask this IP[:PORT] instead of the Service ClusterIP (tests; hosts that cannot route to it); implies --resolve' },
-    service: { type: 'string', default: 'kube-dns', describe: 'Name of the DNS Service whose ClusterIP --resolve asks' },
+    }),
+    resolve: {
+      placeholder: 'NAME', describe: `Also resolve this name (default ${DEFAULT_NAME}) against the DNS Service from this host`,
+      parse: (raw: unknown) => parseResolveName(raw),
+    } satisfies OptionSpec<string | undefined>,
+    'resolve-timeout': opt.duration({ default: '2s', min: 0.001, describe: 'How long the DNS query may take (within -t)' }),
+    'dns-server': opt.custom({
+      placeholder: 'IP[:PORT]', parse: parseDnsServer,
+      describe: 'Ask this IP[:PORT] instead of the Service ClusterIP (tests; hosts that cannot route to it); implies --resolve',
+    }),
+    service: opt.name({ default: 'kube-dns', describe: 'Name of the DNS Service whose ClusterIP --resolve asks' }),
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig --resolve', 'replicas, nodes, spreading, and one lookup through the Service IP'],
@@ -213,34 +206,13 @@ export default defineCheck<Options, Data>({
     ['$0 -w 1: --min-nodes 1 --no-require-anti-affinity', 'a single-node cluster'],
   ],
 
-  parse(a) {
-    const minNodes = Number(a['min-nodes']);
-    if (!Number.isInteger(minNodes) || minNodes < 0) throw new UsageError(`invalid --min-nodes '${String(a['min-nodes'])}': use a whole number, 0 or more`);
-    const dnsServerText = optionalString(a['dns-server'], '--dns-server');
-    const dnsServer = dnsServerText === undefined ? undefined : parseDnsServer(dnsServerText);
-    const resolve = parseResolveName(a.resolve) ?? (dnsServer ? DEFAULT_NAME : undefined);
-    const resolveTimeout = parseDuration(String(a['resolve-timeout']), '--resolve-timeout');
-    if (!(resolveTimeout > 0)) throw new UsageError(`invalid --resolve-timeout '${String(a['resolve-timeout'])}': must be more than 0`);
-    let timeout: number | undefined;
-    try { timeout = parseDuration(String(a.timeout), '--timeout'); } catch { /* reported by the core */ }
-    if (resolve !== undefined && timeout !== undefined && resolveTimeout >= timeout) {
-      throw new UsageError(`--resolve-timeout ${String(a['resolve-timeout'])} must be shorter than -t ${String(a.timeout)}`);
+  validate(o) {
+    if ((o.resolve ?? o.dnsServer) !== undefined && o.resolveTimeout >= o.timeout) {
+      throw new UsageError(`--resolve-timeout ${o.resolveTimeout}s must be shorter than -t ${o.timeout}s`);
     }
-    if (Array.isArray(a['require-anti-affinity'])) throw new UsageError('--require-anti-affinity given more than once');
-    return {
-      namespace: optionalString(a.namespace, '--namespace')!,
-      deployment: optionalString(a.deployment, '--deployment')!,
-      selector: optionalString(a.selector, '--selector'),
-      minNodes,
-      requireAntiAffinity: a['require-anti-affinity'] !== false,
-      resolve,
-      resolveTimeout,
-      dnsServer,
-      service: optionalString(a.service, '--service')!,
-    };
   },
 
-  async gather(ctx, o) {
+  async gather(ctx, o): Promise<Data> {
     const kube = await ctx.kube();
 
     const workload = (async () => {
@@ -259,8 +231,9 @@ export default defineCheck<Options, Data>({
     })();
 
     const dns = (async (): Promise<DnsProbe | undefined> => {
-      if (o.resolve === undefined) return undefined;
-      const probe: DnsProbe = { name: o.resolve, timeoutMs: 0 };
+      const name = o.resolve ?? (o.dnsServer ? DEFAULT_NAME : undefined);
+      if (name === undefined) return undefined;
+      const probe: DnsProbe = { name, timeoutMs: 0 };
       if (o.dnsServer) probe.server = o.dnsServer;
       else {
         const svc = await kube.getOptional<Service>(RESOURCES.services, o.service, o.namespace);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { optionalString } from '../lib/plugin/args.js';
-import { defineCheck } from '../lib/plugin/check.js';
+import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
+import type { Range } from '../lib/plugin/range.js';
+import type { OptionSpec } from '../lib/plugin/options.js';
 import { firstLine, runCommand } from '../lib/host/command.js';
 import {
   excerpt,
@@ -16,7 +17,6 @@ import {
 import { UNIT_NAME, unitState, type UnitState } from '../lib/host/systemd.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { PluginError, UsageError } from '../lib/plugin/errors.js';
-import { parseOptionalRange, type Range } from '../lib/plugin/range.js';
 import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
 import { bySeverityDesc, State } from '../lib/plugin/state.js';
@@ -27,14 +27,6 @@ export interface JudgedPattern extends LinePattern {
   crit?: Range;
 }
 
-interface Options {
-  unit: string;
-  window: number;
-  journalDirectory?: string;
-  /** Ask systemd whether the unit runs. */
-  checkUnit: boolean;
-  patterns: JudgedPattern[];
-}
 
 export interface Data {
   /** undefined when journalctl could not read the journal (journalError says why). */
@@ -74,16 +66,6 @@ const MAX_CUSTOM_PATTERNS = 20;
 /** The journal of one unit over minutes is small; 512 MiB of JSON means something is very wrong. */
 const MAX_JOURNAL_BYTES = 512 * 1024 * 1024;
 
-function range(v: unknown, option: string): Range | undefined {
-  if (v === undefined) return undefined;
-  if (Array.isArray(v)) throw new UsageError(`--${option} given more than once`);
-  try {
-    return parseOptionalRange(String(v));
-  } catch (e) {
-    throw new UsageError(`--${option}: ${(e as Error).message}`);
-  }
-}
-
 function currentUser(): string {
   try {
     return os.userInfo().username;
@@ -97,12 +79,62 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 // Where the microk8s snap lives: without it there is no k8s-dqlite to read.
 const MICROK8S_SNAP = ['/snap/microk8s', '/var/snap/microk8s'];
 
-export default defineCheck<Options, Data>({
+const options = {
+  unit: opt.string({
+    placeholder: 'UNIT', default: DEFAULT_UNIT, describe: 'systemd unit whose journal is read and whose state is judged',
+    check: (u) => (UNIT_NAME.test(u) ? undefined : 'not a systemd unit name'),
+  }),
+  window: opt.duration({ default: '5m', min: 1, max: 7 * 86400, describe: 'How far back to read the journal (up to 7d)' }),
+  'warning-context-canceled': opt.range({ default: '0', describe: 'Warning range for "context canceled" lines in --window' }),
+  'critical-context-canceled': opt.range({ default: '9', describe: 'Critical range for "context canceled" lines in --window' }),
+  'warning-database-is-locked': opt.range({ default: '0', describe: 'Warning range for "database is locked" lines in --window' }),
+  'critical-database-is-locked': opt.range({ default: '9', describe: 'Critical range for "database is locked" lines in --window' }),
+  pattern: opt.list({
+    placeholder: '[NAME=]TEXT', max: MAX_CUSTOM_PATTERNS, each: (spec) => void parsePatternSpec(spec),
+    describe: `More to count (up to ${MAX_CUSTOM_PATTERNS}): [NAME=]TEXT or [NAME=]/REGEX/FLAGS`,
+  }),
+  'pattern-warning': opt.range({ default: '0', describe: 'Warning range for each --pattern count' }),
+  'pattern-critical': opt.range({ describe: 'Critical range for each --pattern count (default: none)' }),
+  'unit-state': {
+    boolean: true,
+    describe: 'Judge the unit\'s systemd state (default: on, off with --journal-directory); --no-unit-state skips it',
+    parse: (raw: unknown) => (raw === undefined ? undefined : Boolean(raw)),
+  } satisfies OptionSpec<boolean | undefined>,
+  'journal-directory': opt.string({
+    placeholder: 'DIR', describe: 'Read journal files from this directory (journalctl -D), e.g. a host journal mounted into a container',
+  }),
+};
+type Options = OptionsOf<typeof options>;
+
+/** Ask systemd whether the unit runs: yes unless reading another machine's journal directory. */
+export function checksUnit(o: Options): boolean {
+  return o.unitState ?? o.journalDirectory === undefined;
+}
+
+/** The built-in patterns with their ranges, then every --pattern with --pattern-warning/-critical. */
+export function patternsOf(o: Options): JudgedPattern[] {
+  const patterns: JudgedPattern[] = [
+    { ...substringPattern('context_canceled', 'context canceled'), warn: o.warningContextCanceled, crit: o.criticalContextCanceled },
+    { ...substringPattern('database_is_locked', 'database is locked'), warn: o.warningDatabaseIsLocked, crit: o.criticalDatabaseIsLocked },
+  ];
+  for (const spec of o.pattern) {
+    const p = parsePatternSpec(spec);
+    if (patterns.some((q) => q.label === p.label)) {
+      throw new UsageError(`--pattern '${sanitize(spec, 100)}': the name '${p.label}' is taken; name it: --pattern 'other_name=${sanitize(p.display, 60)}'`);
+    }
+    patterns.push({ ...p, warn: o.patternWarning, crit: o.patternCritical });
+  }
+  return patterns;
+}
+
+export default defineCheck({
   name: 'dqlite',
   triage: {
     skip: () => (MICROK8S_SNAP.some((p) => fs.existsSync(p)) ? undefined : 'not a microk8s node (no /snap/microk8s)'),
   },
   title: 'DQLITE',
+  scope: 'node',
+  summary: 'Errors in the k8s-dqlite journal on this node: context canceled, database is locked',
   description:
     'Errors in the k8s-dqlite journal on this node: counts the lines of the unit\'s journal in --window that contain ' +
     '"context canceled" (the follower cannot get answers from the dqlite leader: pod status writes fail, as on k8s02 in ' +
@@ -116,68 +148,18 @@ export default defineCheck<Options, Data>({
   thresholds: {
     describe: 'journal lines in --window matching any pattern, each line once (default: unset; every pattern has its own pair)',
   },
-  options: {
-    unit: { type: 'string', default: DEFAULT_UNIT, describe: 'systemd unit whose journal is read and whose state is judged' },
-    window: { type: 'string', default: '5m', describe: 'How far back to read the journal (up to 7d)' },
-    'warning-context-canceled': { type: 'string', default: '0', describe: 'Warning range for "context canceled" lines in --window' },
-    'critical-context-canceled': { type: 'string', default: '9', describe: 'Critical range for "context canceled" lines in --window' },
-    'warning-database-is-locked': { type: 'string', default: '0', describe: 'Warning range for "database is locked" lines in --window' },
-    'critical-database-is-locked': { type: 'string', default: '9', describe: 'Critical range for "database is locked" lines in --window' },
-    pattern: {
-      type: 'string', array: true, nargs: 1,
-      describe: `More to count, repeatable (up to ${MAX_CUSTOM_PATTERNS}): [NAME=]TEXT or [NAME=]/REGEX/FLAGS`,
-    },
-    'pattern-warning': { type: 'string', default: '0', describe: 'Warning range for each --pattern count' },
-    'pattern-critical': { type: 'string', describe: 'Critical range for each --pattern count (default: none)' },
-    'unit-state': {
-      type: 'boolean',
-      describe: 'Judge the unit\'s systemd state (default: on, off with --journal-directory); --no-unit-state skips it',
-    },
-    'journal-directory': {
-      type: 'string',
-      describe: 'Read journal files from this directory (journalctl -D), e.g. a host journal mounted into a container',
-    },
-  },
+  options,
   examples: [
     ['$0', 'the NRPE default: snap.microk8s.daemon-k8s-dqlite, last 5 minutes'],
     ['$0 --pattern \'deadline=context deadline exceeded\' --pattern \'raft=/raft.*(timeout|lost)/i\' --pattern-critical 20', 'count more errors'],
     ['$0 --journal-directory /host/var/log/journal --window 15m', 'a host journal mounted into a container'],
   ],
 
-  parse(a) {
-    const unit = optionalString(a.unit, '--unit')!;
-    if (!UNIT_NAME.test(unit)) throw new UsageError(`invalid --unit '${sanitize(unit, 100)}': not a systemd unit name`);
-    const window = parseDuration(String(a.window), '--window');
-    if (!(window >= 1) || window > 7 * 86400) throw new UsageError(`invalid --window '${sanitize(a.window, 40)}': must be from 1s to 7d`);
-    const journalDirectory = optionalString(a['journal-directory'], '--journal-directory');
-
-    const patterns: JudgedPattern[] = BUILTIN_PATTERNS.map((b) => ({
-      ...substringPattern(b.label, b.text),
-      warn: range(a[`warning-${b.option}`], `warning-${b.option}`),
-      crit: range(a[`critical-${b.option}`], `critical-${b.option}`),
-    }));
-    const specs = (a.pattern as unknown[] | undefined) ?? [];
-    if (specs.length > MAX_CUSTOM_PATTERNS) throw new UsageError(`too many --pattern options (${specs.length}): at most ${MAX_CUSTOM_PATTERNS}`);
-    const warn = range(a['pattern-warning'], 'pattern-warning');
-    const crit = range(a['pattern-critical'], 'pattern-critical');
-    for (const spec of specs) {
-      const p = parsePatternSpec(String(spec));
-      if (patterns.some((q) => q.label === p.label)) {
-        throw new UsageError(`--pattern '${sanitize(spec, 100)}': the name '${p.label}' is taken; name it: --pattern 'other_name=${sanitize(p.display, 60)}'`);
-      }
-      patterns.push({ ...p, warn, crit });
-    }
-    const unitStateOpt = a['unit-state'];
-    return {
-      unit,
-      window,
-      journalDirectory,
-      checkUnit: typeof unitStateOpt === 'boolean' ? unitStateOpt : journalDirectory === undefined,
-      patterns,
-    };
+  validate(o) {
+    patternsOf(o);
   },
 
-  async gather(ctx, o) {
+  async gather(ctx, o): Promise<Data> {
     const since = ctx.now - o.window * 1000;
     const args = [
       '-u', o.unit,
@@ -189,7 +171,7 @@ export default defineCheck<Options, Data>({
       '--no-pager',
     ];
     if (o.journalDirectory) args.push('-D', o.journalDirectory);
-    const scan = new JournalScan(o.patterns);
+    const scan = new JournalScan(patternsOf(o));
 
     const journal = runCommand('journalctl', args, { signal: ctx.signal, log: ctx.log, maxBytes: MAX_JOURNAL_BYTES, onLine: (l) => scan.line(l) })
       .then((r): Pick<Data, 'scan' | 'journalError' | 'journalNote'> => {
@@ -210,7 +192,7 @@ export default defineCheck<Options, Data>({
         if (e instanceof PluginError) return { journalError: e.message };
         throw e;
       });
-    const unit = o.checkUnit
+    const unit = checksUnit(o)
       ? unitState(o.unit, { signal: ctx.signal, log: ctx.log }).catch((e: unknown): UnitState => {
         if (e instanceof PluginError) return { known: false, unit: o.unit, reason: e.message, noSystemd: /not found/.test(e.message) };
         throw e;
@@ -262,7 +244,7 @@ export default defineCheck<Options, Data>({
     // The patterns: counts against their ranges, the newest example each.
     const s = d.scan;
     const judged = s.patterns.map((c, i) => {
-      const p = o.patterns[i]!;
+      const p = patternsOf(o)[i]!;
       return { c, p, state: thresholdState(c.count, p.warn, p.crit) };
     });
     for (const { c, state } of judged) {

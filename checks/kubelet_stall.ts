@@ -1,23 +1,16 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { compactEvent, eventCount, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
-import { condition, nodeReadiness, parseNodeOption } from '../lib/kube/nodes.js';
+import { condition, nodeReadiness } from '../lib/kube/nodes.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Node, Pod } from '../lib/kube/types.js';
-import { localNodeName } from '../lib/host/node-name.js';
-import { defineCheck } from '../lib/plugin/check.js';
+import { thisNodeName } from '../lib/host/node-name.js';
+import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { PluginError, UsageError } from '../lib/plugin/errors.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
 import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
-
-interface Options {
-  node?: string;
-  allNodes: boolean;
-  minAge: number;
-  window: number;
-}
 
 export interface Data {
   /** Pending pods bound to the judged node(s). */
@@ -79,9 +72,11 @@ function kubeletStatus(p: Pod): string | undefined {
   return own ? `${own.type}=${own.status}` : undefined;
 }
 
-export default defineCheck<Options, Data>({
+export default defineCheck({
   name: 'kubelet_stall',
   title: 'KUBELET STALL',
+  scope: 'node',
+  summary: 'Pods bound to a node that stay Pending while its kubelet says nothing',
   description:
     'Pods the scheduler bound to a node that stay Pending while that node\'s kubelet says nothing: no kubelet event ' +
     '(Pulling, Created, FailedMount, FailedCreatePodSandBox, ...) and no kubelet-written status since they were bound. ' +
@@ -93,34 +88,28 @@ export default defineCheck<Options, Data>({
     critical: '0',
   },
   options: {
-    node: { type: 'string', describe: 'The node to judge (default: this host\'s node name, the lowercased hostname)' },
-    'all-nodes': { type: 'boolean', default: false, describe: 'Judge every node, reported per node' },
-    'min-age': { type: 'string', default: '60s', describe: 'Give the kubelet this long after binding before its silence counts' },
-    window: { type: 'string', default: '10m', describe: 'Window for the kubelet_events perfdata (kubelet events about the Pending pods)' },
+    node: opt.node({ describe: 'The node to judge (default: this host\'s node name, the lowercased hostname)' }),
+    'all-nodes': opt.flag({ describe: 'Judge every node, reported per node' }),
+    'min-age': opt.duration({ default: '60s', describe: 'Give the kubelet this long after binding before its silence counts' }),
+    window: opt.duration({ default: '10m', min: 1, describe: 'Window for the kubelet_events perfdata (kubelet events about the Pending pods)' }),
+  },
+  validate(o) {
+    if (o.node && o.allNodes) throw new UsageError('--node and --all-nodes exclude each other');
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'this node: CRITICAL on any bound pod the kubelet has not acted on after 60s'],
     ['$0 --all-nodes --min-age 2m', 'every node, from anywhere'],
   ],
 
-  parse(a) {
-    const node = parseNodeOption(a.node);
-    const allNodes = Boolean(a['all-nodes']);
-    if (node && allNodes) throw new UsageError('--node and --all-nodes exclude each other');
-    const minAge = parseDuration(String(a['min-age']), '--min-age');
-    const window = parseDuration(String(a.window), '--window');
-    if (!(window > 0)) throw new UsageError(`invalid --window '${String(a.window)}': must be more than 0`);
-    return { node, allNodes, minAge, window };
-  },
 
-  async gather(ctx, o) {
+  async gather(ctx, o): Promise<Data> {
     const kube = await ctx.kube();
     let pods: Pod[] | undefined;
     let nodes: Node[] = [];
     let node: string | undefined;
     let notANode: string | undefined;
     if (!o.allNodes) {
-      node = o.node ?? localNodeName();
+      node = o.node ?? thisNodeName();
       const [n, p] = await Promise.all([
         kube.getOptional<Node>(RESOURCES.nodes, node),
         kube.list<Pod>(RESOURCES.pods, { fieldSelector: `spec.nodeName=${node},status.phase=Pending` }),

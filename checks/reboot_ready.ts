@@ -1,11 +1,10 @@
-import { localNodeName } from '../lib/host/node-name.js';
 import { RESOURCES } from '../lib/kube/client.js';
 import { matchesSelector } from '../lib/kube/labels.js';
-import { condition, holderNode, nodeReadiness, parseNodeOption } from '../lib/kube/nodes.js';
+import { condition, holderNode, nodeReadiness } from '../lib/kube/nodes.js';
 import { ageSeconds } from '../lib/kube/time.js';
 import type { Node, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
-import { optionalString } from '../lib/plugin/args.js';
-import { defineCheck } from '../lib/plugin/check.js';
+import { defineCheck, opt } from '../lib/plugin/check.js';
+import { eachName } from '../lib/plugin/options.js';
 import { evaluateSub, gatherSub, type SubResult } from '../lib/plugin/compose.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { PluginError } from '../lib/plugin/errors.js';
@@ -13,13 +12,6 @@ import { outcomeState, OutcomeBuilder, plural } from '../lib/plugin/result.js';
 import { State, stateName } from '../lib/plugin/state.js';
 import schedulerStall, { type Data as SchedulerData } from './scheduler_stall.js';
 import stuckTerminating from './stuck_terminating.js';
-
-interface Options {
-  node: string;
-  settle: number;
-  criticalNamespaces: string[];
-  allowSingleNode: boolean;
-}
 
 export interface Data {
   nodes: Node[];
@@ -38,42 +30,37 @@ const name = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 const isReady = (p: Pod) => condition(p.status?.conditions, 'Ready')?.status === 'True';
 const controllerOf = (p: Pod) => p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0];
 
-export default defineCheck<Options, Data>({
+export default defineCheck({
   name: 'reboot_ready',
   title: 'REBOOT READY',
+  scope: 'node',
+  summary: 'Is it safe to reboot this node now? Every reason it is not',
   description:
     'Is it safe to reboot --node now? OK only when every other node is Ready, schedulable and settled, every critical ' +
     'pod here (kube-system, system-*-critical) has a ready replica on another node, draining it breaks no ' +
     'PodDisruptionBudget, no pod is stuck Terminating, and the scheduler is scheduling. CRITICAL names every reason ' +
     'it is not. For a rolling-reboot playbook (docs/rolling-reboot.md) and for NRPE.',
   options: {
-    node: { type: 'string', describe: 'Node to reboot (default: this host, as the kubelet names it)' },
-    settle: { type: 'string', default: '10m', describe: 'A node Ready for less than this is still coming back from its own reboot' },
-    'critical-namespace': { type: 'string', array: true, nargs: 1, describe: 'Namespace whose pods must have a ready replica elsewhere (repeatable; default kube-system)' },
-    'allow-single-node': { type: 'boolean', default: false, describe: 'Allow a reboot when no other node exists (the whole cluster goes down)' },
+    node: opt.localNode({ describe: 'Node to reboot (default: this host, as the kubelet names it)' }),
+    settle: opt.duration({ default: '10m', describe: 'A node Ready for less than this is still coming back from its own reboot' }),
+    'critical-namespace': opt.list({
+      placeholder: 'NAMESPACE', default: ['kube-system'], each: eachName('namespace'),
+      describe: 'Namespace whose pods must have a ready replica elsewhere (default kube-system)',
+    }),
+    'allow-single-node': opt.flag({ describe: 'Allow a reboot when no other node exists (the whole cluster goes down)' }),
   },
   examples: [
     ['$0 --node k8s02', 'before rebooting k8s02 in a rolling reboot'],
     ['$0 --critical-namespace kube-system --critical-namespace openebs', 'storage controllers must survive the reboot too'],
   ],
 
-  parse(a) {
-    const namespaces = (a['critical-namespace'] as string[] | undefined) ?? ['kube-system'];
-    for (const ns of namespaces) optionalString(ns, '--critical-namespace');
-    return {
-      node: parseNodeOption(a.node) ?? localNodeName(),
-      settle: parseDuration(String(a.settle), '--settle'),
-      criticalNamespaces: namespaces,
-      allowSingleNode: Boolean(a['allow-single-node']),
-    };
-  },
 
-  async gather(ctx, o) {
+  async gather(ctx, o): Promise<Data> {
     const kube = await ctx.kube();
     const [nodes, podsHere, criticalPods, pdbs, scheduler, terminating] = await Promise.all([
       kube.list<Node>(RESOURCES.nodes),
       kube.list<Pod>(RESOURCES.pods, { fieldSelector: `spec.nodeName=${o.node},status.phase!=Succeeded,status.phase!=Failed` }),
-      Promise.all(o.criticalNamespaces.map((namespace) => kube.list<Pod>(RESOURCES.pods, { namespace, fieldSelector: 'status.phase=Running' }))).then((l) => l.flat()),
+      Promise.all(o.criticalNamespace.map((namespace) => kube.list<Pod>(RESOURCES.pods, { namespace, fieldSelector: 'status.phase=Running' }))).then((l) => l.flat()),
       kube.list<PodDisruptionBudget>(RESOURCES.poddisruptionbudgets),
       gatherSub(schedulerStall, ctx),
       gatherSub(stuckTerminating, ctx),
@@ -113,7 +100,7 @@ export default defineCheck<Options, Data>({
 
     // 2. Critical pods here need a ready replica elsewhere (the incident's single CoreDNS).
     const critical = staying.filter((p) =>
-      o.criticalNamespaces.includes(p.metadata?.namespace ?? '') || CRITICAL_PRIORITY.has(p.spec?.priorityClassName ?? ''));
+      o.criticalNamespace.includes(p.metadata?.namespace ?? '') || CRITICAL_PRIORITY.has(p.spec?.priorityClassName ?? ''));
     let unprotected = 0;
     for (const p of critical) {
       const owner = controllerOf(p);

@@ -1,19 +1,13 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { compactEvent, eventReporter, occurrencesSince } from '../lib/kube/events.js';
-import { parseNodeOption } from '../lib/kube/nodes.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import type { KubeEvent, Pod } from '../lib/kube/types.js';
-import { defineCheck } from '../lib/plugin/check.js';
+import { defineCheck, opt } from '../lib/plugin/check.js';
 import { UsageError } from '../lib/plugin/errors.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { parseRange } from '../lib/plugin/range.js';
 import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
-
-interface Options {
-  window: number;
-  node?: string;
-}
 
 export interface Data {
   sandboxChanged: KubeEvent[];
@@ -50,9 +44,11 @@ function inScope(e: KubeEvent, since: number): boolean {
 interface PodRow { ns: string; name: string; node: string; changed: number; failed: number; reserved: number; message?: string }
 interface NodeRow { node: string; changed: number; failed: number; reserved: number; pods: Set<string>; staleIds: Set<string> }
 
-export default defineCheck<Options, Data>({
+export default defineCheck({
   name: 'sandbox_changed',
   title: 'SANDBOX CHANGED',
+  scope: 'cluster',
+  summary: 'SandboxChanged storms and stale "name is reserved" sandboxes, per node',
   description:
     'Pod sandbox churn per node: SandboxChanged ("Pod sandbox changed, it will be killed and re-created") and ' +
     'FailedCreatePodSandBox events from the kubelet in --window. Any "name ... is reserved for ..." failure is ' +
@@ -73,22 +69,16 @@ export default defineCheck<Options, Data>({
     critical: '50',
   },
   options: {
-    window: { type: 'string', default: '10m', describe: 'How far back events count (aggregated events count their occurrences inside it)' },
-    node: { type: 'string', describe: 'Only judge this node (default: every node, reported per node)' },
+    window: opt.duration({ default: '10m', min: 1, describe: 'How far back events count (aggregated events count their occurrences inside it)' }),
+    node: opt.node({ describe: 'Only judge this node (default: every node, reported per node)' }),
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every node; CRITICAL on a stale sandbox name or more than 50 events on a node in 10m'],
     ['$0 --node k8s02 -w 20 -c 100 --window 15m', 'one node, more tolerant'],
   ],
 
-  parse(a) {
-    const window = parseDuration(String(a.window), '--window');
-    if (!(window > 0)) throw new UsageError(`invalid --window '${String(a.window)}': must be more than 0`);
-    const node = parseNodeOption(a.node);
-    return { window, node };
-  },
 
-  async gather(ctx, o) {
+  async gather(ctx, o): Promise<Data> {
     const kube = await ctx.kube();
     // Two server-side filtered lists in parallel. No source=kubelet term: the
     // `source` field is source.component only, and events written through

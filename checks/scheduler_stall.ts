@@ -3,23 +3,10 @@ import { compactEvent, eventLastSeen, occurrencesSince } from '../lib/kube/event
 import { holderNode, nodeReadiness } from '../lib/kube/nodes.js';
 import { ageSeconds } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node, Pod } from '../lib/kube/types.js';
-import { defineCheck } from '../lib/plugin/check.js';
-import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
-import { parseOptionalRange, type Range } from '../lib/plugin/range.js';
+import { defineCheck, opt } from '../lib/plugin/check.js';
+import { formatDuration } from '../lib/plugin/duration.js';
 import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
-import { optionalString } from '../lib/plugin/args.js';
-
-interface Options {
-  schedulerName: string;
-  window: number;
-  minAge: number;
-  seriesHeartbeat: number;
-  pressureWarning?: Range;
-  pressureCritical?: Range;
-  leaseNamespace: string;
-  leaseName: string;
-}
 
 export interface Data {
   pods: Pod[];
@@ -42,9 +29,11 @@ function fromScheduler(e: KubeEvent, scheduler: string): boolean {
   return !who || who === scheduler;
 }
 
-export default defineCheck<Options, Data>({
+export default defineCheck({
   name: 'scheduler_stall',
   title: 'SCHEDULER STALL',
+  scope: 'cluster',
+  summary: 'Pods left unscheduled while the scheduler holding the Lease says nothing',
   description:
     'Pods left unscheduled while the scheduler says nothing: Pending pods with no node and no FailedScheduling event ' +
     'mean the scheduler holding the Lease is not working its queue (the informer-stall signature). Pods that do get ' +
@@ -54,37 +43,24 @@ export default defineCheck<Options, Data>({
     critical: '0',
   },
   options: {
-    'scheduler-name': { type: 'string', default: 'default-scheduler', describe: 'Only judge pods for this scheduler (spec.schedulerName)' },
-    window: { type: 'string', default: '10m', describe: 'How far back a FailedScheduling event counts as a scheduling attempt' },
-    'min-age': { type: 'string', default: '5m', describe: 'Ignore pods younger than this (the scheduler gets time to try)' },
-    'series-heartbeat': {
-      type: 'string', default: '30m',
+    'scheduler-name': opt.string({ placeholder: 'NAME', default: 'default-scheduler', describe: 'Only judge pods for this scheduler (spec.schedulerName)' }),
+    window: opt.duration({ default: '10m', min: 1, describe: 'How far back a FailedScheduling event counts as a scheduling attempt' }),
+    'min-age': opt.duration({ default: '5m', describe: 'Ignore pods younger than this (the scheduler gets time to try)' }),
+    'series-heartbeat': opt.duration({
+      default: '30m',
       describe: 'events.k8s.io reporters write repeats of an event series to the API only this often; a series event seen within --window plus this still counts',
-    },
-    'pressure-warning': { type: 'string', default: '0', describe: 'Warning range for pods failing to schedule (with FailedScheduling events)' },
-    'pressure-critical': { type: 'string', describe: 'Critical range for pods failing to schedule' },
-    'lease-namespace': { type: 'string', default: 'kube-system', describe: 'Namespace of the scheduler Lease' },
-    'lease-name': { type: 'string', default: 'kube-scheduler', describe: 'Name of the scheduler Lease' },
+    }),
+    'pressure-warning': opt.range({ default: '0', describe: 'Warning range for pods failing to schedule (with FailedScheduling events)' }),
+    'pressure-critical': opt.range({ describe: 'Critical range for pods failing to schedule' }),
+    'lease-namespace': opt.namespace({ default: 'kube-system', describe: 'Namespace of the scheduler Lease' }),
+    'lease-name': opt.name({ default: 'kube-scheduler', describe: 'Name of the scheduler Lease' }),
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: CRITICAL on any stalled pod'],
     ['$0 -c 5 --min-age 10m --pressure-warning 10', 'tolerate a few, warn only on more than 10 unschedulable pods'],
   ],
 
-  parse(a) {
-    return {
-      schedulerName: optionalString(a['scheduler-name'], '--scheduler-name')!,
-      window: parseDuration(String(a.window), '--window'),
-      minAge: parseDuration(String(a['min-age']), '--min-age'),
-      seriesHeartbeat: parseDuration(String(a['series-heartbeat']), '--series-heartbeat'),
-      pressureWarning: parseOptionalRange(a['pressure-warning'] as string | undefined),
-      pressureCritical: parseOptionalRange(a['pressure-critical'] as string | undefined),
-      leaseNamespace: optionalString(a['lease-namespace'], '--lease-namespace')!,
-      leaseName: optionalString(a['lease-name'], '--lease-name')!,
-    };
-  },
-
-  async gather(ctx, o) {
+  async gather(ctx, o): Promise<Data> {
     const kube = await ctx.kube();
     // Cost follows what is Pending, not the cluster: the apiserver filters, we page.
     const leaseAndNode = kube.getOptional<Lease>(RESOURCES.leases, o.leaseName, o.leaseNamespace).then(async (lease) => {

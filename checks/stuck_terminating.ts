@@ -1,19 +1,13 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { matchesSelector } from '../lib/kube/labels.js';
-import { nodeReadiness, parseNodeOption } from '../lib/kube/nodes.js';
+import { nodeReadiness } from '../lib/kube/nodes.js';
 import { parseTime } from '../lib/kube/time.js';
 import type { Node, ObjectMeta, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
-import { defineCheck } from '../lib/plugin/check.js';
+import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
-
-interface Options {
-  node?: string;
-  minAge: number;
-  criticalAge: number;
-}
 
 export interface Data {
   /**
@@ -106,9 +100,11 @@ function pdbStatus(p: PodDisruptionBudget): string {
   return `${s.disruptionsAllowed ?? '?'} disruptions allowed, ${s.currentHealthy ?? '?'}/${s.desiredHealthy ?? '?'} healthy`;
 }
 
-export default defineCheck<Options, Data>({
+export default defineCheck({
   name: 'stuck_terminating',
   title: 'STUCK TERMINATING',
+  scope: 'cluster',
+  summary: 'Pods stuck Terminating past their grace period, with the cause and the remedy',
   description:
     'Pods stuck Terminating: deleted, past their grace period by more than --min-age, and still there. Long output says ' +
     'why for each (node NotReady or gone, kubelet not finishing on a Ready node, finalizers, no owner, a ' +
@@ -122,32 +118,20 @@ export default defineCheck<Options, Data>({
     critical: '5',
   },
   options: {
-    node: {
-      type: 'string',
+    node: opt.node({
       describe: 'Only pods bound to this node (server-side spec.nodeName): the cost follows the node, not the cluster. ' +
         'Without it every pod is listed, so a dead node\'s stuck pods are seen from elsewhere: run it cluster-wide from one host',
-    },
-    'min-age': { type: 'string', default: '10m', describe: 'How long past its grace period a terminating pod must be to count as stuck' },
-    'critical-age': {
-      type: 'string', default: '1h',
-      describe: 'A pod stuck this long is CRITICAL whatever the count (0 turns this off)',
-    },
+    }),
+    'min-age': opt.duration({ default: '10m', describe: 'How long past its grace period a terminating pod must be to count as stuck' }),
+    'critical-age': opt.duration({ default: '1h', describe: 'A pod stuck this long is CRITICAL whatever the count (0 turns this off)' }),
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: WARNING on one stuck pod, CRITICAL on 6 or more or on one stuck 1h'],
     ['$0 -w 2 -c 10 --critical-age 0', 'tolerate a couple, judge by count only'],
   ],
 
-  parse(a) {
-    const node = parseNodeOption(a.node);
-    return {
-      node,
-      minAge: parseDuration(String(a['min-age']), '--min-age'),
-      criticalAge: parseDuration(String(a['critical-age']), '--critical-age'),
-    };
-  },
 
-  async gather(ctx, o) {
+  async gather(ctx, o): Promise<Data> {
     const kube = await ctx.kube();
     // No field selector exists for metadata.deletionTimestamp: every pod has
     // to be listed. Metadata only (PartialObjectMetadataList) carries all this

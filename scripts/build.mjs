@@ -52,7 +52,7 @@ let result;
 {
   const tmp = `${bundle}.${process.pid}.tmp`;
   result = await build({
-    entryPoints: [path.join(root, 'lib/main.ts')],
+    entryPoints: [path.join(root, 'cli/main.ts')],
     outfile: tmp,
     bundle: true,
     platform: 'node',

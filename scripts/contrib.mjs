@@ -25,8 +25,11 @@ async function loadChecks() {
       stdin: {
         contents: `import { CHECKS } from './checks/index.ts';
 import { COMMON_OPTIONS } from './lib/plugin/args.ts';
-process.stdout.write(JSON.stringify({ common: COMMON_OPTIONS,
-  checks: CHECKS.map(({ name, title, description, thresholds, options }) => ({ name, title, description, thresholds, options })) }));`,
+import { yargsOption } from './lib/plugin/options.ts';
+// Each option as yargs sees it, plus what the declaration knows (choices, repeatable).
+const plain = (table) => Object.fromEntries(Object.entries(table ?? {}).map(([k, s]) => [k, { ...yargsOption(s), choices: s.choices, array: s.repeatable }]));
+process.stdout.write(JSON.stringify({ common: plain(COMMON_OPTIONS),
+  checks: CHECKS.map(({ name, title, scope, summary, description, thresholds, options }) => ({ name, title, scope, summary, description, thresholds, options: plain(options) })) }));`,
         resolveDir: root,
         loader: 'ts',
       },

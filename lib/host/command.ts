@@ -5,7 +5,7 @@
 // operator can act on. A non-zero exit status is NOT an error here: many
 // tools use it to answer (systemctl is-active exits 3 for "inactive"), so
 // the caller reads exitCode and stderr and decides.
-import type { Logger } from '../kube/client.js';
+import type { Logger } from '../plugin/log.js';
 import { PluginError } from '../plugin/errors.js';
 import { sanitize } from '../plugin/sanitize.js';
 import { State } from '../plugin/state.js';

@@ -1,6 +1,6 @@
 // The state of a systemd unit on this host, from `systemctl show`, for
 // node-local checks that judge a daemon (k8s-dqlite, kubelite, containerd).
-import type { Logger } from '../kube/client.js';
+import type { Logger } from '../plugin/log.js';
 import { sanitize } from '../plugin/sanitize.js';
 import { firstLine, runCommand } from './command.js';
 

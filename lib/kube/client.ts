@@ -1,7 +1,8 @@
 import https from 'node:https';
 import type { Connection } from './kubeconfig.js';
 import { fromNetwork, fromStatus, KubeApiError, type RequestTarget } from './errors.js';
-import { pending } from '../plugin/pending.js';
+import type { Logger } from '../plugin/log.js';
+import { whilePending } from '../plugin/pending.js';
 
 /** Where a kind lives in the API. */
 export interface Resource {
@@ -56,8 +57,6 @@ export interface ClientStats {
   bytes: number;
 }
 
-export type Logger = (level: number, line: string) => void;
-
 const DEFAULT_PAGE = 500;
 const JSON_ACCEPT = 'application/json';
 /** What kubectl sends for metadata-only lists, including its fallback. */
@@ -87,17 +86,13 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export class KubeClient {
   readonly stats: ClientStats = { requests: 0, bytes: 0 };
-  /** Requests not yet answered, for the timeout message (shared with the run's host commands). */
-  readonly inFlight: Set<string>;
 
   constructor(
     readonly conn: Connection,
     private readonly signal: AbortSignal,
     private readonly log: Logger = () => {},
     private readonly pageSize = DEFAULT_PAGE,
-  ) {
-    this.inFlight = pending(signal);
-  }
+  ) {}
 
   async get<T>(res: Resource, name: string, namespace?: string): Promise<T> {
     const target: RequestTarget = { verb: 'get', resource: resourceName(res), namespace: res.namespaced ? namespace : undefined, name };
@@ -168,9 +163,8 @@ export class KubeClient {
     const qs = new URLSearchParams(query).toString();
     const url = new URL(path + (qs ? `?${qs}` : ''), this.conn.server);
     const label = `GET ${path}${qs ? `?${decodeURIComponent(qs)}` : ''}`;
-    this.inFlight.add(label);
-    const started = Date.now();
-    try {
+    return whilePending(this.signal, label, async () => {
+      const started = Date.now();
       const { status, body, retryAfter, bytes } = await this.send(url, target, accept);
       this.stats.requests++;
       this.stats.bytes += bytes;
@@ -191,9 +185,7 @@ export class KubeClient {
         return this.request(path, query, target, accept, attempt + 1);
       }
       throw fromStatus(status, parsed, target, this.conn.server.origin);
-    } finally {
-      this.inFlight.delete(label);
-    }
+    }, 'api');
   }
 
   private send(url: URL, target: RequestTarget, accept: string): Promise<{ status: number; body: string; bytes: number; retryAfter?: number }> {

@@ -1,74 +1,83 @@
-import yargs, { type Argv, type Options as YargsOption } from 'yargs';
+import yargs from 'yargs';
 import type { AnyCheck, CommonOptions } from './check.js';
 import { UsageError } from './errors.js';
-import { parseOptionalRange } from './range.js';
-import { parseDuration } from './duration.js';
-import { parseState, State } from './state.js';
+import { renderHelp } from './help.js';
+import { camel, opt, yargsOption, type AnyOption, type OptionSpec, type OptionTable } from './options.js';
+import { parseState, type State } from './state.js';
 import { VERSION } from './version.js';
 
-export const COMMON_OPTIONS: Record<string, YargsOption> = {
-  timeout: { alias: 't', type: 'string', default: '10', describe: 'Seconds before the whole check gives up (a duration like 30s works too)' },
-  'timeout-state': { type: 'string', default: 'unknown', describe: 'State to return on timeout: ok|warning|critical|unknown' },
-  verbose: { alias: 'v', type: 'count', describe: 'More output: -v longer long output, -vv request log on stderr, -vvv stack traces' },
-  kubeconfig: { type: 'string', describe: 'Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, microk8s client.config, /etc/kubernetes/admin.conf, in-cluster)' },
-  context: { type: 'string', describe: 'Kubeconfig context to use (default: current-context)' },
-  format: { type: 'string', choices: ['nagios', 'json'], default: 'nagios', describe: 'Output format' },
-  'page-size': { type: 'string', default: '500', describe: 'Items per page when listing (limit/continue); larger pages mean fewer round trips on a big cluster' },
-  help: { alias: 'h', type: 'boolean', describe: 'Show this help' },
-  version: { alias: 'V', type: 'boolean', describe: 'Show the version' },
+const timeoutState: OptionSpec<State> = {
+  placeholder: 'STATE',
+  describe: 'State to return on timeout: ok, warning, critical or unknown',
+  default: 'unknown',
+  parse: (raw, flag) => {
+    const s = opt.string({ describe: '' }).parse(raw, flag);
+    const state = s === undefined ? undefined : parseState(s);
+    if (state === undefined) throw new UsageError(`invalid ${flag} '${String(raw)}': use ok, warning, critical or unknown`);
+    return state;
+  },
 };
 
-const RANGE_HELP =
-  'Ranges use the Monitoring Plugins syntax: 10 (alert outside 0..10), 10: (below 10), ~:10 (above 10), ' +
-  '10:20 (outside 10..20), @10:20 (inside 10..20). Durations: 90, 90s, 5m, 1h30m. Exit codes: 0 OK, 1 WARNING, ' +
-  '2 CRITICAL, 3 UNKNOWN (also for --help and --version).';
+/** The options every check has, declared like a check's own. */
+export const COMMON_OPTIONS = {
+  timeout: opt.custom({
+    placeholder: 'SECONDS', default: '10', describe: 'Seconds before the whole check gives up, counted from the start of the process (a duration like 30s works too)',
+    parse: (s, flag) => {
+      const v = opt.duration({ describe: '', max: 3600 }).parse(s, flag)!;
+      if (!(v > 0)) throw new UsageError(`invalid ${flag} '${s}': must be more than 0 and at most 3600 seconds`);
+      return v;
+    },
+  }),
+  'timeout-state': timeoutState,
+  verbose: { describe: 'More output: -v longer long output, -vv request log on stderr, -vvv stack traces', count: true, parse: (raw: unknown) => Number(raw ?? 0) } satisfies OptionSpec<number>,
+  kubeconfig: opt.string({ placeholder: 'FILE', describe: 'Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, microk8s client.config, /etc/kubernetes/admin.conf, in-cluster)' }),
+  context: opt.string({ placeholder: 'NAME', describe: 'Kubeconfig context to use (default: current-context)' }),
+  format: opt.choice(['nagios', 'json'] as const, { default: 'nagios', describe: 'Output format: nagios (status line, perfdata, long output) or json (docs/json.md)' }),
+  'page-size': opt.int({ default: 500, min: 1, max: 10000, describe: 'Items per page when listing (limit/continue); larger pages mean fewer round trips on a big cluster' }),
+} satisfies OptionTable;
 
-function wrapText(text: string, width: number): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + word.length + 1 > width) { lines.push(line); line = word; }
-    else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.join('\n');
-}
+/** Aliases of the common options: -t, -v. */
+const ALIASES: Record<string, string> = { timeout: 't', verbose: 'v' };
 
 export type Parsed =
   | { kind: 'help'; text: string }
   | { kind: 'version'; text: string }
   | { kind: 'run'; opts: CommonOptions & Record<string, unknown> };
 
-function parser(check: AnyCheck, argv: string[]): Argv {
-  const options: Record<string, YargsOption> = { ...COMMON_OPTIONS };
+/** Every option of a check: its own, -w/-c when it has thresholds, the common ones. */
+export function allOptions(check: AnyCheck): OptionTable {
+  const table: OptionTable = {};
   if (check.thresholds) {
-    // An explicit `default: undefined` would make yargs swallow a bare '-w': set it only when there is one.
     const { warning, critical, describe } = check.thresholds;
-    options.warning = { alias: 'w', type: 'string', describe: `Warning range: ${describe}`, ...(warning !== undefined && { default: warning }) };
-    options.critical = { alias: 'c', type: 'string', describe: `Critical range: ${describe}`, ...(critical !== undefined && { default: critical }) };
+    table.warning = { ...opt.range({ default: warning, describe: `Warning range: ${describe}` }), alias: 'w' };
+    table.critical = { ...opt.range({ default: critical, describe: `Critical range: ${describe}` }), alias: 'c' };
   }
-  Object.assign(options, check.options ?? {});
-  let y = yargs(argv)
-    .scriptName(`check_k8s_${check.name}`)
-    .usage('$0 [options]')
-    // Disable yargs' own help/version first: ours exit 3 like every Monitoring Plugin.
-    .help(false)
-    .version(false)
-    .options(options)
-    .strict()
-    .exitProcess(false)
-    .wrap(Math.min(100, process.stdout.columns || 100))
-    .parserConfiguration({ 'duplicate-arguments-array': false, 'strip-aliased': true })
-    .fail((msg, err) => {
-      throw new UsageError(msg || err?.message || 'invalid arguments');
-    });
-  for (const [cmd, desc] of check.examples ?? []) y = y.example(cmd, desc);
-  return y;
+  Object.assign(table, check.options ?? {});
+  for (const [k, spec] of Object.entries(COMMON_OPTIONS)) table[k] = ALIASES[k] ? { ...(spec as AnyOption), alias: ALIASES[k] } : spec;
+  return table;
+}
+
+/** How an option is named in an error line: '-w', '--min-age'. */
+function flagName(name: string, spec: AnyOption): string {
+  return spec.alias && (name === 'warning' || name === 'critical') ? `-${spec.alias}` : `--${name}`;
 }
 
 /** Turn argv into options or a help/version request. Throws UsageError. */
 export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed> {
-  const y = parser(check, argv);
+  const table = allOptions(check);
+  const y = yargs(argv)
+    // Our own help/version: they exit 3 like every Monitoring Plugin.
+    .help(false)
+    .version(false)
+    .options(Object.fromEntries(Object.entries(table).map(([k, spec]) => [k, yargsOption(spec)])))
+    .option('help', { alias: 'h', type: 'boolean' })
+    .option('version', { alias: 'V', type: 'boolean' })
+    .strict()
+    .exitProcess(false)
+    .parserConfiguration({ 'duplicate-arguments-array': false, 'strip-aliased': true })
+    .fail((msg, err) => {
+      throw new UsageError(msg || err?.message || 'invalid arguments');
+    });
   let raw: Record<string, unknown>;
   try {
     raw = (await y.parse()) as Record<string, unknown>;
@@ -76,77 +85,38 @@ export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed
     if (e instanceof UsageError) throw e;
     throw new UsageError((e as Error).message);
   }
-  collectRepeated(check.options ?? {}, argv, raw);
-  if (raw.help) {
-    let text = '';
-    y.showHelp((s: string) => { text = s; });
-    // yargs wraps a long usage text badly; put our own paragraphs after its usage line.
-    const [usage, ...rest] = text.split('\n');
-    const about = `${wrapText(check.description, 90)}\n\n${wrapText(RANGE_HELP, 90)}`;
-    return { kind: 'help', text: [usage, '', about, ...rest].join('\n') + '\n' };
-  }
+  if (raw.help) return { kind: 'help', text: renderHelp(check, table) };
   if (raw.version) return { kind: 'version', text: `check_k8s_${check.name} (k8s-nrpe) ${VERSION}\n` };
   if ((raw._ as unknown[] | undefined)?.length) {
     throw new UsageError(`unexpected argument '${String((raw._ as unknown[])[0])}'`);
   }
+  collectRepeated(table, argv, raw);
 
-  const timeout = parseDuration(String(raw.timeout), '--timeout');
-  if (!(timeout > 0) || timeout > 3600) throw new UsageError(`invalid --timeout '${String(raw.timeout)}': must be more than 0 and at most 3600 seconds`);
-  const timeoutState = parseState(String(raw['timeout-state']));
-  if (timeoutState === undefined) throw new UsageError(`invalid --timeout-state '${String(raw['timeout-state'])}': use ok, warning, critical or unknown`);
-
-  const pageSize = Number(raw['page-size']);
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10000) throw new UsageError(`invalid --page-size '${String(raw['page-size'])}': use a whole number from 1 to 10000`);
-
-  const opts: CommonOptions & Record<string, unknown> = {
-    ...check.parse(raw),
-    warning: parseOptionalRange(nonEmpty(raw.warning, '-w')),
-    critical: parseOptionalRange(nonEmpty(raw.critical, '-c')),
-    timeout,
-    timeoutState,
-    pageSize,
-    verbose: Number(raw.verbose ?? 0),
-    format: raw.format === 'json' ? 'json' : 'nagios',
-    kubeconfig: optionalString(raw.kubeconfig, '--kubeconfig'),
-    context: optionalString(raw.context, '--context'),
-  };
-  return { kind: 'run', opts };
+  const opts: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(table)) opts[camel(name)] = spec.parse(raw[name], flagName(name, spec));
+  const parsed = opts as CommonOptions & Record<string, unknown>;
+  check.validate?.(parsed);
+  return { kind: 'run', opts: parsed };
 }
 
 /**
- * yargs keeps only the last of a repeated option here (duplicate-arguments-array
- * is off, so '-w 1 -w 2' cannot turn into an array). A check option declared
- * with `array: true, nargs: 1` is repeatable: '--pattern a --pattern b=c'
- * gives ['a', 'b=c'], every occurrence in order.
+ * yargs keeps only the last of a repeated option (duplicate-arguments-array
+ * is off, so '-w 1 -w 2' does not turn into an array and is refused by the
+ * option's own parse). A repeatable option gets every occurrence, in order.
  */
-function collectRepeated(options: Record<string, YargsOption>, argv: string[], raw: Record<string, unknown>): void {
-  for (const [name, def] of Object.entries(options)) {
-    if (!def.array) continue;
-    const flags = new Set([name, ...[def.alias ?? []].flat()].map((n) => (n.length === 1 ? `-${n}` : `--${n}`)));
+function collectRepeated(table: OptionTable, argv: string[], raw: Record<string, unknown>): void {
+  for (const [name, spec] of Object.entries(table)) {
+    if (!spec.repeatable) continue;
+    const flags = new Set([`--${name}`, ...(spec.alias ? [`-${spec.alias}`] : [])]);
     const values: string[] = [];
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i]!;
       if (arg === '--') break;
       const eq = arg.indexOf('=');
       if (eq > 0 && flags.has(arg.slice(0, eq))) values.push(arg.slice(eq + 1));
-      else if (flags.has(arg) && i + 1 < argv.length) values.push(argv[++i]!);
+      // '--lease --namespace x': the next option is not this one's value.
+      else if (flags.has(arg)) values.push(i + 1 < argv.length && !argv[i + 1]!.startsWith('--') ? argv[++i]! : '');
     }
-    if (values.length) raw[name] = values;
+    raw[name] = values.length ? values : undefined;
   }
 }
-
-function nonEmpty(v: unknown, name: string): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (Array.isArray(v)) throw new UsageError(`${name} given more than once`);
-  return String(v);
-}
-
-/** A string option given without a value arrives as '' and is an error, not "unset". */
-export function optionalString(v: unknown, name: string): string | undefined {
-  if (v === undefined) return undefined;
-  if (Array.isArray(v)) throw new UsageError(`${name} given more than once`);
-  if (typeof v !== 'string' || v === '') throw new UsageError(`${name} needs a value`);
-  return v;
-}
-
-export { State };

@@ -1,8 +1,11 @@
-import type { Options as YargsOption } from 'yargs';
-import type { KubeClient, Logger } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
+import type { Logger } from './log.js';
+import type { OptionTable, OptionValues } from './options.js';
 import type { Range } from './range.js';
 import type { Outcome } from './result.js';
 import type { State } from './state.js';
+
+export { opt } from './options.js';
 
 /** Options every check has (docs/plugin-contract.md). */
 export interface CommonOptions {
@@ -21,7 +24,7 @@ export interface CommonOptions {
 /** What gather() may use: I/O lives here, nowhere else. */
 export interface CheckContext {
   signal: AbortSignal;
-  /** Start time of the check, epoch ms: the one "now" for gather and evaluate. */
+  /** Start time of the check, epoch ms, on this host's clock. */
   now: number;
   verbose: number;
   log: Logger;
@@ -30,23 +33,42 @@ export interface CheckContext {
 }
 
 /**
- * One check: its options, its queries (gather) and its judgement (evaluate,
- * pure, tested without network). The core does parsing, deadlines, errors
- * and output.
+ * Where a check belongs: 'cluster' verdicts are the same from every host (run
+ * them on one), 'node' verdicts are about the host they run on (run them on
+ * every node). contrib/ and triage are generated from it.
  */
-export interface CheckSpec<O extends object = object, D = unknown> {
+export type Scope = 'cluster' | 'node';
+
+export interface PerfdataDoc {
+  describe: string;
+  /** Which options judge it, e.g. '-w/-c'. */
+  thresholds?: string;
+}
+
+/**
+ * One check: its options (declared once, typed), its queries (gather) and its
+ * judgement (evaluate, pure, tested without network). The core does parsing,
+ * deadlines, errors and output.
+ */
+export interface CheckSpec<Opts extends OptionTable = OptionTable, D = unknown> {
   /** 'scheduler_stall': installed as check_k8s_scheduler_stall. */
   name: string;
   /** 'SCHEDULER STALL': the status line reads 'K8S SCHEDULER STALL OK - ...'. */
   title: string;
+  scope: Scope;
+  /** One line for `k8s-nrpe --help`. */
+  summary: string;
+  /** Paragraphs for --help and the man page (blank line between paragraphs). */
   description: string;
   /** Offer -w/-c with these defaults and this meaning. */
   thresholds?: { warning?: string; critical?: string; describe: string };
-  options?: Record<string, YargsOption>;
+  options?: Opts;
+  /** Every perfdata label the check writes, documented (man page, README). */
+  perfdata?: Record<string, PerfdataDoc>;
   examples?: [string, string][];
-  /** Check-specific options from raw arguments; throw UsageError on bad input. */
-  parse(args: Record<string, unknown>): O;
-  gather(ctx: CheckContext, opts: O & CommonOptions): Promise<D>;
+  /** Rules between options (one excludes another...); throw UsageError. */
+  validate?(o: OptionValues<Opts> & CommonOptions): void;
+  gather(ctx: CheckContext, o: OptionValues<Opts> & CommonOptions): Promise<D>;
   /** How `k8s-nrpe triage` runs it on this host (node-local checks). */
   triage?: {
     /** Why it does not apply to this host, or undefined when it does. */
@@ -54,12 +76,16 @@ export interface CheckSpec<O extends object = object, D = unknown> {
     /** Extra arguments for a person's run, e.g. --sudo when not root. */
     args?(): string[];
   };
-  evaluate(data: D, opts: O & CommonOptions, now: number): Outcome;
+  /** Pure. `now` is the API server's clock for checks that asked it, this host's otherwise. */
+  evaluate(data: D, o: OptionValues<Opts> & CommonOptions, now: number): Outcome;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCheck = CheckSpec<any, any>;
 
-export function defineCheck<O extends object, D>(spec: CheckSpec<O, D>): CheckSpec<O, D> {
+/** The options gather/evaluate get for an option table (for helpers outside defineCheck). */
+export type OptionsOf<O extends OptionTable> = OptionValues<O> & CommonOptions;
+
+export function defineCheck<const Opts extends OptionTable, D>(spec: CheckSpec<Opts, D>): CheckSpec<Opts, D> {
   return spec;
 }

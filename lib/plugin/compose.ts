@@ -1,5 +1,5 @@
 import { parseArgs } from './args.js';
-import type { AnyCheck, CheckContext } from './check.js';
+import type { AnyCheck, CheckContext, CommonOptions } from './check.js';
 import { PluginError } from './errors.js';
 import type { Outcome } from './result.js';
 
@@ -11,7 +11,7 @@ import type { Outcome } from './result.js';
  */
 export interface SubResult {
   check: AnyCheck;
-  opts: Record<string, unknown>;
+  opts: CommonOptions & Record<string, unknown>;
   data: unknown;
 }
 

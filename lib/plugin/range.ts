@@ -19,6 +19,8 @@ export class Range {
     readonly inside: boolean,
     /** The text as given, so perfdata repeats what the operator wrote. */
     readonly text: string,
+    /** The option it came from ('-c', '--pressure-critical'), for "outside -c 0" hints. */
+    readonly flag?: string,
   ) {}
 
   /** True when the value is outside the range (or inside, with '@'). */
@@ -29,6 +31,11 @@ export class Range {
 
   toString(): string {
     return this.text;
+  }
+
+  /** Why a value alerts, as nagiosplugin's violation hint: 'outside -c 0', 'inside -w @10:20'. */
+  violation(): string {
+    return `${this.inside ? 'inside' : 'outside'} ${this.flag ? `${this.flag} ` : ''}${this.text}`;
   }
 }
 
@@ -41,7 +48,7 @@ function parseNumber(text: string, what: string, whole: string): number {
   return Number(text);
 }
 
-export function parseRange(input: string | number): Range {
+export function parseRange(input: string | number, flag?: string): Range {
   const whole = String(input).trim();
   if (whole === '') throw new UsageError('invalid range: empty');
   let rest = whole;
@@ -67,11 +74,5 @@ export function parseRange(input: string | number): Range {
   if (start > end) {
     throw new UsageError(`invalid range '${whole}': start ${start} is greater than end ${end}`);
   }
-  return new Range(start, end, inside, whole);
-}
-
-/** Parse an optional range: undefined or '' (not given) stays undefined. */
-export function parseOptionalRange(input: string | number | undefined): Range | undefined {
-  if (input === undefined) return undefined;
-  return parseRange(input);
+  return new Range(start, end, inside, whole, flag);
 }

@@ -1,5 +1,5 @@
 import { formatPerfdata, formatNumber } from './perfdata.js';
-import type { Outcome } from './result.js';
+import type { Finding, Outcome } from './result.js';
 import { outcomeState } from './result.js';
 import { sanitize } from './sanitize.js';
 import { bySeverityDesc, State, stateName } from './state.js';
@@ -49,10 +49,7 @@ export function renderNagios(outcome: Outcome, opts: RenderOptions): string {
   const summary = clip(sanitize(outcome.summary, 4000) || stateName(state), budget - bytes(head) - bytes(tail) - 1 - (outcome.findings.length ? MORE_RESERVE : 0));
   const first = `${head}${summary}${tail}`;
 
-  const findings = outcome.findings
-    .map((f, i) => ({ f, i }))
-    .sort((a, b) => bySeverityDesc(a.f.state ?? State.OK, b.f.state ?? State.OK) || a.i - b.i)
-    .map(({ f }) => (f.state === undefined ? '' : `[${stateName(f.state)}] `) + sanitize(f.text, opts.verbose > 0 ? 1000 : 200));
+  const findings = flatten(outcome.findings, '', opts.verbose > 0 ? 1000 : 200);
 
   const lines = [first];
   let used = bytes(first) + 1;
@@ -68,6 +65,33 @@ export function renderNagios(outcome: Outcome, opts: RenderOptions): string {
   }
   if (shown < findings.length) lines.push(`... and ${findings.length - shown} more (-v shows more)`);
   return lines.join('\n') + '\n';
+}
+
+/** Worst first (stable), as one line each. */
+function worstFirst(findings: Finding[]): Finding[] {
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => bySeverityDesc(a.f.state ?? State.OK, b.f.state ?? State.OK) || a.i - b.i)
+    .map(({ f }) => f);
+}
+
+/** '[CRITICAL] text' or 'text' for context. */
+export function findingLine(f: Finding, max = 1000): string {
+  return (f.state === undefined ? '' : `[${stateName(f.state)}] `) + sanitize(f.text, max);
+}
+
+/** Long output lines, worst first; a sub-check's findings indented under its line. */
+function flatten(findings: Finding[], indent: string, max: number): string[] {
+  return worstFirst(findings).flatMap((f) => [indent + findingLine(f, max), ...flatten(f.children ?? [], `${indent}  `, max)]);
+}
+
+/** Findings for JSON output: state names, sanitized text, nested sub-check findings. */
+export function findingsJson(findings: Finding[]): unknown[] {
+  return findings.map((f) => ({
+    state: f.state === undefined ? null : stateName(f.state),
+    text: sanitize(f.text, 1000),
+    ...(f.children ? { findings: findingsJson(f.children) } : {}),
+  }));
 }
 
 /** --format json: the same result, whole, for tooling. */
@@ -88,7 +112,7 @@ export function renderJson(outcome: Outcome, opts: { check: string; title: strin
         min: p.min ?? null,
         max: p.max ?? null,
       })),
-      findings: outcome.findings.map((f) => ({ state: f.state === undefined ? null : stateName(f.state), text: sanitize(f.text, 1000) })),
+      findings: findingsJson(outcome.findings),
     }) + '\n'
   );
 }

@@ -4,12 +4,13 @@ import { State, worst } from './state.js';
 
 /**
  * One line of long output: a judged finding (state set) or plain context
- * (state undefined). Like go-check's partial results, the check's state is
- * the worst of its findings.
+ * (state undefined). `children` nest a sub-check's findings under it
+ * (go-check's PartialResult): reboot_ready and triage compose checks.
  */
 export interface Finding {
   state?: State;
   text: string;
+  children?: Finding[];
 }
 
 /** What a check's pure evaluation returns; the core renders it. */
@@ -17,22 +18,30 @@ export interface Outcome {
   summary: string;
   findings: Finding[];
   perfdata: Perfdata[];
-  /** Set only to force a state the findings do not carry. */
+  /** Set only to force a state the findings do not carry (errors, timeouts). */
   state?: State;
 }
 
+/** Like go-check: the check's state is the worst of its findings (nested ones included through their parent). */
 export function outcomeState(o: Outcome): State {
   return worst(o.state ?? State.OK, ...o.findings.map((f) => f.state ?? State.OK));
 }
 
-/** The nagiosplugin "context": judge a value against -w/-c. Critical wins. */
+/** "3 pods" / "1 pod". */
+export function plural(n: number, word: string, pluralWord = `${word}s`): string {
+  return `${n} ${n === 1 ? word : pluralWord}`;
+}
+
+// ---- Being replaced by Report (lib/plugin/report.ts), check by check: removed once no check uses them. ----
+
+/** @deprecated use Report.judge */
 export function thresholdState(value: number, warn?: Range, crit?: Range): State {
   if (crit?.alerts(value)) return State.CRITICAL;
   if (warn?.alerts(value)) return State.WARNING;
   return State.OK;
 }
 
-/** Build an outcome step by step, keeping a check's evaluate() short. */
+/** @deprecated use Report */
 export class OutcomeBuilder {
   readonly findings: Finding[] = [];
   readonly perfdata: Perfdata[] = [];
@@ -58,9 +67,4 @@ export class OutcomeBuilder {
   build(summary: string, state?: State): Outcome {
     return { summary, findings: this.findings, perfdata: this.perfdata, state };
   }
-}
-
-/** "3 pods" / "1 pod". */
-export function plural(n: number, word: string, pluralWord = `${word}s`): string {
-  return `${n} ${n === 1 ? word : pluralWord}`;
 }

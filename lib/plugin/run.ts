@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { KubeClient, type Logger } from '../kube/client.js';
+import { KubeClient } from '../kube/client.js';
 import { connect } from '../kube/kubeconfig.js';
 import { parseArgs } from './args.js';
 import type { AnyCheck, CheckContext, CommonOptions } from './check.js';
@@ -8,12 +8,15 @@ import { renderJson, renderNagios } from './render.js';
 import { outcomeState, type Outcome } from './result.js';
 import { sanitize } from './sanitize.js';
 import { State } from './state.js';
-import { pending } from './pending.js';
+import type { Logger } from './log.js';
+import { pending, type PendingWork } from './pending.js';
 
 export interface RunResult {
   exitCode: State;
   stdout: string;
   stderr: string;
+  /** The structured result (triage composes these); undefined for --help/--version. */
+  outcome?: Outcome;
 }
 
 /** An outcome that is only a status line: errors, timeouts, usage. */
@@ -34,7 +37,7 @@ function requestedFormat(argv: string[]): 'json' | 'nagios' {
 /**
  * Run one check end to end and return what to print and the exit code.
  * Never throws: every failure becomes one status line with a state 0-3.
- * The caller writes the output and exits (see lib/main.ts).
+ * The caller writes the output and exits (see cli/main.ts).
  */
 export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
   const now = Date.now();
@@ -46,7 +49,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
     const stdout = format === 'json'
       ? renderJson(o, { check: check.name, title })
       : renderNagios(o, { title, verbose: opts?.verbose ?? 0 });
-    return { exitCode: outcomeState(o), stdout, stderr: stderr.join('') };
+    return { exitCode: outcomeState(o), stdout, stderr: stderr.join(''), outcome: o };
   };
 
   try {
@@ -82,8 +85,10 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   };
 
   let timer: NodeJS.Timeout | undefined;
+  // -t counts from the start of the process, not of this function: under load
+  // the runtime itself may take a while to start, and NRPE counts it too.
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Timeout()), o.timeout * 1000);
+    timer = setTimeout(() => reject(new Timeout()), Math.max(0, o.timeout * 1000 - process.uptime() * 1000));
   });
 
   let outcome: Outcome;
@@ -92,7 +97,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
     work.catch(() => {}); // a late rejection after the deadline is not news
     outcome = await Promise.race([work, deadline]);
   } catch (e) {
-    outcome = failure(e, o, [...pending(controller.signal)], stderr);
+    outcome = failure(e, o, pending(controller.signal), stderr);
   } finally {
     clearTimeout(timer);
     controller.abort(new Timeout());
@@ -102,13 +107,13 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   return render(outcome);
 }
 
-function failure(e: unknown, o: CommonOptions, waitingFor: string[], stderr: string[]): Outcome {
+function failure(e: unknown, o: CommonOptions, waitingFor: PendingWork[], stderr: string[]): Outcome {
   if (e instanceof Timeout) {
-    // Name what hung: a host command first (it is this node's problem), then API requests.
-    const api = waitingFor.filter((w) => w.startsWith('GET '));
-    const host = waitingFor.filter((w) => !w.startsWith('GET '));
+    // Name what hung: a host command or credential plugin first (this node's problem), then API requests.
+    const api = waitingFor.filter((w) => w.kind === 'api').map((w) => w.label);
+    const local = waitingFor.filter((w) => w.kind !== 'api');
     const parts = [
-      ...host.slice(0, 1).map((h) => `waiting for ${sanitize(h, 120)}`),
+      ...local.slice(0, 1).map((w) => `waiting for ${w.kind === 'credential' ? 'the credential plugin ' : ''}${sanitize(w.label, 120)}`),
       ...(api.length ? [`waiting for the API server (${api.slice(0, 2).join(', ')})`] : []),
     ];
     return statusOnly(o.timeoutState, `check timed out after ${o.timeout}s${parts.length ? ` ${parts.join(' and ')}` : ''}`);

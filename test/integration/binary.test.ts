@@ -57,14 +57,14 @@ describe('dist/k8s-nrpe', () => {
       const viaLink = await run(link, ['--help']);
       expect(viaLink.stderr).toBe('');
       expect(viaLink.code).toBe(3);
-      expect(viaLink.stdout.split('\n')[0]).toBe(`check_k8s_${name} [options]`);
+      expect(viaLink.stdout.split('\n')[0]).toMatch(new RegExp(`^check_k8s_${name} \\(k8s-nrpe\\) \\d+\\.\\d+\\.\\d+`));
       // NRPE runs it through a shell: argv[0] is the path as written, or a bare name via PATH.
       const bare = await run(MAIN, ['--help'], `check_k8s_${name}`);
       expect(bare).toEqual(viaLink);
       const sub = await run(MAIN, [name, '--help']);
       expect(sub).toEqual(viaLink);
     }
-  });
+  }, 180_000); // three runs of the binary per check: generous on a busy machine
 
   it('rejects an unknown invoked name with one UNKNOWN line', async () => {
     const r = await run(MAIN, ['no_such_check']);

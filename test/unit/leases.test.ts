@@ -40,12 +40,12 @@ const run = async (d: Data, args: string[] = []) => {
 
 describe('leases options', () => {
   it('defaults to the scheduler and controller-manager leases in kube-system, max duration 20s', async () => {
-    expect(await opts()).toMatchObject({ namespace: 'kube-system', leases: ['kube-scheduler', 'kube-controller-manager'], explicit: false, maxLeaseDuration: 20 });
+    expect(await opts()).toMatchObject({ namespace: 'kube-system', lease: [], maxLeaseDuration: 20 });
   });
 
   it('takes --lease as a comma-separated list', async () => {
-    expect(await opts(['--lease', 'kube-scheduler'])).toMatchObject({ leases: ['kube-scheduler'], explicit: true });
-    expect(await opts(['--lease', 'a, b,a', '--max-lease-duration', '1m'])).toMatchObject({ leases: ['a', 'b'], maxLeaseDuration: 60 });
+    expect(await opts(['--lease', 'kube-scheduler'])).toMatchObject({ lease: ['kube-scheduler'] });
+    expect(await opts(['--lease', 'a, b,a', '--max-lease-duration', '1m'])).toMatchObject({ lease: ['a', 'b'], maxLeaseDuration: 60 });
     await expect(parseArgs(check, ['--lease', 'a', 'b'])).rejects.toThrow(UsageError);
   });
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { CHECKS } from '../checks/index.js';
-import type { AnyCheck } from './plugin/check.js';
-import { runCheck } from './plugin/run.js';
-import { State } from './plugin/state.js';
-import { VERSION } from './plugin/version.js';
+import type { AnyCheck } from '../lib/plugin/check.js';
+import { runCheck } from '../lib/plugin/run.js';
+import { State } from '../lib/plugin/state.js';
+import { VERSION } from '../lib/plugin/version.js';
 import { runTriage } from './triage.js';
 
 /**
@@ -20,7 +20,7 @@ function pick(argv: string[]): { check?: AnyCheck; args: string[]; invoked: stri
 }
 
 function usage(): string {
-  const names = CHECKS.map((c) => `  ${c.name.padEnd(22)} ${c.description.split('\n')[0]}`).join('\n');
+  const names = CHECKS.map((c) => `  ${c.name.padEnd(18)} ${c.summary}`).join('\n');
   return `k8s-nrpe ${VERSION}: Nagios/NRPE checks for Kubernetes\n\nUsage: k8s-nrpe <check> [options]   (or run check_k8s_<check> directly)\n\nChecks:\n${names}\n\nk8s-nrpe <check> --help shows a check's options.
 k8s-nrpe triage [--kubeconfig F] [--context C] [-t S] [--node N] [--only a,b] [--skip a,b] [--json] [--no-color]
     runs every check that applies to this host in parallel and prints a table, worst first,

@@ -1,0 +1,107 @@
+import type { Perfdata, Uom } from './perfdata.js';
+import type { Range } from './range.js';
+import { outcomeState, type Finding, type Outcome } from './result.js';
+import { bySeverityDesc, State } from './state.js';
+
+/** A problem as the status line names it: its state and a few words. */
+export interface Problem {
+  state: State;
+  short: string;
+}
+
+/** The result of judging one value against its ranges (nagiosplugin's ScalarContext.evaluate). */
+export interface Judgement {
+  state: State;
+  /** Which range fired: 'outside -c 0'; '' when OK. */
+  hint: string;
+}
+
+export interface MetricOptions {
+  uom?: Uom;
+  min?: number;
+  max?: number;
+  /** Ranges shown with a metric judged elsewhere (per item, or not known: 'U'). */
+  warn?: Range;
+  crit?: Range;
+}
+
+/** Judge a value: critical wins over warning; the hint names the range that fired. */
+export function judge(value: number, warn?: Range, crit?: Range): Judgement {
+  if (crit?.alerts(value)) return { state: State.CRITICAL, hint: crit.violation() };
+  if (warn?.alerts(value)) return { state: State.WARNING, hint: warn.violation() };
+  return { state: State.OK, hint: '' };
+}
+
+/**
+ * The status line of a check with problems (nagiosplugin's Summary.problem):
+ * the short text of every problem that is not OK, worst first, each once.
+ */
+export function summarize(problems: readonly Problem[], ok: string): string {
+  const bad = problems.filter((p) => p.state !== State.OK);
+  if (!bad.length) return ok;
+  const order = bad.map((p, i) => ({ p, i })).sort((a, b) => bySeverityDesc(a.p.state, b.p.state) || a.i - b.i);
+  return [...new Set(order.map(({ p }) => p.short))].join('; ');
+}
+
+/**
+ * Builds a check's Outcome: problems (status line and long output), evidence
+ * and context lines, perfdata with the thresholds that judged it, and the
+ * outcomes of sub-checks nested under one line each.
+ */
+export class Report {
+  readonly findings: Finding[] = [];
+  readonly perfdata: Perfdata[] = [];
+  private readonly named: Problem[] = [];
+
+  /** A problem: `short` goes to the status line, `text` (default: short) to long output. */
+  problem(state: State, short: string, text: string = short): this {
+    this.named.push({ state, short });
+    this.findings.push({ state, text });
+    return this;
+  }
+
+  /** An evidence line with a state (a pod, a rule), not named in the status line. */
+  add(state: State | undefined, text: string): this {
+    this.findings.push({ state, text });
+    return this;
+  }
+
+  /** A context line of long output. */
+  info(text: string): this {
+    return this.add(undefined, text);
+  }
+
+  /** Perfdata that is not judged. */
+  metric(label: string, value: number | undefined, o: MetricOptions = {}): this {
+    this.perfdata.push({ label, value, ...o });
+    return this;
+  }
+
+  /** Record a value with its thresholds and judge it: one call, so the two can never disagree. */
+  judge(label: string, value: number, o: MetricOptions): Judgement {
+    this.metric(label, value, o);
+    return judge(value, o.warn, o.crit);
+  }
+
+  /**
+   * A sub-check's outcome under one line ("scheduler_stall: <its summary>"),
+   * its findings nested below. `as` maps its state to what it means here;
+   * `short` names it in the status line when it is not OK.
+   */
+  nest(name: string, sub: Outcome, o: { as?: (s: State) => State; short?: string } = {}): State {
+    const state = (o.as ?? ((s) => s))(outcomeState(sub));
+    this.named.push({ state, short: o.short ?? `${name}: ${sub.summary}` });
+    this.findings.push({ state, text: `${name}: ${sub.summary}`, ...(sub.findings.length ? { children: sub.findings } : {}) });
+    return state;
+  }
+
+  /** The problems so far (for composed checks and tests). */
+  problems(): Problem[] {
+    return [...this.named];
+  }
+
+  /** The Outcome: the status line names the problems, worst first, or says `ok`. */
+  done(ok: string): Outcome {
+    return { summary: summarize(this.problems(), ok), findings: this.findings, perfdata: this.perfdata };
+  }
+}
