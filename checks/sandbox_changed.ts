@@ -3,10 +3,10 @@ import { compactEvent, eventReporter, occurrencesSince } from '../lib/kube/event
 import { mapBounded } from '../lib/kube/parallel.js';
 import type { KubeEvent, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
-import { UsageError } from '../lib/plugin/errors.js';
-import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { formatDuration } from '../lib/plugin/duration.js';
 import { parseRange } from '../lib/plugin/range.js';
-import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { judge, Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
 
 export interface Data {
@@ -146,23 +146,21 @@ export default defineCheck({
     const rows = [...nodes.values()].sort((a, b) => b.reserved - a.reserved || total(b) - total(a) || a.node.localeCompare(b.node));
     const podRows = [...pods.values()].sort((a, b) => b.reserved - a.reserved || total(b) - total(a) || a.name.localeCompare(b.name));
 
-    const out = new OutcomeBuilder();
-    const reservedNodes: NodeRow[] = [];
-    const stormNodes: { row: NodeRow; state: State }[] = [];
-    for (const r of rows) {
-      const storm = thresholdState(total(r), o.warning, o.critical);
-      const counts = `${plural(total(r), 'sandbox event')} in ${win} (${r.changed} SandboxChanged, ${r.failed} FailedCreatePodSandBox) on ${plural(r.pods.size, 'pod')}`;
-      if (r.reserved) {
-        reservedNodes.push(r);
-        const ids = [...r.staleIds].slice(0, 2).join(' ');
-        out.add(State.CRITICAL,
-          `containerd stale sandbox state on ${r.node}: sandbox names "reserved for" sandboxes from before the reboot (${r.reserved}x in ${win}); ${counts}`);
-        out.add(State.CRITICAL,
-          `remedy on ${r.node}: crictl stopp, then crictl rmp, the stale sandboxes${ids ? ` (e.g. ${ids})` : ''}, ` +
+    const r = new Report();
+    const reservedNodes = rows.filter((n) => n.reserved);
+    const stormHits: { row: NodeRow; state: State }[] = [];
+    for (const n of rows) {
+      const counts = `${plural(total(n), 'sandbox event')} in ${win} (${n.changed} SandboxChanged, ${n.failed} FailedCreatePodSandBox) on ${plural(n.pods.size, 'pod')}`;
+      if (n.reserved) {
+        const ids = [...n.staleIds].slice(0, 2).join(' ');
+        r.add(State.CRITICAL, `containerd stale sandbox state on ${n.node}: sandbox names "reserved for" sandboxes from before the reboot (${n.reserved}x in ${win}); ${counts}`);
+        r.add(State.CRITICAL,
+          `remedy on ${n.node}: crictl stopp, then crictl rmp, the stale sandboxes${ids ? ` (e.g. ${ids})` : ''}, ` +
           'or restart containerd/kubelite (snap restart microk8s.daemon-containerd)');
       } else {
-        if (storm !== State.OK) stormNodes.push({ row: r, state: storm });
-        out.add(storm, `${r.node}: ${counts}`);
+        const storm = judge(total(n), o.warning, o.critical).state;
+        if (storm !== State.OK) stormHits.push({ row: n, state: storm });
+        r.add(storm, `${n.node}: ${counts}`);
       }
     }
     for (const p of podRows.slice(0, 5)) {
@@ -170,41 +168,40 @@ export default defineCheck({
         p.failed && `${p.failed} FailedCreatePodSandBox${p.reserved ? ' (name reserved)' : ''}`,
         p.changed && `${p.changed} SandboxChanged`,
       ].filter(Boolean).join(', ');
-      out.info(`${p.ns}/${p.name} on ${p.node}: ${what} in ${win}${p.message ? `: ${shortMessage(p.message)}` : ''}`);
+      r.info(`${p.ns}/${p.name} on ${p.node}: ${what} in ${win}${p.message ? `: ${shortMessage(p.message)}` : ''}`);
     }
-    if (podRows.length > 5) out.info(`${podRows.length - 5} more pods with sandbox events`);
+    if (podRows.length > 5) r.info(`${podRows.length - 5} more pods with sandbox events`);
 
-    const sum = (f: (r: NodeRow) => number) => rows.reduce((n, r) => n + f(r), 0);
-    const changed = sum((r) => r.changed);
-    const failed = sum((r) => r.failed);
-    const reserved = sum((r) => r.reserved);
-    const affectedNodes = rows.filter((r) => r.node !== UNKNOWN_NODE).length;
-    const worstNode = rows.reduce((m, r) => Math.max(m, total(r)), 0);
-    out.metric({ label: 'sandbox_changed', value: changed, min: 0 })
-      .metric({ label: 'create_failed', value: failed, min: 0 })
-      .metric({ label: 'name_reserved', value: reserved, crit: ANY, min: 0 })
-      .metric({ label: 'affected_pods', value: podRows.length, min: 0 })
-      .metric({ label: 'affected_nodes', value: affectedNodes, min: 0 })
-      .metric({ label: 'worst_node_events', value: worstNode, warn: o.warning, crit: o.critical, min: 0 });
+    const sum = (f: (n: NodeRow) => number) => rows.reduce((acc, n) => acc + f(n), 0);
+    const changed = sum((n) => n.changed);
+    const failed = sum((n) => n.failed);
+    const reserved = sum((n) => n.reserved);
+    r.metric('sandbox_changed', changed, { min: 0 })
+      .metric('create_failed', failed, { min: 0 })
+      .metric('name_reserved', reserved, { crit: ANY, min: 0 })
+      .metric('affected_pods', podRows.length, { min: 0 })
+      .metric('affected_nodes', rows.filter((n) => n.node !== UNKNOWN_NODE).length, { min: 0 })
+      // Judged per node above; the worst node carries the ranges.
+      .metric('worst_node_events', rows.reduce((m, n) => Math.max(m, total(n)), 0), { warn: o.warning, crit: o.critical, min: 0 });
 
-    const scope = o.node ? `on ${o.node}` : rows.length ? `on ${plural(rows.length, 'node')}` : '';
-    let summary: string;
     if (reservedNodes.length) {
-      const names = reservedNodes.map((r) => r.node).join(', ');
-      const podsHit = reservedNodes.reduce((n, r) => n + r.pods.size, 0);
-      summary = `containerd stale sandbox state on ${names}: ${plural(podsHit, 'pod')} cannot get a sandbox ` +
-        `("name is reserved for" a pre-reboot sandbox, ${reserved}x in ${win}); on ${names} crictl stopp/rmp the stale sandboxes or restart containerd/kubelite`;
-    } else if (stormNodes.length) {
-      const st = worst(...stormNodes.map((s) => s.state));
-      const hit = stormNodes.filter((s) => s.state === st).map((s) => s.row);
-      summary = `sandbox storm on ${hit.map((r) => `${r.node} (${total(r)})`).join(', ')}: ` +
-        `${changed} SandboxChanged, ${failed} FailedCreatePodSandBox in ${win} on ${plural(podRows.length, 'pod')}`;
-    } else if (rows.length) {
-      summary = `${changed + failed} sandbox events in ${win} ${scope}, within limits (worst ${rows[0]!.node}: ${total(rows[0]!)})`;
-    } else {
-      summary = `no sandbox events in ${win}${o.node ? ` on ${o.node}` : ''}`;
+      const names = reservedNodes.map((n) => n.node).join(', ');
+      const podsHit = reservedNodes.reduce((acc, n) => acc + n.pods.size, 0);
+      r.problem(State.CRITICAL,
+        `containerd stale sandbox state on ${names}: ${plural(podsHit, 'pod')} cannot get a sandbox ` +
+        `("name is reserved for" a pre-reboot sandbox, ${reserved}x in ${win}); on ${names} crictl stopp/rmp the stale sandboxes or restart containerd/kubelite`);
     }
-    return out.build(summary);
+    const stormState = worst(...stormHits.map((h) => h.state));
+    const hit = stormHits.filter((h) => h.state === stormState).map((h) => h.row);
+    if (hit.length) {
+      r.problem(stormState,
+        `sandbox storm on ${hit.map((n) => `${n.node} (${total(n)})`).join(', ')}: ` +
+        `${changed} SandboxChanged, ${failed} FailedCreatePodSandBox in ${win} on ${plural(podRows.length, 'pod')}`);
+    }
+    const scope = o.node ? `on ${o.node}` : `on ${plural(rows.length, 'node')}`;
+    return r.done(rows.length
+      ? `${plural(changed + failed, 'sandbox event')} in ${win} ${scope}, within limits (worst ${rows[0]!.node}: ${total(rows[0]!)})`
+      : `no sandbox events in ${win}${o.node ? ` on ${o.node}` : ''}`);
   },
 });
 

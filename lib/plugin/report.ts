@@ -53,10 +53,13 @@ export class Report {
   readonly perfdata: Perfdata[] = [];
   private readonly named: Problem[] = [];
 
-  /** A problem: `short` goes to the status line, `text` (default: short) to long output. */
-  problem(state: State, short: string, text: string = short): this {
+  /**
+   * A problem: `short` goes to the status line; `text`, when given, is its
+   * long-output line (leave it out when evidence lines already say it).
+   */
+  problem(state: State, short: string, text?: string): this {
     this.named.push({ state, short });
-    this.findings.push({ state, text });
+    if (text !== undefined) this.findings.push({ state, text });
     return this;
   }
 
