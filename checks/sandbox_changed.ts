@@ -1,5 +1,5 @@
 import { RESOURCES } from '../lib/kube/client.js';
-import { compactEvent, eventReporter, occurrencesSince } from '../lib/kube/events.js';
+import { compactEvent, eventFirstSeen, eventLastSeen, eventReporter, occurrencesSince } from '../lib/kube/events.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import type { KubeEvent, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
@@ -18,6 +18,11 @@ export interface Data {
    * reportingInstance, so this is usually empty.
    */
   podNodes: Record<string, string>;
+  /**
+   * Pods with "name is reserved" failures that are still Pending (key
+   * "namespace/name"): they are waiting for the sandbox they cannot get.
+   */
+  stillPending?: string[];
 }
 
 /** At most this many pod GETs to place host-less events on a node; the rest count as "node unknown". */
@@ -41,8 +46,16 @@ function inScope(e: KubeEvent, since: number): boolean {
   return occurrencesSince(e, since) > 0;
 }
 
-interface PodRow { ns: string; name: string; node: string; changed: number; failed: number; reserved: number; message?: string }
-interface NodeRow { node: string; changed: number; failed: number; reserved: number; pods: Set<string>; staleIds: Set<string> }
+interface PodRow {
+  ns: string; name: string; node: string; changed: number; failed: number; reserved: number; message?: string;
+  /** First and last "name is reserved" failure of this pod (epoch ms). */
+  reservedFirst?: number; reservedLast?: number;
+}
+interface NodeRow {
+  node: string; changed: number; failed: number; reserved: number; pods: Set<string>; staleIds: Set<string>;
+  /** First and last occurrence of any counted event on the node (epoch ms): how long the churn has gone on. */
+  first: number; last: number;
+}
 
 export default defineCheck({
   name: 'sandbox_changed',
@@ -51,9 +64,13 @@ export default defineCheck({
   summary: 'SandboxChanged storms and stale "name is reserved" sandboxes, per node',
   description:
     'Pod sandbox churn per node: SandboxChanged ("Pod sandbox changed, it will be killed and re-created") and ' +
-    'FailedCreatePodSandBox events from the kubelet in --window. Any "name ... is reserved for ..." failure is ' +
-    'CRITICAL: containerd kept sandbox state from before a reboot and will refuse every pod that ran on that node ' +
-    'until the stale sandboxes are removed (crictl stopp/rmp) or containerd/kubelite is restarted.',
+    'FailedCreatePodSandBox events from the kubelet in --window.\n\n' +
+    'containerd\'s "name ... is reserved for ..." is CRITICAL when it persists (the same pod failing with it for ' +
+    '--reserved-persist, or still Pending that long after the first failure): containerd kept stale sandbox state ' +
+    'and refuses the pod until the stale sandboxes are removed (crictl stopp/rmp) or containerd/kubelite is ' +
+    'restarted. Shorter, it is the kubelet retrying after a timeout (WARNING). A storm over -c is CRITICAL only when ' +
+    'it has gone on for --storm-persist; one node\'s reboot recreates every sandbox once, a WARNING burst. ' +
+    'See docs/checks/sandbox_changed.md.',
   thresholds: {
     // Judged per node (containerd state is per node), so the limits do not grow
     // with the cluster. A node's reboot or containerd restart recreates every
@@ -71,9 +88,26 @@ export default defineCheck({
   options: {
     window: opt.duration({ default: '10m', min: 1, describe: 'How far back events count (aggregated events count their occurrences inside it)' }),
     node: opt.node({ describe: 'Only judge this node (default: every node, reported per node)' }),
+    'reserved-persist': opt.duration({
+      default: '5m', min: 1,
+      describe: 'A pod whose sandbox name stays "reserved" this long (failures spanning it, or the pod still Pending that long after the first) ' +
+        'is stale containerd state (CRITICAL); shorter is the kubelet retrying after a timeout (WARNING)',
+    }),
+    'storm-persist': opt.duration({
+      default: '10m', min: 1,
+      describe: 'A storm over -c is CRITICAL only when the node\'s sandbox events have gone on this long; a shorter burst (one reboot) is WARNING',
+    }),
+  },
+  perfdata: {
+    sandbox_changed: { describe: 'SandboxChanged occurrences in --window' },
+    create_failed: { describe: 'FailedCreatePodSandBox occurrences in --window' },
+    name_reserved: { describe: '"name is reserved" occurrences in --window', thresholds: 'judged by --reserved-persist' },
+    affected_pods: { describe: 'Pods with sandbox events in --window' },
+    affected_nodes: { describe: 'Nodes with sandbox events in --window' },
+    worst_node_events: { describe: 'Sandbox events on the worst node in --window', thresholds: '-w/-c (and --storm-persist for CRITICAL)' },
   },
   examples: [
-    ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every node; CRITICAL on a stale sandbox name or more than 50 events on a node in 10m'],
+    ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every node; CRITICAL on stale sandbox names or a sustained storm'],
     ['$0 --node k8s02 -w 20 -c 100 --window 15m', 'one node, more tolerant'],
   ],
 
@@ -104,7 +138,17 @@ export default defineCheck({
       // A pod recreated under the same name is not the one the event is about.
       if (pod?.spec?.nodeName && (!p.uid || !pod.metadata?.uid || pod.metadata.uid === p.uid)) podNodes[k] = pod.spec.nodeName;
     });
-    return { sandboxChanged, createFailed, podNodes };
+    // Nodes with "name is reserved" failures: which of their pods still wait for a sandbox?
+    // One server-filtered, metadata-only list per such node (usually one, at most a few).
+    const reservedOn = new Set(createFailed.filter((e) => inScope(e, since) && RESERVED.test(e.message ?? ''))
+      .map((e) => eventReporter(e) ?? podNodes[podKey(e.involvedObject?.namespace, e.involvedObject?.name)])
+      .filter((n): n is string => n !== undefined && (!o.node || n === o.node)));
+    const stillPending = (await mapBounded([...reservedOn].slice(0, MAX_POD_LOOKUPS), LOOKUP_PARALLEL, (node) =>
+      kube.list<Pod, string>(RESOURCES.pods, {
+        fieldSelector: `spec.nodeName=${node},status.phase=Pending`, metadataOnly: true,
+        project: (p) => (p.metadata?.deletionTimestamp ? undefined : podKey(p.metadata?.namespace, p.metadata?.name)),
+      }))).flat();
+    return { sandboxChanged, createFailed, podNodes, stillPending };
   },
 
   evaluate(d, o, now) {
@@ -122,9 +166,13 @@ export default defineCheck({
       if (o.node && node !== o.node) return;
       const reserved = kind === 'failed' ? RESERVED.exec(e.message ?? '') : null;
 
+      const first = eventFirstSeen(e) ?? since;
+      const last = eventLastSeen(e) ?? now;
       let nr = nodes.get(node);
-      if (!nr) nodes.set(node, (nr = { node, changed: 0, failed: 0, reserved: 0, pods: new Set(), staleIds: new Set() }));
+      if (!nr) nodes.set(node, (nr = { node, changed: 0, failed: 0, reserved: 0, pods: new Set(), staleIds: new Set(), first, last }));
       nr[kind] += n;
+      nr.first = Math.min(nr.first, first);
+      nr.last = Math.max(nr.last, last);
       const podId = io.uid || key;
       nr.pods.add(podId);
       if (reserved) {
@@ -136,7 +184,11 @@ export default defineCheck({
       let pr = pods.get(pk);
       if (!pr) pods.set(pk, (pr = { ns: io.namespace ?? '?', name: io.name ?? '?', node, changed: 0, failed: 0, reserved: 0 }));
       pr[kind] += n;
-      if (reserved) pr.reserved += n;
+      if (reserved) {
+        pr.reserved += n;
+        pr.reservedFirst = Math.min(pr.reservedFirst ?? first, first);
+        pr.reservedLast = Math.max(pr.reservedLast ?? last, last);
+      }
       if (kind === 'failed' && (!pr.message || reserved)) pr.message = e.message;
     };
     for (const e of d.sandboxChanged) tally(e, 'changed');
@@ -146,22 +198,46 @@ export default defineCheck({
     const rows = [...nodes.values()].sort((a, b) => b.reserved - a.reserved || total(b) - total(a) || a.node.localeCompare(b.node));
     const podRows = [...pods.values()].sort((a, b) => b.reserved - a.reserved || total(b) - total(a) || a.name.localeCompare(b.name));
 
+    // "name is reserved" is stale containerd state only when it persists: the same
+    // pod failing with it for --reserved-persist, or still Pending that long after
+    // the first failure. Shorter, it is the kubelet retrying a sandbox whose first
+    // RunPodSandbox timed out while containerd still held the name: it settles.
+    const pending = new Set(d.stillPending ?? []);
+    const stalePod = (p: PodRow) => p.reserved > 0 && p.reservedFirst !== undefined && (
+      (p.reservedLast ?? p.reservedFirst) - p.reservedFirst >= o.reservedPersist * 1000 ||
+      (pending.has(podKey(p.ns, p.name)) && now - p.reservedFirst >= o.reservedPersist * 1000));
+    const staleOn = new Map<string, PodRow[]>();
+    for (const p of podRows.filter(stalePod)) staleOn.set(p.node, [...(staleOn.get(p.node) ?? []), p]);
+
     const r = new Report();
-    const reservedNodes = rows.filter((n) => n.reserved);
+    const staleNodes = rows.filter((n) => staleOn.has(n.node));
+    const transientNodes = rows.filter((n) => n.reserved && !staleOn.has(n.node));
     const stormHits: { row: NodeRow; state: State }[] = [];
     for (const n of rows) {
       const counts = `${plural(total(n), 'sandbox event')} in ${win} (${n.changed} SandboxChanged, ${n.failed} FailedCreatePodSandBox) on ${plural(n.pods.size, 'pod')}`;
-      if (n.reserved) {
+      const stale = staleOn.get(n.node);
+      if (stale) {
         const ids = [...n.staleIds].slice(0, 2).join(' ');
-        r.add(State.CRITICAL, `containerd stale sandbox state on ${n.node}: sandbox names "reserved for" sandboxes from before the reboot (${n.reserved}x in ${win}); ${counts}`);
+        r.add(State.CRITICAL, `containerd stale sandbox state on ${n.node}: ${plural(stale.length, 'pod')} kept failing with sandbox names "reserved for" ` +
+          `other sandboxes for ${formatDuration(o.reservedPersist)} or more (${n.reserved}x in ${win}); ${counts}`);
         r.add(State.CRITICAL,
           `remedy on ${n.node}: crictl stopp, then crictl rmp, the stale sandboxes${ids ? ` (e.g. ${ids})` : ''}, ` +
           'or restart containerd/kubelite (snap restart microk8s.daemon-containerd)');
-      } else {
-        const storm = judge(total(n), o.warning, o.critical).state;
-        if (storm !== State.OK) stormHits.push({ row: n, state: storm });
-        r.add(storm, `${n.node}: ${counts}`);
+        continue;
       }
+      let storm = judge(total(n), o.warning, o.critical).state;
+      const lasted = Math.max(0, n.last - n.first) / 1000;
+      let note = '';
+      if (storm === State.CRITICAL && lasted < o.stormPersist) {
+        storm = State.WARNING;
+        note = `; a burst of ${formatDuration(lasted)} (a reboot or containerd restart recreates every sandbox once): CRITICAL if it goes on for ${formatDuration(o.stormPersist)}`;
+      }
+      if (n.reserved) {
+        storm = worst(storm, State.WARNING);
+        note += `; "name is reserved" ${n.reserved}x, each pod for less than ${formatDuration(o.reservedPersist)}: the kubelet retrying after a timeout, it settles by itself`;
+      }
+      if (storm !== State.OK) stormHits.push({ row: n, state: storm });
+      r.add(storm, `${n.node}: ${counts}${note}`);
     }
     for (const p of podRows.slice(0, 5)) {
       const what = [
@@ -184,19 +260,21 @@ export default defineCheck({
       // Judged per node above; the worst node carries the ranges.
       .metric('worst_node_events', rows.reduce((m, n) => Math.max(m, total(n)), 0), { warn: o.warning, crit: o.critical, min: 0 });
 
-    if (reservedNodes.length) {
-      const names = reservedNodes.map((n) => n.node).join(', ');
-      const podsHit = reservedNodes.reduce((acc, n) => acc + n.pods.size, 0);
+    if (staleNodes.length) {
+      const names = staleNodes.map((n) => n.node).join(', ');
+      const podsHit = staleNodes.reduce((acc, n) => acc + staleOn.get(n.node)!.length, 0);
       r.problem(State.CRITICAL,
         `containerd stale sandbox state on ${names}: ${plural(podsHit, 'pod')} cannot get a sandbox ` +
-        `("name is reserved for" a pre-reboot sandbox, ${reserved}x in ${win}); on ${names} crictl stopp/rmp the stale sandboxes or restart containerd/kubelite`);
+        `("name is reserved for" another sandbox for ${formatDuration(o.reservedPersist)} or more, ${reserved}x in ${win}); ` +
+        `on ${names} crictl stopp/rmp the stale sandboxes or restart containerd/kubelite`);
     }
     const stormState = worst(...stormHits.map((h) => h.state));
     const hit = stormHits.filter((h) => h.state === stormState).map((h) => h.row);
     if (hit.length) {
+      const transient = transientNodes.length ? ` ("name is reserved" on ${transientNodes.map((n) => n.node).join(', ')}, settling)` : '';
       r.problem(stormState,
         `sandbox storm on ${hit.map((n) => `${n.node} (${total(n)})`).join(', ')}: ` +
-        `${changed} SandboxChanged, ${failed} FailedCreatePodSandBox in ${win} on ${plural(podRows.length, 'pod')}`);
+        `${changed} SandboxChanged, ${failed} FailedCreatePodSandBox in ${win} on ${plural(podRows.length, 'pod')}${transient}`);
     }
     const scope = o.node ? `on ${o.node}` : `on ${plural(rows.length, 'node')}`;
     return r.done(rows.length

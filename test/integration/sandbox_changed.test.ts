@@ -27,7 +27,7 @@ describe('check_k8s_sandbox_changed against the API double', () => {
     const run = await runBuilt('sandbox_changed', ['--kubeconfig', incident.kubeconfig]);
     expectContract(run, TITLE);
     expect(run.code).toBe(2);
-    expect(run.firstLine).toMatch(/^K8S SANDBOX CHANGED CRITICAL - containerd stale sandbox state on k8s02: 12 pods cannot get a sandbox \("name is reserved for" a pre-reboot sandbox, \d+x in 10m\); on k8s02 crictl stopp\/rmp the stale sandboxes or restart containerd\/kubelite \| /);
+    expect(run.firstLine).toMatch(/^K8S SANDBOX CHANGED CRITICAL - containerd stale sandbox state on k8s02: 12 pods cannot get a sandbox \("name is reserved for" another sandbox for 5m or more, \d+x in 10m\); on k8s02 crictl stopp\/rmp the stale sandboxes or restart containerd\/kubelite \| /);
     // 12 pods, each with an aggregated SandboxChanged and FailedCreatePodSandBox cut by the window;
     // the post-reboot SandboxChanged on k8s01/k8s03 57m ago are outside it.
     expect(run.perf).toMatchObject({ sandbox_changed: '12', affected_pods: '12', affected_nodes: '1' });
@@ -38,14 +38,15 @@ describe('check_k8s_sandbox_changed against the API double', () => {
     expect(Buffer.byteLength(run.stdout)).toBeLessThanOrEqual(1024);
   });
 
-  it('asks for the two reasons server-side and nothing else', async () => {
+  it('asks for the two reasons server-side, and the Pending pods of the node with stale names', async () => {
     const before = incident.requests().length;
     await runBuilt('sandbox_changed', ['--kubeconfig', incident.kubeconfig]);
     const reqs = incident.requests().slice(before);
-    expect(reqs.map((r) => r.path)).toEqual(['/api/v1/events', '/api/v1/events']);
+    expect(reqs.map((r) => r.path)).toEqual(['/api/v1/events', '/api/v1/events', '/api/v1/pods']);
     expect(reqs.map((r) => r.query.fieldSelector).sort()).toEqual([
       'involvedObject.kind=Pod,reason=FailedCreatePodSandBox',
       'involvedObject.kind=Pod,reason=SandboxChanged',
+      'spec.nodeName=k8s02,status.phase=Pending',
     ]);
     for (const r of reqs) expect(r.query.limit).toBe('500');
   });
@@ -69,7 +70,10 @@ describe('check_k8s_sandbox_changed against the API double', () => {
     expect(run.firstLine).toMatch(/^K8S SANDBOX CHANGED WARNING - sandbox storm on k8s03 \(15\): 15 SandboxChanged, 0 FailedCreatePodSandBox in 10m on 1 pod \| .*'?worst_node_events'?=15;10;50;0/);
     run = await runBuilt('sandbox_changed', ['--kubeconfig', s.kubeconfig, '-w', '20', '-c', '40']);
     expect(run.code).toBe(0);
+    // Over -c for 7m40s: a burst (WARNING) until it has gone on for --storm-persist.
     run = await runBuilt('sandbox_changed', ['--kubeconfig', s.kubeconfig, '-w', '5', '-c', '10']);
+    expect(run.code).toBe(1);
+    run = await runBuilt('sandbox_changed', ['--kubeconfig', s.kubeconfig, '-w', '5', '-c', '10', '--storm-persist', '5m']);
     expect(run.code).toBe(2);
   });
 

@@ -44,15 +44,16 @@ const data = (d: Partial<Data>): Data => ({ sandboxChanged: [], createFailed: []
 const perf = (o: Outcome) => Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
 
 describe('sandbox_changed evaluate', () => {
-  it('is CRITICAL on the containerd "name is reserved" signature, naming the node, the stale ids and the remedy', async () => {
+  it('is CRITICAL when "name is reserved" persists: naming the node, the stale ids and the remedy', async () => {
     const pods = ['api-0', 'api-1', 'api-2'];
     const d = data({
       sandboxChanged: pods.map((p) => core('SandboxChanged', p, 'k8s02', 300, 60, 2)),
+      // Each pod has failed with it for 380s (> --reserved-persist 5m).
       createFailed: pods.map((p) => core('FailedCreatePodSandBox', p, 'k8s02', 400, 20, 3)),
     });
     const o = check.evaluate(d, await opts(), NOW);
     expect(outcomeState(o)).toBe(State.CRITICAL);
-    expect(o.summary).toMatch(/^containerd stale sandbox state on k8s02: 3 pods cannot get a sandbox \("name is reserved for" a pre-reboot sandbox, 9x in 10m\); on k8s02 crictl stopp\/rmp/);
+    expect(o.summary).toMatch(/^containerd stale sandbox state on k8s02: 3 pods cannot get a sandbox \("name is reserved for" another sandbox for 5m or more, 9x in 10m\); on k8s02 crictl stopp\/rmp/);
     // Aggregated events count their occurrences, not 1 per object.
     expect(perf(o)).toEqual({ sandbox_changed: 6, create_failed: 9, name_reserved: 9, affected_pods: 3, affected_nodes: 1, worst_node_events: 15 });
     const texts = o.findings.map((f) => f.text).join('\n');
@@ -62,10 +63,34 @@ describe('sandbox_changed evaluate', () => {
     expect(o.perfdata.find((p) => p.label === 'name_reserved')?.crit?.text).toBe('0');
   });
 
-  it('is CRITICAL on a single "reserved" occurrence even below -w', async () => {
+  it('a single "reserved" occurrence is WARNING (the kubelet retrying after a timeout), even below -w', async () => {
     const o = check.evaluate(data({ createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s02', 30, 30, 1)] }), await opts(), NOW);
-    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toMatch(/"name is reserved" on k8s02, settling/);
+    expect(o.findings.map((f) => f.text).join('\n')).toMatch(/"name is reserved" 1x, each pod for less than 5m: the kubelet retrying after a timeout/);
     expect(perf(o).worst_node_events).toBe(1);
+  });
+
+  it('"reserved" is CRITICAL when the pod is still Pending --reserved-persist after the first failure', async () => {
+    // One failure 6 minutes ago and none since (the kubelet's event spam filter), the pod still waiting.
+    const d = data({ createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s02', 360, 360, 1)], stillPending: ['apps/db-0'] });
+    expect(outcomeState(check.evaluate(d, await opts(), NOW))).toBe(State.CRITICAL);
+    // The same pod no longer Pending: it got its sandbox, the failure was transient.
+    expect(outcomeState(check.evaluate({ ...d, stillPending: [] }, await opts(), NOW))).toBe(State.WARNING);
+    // A longer persistence window waits for more.
+    expect(outcomeState(check.evaluate(d, await opts(['--reserved-persist', '10m']), NOW))).toBe(State.WARNING);
+  });
+
+  it('a storm over -c is CRITICAL only when it has gone on for --storm-persist; one reboot burst is WARNING', async () => {
+    // 110 pods of a busy node recreated once at its reboot 3 minutes ago: a burst.
+    const burst = Array.from({ length: 110 }, (_, i) => core('SandboxChanged', `p-${i}`, 'k8s02', 180, 180, 1));
+    let o = check.evaluate(data({ sandboxChanged: burst }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.findings.map((f) => f.text).join('\n')).toMatch(/a burst of 0s .*CRITICAL if it goes on for 10m/);
+    // A restart loop going on for 15 minutes: sustained.
+    o = check.evaluate(data({ sandboxChanged: [core('SandboxChanged', 'loop-0', 'k8s02', 900, 10, 120)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(outcomeState(check.evaluate(data({ sandboxChanged: burst }), await opts(['--storm-persist', '1s']), NOW))).toBe(State.WARNING);
   });
 
   it('judges storms per node against -w 10 -c 50', async () => {
@@ -74,7 +99,8 @@ describe('sandbox_changed evaluate', () => {
     let o = check.evaluate(data({ sandboxChanged: [storm(11)] }), await opts(), NOW);
     expect(outcomeState(o)).toBe(State.WARNING);
     expect(o.summary).toBe('sandbox storm on k8s03 (11): 11 SandboxChanged, 0 FailedCreatePodSandBox in 10m on 1 pod');
-    o = check.evaluate(data({ sandboxChanged: [storm(30), storm(21, 'k8s03', 'web-1')] }), await opts(), NOW);
+    // Over -c for 290s: CRITICAL once it has lasted --storm-persist.
+    o = check.evaluate(data({ sandboxChanged: [storm(30), storm(21, 'k8s03', 'web-1')] }), await opts(['--storm-persist', '4m']), NOW);
     expect(outcomeState(o)).toBe(State.CRITICAL);
     // 60 in the cluster but 30 per node: each node is judged on its own.
     o = check.evaluate(data({ sandboxChanged: [storm(30, 'k8s01'), storm(30, 'k8s03')] }), await opts(), NOW);
@@ -117,7 +143,7 @@ describe('sandbox_changed evaluate', () => {
     const other = core('SandboxChanged', 'web-0', 'k8s01', 60, 30, 40);
     const unknown: KubeEvent = { ...core('SandboxChanged', 'lost-0', 'x', 60, 30, 3), source: { component: 'kubelet' }, reportingInstance: '' };
     const d = data({ sandboxChanged: [other, unknown], createFailed: [hostless], podNodes: { 'apps/db-0': 'k8s02' } });
-    let o = check.evaluate(d, await opts(['--node', 'k8s02']), NOW);
+    let o = check.evaluate({ ...d, stillPending: ['apps/db-0'] }, await opts(['--node', 'k8s02', '--reserved-persist', '50s']), NOW);
     expect(perf(o)).toMatchObject({ sandbox_changed: 0, create_failed: 2, name_reserved: 2, affected_nodes: 1 });
     expect(o.summary).toMatch(/^containerd stale sandbox state on k8s02: 1 pod cannot/);
     o = check.evaluate(d, await opts(), NOW);
