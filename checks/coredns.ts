@@ -1,4 +1,3 @@
-import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { RESOURCES } from '../lib/kube/client.js';
 import { matchesSelector, selectorToString } from '../lib/kube/labels.js';
@@ -6,11 +5,13 @@ import { condition } from '../lib/kube/nodes.js';
 import type { Deployment, LabelSelector, Pod, PodAffinityTerm, Service } from '../lib/kube/types.js';
 import type { OptionSpec } from '../lib/plugin/options.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
-import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { resolveA } from '../lib/host/dns.js';
+import { formatDuration } from '../lib/plugin/duration.js';
 import { UsageError } from '../lib/plugin/errors.js';
 import { parseRange } from '../lib/plugin/range.js';
-import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
-import { bySeverityDesc, State } from '../lib/plugin/state.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
+import { State } from '../lib/plugin/state.js';
 
 const HOSTNAME = 'kubernetes.io/hostname';
 const DEFAULT_NAME = 'kubernetes.default.svc.cluster.local';
@@ -250,26 +251,7 @@ export default defineCheck({
       // Its own timeout, and never past -t: leave the core time to report.
       const left = o.timeout * 1000 - (Date.now() - ctx.now) - 250;
       probe.timeoutMs = Math.max(100, Math.min(o.resolveTimeout * 1000, left));
-      const resolver = new Resolver({ timeout: probe.timeoutMs, tries: 1 });
-      resolver.setServers([probe.server]);
-      const cancel = () => resolver.cancel();
-      ctx.signal.addEventListener('abort', cancel, { once: true });
-      // c-ares stretches its own timeout (up to twice it, measured): our timer is the bound.
-      let timer: NodeJS.Timeout | undefined;
-      const expiry = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => { cancel(); reject(Object.assign(new Error('DNS timeout'), { code: 'ETIMEOUT' })); }, probe.timeoutMs);
-      });
-      const started = performance.now();
-      try {
-        probe.addresses = await Promise.race([resolver.resolve4(probe.name), expiry]);
-      } catch (e) {
-        probe.error = (e as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
-      } finally {
-        probe.ms = performance.now() - started;
-        clearTimeout(timer);
-        ctx.signal.removeEventListener('abort', cancel);
-      }
-      ctx.log(2, `DNS ${probe.name} via ${probe.server}: ${probe.addresses?.join(',') ?? probe.error} in ${probe.ms.toFixed(1)} ms`);
+      Object.assign(probe, await resolveA(probe.server, probe.name, probe.timeoutMs, ctx.signal, ctx.log));
       return probe;
     })();
 
@@ -279,108 +261,84 @@ export default defineCheck({
 
   // Pure and timeless: nothing here depends on the clock.
   evaluate(d, o) {
-    const out = new OutcomeBuilder();
-    const problems: { state: State; short: string }[] = [];
-    const problem = (state: State, short: string, text: string) => {
-      problems.push({ state, short });
-      out.add(state, text);
-    };
+    const r = new Report();
 
     // The lookup, whatever else happened: no answer means no cluster DNS.
     const p = d.dns;
-    const judgeDns = (): string => {
-      if (!p) return '';
-      if (p.noServer) problem(State.CRITICAL, p.noServer.split(':')[0]!, `cannot resolve ${p.name}: ${p.noServer}`);
-      else if (p.addresses?.length) {
-        const ok = `${p.name} -> ${p.addresses.join(', ')} in ${Math.round(p.ms ?? 0)}ms`;
-        out.info(`DNS: ${ok} (asked ${p.server})`);
-        return ok;
-      } else {
-        const why = dnsFailure(p.error ?? 'ENODATA', p.timeoutMs);
-        problem(State.CRITICAL, `${p.name} via ${p.server}: ${why.split(':')[0]}`, `DNS: ${p.name} via ${p.server}: ${why}`);
-      }
-      return '';
-    };
-    const resolveMetric = () => {
-      if (p) out.metric({ label: 'resolve_time', value: p.addresses?.length ? Math.round((p.ms ?? 0) * 10) / 10 : undefined, uom: 'ms', min: 0 });
-    };
-    const nodesRange = o.minNodes > 0 ? parseRange(`${o.minNodes}:`) : undefined;
-    const metrics = (desired: number, ready: number, available: number, nodes: number) => {
-      out.metric({ label: 'desired_replicas', value: desired, min: 0 })
-        .metric({ label: 'ready_replicas', value: ready, warn: o.warning, crit: o.critical, min: 0 })
-        .metric({ label: 'available_replicas', value: available, min: 0 })
-        .metric({ label: 'ready_nodes', value: nodes, warn: nodesRange, min: 0 });
-      resolveMetric();
-    };
-    const worstFirst = () => problems.sort((a, b) => bySeverityDesc(a.state, b.state)).map((x) => x.short).join('; ');
+    let dnsOk = '';
+    if (p?.noServer) r.problem(State.CRITICAL, p.noServer.split(':')[0]!, `cannot resolve ${p.name}: ${p.noServer}`);
+    else if (p?.addresses?.length) {
+      dnsOk = `${p.name} -> ${p.addresses.join(', ')} in ${Math.round(p.ms ?? 0)}ms`;
+      r.info(`DNS: ${dnsOk} (asked ${p.server})`);
+    } else if (p) {
+      const why = dnsFailure(p.error ?? 'ENODATA', p.timeoutMs);
+      r.problem(State.CRITICAL, `${p.name} via ${p.server}: ${why.split(':')[0]}`, `DNS: ${p.name} via ${p.server}: ${why}`);
+    }
 
     const dep = d.deployment;
+    const desired = dep ? (dep.spec?.replicas ?? 1) : 0;
+    const st = dep?.status ?? {};
+    const name = dep?.metadata?.name ?? o.deployment;
+    const pods = dep ? d.pods.filter((pod) => ownedBy(pod, name)) : [];
+    const readyPods = pods.filter((pod) => isReady(pod) && !pod.metadata?.deletionTimestamp);
+    const nodes = [...new Set(readyPods.map((pod) => pod.spec?.nodeName).filter((n): n is string => !!n))].sort();
+    const ready = st.readyReplicas ?? 0;
+    const available = st.availableReplicas ?? 0;
+    r.metric('desired_replicas', desired, { min: 0 });
+    const replicas = r.judge('ready_replicas', ready, { warn: o.warning, crit: o.critical, min: 0 });
+    r.metric('available_replicas', available, { min: 0 })
+      .metric('ready_nodes', nodes.length, { warn: o.minNodes > 0 ? parseRange(`${o.minNodes}:`, '--min-nodes') : undefined, min: 0 });
+    if (p) r.metric('resolve_time', p.addresses?.length ? Math.round((p.ms ?? 0) * 10) / 10 : undefined, { uom: 'ms', min: 0 });
+
     if (!dep) {
       const id = `${o.namespace}/${o.deployment}`;
       if (d.candidates.length > 1) {
-        out.add(State.UNKNOWN, `--selector ${o.selector} matches ${d.candidates.length} Deployments in ${o.namespace}: ${d.candidates.join(', ')}`);
-        judgeDns();
-        metrics(0, 0, 0, 0);
-        return out.build(`no Deployment ${id}, and --selector ${o.selector} matches ${plural(d.candidates.length, 'Deployment')} (${d.candidates.join(', ')}): name one with --deployment`);
+        return r.problem(State.UNKNOWN,
+          `no Deployment ${id}, and --selector ${o.selector} matches ${plural(d.candidates.length, 'Deployment')} (${d.candidates.join(', ')}): name one with --deployment`,
+          `--selector ${o.selector} matches ${d.candidates.length} Deployments in ${o.namespace}: ${d.candidates.join(', ')}`).done('');
       }
       const text = `deployment ${id} not found${o.selector ? `, nor one labelled ${o.selector}` : ''} (no cluster DNS)`;
-      problem(State.CRITICAL, text, text);
-      judgeDns();
-      metrics(0, 0, 0, 0);
-      return out.build(worstFirst());
+      return r.problem(State.CRITICAL, text, text).done(text);
     }
 
-    const name = dep.metadata?.name ?? o.deployment;
-    const id = `${dep.metadata?.namespace ?? o.namespace}/${name}`;
-    const desired = dep.spec?.replicas ?? 1;
-    const st = dep.status ?? {};
-    const ready = st.readyReplicas ?? 0;
-    const available = st.availableReplicas ?? 0;
-    const pods = d.pods.filter((pod) => ownedBy(pod, name));
-    const readyPods = pods.filter((pod) => isReady(pod) && !pod.metadata?.deletionTimestamp);
-    const nodes = [...new Set(readyPods.map((pod) => pod.spec?.nodeName).filter((n): n is string => !!n))].sort();
-
     // Replicas: -w/-c on ready.
-    const replicaState = thresholdState(ready, o.warning, o.critical);
+    const id = `${dep.metadata?.namespace ?? o.namespace}/${name}`;
     const counts = `${ready} of ${desired} replicas ready, ${available} available, ${st.updatedReplicas ?? 0} up to date`;
-    if (replicaState !== State.OK) {
-      const range = replicaState === State.CRITICAL ? `-c ${o.critical?.text}` : `-w ${o.warning?.text}`;
-      problem(replicaState, ready === 0 ? 'no ready replica: no cluster DNS' : `${plural(ready, 'ready replica')} (${range})`, `${id}: ${counts} (outside ${range})`);
-    } else out.info(`${id}: ${counts}`);
+    if (replicas.state !== State.OK) {
+      const range = replicas.hint.replace(/^outside /, '');
+      r.problem(replicas.state, ready === 0 ? 'no ready replica: no cluster DNS' : `${plural(ready, 'ready replica')} (${range})`, `${id}: ${counts} (${replicas.hint})`);
+    } else r.info(`${id}: ${counts}`);
 
     // Nodes: one node's reboot must not take all of DNS.
     if (ready > 0 && o.minNodes > 0 && nodes.length < o.minNodes) {
       if (nodes.length === 1) {
-        problem(State.WARNING, `single point of failure: every ready pod on ${nodes[0]}`, `every ready ${name} pod runs on ${nodes[0]}: a reboot of ${nodes[0]} takes cluster DNS down (--min-nodes ${o.minNodes})`);
+        r.problem(State.WARNING, `single point of failure: every ready pod on ${nodes[0]}`, `every ready ${name} pod runs on ${nodes[0]}: a reboot of ${nodes[0]} takes cluster DNS down (--min-nodes ${o.minNodes})`);
       } else if (nodes.length === 0) {
-        problem(State.WARNING, 'no ready pod found', `status says ${ready} ready but no ready pod matches ${selectorText(dep.spec?.selector)}`);
+        r.problem(State.WARNING, 'no ready pod found', `status says ${ready} ready but no ready pod matches ${selectorText(dep.spec?.selector)}`);
       } else {
-        problem(State.WARNING, `ready pods on only ${plural(nodes.length, 'node')}`, `ready ${name} pods run on ${plural(nodes.length, 'node')} (${nodes.join(', ')}), fewer than --min-nodes ${o.minNodes}`);
+        r.problem(State.WARNING, `ready pods on only ${plural(nodes.length, 'node')}`, `ready ${name} pods run on ${plural(nodes.length, 'node')} (${nodes.join(', ')}), fewer than --min-nodes ${o.minNodes}`);
       }
     }
 
     // Spreading: without it the scheduler may stack every replica on one node.
     const spread = hostnameSpreading(dep, desired);
     if (!spread.found && o.requireAntiAffinity) {
-      problem(State.WARNING, 'no hostname anti-affinity',
+      r.problem(State.WARNING, 'no hostname anti-affinity',
         `pod template has no podAntiAffinity or topologySpreadConstraints on ${HOSTNAME} selecting its own pods (${selectorText({ matchLabels: dep.spec?.template?.metadata?.labels ?? {} })}): replicas may share a node`);
-    } else if (spread.found) out.info(`spread over nodes by ${spread.found.text}`);
-    for (const m of spread.misses) out.info(`not spreading: ${m}`);
+    } else if (spread.found) r.info(`spread over nodes by ${spread.found.text}`);
+    for (const m of spread.misses) r.info(`not spreading: ${m}`);
 
     // Context: each pod, and the Deployment's conditions when they are not fine.
     for (const pod of pods) {
-      out.info(`pod ${pod.metadata?.name} on ${pod.spec?.nodeName || 'no node'}: ${isReady(pod) && !pod.metadata?.deletionTimestamp ? 'Ready' : whyNotReady(pod)}`);
+      r.info(`pod ${pod.metadata?.name} on ${pod.spec?.nodeName || 'no node'}: ${isReady(pod) && !pod.metadata?.deletionTimestamp ? 'Ready' : whyNotReady(pod)}`);
     }
     for (const c of st.conditions ?? []) {
-      if (c.status !== 'True') out.info(`condition ${c.type}=${c.status} ${c.reason ?? ''}: ${c.message ?? ''}`);
+      if (c.status !== 'True') r.info(`condition ${c.type}=${c.status} ${c.reason ?? ''}: ${c.message ?? ''}`);
     }
 
-    const dnsOk = judgeDns();
-    metrics(desired, ready, available, nodes.length);
     const where = `${ready}/${desired} ready on ${plural(nodes.length, 'node')}${nodes.length ? ` (${nodes.join(', ')})` : ''}`;
-    if (problems.length) return out.build(`${id}: ${where}: ${worstFirst()}`);
     const extras = [spread.found ? spread.found.text : 'spreading not required', dnsOk].filter(Boolean).join('; ');
-    return out.build(`${id}: ${where}, ${extras}`);
+    return r.done(`${id}: ${where}, ${extras}`, { prefix: `${id}: ${where}: ` });
   },
 });
 

@@ -103,8 +103,13 @@ export class Report {
     return [...this.named];
   }
 
-  /** The Outcome: the status line names the problems, worst first, or says `ok`. */
-  done(ok: string): Outcome {
-    return { summary: summarize(this.problems(), ok), findings: this.findings, perfdata: this.perfdata };
+  /**
+   * The Outcome: the status line names the problems, worst first, or says
+   * `ok`. `prefix` goes before the problems (what they are about: 'kube-system/coredns: 1/2 ready: ').
+   */
+  done(ok: string, o: { prefix?: string } = {}): Outcome {
+    const bad = this.problems().some((p) => p.state !== State.OK);
+    const summary = bad ? `${o.prefix ?? ''}${summarize(this.problems(), ok)}` : ok;
+    return { summary, findings: this.findings, perfdata: this.perfdata };
   }
 }
