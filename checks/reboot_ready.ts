@@ -1,14 +1,16 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { matchesSelector } from '../lib/kube/labels.js';
-import { condition, holderNode, nodeReadiness } from '../lib/kube/nodes.js';
+import { condition, holderIsNode, nodeReadiness } from '../lib/kube/nodes.js';
+import { matchesNodeSelectorTerms, whyNotOn } from '../lib/kube/scheduling.js';
 import { ageSeconds } from '../lib/kube/time.js';
-import type { Node, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
+import type { Lease, Node, PersistentVolume, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { eachName } from '../lib/plugin/options.js';
 import { evaluateSub, gatherSub, type SubResult } from '../lib/plugin/compose.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import { PluginError } from '../lib/plugin/errors.js';
-import { outcomeState, OutcomeBuilder, plural } from '../lib/plugin/result.js';
+import { Report } from '../lib/plugin/report.js';
+import { outcomeState, plural } from '../lib/plugin/result.js';
 import { State, stateName } from '../lib/plugin/state.js';
 import schedulerStall, { type Data as SchedulerData } from './scheduler_stall.js';
 import stuckTerminating from './stuck_terminating.js';
@@ -23,12 +25,32 @@ export interface Data {
   /** check_k8s_scheduler_stall's data (its Lease among it). */
   scheduler: SubResult;
   terminating: SubResult;
+  /** PersistentVolumes, listed only when a critical pod here has a claim. */
+  volumes?: PersistentVolume[];
+  controllerManager?: Lease;
 }
 
 const CRITICAL_PRIORITY = new Set(['system-cluster-critical', 'system-node-critical']);
 const name = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 const isReady = (p: Pod) => condition(p.status?.conditions, 'Ready')?.status === 'True';
 const controllerOf = (p: Pod) => p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0];
+const isCritical = (p: Pod, namespaces: string[]) =>
+  namespaces.includes(p.metadata?.namespace ?? '') || CRITICAL_PRIORITY.has(p.spec?.priorityClassName ?? '');
+
+/** A claim of the pod bound to a volume that lives on this node only (local, hostPath, or node affinity no other node meets). */
+function localVolume(p: Pod, volumes: PersistentVolume[], others: Node[]): string | undefined {
+  for (const v of p.spec?.volumes ?? []) {
+    const claim = v.persistentVolumeClaim?.claimName;
+    if (!claim) continue;
+    const pv = volumes.find((x) => x.spec?.claimRef?.namespace === p.metadata?.namespace && x.spec?.claimRef?.name === claim);
+    if (!pv) continue;
+    const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+    if (pv.spec?.local || pv.spec?.hostPath || (terms && !others.some((n) => matchesNodeSelectorTerms(terms, n)))) {
+      return `claim ${claim} is bound to ${pv.metadata?.name}, ${pv.spec?.local ? 'a local volume' : pv.spec?.hostPath ? 'a hostPath volume' : 'a volume'} on this node`;
+    }
+  }
+  return undefined;
+}
 
 export default defineCheck({
   name: 'reboot_ready',
@@ -36,10 +58,14 @@ export default defineCheck({
   scope: 'node',
   summary: 'Is it safe to reboot this node now? Every reason it is not',
   description:
-    'Is it safe to reboot --node now? OK only when every other node is Ready, schedulable and settled, every critical ' +
-    'pod here (kube-system, system-*-critical) has a ready replica on another node, draining it breaks no ' +
-    'PodDisruptionBudget, no pod is stuck Terminating, and the scheduler is scheduling. CRITICAL names every reason ' +
-    'it is not. For a rolling-reboot playbook (docs/rolling-reboot.md) and for NRPE.',
+    'Is it safe to reboot --node now? OK only when every other node is Ready, schedulable and settled, draining it ' +
+    'breaks no PodDisruptionBudget, the scheduler is scheduling (check_k8s_scheduler_stall not CRITICAL) and no pod ' +
+    'is stuck Terminating (check_k8s_stuck_terminating not CRITICAL). CRITICAL names every reason it is not.\n\n' +
+    'A critical pod here (--critical-namespace, system-*-critical) with no ready replica elsewhere blocks only when ' +
+    'no other node could run it (nodeSelector, required node affinity, taints) or its volume stays on this node ' +
+    '(local, hostPath, or node-affine PersistentVolume); otherwise it is a disruption, reported: it restarts on ' +
+    'another node during the drain. Scheduling pressure elsewhere is not a reason to refuse. The scheduler and ' +
+    'controller-manager Leases held by this node are named. For docs/rolling-reboot.md and for NRPE.',
   options: {
     node: opt.localNode({ describe: 'Node to reboot (default: this host, as the kubelet names it)' }),
     settle: opt.duration({ default: '10m', describe: 'A node Ready for less than this is still coming back from its own reboot' }),
@@ -48,6 +74,14 @@ export default defineCheck({
       describe: 'Namespace whose pods must have a ready replica elsewhere (default kube-system)',
     }),
     'allow-single-node': opt.flag({ describe: 'Allow a reboot when no other node exists (the whole cluster goes down)' }),
+  },
+  perfdata: {
+    blockers: { describe: 'Reasons the reboot is not safe (CRITICAL findings)' },
+    other_nodes_ready: { describe: 'Other nodes Ready (max: other nodes)' },
+    pods_on_node: { describe: 'Pods on the node that a drain would move' },
+    critical_pods_without_replica: { describe: 'Critical pods with no replica elsewhere that cannot move' },
+    disrupted_pods: { describe: 'Critical single-replica pods that will restart on another node' },
+    pdb_violations: { describe: 'PodDisruptionBudgets the drain would break' },
   },
   examples: [
     ['$0 --node k8s02', 'before rebooting k8s02 in a rolling reboot'],
@@ -68,16 +102,22 @@ export default defineCheck({
     if (!nodes.some((n) => n.metadata?.name === o.node)) {
       throw new PluginError(`node ${o.node} not found in the cluster (pass --node with the name 'kubectl get nodes' shows)`);
     }
-    return { nodes, podsHere, criticalPods, pdbs, scheduler, terminating };
+    // Storage that stays on this node: only asked when a critical pod here has a claim.
+    const claims = podsHere.some((p) => isCritical(p, o.criticalNamespace) && p.spec?.volumes?.some((v) => v.persistentVolumeClaim));
+    const [volumes, controllerManager] = await Promise.all([
+      claims ? kube.list<PersistentVolume>(RESOURCES.persistentvolumes) : Promise.resolve([]),
+      kube.getOptional<Lease>(RESOURCES.leases, 'kube-controller-manager', 'kube-system'),
+    ]);
+    return { nodes, podsHere, criticalPods, pdbs, scheduler, terminating, volumes, controllerManager };
   },
 
   evaluate(d, o, now) {
-    const out = new OutcomeBuilder();
-    // Each blocker: a short reason for the status line, the full one for long output.
+    const r = new Report();
+    // Each blocker: a short reason for the status line (counted when repeated), the full one for long output.
     const reasons = new Map<string, number>();
     const block = (short: string, text: string) => {
       reasons.set(short, (reasons.get(short) ?? 0) + 1);
-      out.add(State.CRITICAL, text);
+      r.add(State.CRITICAL, text);
     };
     const others = d.nodes.filter((n) => n.metadata?.name !== o.node);
     // Pods already Terminating are leaving anyway: the stuck-pods verdict covers them.
@@ -98,22 +138,34 @@ export default defineCheck({
     }
     if (!others.length && !o.allowSingleNode) block('no other node', 'no other node: rebooting takes the whole cluster down (--allow-single-node to accept)');
 
-    // 2. Critical pods here need a ready replica elsewhere (the incident's single CoreDNS).
-    const critical = staying.filter((p) =>
-      o.criticalNamespace.includes(p.metadata?.namespace ?? '') || CRITICAL_PRIORITY.has(p.spec?.priorityClassName ?? ''));
+    // 2. Critical pods here without a ready replica elsewhere. One that can run on
+    // another node is a disruption (it restarts there during the drain); it blocks
+    // only when nowhere else could run it or its data stays on this node.
+    const critical = staying.filter((p) => isCritical(p, o.criticalNamespace));
     let unprotected = 0;
+    let disrupted = 0;
     for (const p of critical) {
       const owner = controllerOf(p);
       if (owner?.kind === 'DaemonSet' || owner?.kind === 'Node') continue; // one per node by design / static pod
       if (!owner) {
-        out.info(`${name(p)} has no owner: it will not come back after the reboot`);
+        r.info(`${name(p)} has no owner: it will not come back after the reboot`);
         continue;
       }
       const elsewhere = d.criticalPods.filter((q) =>
         q.spec?.nodeName !== o.node && controllerOf(q)?.uid === owner.uid && isReady(q));
-      if (!elsewhere.length) {
+      if (elsewhere.length) continue;
+      const local = localVolume(p, d.volumes ?? [], others);
+      const reasonsNot = others.map((n) => whyNotOn(p, n));
+      if (local) {
         unprotected++;
-        block('critical pod without a replica elsewhere', `${name(p)}: no ready replica of ${owner.kind} ${owner.name} on another node (scale it to 2+ with anti-affinity)`);
+        block('critical pod on local storage', `${name(p)}: no ready replica of ${owner.kind} ${owner.name} elsewhere, and its ${local}: it cannot move`);
+      } else if (reasonsNot.every((why) => why !== undefined)) {
+        unprotected++;
+        block('critical pod that can run nowhere else',
+          `${name(p)}: no ready replica of ${owner.kind} ${owner.name} on another node, and no other node could run it (${reasonsNot.slice(0, 3).join('; ') || 'no other node'})`);
+      } else {
+        disrupted++;
+        r.info(`disruption: ${name(p)} has no ready replica of ${owner.kind} ${owner.name} elsewhere: it restarts on another node during the drain (scale it to 2+ with anti-affinity to avoid the gap)`);
       }
     }
 
@@ -129,39 +181,39 @@ export default defineCheck({
       }
     }
 
-    // 4. The scheduler must be scheduling and nothing may be stuck going away.
+    // 5. Leader leases move on reboot; that needs somewhere to move to.
+    // scheduler_stall already fetched the scheduler's: no second GET.
+    const thisNode = d.nodes.find((n) => n.metadata?.name === o.node);
+    for (const [component, lease] of [['scheduler', (d.scheduler.data as SchedulerData).lease], ['controller-manager', d.controllerManager]] as const) {
+      if (!thisNode || !holderIsNode(lease?.spec?.holderIdentity, thisNode)) continue;
+      if (othersReady) r.info(`${component} Lease is held by ${o.node}: it moves to another node within leaseDurationSeconds (${lease?.spec?.leaseDurationSeconds ?? '?'}s)`);
+      else block(`${component} Lease has nowhere to go`, `${component} Lease is held by ${o.node} and no other node is Ready to take it`);
+    }
+
+    for (const [short, n] of reasons) r.problem(State.CRITICAL, n > 1 ? `${n}x ${short}` : short);
+
+    // 4. The scheduler must be scheduling and nothing may be stuck going away: their
+    // CRITICAL blocks; scheduling pressure elsewhere (WARNING) is no reason to refuse.
     for (const [what, sub] of [['scheduler stall check', d.scheduler], ['stuck Terminating check', d.terminating]] as const) {
-      const r = evaluateSub(sub, now);
-      const s = outcomeState(r);
-      if (s !== State.OK) block(`${what} ${stateName(s)}`, `${what}: check_k8s_${sub.check.name} is ${stateName(s)}: ${r.summary}`);
-      // What a sub-check could not read (a forbidden detail) is not lost on the way up.
-      for (const f of r.findings) if (f.state === State.UNKNOWN) out.add(State.UNKNOWN, `check_k8s_${sub.check.name}: ${f.text}`);
+      const outcome = evaluateSub(sub, now);
+      r.nest(`check_k8s_${sub.check.name}`, outcome, {
+        as: (st) => (st === State.WARNING ? State.OK : st),
+        short: `${what} ${stateName(outcomeState(outcome))}`,
+      });
     }
 
-    // 5. The scheduler Lease moves on reboot; that needs somewhere to move to.
-    // scheduler_stall already fetched it: no second GET.
-    const lease = (d.scheduler.data as SchedulerData).lease;
-    const holder = holderNode(lease?.spec?.holderIdentity);
-    if (holder === o.node) {
-      if (othersReady) out.info(`scheduler Lease is held by ${o.node}: it moves to another node within leaseDurationSeconds (${lease?.spec?.leaseDurationSeconds ?? '?'}s)`);
-      else block('scheduler Lease has nowhere to go', `scheduler Lease is held by ${o.node} and no other node is Ready to take it`);
-    }
 
-    const blockers = out.findings.filter((f) => f.state === State.CRITICAL).length;
-    out.metric({ label: 'blockers', value: blockers, min: 0 })
-      .metric({ label: 'other_nodes_ready', value: othersReady, min: 0, max: others.length })
-      .metric({ label: 'pods_on_node', value: staying.length, min: 0 })
-      .metric({ label: 'critical_pods_without_replica', value: unprotected, min: 0 })
-      .metric({ label: 'pdb_violations', value: pdbViolations, min: 0 });
-
-    if (blockers) {
-      const short = [...reasons].map(([r, n]) => (n > 1 ? `${n}x ${r}` : r)).join('; ');
-      return out.build(`NOT safe to reboot ${o.node}: ${short}`);
-    }
-    return out.build(
+    r.metric('blockers', r.findings.filter((f) => f.state === State.CRITICAL).length, { min: 0 })
+      .metric('other_nodes_ready', othersReady, { min: 0, max: others.length })
+      .metric('pods_on_node', staying.length, { min: 0 })
+      .metric('critical_pods_without_replica', unprotected, { min: 0 })
+      .metric('disrupted_pods', disrupted, { min: 0 })
+      .metric('pdb_violations', pdbViolations, { min: 0 });
+    return r.done(
       `safe to reboot ${o.node}: ${othersReady}/${others.length} other nodes Ready and settled, ` +
-      `${plural(critical.length, 'critical pod')} here with replicas elsewhere, no PodDisruptionBudget blocks the drain, ` +
-      'scheduler scheduling, nothing stuck Terminating',
+      (disrupted ? `${plural(disrupted, 'single-replica critical pod')} will restart elsewhere, ` : `${plural(critical.length, 'critical pod')} here with replicas elsewhere, `) +
+      'no PodDisruptionBudget blocks the drain, scheduler scheduling, nothing stuck Terminating',
+      { prefix: `NOT safe to reboot ${o.node}: ` },
     );
   },
 });

@@ -20,6 +20,7 @@ export const RESOURCES = {
   nodes: r('', 'v1', 'nodes', false),
   services: r('', 'v1', 'services'),
   endpoints: r('', 'v1', 'endpoints'),
+  persistentvolumes: r('', 'v1', 'persistentvolumes', false),
   leases: r('coordination.k8s.io', 'v1', 'leases'),
   deployments: r('apps', 'v1', 'deployments'),
   daemonsets: r('apps', 'v1', 'daemonsets'),

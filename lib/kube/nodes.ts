@@ -33,3 +33,20 @@ const LEADER_IDENTITY = /^(.+?)_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 export function strictHolderNode(holderIdentity: string | undefined): string | undefined {
   return holderIdentity ? LEADER_IDENTITY.exec(holderIdentity)?.[1] : undefined;
 }
+
+/**
+ * Is `node` the host a "<hostname>_<uuid>" leader identity names? The
+ * hostname need not be the node name (--hostname-override, FQDN hostnames,
+ * upper case): it matches the name, the kubernetes.io/hostname label or a
+ * Hostname address, case-insensitively.
+ */
+export function holderIsNode(holderIdentity: string | undefined, node: Node): boolean {
+  const host = strictHolderNode(holderIdentity)?.toLowerCase();
+  if (!host) return false;
+  const names = [
+    node.metadata?.name,
+    node.metadata?.labels?.['kubernetes.io/hostname'],
+    ...(node.status?.addresses ?? []).filter((a) => a.type === 'Hostname').map((a) => a.address),
+  ].filter((n): n is string => !!n).map((n) => n.toLowerCase());
+  return names.includes(host);
+}

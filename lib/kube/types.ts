@@ -54,7 +54,18 @@ export interface TopologySpreadConstraint {
   matchLabelKeys?: string[];
 }
 
+export interface NodeSelectorTerm {
+  matchExpressions?: { key?: string; operator?: string; values?: string[] }[];
+  matchFields?: { key?: string; operator?: string; values?: string[] }[];
+}
+
+export interface Taint { key?: string; value?: string; effect?: string }
+export interface Toleration { key?: string; operator?: string; value?: string; effect?: string }
+
 export interface Affinity {
+  nodeAffinity?: {
+    requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] };
+  };
   podAntiAffinity?: {
     requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
     preferredDuringSchedulingIgnoredDuringExecution?: { weight?: number; podAffinityTerm?: PodAffinityTerm }[];
@@ -70,7 +81,9 @@ export interface PodSpec {
   topologySpreadConstraints?: TopologySpreadConstraint[];
   priorityClassName?: string;
   containers?: { name?: string; image?: string }[];
-  tolerations?: { key?: string; operator?: string; effect?: string }[];
+  tolerations?: Toleration[];
+  nodeSelector?: Record<string, string>;
+  volumes?: { name?: string; persistentVolumeClaim?: { claimName?: string }; hostPath?: { path?: string } }[];
 }
 
 export interface Pod {
@@ -123,7 +136,7 @@ export interface Lease {
 
 export interface Node {
   metadata?: ObjectMeta;
-  spec?: { unschedulable?: boolean; taints?: { key?: string; value?: string; effect?: string }[] };
+  spec?: { unschedulable?: boolean; taints?: Taint[] };
   status?: {
     conditions?: Condition[];
     addresses?: { type?: string; address?: string }[];
@@ -186,4 +199,15 @@ export interface PodDisruptionBudget {
   metadata?: ObjectMeta;
   spec?: { minAvailable?: number | string; maxUnavailable?: number | string; selector?: LabelSelector };
   status?: { currentHealthy?: number; desiredHealthy?: number; expectedPods?: number; disruptionsAllowed?: number };
+}
+
+export interface PersistentVolume {
+  metadata?: ObjectMeta;
+  spec?: {
+    claimRef?: { namespace?: string; name?: string };
+    local?: { path?: string };
+    hostPath?: { path?: string };
+    nodeAffinity?: { required?: { nodeSelectorTerms?: NodeSelectorTerm[] } };
+  };
+  status?: { phase?: string };
 }

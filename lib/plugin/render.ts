@@ -49,7 +49,7 @@ export function renderNagios(outcome: Outcome, opts: RenderOptions): string {
   const summary = clip(sanitize(outcome.summary, 4000) || stateName(state), budget - bytes(head) - bytes(tail) - 1 - (outcome.findings.length ? MORE_RESERVE : 0));
   const first = `${head}${summary}${tail}`;
 
-  const findings = flatten(outcome.findings, '', opts.verbose > 0 ? 1000 : 200);
+  const findings = flatten(outcome.findings, '', opts.verbose > 0 ? 1000 : 200, childCap(opts.verbose));
 
   const lines = [first];
   let used = bytes(first) + 1;
@@ -80,9 +80,19 @@ export function findingLine(f: Finding, max = 1000): string {
   return (f.state === undefined ? '' : `[${stateName(f.state)}] `) + sanitize(f.text, max);
 }
 
+/** Lines of a sub-check shown under its own line: its worst few unless -v, so every sub-check gets its line in 1 KiB. */
+function childCap(verbose: number): number {
+  return verbose <= 0 ? 2 : verbose === 1 ? 20 : Infinity;
+}
+
 /** Long output lines, worst first; a sub-check's findings indented under its line. */
-function flatten(findings: Finding[], indent: string, max: number): string[] {
-  return worstFirst(findings).flatMap((f) => [indent + findingLine(f, max), ...flatten(f.children ?? [], `${indent}  `, max)]);
+function flatten(findings: Finding[], indent: string, max: number, cap = Infinity): string[] {
+  return worstFirst(findings).flatMap((f) => {
+    const kids = f.children ?? [];
+    const shown = flatten(kids, `${indent}  `, max, cap).slice(0, cap);
+    const more = kids.length > cap ? [`${indent}  ... and ${kids.length - cap} more (-v shows more)`] : [];
+    return [indent + findingLine(f, max), ...shown, ...more];
+  });
 }
 
 /** Findings for JSON output: state names, sanitized text, nested sub-check findings. */

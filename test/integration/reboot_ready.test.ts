@@ -32,11 +32,12 @@ describe('check_k8s_reboot_ready', () => {
   it('is CRITICAL on the incident for k8s02, naming every reason', async () => {
     const r = await run('incident', ['--node', 'k8s02']);
     expect(r.code).toBe(2);
-    expect(r.firstLine).toMatch(/^K8S REBOOT READY CRITICAL - NOT safe to reboot k8s02: critical pod without a replica elsewhere; scheduler stall check CRITICAL; stuck Terminating check CRITICAL \| /);
-    // The incident's single CoreDNS replica ran on k8s02.
-    expect(r.stdout).toMatch(/\[CRITICAL\] kube-system\/coredns-\S+: no ready replica of ReplicaSet coredns-\S+ on another node/);
-    expect(r.stdout).toMatch(/\[CRITICAL\] scheduler stall check: check_k8s_scheduler_stall is CRITICAL: scheduler stall: 46 pods/);
-    expect(r.stdout).toMatch(/\[CRITICAL\] stuck Terminating check: check_k8s_stuck_terminating is CRITICAL/);
+    expect(r.firstLine).toMatch(/^K8S REBOOT READY CRITICAL - NOT safe to reboot k8s02: scheduler stall check CRITICAL; stuck Terminating check CRITICAL \| /);
+    // The incident's single CoreDNS replica ran on k8s02: it can restart elsewhere, a disruption, not a blocker.
+    expect(r.perf.disrupted_pods).toBe('1');
+    // The sub-checks' verdicts are nested under one line each.
+    expect(r.stdout).toMatch(/\[CRITICAL\] check_k8s_scheduler_stall: scheduler stall: 46 pods/);
+    expect(r.stdout).toMatch(/\[CRITICAL\] check_k8s_stuck_terminating: /);
     expect(Number(r.perf.blockers)).toBeGreaterThanOrEqual(2);
     expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(1024);
   });
@@ -70,15 +71,40 @@ describe('check_k8s_reboot_ready', () => {
     expect(patient.code).toBe(0);
   });
 
-  it('a critical pod with no ready replica elsewhere blocks; one with a replica does not', async () => {
+  it('a single-replica critical pod that can run elsewhere is a disruption, not a blocker', async () => {
     const objects = [lease, ...healthyNodes,
       pod('coredns-a', 'kube-system', 'k8s01'),
       pod('metrics-a', 'kube-system', 'k8s01'), pod('metrics-b', 'kube-system', 'k8s02')];
     const r = await run({ objects }, ['--node', 'k8s01']);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/\[CRITICAL\] kube-system\/coredns-a: no ready replica of ReplicaSet coredns-rs on another node/);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.firstLine).toMatch(/^K8S REBOOT READY OK - safe to reboot k8s01: 2\/2 other nodes Ready and settled, 1 single-replica critical pod will restart elsewhere/);
+    expect(r.stdout).toMatch(/disruption: kube-system\/coredns-a has no ready replica of ReplicaSet coredns-rs elsewhere/);
     expect(r.stdout).not.toMatch(/metrics-a/);
+    expect(r.perf).toMatchObject({ critical_pods_without_replica: '0', disrupted_pods: '1' });
+  });
+
+  it('a critical pod blocks when no other node could run it, or its volume stays on this node', async () => {
+    // Pinned by nodeSelector to k8s01's hostname label.
+    const pinned = { ...pod('pinned-a', 'kube-system', 'k8s01'), spec: { nodeName: 'k8s01', nodeSelector: { 'kubernetes.io/hostname': 'k8s01' } } };
+    let r = await run({ objects: [lease, ...healthyNodes, pinned] }, ['--node', 'k8s01']);
+    expect(r.code).toBe(2);
+    expect(r.firstLine).toMatch(/NOT safe to reboot k8s01: critical pod that can run nowhere else/);
+    expect(r.stdout).toMatch(/\[CRITICAL\] kube-system\/pinned-a: no ready replica of ReplicaSet pinned-rs on another node, and no other node could run it \(k8s0[23] lacks nodeSelector kubernetes\.io\/hostname=k8s01/);
+    // Its data on a local PersistentVolume of this node.
+    const withClaim = { ...pod('db-0', 'kube-system', 'k8s01'), spec: { nodeName: 'k8s01', volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-db-0' } }] } };
+    const pv = { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pvc-1' }, spec: { claimRef: { namespace: 'kube-system', name: 'data-db-0' }, local: { path: '/mnt/disk1' } }, status: { phase: 'Bound' } };
+    r = await run({ objects: [lease, ...healthyNodes, withClaim, pv] }, ['--node', 'k8s01']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/\[CRITICAL\] kube-system\/db-0: no ready replica of ReplicaSet db-rs elsewhere, and its claim data-db-0 is bound to pvc-1, a local volume on this node/);
     expect(r.perf.critical_pods_without_replica).toBe('1');
+  });
+
+  it('names the controller-manager Lease held by the node (hostname != node name, upper case)', async () => {
+    const cm = { ...lease, metadata: { name: 'kube-controller-manager', namespace: 'kube-system' }, spec: { ...lease.spec, holderIdentity: 'K8S01.example.com_1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d' } };
+    const nodes = withNode('k8s01', (n) => { n.status.addresses = [...(n.status.addresses ?? []), { type: 'Hostname', address: 'k8s01.example.com' }]; });
+    const r = await run({ objects: [lease, cm, ...nodes] }, ['--node', 'k8s01', '-v']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/controller-manager Lease is held by k8s01: it moves to another node/);
   });
 
   it('draining must not break a PodDisruptionBudget', async () => {
