@@ -62,7 +62,7 @@ describe('output hygiene', () => {
     expect(formatNumber(1e21)).toBe('1000000000000000000000');
     expect(formatNumber(-1e21)).toBe('-1000000000000000000000');
     expect(formatNumber(1.5e25)).toBe(BigInt(1.5e25).toString());
-    expect(formatNumber(1.5e25)).toMatch(/^15\d{25}$/);
+    expect(formatNumber(1.5e25)).toMatch(/^15\d{24}$/);
     expect(formatNumber(Number.MAX_VALUE)).toMatch(/^\d{309}$/);
   });
 });
