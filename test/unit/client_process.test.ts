@@ -47,10 +47,17 @@ describe('runCommand kills the whole process group', () => {
 
   it('a background child holding the pipes after the command exited is ended too', async () => {
     const c = new AbortController();
-    let pgid = 0;
-    const r = await runCommand('sh', ['-c', 'echo $$; sleep 300 &'], { signal: c.signal, onLine: (l) => { pgid ||= Number(l); } });
+    const pids: number[] = [];
+    const r = await runCommand('sh', ['-c', 'echo $$; sleep 300 & echo $!'], { signal: c.signal, onLine: (l) => { pids.push(Number(l)); } });
+    const [pgid, sleeper] = pids as [number, number];
     groups.push(pgid);
     expect(r.exitCode).toBe(0);
     expect(await gone(pgid)).toBe(true);
+    // The sleeper itself, wherever its group is: not running any more.
+    const alive = () => { try { return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${sleeper}/stat`, 'utf8')); } catch { return false; } };
+    const end = Date.now() + 3000;
+    while (alive() && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+    if (alive()) process.kill(sleeper, 'SIGKILL');
+    expect(alive()).toBe(false);
   }, 20_000);
 });
