@@ -143,7 +143,8 @@ async function load(choice: KubeconfigChoice, context: string | undefined, env: 
       user: { tokenFile: IN_CLUSTER_TOKEN },
     };
   }
-  // js-yaml alone (not client-node's config module): a fraction of the start-up cost.
+  // js-yaml alone, not client-node's KubeConfig: we read exactly the fields we honour,
+  // and name the ones we do not (client-node would silently ignore tokenFile).
   const yaml = await import('js-yaml');
   let doc: Obj;
   try {

@@ -220,18 +220,24 @@ function forbidden(r: Route | undefined, verb: string, user: string): Obj {
 const GZIP_THRESHOLD = 128 * 1024;
 const acceptsGzip = (res: ServerResponse) => /\bgzip\b/.test(String(res.req?.headers['accept-encoding'] ?? ''));
 
+/** Bytes of the body as served, before any compression (compressed size in wireBytes of the request log). */
 function answer(res: ServerResponse, code: number, body: Obj | string, headers: Record<string, string> = {}, json = typeof body !== 'string'): number {
   const text = json ? JSON.stringify(body) : (body as string);
-  let data = Buffer.from(text);
+  const plain = Buffer.from(text);
+  let data = plain;
   const extra: Record<string, string> = {};
   if (data.length > GZIP_THRESHOLD && acceptsGzip(res)) {
     data = zlib.gzipSync(data, { level: 1 }); // defaultGzipContentEncodingLevel = 1 (same file)
     extra['Content-Encoding'] = 'gzip';
   }
+  if (res.req) wire.set(res.req, data.length);
   res.writeHead(code, { 'Content-Type': json ? 'application/json' : 'text/plain; charset=utf-8', 'Content-Length': data.length, ...extra, ...headers });
   res.end(data);
-  return data.length;
+  return plain.length;
 }
+
+/** What each answer cost on the wire (gzip'd or not), for the request log. */
+const wire = new WeakMap<IncomingMessage, number>();
 
 /** A PodList of about `bytes` bytes that ignores limit=, written as it is made (gzip'd as a stream when asked). */
 function flood(res: ServerResponse, bytes: number): Promise<number> {
@@ -261,7 +267,8 @@ function flood(res: ServerResponse, bytes: number): Promise<number> {
 }
 
 function record(req: IncomingMessage, url: URL, code: number, bytes: number, user?: string): void {
-  const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: code, bytes, user };
+  const wireBytes = wire.get(req);
+  const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: code, bytes, ...(wireBytes !== undefined && wireBytes !== bytes && { wireBytes }), user };
   fs.appendFileSync(requestLog, JSON.stringify(entry) + '\n');
 }
 
