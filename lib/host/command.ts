@@ -10,6 +10,7 @@ import { PluginError } from '../plugin/errors.js';
 import { sanitize } from '../plugin/sanitize.js';
 import { State } from '../plugin/state.js';
 import { whilePending } from '../plugin/pending.js';
+import { killGroup, killGroupNow, trackGroup } from './process-group.js';
 
 /**
  * NRPE starts plugins with no environment. Without a PATH, look where
@@ -37,6 +38,10 @@ export interface CommandOptions {
   timeoutMs?: number;
   /** Extra environment. The command gets only PATH (inherited or DEFAULT_PATH), LC_ALL=C and these. */
   env?: Record<string, string>;
+  /** Pass this process's whole environment too (exec credential plugins expect it, as under kubectl). */
+  inheritEnv?: boolean;
+  /** What the timeout line names while it runs (default: the command line). */
+  label?: string;
   /** -vv: the command line, exit status, bytes and time on stderr. */
   log?: Logger;
 }
@@ -74,7 +79,7 @@ export function firstLine(text: string): string {
  * is killed by a signal, exceeds its time or byte limit, or is cancelled.
  */
 export function runCommand(file: string, args: readonly string[], opts: CommandOptions): Promise<CommandResult> {
-  return whilePending(opts.signal, describeCommand(file, args), () => execute(file, args, opts));
+  return whilePending(opts.signal, opts.label ?? describeCommand(file, args), () => execute(file, args, opts));
 }
 
 async function execute(file: string, args: readonly string[], opts: CommandOptions): Promise<CommandResult> {
@@ -95,19 +100,38 @@ async function execute(file: string, args: readonly string[], opts: CommandOptio
     timeout: opts.timeoutMs,
     stdin: 'ignore',
     reject: false,
-    extendEnv: false,
+    extendEnv: !!opts.inheritEnv,
     env: { PATH: path, LC_ALL: 'C', ...opts.env },
+    // Its own process group: on timeout, cancel or runaway output the whole
+    // group is killed, not only the child (see process-group.ts).
+    detached: true,
     encoding: opts.onLine ? 'buffer' : 'utf8',
     buffer: { stdout: !opts.onLine, stderr: true },
     maxBuffer: { stdout: maxBytes, stderr: MAX_STDERR },
     stripFinalNewline: false,
   });
 
+  const pgid = sub.pid;
+  const untrack = pgid ? trackGroup(pgid) : () => false;
+  const killAll = () => { if (pgid) killGroup(pgid); };
+  opts.signal.addEventListener('abort', killAll, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  if (opts.timeoutMs) timer = setTimeout(killAll, opts.timeoutMs);
+  sub.then((r) => {
+    // execa killed only the child: end the rest of its group too.
+    if (pgid && (r.isMaxBuffer || r.timedOut || r.isCanceled)) killGroupNow(pgid);
+  }, () => {}).finally(() => {
+    // Waited for, with every pipe closed: nothing of this command holds our output any more.
+    untrack();
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', killAll);
+  });
+
   // A background child that inherited the pipes (sh -c 'x &') would keep
   // them open after the command itself ended: read for one more second at
-  // most, then close them, so the check ends on time whatever happens.
+  // most, then close them and end the group, so the check ends on time.
   sub.once('exit', () => {
-    setTimeout(() => { sub.stdout?.destroy(); sub.stderr?.destroy(); }, 1000).unref();
+    setTimeout(() => { sub.stdout?.destroy(); sub.stderr?.destroy(); killAll(); }, 1000).unref();
   });
 
   let streamed = 0;
@@ -137,7 +161,7 @@ async function execute(file: string, args: readonly string[], opts: CommandOptio
       for await (const chunk of sub.iterable({ from: 'stdout', binary: true })) {
         const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         streamed += buf.length;
-        if (streamed > maxBytes) { overflow = true; sub.kill(); break; }
+        if (streamed > maxBytes) { overflow = true; killAll(); sub.kill(); break; }
         let start = 0;
         for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
           keep(buf.subarray(start, nl));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import https from 'node:https';
 import tls from 'node:tls';
 import { PluginError } from '../plugin/errors.js';
+import { registerSecret } from '../plugin/sanitize.js';
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -71,78 +72,190 @@ export interface Connection {
   user: string;
   agent: https.Agent;
   headers: Record<string, string>;
+  /** Per-response byte budget, when the caller sets one (KubeClient has the default). */
+  maxResponseBytes?: number;
+  /** The cluster's `disable-compression: true`: do not ask for gzip. */
+  disableCompression?: boolean;
+  /**
+   * An exec credential plugin to run before the first request, with the
+   * run's AbortSignal (the client calls it once); it fills headers / agent.
+   */
+  authenticate?: (signal: AbortSignal) => Promise<void>;
 }
 
-export async function connect(explicit: string | undefined, context: string | undefined, env = process.env): Promise<Connection> {
-  const choice = chooseKubeconfig(explicit, env);
-  // Loaded when a check first needs the API (not for --help, usage errors or
-  // host-only checks). Deep import: the package index drags in every
-  // generated API class, tar and websockets.
-  const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
-  const kc = new KubeConfig();
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** Auth and connection fields kubectl honours that this client does not: named, never silently ignored. */
+const UNSUPPORTED_USER = ['auth-provider', 'as', 'as-uid', 'as-groups', 'as-user-extra'];
+const UNSUPPORTED_CLUSTER = ['proxy-url'];
+
+/** kubectl resolves relative file paths in a kubeconfig against the kubeconfig's directory. */
+function resolveFrom(source: string, file: string): string {
+  return path.isAbsolute(file) ? file : path.resolve(path.dirname(source), file);
+}
+
+function readCredentialFile(source: string, user: string, file: string): Buffer {
   try {
-    if (choice.source === 'in-cluster service account') kc.loadFromCluster();
-    else kc.loadFromFile(choice.source);
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new PluginError(`kubeconfig ${source}: cannot load credentials for user '${user}': ${credentialError(e)}`);
+  }
+}
+
+/** Inline `<field>-data` (base64) or the `<field>` file. */
+function material(source: string, user: string, section: Obj, field: string): Buffer | undefined {
+  const data = str(section[`${field}-data`]);
+  if (data) return Buffer.from(data, 'base64');
+  const file = str(section[field]);
+  return file ? readCredentialFile(source, user, resolveFrom(source, file)) : undefined;
+}
+
+/** Register credential values with sanitize() so no server or command text can print them. */
+function guardKey(key: Buffer | undefined): void {
+  if (!key) return;
+  const pem = key.toString('utf8');
+  registerSecret(pem.trim());
+  registerSecret(key.toString('base64'));
+  // The base64 body lines of a PEM key, each on its own.
+  for (const line of pem.split('\n')) if (/^[A-Za-z0-9+/=]{16,}$/.test(line.trim())) registerSecret(line.trim());
+}
+
+interface Loaded {
+  server: string;
+  context: string;
+  userName: string;
+  cluster: Obj;
+  user: Obj;
+}
+
+/** Read the kubeconfig (YAML) and pick the context: what kubectl does for a single file. */
+async function load(choice: KubeconfigChoice, context: string | undefined, env: NodeJS.ProcessEnv): Promise<Loaded> {
+  if (choice.source === 'in-cluster service account') {
+    const host = env.KUBERNETES_SERVICE_HOST ?? '';
+    const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+    return {
+      server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      context: 'in-cluster',
+      userName: 'service account',
+      cluster: { 'certificate-authority': path.join(path.dirname(IN_CLUSTER_TOKEN), 'ca.crt') },
+      user: { tokenFile: IN_CLUSTER_TOKEN },
+    };
+  }
+  // js-yaml alone, not client-node's KubeConfig: we read exactly the fields we honour,
+  // and name the ones we do not (client-node would silently ignore tokenFile).
+  const yaml = await import('js-yaml');
+  let doc: Obj;
+  try {
+    doc = obj(yaml.load(fs.readFileSync(choice.source, 'utf8')));
   } catch (e) {
     // js-yaml errors quote the offending lines, which may hold a token: keep only the position.
     const mark = (e as { mark?: { line?: number } }).mark;
     const where = mark?.line !== undefined ? ` (line ${mark.line + 1})` : '';
     throw new PluginError(`kubeconfig ${choice.source} is not a valid kubeconfig${where}`);
   }
-  if (context) {
-    if (!kc.getContextObject(context)) {
-      const known = kc.getContexts().map((c) => c.name);
-      throw new PluginError(`context '${context}' not found in ${choice.source} (has: ${known.join(', ') || 'none'})`);
-    }
-    kc.setCurrentContext(context);
+  const named = (list: unknown, key: string) =>
+    new Map((Array.isArray(list) ? list : []).map(obj).filter((e) => str(e.name)).map((e) => [e.name as string, obj(e[key])]));
+  const contexts = named(doc.contexts, 'context');
+  const clusters = named(doc.clusters, 'cluster');
+  const users = named(doc.users, 'user');
+  const current = context ?? str(doc['current-context']) ?? '';
+  if (context && !contexts.has(context)) {
+    throw new PluginError(`context '${context}' not found in ${choice.source} (has: ${[...contexts.keys()].join(', ') || 'none'})`);
   }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster?.server) {
-    throw new PluginError(`kubeconfig ${choice.source} has no cluster server for context '${kc.getCurrentContext() || '(none)'}'`);
-  }
+  const ctx = contexts.get(current) ?? {};
+  const cluster = clusters.get(str(ctx.cluster) ?? '') ?? {};
+  const userName = str(ctx.user) ?? '';
+  const server = str(cluster.server);
+  if (!server) throw new PluginError(`kubeconfig ${choice.source} has no cluster server for context '${current || '(none)'}'`);
+  return { server, context: current, userName, cluster, user: users.get(userName) ?? {} };
+}
+
+export async function connect(explicit: string | undefined, context: string | undefined, env = process.env): Promise<Connection> {
+  const choice = chooseKubeconfig(explicit, env);
+  const source = choice.source;
+  const k = await load(choice, context, env);
   let server: URL;
   try {
-    server = new URL(cluster.server);
+    server = new URL(k.server);
   } catch {
-    throw new PluginError(`kubeconfig ${choice.source}: cluster server is not a URL`);
+    throw new PluginError(`kubeconfig ${source}: cluster server is not a URL`);
   }
   if (server.protocol !== 'https:') {
     // Plain http would send credentials in clear and is never what a real cluster serves.
-    throw new PluginError(`kubeconfig ${choice.source}: server ${server.origin} is not https`);
+    throw new PluginError(`kubeconfig ${source}: server ${server.origin} is not https`);
   }
-  const opts: https.RequestOptions = { headers: {} };
-  try {
-    await kc.applyToHTTPSOptions(opts);
-  } catch (e) {
-    throw new PluginError(`kubeconfig ${choice.source}: cannot load credentials for user '${kc.getCurrentUser()?.name ?? '?'}': ${credentialError(e)}`);
+  for (const f of UNSUPPORTED_USER) {
+    if (k.user[f] !== undefined) throw new PluginError(`kubeconfig ${source}: user '${k.userName}' uses '${f}', which k8s-nrpe does not support (use a token, client certificate or exec plugin)`);
   }
-  // One TLS context for every connection: Node would otherwise build one per
-  // socket (a copy of its root store and the key parsed again each time).
-  let secureContext: tls.SecureContext;
-  try {
-    secureContext = tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase });
-  } catch (e) {
-    throw new PluginError(`kubeconfig ${choice.source}: cannot load credentials for user '${kc.getCurrentUser()?.name ?? '?'}': ${credentialError(e)}`);
+  for (const f of UNSUPPORTED_CLUSTER) {
+    if (k.cluster[f] !== undefined) throw new PluginError(`kubeconfig ${source}: the cluster uses '${f}', which k8s-nrpe does not support`);
   }
-  // Our own keep-alive agent so sequential requests reuse one TLS session.
-  const agent = new https.Agent({
+
+  const headers: Record<string, string> = {};
+  const u = k.user;
+  // kubectl spells it tokenFile; client-node read token-file: honour both. A token inline wins, as in client-go.
+  const tokenFile = str(u.tokenFile) ?? str(u['token-file']);
+  const token = str(u.token) ?? (tokenFile ? readCredentialFile(source, k.userName, resolveFrom(source, tokenFile)).toString('utf8').trim() : undefined);
+  if (token) {
+    registerSecret(token);
+    headers.Authorization = `Bearer ${token}`;
+  } else if (str(u.username) || str(u.password)) {
+    const basic = Buffer.from(`${str(u.username) ?? ''}:${str(u.password) ?? ''}`).toString('base64');
+    registerSecret(str(u.password));
+    registerSecret(basic);
+    headers.Authorization = `Basic ${basic}`;
+  }
+
+  const ca = material(source, k.userName, k.cluster, 'certificate-authority');
+  const cert = material(source, k.userName, u, 'client-certificate');
+  const key = material(source, k.userName, u, 'client-key');
+  guardKey(key);
+  const tlsFor = (c: Buffer | string | undefined, kk: Buffer | string | undefined) => {
+    try {
+      // With the kubeconfig's CA, only that CA: building Node's bundled root
+      // store costs ~50 ms of every check's start-up and trusts nothing the
+      // cluster needs. Without one (a public endpoint), the default store.
+      return tls.createSecureContext({ ca, cert: c, key: kk });
+    } catch (e) {
+      throw new PluginError(`kubeconfig ${source}: cannot load credentials for user '${k.userName}': ${credentialError(e)}`);
+    }
+  };
+  // Our own keep-alive agent so sequential requests reuse one TLS session, and
+  // one TLS context for every connection (Node would otherwise build one per socket).
+  const agentFor = (secureContext: tls.SecureContext) => new https.Agent({
     keepAlive: true,
     maxSockets: 8,
     secureContext,
-    rejectUnauthorized: !cluster.skipTLSVerify,
-    servername: cluster.tlsServerName || (isIp(server.hostname) ? undefined : server.hostname),
+    rejectUnauthorized: k.cluster['insecure-skip-tls-verify'] !== true,
+    servername: str(k.cluster['tls-server-name']) || (isIp(server.hostname) ? undefined : server.hostname),
   });
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-  if (opts.auth) headers.Authorization = 'Basic ' + Buffer.from(opts.auth).toString('base64');
-  return {
+  const conn: Connection = {
     server,
-    source: choice.source,
-    context: kc.getCurrentContext(),
-    user: kc.getCurrentUser()?.name ?? '',
-    agent,
+    source,
+    context: k.context,
+    user: k.userName,
+    agent: agentFor(tlsFor(cert, key)),
     headers,
+    disableCompression: k.cluster['disable-compression'] === true,
   };
+  const exec = obj(u.exec);
+  if (!token && Object.keys(exec).length) {
+    conn.authenticate = async (signal) => {
+      const { runExecCredential } = await import('./exec-credential.js');
+      const cred = await runExecCredential(exec, {
+        source, user: k.userName, signal, env,
+        cluster: { server: server.href, 'certificate-authority-data': ca?.toString('base64'), 'insecure-skip-tls-verify': k.cluster['insecure-skip-tls-verify'] === true },
+      });
+      if (cred.token) conn.headers.Authorization = `Bearer ${cred.token}`;
+      if (cred.clientCertificateData && cred.clientKeyData) {
+        conn.agent.destroy();
+        conn.agent = agentFor(tlsFor(cred.clientCertificateData, cred.clientKeyData));
+      }
+    };
+  }
+  return conn;
 }
 
 function isIp(host: string): boolean {
@@ -154,5 +267,5 @@ function credentialError(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT') return `file not found: ${(e as NodeJS.ErrnoException).path ?? ''}`;
   if (code === 'EACCES') return `permission denied: ${(e as NodeJS.ErrnoException).path ?? ''}`;
-  return 'invalid client certificate, key or auth provider';
+  return 'invalid client certificate, key or certificate authority';
 }

@@ -16,7 +16,8 @@ export interface Perfdata {
 /** A number as perfdata wants it: plain decimal, never 1e+21, never NaN. */
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return 'U';
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
+  // toFixed and String switch to exponent form from 1e21; BigInt never does.
+  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? n.toFixed(0) : BigInt(n).toString();
   // Up to 6 decimals, trailing zeros dropped: 0.1234567 -> 0.123457
   const fixed = n.toFixed(6).replace(/\.?0+$/, '');
   return fixed === '-0' ? '0' : fixed;

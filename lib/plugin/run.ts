@@ -10,6 +10,7 @@ import { sanitize } from './sanitize.js';
 import { State } from './state.js';
 import type { Logger } from './log.js';
 import { pending, type PendingWork } from './pending.js';
+import { deadlineFromProcessStart, msLeft } from './deadline.js';
 
 export interface RunResult {
   exitCode: State;
@@ -62,6 +63,9 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   }
 
   const o = opts;
+  // -t counts from the start of the process, not of this function: under load
+  // the runtime itself may take a while to start, and NRPE counts it too.
+  const deadlineAt = deadlineFromProcessStart(o.timeout);
   const log: Logger = (level, line) => {
     if (o.verbose >= level) stderr.push(`[${((Date.now() - now) / 1000).toFixed(3)}s] ${line}\n`);
   };
@@ -79,21 +83,26 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
     kube: () =>
       (connecting ??= connect(o.kubeconfig, o.context, env).then((conn) => {
         log(2, `using kubeconfig ${conn.source}, context ${conn.context || '(current)'}, server ${conn.server.origin}`);
-        client = new KubeClient(conn, controller.signal, log, o.pageSize);
+        client = new KubeClient(conn, controller.signal, log, o.pageSize, { deadline: deadlineAt });
         return client;
       })),
   };
 
   let timer: NodeJS.Timeout | undefined;
-  // -t counts from the start of the process, not of this function: under load
-  // the runtime itself may take a while to start, and NRPE counts it too.
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Timeout()), Math.max(0, o.timeout * 1000 - process.uptime() * 1000));
+    timer = setTimeout(() => reject(new Timeout()), msLeft(deadlineAt));
   });
 
   let outcome: Outcome;
   try {
-    const work = (async () => check.evaluate(await check.gather(ctx, o), o, now))();
+    const work = (async () => {
+      const data = await check.gather(ctx, o);
+      // Ages are judged on the API server's clock when the check asked it: a
+      // monitoring host whose clock is off by minutes gives the same verdicts.
+      const o2 = check.evaluate(data, o, client ? client.serverNow() : Date.now());
+      if (client?.significantSkewMs) noteSkew(o2, client.significantSkewMs);
+      return o2;
+    })();
     work.catch(() => {}); // a late rejection after the deadline is not news
     outcome = await Promise.race([work, deadline]);
   } catch (e) {
@@ -105,6 +114,13 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   }
   if (o.verbose >= 2 && client) log(2, `${client.stats.requests} API requests, ${client.stats.bytes} bytes received`);
   return render(outcome);
+}
+
+/** Say it when this host's clock is off from the API server's: ages were measured on the server's. */
+function noteSkew(o: Outcome, skewMs: number): void {
+  const s = Math.round(skewMs / 1000);
+  o.findings.push({ text: `this host's clock is ${Math.abs(s)}s ${s > 0 ? 'behind' : 'ahead of'} the API server's: ages are measured on the server's clock` });
+  o.perfdata.push({ label: 'api_clock_skew', value: s, uom: 's' });
 }
 
 function failure(e: unknown, o: CommonOptions, waitingFor: PendingWork[], stderr: string[]): Outcome {

@@ -8,6 +8,7 @@
 //   node dist/test/apiserver.mjs --scenario FILE|DIR --dir DIR [--faults FILE] [--port N] [--host 127.0.0.1]
 import fs from 'node:fs';
 import https from 'node:https';
+import zlib from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
@@ -33,6 +34,14 @@ interface FaultRule {
   malformed?: boolean;
   expireContinue?: boolean;
   times?: number;
+  /** 500 whose Status message echoes the request headers, as some proxies do (credentials included). */
+  echoHeaders?: boolean;
+  /** Answer with exactly this JSON value (null, {}, "text", [], a Status...) and `status` (default 200). */
+  body?: unknown;
+  /** A list that ignores limit=: this many bytes of pods, streamed (gzip'd when asked). */
+  flood?: number;
+  /** Send a Date header this many seconds off the real clock (then answer normally). */
+  clockOffsetS?: number;
 }
 
 function args(): Record<string, string> {
@@ -179,7 +188,9 @@ function serveList(r: Route, q: URLSearchParams, accept: string): [number, Obj] 
     items = items.slice(0, limit);
   }
   if (/as=PartialObjectMetadataList/.test(accept)) {
-    return [200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: items.map(partial) }];
+    // An empty PartialObjectMetadataList comes as "items": null from a real kube-apiserver: its Items
+    // slice stays nil and has no omitempty (k8s.io/apimachinery/pkg/apis/meta/v1/types.go).
+    return [200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: items.length ? items.map(partial) : null }];
   }
   return [200, { kind: `${t.kind}List`, apiVersion: t.group ? `${t.group}/${t.version}` : t.version, metadata, items: items.map(stripForList) }];
 }
@@ -201,15 +212,63 @@ function forbidden(r: Route | undefined, verb: string, user: string): Obj {
   return status(403, msg, 'Forbidden', { ...(r?.name && { name: r.name }), ...(r?.group && { group: r.group }), kind: plural });
 }
 
-function answer(res: ServerResponse, code: number, body: Obj | string, headers: Record<string, string> = {}): number {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-  return Buffer.byteLength(text);
+/**
+ * kube-apiserver compresses a response when the client accepts gzip and the
+ * body is over 128 KiB (APIResponseCompression, defaultGzipThresholdBytes in
+ * k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/writers.go).
+ */
+const GZIP_THRESHOLD = 128 * 1024;
+const acceptsGzip = (res: ServerResponse) => /\bgzip\b/.test(String(res.req?.headers['accept-encoding'] ?? ''));
+
+/** Bytes of the body as served, before any compression (compressed size in wireBytes of the request log). */
+function answer(res: ServerResponse, code: number, body: Obj | string, headers: Record<string, string> = {}, json = typeof body !== 'string'): number {
+  const text = json ? JSON.stringify(body) : (body as string);
+  const plain = Buffer.from(text);
+  let data = plain;
+  const extra: Record<string, string> = {};
+  if (data.length > GZIP_THRESHOLD && acceptsGzip(res)) {
+    data = zlib.gzipSync(data, { level: 1 }); // defaultGzipContentEncodingLevel = 1 (same file)
+    extra['Content-Encoding'] = 'gzip';
+  }
+  if (res.req) wire.set(res.req, data.length);
+  res.writeHead(code, { 'Content-Type': json ? 'application/json' : 'text/plain; charset=utf-8', 'Content-Length': data.length, ...extra, ...headers });
+  res.end(data);
+  return plain.length;
+}
+
+/** What each answer cost on the wire (gzip'd or not), for the request log. */
+const wire = new WeakMap<IncomingMessage, number>();
+
+/** A PodList of about `bytes` bytes that ignores limit=, written as it is made (gzip'd as a stream when asked). */
+function flood(res: ServerResponse, bytes: number): Promise<number> {
+  const gzip = acceptsGzip(res);
+  res.writeHead(200, { 'Content-Type': 'application/json', ...(gzip && { 'Content-Encoding': 'gzip' }) });
+  const out: NodeJS.WritableStream = gzip ? zlib.createGzip({ level: 1 }) : res;
+  if (gzip) (out as zlib.Gzip).pipe(res);
+  let sent = 0;
+  let i = 0;
+  const pad = 'x'.repeat(900);
+  return new Promise((resolve) => {
+    res.on('close', () => resolve(sent));
+    const write = () => {
+      let ok = true;
+      if (sent === 0) { const head = '{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":['; sent += head.length; ok = out.write(head); }
+      while (ok && sent < bytes) {
+        const item = `${i ? ',' : ''}{"metadata":{"name":"flood-${i}","namespace":"flood","annotations":{"pad":"${pad}"}},"spec":{"nodeName":"k8s01"},"status":{"phase":"Running"}}`;
+        i++;
+        sent += item.length;
+        ok = out.write(item);
+      }
+      if (sent >= bytes) { out.end(']}'); return; }
+      out.once('drain', write);
+    };
+    write();
+  });
 }
 
 function record(req: IncomingMessage, url: URL, code: number, bytes: number, user?: string): void {
-  const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: code, bytes, user };
+  const wireBytes = wire.get(req);
+  const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: code, bytes, ...(wireBytes !== undefined && wireBytes !== bytes && { wireBytes }), user };
   fs.appendFileSync(requestLog, JSON.stringify(entry) + '\n');
 }
 
@@ -225,6 +284,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (rule.hang) { record(req, url, 0, 0, caller.user); return; } // hold the socket open, never answer
     if (rule.drop) { record(req, url, 0, 0, caller.user); req.socket.destroy(); return; }
     if (rule.delayMs) await new Promise((ok) => setTimeout(ok, rule.delayMs));
+    if (rule.clockOffsetS !== undefined) res.setHeader('Date', new Date(Date.now() + rule.clockOffsetS * 1000).toUTCString());
+    if (rule.flood) { record(req, url, 200, await flood(res, rule.flood), caller.user); return; }
+    if ('body' in rule) {
+      record(req, url, rule.status ?? 200, answer(res, rule.status ?? 200, rule.body as Obj, {}, true), caller.user);
+      return;
+    }
     if (rule.truncate) {
       const full = JSON.stringify(r?.type ? serveList(r, url.searchParams, '')[1] : {});
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(full) + 1000 });
@@ -237,6 +302,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     let body: Obj | string | undefined;
     const headers: Record<string, string> = {};
     if (rule.malformed) { code = rule.status ?? 200; body = '<html><body>502 Bad Gateway</body></html>'; }
+    else if (rule.echoHeaders) {
+      code = 500;
+      body = status(500, `upstream error; request was: ${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('; ')}`);
+    }
     else if (rule.forbid) { code = 403; body = forbidden(r, verb, caller.user); }
     else if (rule.unauthorized) { code = 401; body = status(401, 'Unauthorized'); }
     else if (rule.expireContinue) {

@@ -1,0 +1,14 @@
+// A check's -t counts from when the process started, not from when the
+// runtime finished loading: with 30 checks started at once on a busy node,
+// start-up alone can take seconds, and NRPE's own timeout counts from the fork.
+
+/** Epoch ms at which a run with -t timeoutSeconds must have ended. */
+export function deadlineFromProcessStart(timeoutSeconds: number): number {
+  // performance.timeOrigin: when this process began (before the bundle was loaded).
+  return performance.timeOrigin + timeoutSeconds * 1000;
+}
+
+/** Milliseconds left until `deadline` (never negative). */
+export function msLeft(deadline: number): number {
+  return Math.max(0, deadline - Date.now());
+}
