@@ -22,18 +22,6 @@ fs.mkdirSync(dist, { recursive: true });
 // The bundle is CommonJS (what a Node single-executable needs); the repo is ESM.
 fs.writeFileSync(path.join(dist, 'package.json'), '{"type": "commonjs"}\n');
 
-// Imports of client-node's config.js that no check uses: see scripts/stubs/.
-const UNUSED = /^(node-fetch|socks-proxy-agent|hpagent|\.\/gen\/index\.js|\.\/(azure|gcp|oidc)_auth\.js)$/;
-const stubUnused = {
-  name: 'stub-unused',
-  setup(b) {
-    b.onResolve({ filter: UNUSED }, (args) =>
-      args.importer.includes(`${path.sep}@kubernetes${path.sep}client-node${path.sep}`)
-        ? { path: path.join(root, 'scripts/stubs/client-node-unused.cjs') }
-        : undefined);
-  },
-};
-
 /** Write beside the target and rename: a test running the previous build never sees half a file. */
 function replace(target, write) {
   const tmp = `${target}.${process.pid}.tmp`;
@@ -64,7 +52,7 @@ let result;
     define: { __K8S_NRPE_VERSION__: JSON.stringify(pkg.version) },
     metafile: true,
     logLevel: 'warning',
-    plugins: [stubUnused],
+    
   });
   fs.chmodSync(tmp, 0o755);
   fs.renameSync(tmp, bundle);
