@@ -1,5 +1,6 @@
 import { RESOURCES } from '../lib/kube/client.js';
-import { nodeReadiness, strictHolderNode } from '../lib/kube/nodes.js';
+import { isNodeName } from '../lib/kube/names.js';
+import { holderIsNode, nodeReadiness, strictHolderNode } from '../lib/kube/nodes.js';
 import { ageSeconds } from '../lib/kube/time.js';
 import type { Lease, Node } from '../lib/kube/types.js';
 import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
@@ -18,20 +19,41 @@ const options = {
     placeholder: 'NAME', commas: true, each: eachName('name'),
     describe: 'Leases to judge instead of kube-scheduler and kube-controller-manager (--lease a,b or repeated; a missing one is then CRITICAL)',
   }),
-  'max-lease-duration': opt.duration({ default: '20s', describe: 'WARNING when leaseDurationSeconds is longer than this (0: do not judge)' }),
+  'max-lease-duration': opt.duration({
+    describe: 'WARNING when leaseDurationSeconds is longer than this, for every lease (0: do not judge). Default: 20s for ' +
+      'kube-scheduler (the incident\'s action item), 60s (microk8s\'s default) for the others',
+  }),
+  'holder-not-a-node': opt.choice(['ok', 'warning', 'critical'] as const, {
+    default: 'ok',
+    describe: 'State when a fresh lease\'s holder is no node of the cluster: an external or managed control plane ' +
+      '(a deleted node\'s lease expires and is CRITICAL anyway)',
+  }),
 };
 type Options = OptionsOf<typeof options>;
 
 /** The leases to judge: --lease, or the control plane's two. */
 const leaseNames = (o: Options) => (o.lease.length ? o.lease : DEFAULT_LEASES);
 
+/**
+ * How long a lease may be before a dead leader blocks failover too long. The
+ * scheduler's 20s is the incident's action item; microk8s starts both with
+ * --leader-elect-lease-duration=60s, and 60s stays quiet for the rest.
+ */
+const DEFAULT_MAX_DURATION: Record<string, number> = { 'kube-scheduler': 20 };
+const maxDuration = (o: Options, lease: string) => o.maxLeaseDuration ?? DEFAULT_MAX_DURATION[lease] ?? 60;
+
+/** The one change to make on a microk8s node, named in the warning. */
+const FIX: Record<string, string> = {
+  'kube-scheduler': 'fix: --leader-elect-lease-duration=20s --leader-elect-renew-deadline=15s in /var/snap/microk8s/current/args/kube-scheduler',
+};
+
 export interface LeaseData {
   name: string;
   /** undefined: 404, no such Lease. */
   lease?: Lease;
-  /** Node named by a "<node>_<uuid>" holder identity; undefined for other shapes. */
+  /** Host named by a "<hostname>_<uuid>" holder identity (lowercased); undefined for other shapes. */
   nodeName?: string;
-  /** The holder's Node; undefined with nodeName set: 404, no such node. */
+  /** The holder's Node (by name, kubernetes.io/hostname label or Hostname address); undefined: none is. */
   node?: Node;
 }
 
@@ -68,19 +90,27 @@ export function judgeLease(d: LeaseData, o: Options, now: number): { problems: (
   }
 
   let where = '';
-  if (holder && d.nodeName) {
+  if (holder && d.nodeName && !d.node) {
+    // A fresh lease held from no node: an external or managed control plane. A node
+    // deleted under its leader stops renewing and is CRITICAL above as expired.
+    const state = o.holderNotANode === 'critical' ? State.CRITICAL : o.holderNotANode === 'warning' ? State.WARNING : State.OK;
+    where = ` (${d.nodeName} is no node of this cluster: an external control plane?)`;
+    if (state !== State.OK) add(state, `holder ${d.nodeName} is no node`, 'not a node of this cluster by name, kubernetes.io/hostname or Hostname address (--holder-not-a-node)');
+  } else if (holder && d.node) {
     const readiness = nodeReadiness(d.node);
-    where = ` on node ${d.nodeName}`;
-    if (readiness === 'Missing') add(State.CRITICAL, `holder node ${d.nodeName} missing`, 'not a node of this cluster (deleted, or its hostname differs from its node name)');
-    else if (readiness !== 'Ready') add(State.CRITICAL, `holder node ${d.nodeName} ${readiness}`, 'the leader may be gone while its lease keeps the others waiting');
+    const nodeName = d.node.metadata?.name ?? d.nodeName;
+    where = ` on node ${nodeName}`;
+    if (readiness !== 'Ready') add(State.CRITICAL, `holder node ${nodeName} ${readiness}`, 'the leader may be gone while its lease keeps the others waiting');
     else where += ' (Ready)';
-    if (d.node?.spec?.unschedulable) add(State.WARNING, `holder node ${d.nodeName} cordoned`, 'move leadership off it before the drain or reboot');
+    if (d.node.spec?.unschedulable) add(State.WARNING, `holder node ${nodeName} cordoned`, 'move leadership off it before the drain or reboot');
   } else if (holder) {
     where = ' (identity is not <node>_<uuid>: node not checked)';
   }
 
-  if (duration !== undefined && o.maxLeaseDuration > 0 && duration > o.maxLeaseDuration) {
-    add(State.WARNING, `leaseDurationSeconds ${duration} > ${o.maxLeaseDuration}`, `a dead leader blocks failover for up to ${formatDuration(duration)}`);
+  const max = maxDuration(o, d.name);
+  if (duration !== undefined && max > 0 && duration > max) {
+    const fix = o.maxLeaseDuration === undefined && FIX[d.name] ? `; ${FIX[d.name]}` : '';
+    add(State.WARNING, `leaseDurationSeconds ${duration} > ${max}`, `a dead leader blocks failover for up to ${formatDuration(duration)}${fix}`);
   }
 
   const facts = [
@@ -102,9 +132,11 @@ export default defineCheck({
     'Leader-election Leases of the control plane (kube-scheduler, kube-controller-manager in kube-system): who holds ' +
     'each, on which node, how long ago it was renewed.\n\n' +
     'CRITICAL when a lease has expired (renewed longer ago than leaseDurationSeconds: no working leader), has no ' +
-    'holder, or its holder\'s node is NotReady, Unknown or not a node of the cluster. WARNING when the holder\'s node ' +
-    'is cordoned, or leaseDurationSeconds exceeds --max-lease-duration (a long lease keeps a dead leader in charge ' +
-    'that long). A missing Lease is WARNING (leader election may be off) for the default leases and CRITICAL for a ' +
+    'holder, or its holder\'s node is NotReady or Unknown. The holder "<hostname>_<uuid>" is matched to a Node by ' +
+    'name, kubernetes.io/hostname label or Hostname address, case-insensitively; a fresh lease held from no node is ' +
+    'an external control plane (--holder-not-a-node). WARNING when the holder\'s node is cordoned, or ' +
+    'leaseDurationSeconds exceeds --max-lease-duration (a long lease keeps a dead leader in charge that long; by ' +
+    'default 20s for the scheduler, naming the microk8s setting to change, 60s for the others). A missing Lease is WARNING (leader election may be off) for the default leases and CRITICAL for a ' +
     'lease named with --lease. Holder identities that are not "<node>_<uuid>" are reported as they are and their ' +
     'node is not checked.\n\n' +
     'A fresh lease on a Ready node says the leader is alive, not that it works: run check_k8s_scheduler_stall too.',
@@ -122,18 +154,25 @@ export default defineCheck({
 
   async gather(ctx, o): Promise<Data> {
     const kube = await ctx.kube();
-    // Every lease at once; each holder node once, however many leases it holds.
+    // Every lease at once; each holder node once, however many leases it hold.
+    // The hostname is usually the node name (one GET); when it is not
+    // (--hostname-override, an FQDN), one list of the nodes finds it by label or address.
+    let all: Promise<Node[]> | undefined;
     const nodes = new Map<string, Promise<Node | undefined>>();
-    const nodeOf = (name: string) => {
-      let p = nodes.get(name);
-      if (!p) nodes.set(name, (p = kube.getOptional<Node>(RESOURCES.nodes, name)));
+    const nodeOf = (identity: string, host: string) => {
+      let p = nodes.get(host);
+      if (!p) {
+        nodes.set(host, (p = (isNodeName(host) ? kube.getOptional<Node>(RESOURCES.nodes, host) : Promise.resolve(undefined))
+          .then(async (n) => n ?? (await (all ??= kube.list<Node>(RESOURCES.nodes))).find((x) => holderIsNode(identity, x)))));
+      }
       return p;
     };
     const leases = await Promise.all(leaseNames(o).map(async (name): Promise<LeaseData> => {
       const lease = await kube.getOptional<Lease>(RESOURCES.leases, name, o.namespace);
+      const identity = lease?.spec?.holderIdentity;
       // Node names are lower case; a hostname need not be.
-      const nodeName = strictHolderNode(lease?.spec?.holderIdentity)?.toLowerCase();
-      return { name, lease, nodeName, node: nodeName ? await nodeOf(nodeName) : undefined };
+      const nodeName = strictHolderNode(identity)?.toLowerCase();
+      return { name, lease, nodeName, node: nodeName ? await nodeOf(identity!, nodeName) : undefined };
     }));
     return { leases };
   },
@@ -142,7 +181,7 @@ export default defineCheck({
     const r = new Report();
     const verdicts = d.leases.map((l) => ({ l, v: judgeLease(l, o, now) }));
     // The status line names each troubled lease once, with all its problems.
-    const holderOf = (l: LeaseData) => (l.lease?.spec?.holderIdentity ? ` (${l.nodeName ?? l.lease.spec.holderIdentity})` : '');
+    const holderOf = (l: LeaseData) => (l.lease?.spec?.holderIdentity ? ` (${l.node?.metadata?.name ?? l.nodeName ?? l.lease.spec.holderIdentity})` : '');
     for (const { l, v } of verdicts) {
       const worstState = worst(...v.problems.map((p) => p.state));
       const short = `${l.name}${holderOf(l)}: ${v.problems.map((p) => p.short).join(', ')}`;
@@ -150,8 +189,9 @@ export default defineCheck({
     }
     for (const { v } of verdicts) r.info(v.line);
 
-    const durationRange = o.maxLeaseDuration > 0 ? parseRange(String(o.maxLeaseDuration), '--max-lease-duration') : undefined;
     for (const { l } of verdicts) {
+      const max = maxDuration(o, l.name);
+      const durationRange = max > 0 ? parseRange(String(max), '--max-lease-duration') : undefined;
       const spec = l.lease?.spec;
       const renewAge = l.lease ? ageSeconds(spec?.renewTime, now) : undefined;
       // Judged per lease in judgeLease (expiry outranks the ranges); the ranges are shown here.
@@ -163,7 +203,7 @@ export default defineCheck({
     const ok = verdicts.map(({ l }) => {
       const s = l.lease?.spec;
       const age = ageSeconds(s?.renewTime, now);
-      return `${l.name} held by ${l.nodeName ?? s?.holderIdentity}, renewed ${age === undefined ? '?' : formatDuration(age)} ago`;
+      return `${l.name} held by ${l.node?.metadata?.name ?? l.nodeName ?? s?.holderIdentity}, renewed ${age === undefined ? '?' : formatDuration(age)} ago`;
     }).join('; ') || 'no leases to judge';
     return r.done(ok);
   },
