@@ -13,7 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { ensureCerts, writeKubeconfigs } from './certs.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
-import { readScenario, Store, typeKey, type ResourceType } from './store.js';
+import { readScenario, renderNow, Store, typeKey, type ResourceType } from './store.js';
 
 type Obj = Record<string, any>;
 
@@ -48,8 +48,7 @@ if (!opts.scenario || !opts.dir) {
   process.exit(2);
 }
 const dir = opts.dir;
-const started = Date.now();
-const store = new Store(readScenario(opts.scenario), started);
+const store = new Store(readScenario(opts.scenario));
 const rules: (FaultRule & { re: RegExp; qre?: RegExp; used: number })[] = opts.faults
   ? (JSON.parse(fs.readFileSync(opts.faults, 'utf8')).rules as FaultRule[]).map((r) => ({
       ...r, re: new RegExp(r.path), qre: r.query ? new RegExp(r.query) : undefined, used: 0,
@@ -202,18 +201,22 @@ function forbidden(r: Route | undefined, verb: string, user: string): Obj {
 }
 
 function answer(res: ServerResponse, code: number, body: Obj | string, headers: Record<string, string> = {}): number {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const text = typeof body === 'string' ? body : renderNow(JSON.stringify(body));
   res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
   return Buffer.byteLength(text);
 }
 
 function record(req: IncomingMessage, url: URL, code: number, bytes: number, user?: string): void {
-  const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: code, bytes, user };
+  const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: code, bytes, user, at: arrivals.get(req) };
   fs.appendFileSync(requestLog, JSON.stringify(entry) + '\n');
 }
 
+// When each request arrived (epoch ms), for tests that ask whether requests were concurrent.
+const arrivals = new WeakMap<IncomingMessage, number>();
+
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  arrivals.set(req, Date.now());
   const url = new URL(req.url ?? '/', 'https://127.0.0.1');
   const caller = authenticate(req);
   const r = route(url.pathname);
@@ -226,7 +229,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (rule.drop) { record(req, url, 0, 0, caller.user); req.socket.destroy(); return; }
     if (rule.delayMs) await new Promise((ok) => setTimeout(ok, rule.delayMs));
     if (rule.truncate) {
-      const full = JSON.stringify(r?.type ? serveList(r, url.searchParams, '')[1] : {});
+      const full = renderNow(JSON.stringify(r?.type ? serveList(r, url.searchParams, '')[1] : {}));
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(full) + 1000 });
       res.write(full.slice(0, Math.floor(full.length / 2)));
       record(req, url, 200, Math.floor(full.length / 2), caller.user);
