@@ -78,7 +78,11 @@ export default function setup(project: TestProject): () => void {
     }
     for (const f of fs.readdirSync(run)) if (f !== '.certs') left.push(`${path.join(run, f)}`);
     // Outside the run directory: only a test that ignores TMPDIR could put it there (or another run).
-    for (const f of hostTmp()) if (!tmpBefore.has(f)) console.warn(`global teardown: ${path.join(os.tmpdir(), f)} appeared during the run (outside ${run})`);
+    const outside = hostTmp().filter((f) => !tmpBefore.has(f));
+    if (outside.length) {
+      console.warn(`global teardown: ${outside.length} ${path.join(os.tmpdir(), 'k8s-nrpe-*')} appeared during the run outside ${run} ` +
+        `(another run on this machine, or a test that ignores TMPDIR), e.g. ${outside.slice(0, 3).join(', ')}`);
+    }
     fs.rmSync(run, { recursive: true, force: true });
     if (left.length) {
       // vitest reports an error thrown here but still exits 0: set the exit code ourselves.
