@@ -65,7 +65,8 @@ export default function setup(project: TestProject): () => void {
     const left: string[] = [];
     for (const p of processesMentioning(run)) {
       left.push(`process ${p.pid}: ${p.cmd}`);
-      try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+      // Its process group too, when it leads one (a detached shell's children).
+      for (const target of [-p.pid, p.pid]) try { process.kill(target, 'SIGKILL'); } catch { /* not a group leader / gone */ }
     }
     for (const ns of netnsList()) {
       if (ns.includes(tag)) {
