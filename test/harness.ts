@@ -5,7 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { BOOT_TIME_ENV } from '../lib/host/boot.js';
+import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import crypto from 'node:crypto';
+import { afterAll, inject } from 'vitest';
 
 export const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const DIST = path.join(ROOT, 'dist');
@@ -31,6 +34,8 @@ export interface RecordedRequest {
   status: number;
   bytes: number;
   user?: string;
+  /** Arrival, epoch ms on the double's clock. */
+  at: number;
 }
 
 export interface Scenario {
@@ -53,42 +58,87 @@ export function scenarioFile(s: string | Scenario, dir: string): string {
   return file;
 }
 
-const certCache = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-certs-'));
+/** The double's certificates, made once per run by test/global-setup.ts (openssl is slow). */
+const CERT_FILES = ['ca.crt', 'ca.key', 'server.crt', 'server.key', 'client.crt', 'client.key', 'expired.crt', 'expired.key', 'badca.crt', 'token'];
 
 /**
- * Start the double on 127.0.0.1 with a scenario and optional fault rules.
- * Certificates are generated once per test file and reused (openssl is slow).
+ * A network namespace name for a test: it carries this run's tag, so test/global-setup.ts fails the
+ * run when one is left behind (and removes it).
  */
+export function testNetns(what = 'ns'): string {
+  return `k8snrpe-${inject('k8sNrpeRunTag')}-${what}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
+/** A temp directory for one file's tests, removed in afterAll (also when a test failed). */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `k8s-nrpe-${prefix}-`));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /**
- * netns: run the double inside that network namespace (`ip netns exec NS node ...`, as root), so a
- * node-local check run in the same namespace reaches it on 127.0.0.1. ip netns exec execs, so the PID is node's.
+ * Doubles started and not yet stopped, with their directories. A double that never got ready (its
+ * start timed out, so no stop() exists) is still killed and removed when the test file's process exits.
  */
-export async function startApiServer(scenario: string | Scenario, faults?: { rules: unknown[] }, netns?: string): Promise<ApiServer> {
+const live = new Map<ChildProcess, string>();
+process.once('exit', () => {
+  for (const [child, dir] of live) {
+    try { child.kill('SIGKILL'); } catch { /* gone */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+export interface StartOptions {
+  /** Run the double inside that network namespace (`ip netns exec NS node ...`, as root), so a node-local
+   * check run in the same namespace reaches it on 127.0.0.1. ip netns exec execs, so the PID is node's. */
+  netns?: string;
+  /** Epoch seconds the double resolves "$boot" fixture times against (K8S_NRPE_BOOT_TIME); default: the real boot. */
+  bootTime?: number;
+  /** The bearer token the double accepts (default: the run's random one). */
+  token?: string;
+}
+
+/**
+ * Start the double on 127.0.0.1 with a scenario and optional fault rules. stop() ends it by PID and
+ * removes its directory; apiServers() calls stop for every server in afterAll.
+ */
+export async function startApiServer(scenario: string | Scenario, faults?: { rules: unknown[] }, opts: StartOptions | string = {}): Promise<ApiServer> {
+  const { netns, bootTime, token } = typeof opts === 'string' ? { netns: opts } as StartOptions : opts;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-api-'));
-  for (const f of fs.readdirSync(certCache)) fs.copyFileSync(path.join(certCache, f), path.join(dir, f));
+  const certs = inject('k8sNrpeCerts');
+  for (const f of CERT_FILES) fs.copyFileSync(path.join(certs, f), path.join(dir, f));
+  if (token !== undefined) fs.writeFileSync(path.join(dir, 'token'), token);
   const args = [DOUBLE, '--scenario', scenarioFile(scenario, dir), '--dir', dir];
   if (faults) {
     const ff = path.join(dir, 'faults.json');
     fs.writeFileSync(ff, JSON.stringify(faults));
     args.push('--faults', ff);
   }
+  const env = { ...process.env };
+  if (bootTime !== undefined) env[BOOT_TIME_ENV] = String(Math.floor(bootTime));
   const child = netns
-    ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = await new Promise<{ port: number; pid: number; url: string }>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`API double did not start: ${err}`)), 30000);
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) { clearTimeout(timer); resolve(JSON.parse(out.slice(0, nl))); }
+    ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  live.set(child, dir);
+  child.once('exit', () => live.delete(child));
+  let ready: { port: number; pid: number; url: string };
+  try {
+    ready = await new Promise((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (c) => {
+        out += c;
+        const nl = out.indexOf('\n');
+        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+      });
+      child.stderr!.on('data', (c) => { err += c; });
+      // No timer of its own: a double that never starts is the hook's timeout (a machine-speed question).
+      child.on('exit', (code) => reject(new Error(`API double exited ${code}: ${err}`)));
     });
-    child.stderr!.on('data', (c) => { err += c; });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`API double exited ${code}: ${err}`)); });
-  });
-  if (!fs.readdirSync(certCache).length) {
-    for (const f of fs.readdirSync(dir)) if (/\.(crt|key|pem|srl|cnf)$|^token$/.test(f)) fs.copyFileSync(path.join(dir, f), path.join(certCache, f));
+  } catch (e) {
+    live.delete(child);
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
   return {
     ...ready,
@@ -100,7 +150,10 @@ export async function startApiServer(scenario: string | Scenario, faults?: { rul
       if (!fs.existsSync(f)) return [];
       return fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RecordedRequest);
     },
-    stop: () => stopPid(child, ready.pid),
+    stop: async () => {
+      await stopPid(child, ready.pid);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -159,12 +212,38 @@ export function runBuilt(check: string, args: string[], opts: { env?: NodeJS.Pro
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent', ...opts.env };
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(bin, args, { env, timeout: opts.timeoutMs ?? 30000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    // A backstop for a check that ignores its own -t, not a speed bound: generous for a busy machine.
+    execFile(bin, args, { env, timeout: opts.timeoutMs ?? 300000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code: unknown = err ? (err as { code?: unknown }).code : 0;
       const firstLine = stdout.split('\n')[0] ?? '';
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr, firstLine, perf: parsePerf(firstLine), ms: Date.now() - started });
     });
   });
+}
+
+/**
+ * How long the check itself ran, in seconds, on its own clock: the last '[12.345s]' stamp of a -vv
+ * run (the request count it logs as it ends). Unlike the wall-clock time of the subprocess, it
+ * leaves out starting the binary, which depends on the machine, so "ends within -t plus a margin"
+ * holds on a busy machine too.
+ */
+export function ownSeconds(run: CheckRun): number {
+  const stamps = [...run.stderr.matchAll(/^\[(\d+\.\d{3})s\] /gm)];
+  if (!stamps.length) throw new Error(`no -vv timestamps on stderr: ${JSON.stringify(run.stderr.slice(0, 300))}`);
+  return Number(stamps[stamps.length - 1]![1]);
+}
+
+/**
+ * A regex source for how a check shows an age that a fixture gave as '$now-<d>': the double renders
+ * '$now' as it answers, and the check measures from its own start, up to its -t (10 s by default)
+ * earlier, so '$now-40m' reads '40m' or '39m', '$now-5m' '5m' or '4m5Xs'. Seconds the double's
+ * whole-second timestamps add are allowed too.
+ */
+export function near(d: string, slackS = 10): string {
+  const s = parseDuration(d);
+  const forms = new Set<string>();
+  for (let k = -1; k <= slackS; k++) forms.add(formatDuration(s - k));
+  return `(?:${[...forms].map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
 }
 
 /** The first line must follow the contract whatever happened. */

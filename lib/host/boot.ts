@@ -8,11 +8,25 @@ export function parseBootTime(procStat: string): number | undefined {
 }
 
 /**
- * When this host booted (epoch ms, 1 s resolution), from the kernel's btime.
+ * Test-only: epoch seconds to use as this host's boot time instead of /proc/stat's btime, so the
+ * tests (and the API double, which reads the same variable) can simulate "booted a minute ago" or
+ * "booted days ago" whatever the real uptime. Documented in docs/plugin-contract.md; never set it
+ * in production.
+ */
+export const BOOT_TIME_ENV = 'K8S_NRPE_BOOT_TIME';
+
+/**
+ * When this host booted (epoch ms, 1 s resolution), from the kernel's btime
+ * (or the test-only K8S_NRPE_BOOT_TIME override).
  * Node-local checks compare it with container start times: a container that
  * started before the boot is a status the kubelet never refreshed.
  */
-export async function readBootTime(file = '/proc/stat'): Promise<number> {
+export async function readBootTime(file = '/proc/stat', env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const override = env[BOOT_TIME_ENV];
+  if (override !== undefined && override !== '') {
+    if (!/^\d+$/.test(override)) throw new PluginError(`${BOOT_TIME_ENV} is not epoch seconds (a test-only override: unset it)`);
+    return Number(override) * 1000;
+  }
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');

@@ -14,7 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { ensureCerts, writeKubeconfigs } from './certs.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
-import { readScenario, Store, typeKey, type ResourceType } from './store.js';
+import { readScenario, renderNow, Store, typeKey, type ResourceType } from './store.js';
 
 type Obj = Record<string, any>;
 
@@ -57,8 +57,7 @@ if (!opts.scenario || !opts.dir) {
   process.exit(2);
 }
 const dir = opts.dir;
-const started = Date.now();
-const store = new Store(readScenario(opts.scenario), started);
+const store = new Store(readScenario(opts.scenario));
 const rules: (FaultRule & { re: RegExp; qre?: RegExp; used: number })[] = opts.faults
   ? (JSON.parse(fs.readFileSync(opts.faults, 'utf8')).rules as FaultRule[]).map((r) => ({
       ...r, re: new RegExp(r.path), qre: r.query ? new RegExp(r.query) : undefined, used: 0,
@@ -222,7 +221,7 @@ const acceptsGzip = (res: ServerResponse) => /\bgzip\b/.test(String(res.req?.hea
 
 /** Bytes of the body as served, before any compression (compressed size in wireBytes of the request log). */
 function answer(res: ServerResponse, code: number, body: Obj | string, headers: Record<string, string> = {}, json = typeof body !== 'string'): number {
-  const text = json ? JSON.stringify(body) : (body as string);
+  const text = json ? renderNow(JSON.stringify(body)) : (body as string);
   const plain = Buffer.from(text);
   let data = plain;
   const extra: Record<string, string> = {};
@@ -268,11 +267,15 @@ function flood(res: ServerResponse, bytes: number): Promise<number> {
 
 function record(req: IncomingMessage, url: URL, code: number, bytes: number, user?: string): void {
   const wireBytes = wire.get(req);
-  const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: code, bytes, ...(wireBytes !== undefined && wireBytes !== bytes && { wireBytes }), user };
+  const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: code, bytes, ...(wireBytes !== undefined && wireBytes !== bytes && { wireBytes }), user, at: arrivals.get(req) };
   fs.appendFileSync(requestLog, JSON.stringify(entry) + '\n');
 }
 
+// When each request arrived (epoch ms), for tests that ask whether requests were concurrent.
+const arrivals = new WeakMap<IncomingMessage, number>();
+
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  arrivals.set(req, Date.now());
   const url = new URL(req.url ?? '/', 'https://127.0.0.1');
   const caller = authenticate(req);
   const r = route(url.pathname);
@@ -291,7 +294,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       return;
     }
     if (rule.truncate) {
-      const full = JSON.stringify(r?.type ? serveList(r, url.searchParams, '')[1] : {});
+      const full = renderNow(JSON.stringify(r?.type ? serveList(r, url.searchParams, '')[1] : {}));
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(full) + 1000 });
       res.write(full.slice(0, Math.floor(full.length / 2)));
       record(req, url, 200, Math.floor(full.length / 2), caller.user);

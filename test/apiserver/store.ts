@@ -1,9 +1,12 @@
 // The double's object store: a scenario (objects + generated objects) loaded
-// once, with relative times resolved against the server's start and this
-// host's boot, indexed by resource the way the apiserver serves them.
+// once, indexed by resource the way the apiserver serves them. "$boot..." times
+// are resolved once (the boot does not move); "$now..." times stay templates and
+// are rendered into each response (renderNow), so a lease "renewed $now-2s" is
+// 2 s old at every request, however long the file runs.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BOOT_TIME_ENV } from '../../lib/host/boot.js';
 
 type Obj = Record<string, any>;
 
@@ -53,8 +56,16 @@ function splitApiVersion(apiVersion: string): { group: string; version: string }
 
 export const typeKey = (group: string, version: string, plural: string) => `${group}/${version}/${plural}`;
 
-/** Seconds since the epoch at which this host booted (/proc/stat btime). */
-export function bootTime(): number {
+/**
+ * Seconds since the epoch at which this host booted: K8S_NRPE_BOOT_TIME when set (the test-only
+ * override the checks honour too, lib/host/boot.ts), else /proc/stat btime.
+ */
+export function bootTime(env = process.env): number {
+  const override = env[BOOT_TIME_ENV];
+  if (override !== undefined && override !== '') {
+    if (!/^\d+$/.test(override)) throw new Error(`${BOOT_TIME_ENV}=${override}: not epoch seconds`);
+    return Number(override);
+  }
   const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
   if (!m) throw new Error('no btime in /proc/stat');
   return Number(m[1]);
@@ -78,15 +89,27 @@ export function resolveTime(value: string, now: number, boot: number): string {
   return formatTime(base + (m[2] === '-' ? -1 : 1) * offset * 1000, Boolean(m[4]));
 }
 
-function resolveTimes(v: unknown, now: number, boot: number): unknown {
-  if (typeof v === 'string') return v.startsWith('$') ? resolveTime(v, now, boot) : v;
-  if (Array.isArray(v)) return v.map((x) => resolveTimes(x, now, boot));
+/** Resolve the "$boot..." strings in place; "$now..." strings stay for renderNow. */
+function resolveBootTimes(v: unknown, boot: number): unknown {
+  if (typeof v === 'string') return v.startsWith('$boot') ? resolveTime(v, 0, boot) : v;
+  if (Array.isArray(v)) return v.map((x) => resolveBootTimes(x, boot));
   if (v && typeof v === 'object') {
     const out: Obj = {};
-    for (const [k, x] of Object.entries(v)) out[k] = resolveTimes(x, now, boot);
+    for (const [k, x] of Object.entries(v)) out[k] = resolveBootTimes(x, boot);
     return out;
   }
   return v;
+}
+
+/** A JSON string literal that is exactly a "$now..." time (no escapes can occur in one). */
+const NOW_LITERAL = /"(\$now(?:[+-](?:\d+[smhd])+)?(?:\.micro)?)"/g;
+
+/**
+ * A serialized response with every "$now..." time resolved against `now` (default: this
+ * instant). One pass over the text, so it costs what writing the response costs.
+ */
+export function renderNow(json: string, now = Date.now()): string {
+  return json.includes('"$now') ? json.replace(NOW_LITERAL, (_, t: string) => `"${resolveTime(t, now, 0)}"`) : json;
 }
 
 /** A short stable suffix like the ones ReplicaSets give pods: '7d9f4'. */
@@ -136,19 +159,19 @@ export class Store {
   private readonly items = new Map<string, Obj[]>();
   resourceVersion = 1000;
 
-  constructor(scenario: Scenario, now: number, boot = bootTime()) {
+  constructor(scenario: Scenario, boot = bootTime()) {
     for (const t of BUILTIN) this.types.set(typeKey(t.group, t.version, t.plural), t);
     const all: Obj[] = [...(scenario.objects ?? [])];
     for (const g of scenario.generate ?? []) {
       const json = JSON.stringify(g.template);
       for (let i = 0; i < g.count; i++) all.push(expand(json, i));
     }
-    for (const raw of all) this.add(resolveTimes(raw, now, boot) as Obj, now);
+    for (const raw of all) this.add(resolveBootTimes(raw, boot) as Obj);
     // etcd key order: plain code-unit order, which is also what continue tokens compare with.
     for (const list of this.items.values()) list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   }
 
-  private add(o: Obj, now: number): void {
+  private add(o: Obj): void {
     if (!o.kind || !o.apiVersion) throw new Error(`scenario object without kind/apiVersion: ${JSON.stringify(o).slice(0, 120)}`);
     const { group, version } = splitApiVersion(o.apiVersion);
     const plural = pluralOf(o.kind);
@@ -157,7 +180,7 @@ export class Store {
     const meta = (o.metadata ??= {});
     meta.uid ??= uuidFor(`${k}/${meta.namespace ?? ''}/${meta.name ?? ''}`);
     meta.resourceVersion ??= String(++this.resourceVersion);
-    meta.creationTimestamp ??= formatTime(now - 86400_000, false);
+    meta.creationTimestamp ??= '$now-1d';
     if (!this.items.has(k)) this.items.set(k, []);
     this.items.get(k)!.push(o);
     // Core events are also served by events.k8s.io (and the other way round) in the real API;

@@ -10,10 +10,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, ROOT, expectContract, parsePerf, apiServers, type ApiServer, type CheckRun } from '../harness.js';
+import { DIST, ROOT, expectContract, parsePerf, apiServers, testNetns, type ApiServer, type CheckRun } from '../harness.js';
 
 const TITLE = 'CALICO NAT';
-const NS = `k8snrpe-${crypto.randomBytes(4).toString('hex')}`;
+const NS = testNetns('calico');
+/**
+ * This file's boot time (K8S_NRPE_BOOT_TIME, epoch seconds), for the double's "$boot" fixture times
+ * and for the check alike: the answers do not depend on when this machine really booted.
+ */
+const BOOTED_LONG_AGO = Math.floor(Date.now() / 1000) - 3 * 3600;
+const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+/** The check's environment as NRPE gives it (none to speak of), plus the test's boot time. */
+const checkEnv = (bootTime = BOOTED_LONG_AGO) => ({ PATH, HOME: '/nonexistent', K8S_NRPE_BOOT_TIME: String(bootTime) });
 const NOBODY = 65534;
 const netfilter = (f: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'netfilter', f), 'utf8');
 const KUBE_PROXY = netfilter('kube-proxy-iptables.rules');
@@ -37,7 +45,7 @@ function missingPrerequisites(): string[] {
   }
   if (!fs.existsSync(path.join(DIST, 'test', 'apiserver.mjs')) || !fs.existsSync(path.join(DIST, 'check_k8s_calico_nat'))) missing.push('not built (npm run build)');
   if (!missing.length) {
-    const probe = `k8snrpe-probe-${process.pid}`;
+    const probe = testNetns('probe');
     if (!has('ip', ['netns', 'add', probe])) missing.push('cannot create a network namespace (ip netns add): no CAP_SYS_ADMIN in this container?');
     else {
       if (!has('ip', ['netns', 'exec', probe, 'iptables-save', '-t', 'nat'])) missing.push('iptables does not work inside a network namespace');
@@ -75,7 +83,10 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
     // Felix's ipsets, which cali-nat-outgoing matches.
     for (const set of ['cali40masq-ipam-pools', 'cali40all-ipam-pools']) inNs('ipset', ['create', set, 'hash:net', 'family', 'inet']);
-    [healthy, incident] = await Promise.all([start('healthy', undefined, NS), start('incident', undefined, NS)]);
+    [healthy, incident] = await Promise.all([
+      start('healthy', undefined, { netns: NS, bootTime: BOOTED_LONG_AGO }),
+      start('incident', undefined, { netns: NS, bootTime: BOOTED_LONG_AGO }),
+    ]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-nobody-'));
     fs.chmodSync(dir, 0o755);
     const real = fs.realpathSync(path.join(DIST, 'k8s-nrpe'));
@@ -102,7 +113,7 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
   }
 
   /** The built check inside the namespace, as NRPE starts it (no environment), optionally as nobody. */
-  function run(args: string[], opts: { user?: 'nobody'; server?: ApiServer } = {}): Promise<CheckRun> {
+  function run(args: string[], opts: { user?: 'nobody'; server?: ApiServer; bootTime?: number } = {}): Promise<CheckRun> {
     const server = opts.server ?? healthy;
     const bin = opts.user ? path.join(asNobody, 'check_k8s_calico_nat') : path.join(DIST, 'check_k8s_calico_nat');
     const kubeconfig = opts.user ? readableCopy(server.kubeconfig) : server.kubeconfig;
@@ -111,7 +122,7 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
       bin, '--kubeconfig', kubeconfig, '--node', 'k8s02', ...args];
     const started = Date.now();
     return new Promise((resolve) => {
-      execFile('ip', argv, { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/nonexistent' }, timeout: 30000 }, (err, stdout, stderr) => {
+      execFile('ip', argv, { env: checkEnv(opts.bootTime), timeout: 60000 }, (err, stdout, stderr) => {
         const code: unknown = err ? (err as { code?: unknown }).code : 0;
         const firstLine = stdout.split('\n')[0] ?? '';
         resolve({ code: typeof code === 'number' ? code : null, stdout, stderr, firstLine, perf: parsePerf(firstLine), ms: Date.now() - started });
@@ -214,7 +225,7 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     try {
       const r = await new Promise<CheckRun>((resolve) => {
         execFile('ip', ['netns', 'exec', fresh, path.join(DIST, 'check_k8s_calico_nat'), '--kubeconfig', healthy.kubeconfig, '--node', 'k8s02', '-t', '5'],
-          { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, (err, stdout, stderr) => {
+          { env: checkEnv() }, (err, stdout, stderr) => {
             const firstLine = stdout.split('\n')[0] ?? '';
             resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout, stderr, firstLine, perf: parsePerf(firstLine), ms: 0 });
           });
@@ -275,7 +286,7 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     const dead = path.join(asNobody, 'dead-kubeconfig.yaml');
     fs.writeFileSync(dead, fs.readFileSync(healthy.kubeconfig, 'utf8').replace(/https:\/\/127\.0\.0\.1:\d+/, 'https://127.0.0.1:9'));
     const r = await new Promise<CheckRun>((resolve) => {
-      execFile('ip', ['netns', 'exec', NS, path.join(DIST, 'check_k8s_calico_nat'), '--kubeconfig', dead, '--node', 'k8s02'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, (err, stdout, stderr) => {
+      execFile('ip', ['netns', 'exec', NS, path.join(DIST, 'check_k8s_calico_nat'), '--kubeconfig', dead, '--node', 'k8s02'], { env: checkEnv() }, (err, stdout, stderr) => {
         const firstLine = stdout.split('\n')[0] ?? '';
         resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout, stderr, firstLine, perf: parsePerf(firstLine), ms: 0 });
       });
@@ -284,5 +295,31 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     expect(r.code).toBe(2);
     expect(r.firstLine).toMatch(/no KUBE-SERVICES chain in the nat table/);
     expect(r.stdout).toMatch(/\n\[UNKNOWN\] cannot cross-check with the API: .*127\.0\.0\.1:9/);
+  });
+  it('gives the same answers on a host booted a minute ago as on one booted hours ago', async () => {
+    // Only calico-node's start is relative to the boot; Services and EndpointSlices are not, so a
+    // fresh boot must not make ports "settling" (the first minutes after a boot used to fail here).
+    const fresh = Math.floor(Date.now() / 1000) - 60;
+    const [freshHealthy, freshIncident] = await Promise.all([
+      start('healthy', undefined, { netns: NS, bootTime: fresh }),
+      start('incident', undefined, { netns: NS, bootTime: fresh }),
+    ]);
+    const cases: [string, { nft?: string }, 'healthy' | 'incident', number, RegExp][] = [
+      ['all programmed', { nft: KUBE_PROXY }, 'healthy', 0, /^K8S CALICO NAT OK - 18\/18 service ports programmed on k8s02 \(iptables-nft, 127 nat rules\); calico-node Ready, started 52s after boot \| /],
+      ['one missing', { nft: withoutServices(KUBE_PROXY, 'kube-system/kube-dns:dns') }, 'healthy', 1, /^K8S CALICO NAT WARNING - 1 of 18 service ports with ready endpoints has no NAT rule on k8s02: kube-system\/kube-dns:dns;/],
+      ['the incident', {}, 'incident', 2, /^K8S CALICO NAT CRITICAL - no Service NAT rules on k8s02: .*; calico-node has not restarted since the reboot \| /],
+    ];
+    for (const [what, tables, scenario, code, line] of cases) {
+      nat(tables);
+      const long = await run([], { server: scenario === 'healthy' ? healthy : incident, bootTime: BOOTED_LONG_AGO });
+      const recent = await run([], { server: scenario === 'healthy' ? freshHealthy : freshIncident, bootTime: fresh });
+      for (const [boot, r] of [['3h ago', long], ['60s ago', recent]] as const) {
+        expectContract(r, TITLE);
+        expect(r.code, `${what}, booted ${boot}: ${r.stdout}`).toBe(code);
+        expect(r.firstLine, `${what}, booted ${boot}`).toMatch(line);
+      }
+      // The same line, perfdata included: nothing in it depends on how long ago the boot was.
+      expect(recent.firstLine, what).toBe(long.firstLine);
+    }
   });
 });

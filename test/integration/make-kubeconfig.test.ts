@@ -4,11 +4,12 @@
 // answers from the API double's files; the written kubeconfig is then used by
 // the built check against the double (bearer-token auth).
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runBuilt, startApiServer, type ApiServer } from '../harness.js';
+import { ROOT, runBuilt, startApiServer, tempDir, type ApiServer } from '../harness.js';
 
 const SCRIPT = path.join(ROOT, 'deploy/make-kubeconfig.sh');
 const isRoot = process.getuid?.() === 0;
@@ -27,7 +28,7 @@ case "$*" in
   *"get serviceaccount k8s-nrpe"*) echo "NAME SECRETS AGE" ;;
   *"get secret k8s-nrpe-token"*) printf '%s' '${Buffer.from(token).toString('base64')}' ;;
   *"create token k8s-nrpe --duration"*) echo '${token}' ;;
-  *"--kubeconfig"*"auth can-i list pods --all-namespaces"*) grep -q '${token}' "$2" && echo yes || echo no ;;
+  *"--kubeconfig"*"auth can-i list pods --all-namespaces"*) grep -qF -- '${token}' "$2" && echo yes || echo no ;;
   *) echo "fake kubectl: unexpected $*" >&2; exit 1 ;;
 esac
 `, { mode: 0o755 });
@@ -44,15 +45,14 @@ function sh(args: string[], env: Record<string, string>): Promise<{ code: number
 
 describe('deploy/make-kubeconfig.sh', () => {
   let server: ApiServer;
-  let dir: string;
+  const dir = tempDir('mkkc');
+  // A token that starts with '-' (as 1 in 64 base64url tokens do), on purpose: neither the script
+  // nor the tools it drives may read it as an option.
+  const TOKEN = `-${crypto.randomBytes(24).toString('base64url')}`;
   beforeAll(async () => {
-    server = await startApiServer('healthy');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-mkkc-'));
+    server = await startApiServer('healthy', undefined, { token: TOKEN });
   });
-  afterAll(async () => {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => { await server?.stop(); });
 
   for (const mode of ['secret', 'duration'] as const) {
     it(`writes a working read-only kubeconfig from the ${mode === 'secret' ? 'token Secret' : 'TokenRequest API'}`, async () => {
@@ -72,6 +72,8 @@ describe('deploy/make-kubeconfig.sh', () => {
       }
       const text = fs.readFileSync(out, 'utf8');
       expect(text).not.toMatch(/client-(key|certificate)/);
+      expect(TOKEN.startsWith('-')).toBe(true);
+      expect(text.split('\n').map((l) => l.trim())).toContain(`token: ${TOKEN}`);
       const calls = fs.readFileSync(path.join(dir, 'calls'), 'utf8');
       expect(calls).not.toMatch(/\.users|client-key|client-certificate/);
       if (mode === 'duration') expect(calls).toContain('create token k8s-nrpe --duration 8760h');

@@ -66,21 +66,31 @@ describe('check_k8s_reboot_ready', () => {
 
     const settling = await run({ objects: [lease, ...withNode('k8s02', (n) => { n.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime = '$now-2m'; })] }, ['--node', 'k8s01']);
     expect(settling.code).toBe(2);
-    expect(settling.stdout).toMatch(/node k8s02 became Ready 2m\d*s? ago: still settling after its own reboot \(wait 10m\)/);
+    // '$now-2m' is 2 min before the double answered; the check's clock started a little earlier.
+    expect(settling.stdout).toMatch(/node k8s02 became Ready (1m5\ds|2m\d*s?) ago: still settling after its own reboot \(wait 10m\)/);
     const patient = await run({ objects: [lease, ...withNode('k8s02', (n) => { n.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime = '$now-2m'; })] }, ['--node', 'k8s01', '--settle', '1m']);
     expect(patient.code).toBe(0);
   });
 
-  it('a single-replica critical pod that can run elsewhere is a disruption, not a blocker', async () => {
+  it('a single-replica critical pod that can run elsewhere is a disruption, not a blocker; a DaemonSet pod neither', async () => {
+    // A DaemonSet pod runs one per node by design: no copy of it elsewhere (this DaemonSet selects
+    // only k8s01) is no reason to hold the reboot.
+    const daemon = { ownerReferences: [{ kind: 'DaemonSet', name: 'nodelocal', uid: 'uid-nodelocal-ds', controller: true }] };
     const objects = [lease, ...healthyNodes,
       pod('coredns-a', 'kube-system', 'k8s01'),
-      pod('metrics-a', 'kube-system', 'k8s01'), pod('metrics-b', 'kube-system', 'k8s02')];
+      pod('metrics-a', 'kube-system', 'k8s01'), pod('metrics-b', 'kube-system', 'k8s02'),
+      pod('nodelocal-a', 'kube-system', 'k8s01', daemon)];
     const r = await run({ objects }, ['--node', 'k8s01']);
     expect(r.code, r.stdout).toBe(0);
     expect(r.firstLine).toMatch(/^K8S REBOOT READY OK - safe to reboot k8s01: 2\/2 other nodes Ready and settled, 1 single-replica critical pod will restart elsewhere/);
     expect(r.stdout).toMatch(/disruption: kube-system\/coredns-a has no ready replica of ReplicaSet coredns-rs elsewhere/);
     expect(r.stdout).not.toMatch(/metrics-a/);
+    expect(r.stdout).not.toMatch(/nodelocal/);
     expect(r.perf).toMatchObject({ critical_pods_without_replica: '0', disrupted_pods: '1' });
+    // Alone, the DaemonSet pod blocks nothing and disrupts nothing.
+    const alone = await run({ objects: [lease, ...healthyNodes, pod('nodelocal-a', 'kube-system', 'k8s01', daemon)] }, ['--node', 'k8s01']);
+    expect(alone.code, alone.stdout).toBe(0);
+    expect(alone.perf).toMatchObject({ critical_pods_without_replica: '0', disrupted_pods: '0' });
   });
 
   it('a critical pod blocks when no other node could run it, or its volume stays on this node', async () => {

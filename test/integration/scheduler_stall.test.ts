@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiServers, expectContract, runBuilt, type ApiServer } from '../harness.js';
+import { apiServers, expectContract, ownSeconds, runBuilt, type ApiServer } from '../harness.js';
 
 const TITLE = 'SCHEDULER STALL';
 
@@ -73,11 +73,11 @@ describe('check_k8s_scheduler_stall against the API double', () => {
 
   it('ends within -t on a hung API server, UNKNOWN by default or --timeout-state', async () => {
     const s = await start('incident', { rules: [{ path: '^/api/v1/pods$', hang: true }] });
-    let run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig, '-t', '2']);
+    let run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig, '-t', '2', '-vv']);
     expectContract(run, TITLE);
     expect(run.code).toBe(3);
     expect(run.firstLine).toMatch(/check timed out after 2s waiting for the API server \(GET \/api\/v1\/pods/);
-    expect(run.ms).toBeLessThan(2000 + 1500);
+    expect(ownSeconds(run)).toBeLessThan(2 + 1); // its own clock: starting the binary is not counted
     run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig, '-t', '1', '--timeout-state', 'critical']);
     expect(run.code).toBe(2);
   });

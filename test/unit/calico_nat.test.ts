@@ -258,7 +258,9 @@ describe('check_k8s_calico_nat evaluate', () => {
       const fresh = structuredClone(data('healthy').calicoPods![0]!);
       fresh.metadata!.name = 'calico-node-new12';
       fresh.metadata!.creationTimestamp = new Date(NOW - 60_000).toISOString();
-      old.metadata!.deletionTimestamp = new Date(NOW - 30_000).toISOString();
+      // The pod being deleted is the NEWEST one: only its deletionTimestamp says not to judge it.
+      old.metadata!.creationTimestamp = new Date(NOW - 10_000).toISOString();
+      old.metadata!.deletionTimestamp = new Date(NOW - 5_000).toISOString();
       d.calicoPods = [old, fresh];
       const o = evaluateNat(d, opts(), NOW);
       expect(lines(o).join('\n')).toMatch(/calico-node-new12: Ready, started 52s after boot/);

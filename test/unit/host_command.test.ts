@@ -17,6 +17,11 @@ async function failure(p: Promise<unknown>): Promise<PluginError> {
   throw new Error('expected a PluginError');
 }
 
+/** Kill the PIDs a test's shell printed (its background sleeps), so no process outlives the test. */
+function killPids(lines: string[]): void {
+  for (const l of lines) if (/^\d+$/.test(l)) try { process.kill(Number(l), 'SIGKILL'); } catch { /* already gone */ }
+}
+
 describe('runCommand (lib/host/command.ts)', () => {
   it('buffers stdout and stderr and returns a non-zero exit status instead of throwing', async () => {
     const r = await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3'], { signal: live() });
@@ -56,10 +61,9 @@ describe('runCommand (lib/host/command.ts)', () => {
   });
 
   it('stops a command whose streamed output exceeds the byte cap', async () => {
-    const started = Date.now();
+    // yes never ends by itself: returning at all is the proof (no time bound on a busy machine).
     const e = await failure(runCommand('yes', ['context canceled'], { signal: live(), maxBytes: 1 << 20, onLine: () => {} }));
     expect(e.message).toBe(`yes 'context canceled' printed more than 1048576 bytes: stopped it (output cap)`);
-    expect(Date.now() - started).toBeLessThan(10000);
   });
 
   it('stops a command whose buffered output exceeds the byte cap', async () => {
@@ -91,23 +95,32 @@ describe('runCommand (lib/host/command.ts)', () => {
     setTimeout(() => c.abort(), 200);
     const e = await failure(runCommand('sleep', ['30'], { signal: c.signal }));
     expect(e.message).toBe('sleep 30 was cancelled (check timed out)');
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.now() - started).toBeLessThan(25000); // did not wait for the 30 s sleep
   });
 
   it('kills a streaming command when the check is aborted', async () => {
     const c = new AbortController();
     setTimeout(() => c.abort(), 200);
-    const e = await failure(runCommand('sh', ['-c', 'echo a; sleep 30'], { signal: c.signal, onLine: () => {} }));
-    expect(e.message).toMatch(/was cancelled/);
+    const lines: string[] = [];
+    try {
+      const e = await failure(runCommand('sh', ['-c', 'sleep 30 & echo $!; wait'], { signal: c.signal, onLine: (l) => lines.push(l) }));
+      expect(e.message).toMatch(/was cancelled/);
+    } finally {
+      killPids(lines); // the sleep, if the kill did not reach it: nothing left running
+    }
   });
 
   it('does not wait for a background child that keeps the pipe open', async () => {
     const started = Date.now();
     const lines: string[] = [];
-    const r = await runCommand('sh', ['-c', 'echo a; sleep 30 & exit 0'], { signal: live(), onLine: (l) => lines.push(l) });
-    expect(r.exitCode).toBe(0);
-    expect(lines).toEqual(['a']);
-    expect(Date.now() - started).toBeLessThan(5000);
+    try {
+      const r = await runCommand('sh', ['-c', 'echo a; sleep 30 & echo $!; exit 0'], { signal: live(), onLine: (l) => lines.push(l) });
+      expect(r.exitCode).toBe(0);
+      expect(lines).toEqual(['a', expect.stringMatching(/^\d+$/)]);
+    } finally {
+      killPids(lines.slice(1)); // the background sleep outlives the command by design
+    }
+    expect(Date.now() - started).toBeLessThan(25000); // did not wait for the background 30 s sleep
   });
 
   it('honours its own time limit', async () => {

@@ -103,6 +103,18 @@ describe('kubelet_stall evaluate', () => {
     expect(outcomeState(o)).toBe(State.OK);
   });
 
+  it('allows for clock skew between the scheduler\'s and the kubelet\'s hosts on events without a uid', async () => {
+    const p = bound('web-0', 'k8s02', 600);
+    // The kubelet's clock 10 s behind: its event reads 10 s before the binding, and is still this pod's.
+    let o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Pulling', 610, 610, 1, null)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(perf(o)).toMatchObject({ stalled_pods: 0 });
+    // A minute before the binding is more than skew: a previous pod of that name.
+    o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Pulling', 660, 660, 1, null)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(perf(o)).toMatchObject({ stalled_pods: 1 });
+  });
+
   it('measures --min-age from the binding: PodScheduled, else the Scheduled event, else creation', async () => {
     // Bound 30 s ago: too young, whatever its creation time.
     const young = bound('young', 'k8s02', 30, { createdAgo: 3600 });

@@ -1,0 +1,94 @@
+// Runs once around the whole vitest run (vitest.config.ts globalSetup).
+//
+// Setup: one temp directory for the run (TMPDIR for every worker and what they spawn, so every
+// os.tmpdir() lands in it), the API double's certificates made once in it (openssl is slow), and a
+// run tag that test network namespaces carry (harness testNetns()).
+// Teardown: anything a test left behind (a file or directory in the run directory, a process whose
+// command line names it, a network namespace with the run tag) FAILS the run, then is removed, so a
+// leak is a red build, never a slowly filling /tmp.
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { ensureCerts } from './apiserver/certs.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    k8sNrpeCerts: string;
+    k8sNrpeRunTag: string;
+  }
+}
+
+function netnsList(): string[] {
+  try {
+    return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  } catch {
+    return []; // no iproute2 / no permission: nothing can have been created either
+  }
+}
+
+const hostTmp = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('k8s-nrpe-') && !n.startsWith('k8s-nrpe-run-'));
+
+/** PIDs (not ours) whose command line mentions `text`. */
+function processesMentioning(text: string): { pid: number; cmd: string }[] {
+  const out: { pid: number; cmd: string }[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (cmd.includes(text)) out.push({ pid: Number(p), cmd: cmd.slice(0, 160) });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+export default function setup(project: TestProject): () => void {
+  const tag = crypto.randomBytes(3).toString('hex');
+  // 0755: tests run binaries as nobody/nagios from directories below this one.
+  const run = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-run-'));
+  fs.chmodSync(run, 0o755);
+  const certs = path.join(run, '.certs');
+  fs.mkdirSync(certs, { mode: 0o700 });
+  ensureCerts(certs);
+  const tmpBefore = new Set(hostTmp());
+  const netnsBefore = new Set(netnsList());
+  const realTmp = process.env.TMPDIR;
+  process.env.TMPDIR = run; // workers are forked after this and inherit it
+  project.provide('k8sNrpeCerts', certs);
+  project.provide('k8sNrpeRunTag', tag);
+
+  return () => {
+    if (realTmp === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = realTmp;
+    const left: string[] = [];
+    for (const p of processesMentioning(run)) {
+      left.push(`process ${p.pid}: ${p.cmd}`);
+      // Its process group too, when it leads one (a detached shell's children).
+      for (const target of [-p.pid, p.pid]) try { process.kill(target, 'SIGKILL'); } catch { /* not a group leader / gone */ }
+    }
+    for (const ns of netnsList()) {
+      if (ns.includes(tag)) {
+        left.push(`network namespace ${ns}`);
+        try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* reported */ }
+      } else if (!netnsBefore.has(ns) && ns.startsWith('k8snrpe-')) {
+        // Not tagged by this run: another run on this machine, or a test that names its own.
+        console.warn(`global teardown: network namespace ${ns} appeared during the run without this run's tag (${tag})`);
+      }
+    }
+    for (const f of fs.readdirSync(run)) if (f !== '.certs') left.push(`${path.join(run, f)}`);
+    // Outside the run directory: only a test that ignores TMPDIR could put it there (or another run).
+    const outside = hostTmp().filter((f) => !tmpBefore.has(f));
+    if (outside.length) {
+      console.warn(`global teardown: ${outside.length} ${path.join(os.tmpdir(), 'k8s-nrpe-*')} appeared during the run outside ${run} ` +
+        `(another run on this machine, or a test that ignores TMPDIR), e.g. ${outside.slice(0, 3).join(', ')}`);
+    }
+    fs.rmSync(run, { recursive: true, force: true });
+    if (left.length) {
+      // vitest reports an error thrown here but still exits 0: set the exit code ourselves.
+      console.error(`\nFAIL: tests left ${left.length} thing(s) behind (now removed):\n  ${left.join('\n  ')}\n`);
+      process.exitCode = 1;
+    }
+  };
+}
