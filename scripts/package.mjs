@@ -2,10 +2,13 @@
 //
 //   /usr/lib/nagios/plugins/k8s-nrpe          the single executable (npm run build)
 //   /usr/lib/nagios/plugins/check_k8s_<name>  a symlink per check in `k8s-nrpe --list`
+//   /usr/bin/k8s-nrpe                         a symlink to it: `sudo k8s-nrpe triage` on PATH
 //   /etc/nagios/nrpe.d/k8s-nrpe.cfg           conffile: nrpe.d/k8s-nrpe.cfg
 //   /etc/sudoers.d/k8s-nrpe                   conffile, 0440: packaging/sudoers/k8s-nrpe
 //   /usr/share/k8s-nrpe/                      rbac.yaml, make-kubeconfig.sh (deploy/)
-//   /usr/share/doc/k8s-nrpe/                  copyright, changelog.Debian.gz, README.Debian, examples/
+//   /usr/share/doc/k8s-nrpe/                  copyright, changelog.gz (CHANGELOG.md), changelog.Debian.gz,
+//                                             README.Debian, README.md and docs/* (gzipped above 4 KiB,
+//                                             as dh_compress does), examples/
 //
 // Every input is checked before anything is written: the binary must be the
 // single executable, every check must have exactly one NRPE command of the
@@ -23,6 +26,8 @@ const NAME = 'k8s-nrpe';
 const PLUGINS = 'usr/lib/nagios/plugins';
 const KUBECONFIG = '/etc/nagios/k8s-nrpe.kubeconfig';
 const MAINTAINER = process.env.DEB_MAINTAINER || 'k8s-nrpe maintainers <maintainers@users.noreply.b-seed-8eb18b8f.example>';
+// The project has no public home yet: a reserved .example name (RFC 2606) until it does.
+const HOMEPAGE = process.env.DEB_HOMEPAGE || pkg.homepage || 'https://k8s-nrpe.example/';
 
 const fail = (msg) => {
   console.error(`package: ${msg}`);
@@ -90,6 +95,10 @@ const changelog = fs.readFileSync(path.join(debian, 'changelog'), 'utf8');
 const top = /^k8s-nrpe \(([^)]+)\)/.exec(changelog)?.[1];
 if (top !== version) fail(`packaging/debian/changelog starts at ${top}, the package is ${version} (package.json): add an entry (dch -v ${version})`);
 
+// Shipped documentation: the README and every docs/ file (a renamed or new doc follows).
+const docs = ['README.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => /\.(md|json)$/.test(f)).sort().map((f) => `docs/${f}`)];
+for (const f of ['CHANGELOG.md', 'LICENSE']) if (!fs.existsSync(path.join(root, f))) fail(`${f} is missing`);
+
 // --- The tree -------------------------------------------------------------
 const out = path.join(root, 'build');
 const tree = path.join(out, `deb-${process.pid}`);
@@ -114,14 +123,24 @@ function put(dest, { from, text, data, mode = 0o644 }) {
 try {
   put(`${PLUGINS}/k8s-nrpe`, { from: binary, mode: 0o755 });
   for (const c of checks) fs.symlinkSync('k8s-nrpe', path.join(tree, PLUGINS, `check_k8s_${c}`));
+  fs.mkdirSync(path.join(tree, 'usr/bin'), { recursive: true });
+  fs.symlinkSync(`../lib/nagios/plugins/k8s-nrpe`, path.join(tree, 'usr/bin/k8s-nrpe'));
   put('etc/nagios/nrpe.d/k8s-nrpe.cfg', { from: cfgFile });
   put('etc/sudoers.d/k8s-nrpe', { from: sudoers, mode: 0o440 });
   put('usr/share/k8s-nrpe/rbac.yaml', { from: path.join(root, 'deploy/rbac.yaml') });
   put('usr/share/k8s-nrpe/make-kubeconfig.sh', { from: path.join(root, 'deploy/make-kubeconfig.sh'), mode: 0o755 });
   const doc = `usr/share/doc/${NAME}`;
   put(`${doc}/copyright`, { text: copyright() });
-  put(`${doc}/changelog.Debian.gz`, { data: zlib.gzipSync(changelog, { level: 9 }) });
+  put(`${doc}/changelog.Debian.gz`, { data: gzip(changelog) });
+  put(`${doc}/changelog.gz`, { data: gzip(fs.readFileSync(path.join(root, 'CHANGELOG.md'))) });
   put(`${doc}/README.Debian`, { from: path.join(debian, 'README.Debian') });
+  for (const f of docs) {
+    const data = fs.readFileSync(path.join(root, f));
+    // Policy 12.3: documentation above 4 KiB is compressed (what dh_compress does); JSON stays
+    // plain so that tools can read the schema where it is.
+    if (data.length > 4096 && !f.endsWith('.json')) put(`${doc}/${path.basename(f)}.gz`, { data: gzip(data) });
+    else put(`${doc}/${path.basename(f)}`, { data });
+  }
   put(`${doc}/examples/icinga2/k8s-nrpe.conf`, { from: path.join(dist, 'contrib/icinga2/k8s-nrpe.conf') });
   put(`${doc}/examples/nagios/k8s-nrpe-commands.cfg`, { from: path.join(dist, 'contrib/nagios/k8s-nrpe-commands.cfg') });
   put(`usr/share/lintian/overrides/${NAME}`, { from: path.join(debian, 'lintian-overrides') });
@@ -129,6 +148,7 @@ try {
   put('DEBIAN/conffiles', { text: '/etc/nagios/nrpe.d/k8s-nrpe.cfg\n/etc/sudoers.d/k8s-nrpe\n' });
   put('DEBIAN/postinst', { from: path.join(debian, 'postinst'), mode: 0o755 });
   put('DEBIAN/postrm', { from: path.join(debian, 'postrm'), mode: 0o755 });
+  put('DEBIAN/triggers', { from: path.join(debian, 'triggers') });
   put('DEBIAN/control', { text: control() });
   // md5sums: what debsums and dpkg --verify check.
   const sums = [];
@@ -155,6 +175,11 @@ try {
   fs.rmSync(tree, { recursive: true, force: true });
 }
 
+/** gzip -9n: no name, no timestamp, so the .deb is reproducible. */
+function gzip(data) {
+  return zlib.gzipSync(data, { level: 9 });
+}
+
 function walk(dir, fn) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const f = path.join(dir, e.name);
@@ -176,6 +201,7 @@ function control() {
     'Recommends: sudo',
     'Suggests: nagios-nrpe-server',
     'Section: admin',
+    `Homepage: ${HOMEPAGE}`,
     'Priority: optional',
     'Description: Nagios/NRPE checks for Kubernetes (microk8s first)',
     ' Monitoring plugins for the failures that hide behind Ready nodes: a',
@@ -201,6 +227,27 @@ function shlibdeps() {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The copyright lines of an npm package's licence file: a line that starts
+ * with "Copyright" followed by (c), © or a year, never the licence's own
+ * definitions ("copyright notice that is included in or attached to the work")
+ * nor the Apache appendix's unfilled template ("Copyright [yyyy] [name of
+ * copyright owner]"). Without one, the package.json author.
+ */
+function copyrightHolders(licence, pkgJson) {
+  const found = [];
+  for (const line of licence.replace(/\r/g, '').split('\n')) {
+    const m = /^\s*copyright\s+((?:\(c\)|©|\d{4}\b).*)$/i.exec(line);
+    if (!m || /[[{]yyyy[\]}]|name of copyright owner/i.test(line)) continue;
+    const holder = m[1].replace(/^(\(c\)|©)\s*/i, '').trim();
+    if (holder && !found.includes(holder)) found.push(holder);
+  }
+  if (found.length) return found;
+  const a = pkgJson.author;
+  const author = (typeof a === 'string' ? a : a?.name ?? '').replace(/\s*[<(].*$/, '').trim();
+  return [author ? (/^the /i.test(author) ? author : `the ${author}`) : `the ${pkgJson.name} authors`];
 }
 
 /** Machine-readable copyright: the project, the Node.js runtime and every npm package in the bundle. */
@@ -230,8 +277,8 @@ function copyright() {
     const file = fs.readdirSync(path.join(root, dir)).find((f) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(f));
     const license = typeof p.license === 'string' ? p.license : 'see-below';
     const body = file ? fs.readFileSync(path.join(root, dir, file), 'utf8') : '';
-    const holder = /^\s*(copyright .+)$/im.exec(body)?.[1] ?? `the ${p.name} authors`;
-    parts.push(`Files: bundled/node_modules/${p.name}/*`, `Copyright: ${holder.replace(/^copyright\s*(\(c\))?\s*/i, '')}`, `Comment: npm package ${p.name} ${p.version}`);
+    const holders = copyrightHolders(body, p);
+    parts.push(`Files: bundled/node_modules/${p.name}/*`, `Copyright: ${holders.join('\n ')}`, `Comment: npm package ${p.name} ${p.version}`);
     if (license === 'Apache-2.0') parts.push('License: Apache-2.0', '');
     else {
       // Each package's own text: MIT-style licenses require their notice with the binary.
