@@ -16,20 +16,23 @@ const KUBECONFIG = '/etc/nagios/k8s-nrpe.kubeconfig';
 // Options for a person at a terminal, not for a monitoring system.
 const INTERACTIVE = new Set(['help', 'version']);
 
-/** The registered checks and the common options, read from the TypeScript source. */
+/**
+ * The registered checks and the common options, read from the TypeScript
+ * source (the same declarations --help renders): what contrib/, the man pages
+ * (scripts/man.mjs) and the bash completion (scripts/completion.mjs) are made of.
+ */
 async function loadChecks() {
-  const tmp = path.join(root, 'dist', `.contrib-${process.pid}.mjs`);
+  const tmp = path.join(root, 'dist', `.contrib-${process.pid}-${Math.random().toString(36).slice(2)}.mjs`);
   fs.mkdirSync(path.dirname(tmp), { recursive: true });
   try {
     await build({
       stdin: {
         contents: `import { CHECKS } from './checks/index.ts';
 import { COMMON_OPTIONS } from './lib/plugin/args.ts';
-import { yargsOption } from './lib/plugin/options.ts';
-// Each option as yargs sees it, plus what the declaration knows (choices, repeatable).
-const plain = (table) => Object.fromEntries(Object.entries(table ?? {}).map(([k, s]) => [k, { ...yargsOption(s), choices: s.choices, array: s.repeatable }]));
-process.stdout.write(JSON.stringify({ common: plain(COMMON_OPTIONS),
-  checks: CHECKS.map(({ name, title, scope, summary, description, thresholds, options }) => ({ name, title, scope, summary, description, thresholds, options: plain(options) })) }));`,
+import { VERSION } from './lib/plugin/version.ts';
+process.stdout.write(JSON.stringify({ version: VERSION, common: COMMON_OPTIONS,
+  checks: CHECKS.map(({ name, title, scope, summary, description, thresholds, options, perfdata, examples }) =>
+    ({ name, title, scope, summary, description, thresholds, options, perfdata, examples })) }));`,
         resolveDir: root,
         loader: 'ts',
       },
@@ -39,11 +42,72 @@ process.stdout.write(JSON.stringify({ common: plain(COMMON_OPTIONS),
       format: 'esm',
       packages: 'external',
       logLevel: 'error',
+      define: { __K8S_NRPE_VERSION__: JSON.stringify(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version) },
     });
     return JSON.parse(execFileSync(process.execPath, [tmp], { encoding: 'utf8' }));
   } finally {
-    fs.rmSync(tmp, { force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * One option as every generator sees it:
+ *   { flag, short?, kind: 'flag'|'count'|'value', value?: 'METAVAR', choices?, default?: string,
+ *     describe, repeatable, negatable, files }
+ * negatable: --no-<flag> exists and means something (the option is on by default, or its
+ * default depends on other options); files: its value is a path (completion offers files).
+ */
+function normalizeOption(flag, o) {
+  const kind = o.type === 'boolean' ? 'flag' : o.type === 'count' ? 'count' : 'value';
+  const short = [o.alias ?? []].flat().find((a) => a.length === 1);
+  const files = /(^|-)(kubeconfig|dir|directory|file|path)$/.test(flag);
+  const value = kind !== 'value' ? undefined
+    : o.choices ? o.choices.join('|')
+      : files ? (flag.endsWith('directory') || flag.endsWith('dir') ? 'DIR' : 'FILE')
+        : flag.toUpperCase().replace(/-/g, '_');
+  return {
+    flag,
+    short,
+    kind,
+    value,
+    choices: o.choices,
+    default: o.default === undefined || o.default === false ? undefined : String(o.default),
+    describe: o.describe ?? '',
+    repeatable: Boolean(o.array),
+    negatable: kind === 'flag' && o.default !== false && !['help', 'version'].includes(flag),
+    files,
+  };
+}
+
+/** The normalized model of every check (see normalizeOption); cached per process. */
+let model;
+export async function loadModel() {
+  if (model) return model;
+  const raw = await loadChecks();
+  const common = Object.entries(raw.common).map(([f, o]) => normalizeOption(f, o));
+  const checks = raw.checks.map((c) => {
+    const options = [];
+    if (c.thresholds) {
+      for (const t of ['warning', 'critical']) {
+        options.push({ ...normalizeOption(t, { alias: t[0], type: 'string', default: c.thresholds[t], describe: `${t === 'warning' ? 'Warning' : 'Critical'} range: ${c.thresholds.describe}` }), value: 'RANGE' });
+      }
+    }
+    for (const [f, o] of Object.entries(c.options ?? {})) options.push(normalizeOption(f, o));
+    const first = (c.description ?? '').split('\n')[0].replace(/^(.+?\.)\s.*$/, '$1');
+    return {
+      name: c.name,
+      title: c.title,
+      scope: c.scope ?? 'cluster',
+      summary: c.summary ?? first.replace(/\.$/, ''),
+      description: c.description ?? '',
+      thresholds: c.thresholds,
+      options,
+      perfdata: Object.entries(c.perfdata ?? {}).map(([label, p]) => ({ label, ...p })),
+      examples: c.examples ?? [],
+    };
+  });
+  model = { version: raw.version, common, checks, raw };
+  return model;
 }
 
 /** command name -> its -t seconds, from the NRPE config the .deb installs. */

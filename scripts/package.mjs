@@ -6,6 +6,8 @@
 //   /etc/nagios/nrpe.d/k8s-nrpe.cfg           conffile: nrpe.d/k8s-nrpe.cfg
 //   /etc/sudoers.d/k8s-nrpe                   conffile, 0440: packaging/sudoers/k8s-nrpe
 //   /usr/share/k8s-nrpe/                      rbac.yaml, make-kubeconfig.sh (deploy/)
+//   /usr/share/man/man1/                      k8s-nrpe.1.gz and check_k8s_<name>.1.gz (scripts/man.mjs)
+//   /usr/share/bash-completion/completions/   k8s-nrpe (scripts/completion.mjs), a symlink per check name
 //   /usr/share/doc/k8s-nrpe/                  copyright, changelog.gz (CHANGELOG.md), changelog.Debian.gz,
 //                                             README.Debian, README.md and docs/* (gzipped above 4 KiB,
 //                                             as dh_compress does), examples/
@@ -18,6 +20,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { loadModel } from './contrib.mjs';
+import { writeCompletion } from './completion.mjs';
+import { writeMan } from './man.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -99,8 +104,18 @@ if (top !== version) fail(`packaging/debian/changelog starts at ${top}, the pack
 const docs = ['README.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => /\.(md|json)$/.test(f)).sort().map((f) => `docs/${f}`)];
 for (const f of ['CHANGELOG.md', 'LICENSE']) if (!fs.existsSync(path.join(root, f))) fail(`${f} is missing`);
 
+// Man pages and completion from the declarations in the source: they must describe the built binary.
+{
+  const declared = (await loadModel()).checks.map((c) => c.name);
+  if (declared.join() !== checks.join()) fail(`dist/k8s-nrpe lists ${checks.join(', ')} but the source declares ${declared.join(', ')}: run npm run build`);
+}
+const manPages = await writeMan(path.join(dist, 'man'));
+const completion = await writeCompletion(path.join(dist, 'completion/k8s-nrpe'));
+
 // --- The tree -------------------------------------------------------------
-const out = path.join(root, 'build');
+// DEB_OUTDIR: somewhere else than build/ (the tests, so that they never replace a .deb someone made).
+const out = path.resolve(process.env.DEB_OUTDIR || path.join(root, 'build'));
+fs.mkdirSync(out, { recursive: true });
 const tree = path.join(out, `deb-${process.pid}`);
 fs.rmSync(tree, { recursive: true, force: true });
 // Reproducible: every timestamp is the last commit's (or SOURCE_DATE_EPOCH).
@@ -143,6 +158,10 @@ try {
   }
   put(`${doc}/examples/icinga2/k8s-nrpe.conf`, { from: path.join(dist, 'contrib/icinga2/k8s-nrpe.conf') });
   put(`${doc}/examples/nagios/k8s-nrpe-commands.cfg`, { from: path.join(dist, 'contrib/nagios/k8s-nrpe-commands.cfg') });
+  for (const page of manPages) put(`usr/share/man/man1/${path.basename(page)}.gz`, { data: gzip(fs.readFileSync(page)) });
+  const completions = 'usr/share/bash-completion/completions';
+  put(`${completions}/${NAME}`, { from: completion });
+  for (const c of checks) fs.symlinkSync(NAME, path.join(tree, completions, `check_k8s_${c}`));
   put(`usr/share/lintian/overrides/${NAME}`, { from: path.join(debian, 'lintian-overrides') });
 
   put('DEBIAN/conffiles', { text: '/etc/nagios/nrpe.d/k8s-nrpe.cfg\n/etc/sudoers.d/k8s-nrpe\n' });
@@ -168,7 +187,9 @@ try {
   // xz, which every dpkg reads (Ubuntu 20.04's cannot read zstd). Level 1: the
   // runtime inside the binary barely compresses further, and -z6 costs 5x the time
   // (measured: 24 MB in ~15 s vs 21 MB in ~70 s).
-  run('dpkg-deb', ['--root-owner-group', '-Zxz', '-z1', '--build', tree, tmpDeb], { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } });
+  // DEB_COMPRESSION=none: a .deb for tests that only read its contents, in seconds.
+  const z = process.env.DEB_COMPRESSION === 'none' ? ['-Znone'] : ['-Zxz', '-z1'];
+  run('dpkg-deb', ['--root-owner-group', ...z, '--build', tree, tmpDeb], { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } });
   fs.renameSync(tmpDeb, deb);
   console.log(`built ${rel(deb)} (${(fs.statSync(deb).size / 1048576).toFixed(1)} MiB, ${checks.length} checks) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } finally {
