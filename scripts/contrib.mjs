@@ -19,9 +19,10 @@ const INTERACTIVE = new Set(['help', 'version', 'format']);
 // nothing new, so their notifications are suppressed.
 const APISERVER = 'apiserver';
 const pkgJson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-// notes_url of every Service: the check's section of docs/checks.md. The project has no public home
-// yet (package.json homepage): a reserved .example name until it does.
-const DOCS_URL = `${(pkgJson.homepage || 'https://k8s-nrpe.example/').replace(/\/$/, '')}/docs/checks.md`;
+// notes_url of every Service: the check's page in docs/checks/, else the README. The project has
+// no public home yet (package.json homepage): a reserved .example name until it does.
+const HOME = (pkgJson.homepage || 'https://k8s-nrpe.example/').replace(/\/$/, '');
+const notesUrl = (name) => (fs.existsSync(path.join(root, 'docs/checks', `${name}.md`)) ? `${HOME}/docs/checks/${name}.md` : `${HOME}/README.md#check_k8s_${name}`);
 
 /**
  * The registered checks and the common options, read from the TypeScript
@@ -245,7 +246,7 @@ function icinga(model, cmds) {
       '  }',
       `  vars.k8s_nrpe_scope = "${c.scope}"`,
       `  vars.k8s_nrpe_reads_api = ${cmd.readsApi && c.name !== APISERVER}`,
-      `  notes_url = "${DOCS_URL}#${command}"`,
+      `  notes_url = "${notesUrl(c.name)}"`,
       '  check_interval = 1m',
       '  retry_interval = 30s',
       `  assign where ${WHERE[c.scope] ?? WHERE.cluster}`,
@@ -287,7 +288,7 @@ function nagios(model, cmds) {
       '# problem is one alert.',
       '# $ARG1$ is the NRPE command name; $ARG2$ the check_nrpe timeout, longer than',
       "# the plugin's own -t so the plugin, not check_nrpe, reports a slow API server.",
-      '# notes_url: the check\'s section of docs/checks.md (also man check_k8s_<name>).',
+      '# notes_url: the check\'s documentation (also man check_k8s_<name>).',
     ].join('\n'),
     block('command', [['command_name', 'check_k8s_nrpe'], ['command_line', '$USER1$/check_nrpe -H $HOSTADDRESS$ -t $ARG2$ -c $ARG1$']]),
     block('hostgroup', [['hostgroup_name', 'k8s-nodes'], ['alias', 'Kubernetes nodes with k8s-nrpe (node checks)']]),
@@ -301,7 +302,7 @@ function nagios(model, cmds) {
       ['hostgroup_name', group[c.scope] ?? group.cluster],
       ['service_description', `k8s_${c.name}`],
       ['check_command', `check_k8s_nrpe!${command}!${(cmds.get(command)?.timeout ?? 10) + 10}`],
-      ['notes_url', `${DOCS_URL}#${command}`],
+      ['notes_url', notesUrl(c.name)],
     ])}`);
   }
   if (hasApiserver) {

@@ -101,7 +101,8 @@ const top = /^k8s-nrpe \(([^)]+)\)/.exec(changelog)?.[1];
 if (top !== version) fail(`packaging/debian/changelog starts at ${top}, the package is ${version} (package.json): add an entry (dch -v ${version})`);
 
 // Shipped documentation: the README and every docs/ file (a renamed or new doc follows).
-const docs = ['README.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => /\.(md|json)$/.test(f)).sort().map((f) => `docs/${f}`)];
+// docs/checks/<name>.md keep their directory: /usr/share/doc/k8s-nrpe/checks/<name>.md.
+const docs = ['README.md', ...fs.readdirSync(path.join(root, 'docs'), { recursive: true }).map(String).filter((f) => /\.(md|json)$/.test(f)).sort().map((f) => `docs/${f}`)];
 for (const f of ['CHANGELOG.md', 'LICENSE']) if (!fs.existsSync(path.join(root, f))) fail(`${f} is missing`);
 
 // Man pages and completion from the declarations in the source: they must describe the built binary.
@@ -153,8 +154,9 @@ try {
     const data = fs.readFileSync(path.join(root, f));
     // Policy 12.3: documentation above 4 KiB is compressed (what dh_compress does); JSON stays
     // plain so that tools can read the schema where it is.
-    if (data.length > 4096 && !f.endsWith('.json')) put(`${doc}/${path.basename(f)}.gz`, { data: gzip(data) });
-    else put(`${doc}/${path.basename(f)}`, { data });
+    const dest = `${doc}/${f.replace(/^docs\//, '')}`;
+    if (data.length > 4096 && !f.endsWith('.json')) put(`${dest}.gz`, { data: gzip(data) });
+    else put(dest, { data });
   }
   put(`${doc}/examples/icinga2/k8s-nrpe.conf`, { from: path.join(dist, 'contrib/icinga2/k8s-nrpe.conf') });
   put(`${doc}/examples/nagios/k8s-nrpe-commands.cfg`, { from: path.join(dist, 'contrib/nagios/k8s-nrpe-commands.cfg') });

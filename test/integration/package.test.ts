@@ -81,7 +81,7 @@ describe.skipIf(missing.length > 0 && !process.env.CI)('the .deb\'s contents', (
 
   it('ships the docs, the upstream changelog and the licence terms', () => {
     const doc = '/usr/share/doc/k8s-nrpe';
-    for (const f of fs.readdirSync(path.join(ROOT, 'docs'))) {
+    for (const f of fs.readdirSync(path.join(ROOT, 'docs'), { recursive: true }).map(String).filter((x) => /\.(md|json)$/.test(x))) {
       expect(files.includes(`${doc}/${f}`) || files.includes(`${doc}/${f}.gz`), f).toBe(true);
     }
     for (const f of ['README.md.gz', 'changelog.gz', 'changelog.Debian.gz', 'copyright', 'README.Debian']) expect(files, f).toContain(`${doc}/${f}`);
