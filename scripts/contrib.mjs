@@ -1,5 +1,6 @@
 // npm run contrib: write the monitoring-server side from the checks' own
-// option tables (checks/*.ts, lib/plugin/args.ts) and nrpe.d/k8s-nrpe.cfg:
+// declarations (checks/*.ts, lib/plugin/args.ts) and nrpe.d/k8s-nrpe.cfg, and
+// the README's checks reference (scripts/man.mjs):
 //   contrib/icinga2/k8s-nrpe.conf          CheckCommands (every option) + NRPE apply rules
 //   contrib/nagios/k8s-nrpe-commands.cfg   Nagios command, hostgroup and services via check_nrpe
 // npm run build writes the same into dist/contrib/ (what the .deb ships), and
@@ -342,4 +343,7 @@ export async function writeContrib(outDir) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const f of await writeContrib(path.join(root, 'contrib'))) console.log(`wrote ${path.relative(root, f)}`);
+  // The README's checks reference comes from the same declarations (a process of its own:
+  // man.mjs imports this module, which is still evaluating here).
+  process.stdout.write(execFileSync(process.execPath, [path.join(root, 'scripts/man.mjs'), '--readme'], { encoding: 'utf8' }));
 }

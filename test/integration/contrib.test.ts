@@ -11,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DIST, ROOT } from '../harness.js';
 // @ts-expect-error: plain JS, the generator's own model of the declarations
 import { loadModel } from '../../scripts/contrib.mjs';
+// @ts-expect-error: plain JS
+import { readmeReference } from '../../scripts/man.mjs';
 
 interface ModelCheck { name: string; scope: 'node' | 'cluster' }
 const model = loadModel() as Promise<{ checks: ModelCheck[] }>;
@@ -43,12 +45,15 @@ function need(tool: string, pkg: string): boolean {
 }
 
 describe('contrib/', () => {
-  it('is what npm run contrib makes from the current checks', () => {
+  it('is what npm run contrib makes from the current checks', async () => {
     for (const f of FILES) {
       const built = fs.readFileSync(path.join(DIST, 'contrib', f), 'utf8');
       const committed = fs.existsSync(path.join(ROOT, 'contrib', f)) ? fs.readFileSync(path.join(ROOT, 'contrib', f), 'utf8') : '';
       expect(committed === built, `contrib/${f} is stale: run npm run contrib and commit it`).toBe(true);
     }
+    // So is the README's checks reference (scope and perfdata of every check).
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    expect(readme.includes(readmeReference(await model)), 'README.md\'s checks reference is stale: run npm run contrib and commit it').toBe(true);
   });
 
   it('declares a scope for every check', async () => {
