@@ -118,7 +118,7 @@ describe.skipIf(missing.length > 0 && !process.env.CI)('the .deb\'s contents', (
       // --help exits 3, as every Monitoring Plugin does.
       const help = spawnSync(path.join(DIST, `check_k8s_${c}`), ['--help'], { encoding: 'utf8' }).stdout;
       const offered = await complete(`check_k8s_${c}`, '--');
-      for (const [, flag] of help.matchAll(/^\s+(?:-\w, )?(--[a-z][a-z0-9-]*)/gm)) expect(offered, `${c} ${flag}`).toContain(flag);
+      for (const [, flag] of help.matchAll(/^ (?:-\w, )?--(?:\[no-\])?([a-z][a-z0-9-]*)/gm)) expect(offered, `${c} --${flag}`).toContain(`--${flag}`);
       expect(await complete('k8s-nrpe', c, '--format', '')).toEqual(['nagios', 'json']);
     }
     expect(await complete('k8s-nrpe', 'triage', '--skip', `${checks[0]},${checks[1]!.slice(0, 3)}`)).toContain(`${checks[0]},${checks[1]}`);
