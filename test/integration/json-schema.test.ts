@@ -97,7 +97,7 @@ describe('the validator', () => {
 
   it('rejects triage rows with integer states (the 0.1.0 format) and matches exactly one top-level schema', () => {
     const row = { check: 'x', state: 'CRITICAL', exitCode: 2, summary: 's', findings: [], ms: 3 };
-    const triage = { host: 'h', state: 'CRITICAL', exitCode: 2, checks: [row], skipped: [{ check: 'y', reason: 'r' }] };
+    const triage = { host: 'h', node: null, state: 'CRITICAL', exitCode: 2, checks: [row], skipped: [{ check: 'y', reason: 'r' }] };
     expect(validate(triage, def('triage'))).toEqual([]);
     expect(validate(triage, SCHEMA)).toEqual([]);
     expect(validate({ ...triage, checks: [{ ...row, state: 2 }] }, def('triage'))).not.toEqual([]);
