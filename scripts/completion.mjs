@@ -18,7 +18,7 @@ const words = (list) => [...new Set(list)].join(' ');
 
 export function completionScript(model) {
   const names = model.checks.map((c) => c.name);
-  const checkOpts = model.checks.map((c) => `        ${c.name}) opts="${words([...c.options, ...model.common].flatMap(spellings))}" ;;`);
+  const checkOpts = model.checks.map((c) => `        ${c.name}) opts="${words([...[...c.options, ...model.common].flatMap(spellings), '-h', '--help', '-V', '--version'])}" ;;`);
   // Options that take a value: choices, files, or anything (no completion, but the word after them is a value).
   const valueCases = [];
   for (const c of [...model.checks, { name: '*', options: model.common }]) {
