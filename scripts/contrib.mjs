@@ -20,10 +20,9 @@ const INTERACTIVE = new Set(['help', 'version', 'format']);
 // nothing new, so their notifications are suppressed.
 const APISERVER = 'apiserver';
 const pkgJson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-// notes_url of every Service: the check's page in docs/checks/, else the README. The project has
-// no public home yet (package.json homepage): a reserved .example name until it does.
-const HOME = (pkgJson.homepage || 'https://k8s-nrpe.example/').replace(/\/$/, '');
-const notesUrl = (name) => (fs.existsSync(path.join(root, 'docs/checks', `${name}.md`)) ? `${HOME}/docs/checks/${name}.md` : `${HOME}/README.md#check_k8s_${name}`);
+// notes_url of every Service: the check's page in docs/checks/, else its README section, at the
+// project's home (the one --help names for bugs).
+const notesUrl = (home, name) => (fs.existsSync(path.join(root, 'docs/checks', `${name}.md`)) ? `${home}/blob/main/docs/checks/${name}.md` : `${home}#check_k8s_${name}`);
 
 /**
  * The registered checks and the common options, read from the TypeScript
@@ -37,11 +36,13 @@ async function loadChecks() {
     await build({
       stdin: {
         contents: `import { CHECKS } from './checks/index.ts';
-import { COMMON_OPTIONS } from './lib/plugin/args.ts';
+import { COMMON_OPTIONS, allOptions } from './lib/plugin/args.ts';
+import { BUGS } from './lib/plugin/help.ts';
 import { VERSION } from './lib/plugin/version.ts';
-process.stdout.write(JSON.stringify({ version: VERSION, common: COMMON_OPTIONS,
-  checks: CHECKS.map(({ name, title, scope, summary, description, thresholds, options, perfdata, examples }) =>
-    ({ name, title, scope, summary, description, thresholds, options, perfdata, examples })) }));`,
+import { TRIAGE_HELP } from './cli/triage.ts';
+process.stdout.write(JSON.stringify({ version: VERSION, bugs: BUGS, triageHelp: TRIAGE_HELP, common: Object.keys(COMMON_OPTIONS),
+  checks: CHECKS.map((c) => ({ name: c.name, title: c.title, scope: c.scope, summary: c.summary, description: c.description,
+    thresholds: c.thresholds, options: allOptions(c), perfdata: c.perfdata, examples: c.examples })) }));`,
         resolveDir: root,
         loader: 'ts',
       },
@@ -51,7 +52,7 @@ process.stdout.write(JSON.stringify({ version: VERSION, common: COMMON_OPTIONS,
       format: 'esm',
       packages: 'external',
       logLevel: 'error',
-      define: { __K8S_NRPE_VERSION__: JSON.stringify(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version) },
+      define: { __K8S_NRPE_VERSION__: JSON.stringify(pkgJson.version) },
     });
     return JSON.parse(execFileSync(process.execPath, [tmp], { encoding: 'utf8' }));
   } finally {
@@ -60,63 +61,85 @@ process.stdout.write(JSON.stringify({ version: VERSION, common: COMMON_OPTIONS,
 }
 
 /**
- * One option as every generator sees it:
- *   { flag, short?, kind: 'flag'|'count'|'value', value?: 'METAVAR', choices?, default?: string,
+ * One option as every generator sees it, from its declaration (lib/plugin/options.ts):
+ *   { flag, short?, kind: 'flag'|'count'|'value', value?: 'PLACEHOLDER', choices?, default?: string,
  *     describe, repeatable, negatable, files }
- * negatable: --no-<flag> exists and means something (the option is on by default, or its
- * default depends on other options); files: its value is a path (completion offers files).
+ * negatable: --no-<flag> means something (a flag that is on by default, as --help's --[no-]x, or
+ * whose default depends on other options);
+ * files: its value is a path (completion offers files).
  */
 function normalizeOption(flag, o) {
-  const kind = o.type === 'boolean' ? 'flag' : o.type === 'count' ? 'count' : 'value';
-  const short = [o.alias ?? []].flat().find((a) => a.length === 1);
-  const files = /(^|-)(kubeconfig|dir|directory|file|path)$/.test(flag);
-  const value = kind !== 'value' ? undefined
-    : o.choices ? o.choices.join('|')
-      : files ? (flag.endsWith('directory') || flag.endsWith('dir') ? 'DIR' : 'FILE')
-        : flag.toUpperCase().replace(/-/g, '_');
+  const kind = o.count ? 'count' : o.boolean ? 'flag' : 'value';
+  const value = kind === 'value' ? o.placeholder ?? 'VALUE' : undefined;
   return {
     flag,
-    short,
+    short: o.alias,
     kind,
     value,
     choices: o.choices,
-    default: o.default === undefined || o.default === false ? undefined : String(o.default),
+    default: o.default === undefined || o.default === false || o.count ? undefined : String(o.default),
     describe: o.describe ?? '',
-    repeatable: Boolean(o.array),
-    negatable: kind === 'flag' && o.default !== false && !['help', 'version'].includes(flag),
-    files,
+    repeatable: Boolean(o.repeatable),
+    // On by default, or on/off decided by other options (no declared default): --no-x says "off".
+    negatable: kind === 'flag' && o.default !== false,
+    files: /^(FILE|DIR|PATH)$/.test(value ?? ''),
   };
 }
+
+/** `k8s-nrpe triage --help`'s options ('-t, --timeout=SECONDS', '--json'), for the man page and completion. */
+function triageOptions(help) {
+  const block = help.slice(help.indexOf('\nOptions:'));
+  const out = [];
+  for (const m of block.matchAll(/^ (-[^\n]+)\n((?: {4}.*\n?)*)/gm)) {
+    const describe = m[2].replace(/\s+/g, ' ').trim();
+    let short;
+    for (const f of m[1].split(/,\s+/)) {
+      const fm = /^(?:-(\w)|--([a-z][a-z0-9-]*)(?:=(\S+))?)$/.exec(f.trim());
+      if (!fm) continue;
+      if (fm[1]) { short = fm[1]; continue; }
+      out.push({ flag: fm[2], short, kind: fm[3] ? 'value' : 'flag', value: fm[3], describe, repeatable: false, negatable: false, files: fm[3] === 'FILE' });
+      short = undefined;
+    }
+  }
+  return out;
+}
+
+/** The paragraphs of `k8s-nrpe triage --help` between its Usage and its Options. */
+function triageDescription(help) {
+  const usage = help.indexOf('\nUsage:');
+  const start = help.indexOf('\n\n', usage);
+  return help.slice(start, help.indexOf('\nOptions:')).trim();
+}
+
+/** Where to report bugs and the project's home: --help's (lib/plugin/help.ts BUGS). */
+export const homeOf = (bugs) => bugs.replace(/\/issues\/?$/, '');
 
 /** The normalized model of every check (see normalizeOption); cached per process. */
 let model;
 export async function loadModel() {
   if (model) return model;
   const raw = await loadChecks();
-  const common = Object.entries(raw.common).map(([f, o]) => normalizeOption(f, o));
-  const checks = raw.checks.map((c) => {
-    const options = [];
-    if (c.thresholds) {
-      for (const t of ['warning', 'critical']) {
-        options.push({ ...normalizeOption(t, { alias: t[0], type: 'string', default: c.thresholds[t], describe: `${t === 'warning' ? 'Warning' : 'Critical'} range: ${c.thresholds.describe}` }), value: 'RANGE' });
-      }
-    }
-    for (const [f, o] of Object.entries(c.options ?? {})) options.push(normalizeOption(f, o));
-    const first = (c.description ?? '').split('\n')[0].replace(/^(.+?\.)\s.*$/, '$1');
-    return {
-      name: c.name,
-      title: c.title,
-      // Until every check declares its scope: the node-local ones and those whose --node is this host.
-      scope: c.scope ?? (['dqlite', 'calico_nat', 'kubelet_stall', 'sandbox_changed', 'reboot_ready'].includes(c.name) ? 'node' : 'cluster'),
-      summary: c.summary ?? first.replace(/\.$/, ''),
-      description: c.description ?? '',
-      thresholds: c.thresholds,
-      options,
-      perfdata: Object.entries(c.perfdata ?? {}).map(([label, p]) => ({ label, ...p })),
-      examples: c.examples ?? [],
-    };
-  });
-  model = { version: raw.version, common, checks, raw };
+  const common = new Set(raw.common);
+  const first = raw.checks[0];
+  const checks = raw.checks.map((c) => ({
+    name: c.name,
+    title: c.title,
+    scope: c.scope,
+    summary: c.summary,
+    description: c.description ?? '',
+    thresholds: c.thresholds,
+    // Its own options (-w/-c first), then the common ones: the order of --help.
+    options: Object.entries(c.options).filter(([f]) => !common.has(f)).map(([f, o]) => normalizeOption(f, o)),
+    perfdata: Object.entries(c.perfdata ?? {}).map(([label, p]) => ({ label, ...p })),
+    examples: c.examples ?? [],
+  }));
+  model = {
+    version: raw.version,
+    bugs: raw.bugs,
+    common: first ? Object.entries(first.options).filter(([f]) => common.has(f)).map(([f, o]) => normalizeOption(f, o)) : [],
+    checks,
+    triage: { help: raw.triageHelp, description: triageDescription(raw.triageHelp), options: triageOptions(raw.triageHelp) },
+  };
   return model;
 }
 
@@ -247,7 +270,7 @@ function icinga(model, cmds) {
       '  }',
       `  vars.k8s_nrpe_scope = "${c.scope}"`,
       `  vars.k8s_nrpe_reads_api = ${cmd.readsApi && c.name !== APISERVER}`,
-      `  notes_url = "${notesUrl(c.name)}"`,
+      `  notes_url = "${notesUrl(homeOf(model.bugs), c.name)}"`,
       '  check_interval = 1m',
       '  retry_interval = 30s',
       `  assign where ${WHERE[c.scope] ?? WHERE.cluster}`,
@@ -303,7 +326,7 @@ function nagios(model, cmds) {
       ['hostgroup_name', group[c.scope] ?? group.cluster],
       ['service_description', `k8s_${c.name}`],
       ['check_command', `check_k8s_nrpe!${command}!${(cmds.get(command)?.timeout ?? 10) + 10}`],
-      ['notes_url', notesUrl(c.name)],
+      ['notes_url', notesUrl(homeOf(model.bugs), c.name)],
     ])}`);
   }
   if (hasApiserver) {

@@ -9,12 +9,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadModel } from './contrib.mjs';
+import { homeOf, loadModel } from './contrib.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-const HOMEPAGE = pkg.homepage || 'https://k8s-nrpe.example/';
-const BUGS = (typeof pkg.bugs === 'string' ? pkg.bugs : pkg.bugs?.url) || `${HOMEPAGE.replace(/\/$/, '')}/issues`;
 const DOC = '/usr/share/doc/k8s-nrpe';
 
 /** Text for roff: backslashes and hyphens escaped, no line starting with a control character. */
@@ -23,8 +20,8 @@ const esc = (s) => String(s)
   .replace(/-/g, '\\-')
   .replace(/^([.'])/gm, '\\&$1');
 
-/** Paragraphs (blank-line or newline separated) as .PP blocks. */
-const paragraphs = (text) => String(text).split(/\n\s*\n|\n/).map((p) => p.trim()).filter(Boolean)
+/** Paragraphs (blank-line separated, as the declarations write them) as .PP blocks. */
+const paragraphs = (text) => String(text).split(/\n\s*\n/).map((p) => p.replace(/\s+/g, ' ').trim()).filter(Boolean)
   .map((p) => `.PP\n${esc(p)}`).join('\n');
 
 /** The date of the last commit (or SOURCE_DATE_EPOCH): the same sources give the same page. */
@@ -48,7 +45,7 @@ function optionHead(o) {
 
 function optionBody(o) {
   const notes = [];
-  if (o.default !== undefined) notes.push(`Default: ${o.default}.`);
+  if (o.kind === 'flag') { if (o.default === 'true') notes.push('On by default.'); } else if (o.default !== undefined) notes.push(`Default: ${o.default}.`);
   if (o.repeatable) notes.push('Repeatable.');
   if (o.kind === 'count') notes.push(`Repeat for more (\\-${o.short}${o.short}).`);
   const d = o.describe.trim();
@@ -94,7 +91,7 @@ const SCOPE = {
   node: 'Scope: node. It judges the host it runs on: monitor it on every node.',
 };
 
-function footer(see) {
+function footer(see, model) {
   return [
     '.SH FILES',
     '.TP\n.I /etc/nagios/nrpe.d/k8s\\-nrpe.cfg\nThe NRPE commands and their thresholds (a conffile).',
@@ -104,7 +101,7 @@ function footer(see) {
     '.PP',
     ['README.md.gz', 'plugin-contract.md.gz', 'json.md', 'rolling-reboot.md.gz'].map((f) => `.I ${esc(`${DOC}/${f}`)}`).join('\n.br\n'),
     '.SH REPORTING BUGS',
-    `${esc(BUGS)} (home page: ${esc(HOMEPAGE)}). Please give the output of the check with \\-vvv.`,
+    `${esc(model.bugs)} (home page: ${esc(homeOf(model.bugs))}). Please give the output of the check with \\-vvv.`,
     '',
   ].join('\n');
 }
@@ -139,13 +136,12 @@ export function checkPage(check, model, date = pageDate()) {
     '.SH EXIT STATUS',
     EXIT,
     ...(check.examples.length ? ['.SH EXAMPLES', examples(check.examples, name)] : []),
-    footer(['k8s-nrpe']),
+    footer(['k8s-nrpe'], model),
   ].filter(Boolean).join('\n');
 }
 
 /** The page of the multi-call binary: its checks, triage, the common options. */
 export function mainPage(model, date = pageDate()) {
-  const triage = model.triage ?? { options: [] };
   return [
     `.TH K8S\\-NRPE 1 "${date}" "k8s\\-nrpe ${esc(model.version)}" "k8s\\-nrpe"`,
     // Ragged right, no hyphenation: option and file names stay whole.
@@ -173,9 +169,11 @@ export function mainPage(model, date = pageDate()) {
     '.SH CHECKS',
     ...model.checks.map((c) => `.TP\n.BR check_k8s_${esc(c.name)} (1)\n${esc(c.summary)} (${c.scope === 'node' ? 'every node' : 'one host per cluster'}).`),
     '.SH TRIAGE',
-    '.PP',
-    esc(triage.description ?? 'Runs every check that applies to this host in parallel and prints a table, worst first, the long output of each check that is not OK, and the overall state (also the exit status).'),
-    ...(triage.options.length ? ['.SS Triage options', options(triage.options)] : []),
+    '.B k8s\\-nrpe triage',
+    '[\\fIOPTION\\fR]...',
+    paragraphs(model.triage.description),
+    '.SS Triage options',
+    options(model.triage.options),
     '.SH OPTIONS',
     'Every check takes these (and its own: see its page):',
     options(model.common),
@@ -190,7 +188,7 @@ export function mainPage(model, date = pageDate()) {
       ['k8s-nrpe --list', 'The checks, one name a line'],
       ['sudo -u nagios /usr/lib/nagios/plugins/check_k8s_scheduler_stall --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'One check as NRPE runs it'],
     ], 'k8s-nrpe'),
-    footer(model.checks.map((c) => `check_k8s_${c.name}`)),
+    footer(model.checks.map((c) => `check_k8s_${c.name}`), model),
   ].join('\n');
 }
 

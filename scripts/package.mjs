@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { loadModel } from './contrib.mjs';
+import { homeOf, loadModel } from './contrib.mjs';
 import { writeCompletion } from './completion.mjs';
 import { writeMan } from './man.mjs';
 
@@ -31,8 +31,6 @@ const NAME = 'k8s-nrpe';
 const PLUGINS = 'usr/lib/nagios/plugins';
 const KUBECONFIG = '/etc/nagios/k8s-nrpe.kubeconfig';
 const MAINTAINER = process.env.DEB_MAINTAINER || 'k8s-nrpe maintainers <maintainers@users.noreply.b-seed-8eb18b8f.example>';
-// The project has no public home yet: a reserved .example name (RFC 2606) until it does.
-const HOMEPAGE = process.env.DEB_HOMEPAGE || pkg.homepage || 'https://k8s-nrpe.example/';
 
 const fail = (msg) => {
   console.error(`package: ${msg}`);
@@ -106,8 +104,11 @@ const docs = ['README.md', ...fs.readdirSync(path.join(root, 'docs'), { recursiv
 for (const f of ['CHANGELOG.md', 'LICENSE']) if (!fs.existsSync(path.join(root, f))) fail(`${f} is missing`);
 
 // Man pages and completion from the declarations in the source: they must describe the built binary.
+const model = await loadModel();
+// The project's home: the one --help names for bugs (lib/plugin/help.ts), so the two cannot differ.
+const HOMEPAGE = process.env.DEB_HOMEPAGE || homeOf(model.bugs);
 {
-  const declared = (await loadModel()).checks.map((c) => c.name);
+  const declared = model.checks.map((c) => c.name);
   if (declared.join() !== checks.join()) fail(`dist/k8s-nrpe lists ${checks.join(', ')} but the source declares ${declared.join(', ')}: run npm run build`);
 }
 const manPages = await writeMan(path.join(dist, 'man'));
