@@ -9,6 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, apiServers, runBuilt, type ApiServer, type CheckRun } from '../harness.js';
 import { dqliteEntry, journalRemoteMissing, writeJournal } from '../journal-fixture.js';
+// @ts-expect-error: plain JS, the generators' model of the declarations (man pages, README)
+import { loadModel } from '../../scripts/contrib.mjs';
 
 type Json = unknown;
 type Schema = Record<string, Json>;
@@ -131,6 +133,8 @@ describe('--format json and triage --json', () => {
   const argsFor = (c: string, server: ApiServer) => ['--kubeconfig', server.kubeconfig, '--format', 'json',
     ...(takesNode.has(c) ? ['--node', 'k8s02'] : []), ...(c === 'dqlite' ? journalArgs : [])];
 
+  const printed = new Map<string, Set<string>>();
+  const units = new Map<string, string>();
   it('every check on the incident and healthy clusters', async () => {
     expect(checks.length).toBeGreaterThan(0);
     const states = new Set<Json>();
@@ -140,11 +144,43 @@ describe('--format json and triage --json', () => {
         const doc = expectValid(r, 'check', `${checks[i]} on ${server === incident ? 'incident' : 'healthy'}`);
         expect(doc.check).toBe(checks[i]);
         states.add(doc.state);
+        const perf = doc.perfdata as { label: string; uom: string }[];
+        printed.set(checks[i]!, new Set([...(printed.get(checks[i]!) ?? []), ...perf.map((p) => p.label)]));
+        for (const p of perf) units.set(`${checks[i]}\0${p.label}`, p.uom);
       });
     }
     // The incident makes checks CRITICAL, the healthy cluster OK: both shapes were validated.
     expect(states.has('CRITICAL') && states.has('OK'), [...states].join(',')).toBe(true);
   }, 180000);
+
+  // Guidelines: every metric documented (man page, README: from the declarations), and labels
+  // unique in their first 19 characters (RRD-based graphers cut them there).
+  it('every perfdata label printed is declared in its check\'s perfdata docs, and unique in 19 characters', async () => {
+    const model = (await loadModel()) as { checks: { name: string; perfdata: { label: string; uom?: string }[] }[] };
+    const problems: string[] = [];
+    const declaredDocs = (check: string) => model.checks.find((c) => c.name === check)!.perfdata;
+    for (const [check, labels] of printed) {
+      const declared = model.checks.find((c) => c.name === check)!.perfdata.map((p) => p.label);
+      // '<lease>_renew_age' stands for kube-scheduler_renew_age and the like.
+      const patterns = declared.map((d) => new RegExp(`^${d.split(/<[^>]+>/).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`));
+      for (const l of labels) {
+        const i = patterns.findIndex((p) => p.test(l));
+        if (i < 0) problems.push(`${check}: ${l} is not documented (perfdata: { ... } in checks/${check}.ts)`);
+        // A declared unit is the one printed (the man page says so).
+        else if ((declaredDocs(check)[i]?.uom ?? '') !== units.get(`${check}\0${l}`) && declaredDocs(check)[i]?.uom !== undefined) {
+          problems.push(`${check}: ${l} is printed in '${units.get(`${check}\0${l}`)}', declared in '${declaredDocs(check)[i]?.uom}'`);
+        }
+      }
+      const seen = new Map<string, string>();
+      for (const l of labels) {
+        const k = l.slice(0, 19);
+        if (seen.has(k) && seen.get(k) !== l) problems.push(`${check}: ${seen.get(k)} and ${l} share their first 19 characters`);
+        seen.set(k, l);
+      }
+    }
+    expect(printed.size).toBe(checks.length);
+    expect(problems).toEqual([]);
+  });
 
   it('every check on bad input: an empty -w, no kubeconfig', async () => {
     const runs = await Promise.all(checks.flatMap((c) => [
