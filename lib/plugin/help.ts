@@ -38,7 +38,7 @@ function usageItem(name: string, spec: AnyOption): string {
 /** The text after an option's synopsis: what it does and its default. */
 export function optionText(spec: AnyOption): string {
   const dflt = spec.default === undefined || spec.default === false || spec.count ? '' : ` (default: ${String(spec.default)})`;
-  return `${spec.describe}${dflt}${spec.repeatable ? ' Repeatable.' : ''}`;
+  return `${spec.describe}${dflt}${spec.repeatable ? ' (repeatable)' : ''}`;
 }
 
 export const RANGES =
