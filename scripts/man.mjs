@@ -81,7 +81,8 @@ function perfdata(check) {
   if (!check.perfdata.length) return '';
   const rows = check.perfdata.map((p) => {
     const facts = [p.uom && `Unit: ${p.uom}.`, p.thresholds && `Thresholds: ${p.thresholds}.`].filter(Boolean).join(' ');
-    return `.TP\n.B ${esc(p.label)}\n${esc(p.describe ?? '')}${facts ? ` ${esc(facts)}` : ''}`;
+    const d = (p.describe ?? '').trim();
+    return `.TP\n.B ${esc(p.label)}\n${esc(d && !/[.!?]$/.test(d) ? `${d}.` : d)}${facts ? ` ${esc(facts)}` : ''}`;
   });
   return ['.SH PERFORMANCE DATA', 'After the \'|\' of the first line, in this order where they apply:', ...rows].join('\n');
 }
