@@ -44,7 +44,7 @@ const run = (cmd, args, opts = {}) => {
     fail(`${cmd} ${args.join(' ')} failed: ${(e.stderr || e.message).trim()}`);
   }
 };
-const rel = (f) => path.relative(root, f);
+const rel = (f) => (path.relative(root, f).startsWith('..') ? f : path.relative(root, f));
 
 // --- Inputs ---------------------------------------------------------------
 const dist = path.join(root, 'dist');
