@@ -132,8 +132,9 @@ describe.skipIf(missing.length > 0 && !process.env.CI)('the .deb under real NRPE
   }, 600000);
 
   it('installs: the binary, a symlink per check, the conffiles, sudo rules that visudo accepts', async () => {
-    const r = await run('dpkg', ['-i', deb]);
+    // Set first: a dpkg -i that outlives the test still gets purged in afterAll.
     installedByUs = true;
+    const r = await run('dpkg', ['-i', deb]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(dpkgStatus()).toBe('install ok installed');
     const verify = await run('dpkg', ['--verify', PKG]);
@@ -156,7 +157,10 @@ describe.skipIf(missing.length > 0 && !process.env.CI)('the .deb under real NRPE
       expect(fs.existsSync(`/usr/share/doc/${PKG}/${f}`), f).toBe(true);
     }
     if (journalBefore !== undefined) expect(groupsOf('nagios')).toContain('systemd-journal');
-  });
+    // On PATH for `sudo k8s-nrpe triage`, and documented by man.
+    expect(fs.readlinkSync('/usr/bin/k8s-nrpe')).toBe('../lib/nagios/plugins/k8s-nrpe');
+    expect((await run('man', ['-w', 'check_k8s_scheduler_stall'])).stdout.trim()).toBe('/usr/share/man/man1/check_k8s_scheduler_stall.1.gz');
+  }, 300000);
 
   it('answers every check through check_nrpe exactly as the command run by hand', async () => {
     expect(installedByUs).toBe(true);
