@@ -102,9 +102,10 @@ export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed
 
 /**
  * '-w $ARG1$ -c $ARG2$' with an empty $ARG1$ reaches us as '-w -c 5': yargs
- * then leaves -w unset and its default applies silently. An option that takes
- * a value, given last or followed by another option of this check, is a usage
- * error. ('-w -5:5' is a value: a negative range, not an option.)
+ * then gives -w its default, silently. An option with a default that takes a
+ * value, given last or followed by another option of this check, is a usage
+ * error. (Without a default yargs passes '' and the option's own parse judges
+ * it: --resolve alone means its default name. '-w -5:5' is a negative range.)
  */
 function missingValues(table: OptionTable, argv: string[]): void {
   const takesValue = new Map<string, string>();
@@ -113,7 +114,7 @@ function missingValues(table: OptionTable, argv: string[]): void {
     const flags = [`--${name}`, ...(spec.alias ? [`-${spec.alias}`] : [])];
     for (const f of flags) {
       known.add(f);
-      if (!spec.boolean && !spec.count) takesValue.set(f, flagName(name, spec));
+      if (!spec.boolean && !spec.count && spec.default !== undefined) takesValue.set(f, flagName(name, spec));
     }
     if (spec.boolean) known.add(`--no-${name}`);
   }
