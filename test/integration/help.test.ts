@@ -4,9 +4,10 @@
 // within 80 columns and no word of a declaration split across lines. And the
 // classic `-w $ARG1$` trap: an empty threshold is a usage error everywhere.
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DIST } from '../harness.js';
+import { DIST, ROOT } from '../harness.js';
 // @ts-expect-error: plain JS, the generators' model of the declarations (what --help renders too)
 import { loadModel } from '../../scripts/contrib.mjs';
 
@@ -109,4 +110,21 @@ describe('an empty threshold is a usage error in every check', () => {
       expect(r.stdout, c).toMatch(/-w|-c|--warning|--critical|range|threshold|argument/);
     });
   }, 60000);
+});
+
+describe('the packaged NRPE commands', () => {
+  it('all parse: no usage error in any line of nrpe.d/k8s-nrpe.cfg', async () => {
+    const cfg = fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8');
+    const lines = [...cfg.matchAll(/^command\[[^\]]+\]=\/usr\/lib\/nagios\/plugins\/(check_k8s_\w+)(.*)$/gm)];
+    expect(lines.length).toBeGreaterThan(0);
+    const runs = await Promise.all(lines.map(([, bin, args]) => {
+      // The packaged kubeconfig is not here: a missing one is a fault, not a usage error. -t stays short.
+      const argv = args!.trim().split(/\s+/).map((a) => (a === '/etc/nagios/k8s-nrpe.kubeconfig' ? '/nonexistent/kubeconfig' : a));
+      return run(bin!, argv);
+    }));
+    runs.forEach((r, i) => {
+      // A UsageError's line ends '(see --help)' (lib/plugin/run.ts).
+      expect(r.stdout.split('\n')[0], lines[i]![0]).not.toMatch(/\(see --help\)$/);
+    });
+  }, 120000);
 });
