@@ -179,8 +179,9 @@ export default defineCheck({
         if (denied) {
           const user = currentUser();
           return {
+            // NRPE keeps the groups it started with: after usermod it must be restarted too.
             journalError: `cannot read the journal as user ${user} (journalctl: ${denied}); ` +
-              `add the user to group systemd-journal: usermod -aG systemd-journal ${user}`,
+              `as root: usermod -aG systemd-journal ${user} && systemctl restart nagios-nrpe-server`,
           };
         }
         if (r.exitCode !== 0) {

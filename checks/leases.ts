@@ -143,9 +143,9 @@ export default defineCheck({
   thresholds: { describe: 'seconds since each lease was renewed (expiry past leaseDurationSeconds is CRITICAL anyway)' },
   options,
   perfdata: {
-    '<lease>_renew_age': { describe: 'Seconds since the lease was renewed', thresholds: '-w/-c' },
-    '<lease>_duration': { describe: 'leaseDurationSeconds of the lease', thresholds: '--max-lease-duration (warning)' },
-    '<lease>_transitions': { describe: 'leaseTransitions: how often leadership changed hands (counter)' },
+    '<lease>_renew_age': { describe: 'Seconds since the lease was renewed', thresholds: '-w/-c', uom: 's' },
+    '<lease>_duration': { describe: 'leaseDurationSeconds of the lease', thresholds: '--max-lease-duration (warning)', uom: 's' },
+    '<lease>_transitions': { describe: 'leaseTransitions: how often leadership changed hands (counter)', uom: 'c' },
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the scheduler and controller-manager leases'],

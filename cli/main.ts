@@ -2,6 +2,7 @@ import path from 'node:path';
 import { CHECKS } from '../checks/index.js';
 import type { AnyCheck } from '../lib/plugin/check.js';
 import { runCheck } from '../lib/plugin/run.js';
+import { BUGS, EXIT_STATES, WIDTH, wrap } from '../lib/plugin/help.js';
 import { State } from '../lib/plugin/state.js';
 import { VERSION } from '../lib/plugin/version.js';
 import { runTriage } from './triage.js';
@@ -20,11 +21,27 @@ function pick(argv: string[]): { check?: AnyCheck; args: string[]; invoked: stri
 }
 
 function usage(): string {
-  const names = CHECKS.map((c) => `  ${c.name.padEnd(18)} ${c.summary}`).join('\n');
-  return `k8s-nrpe ${VERSION}: Nagios/NRPE checks for Kubernetes\n\nUsage: k8s-nrpe <check> [options]   (or run check_k8s_<check> directly)\n\nChecks:\n${names}\n\nk8s-nrpe <check> --help shows a check's options.
-k8s-nrpe triage [--kubeconfig F] [--context C] [-t S] [--node N] [--only a,b] [--skip a,b] [--json] [--no-color]
-    runs every check that applies to this host in parallel and prints a table, worst first,
-    the long output of each check that is not OK, and the overall state (also the exit code).\n`;
+  // One check a line; a summary too long for 80 columns continues under itself.
+  const width = Math.max(...CHECKS.map((c) => c.name.length)) + 4;
+  const checks = CHECKS.flatMap((c) => wrap(c.summary, WIDTH, ' '.repeat(width)).map((l, i) => (i ? l : `  ${c.name.padEnd(width - 2)}${l.trimStart()}`)));
+  return [
+    `k8s-nrpe ${VERSION}: Nagios/NRPE checks for Kubernetes`,
+    '',
+    'Usage:',
+    '  k8s-nrpe CHECK [OPTION]...      (or: check_k8s_CHECK [OPTION]...)',
+    '  k8s-nrpe triage [OPTION]...',
+    '  k8s-nrpe --list | --help | --version',
+    '',
+    'Checks:',
+    ...checks,
+    '',
+    ...wrap('k8s-nrpe CHECK --help shows the options of a check; man check_k8s_CHECK has them too, with its perfdata. ' +
+      'k8s-nrpe triage runs every check that applies to this host at once and prints them worst first (k8s-nrpe triage --help).'),
+    '',
+    ...wrap(EXIT_STATES),
+    '',
+    ...wrap(`Report bugs: ${BUGS}`),
+  ].join('\n') + '\n';
 }
 
 /** Write everything, then exit with the plugin's state. Never lose output on a pipe. */

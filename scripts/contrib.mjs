@@ -1,5 +1,6 @@
 // npm run contrib: write the monitoring-server side from the checks' own
-// option tables (checks/*.ts, lib/plugin/args.ts) and nrpe.d/k8s-nrpe.cfg:
+// declarations (checks/*.ts, lib/plugin/args.ts) and nrpe.d/k8s-nrpe.cfg, and
+// the README's checks reference (scripts/man.mjs):
 //   contrib/icinga2/k8s-nrpe.conf          CheckCommands (every option) + NRPE apply rules
 //   contrib/nagios/k8s-nrpe-commands.cfg   Nagios command, hostgroup and services via check_nrpe
 // npm run build writes the same into dist/contrib/ (what the .deb ships), and
@@ -13,23 +14,35 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const CONTRIB_FILES = ['icinga2/k8s-nrpe.conf', 'nagios/k8s-nrpe-commands.cfg'];
 const KUBECONFIG = '/etc/nagios/k8s-nrpe.kubeconfig';
-// Options for a person at a terminal, not for a monitoring system.
-const INTERACTIVE = new Set(['help', 'version']);
+// Options for a person at a terminal or a tool, not for a monitoring system.
+const INTERACTIVE = new Set(['help', 'version', 'format']);
+// The check every other API check depends on (docs/plugin-contract.md): when it is down, they say
+// nothing new, so their notifications are suppressed.
+const APISERVER = 'apiserver';
+const pkgJson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+// notes_url of every Service: the check's page in docs/checks/, else its README section, at the
+// project's home (the one --help names for bugs).
+const notesUrl = (home, name) => (fs.existsSync(path.join(root, 'docs/checks', `${name}.md`)) ? `${home}/blob/main/docs/checks/${name}.md` : `${home}#check_k8s_${name}`);
 
-/** The registered checks and the common options, read from the TypeScript source. */
+/**
+ * The registered checks and the common options, read from the TypeScript
+ * source (the same declarations --help renders): what contrib/, the man pages
+ * (scripts/man.mjs) and the bash completion (scripts/completion.mjs) are made of.
+ */
 async function loadChecks() {
-  const tmp = path.join(root, 'dist', `.contrib-${process.pid}.mjs`);
+  const tmp = path.join(root, 'dist', `.contrib-${process.pid}-${Math.random().toString(36).slice(2)}.mjs`);
   fs.mkdirSync(path.dirname(tmp), { recursive: true });
   try {
     await build({
       stdin: {
         contents: `import { CHECKS } from './checks/index.ts';
-import { COMMON_OPTIONS } from './lib/plugin/args.ts';
-import { yargsOption } from './lib/plugin/options.ts';
-// Each option as yargs sees it, plus what the declaration knows (choices, repeatable).
-const plain = (table) => Object.fromEntries(Object.entries(table ?? {}).map(([k, s]) => [k, { ...yargsOption(s), choices: s.choices, array: s.repeatable }]));
-process.stdout.write(JSON.stringify({ common: plain(COMMON_OPTIONS),
-  checks: CHECKS.map(({ name, title, scope, summary, description, thresholds, options }) => ({ name, title, scope, summary, description, thresholds, options: plain(options) })) }));`,
+import { COMMON_OPTIONS, allOptions } from './lib/plugin/args.ts';
+import { BUGS } from './lib/plugin/help.ts';
+import { VERSION } from './lib/plugin/version.ts';
+import { TRIAGE_HELP } from './cli/triage.ts';
+process.stdout.write(JSON.stringify({ version: VERSION, bugs: BUGS, triageHelp: TRIAGE_HELP, common: Object.keys(COMMON_OPTIONS),
+  checks: CHECKS.map((c) => ({ name: c.name, title: c.title, scope: c.scope, summary: c.summary, description: c.description,
+    thresholds: c.thresholds, options: allOptions(c), perfdata: c.perfdata, examples: c.examples })) }));`,
         resolveDir: root,
         loader: 'ts',
       },
@@ -39,21 +52,109 @@ process.stdout.write(JSON.stringify({ common: plain(COMMON_OPTIONS),
       format: 'esm',
       packages: 'external',
       logLevel: 'error',
+      define: { __K8S_NRPE_VERSION__: JSON.stringify(pkgJson.version) },
     });
     return JSON.parse(execFileSync(process.execPath, [tmp], { encoding: 'utf8' }));
   } finally {
-    fs.rmSync(tmp, { force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-/** command name -> its -t seconds, from the NRPE config the .deb installs. */
-function nrpeTimeouts() {
+/**
+ * One option as every generator sees it, from its declaration (lib/plugin/options.ts):
+ *   { flag, short?, kind: 'flag'|'count'|'value', value?: 'PLACEHOLDER', choices?, default?: string,
+ *     describe, repeatable, negatable, files }
+ * negatable: --no-<flag> means something (a flag that is on by default, as --help's --[no-]x, or
+ * whose default depends on other options);
+ * files: its value is a path (completion offers files).
+ */
+function normalizeOption(flag, o) {
+  const kind = o.count ? 'count' : o.boolean ? 'flag' : 'value';
+  const value = kind === 'value' ? o.placeholder ?? 'VALUE' : undefined;
+  return {
+    flag,
+    short: o.alias,
+    kind,
+    value,
+    choices: o.choices,
+    default: o.default === undefined || o.default === false || o.count ? undefined : String(o.default),
+    describe: o.describe ?? '',
+    repeatable: Boolean(o.repeatable),
+    // On by default, or on/off decided by other options (no declared default): --no-x says "off".
+    negatable: kind === 'flag' && o.default !== false,
+    files: /^(FILE|DIR|PATH)$/.test(value ?? ''),
+  };
+}
+
+/** `k8s-nrpe triage --help`'s options ('-t, --timeout=SECONDS', '--json'), for the man page and completion. */
+function triageOptions(help) {
+  const block = help.slice(help.indexOf('\nOptions:'));
+  const out = [];
+  for (const m of block.matchAll(/^ (-[^\n]+)\n((?: {4}.*\n?)*)/gm)) {
+    const describe = m[2].replace(/\s+/g, ' ').trim();
+    let short;
+    for (const f of m[1].split(/,\s+/)) {
+      const fm = /^(?:-(\w)|--([a-z][a-z0-9-]*)(?:=(\S+))?)$/.exec(f.trim());
+      if (!fm) continue;
+      if (fm[1]) { short = fm[1]; continue; }
+      out.push({ flag: fm[2], short, kind: fm[3] ? 'value' : 'flag', value: fm[3], describe, repeatable: false, negatable: false, files: fm[3] === 'FILE' });
+      short = undefined;
+    }
+  }
+  return out;
+}
+
+/** The paragraphs of `k8s-nrpe triage --help` between its Usage and its Options. */
+function triageDescription(help) {
+  const usage = help.indexOf('\nUsage:');
+  const start = help.indexOf('\n\n', usage);
+  return help.slice(start, help.indexOf('\nOptions:')).trim();
+}
+
+/** Where to report bugs and the project's home: --help's (lib/plugin/help.ts BUGS). */
+export const homeOf = (bugs) => bugs.replace(/\/issues\/?$/, '');
+
+/** The normalized model of every check (see normalizeOption); cached per process. */
+let model;
+export async function loadModel() {
+  if (model) return model;
+  const raw = await loadChecks();
+  const common = new Set(raw.common);
+  const first = raw.checks[0];
+  const checks = raw.checks.map((c) => ({
+    name: c.name,
+    title: c.title,
+    scope: c.scope,
+    summary: c.summary,
+    description: c.description ?? '',
+    thresholds: c.thresholds,
+    // Its own options (-w/-c first), then the common ones: the order of --help.
+    options: Object.entries(c.options).filter(([f]) => !common.has(f)).map(([f, o]) => normalizeOption(f, o)),
+    perfdata: Object.entries(c.perfdata ?? {}).map(([label, p]) => ({ label, ...p })),
+    examples: c.examples ?? [],
+  }));
+  model = {
+    version: raw.version,
+    bugs: raw.bugs,
+    common: first ? Object.entries(first.options).filter(([f]) => common.has(f)).map(([f, o]) => normalizeOption(f, o)) : [],
+    checks,
+    triage: { help: raw.triageHelp, description: triageDescription(raw.triageHelp), options: triageOptions(raw.triageHelp) },
+  };
+  return model;
+}
+
+/**
+ * NRPE command name -> what the monitoring server needs from nrpe.d/k8s-nrpe.cfg: the plugin's -t
+ * (check_nrpe waits longer) and whether the check reads the API (its line names the kubeconfig;
+ * a node-local check that reads only the host does not), which makes it depend on check_k8s_apiserver.
+ */
+function nrpeCommands() {
   const out = new Map();
   for (const line of fs.readFileSync(path.join(root, 'nrpe.d/k8s-nrpe.cfg'), 'utf8').split('\n')) {
     const m = /^command\[([A-Za-z0-9_]+)\]=(.*)$/.exec(line);
     if (!m) continue;
     const t = /\s(?:-t|--timeout)[ =](\d+)s?\b/.exec(m[2]);
-    out.set(m[1], t ? Number(t[1]) : 10);
+    out.set(m[1], { timeout: t ? Number(t[1]) : 10, readsApi: /\s--kubeconfig[ =]/.test(m[2]) });
   }
   return out;
 }
@@ -61,129 +162,198 @@ function nrpeTimeouts() {
 const under = (s) => s.replace(/-/g, '_');
 const str = (s) => `"${String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\s+/g, ' ').trim()}"`;
 
-/** The first sentence of a check's description, for a one-line comment. */
-const summary = (d) => d.split('\n')[0].replace(/^(.+?\.)\s.*$/, '$1');
-
-function describe(opt) {
-  let d = opt.describe ?? '';
-  if (opt.choices) d += ` (one of ${opt.choices.join(', ')})`;
-  if (opt.default !== undefined) d += ` (default ${opt.default})`;
-  if (opt.type === 'count') d += ' (set: once)';
+function describe(o) {
+  let d = o.describe ?? '';
+  if (o.choices) d += ` (one of ${o.choices.join(', ')})`;
+  if (o.default !== undefined) d += ` (default ${o.default})`;
   return d;
 }
 
+const entry = (key, spec, d) => `    "${key}" = {\n${spec.map((l) => `      ${l}\n`).join('')}      description = ${str(d)}\n    }`;
+
 /**
- * Icinga 2 arguments for one option, each bound to a custom variable: a flag
- * (and its --no- form when the default is not off), a value, or a repeated
- * key for an array.
+ * Icinga 2 arguments for one option, bound to one custom variable each, as the ITL does:
+ * a value; a repeated key for a repeatable option; a flag set_if the variable is true; and for a
+ * negatable option ONE boolean that gives --x when true, --no-x when false and neither when unset
+ * (the check's own default). -v is k8s_nrpe_verbose_level (1-3), as the ITL's *_verbose_level.
  */
-function argument(flag, prefix, opt) {
-  const variable = `${prefix}${under(flag)}`;
-  const entry = (key, spec, d) => `    "--${key}" = {\n${spec.map((l) => `      ${l}\n`).join('')}      description = ${str(d)}\n    }`;
-  if (opt.type === 'boolean' || opt.type === 'count') {
-    const on = entry(flag, [`set_if = "$${variable}$"`], describe(opt));
-    if (opt.type === 'count' || opt.default === false) return on;
-    return `${on}\n${entry(`no-${flag}`, [`set_if = "$${prefix}no_${under(flag)}$"`], `Turn off: ${opt.describe ?? flag}`)}`;
+function argument(o, prefix) {
+  const v = `${prefix}${under(o.flag)}`;
+  if (o.kind === 'count') {
+    return [1, 2, 3].map((n) => entry(`-${'v'.repeat(n)}`, [`set_if = {{ macro("$${prefix}${under(o.flag)}_level$") == ${n} }}`],
+      n === 1 ? `${o.describe} (${prefix}${under(o.flag)}_level: 1, 2 or 3; default none)` : `Verbosity level ${n}`)).join('\n');
   }
-  if (opt.array) return entry(flag, [`value = "$${variable}$"`, 'repeat_key = true'], `${describe(opt)} (an array: one --${flag} per element)`);
-  return entry(flag, [`value = "$${variable}$"`], describe(opt));
+  if (o.kind === 'flag' && o.negatable) {
+    return [
+      entry(`--${o.flag}`, [`set_if = {{ macro("$${v}$") == true }}`], `${o.describe} (${v}: true gives --${o.flag}, false --no-${o.flag}, unset the check's default)`),
+      entry(`--no-${o.flag}`, [`set_if = {{ macro("$${v}$") == false }}`], `Turn off: ${o.describe}`),
+    ].join('\n');
+  }
+  if (o.kind === 'flag') return entry(`--${o.flag}`, [`set_if = "$${v}$"`], describe(o));
+  if (o.repeatable) return entry(`--${o.flag}`, [`value = "$${v}$"`, 'repeat_key = true'], `${describe(o)} (an array: one --${o.flag} per element)`);
+  return entry(`--${o.flag}`, [`value = "$${v}$"`], describe(o));
 }
 
+const WHERE = {
+  node: 'host.vars.k8s_nrpe == true',
+  cluster: 'host.vars.k8s_nrpe_cluster == true',
+};
 
-function icinga({ common, checks }, timeouts) {
-  const commonArgs = Object.entries(common)
-    .filter(([flag]) => !INTERACTIVE.has(flag))
-    .map(([flag, opt]) => argument(flag, 'k8s_nrpe_', opt));
+function icinga(model, cmds) {
+  const common = model.common.filter((o) => !INTERACTIVE.has(o.flag)).map((o) => argument(o, 'k8s_nrpe_'));
+  const names = model.checks.map((c) => c.name);
+  const hasApiserver = names.includes(APISERVER);
   const lines = [
     '/* k8s-nrpe: Icinga 2 definitions. Generated by `npm run contrib` from the',
-    ' * checks\' option tables: edit those, not this file.',
+    ' * checks\' declarations and nrpe.d/k8s-nrpe.cfg: edit those, not this file.',
+    ' * Needs the ITL (include <itl>, include <plugins>, include <plugins-contrib>):',
+    ' * the plugins are in PluginContribDir (/usr/lib/nagios/plugins on Debian).',
     ' *',
-    ' * Two ways to run the checks on a Kubernetes node:',
-    ' * 1. Through NRPE (the .deb installs /etc/nagios/nrpe.d/k8s-nrpe.cfg): set',
-    ' *    vars.k8s_nrpe = true on the node\'s Host object; the apply rules at the',
-    ' *    end add one Service per check using the ITL "nrpe" CheckCommand.',
-    ' * 2. Through an Icinga 2 agent on the node: use the CheckCommands below with',
-    ' *    command_endpoint = host.name. Unset variables leave the option out, so',
-    ' *    the check\'s own default applies.',
-    ' * Needs the ITL (include <itl>, include <plugins>) and PluginDir.',
+    ' * Each check has a scope. A node check judges the host it runs on: it goes on',
+    ' * every Kubernetes node. A cluster check gives the same answer everywhere: it',
+    ' * goes on ONE host per cluster, so that one problem is one alert.',
+    ' *',
+    ' * On the Host objects:',
+    ' *   vars.k8s_nrpe = true           a Kubernetes node with the k8s-nrpe .deb:',
+    ` *                                  gets the node checks (${model.checks.filter((c) => c.scope === 'node').map((c) => c.name).join(', ')})`,
+    ' *   vars.k8s_nrpe_cluster = true   the one host that runs the cluster checks:',
+    ' *                                  a designated node, or a virtual host such as',
+    ' *                                  "k8s-cluster" whose address is a node (NRPE)',
+    ' *   vars.k8s_nrpe_agent = true     run the checks through the Icinga 2 agent',
+    ' *                                  (command_endpoint) instead of NRPE; on a',
+    ' *                                  virtual host, vars.k8s_nrpe_endpoint names',
+    ' *                                  the node\'s Endpoint',
+    ...(hasApiserver ? [
+      ' *   vars.k8s_nrpe_cluster_host     on the nodes: the name of the cluster host,',
+      ' *                                  so that their API checks depend on its',
+      ` *                                  k8s_${APISERVER} Service (see the Dependency at the end)`,
+    ] : []),
+    ' * Options are custom variables: vars.k8s_<check>_<option> (dashes as',
+    ' * underscores), vars.k8s_nrpe_verbose_level = 1..3 for -v/-vv/-vvv. Through',
+    ' * NRPE the options are the ones in /etc/nagios/nrpe.d/k8s-nrpe.cfg on the node.',
     ' */',
     '',
     'template CheckCommand "k8s-nrpe-common" {',
     '  arguments = {',
-    commonArgs.join('\n'),
+    common.join('\n'),
     '  }',
     `  vars.k8s_nrpe_kubeconfig = ${str(KUBECONFIG)}`,
     '}',
   ];
-  for (const c of checks) {
-    const args = [];
-    if (c.thresholds) {
-      for (const t of ['warning', 'critical']) {
-        args.push(argument(t, `k8s_${c.name}_`, { type: 'string', describe: `${t === 'warning' ? 'Warning' : 'Critical'} range: ${c.thresholds.describe}`, default: c.thresholds[t] }));
-      }
-    }
-    for (const [flag, opt] of Object.entries(c.options ?? {})) args.push(argument(flag, `k8s_${c.name}_`, opt));
+  for (const c of model.checks) {
+    const args = c.options.map((o) => argument(o, `k8s_${c.name}_`));
     lines.push(
       '',
-      `/* ${summary(c.description).replace(/\*\//g, '* /')} */`,
+      `/* ${c.summary.replace(/\*\//g, '* /')} (scope: ${c.scope}) */`,
       `object CheckCommand "k8s_${c.name}" {`,
       '  import "k8s-nrpe-common"',
-      `  command = [ PluginDir + "/check_k8s_${c.name}" ]`,
+      `  command = [ PluginContribDir + "/check_k8s_${c.name}" ]`,
       ...(args.length ? ['  arguments += {', args.join('\n'), '  }'] : []),
       '}',
     );
   }
-  lines.push('', '/* Through NRPE: one Service per check on every Host with vars.k8s_nrpe = true. */');
-  for (const c of checks) {
+  lines.push('', '/* One Service per check on the hosts of its scope, through NRPE or the agent. */');
+  for (const c of model.checks) {
     const command = `check_k8s_${c.name}`;
+    const cmd = cmds.get(command) ?? { timeout: 10, readsApi: true };
     lines.push(
       '',
       `apply Service "k8s_${c.name}" {`,
-      '  check_command = "nrpe"',
-      `  vars.nrpe_command = "${command}"`,
-      `  /* longer than the plugin's own -t in nrpe.d/k8s-nrpe.cfg, so the plugin reports its timeout */`,
-      `  vars.nrpe_timeout = ${(timeouts.get(command) ?? 10) + 10}`,
+      '  if (host.vars.k8s_nrpe_agent == true) {',
+      `    check_command = "k8s_${c.name}"`,
+      '    command_endpoint = host.vars.k8s_nrpe_endpoint || host.name',
+      '  } else {',
+      '    check_command = "nrpe"',
+      `    vars.nrpe_command = "${command}"`,
+      `    /* longer than the plugin's own -t in nrpe.d/k8s-nrpe.cfg, so the plugin reports its timeout */`,
+      `    vars.nrpe_timeout = ${cmd.timeout + 10}`,
+      '  }',
+      `  vars.k8s_nrpe_scope = "${c.scope}"`,
+      `  vars.k8s_nrpe_reads_api = ${cmd.readsApi && c.name !== APISERVER}`,
+      `  notes_url = "${notesUrl(homeOf(model.bugs), c.name)}"`,
       '  check_interval = 1m',
       '  retry_interval = 30s',
-      '  assign where host.vars.k8s_nrpe == true',
+      `  assign where ${WHERE[c.scope] ?? WHERE.cluster}`,
+      '}',
+    );
+  }
+  if (hasApiserver) {
+    lines.push(
+      '',
+      `/* Every check that reads the API depends on k8s_${APISERVER} of the cluster host: while the`,
+      ' * API server is down they have nothing new to say, and only it notifies. */',
+      `apply Dependency "k8s-${APISERVER}" to Service {`,
+      '  parent_host_name = host.vars.k8s_nrpe_cluster_host || host.name',
+      `  parent_service_name = "k8s_${APISERVER}"`,
+      '  states = [ OK, Warning ]',
+      '  disable_notifications = true',
+      '  assign where service.vars.k8s_nrpe_reads_api == true && (host.vars.k8s_nrpe_cluster == true || host.vars.k8s_nrpe_cluster_host)',
       '}',
     );
   }
   return `${lines.join('\n')}\n`;
 }
 
-function nagios({ checks }, timeouts) {
-  const pad = (k) => `    ${k.padEnd(24)}`;
+function nagios(model, cmds) {
+  const pad = (k) => `    ${k.padEnd(32)}`;
   const block = (kind, fields) => [`define ${kind} {`, ...fields.map(([k, v]) => `${pad(k)}${v}`), '}'].join('\n');
+  const group = { node: 'k8s-nodes', cluster: 'k8s-cluster' };
+  const hasApiserver = model.checks.some((c) => c.name === APISERVER);
   const parts = [
     [
       '# k8s-nrpe: Nagios object definitions for the monitoring server. Generated by',
-      '# `npm run contrib` from the checks and nrpe.d/k8s-nrpe.cfg: edit those, not this file.',
+      '# `npm run contrib` from the checks\' declarations and nrpe.d/k8s-nrpe.cfg: edit',
+      '# those, not this file.',
       '#',
-      '# Put each Kubernetes node with the k8s-nrpe .deb and NRPE in hostgroup k8s-nodes.',
+      '# Node checks judge the host they run on: put every Kubernetes node with the',
+      '# k8s-nrpe .deb and NRPE in hostgroup k8s-nodes. Cluster checks give the same',
+      '# answer on every node: put ONE host per cluster in hostgroup k8s-cluster (a',
+      '# designated node, or a virtual host whose address is a node), so that one',
+      '# problem is one alert.',
       '# $ARG1$ is the NRPE command name; $ARG2$ the check_nrpe timeout, longer than',
       "# the plugin's own -t so the plugin, not check_nrpe, reports a slow API server.",
+      '# notes_url: the check\'s documentation (also man check_k8s_<name>).',
     ].join('\n'),
     block('command', [['command_name', 'check_k8s_nrpe'], ['command_line', '$USER1$/check_nrpe -H $HOSTADDRESS$ -t $ARG2$ -c $ARG1$']]),
-    block('hostgroup', [['hostgroup_name', 'k8s-nodes'], ['alias', 'Kubernetes nodes with k8s-nrpe']]),
-    block('service', [['name', 'k8s-nrpe-service'], ['use', 'generic-service'], ['hostgroup_name', 'k8s-nodes'], ['register', '0']]),
+    block('hostgroup', [['hostgroup_name', 'k8s-nodes'], ['alias', 'Kubernetes nodes with k8s-nrpe (node checks)']]),
+    block('hostgroup', [['hostgroup_name', 'k8s-cluster'], ['alias', 'One host per Kubernetes cluster (cluster checks)']]),
+    block('service', [['name', 'k8s-nrpe-service'], ['use', 'generic-service'], ['register', '0']]),
   ];
-  for (const c of checks) {
+  for (const c of model.checks) {
     const command = `check_k8s_${c.name}`;
-    parts.push(`# ${summary(c.description)}\n${block('service', [
+    parts.push(`# ${c.summary} (scope: ${c.scope})\n${block('service', [
       ['use', 'k8s-nrpe-service'],
+      ['hostgroup_name', group[c.scope] ?? group.cluster],
       ['service_description', `k8s_${c.name}`],
-      ['check_command', `check_k8s_nrpe!${command}!${(timeouts.get(command) ?? 10) + 10}`],
+      ['check_command', `check_k8s_nrpe!${command}!${(cmds.get(command)?.timeout ?? 10) + 10}`],
+      ['notes_url', notesUrl(homeOf(model.bugs), c.name)],
     ])}`);
+  }
+  if (hasApiserver) {
+    const readers = (scope) => model.checks.filter((c) => c.scope === scope && c.name !== APISERVER && (cmds.get(`check_k8s_${c.name}`)?.readsApi ?? true));
+    parts.push(`# While the API server is down the checks that read it have nothing new to say: only
+# k8s_${APISERVER} notifies. (With more than one cluster, one dependency per cluster host.)`);
+    for (const scope of ['cluster', 'node']) {
+      const deps = readers(scope);
+      if (!deps.length) continue;
+      parts.push(block('servicedependency', [
+        ['hostgroup_name', 'k8s-cluster'],
+        ['service_description', `k8s_${APISERVER}`],
+        ['dependent_hostgroup_name', group[scope]],
+        ['dependent_service_description', deps.map((c) => `k8s_${c.name}`).join(',')],
+        ['execution_failure_criteria', 'n'],
+        ['notification_failure_criteria', 'c,u'],
+      ]));
+    }
   }
   return `${parts.join('\n\n')}\n`;
 }
 
 /** Write both files into outDir (contrib/ or dist/contrib/); returns their paths. */
 export async function writeContrib(outDir) {
-  const data = await loadChecks();
-  const timeouts = nrpeTimeouts();
-  const texts = [icinga(data, timeouts), nagios(data, timeouts)];
+  const model = await loadModel();
+  const cmds = nrpeCommands();
+  const texts = [icinga(model, cmds), nagios(model, cmds)];
   return CONTRIB_FILES.map((rel, i) => {
     const file = path.join(outDir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -196,4 +366,7 @@ export async function writeContrib(outDir) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const f of await writeContrib(path.join(root, 'contrib'))) console.log(`wrote ${path.relative(root, f)}`);
+  // The README's checks reference comes from the same declarations (a process of its own:
+  // man.mjs imports this module, which is still evaluating here).
+  process.stdout.write(execFileSync(process.execPath, [path.join(root, 'scripts/man.mjs'), '--readme'], { encoding: 'utf8' }));
 }

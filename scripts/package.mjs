@@ -2,10 +2,15 @@
 //
 //   /usr/lib/nagios/plugins/k8s-nrpe          the single executable (npm run build)
 //   /usr/lib/nagios/plugins/check_k8s_<name>  a symlink per check in `k8s-nrpe --list`
+//   /usr/bin/k8s-nrpe                         a symlink to it: `sudo k8s-nrpe triage` on PATH
 //   /etc/nagios/nrpe.d/k8s-nrpe.cfg           conffile: nrpe.d/k8s-nrpe.cfg
 //   /etc/sudoers.d/k8s-nrpe                   conffile, 0440: packaging/sudoers/k8s-nrpe
 //   /usr/share/k8s-nrpe/                      rbac.yaml, make-kubeconfig.sh (deploy/)
-//   /usr/share/doc/k8s-nrpe/                  copyright, changelog.Debian.gz, README.Debian, examples/
+//   /usr/share/man/man1/                      k8s-nrpe.1.gz and check_k8s_<name>.1.gz (scripts/man.mjs)
+//   /usr/share/bash-completion/completions/   k8s-nrpe (scripts/completion.mjs), a symlink per check name
+//   /usr/share/doc/k8s-nrpe/                  copyright, changelog.gz (CHANGELOG.md), changelog.Debian.gz,
+//                                             README.Debian, README.md and docs/* (gzipped above 4 KiB,
+//                                             as dh_compress does), examples/
 //
 // Every input is checked before anything is written: the binary must be the
 // single executable, every check must have exactly one NRPE command of the
@@ -15,6 +20,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { homeOf, loadModel } from './contrib.mjs';
+import { writeCompletion } from './completion.mjs';
+import { writeMan } from './man.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -36,7 +44,7 @@ const run = (cmd, args, opts = {}) => {
     fail(`${cmd} ${args.join(' ')} failed: ${(e.stderr || e.message).trim()}`);
   }
 };
-const rel = (f) => path.relative(root, f);
+const rel = (f) => (path.relative(root, f).startsWith('..') ? f : path.relative(root, f));
 
 // --- Inputs ---------------------------------------------------------------
 const dist = path.join(root, 'dist');
@@ -90,8 +98,26 @@ const changelog = fs.readFileSync(path.join(debian, 'changelog'), 'utf8');
 const top = /^k8s-nrpe \(([^)]+)\)/.exec(changelog)?.[1];
 if (top !== version) fail(`packaging/debian/changelog starts at ${top}, the package is ${version} (package.json): add an entry (dch -v ${version})`);
 
+// Shipped documentation: the README and every docs/ file (a renamed or new doc follows).
+// docs/checks/<name>.md keep their directory: /usr/share/doc/k8s-nrpe/checks/<name>.md.
+const docs = ['README.md', ...fs.readdirSync(path.join(root, 'docs'), { recursive: true }).map(String).filter((f) => /\.(md|json)$/.test(f)).sort().map((f) => `docs/${f}`)];
+for (const f of ['CHANGELOG.md', 'LICENSE']) if (!fs.existsSync(path.join(root, f))) fail(`${f} is missing`);
+
+// Man pages and completion from the declarations in the source: they must describe the built binary.
+const model = await loadModel();
+// The project's home: the one --help names for bugs (lib/plugin/help.ts), so the two cannot differ.
+const HOMEPAGE = process.env.DEB_HOMEPAGE || homeOf(model.bugs);
+{
+  const declared = model.checks.map((c) => c.name);
+  if (declared.join() !== checks.join()) fail(`dist/k8s-nrpe lists ${checks.join(', ')} but the source declares ${declared.join(', ')}: run npm run build`);
+}
+const manPages = await writeMan(path.join(dist, 'man'));
+const completion = await writeCompletion(path.join(dist, 'completion/k8s-nrpe'));
+
 // --- The tree -------------------------------------------------------------
-const out = path.join(root, 'build');
+// DEB_OUTDIR: somewhere else than build/ (the tests, so that they never replace a .deb someone made).
+const out = path.resolve(process.env.DEB_OUTDIR || path.join(root, 'build'));
+fs.mkdirSync(out, { recursive: true });
 const tree = path.join(out, `deb-${process.pid}`);
 fs.rmSync(tree, { recursive: true, force: true });
 // Reproducible: every timestamp is the last commit's (or SOURCE_DATE_EPOCH).
@@ -114,21 +140,37 @@ function put(dest, { from, text, data, mode = 0o644 }) {
 try {
   put(`${PLUGINS}/k8s-nrpe`, { from: binary, mode: 0o755 });
   for (const c of checks) fs.symlinkSync('k8s-nrpe', path.join(tree, PLUGINS, `check_k8s_${c}`));
+  fs.mkdirSync(path.join(tree, 'usr/bin'), { recursive: true });
+  fs.symlinkSync(`../lib/nagios/plugins/k8s-nrpe`, path.join(tree, 'usr/bin/k8s-nrpe'));
   put('etc/nagios/nrpe.d/k8s-nrpe.cfg', { from: cfgFile });
   put('etc/sudoers.d/k8s-nrpe', { from: sudoers, mode: 0o440 });
   put('usr/share/k8s-nrpe/rbac.yaml', { from: path.join(root, 'deploy/rbac.yaml') });
   put('usr/share/k8s-nrpe/make-kubeconfig.sh', { from: path.join(root, 'deploy/make-kubeconfig.sh'), mode: 0o755 });
   const doc = `usr/share/doc/${NAME}`;
   put(`${doc}/copyright`, { text: copyright() });
-  put(`${doc}/changelog.Debian.gz`, { data: zlib.gzipSync(changelog, { level: 9 }) });
+  put(`${doc}/changelog.Debian.gz`, { data: gzip(changelog) });
+  put(`${doc}/changelog.gz`, { data: gzip(fs.readFileSync(path.join(root, 'CHANGELOG.md'))) });
   put(`${doc}/README.Debian`, { from: path.join(debian, 'README.Debian') });
+  for (const f of docs) {
+    const data = fs.readFileSync(path.join(root, f));
+    // Policy 12.3: documentation above 4 KiB is compressed (what dh_compress does); JSON stays
+    // plain so that tools can read the schema where it is.
+    const dest = `${doc}/${f.replace(/^docs\//, '')}`;
+    if (data.length > 4096 && !f.endsWith('.json')) put(`${dest}.gz`, { data: gzip(data) });
+    else put(dest, { data });
+  }
   put(`${doc}/examples/icinga2/k8s-nrpe.conf`, { from: path.join(dist, 'contrib/icinga2/k8s-nrpe.conf') });
   put(`${doc}/examples/nagios/k8s-nrpe-commands.cfg`, { from: path.join(dist, 'contrib/nagios/k8s-nrpe-commands.cfg') });
+  for (const page of manPages) put(`usr/share/man/man1/${path.basename(page)}.gz`, { data: gzip(fs.readFileSync(page)) });
+  const completions = 'usr/share/bash-completion/completions';
+  put(`${completions}/${NAME}`, { from: completion });
+  for (const c of checks) fs.symlinkSync(NAME, path.join(tree, completions, `check_k8s_${c}`));
   put(`usr/share/lintian/overrides/${NAME}`, { from: path.join(debian, 'lintian-overrides') });
 
   put('DEBIAN/conffiles', { text: '/etc/nagios/nrpe.d/k8s-nrpe.cfg\n/etc/sudoers.d/k8s-nrpe\n' });
   put('DEBIAN/postinst', { from: path.join(debian, 'postinst'), mode: 0o755 });
   put('DEBIAN/postrm', { from: path.join(debian, 'postrm'), mode: 0o755 });
+  put('DEBIAN/triggers', { from: path.join(debian, 'triggers') });
   put('DEBIAN/control', { text: control() });
   // md5sums: what debsums and dpkg --verify check.
   const sums = [];
@@ -148,11 +190,18 @@ try {
   // xz, which every dpkg reads (Ubuntu 20.04's cannot read zstd). Level 1: the
   // runtime inside the binary barely compresses further, and -z6 costs 5x the time
   // (measured: 24 MB in ~15 s vs 21 MB in ~70 s).
-  run('dpkg-deb', ['--root-owner-group', '-Zxz', '-z1', '--build', tree, tmpDeb], { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } });
+  // DEB_COMPRESSION=none: a .deb for tests that only read its contents, in seconds.
+  const z = process.env.DEB_COMPRESSION === 'none' ? ['-Znone'] : ['-Zxz', '-z1'];
+  run('dpkg-deb', ['--root-owner-group', ...z, '--build', tree, tmpDeb], { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } });
   fs.renameSync(tmpDeb, deb);
   console.log(`built ${rel(deb)} (${(fs.statSync(deb).size / 1048576).toFixed(1)} MiB, ${checks.length} checks) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } finally {
   fs.rmSync(tree, { recursive: true, force: true });
+}
+
+/** gzip -9n: no name, no timestamp, so the .deb is reproducible. */
+function gzip(data) {
+  return zlib.gzipSync(data, { level: 9 });
 }
 
 function walk(dir, fn) {
@@ -176,6 +225,7 @@ function control() {
     'Recommends: sudo',
     'Suggests: nagios-nrpe-server',
     'Section: admin',
+    `Homepage: ${HOMEPAGE}`,
     'Priority: optional',
     'Description: Nagios/NRPE checks for Kubernetes (microk8s first)',
     ' Monitoring plugins for the failures that hide behind Ready nodes: a',
@@ -201,6 +251,27 @@ function shlibdeps() {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The copyright lines of an npm package's licence file: a line that starts
+ * with "Copyright" followed by (c), © or a year, never the licence's own
+ * definitions ("copyright notice that is included in or attached to the work")
+ * nor the Apache appendix's unfilled template ("Copyright [yyyy] [name of
+ * copyright owner]"). Without one, the package.json author.
+ */
+function copyrightHolders(licence, pkgJson) {
+  const found = [];
+  for (const line of licence.replace(/\r/g, '').split('\n')) {
+    const m = /^\s*copyright\s+((?:\(c\)|©|\d{4}\b).*)$/i.exec(line);
+    if (!m || /[[{]yyyy[\]}]|name of copyright owner/i.test(line)) continue;
+    const holder = m[1].replace(/^(\(c\)|©)\s*/i, '').trim();
+    if (holder && !found.includes(holder)) found.push(holder);
+  }
+  if (found.length) return found;
+  const a = pkgJson.author;
+  const author = (typeof a === 'string' ? a : a?.name ?? '').replace(/\s*[<(].*$/, '').trim();
+  return [author ? (/^the /i.test(author) ? author : `the ${author}`) : `the ${pkgJson.name} authors`];
 }
 
 /** Machine-readable copyright: the project, the Node.js runtime and every npm package in the bundle. */
@@ -230,8 +301,8 @@ function copyright() {
     const file = fs.readdirSync(path.join(root, dir)).find((f) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(f));
     const license = typeof p.license === 'string' ? p.license : 'see-below';
     const body = file ? fs.readFileSync(path.join(root, dir, file), 'utf8') : '';
-    const holder = /^\s*(copyright .+)$/im.exec(body)?.[1] ?? `the ${p.name} authors`;
-    parts.push(`Files: bundled/node_modules/${p.name}/*`, `Copyright: ${holder.replace(/^copyright\s*(\(c\))?\s*/i, '')}`, `Comment: npm package ${p.name} ${p.version}`);
+    const holders = copyrightHolders(body, p);
+    parts.push(`Files: bundled/node_modules/${p.name}/*`, `Copyright: ${holders.join('\n ')}`, `Comment: npm package ${p.name} ${p.version}`);
     if (license === 'Apache-2.0') parts.push('License: Apache-2.0', '');
     else {
       // Each package's own text: MIT-style licenses require their notice with the binary.

@@ -90,6 +90,7 @@ export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed
   if ((raw._ as unknown[] | undefined)?.length) {
     throw new UsageError(`unexpected argument '${String((raw._ as unknown[])[0])}'`);
   }
+  missingValues(table, argv);
   collectRepeated(table, argv, raw);
 
   const opts: Record<string, unknown> = {};
@@ -97,6 +98,35 @@ export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed
   const parsed = opts as CommonOptions & Record<string, unknown>;
   check.validate?.(parsed);
   return { kind: 'run', opts: parsed };
+}
+
+/**
+ * '-w $ARG1$ -c $ARG2$' with an empty $ARG1$ reaches us as '-w -c 5': yargs
+ * then gives -w its default, silently. An option with a default that takes a
+ * value, given last or followed by another option of this check, is a usage
+ * error. (Without a default yargs passes '' and the option's own parse judges
+ * it: --resolve alone means its default name. '-w -5:5' is a negative range.)
+ */
+function missingValues(table: OptionTable, argv: string[]): void {
+  const takesValue = new Map<string, string>();
+  const known = new Set(['--help', '-h', '--version', '-V']);
+  for (const [name, spec] of Object.entries(table)) {
+    const flags = [`--${name}`, ...(spec.alias ? [`-${spec.alias}`] : [])];
+    for (const f of flags) {
+      known.add(f);
+      if (!spec.boolean && !spec.count && spec.default !== undefined) takesValue.set(f, flagName(name, spec));
+    }
+    if (spec.boolean) known.add(`--no-${name}`);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    const flag = takesValue.get(arg);
+    if (flag === undefined) continue;
+    const next = argv[i + 1];
+    if (next === undefined || known.has(next.split('=')[0]!)) throw new UsageError(`${flag} needs a value${next === undefined ? '' : ` (got the option ${next} instead)`}`);
+    i++;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { Logger } from './log.js';
 import type { OptionTable, OptionValues } from './options.js';
 import type { Range } from './range.js';
+import type { Uom } from './perfdata.js';
 import type { Outcome } from './result.js';
 import type { State } from './state.js';
 
@@ -43,6 +44,8 @@ export interface PerfdataDoc {
   describe: string;
   /** Which options judge it, e.g. '-w/-c'. */
   thresholds?: string;
+  /** Its unit as printed ('s', '%', 'B', 'c'); none for a plain count. The man page and README show it. */
+  uom?: Uom;
 }
 
 /**

@@ -38,7 +38,7 @@ function usageItem(name: string, spec: AnyOption): string {
 /** The text after an option's synopsis: what it does and its default. */
 export function optionText(spec: AnyOption): string {
   const dflt = spec.default === undefined || spec.default === false || spec.count ? '' : ` (default: ${String(spec.default)})`;
-  return `${spec.describe}${dflt}${spec.repeatable ? ' Repeatable.' : ''}`;
+  return `${spec.describe}${dflt}${spec.repeatable ? ' (repeatable)' : ''}`;
 }
 
 export const RANGES =
@@ -51,7 +51,9 @@ export function renderHelp(check: AnyCheck, table: OptionTable): string {
   const cmd = `check_k8s_${check.name}`;
   const out: string[] = [`${cmd} (k8s-nrpe) ${VERSION}`, ...wrap(check.summary), '', 'Usage:'];
   const usage = Object.entries(table).map(([n, s]) => `[${usageItem(n, s)}]`);
-  out.push(...wrap(`${cmd} ${usage.join(' ')}`, WIDTH, '  ').map((l, i) => (i ? `    ${l.trimStart()}` : l)));
+  // Each [-x VALUE] stays on one line: wrap() splits at spaces, so hold them with \x01 meanwhile.
+  const held = usage.map((u) => u.replace(/ /g, '\x01'));
+  out.push(...wrap(`${cmd} ${held.join(' ')}`, WIDTH, '    ').map((l, i) => (i ? l : `  ${l.trimStart()}`).replace(/\x01/g, ' ')));
   out.push('', ...wrap(check.description), '', 'Options:');
   out.push(' -h, --help', ...wrap('Print this help and exit', WIDTH, '    '));
   out.push(' -V, --version', ...wrap('Print the version and exit', WIDTH, '    '));

@@ -187,7 +187,7 @@ describe.skipIf(!E2E)('the .deb under real NRPE', () => {
   }, 600000);
 
   it('installs: the binary, a symlink per check, the conffiles, sudo rules that visudo accepts', async () => {
-    installedByUs = true; // from here on, afterAll purges (also when dpkg -i half-fails)
+    installedByUs = true; // from here on, afterAll purges (also when dpkg -i half-fails or outlives the test)
     const r = await dpkg(['-i', deb]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(dpkgStatus()).toBe('install ok installed');
@@ -211,7 +211,10 @@ describe.skipIf(!E2E)('the .deb under real NRPE', () => {
       expect(fs.existsSync(`/usr/share/doc/${PKG}/${f}`), f).toBe(true);
     }
     if (journalBefore !== undefined) expect(groupsOf('nagios')).toContain('systemd-journal');
-  });
+    // On PATH for `sudo k8s-nrpe triage`, and documented by man.
+    expect(fs.readlinkSync('/usr/bin/k8s-nrpe')).toBe('../lib/nagios/plugins/k8s-nrpe');
+    expect((await run('man', ['-w', 'check_k8s_scheduler_stall'])).stdout.trim()).toBe('/usr/share/man/man1/check_k8s_scheduler_stall.1.gz');
+  }, 300000);
 
   it('answers every check through check_nrpe exactly as the command run by hand', async () => {
     expect(installedByUs).toBe(true);

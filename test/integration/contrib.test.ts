@@ -1,12 +1,23 @@
 // The monitoring-server files: current with the checks, and accepted by the
 // real configuration checkers (icinga2 daemon -C, nagios4 -v), which must
-// also instantiate one Service per check.
+// instantiate each check on the hosts of its scope only (node checks on every
+// node, cluster checks on the one cluster host) and the dependencies on
+// check_k8s_apiserver for the checks that read the API.
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DIST, ROOT } from '../harness.js';
+// @ts-expect-error: plain JS, the generator's own model of the declarations
+import { loadModel } from '../../scripts/contrib.mjs';
+// @ts-expect-error: plain JS
+import { readmeReference } from '../../scripts/man.mjs';
+
+interface ModelCheck { name: string; scope: 'node' | 'cluster' }
+const model = loadModel() as Promise<{ checks: ModelCheck[] }>;
+/** NRPE commands that name the kubeconfig: the checks that read the API. */
+const readsApi = (c: string) => new RegExp(`^command\\[check_k8s_${c}\\]=.*\\s--kubeconfig[ =]`, 'm').test(fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8'));
 
 const FILES = ['icinga2/k8s-nrpe.conf', 'nagios/k8s-nrpe-commands.cfg'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-contrib-'));
@@ -34,15 +45,24 @@ function need(tool: string, pkg: string): boolean {
 }
 
 describe('contrib/', () => {
-  it('is what npm run contrib makes from the current checks', () => {
+  it('is what npm run contrib makes from the current checks', async () => {
     for (const f of FILES) {
       const built = fs.readFileSync(path.join(DIST, 'contrib', f), 'utf8');
       const committed = fs.existsSync(path.join(ROOT, 'contrib', f)) ? fs.readFileSync(path.join(ROOT, 'contrib', f), 'utf8') : '';
       expect(committed === built, `contrib/${f} is stale: run npm run contrib and commit it`).toBe(true);
     }
+    // So is the README's checks reference (scope and perfdata of every check).
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    expect(readme.includes(readmeReference(await model)), 'README.md\'s checks reference is stale: run npm run contrib and commit it').toBe(true);
   });
 
-  it('has one Icinga 2 CheckCommand with every option and one NRPE Service per check, and icinga2 daemon -C accepts it', async () => {
+  it('declares a scope for every check', async () => {
+    const { checks: declared } = await model;
+    expect(declared.map((c) => c.name)).toEqual(await checks());
+    for (const c of declared) expect(['node', 'cluster'], c.name).toContain(c.scope);
+  });
+
+  it('has one Icinga 2 CheckCommand with every option, one Service per check on the hosts of its scope, and icinga2 daemon -C accepts it', async () => {
     const conf = fs.readFileSync(path.join(DIST, 'contrib/icinga2/k8s-nrpe.conf'), 'utf8');
     const names = await checks();
     for (const c of names) {
@@ -52,34 +72,64 @@ describe('contrib/', () => {
       const help = await run(path.join(DIST, `check_k8s_${c}`), ['--help']);
       const body = conf.slice(conf.indexOf(`object CheckCommand "k8s_${c}" {`)).split('\n}\n')[0]!;
       const common = conf.slice(conf.indexOf('template CheckCommand "k8s-nrpe-common" {')).split('\n}\n')[0]!;
-      for (const [, flag] of help.out.matchAll(/^\s+(?:-\w, )?--([a-z][a-z0-9-]*)/gm)) {
-        if (flag === 'help' || flag === 'version') continue;
+      for (const [, flag] of help.out.matchAll(/^ (?:-\w, )?--(?:\[no-\])?([a-z][a-z0-9-]*)/gm)) {
+        if (flag === 'help' || flag === 'version' || flag === 'format') continue;
+        // -v/-vv/-vvv from k8s_nrpe_verbose_level, as the ITL's *_verbose_level
+        if (flag === 'verbose') { expect(common).toContain('set_if = {{ macro("$k8s_nrpe_verbose_level$") == 3 }}'); continue; }
         expect(`${body}\n${common}`, `--${flag} of ${c}`).toContain(`"--${flag}" = {`);
       }
+      expect(body).toContain(`command = [ PluginContribDir + "/check_k8s_${c}" ]`);
+      expect(conf).toContain(`notes_url = "https://`);
     }
     if (!need('/usr/sbin/icinga2', 'icinga2-bin icinga2-common')) return;
     const dir = path.join(tmp, 'icinga2');
     for (const d of ['data', 'log', 'cache', 'spool', 'run']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    // k8s01: a node that also runs the cluster checks; k8s02: a node whose API checks depend on
+    // k8s01's apiserver check; agent-node: a node checked through the Icinga 2 agent.
     fs.writeFileSync(path.join(dir, 'icinga2.conf'), `include <itl>
 include <plugins>
+include <plugins-contrib>
 const PluginDir = "/usr/lib/nagios/plugins"
+const PluginContribDir = "/usr/lib/nagios/plugins"
+object Endpoint "master" { }
+object Zone "master" { endpoints = [ "master" ] }
+object Endpoint "agent-node" { host = "127.0.0.1" }
+object Zone "agent-node" { endpoints = [ "agent-node" ]; parent = "master" }
 include "${path.join(DIST, 'contrib/icinga2/k8s-nrpe.conf')}"
 object Host "k8s01" {
   check_command = "dummy"
   address = "127.0.0.1"
   vars.k8s_nrpe = true
+  vars.k8s_nrpe_cluster = true
+}
+object Host "k8s02" {
+  check_command = "dummy"
+  address = "127.0.0.2"
+  vars.k8s_nrpe = true
+  vars.k8s_nrpe_cluster_host = "k8s01"
 }
 object Host "agent-node" {
   check_command = "dummy"
+  zone = "master"
+  vars.k8s_nrpe = true
+  vars.k8s_nrpe_agent = true
 }
-${names.map((c) => `object Service "agent_${c}" {\n  host_name = "agent-node"\n  check_command = "k8s_${c}"\n}`).join('\n')}
 `);
     const r = await run('/usr/sbin/icinga2', ['daemon', '-C', '-c', path.join(dir, 'icinga2.conf'),
       ...['DataDir=data', 'LogDir=log', 'CacheDir=cache', 'SpoolDir=spool', 'InitRunDir=run'].flatMap((d) => ['-D', d.replace('=', `=${dir}/`)]),
       '-D', `RunAsUser=${os.userInfo().username}`, '-D', `RunAsGroup=${execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim()}`]);
     expect(r.out).not.toMatch(/critical\/|warning\//);
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toContain(`Instantiated ${names.length * 2} Services.`);
+    const { checks: declared } = await model;
+    const node = declared.filter((c) => c.scope === 'node');
+    const cluster = declared.filter((c) => c.scope === 'cluster');
+    // Node checks on the three nodes, cluster checks on k8s01 only: one problem, one alert.
+    expect(r.out).toContain(`Instantiated ${node.length * 3 + cluster.length} Services.`);
+    if (names.includes('apiserver')) {
+      // On k8s01 every API reader but the apiserver check; on k8s02 its node checks that read the API.
+      const deps = declared.filter((c) => c.name !== 'apiserver' && readsApi(c.name)).length + node.filter((c) => readsApi(c.name)).length;
+      expect(r.out).toContain(`Instantiated ${deps} Dependenc${deps === 1 ? 'y' : 'ies'}.`);
+    }
   });
 
   it('has one Nagios service per NRPE command, and nagios4 -v accepts it', async () => {
@@ -107,6 +157,12 @@ define host {
     use             linux-server
     host_name       k8s01
     address         127.0.0.1
+    hostgroups      k8s-nodes,k8s-cluster
+}
+define host {
+    use             linux-server
+    host_name       k8s02
+    address         127.0.0.2
     hostgroups      k8s-nodes
 }
 `);
@@ -125,6 +181,14 @@ define host {
     expect(r.out).toMatch(/Total Warnings:\s+0\n/);
     expect(r.out).toMatch(/Total Errors:\s+0\n/);
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toContain(`Checked ${names.length} services.`);
+    const { checks: declared } = await model;
+    const node = declared.filter((c) => c.scope === 'node').length;
+    expect(r.out).toContain(`Checked ${node * 2 + (declared.length - node)} services.`);
+    if (names.includes('apiserver')) {
+      // Cluster API checks on k8s01 and node API checks on both nodes depend on k8s01's k8s_apiserver.
+      const readers = declared.filter((c) => c.name !== 'apiserver' && readsApi(c.name));
+      const deps = readers.filter((c) => c.scope === 'cluster').length + 2 * readers.filter((c) => c.scope === 'node').length;
+      expect(r.out).toMatch(new RegExp(`Checked ${deps} service dependencies\\b`));
+    }
   });
 });

@@ -249,7 +249,7 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     });
     expect(out.code, out.stdout).toBe(3);
     expect(out.stdout.split('\n')[0]).toMatch(
-      /^K8S DQLITE UNKNOWN - cannot read the journal as user (nobody|uid 65534) \(journalctl: No journal files were opened due to insufficient permissions\.\); add the user to group systemd-journal: usermod -aG systemd-journal (nobody|uid 65534)$/,
+      /^K8S DQLITE UNKNOWN - cannot read the journal as user (nobody|uid 65534) \(journalctl: No journal files were opened due to insufficient permissions\.\); as root: usermod -aG systemd-journal (nobody|uid 65534) && systemctl restart nagios-nrpe-server$/,
     );
     expect(parsePerf(out.stdout.split('\n')[0]!)).toEqual({});
   });
