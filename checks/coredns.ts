@@ -201,6 +201,13 @@ export default defineCheck({
     }),
     service: opt.name({ default: 'kube-dns', describe: 'Name of the DNS Service whose ClusterIP --resolve asks' }),
   },
+  perfdata: {
+    desired_replicas: { describe: 'spec.replicas of the DNS Deployment' },
+    ready_replicas: { describe: 'Ready replicas (status.readyReplicas)', thresholds: '-w/-c' },
+    available_replicas: { describe: 'Available replicas (status.availableReplicas)' },
+    ready_nodes: { describe: 'Distinct nodes the ready DNS pods run on', thresholds: '--min-nodes (warning)' },
+    resolve_time: { describe: 'Time the --resolve lookup took (U without an answer)', uom: 'ms' },
+  },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig --resolve', 'replicas, nodes, spreading, and one lookup through the Service IP'],
     ['$0 --selector k8s-app=kube-dns', 'coredns, or whatever Deployment carries the kube-dns label'],

@@ -143,9 +143,9 @@ export default defineCheck({
   thresholds: { describe: 'seconds since each lease was renewed (expiry past leaseDurationSeconds is CRITICAL anyway)' },
   options,
   perfdata: {
-    '<lease>_renew_age': { describe: 'Seconds since the lease was renewed', thresholds: '-w/-c', uom: 's' },
-    '<lease>_duration': { describe: 'leaseDurationSeconds of the lease', thresholds: '--max-lease-duration (warning)', uom: 's' },
-    '<lease>_transitions': { describe: 'leaseTransitions: how often leadership changed hands (counter)', uom: 'c' },
+    'renew_age_<lease>': { describe: 'Seconds since the lease was renewed', thresholds: '-w/-c', uom: 's' },
+    'duration_<lease>': { describe: 'leaseDurationSeconds of the lease', thresholds: '--max-lease-duration (warning)', uom: 's' },
+    'transitions_<lease>': { describe: 'leaseTransitions: how often leadership changed hands (counter)', uom: 'c' },
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the scheduler and controller-manager leases'],
@@ -195,9 +195,9 @@ export default defineCheck({
       const spec = l.lease?.spec;
       const renewAge = l.lease ? ageSeconds(spec?.renewTime, now) : undefined;
       // Judged per lease in judgeLease (expiry outranks the ranges); the ranges are shown here.
-      r.metric(`${l.name}_renew_age`, renewAge === undefined ? undefined : Math.round(renewAge * 10) / 10, { uom: 's', min: 0, warn: o.warning, crit: o.critical });
-      r.metric(`${l.name}_duration`, spec?.leaseDurationSeconds, { uom: 's', min: 0, warn: durationRange });
-      r.metric(`${l.name}_transitions`, spec?.leaseTransitions ?? (l.lease ? 0 : undefined), { uom: 'c', min: 0 });
+      r.metric(`renew_age_${l.name}`, renewAge === undefined ? undefined : Math.round(renewAge * 10) / 10, { uom: 's', min: 0, warn: o.warning, crit: o.critical });
+      r.metric(`duration_${l.name}`, spec?.leaseDurationSeconds, { uom: 's', min: 0, warn: durationRange });
+      r.metric(`transitions_${l.name}`, spec?.leaseTransitions ?? (l.lease ? 0 : undefined), { uom: 'c', min: 0 });
     }
 
     const ok = verdicts.map(({ l }) => {

@@ -161,7 +161,7 @@ describe('--format json and triage --json', () => {
     const declaredDocs = (check: string) => model.checks.find((c) => c.name === check)!.perfdata;
     for (const [check, labels] of printed) {
       const declared = model.checks.find((c) => c.name === check)!.perfdata.map((p) => p.label);
-      // '<lease>_renew_age' stands for kube-scheduler_renew_age and the like.
+      // 'renew_age_<lease>' stands for renew_age_kube-scheduler and the like.
       const patterns = declared.map((d) => new RegExp(`^${d.split(/<[^>]+>/).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`));
       for (const l of labels) {
         const i = patterns.findIndex((p) => p.test(l));

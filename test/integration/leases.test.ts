@@ -17,9 +17,9 @@ describe('check_k8s_leases against the API double', () => {
     expect(run.code, run.stdout).toBe(1);
     // microk8s's default 60s: the scheduler warns (the action item), the controller-manager stays quiet.
     expect(run.firstLine).toMatch(/^K8S LEASES WARNING - kube-scheduler \(k8s02\): leaseDurationSeconds 60 > 20 \| /);
-    expect(run.perf).toMatchObject({ 'kube-scheduler_duration': '60s', 'kube-scheduler_transitions': '14c', 'kube-controller-manager_transitions': '9c' });
-    expect(Number.parseFloat(run.perf['kube-scheduler_renew_age']!)).toBeLessThan(15);
-    expect(run.firstLine).toContain("kube-scheduler_duration=60s;20;;0");
+    expect(run.perf).toMatchObject({ 'duration_kube-scheduler': '60s', 'transitions_kube-scheduler': '14c', 'transitions_kube-controller-manager': '9c' });
+    expect(Number.parseFloat(run.perf['renew_age_kube-scheduler']!)).toBeLessThan(15);
+    expect(run.firstLine).toContain("duration_kube-scheduler=60s;20;;0");
     const lines = run.stdout.trim().split('\n').slice(1);
     expect(lines[0]).toBe('[WARNING] kube-scheduler: leaseDurationSeconds 60 > 20: a dead leader blocks failover for up to 1m; fix: --leader-elect-lease-duration=20s --leader-elect-renew-deadline=15s in /var/snap/microk8s/current/args/kube-scheduler');
     expect(lines[1]).toMatch(/^kube-system\/kube-scheduler: held by k8s02_4f7c2a1e-9b3d-4c6e-8f2a-1d5e7b9c3a60 on node k8s02 \(Ready\), renewed \d+s ago, leaseDurationSeconds 60, 14 transitions$/);
@@ -51,10 +51,10 @@ describe('check_k8s_leases against the API double', () => {
     expect(o).toMatchObject({ check: 'leases', state: 'OK', exitCode: 0 });
     expect(o.summary).toMatch(/^kube-scheduler held by k8s01, renewed \d+s ago; kube-controller-manager held by k8s03, renewed \d+s ago$/);
     expect(o.perfdata.map((p: { label: string }) => p.label)).toEqual([
-      'kube-scheduler_renew_age', 'kube-scheduler_duration', 'kube-scheduler_transitions',
-      'kube-controller-manager_renew_age', 'kube-controller-manager_duration', 'kube-controller-manager_transitions',
+      'renew_age_kube-scheduler', 'duration_kube-scheduler', 'transitions_kube-scheduler',
+      'renew_age_kube-controller-manager', 'duration_kube-controller-manager', 'transitions_kube-controller-manager',
     ]);
-    expect(o.perfdata.find((p: { label: string }) => p.label === 'kube-scheduler_duration')).toMatchObject({ value: 15, uom: 's', warn: '20', min: 0 });
+    expect(o.perfdata.find((p: { label: string }) => p.label === 'duration_kube-scheduler')).toMatchObject({ value: 15, uom: 's', warn: '20', min: 0 });
   });
 
   it('is CRITICAL for a holder on a node whose kubelet stopped posting, and for an expired lease', async () => {
@@ -64,7 +64,7 @@ describe('check_k8s_leases against the API double', () => {
     // Renewed '$now-5m': 5 min before the double answered. The check measures from its own start, a
     // little earlier (less than its -t of 10 s): 4m5Xs or 5m.
     expect(run.firstLine).toMatch(/^K8S LEASES CRITICAL - kube-scheduler \(k8s02\): holder node k8s02 Unknown; kube-controller-manager \(k8s03\): expired \(renewed (4m5\ds|5m\d*s?) ago, leaseDurationSeconds 15\) \| /);
-    const age = Number.parseFloat(run.perf['kube-controller-manager_renew_age']!);
+    const age = Number.parseFloat(run.perf['renew_age_kube-controller-manager']!);
     expect(age).toBeGreaterThan(300 - 10);
     expect(age).toBeLessThan(300 + 2);
   });
@@ -94,7 +94,7 @@ describe('check_k8s_leases against the API double', () => {
     let run = await runBuilt('leases', ['--kubeconfig', s.kubeconfig]);
     expectContract(run, TITLE);
     expect(run.code).toBe(1);
-    expect(run.firstLine).toMatch(/^K8S LEASES WARNING - kube-scheduler: no Lease \(leader election off\?\); kube-controller-manager: no Lease \(leader election off\?\) \| kube-scheduler_renew_age=U/);
+    expect(run.firstLine).toMatch(/^K8S LEASES WARNING - kube-scheduler: no Lease \(leader election off\?\); kube-controller-manager: no Lease \(leader election off\?\) \| renew_age_kube-scheduler=U/);
     run = await runBuilt('leases', ['--kubeconfig', s.kubeconfig, '--lease', 'kube-scheduler']);
     expectContract(run, TITLE);
     expect(run.code).toBe(2);

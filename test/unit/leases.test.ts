@@ -63,8 +63,8 @@ describe('leases evaluate', () => {
     expect(state).toBe(State.OK);
     expect(o.summary).toBe('kube-scheduler held by k8s01, renewed 2s ago; kube-controller-manager held by k8s03, renewed 1s ago');
     expect(perf).toEqual({
-      'kube-scheduler_renew_age': 2, 'kube-scheduler_duration': 15, 'kube-scheduler_transitions': 3,
-      'kube-controller-manager_renew_age': 1, 'kube-controller-manager_duration': 15, 'kube-controller-manager_transitions': 3,
+      'renew_age_kube-scheduler': 2, 'duration_kube-scheduler': 15, 'transitions_kube-scheduler': 3,
+      'renew_age_kube-controller-manager': 1, 'duration_kube-controller-manager': 15, 'transitions_kube-controller-manager': 3,
     });
     expect(o.findings).toContainEqual({ state: undefined, text: `kube-system/kube-scheduler: held by k8s01_${UUID} on node k8s01 (Ready), renewed 2s ago, leaseDurationSeconds 15, 3 transitions` });
   });
@@ -76,11 +76,11 @@ describe('leases evaluate', () => {
     expect(o.summary).toBe('kube-scheduler (k8s02): leaseDurationSeconds 60 > 20');
     expect(o.findings[0]).toEqual({ state: State.WARNING, text: 'kube-scheduler: leaseDurationSeconds 60 > 20: a dead leader blocks failover for up to 1m; fix: --leader-elect-lease-duration=20s --leader-elect-renew-deadline=15s in /var/snap/microk8s/current/args/kube-scheduler' });
     expect(o.findings.filter((f) => f.state === undefined)).toHaveLength(2);
-    expect(o.perfdata.find((p) => p.label === 'kube-controller-manager_duration')!.warn?.text).toBe('60');
+    expect(o.perfdata.find((p) => p.label === 'duration_kube-controller-manager')!.warn?.text).toBe('60');
     // After the action item (scheduler 20s, controller-manager left at 60s): quiet.
     const fixed = await run({ leases: [held('kube-scheduler', 'k8s02', 3, 20), held('kube-controller-manager', 'k8s01', 2, 60)] });
     expect(fixed.state).toBe(State.OK);
-    const durationPerf = o.perfdata.find((p) => p.label === 'kube-scheduler_duration')!;
+    const durationPerf = o.perfdata.find((p) => p.label === 'duration_kube-scheduler')!;
     expect(durationPerf.warn?.text).toBe('20');
   });
 
@@ -137,8 +137,8 @@ describe('leases evaluate', () => {
     let r = await run(d);
     expect(r.state).toBe(State.WARNING);
     expect(r.o.summary).toBe('kube-scheduler: no Lease (leader election off?)');
-    expect(r.perf['kube-scheduler_renew_age']).toBeUndefined();
-    expect(r.perf['kube-scheduler_transitions']).toBeUndefined();
+    expect(r.perf['renew_age_kube-scheduler']).toBeUndefined();
+    expect(r.perf['transitions_kube-scheduler']).toBeUndefined();
     r = await run(d, ['--lease', 'kube-scheduler,kube-controller-manager']);
     expect(r.state).toBe(State.CRITICAL);
   });
@@ -158,7 +158,7 @@ describe('leases evaluate', () => {
     const r = await run(d, ['-w', '3', '-c', '5']);
     expect(r.state).toBe(State.CRITICAL);
     expect(r.o.summary).toBe('kube-scheduler (k8s01): renewed 8s ago');
-    const p = r.o.perfdata.find((x) => x.label === 'kube-scheduler_renew_age')!;
+    const p = r.o.perfdata.find((x) => x.label === 'renew_age_kube-scheduler')!;
     expect([p.warn?.text, p.crit?.text]).toEqual(['3', '5']);
   });
 
