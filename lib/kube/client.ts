@@ -1,4 +1,5 @@
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { Connection } from './kubeconfig.js';
 import { fromNetwork, fromStatus, KubeApiError, type RequestTarget } from './errors.js';
 import type { Logger } from '../plugin/log.js';
@@ -28,7 +29,25 @@ export const RESOURCES = {
   statefulsets: r('apps', 'v1', 'statefulsets'),
   poddisruptionbudgets: r('policy', 'v1', 'poddisruptionbudgets'),
   endpointslices: r('discovery.k8s.io', 'v1', 'endpointslices'),
+  apiservices: r('apiregistration.k8s.io', 'v1', 'apiservices', false),
 } as const;
+
+/** The API server's serving certificate as the TLS handshake showed it. */
+export interface PeerCertificate {
+  subject?: string;
+  issuer?: string;
+  /** epoch ms */
+  validTo?: number;
+}
+
+/** A non-resource path's answer (/livez, /readyz): any status but 401/403/429, text as sent. */
+export interface RawResponse {
+  status: number;
+  body: string;
+  /** Round trip of this request, ms. */
+  ms: number;
+  certificate?: PeerCertificate;
+}
 
 export interface ListOptions {
   namespace?: string;
@@ -73,6 +92,14 @@ export function resourcePath(res: Resource, namespace?: string, name?: string): 
   return `${base}${ns}/${res.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
+function peerCertificate(sock: TLSSocket | undefined): PeerCertificate | undefined {
+  const c = sock?.getPeerCertificate?.();
+  if (!c || !Object.keys(c).length) return undefined;
+  const validTo = Date.parse(c.valid_to);
+  const cn = (x: unknown) => { const v = (x as Record<string, unknown> | undefined)?.CN; return Array.isArray(v) ? String(v[0]) : v === undefined ? undefined : String(v); };
+  return { subject: cn(c.subject), issuer: cn(c.issuer), validTo: Number.isNaN(validTo) ? undefined : validTo };
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
@@ -107,6 +134,35 @@ export class KubeClient {
     } catch (e) {
       if (e instanceof KubeApiError && e.status === 404) return undefined;
       throw e;
+    }
+  }
+
+  /**
+   * GET a non-resource path (/livez, /readyz?verbose): the status and text
+   * are the answer, so only 401/403/429 (no answer at all) throw. The
+   * serving certificate of the connection comes with it.
+   */
+  async getPath(path: string, query: Record<string, string> = {}): Promise<RawResponse> {
+    const qs = new URLSearchParams(query).toString().replace(/=(&|$)/g, '$1'); // ?verbose, not ?verbose=
+    const url = new URL(path + (qs ? `?${qs}` : ''), this.conn.server);
+    const label = `GET ${path}${qs ? `?${qs}` : ''}`;
+    const target: RequestTarget = { verb: 'get', resource: path };
+    this.inFlight.add(label);
+    const started = performance.now();
+    try {
+      const { status, body, bytes, certificate } = await this.send(url, target, 'text/plain, */*', true);
+      const ms = performance.now() - started;
+      this.stats.requests++;
+      this.stats.bytes += bytes;
+      this.log(2, `${label} -> ${status} (${bytes} B, ${Math.round(ms)} ms)`);
+      if (status === 401 || status === 403 || status === 429) {
+        let parsed: unknown;
+        try { parsed = JSON.parse(body); } catch { parsed = undefined; }
+        throw fromStatus(status, parsed, target, this.conn.server.origin);
+      }
+      return { status, body, ms, certificate };
+    } finally {
+      this.inFlight.delete(label);
     }
   }
 
@@ -189,7 +245,7 @@ export class KubeClient {
     }, 'api');
   }
 
-  private send(url: URL, target: RequestTarget, accept: string): Promise<{ status: number; body: string; bytes: number; retryAfter?: number }> {
+  private send(url: URL, target: RequestTarget, accept: string, wantCertificate = false): Promise<{ status: number; body: string; bytes: number; retryAfter?: number; certificate?: PeerCertificate }> {
     return new Promise((resolve, reject) => {
       const req = https.request(
         url,
@@ -200,6 +256,7 @@ export class KubeClient {
           signal: this.signal,
         },
         (res) => {
+          const certificate = wantCertificate ? peerCertificate(res.socket as TLSSocket) : undefined;
           const chunks: Buffer[] = [];
           let bytes = 0;
           res.on('data', (c: Buffer) => { chunks.push(c); bytes += c.length; });
@@ -208,7 +265,7 @@ export class KubeClient {
           res.on('end', () => {
             if (!res.complete) return reject(this.truncated(target));
             const ra = Number(res.headers['retry-after']);
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), bytes, retryAfter: Number.isFinite(ra) ? ra : undefined });
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), bytes, retryAfter: Number.isFinite(ra) ? ra : undefined, certificate });
           });
         },
       );
