@@ -69,7 +69,7 @@ function judgeHealth(r: Report, endpoint: 'livez' | 'readyz', res: RawResponse |
 export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: number) {
   const r = new Report();
   if (d.unreachable) {
-    r.problem(State.CRITICAL, `API server unreachable: ${d.unreachable}`);
+    r.problem(State.CRITICAL, `API server unreachable: ${d.unreachable}`, `API server ${sanitize(d.server, 100)} unreachable: ${d.unreachable}`);
     r.metric('latency', undefined, { uom: 's', min: 0 });
     return r.done('');
   }

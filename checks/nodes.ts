@@ -195,7 +195,7 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     const state = STATE_OF[o.cordonedState ?? 'warning'];
     const names = cordoned.map(name).join(', ');
     if (state === State.OK) r.info(`cordoned: ${names}`);
-    else r.problem(state, `${plural(cordoned.length, 'node')} cordoned (${names})`);
+    else r.problem(state, `${plural(cordoned.length, 'node')} cordoned (${names})`, `cordoned (spec.unschedulable): ${names}; nothing new is scheduled there (--cordoned-state ${o.cordonedState ?? 'warning'})`);
   }
 
   // 5. Flapping: Ready changes inside --flap-window.

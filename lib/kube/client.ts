@@ -147,9 +147,8 @@ export class KubeClient {
     const url = new URL(path + (qs ? `?${qs}` : ''), this.conn.server);
     const label = `GET ${path}${qs ? `?${qs}` : ''}`;
     const target: RequestTarget = { verb: 'get', resource: path };
-    this.inFlight.add(label);
-    const started = performance.now();
-    try {
+    return whilePending(this.signal, label, async () => {
+      const started = performance.now();
       const { status, body, bytes, certificate } = await this.send(url, target, 'text/plain, */*', true);
       const ms = performance.now() - started;
       this.stats.requests++;
@@ -161,9 +160,7 @@ export class KubeClient {
         throw fromStatus(status, parsed, target, this.conn.server.origin);
       }
       return { status, body, ms, certificate };
-    } finally {
-      this.inFlight.delete(label);
-    }
+    }, 'api');
   }
 
   /**
