@@ -13,7 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { ensureCerts, writeKubeconfigs } from './certs.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
-import { readScenario, Store, typeKey, type ResourceType } from './store.js';
+import { readScenario, resolveTime, Store, typeKey, type ResourceType } from './store.js';
 
 type Obj = Record<string, any>;
 
@@ -225,8 +225,16 @@ function forbidden(r: Route | undefined, verb: string, user: string, path = ''):
   return status(403, msg, 'Forbidden', { ...(r?.name && { name: r.name }), ...(r?.group && { group: r.group }), kind: plural });
 }
 
+// "$served-4s.micro": a time relative to each response, not to the double's start. What something alive keeps
+// fresh (a running kubelet's heartbeat Lease) stays fresh however long a test keeps the double up.
+const SERVED = /"\$served((?:[+-](?:\d+[smhd])+)?(?:\.micro)?)"/g;
+
 function answer(res: ServerResponse, code: number, body: Obj | string, headers: Record<string, string> = {}): number {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  let text = typeof body === 'string' ? body : JSON.stringify(body);
+  if (text.includes('"$served')) {
+    const now = Date.now();
+    text = text.replace(SERVED, (_, rest: string) => JSON.stringify(resolveTime(`$now${rest}`, now, 0)));
+  }
   res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
   return Buffer.byteLength(text);

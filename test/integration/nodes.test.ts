@@ -47,7 +47,7 @@ describe('check_k8s_nodes against the API double', () => {
     const run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '-vv']);
     expectContract(run, TITLE);
     expect(run.code, run.stdout).toBe(2);
-    expect(run.firstLine).toMatch(/^K8S NODES CRITICAL - k8s02 NotReady \(Unknown\) for 6m\d*s?; k8s03: kubelet stopped renewing its Lease \(renewed 3m\d*s? ago, leaseDurationSeconds 40\) but the Node says Ready; /);
+    expect(run.firstLine).toMatch(/^K8S NODES CRITICAL - k8s02 NotReady \(Unknown\) for 6m\d*s?; k8s03: kubelet stopped renewing its Lease \(renewed 3m\d+s ago, leaseDurationSeconds 40\) but the Node says Ready; /);
     for (const warn of ['k8s04 DiskPressure', '1 node cordoned (k8s01)', 'k8s05 readiness flapping (6 changes in 15m)']) {
       expect(run.firstLine, warn).toContain(`; ${warn}`);
     }
