@@ -180,15 +180,14 @@ export default defineCheck({
       throw healthError(e) ?? e;
     }
     const data: ApiserverData = { server, livez, certificate: livez.certificate, apiservices: [] };
-    // Then, on the warm connection, the timed read; then the rest in parallel.
+    // Then, on the warm connection, the timed read, and the rest one after the other: four small requests
+    // on one connection cost less than three more TLS handshakes in parallel.
     const started = performance.now();
     await kube.list(RESOURCES.nodes, { limit: 1, maxItems: 1, metadataOnly: true });
     data.latency = (performance.now() - started) / 1000;
-    const [readyz, version, apiservices] = await Promise.all([
-      kube.getPath('/readyz', { verbose: '' }).catch((e) => { throw healthError(e) ?? e; }),
-      kube.getPath('/version').catch((e) => { throw healthError(e) ?? e; }),
-      kube.list<APIService>(RESOURCES.apiservices, { project: (a) => ({ metadata: { name: a.metadata?.name }, spec: { service: a.spec?.service }, status: a.status }) }),
-    ]);
+    const readyz = await kube.getPath('/readyz', { verbose: '' }).catch((e) => { throw healthError(e) ?? e; });
+    const version = await kube.getPath('/version').catch((e) => { throw healthError(e) ?? e; });
+    const apiservices = await kube.list<APIService>(RESOURCES.apiservices, { project: (a) => ({ metadata: { name: a.metadata?.name }, spec: { service: a.spec?.service }, status: a.status }) });
     data.readyz = readyz;
     data.apiservices = apiservices;
     try { data.version = version.status === 200 ? (JSON.parse(version.body) as { gitVersion?: string }).gitVersion : undefined; } catch { /* not JSON: no version */ }
