@@ -1,13 +1,14 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import zlib from 'node:zlib';
+import type { TLSSocket } from 'node:tls';
 import type { Connection } from './kubeconfig.js';
 import { describeTarget, fromNetwork, fromStatus, KubeApiError, type RequestTarget } from './errors.js';
 import { ListStreamParser } from './list-stream.js';
 import { assertName, assertNamespace, fieldSelectorText, invalidName, type FieldTerm } from './names.js';
 import type { Logger } from '../plugin/log.js';
 import { whilePending } from '../plugin/pending.js';
-import { sanitize } from '../plugin/sanitize.js';
+import { redactSecrets, sanitize } from '../plugin/sanitize.js';
 
 /** Where a kind lives in the API. */
 export interface Resource {
@@ -35,7 +36,25 @@ export const RESOURCES = {
   statefulsets: r('apps', 'v1', 'statefulsets', 'StatefulSet'),
   poddisruptionbudgets: r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget'),
   endpointslices: r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
+  apiservices: r('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false),
 } as const;
+
+/** The API server's serving certificate as the TLS handshake showed it. */
+export interface PeerCertificate {
+  subject?: string;
+  issuer?: string;
+  /** epoch ms */
+  validTo?: number;
+}
+
+/** A non-resource path's answer (/livez, /readyz): any status but 401/403/429, text as sent. */
+export interface RawResponse {
+  status: number;
+  body: string;
+  /** Round trip of this request, ms. */
+  ms: number;
+  certificate?: PeerCertificate;
+}
 
 export interface ListOptions {
   namespace?: string;
@@ -106,6 +125,14 @@ export function resourcePath(res: Resource, namespace?: string, name?: string): 
   return `${base}${ns}/${res.plural}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
+function peerCertificate(sock: TLSSocket | undefined): PeerCertificate | undefined {
+  const c = sock?.getPeerCertificate?.();
+  if (!c || !Object.keys(c).length) return undefined;
+  const validTo = Date.parse(c.valid_to);
+  const cn = (x: unknown) => { const v = (x as Record<string, unknown> | undefined)?.CN; return Array.isArray(v) ? String(v[0]) : v === undefined ? undefined : String(v); };
+  return { subject: cn(c.subject), issuer: cn(c.issuer), validTo: Number.isNaN(validTo) ? undefined : validTo };
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
@@ -120,8 +147,13 @@ interface Answer {
   body: unknown;
   /** Body is not JSON (2xx: an error; otherwise: no Status to read). */
   notJson: boolean;
+  /** The body as text when it is not JSON (non-resource paths: /livez, /readyz). */
+  text?: string;
   retryAfter?: number;
+  /** The serving certificate of the connection, when asked for. */
+  certificate?: PeerCertificate;
 }
+
 
 /**
  * A deliberately small read-only client: GET and paged LIST over one
@@ -190,6 +222,28 @@ export class KubeClient {
       if (e instanceof KubeApiError && e.status === 404) return undefined;
       throw e;
     }
+  }
+
+  /**
+   * GET a non-resource path (/livez, /readyz?verbose): the status and text
+   * are the answer, so only 401/403/429 (no answer at all) throw. The
+   * serving certificate of the connection comes with it.
+   */
+  async getPath(path: string, query: Record<string, string> = {}): Promise<RawResponse> {
+    const qs = new URLSearchParams(query).toString().replace(/=(&|$)/g, '$1'); // ?verbose, not ?verbose=
+    const url = new URL(path + (qs ? `?${qs}` : ''), this.conn.server);
+    const label = `GET ${path}${qs ? `?${qs}` : ''}`;
+    const target: RequestTarget = { verb: 'get', resource: path };
+    if (this.conn.authenticate) await (this.authenticated ??= this.conn.authenticate(this.signal));
+    return whilePending(this.signal, label, async () => {
+      const started = performance.now();
+      const a = await this.send(url, target, 'text/plain, */*', undefined, true);
+      const ms = performance.now() - started;
+      this.log(2, `${label} -> ${a.status} (${Math.round(ms)} ms)`);
+      if (a.status === 401 || a.status === 403 || a.status === 429) throw fromStatus(a.status, a.notJson ? undefined : a.body, target, this.conn.server.origin);
+      const body = a.text ?? (typeof a.body === 'string' ? a.body : JSON.stringify(a.body));
+      return { status: a.status, body: redactSecrets(body), ms, certificate: a.certificate };
+    }, 'api');
   }
 
   /**
@@ -305,7 +359,7 @@ export class KubeClient {
     this.clockSkewMs = Math.round(server + 500 - (sent + received) / 2);
   }
 
-  private send(url: URL, target: RequestTarget, accept: string, onItem?: (item: unknown) => void): Promise<Answer> {
+  private send(url: URL, target: RequestTarget, accept: string, onItem?: (item: unknown) => void, wantCertificate = false): Promise<Answer> {
     const origin = this.conn.server.origin;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -322,7 +376,8 @@ export class KubeClient {
         try {
           this.noteDate(res.headers.date, sent, Date.now());
           this.stats.requests++;
-          this.read(res, target, onItem, fail, (a) => { if (!settled) { settled = true; resolve(a); } });
+          const certificate = wantCertificate ? peerCertificate(res.socket as TLSSocket) : undefined;
+          this.read(res, target, onItem, fail, (a) => { if (!settled) { settled = true; resolve({ ...a, certificate }); } });
         } catch (e) {
           fail(this.handlerError(target, e));
         }
@@ -372,13 +427,15 @@ export class KubeClient {
       const ra = Number(res.headers['retry-after']);
       let body: unknown;
       let notJson = false;
+      let text: string | undefined;
       try {
-        body = streaming ? streaming.end() : JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        body = streaming ? streaming.end() : JSON.parse((text = Buffer.concat(chunks).toString('utf8')));
+        text = undefined;
       } catch (e) {
         if (streaming && !(e instanceof SyntaxError)) return stop(this.handlerError(target, e));
         notJson = true;
       }
-      done({ status, body, notJson, retryAfter: Number.isFinite(ra) && res.headers['retry-after'] !== undefined ? ra : undefined });
+      done({ status, body, notJson, text, retryAfter: Number.isFinite(ra) && res.headers['retry-after'] !== undefined ? ra : undefined });
     };
 
     const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();

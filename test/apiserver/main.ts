@@ -204,7 +204,31 @@ function serveGet(r: Route): [number, Obj] {
   return [200, o];
 }
 
-function forbidden(r: Route | undefined, verb: string, user: string): Obj {
+// /livez and /readyz as k8s.io/apiserver/pkg/server/healthz handleRootHealth writes them: "ok", or with
+// ?verbose one "[+]name ok" line per check and "<endpoint> check passed"; a failing check makes the answer
+// verbose and 500 ("[-]etcd failed: reason withheld" ... "readyz check failed"). The checks are kube-apiserver
+// 1.32's (abridged); a scenario fails some with objects of kind HealthCheckFailure (apiVersion k8s-nrpe.test/v1,
+// metadata.name = the check, spec.endpoints = ['livez', 'readyz']).
+const LIVEZ_CHECKS = [
+  'ping', 'log', 'etcd', 'poststarthook/start-apiserver-admission-initializer', 'poststarthook/generic-apiserver-start-informers',
+  'poststarthook/priority-and-fairness-config-consumer', 'poststarthook/priority-and-fairness-filter', 'poststarthook/start-apiextensions-informers',
+  'poststarthook/start-apiextensions-controllers', 'poststarthook/crd-informer-synced', 'poststarthook/rbac/bootstrap-roles',
+  'poststarthook/start-kube-aggregator-informers', 'poststarthook/apiservice-registration-controller', 'poststarthook/apiservice-status-available-controller',
+  'poststarthook/kube-apiserver-autoregistration', 'autoregister-completion', 'poststarthook/apiservice-openapi-controller',
+];
+const READYZ_CHECKS = [...LIVEZ_CHECKS.slice(0, 3), 'etcd-readiness', 'informer-sync', ...LIVEZ_CHECKS.slice(3), 'shutdown'];
+
+function health(endpoint: 'livez' | 'readyz', q: URLSearchParams): [number, string] {
+  const failing = new Set(store.list({ group: 'k8s-nrpe.test', version: 'v1', plural: 'healthcheckfailures', kind: 'HealthCheckFailure', namespaced: false })
+    .filter((o) => (o.spec?.endpoints ?? ['livez', 'readyz']).includes(endpoint)).map((o) => String(o.metadata?.name)));
+  const lines = (endpoint === 'livez' ? LIVEZ_CHECKS : READYZ_CHECKS).map((c) => (failing.has(c) ? `[-]${c} failed: reason withheld` : `[+]${c} ok`));
+  if (failing.size) return [500, `${lines.join('\n')}\n${endpoint} check failed\n`];
+  return [200, q.has('verbose') ? `${lines.join('\n')}\n${endpoint} check passed\n` : 'ok'];
+}
+
+function forbidden(r: Route | undefined, verb: string, user: string, path = ''): Obj {
+  // A non-resource URL (/livez, /readyz): the authorizer names the path.
+  if (!r) return status(403, `forbidden: User "${user}" cannot get path "${path}"`, 'Forbidden', {});
   const plural = r?.plural ?? 'unknown';
   const scope = r?.namespace ? `in the namespace "${r.namespace}"` : 'at the cluster scope';
   const msg = `${r?.group ? `${plural}.${r.group}` : plural}${r?.name ? ` "${r.name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${plural}" in API group "${r?.group ?? ''}" ${scope}`;
@@ -309,7 +333,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       code = 500;
       body = status(500, `upstream error; request was: ${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('; ')}`);
     }
-    else if (rule.forbid) { code = 403; body = forbidden(r, verb, caller.user); }
+    else if (rule.forbid) { code = 403; body = forbidden(r, verb, caller.user, url.pathname); }
     else if (rule.unauthorized) { code = 401; body = status(401, 'Unauthorized'); }
     else if (rule.expireContinue) {
       code = 410;
@@ -331,7 +355,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (!caller.user) [code, body] = [401, status(401, 'Unauthorized')];
   else if (req.method !== 'GET') [code, body] = [405, status(405, `the server does not allow this method on the requested resource`)];
   else if (url.pathname === '/version') [code, body] = [200, { major: '1', minor: '32', gitVersion: 'v1.32.3', platform: 'linux/amd64' }];
-  else if (['/livez', '/readyz', '/healthz'].includes(url.pathname)) [code, body] = [200, 'ok'];
+  else if (url.pathname === '/livez' || url.pathname === '/readyz') [code, body] = health(url.pathname.slice(1) as 'livez' | 'readyz', url.searchParams);
+  else if (url.pathname === '/healthz') [code, body] = [200, 'ok'];
   else if (!r?.type || r.extra) [code, body] = [404, status(404, 'the server could not find the requested resource', 'NotFound', {})];
   else if (r.name) [code, body] = serveGet(r);
   else [code, body] = serveList(r, url.searchParams, String(req.headers.accept ?? ''));

@@ -38,9 +38,10 @@ const BUILTIN: ResourceType[] = [
   ['policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true],
   ['discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true],
   ['events.k8s.io', 'v1', 'events', 'Event', true],
+  ['apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false],
 ].map(([group, version, plural, kind, namespaced]) => ({ group, version, plural, kind, namespaced }) as ResourceType);
 
-const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass', 'CSINode']);
+const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass', 'CSINode', 'APIService']);
 
 function pluralOf(kind: string): string {
   const k = kind.toLowerCase();

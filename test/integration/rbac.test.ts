@@ -7,6 +7,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { RESOURCES } from '../../lib/kube/client.js';
+import { HEALTH_URLS } from '../../checks/apiserver.js';
 import { apiServers, ROOT, runBuilt } from '../harness.js';
 
 interface Rule { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
@@ -25,9 +26,14 @@ for (const rule of role.rules ?? []) {
   }
 }
 
-/** The verb and 'group/plural[/subresource]' an API path asks for. */
+/** Non-resource URLs (/livez, /readyz) the ClusterRole lets the checks GET. */
+const nonResource = new Set((role.rules ?? []).flatMap((rule) => (rule.verbs?.includes('get') ? rule.nonResourceURLs ?? [] : [])));
+for (const url of nonResource) granted.set(`nonResourceURL:${url}`, new Set(['get']));
+
+/** The verb and 'group/plural[/subresource]' an API path asks for ('nonResourceURL:/livez' outside /api and /apis). */
 function permissionFor(method: string, p: string): { verb: string; resource: string } {
   const segs = p.split('/').filter(Boolean);
+  if (segs[0] !== 'api' && segs[0] !== 'apis') return { verb: method.toLowerCase(), resource: `nonResourceURL:${p}` };
   let group: string;
   let rest: string[];
   if (segs[0] === 'api') { group = ''; rest = segs.slice(2); } else { group = segs[1]!; rest = segs.slice(3); }
@@ -53,12 +59,17 @@ describe('deploy/rbac.yaml', () => {
 
   it('grants get and list on every resource the client can name, and nothing else', () => {
     for (const rule of role.rules ?? []) {
+      if (rule.nonResourceURLs) {
+        // check_k8s_apiserver's health endpoints: GET on exactly those, nothing else in the rule.
+        expect(rule, JSON.stringify(rule)).toEqual({ nonResourceURLs: HEALTH_URLS, verbs: ['get'] });
+        continue;
+      }
       expect(rule.verbs?.every((v) => v === 'get' || v === 'list'), JSON.stringify(rule)).toBe(true);
-      expect(rule.resourceNames ?? rule.nonResourceURLs).toBeUndefined();
+      expect(rule.resourceNames).toBeUndefined();
       expect([...(rule.apiGroups ?? []), ...(rule.resources ?? [])]).not.toContain('*');
     }
     const needed = Object.values(RESOURCES).map((r) => `${r.group}/${r.plural}`).sort();
-    expect([...granted.keys()].sort()).toEqual(needed);
+    expect([...granted.keys()].filter((k) => !k.startsWith('nonResourceURL:')).sort()).toEqual(needed);
     for (const key of needed) expect([...granted.get(key)!].sort(), key).toEqual(['get', 'list']);
   });
 
@@ -93,7 +104,7 @@ describe('deploy/rbac.yaml', () => {
           .map((r) => ({ ...permissionFor(r.method, r.path), path: r.path }))
           .filter((p) => !granted.get(p.resource)?.has(p.verb));
         expect(denied).toEqual([]);
-      });
+      }, 120_000); // every check in turn, as subprocesses
     }
   });
 });

@@ -1,0 +1,330 @@
+import { RESOURCES } from '../lib/kube/client.js';
+import { compactEvent, eventLastSeen, eventReporter, occurrencesSince } from '../lib/kube/events.js';
+import { DEFAULT_NODE_LEASE_SECONDS, leaseFreshness, NODE_LEASE_NAMESPACE } from '../lib/kube/node-lease.js';
+import { condition, nodeReadiness } from '../lib/kube/nodes.js';
+import { togetherGroups, type NodeMoment } from '../lib/kube/reboots.js';
+import { ageSeconds, parseTime } from '../lib/kube/time.js';
+import type { KubeEvent, Lease, Node } from '../lib/kube/types.js';
+import { defineCheck, opt } from '../lib/plugin/check.js';
+import { formatDuration } from '../lib/plugin/duration.js';
+import { UsageError } from '../lib/plugin/errors.js';
+import { parseRange, type Range } from '../lib/plugin/range.js';
+import { judge, Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
+import { sanitize } from '../lib/plugin/sanitize.js';
+import { State } from '../lib/plugin/state.js';
+
+/**
+ * The Node events this check reads (kubelet: pkg/kubelet/events; node
+ * lifecycle controller: NodeNotReady). One server-side filtered list each.
+ */
+export const NODE_EVENT_REASONS = ['Rebooted', 'NodeNotReady', 'NodeReady'] as const;
+
+/** Conditions other than Ready that say something is wrong when True. */
+const PRESSURE = ['MemoryPressure', 'DiskPressure', 'PIDPressure'] as const;
+
+/** A threshold on a number of nodes, or on their share with a '%' suffix ('1', '50%', '2:'). */
+export interface NodeThreshold {
+  range: Range;
+  percent: boolean;
+  text: string;
+}
+
+export function parseNodeThreshold(s: string, flag: string): NodeThreshold {
+  const percent = s.trim().endsWith('%');
+  try {
+    return { range: parseRange(percent ? s.trim().slice(0, -1) : s, flag), percent, text: s.trim() };
+  } catch (e) {
+    throw new UsageError(`${flag}: ${(e as Error).message} (a count range like 1 or 2:, or a percentage like 50%)`);
+  }
+}
+
+/** Does `count` of `total` nodes alert on this threshold? */
+function alertsOn(t: NodeThreshold | undefined, count: number, total: number): boolean {
+  if (!t) return false;
+  return t.range.alerts(t.percent ? (total ? (100 * count) / total : 0) : count);
+}
+
+export interface NodesData {
+  nodes: Node[];
+  /** kube-node-lease Leases, by name (= node name). */
+  leases: Lease[];
+  /** Node events with a reason in NODE_EVENT_REASONS (compacted). */
+  events: KubeEvent[];
+}
+
+export interface NodesOptions {
+  warning?: Range;
+  critical?: Range;
+  /** -w/-c judge the NotReady share (percent) instead of the count. */
+  percent: boolean;
+  window: number;
+  rebootWindow: number;
+  rebootWarning?: NodeThreshold;
+  rebootCritical?: NodeThreshold;
+  flapWindow: number;
+  flapWarning?: Range;
+  flapCritical?: Range;
+  cordonedState?: 'ok' | 'warning' | 'critical';
+}
+
+const STATE_OF = { ok: State.OK, warning: State.WARNING, critical: State.CRITICAL } as const;
+const name = (n: Node) => sanitize(n.metadata?.name ?? '?', 80);
+const ago = (s: number | undefined) => (s === undefined ? 'at an unknown time' : `${formatDuration(s)} ago`);
+
+/** Ready=True/False/Unknown changes of one node inside the flap window, from events and the condition itself. */
+export function readyChanges(node: string, events: KubeEvent[], readyTransition: number | undefined, since: number): number {
+  let ready = 0;
+  const notReady = new Map<string, number>(); // the kubelet and the node controller both report NotReady: count the larger
+  for (const e of events) {
+    if (e.involvedObject?.name !== node) continue;
+    const n = occurrencesSince(e, since);
+    if (!n) continue;
+    if (e.reason === 'NodeReady') ready += n;
+    else if (e.reason === 'NodeNotReady') {
+      const who = e.source?.component || e.reportingComponent || eventReporter(e) || '?';
+      notReady.set(who, (notReady.get(who) ?? 0) + n);
+    }
+  }
+  const fromEvents = ready + Math.max(0, ...notReady.values());
+  // With no event left (TTL), the condition still shows the last change.
+  return Math.max(fromEvents, readyTransition !== undefined && readyTransition >= since ? 1 : 0);
+}
+
+/** When each node came back: its Rebooted event, else its Ready condition turning True, inside the window. */
+export function returnMoments(nodes: Node[], events: KubeEvent[], since: number): (NodeMoment & { how: 'Rebooted event' | 'Ready since' })[] {
+  const out: (NodeMoment & { how: 'Rebooted event' | 'Ready since' })[] = [];
+  for (const n of nodes) {
+    const node = n.metadata?.name ?? '';
+    let rebooted: number | undefined;
+    for (const e of events) {
+      if (e.reason !== 'Rebooted' || e.involvedObject?.name !== node) continue;
+      const t = eventLastSeen(e);
+      if (t !== undefined && t >= since && (rebooted === undefined || t > rebooted)) rebooted = t;
+    }
+    if (rebooted !== undefined) { out.push({ node, at: rebooted, how: 'Rebooted event' }); continue; }
+    const ready = condition(n.status?.conditions, 'Ready');
+    const t = parseTime(ready?.lastTransitionTime);
+    if (ready?.status === 'True' && t !== undefined && t >= since) out.push({ node, at: t, how: 'Ready since' });
+  }
+  return out;
+}
+
+/** 'v1.32.3 (k8s01, k8s02), v1.31.9 (k8s03)' when versions differ. */
+export function versionSkew(nodes: Node[]): string | undefined {
+  const by = new Map<string, string[]>();
+  for (const n of nodes) {
+    const v = sanitize(n.status?.nodeInfo?.kubeletVersion ?? 'unknown', 40);
+    by.set(v, [...(by.get(v) ?? []), name(n)]);
+  }
+  if (by.size < 2) return undefined;
+  return [...by.entries()].map(([v, ns]) => `${v} (${ns.join(', ')})`).join(', ');
+}
+
+export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
+  const r = new Report();
+  const total = d.nodes.length;
+  const leases = new Map(d.leases.map((l) => [l.metadata?.name ?? '', l]));
+
+  // 1. Readiness: the quantity -w/-c judge.
+  const notReady: { n: Node; line: string }[] = [];
+  for (const n of d.nodes) {
+    const readiness = nodeReadiness(n);
+    if (readiness === 'Ready') continue;
+    const c = condition(n.status?.conditions, 'Ready');
+    const since = ageSeconds(c?.lastTransitionTime, now);
+    const why = c ? `${sanitize(c.reason ?? '', 60)}${c.message ? `: ${sanitize(c.message, 160)}` : ''}` : 'no Ready condition (kubelet never posted status)';
+    const label = readiness === 'Unknown' ? 'NotReady (Unknown)' : 'NotReady';
+    notReady.push({ n, line: `${name(n)} ${label} for ${since === undefined ? '?' : formatDuration(since)}: ${why}` });
+  }
+  const pct = total ? Math.round((1000 * notReady.length) / total) / 10 : 0;
+  const byCount = r.judge('notready_nodes', notReady.length, { warn: o.percent ? undefined : o.warning, crit: o.percent ? undefined : o.critical, min: 0, max: total });
+  const byPct = r.judge('notready_percent', pct, { uom: '%', warn: o.percent ? o.warning : undefined, crit: o.percent ? o.critical : undefined, min: 0, max: 100 });
+  const ready = o.percent ? byPct : byCount;
+  if (notReady.length) {
+    const first = notReady[0]!.line;
+    const short = notReady.length === 1 ? first.split(': ')[0]! : `${notReady.length} of ${total} nodes NotReady (${notReady.map((x) => name(x.n)).join(', ')})`;
+    if (ready.state === State.OK) for (const x of notReady) r.info(x.line);
+    else if (notReady.length === 1) r.problem(ready.state, short, `${first} (${ready.hint})`);
+    else {
+      r.problem(ready.state, short, `${short} (${ready.hint})`);
+      for (const x of notReady) r.add(ready.state, x.line);
+    }
+  }
+
+  // 2. Heartbeat Leases: a kubelet that stopped renewing while the Node still says Ready.
+  let stale = 0;
+  let oldest: number | undefined;
+  for (const n of d.nodes) {
+    const lease = leases.get(n.metadata?.name ?? '');
+    const isReady = nodeReadiness(n) === 'Ready';
+    if (!lease) {
+      if (isReady) r.problem(State.WARNING, `${name(n)}: no heartbeat Lease`, `${name(n)}: no Lease ${NODE_LEASE_NAMESPACE}/${name(n)}: the kubelet's heartbeat cannot be judged (deleted, or a kubelet without node leases)`);
+      continue;
+    }
+    const f = leaseFreshness(lease, now);
+    if (f.renewAge !== undefined) oldest = Math.max(oldest ?? 0, f.renewAge);
+    if (!f.expired) continue;
+    stale++;
+    const facts = `renewed ${ago(f.renewAge)}, leaseDurationSeconds ${f.duration}`;
+    if (isReady) {
+      r.problem(State.CRITICAL, `${name(n)}: kubelet stopped renewing its Lease (${facts}) but the Node says Ready`,
+        `${name(n)}: kubelet stopped renewing its Lease (${facts}) while the Node still says Ready: the node lifecycle controller has not marked it Unknown (is kube-controller-manager working? see check_k8s_leases)`);
+    } else r.info(`${name(n)}: heartbeat Lease ${facts}`);
+  }
+
+  // 3. Conditions that are True when something is wrong (only from a kubelet that still reports).
+  let pressured = 0;
+  for (const n of d.nodes) {
+    if (nodeReadiness(n) === 'Unknown') continue;
+    let any = false;
+    for (const type of [...PRESSURE, 'NetworkUnavailable']) {
+      const c = condition(n.status?.conditions, type);
+      if (c?.status !== 'True') continue;
+      any = true;
+      const state = type === 'NetworkUnavailable' ? State.CRITICAL : State.WARNING;
+      const since = ageSeconds(c.lastTransitionTime, now);
+      r.problem(state, `${name(n)} ${type}`, `${name(n)} ${type} for ${since === undefined ? '?' : formatDuration(since)}: ${sanitize(c.reason ?? '', 60)}${c.message ? `: ${sanitize(c.message, 160)}` : ''}`);
+    }
+    if (any) pressured++;
+  }
+
+  // 4. Cordoned nodes.
+  const cordoned = d.nodes.filter((n) => n.spec?.unschedulable);
+  if (cordoned.length) {
+    const state = STATE_OF[o.cordonedState ?? 'warning'];
+    const names = cordoned.map(name).join(', ');
+    if (state === State.OK) r.info(`cordoned: ${names}`);
+    else r.problem(state, `${plural(cordoned.length, 'node')} cordoned (${names})`, `cordoned (spec.unschedulable): ${names}; nothing new is scheduled there (--cordoned-state ${o.cordonedState ?? 'warning'})`);
+  }
+
+  // 5. Flapping: Ready changes inside --flap-window.
+  const flapSince = now - o.flapWindow * 1000;
+  let maxChanges = 0;
+  const flapping: { n: Node; changes: number }[] = [];
+  for (const n of d.nodes) {
+    const t = parseTime(condition(n.status?.conditions, 'Ready')?.lastTransitionTime);
+    const changes = readyChanges(n.metadata?.name ?? '', d.events, t, flapSince);
+    maxChanges = Math.max(maxChanges, changes);
+    if (changes) flapping.push({ n, changes });
+  }
+  for (const f of flapping) {
+    const j = judge(f.changes, o.flapWarning, o.flapCritical);
+    const text = `${name(f.n)}: Ready changed ${plural(f.changes, 'time')} in ${formatDuration(o.flapWindow)}`;
+    if (j.state !== State.OK) r.problem(j.state, `${name(f.n)} readiness flapping (${f.changes} changes in ${formatDuration(o.flapWindow)})`, `${text} (${j.hint})`);
+  }
+  // The largest count alerts exactly when some node does: perfdata with the ranges that judged each node.
+  r.judge('ready_changes_max', maxChanges, { warn: o.flapWarning, crit: o.flapCritical, min: 0 });
+
+  // 6. Nodes that came back together inside --window.
+  const since = now - o.window * 1000;
+  const moments = returnMoments(d.nodes, d.events, since);
+  const groups = togetherGroups(moments, o.rebootWindow * 1000);
+  const largest = groups[0]?.length ?? 0;
+  const rebootState = alertsOn(o.rebootCritical, largest, total) ? State.CRITICAL : alertsOn(o.rebootWarning, largest, total) ? State.WARNING : State.OK;
+  const perfRange = (t?: NodeThreshold) => (t && !t.percent ? t.range : undefined);
+  // Recorded with the count ranges (a percentage cannot be written as perfdata thresholds); judged above.
+  r.judge('rebooted_together', largest, { warn: perfRange(o.rebootWarning), crit: perfRange(o.rebootCritical), min: 0, max: total });
+  for (const g of groups) {
+    const how = moments.filter((m) => g.some((x) => x.node === m.node));
+    const events = how.filter((m) => m.how === 'Rebooted event').length;
+    const evidence = events === how.length ? 'Rebooted events' : events ? 'Rebooted events and Ready transitions' : 'Ready again';
+    const spread = (g[g.length - 1]!.at - g[0]!.at) / 1000;
+    const names = g.map((m) => sanitize(m.node, 80)).join(', ');
+    const short = `${g.length} nodes rebooted together (${evidence} within ${formatDuration(Math.max(spread, 1))} of each other, ${ago((now - g[g.length - 1]!.at) / 1000)}: ${names})`;
+    const state = g === groups[0] ? rebootState : alertsOn(o.rebootCritical, g.length, total) ? State.CRITICAL : alertsOn(o.rebootWarning, g.length, total) ? State.WARNING : State.OK;
+    if (state !== State.OK) r.problem(state, short, `${short}: a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)`);
+    else r.info(short);
+    for (const m of how) {
+      const text = m.how === 'Rebooted event' ? `${sanitize(m.node, 80)}: Rebooted event ${ago((now - m.at) / 1000)}` : `${sanitize(m.node, 80)}: Ready again since ${ago((now - m.at) / 1000)} (no Rebooted event left: events expire)`;
+      r.add(state === State.OK ? undefined : state, text);
+    }
+  }
+
+  // Context.
+  const skew = versionSkew(d.nodes);
+  if (skew) r.info(`kubelet versions differ: ${skew}`);
+  r.metric('nodes', total, { min: 0 });
+  r.metric('cordoned_nodes', cordoned.length, { min: 0, max: total });
+  r.metric('pressure_nodes', pressured, { min: 0, max: total });
+  r.metric('stale_leases', stale, { min: 0, max: total });
+  r.metric('lease_age_max', oldest === undefined ? undefined : Math.round(oldest * 10) / 10, { uom: 's', min: 0 });
+
+  if (!total) return r.done('no nodes match');
+  const version = d.nodes[0]?.status?.nodeInfo?.kubeletVersion;
+  const ok = `${plural(total, 'node')} Ready, heartbeats fresh${version && !skew ? `, kubelet ${sanitize(version, 40)}` : ''}`;
+  return r.done(ok);
+}
+
+export default defineCheck({
+  name: 'nodes',
+  title: 'NODES',
+  scope: 'cluster',
+  summary: 'Node readiness, pressure, cordons, heartbeat Leases, flapping and nodes that rebooted together',
+  description:
+    'Every node (or those matching --selector): the Ready condition (False or Unknown, and since when), the ' +
+    'MemoryPressure, DiskPressure and PIDPressure conditions (WARNING) and NetworkUnavailable (CRITICAL), cordoned ' +
+    'nodes (--cordoned-state), and the heartbeat Lease each kubelet renews in kube-node-lease: a Lease renewed longer ' +
+    `ago than its leaseDurationSeconds (${DEFAULT_NODE_LEASE_SECONDS}s by default) while the Node still says Ready is ` +
+    'CRITICAL (the kubelet stopped, and the node lifecycle controller has not noticed).\n\n' +
+    'Readiness flapping counts Ready changes in --flap-window from NodeReady/NodeNotReady events and the Ready ' +
+    'condition\'s lastTransitionTime. Nodes that came back together: two or more nodes whose Rebooted event (or, once ' +
+    'the events have expired, whose Ready condition turned True) lie within --reboot-window of each other, inside ' +
+    '--window; judged by --reboot-warning/--reboot-critical (a count, or a share of the nodes with a % suffix). ' +
+    'Events expire (microk8s: --event-ttl=5m), so flapping older than the TTL is seen only as the last transition.\n\n' +
+    '-w/-c judge the number of NotReady nodes, or their percentage with --percent. Kubelet version skew between nodes ' +
+    'is shown as information.',
+  thresholds: { critical: '0', describe: 'NotReady nodes (a count; a percentage of the nodes with --percent)' },
+  options: {
+    selector: opt.labelSelector({ describe: 'Judge only the nodes with these labels (e.g. node.kubernetes.io/microk8s-controlplane)' }),
+    percent: opt.flag({ describe: '-w/-c judge the share of NotReady nodes in percent, not their number' }),
+    window: opt.duration({ default: '1h', min: 1, describe: 'How recent a reboot must be to be judged' }),
+    'reboot-window': opt.duration({ default: '2m', min: 1, describe: 'Nodes that came back within this of each other rebooted together' }),
+    'reboot-warning': opt.custom({ default: '1', placeholder: 'RANGE[%]', describe: 'Nodes that rebooted together: a count range, or a percentage of the nodes with %', parse: parseNodeThreshold }),
+    'reboot-critical': opt.custom({ default: '50%', placeholder: 'RANGE[%]', describe: 'As --reboot-warning; the default: more than half the nodes (a quorum of the control plane)', parse: parseNodeThreshold }),
+    'flap-window': opt.duration({ default: '15m', min: 1, describe: 'Window for counting Ready changes (kubernetes-mixin KubeNodeReadinessFlapping: 15m)' }),
+    'flap-warning': opt.range({ default: '2', describe: 'Ready changes of one node in --flap-window (default: more than 2)' }),
+    'flap-critical': opt.range({ describe: 'Ready changes of one node in --flap-window' }),
+    'cordoned-state': opt.choice(['ok', 'warning', 'critical'] as const, { default: 'warning', describe: 'State for a cordoned node' }),
+  },
+  perfdata: {
+    notready_nodes: { describe: 'Nodes whose Ready condition is False or Unknown', thresholds: '-w/-c' },
+    notready_percent: { describe: 'The same as a share of the nodes', thresholds: '-w/-c with --percent' },
+    ready_changes_max: { describe: 'Most Ready changes of one node in --flap-window', thresholds: '--flap-warning/--flap-critical' },
+    rebooted_together: { describe: 'Nodes in the largest group that came back within --reboot-window, inside --window', thresholds: '--reboot-warning/--reboot-critical' },
+    nodes: { describe: 'Nodes judged' },
+    cordoned_nodes: { describe: 'Nodes with spec.unschedulable' },
+    pressure_nodes: { describe: 'Nodes with a pressure condition or NetworkUnavailable True' },
+    stale_leases: { describe: 'kube-node-lease Leases renewed longer ago than their leaseDurationSeconds' },
+    lease_age_max: { describe: 'Seconds since the least recently renewed node Lease' },
+  },
+  examples: [
+    ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every node; CRITICAL when one is NotReady or more than half rebooted together'],
+    ['$0 --percent -w 10 -c 30 --cordoned-state ok', 'a large cluster: judge the NotReady share, cordons are routine'],
+  ],
+
+  async gather(ctx, o) {
+    const kube = await ctx.kube();
+    // Three small lists in parallel; the events are filtered by the server (kind and reason).
+    const [nodes, leases, ...events] = await Promise.all([
+      kube.list<Node>(RESOURCES.nodes, { labelSelector: o.selector, project: compactNode }),
+      kube.list<Lease>(RESOURCES.leases, { namespace: NODE_LEASE_NAMESPACE, project: (l) => ({ metadata: { name: l.metadata?.name }, spec: l.spec }) }),
+      ...NODE_EVENT_REASONS.map((reason) =>
+        kube.list<KubeEvent>(RESOURCES.events, { fieldSelector: `involvedObject.kind=Node,reason=${reason}`, project: compactEvent })),
+    ]);
+    return { nodes, leases, events: events.flat() } satisfies NodesData;
+  },
+
+  evaluate(d, o, now) {
+    return evaluateNodes(d, o, now);
+  },
+});
+
+/** What the check reads of a Node: not its images list (tens of KB per node). */
+function compactNode(n: Node): Node {
+  return {
+    metadata: { name: n.metadata?.name },
+    spec: { unschedulable: n.spec?.unschedulable },
+    status: { conditions: n.status?.conditions, nodeInfo: n.status?.nodeInfo },
+  };
+}

@@ -1,0 +1,90 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiServers, expectContract, runBuilt, type ApiServer } from '../harness.js';
+
+const TITLE = 'NODES';
+
+describe('check_k8s_nodes against the API double', () => {
+  const start = apiServers();
+
+  let incident: ApiServer;
+  let degraded: ApiServer;
+  beforeAll(async () => { [incident, degraded] = await Promise.all([start('incident'), start('nodes-degraded')]); });
+
+  it('is OK on the healthy cluster (rebooted one at a time, a week apart)', async () => {
+    const s = await start('healthy');
+    const run = await runBuilt('nodes', ['--kubeconfig', s.kubeconfig]);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.firstLine).toMatch(/^K8S NODES OK - 3 nodes Ready, heartbeats fresh, kubelet v1\.32\.3 \| /);
+    expect(run.perf).toMatchObject({ notready_nodes: '0', notready_percent: '0%', rebooted_together: '0', stale_leases: '0', nodes: '3' });
+    expect(run.firstLine).toContain('notready_nodes=0;;0;0;3');
+  });
+
+  it('on the incident: all three nodes Ready, but back within 1m40s of each other 57m ago: CRITICAL', async () => {
+    const run = await runBuilt('nodes', ['--kubeconfig', incident.kubeconfig]);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(2);
+    expect(run.firstLine).toMatch(/^K8S NODES CRITICAL - 3 nodes rebooted together \(Ready again within 1m40s of each other, 57m\d*s? ago: k8s03, k8s01, k8s02\) \| /);
+    expect(run.perf).toMatchObject({ notready_nodes: '0', rebooted_together: '3', stale_leases: '0' });
+    expect(run.firstLine).toContain('rebooted_together=3;1;;0;3');
+    expect(run.stdout).toMatch(/^\[CRITICAL\] k8s03: Ready again since 58m ago \(no Rebooted event left: events expire\)$/m);
+  });
+
+  it('asks for one node list, the kube-node-lease Leases and three server-filtered event lists', async () => {
+    const before = incident.requests().length;
+    await runBuilt('nodes', ['--kubeconfig', incident.kubeconfig]);
+    const reqs = incident.requests().slice(before).map((r) => `${r.path}${r.query.fieldSelector ? ` ${r.query.fieldSelector}` : ''}`).sort();
+    expect(reqs).toEqual([
+      '/api/v1/events involvedObject.kind=Node,reason=NodeNotReady',
+      '/api/v1/events involvedObject.kind=Node,reason=NodeReady',
+      '/api/v1/events involvedObject.kind=Node,reason=Rebooted',
+      '/api/v1/nodes',
+      '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases',
+    ]);
+  });
+
+  it('judges every kind of node trouble at once, worst first', async () => {
+    const run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '-vv']);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(2);
+    expect(run.firstLine).toMatch(/^K8S NODES CRITICAL - k8s02 NotReady \(Unknown\) for 6m\d*s?; k8s03: kubelet stopped renewing its Lease \(renewed 3m\d+s ago, leaseDurationSeconds 40\) but the Node says Ready; /);
+    for (const warn of ['k8s04 DiskPressure', '1 node cordoned (k8s01)', 'k8s05 readiness flapping (6 changes in 15m)']) {
+      expect(run.firstLine, warn).toContain(`; ${warn}`);
+    }
+    expect(run.firstLine).toMatch(/; 2 nodes rebooted together \(Rebooted events within 10s of each other, 2m\d*s? ago: k8s05, k8s04\) \| /);
+    const body = run.stdout.split('\n').slice(1);
+    expect(body.some((l) => /^\[CRITICAL\] k8s02 NotReady \(Unknown\) for 6m\d*s?: NodeStatusUnknown: Kubelet stopped posting node status\. \(outside -c 0\)$/.test(l))).toBe(true);
+    expect(body.some((l) => /^\[WARNING\] k8s04 DiskPressure for 8m\d*s?: KubeletHasDiskPressure: kubelet has disk pressure$/.test(l))).toBe(true);
+    expect(body).toContain('kubelet versions differ: v1.32.3 (k8s01, k8s02, k8s03, k8s04), v1.31.9 (k8s05)');
+    expect(run.perf).toMatchObject({ notready_nodes: '1', notready_percent: '20%', stale_leases: '2', cordoned_nodes: '1', pressure_nodes: '1', rebooted_together: '2', ready_changes_max: '6', nodes: '5' });
+  });
+
+  it('--selector judges only the matching nodes (server-side)', async () => {
+    const before = degraded.requests().length;
+    const run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '--selector', 'node.kubernetes.io/microk8s-worker', '--cordoned-state', 'ok']);
+    expectContract(run, TITLE);
+    expect(run.perf.nodes).toBe('2');
+    // both workers came back together: all of them, more than half
+    expect(run.firstLine).toMatch(/^K8S NODES CRITICAL - 2 nodes rebooted together \(Rebooted events within 10s of each other/);
+    const list = degraded.requests().slice(before).find((r) => r.path === '/api/v1/nodes');
+    expect(list?.query.labelSelector).toBe('node.kubernetes.io/microk8s-worker');
+  });
+
+  it('percent thresholds: -w/-c with --percent, reboot thresholds with a % suffix', async () => {
+    let run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '--percent', '-c', '25', '--reboot-warning', '50%', '--flap-warning', '10',
+      '--cordoned-state', 'ok', '--selector', 'node.kubernetes.io/microk8s-controlplane']);
+    expectContract(run, TITLE);
+    // 1 of 3 control-plane nodes NotReady = 33.3% > 25; k8s03's stale Lease is CRITICAL anyway
+    expect(run.firstLine).toMatch(/^K8S NODES CRITICAL - k8s02 NotReady \(Unknown\) for 6m/);
+    expect(run.firstLine).toContain("notready_percent=33.3%;;25;0;100");
+    run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '--reboot-critical', '30%', '-v']);
+    expect(run.stdout).toMatch(/^\[CRITICAL\] 2 nodes rebooted together/m);
+  });
+
+  it('a bad option is UNKNOWN with one line', async () => {
+    const run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '--reboot-critical', 'most']);
+    expect(run.code).toBe(3);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect(run.firstLine).toMatch(/^K8S NODES UNKNOWN - .*--reboot-critical/);
+  });
+}, 120_000);

@@ -1,0 +1,248 @@
+import { describe, expect, it } from 'vitest';
+import check, { parseNodeThreshold, readyChanges, returnMoments, versionSkew, type NodesData } from '../../checks/nodes.js';
+import { leaseFreshness } from '../../lib/kube/node-lease.js';
+import { togetherGroups } from '../../lib/kube/reboots.js';
+import type { Condition, KubeEvent, Lease, Node } from '../../lib/kube/types.js';
+import { parseArgs } from '../../lib/plugin/args.js';
+import { outcomeState } from '../../lib/plugin/result.js';
+import { State } from '../../lib/plugin/state.js';
+import { clock, checkOptions } from './support.js';
+
+const { NOW, ago, micro } = clock('2026-06-05T06:30:00Z');
+const opts = (args: string[] = []) => checkOptions(check, args);
+
+// Conditions as the kubelet (pkg/kubelet/nodestatus/setters.go) and the node lifecycle controller write them.
+const ok = (type: string, reason: string, message: string, since = 20 * 86400): Condition =>
+  ({ type, status: type === 'Ready' ? 'True' : 'False', reason, message, lastTransitionTime: ago(since) });
+const healthyConditions = (readySince: number): Condition[] => [
+  ok('MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+  ok('DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+  ok('PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+  ok('Ready', 'KubeletReady', 'kubelet is posting ready status', readySince),
+];
+const unknownConditions = (since: number): Condition[] =>
+  ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'Ready'].map((type) =>
+    ({ type, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: ago(since) }));
+
+const node = (name: string, o: { readySince?: number; conditions?: Condition[]; cordoned?: boolean; version?: string } = {}): Node => ({
+  metadata: { name },
+  spec: o.cordoned ? { unschedulable: true } : {},
+  status: { conditions: o.conditions ?? healthyConditions(o.readySince ?? 20 * 86400), nodeInfo: { kubeletVersion: o.version ?? 'v1.32.3', bootID: `boot-${name}` } },
+});
+// kube-node-lease/<node> as the kubelet's lease controller writes it: holder = node name, 40s, renewed every 10s.
+const lease = (name: string, renewedAgo = 4, duration: number | undefined = 40): Lease => ({
+  metadata: { name, namespace: 'kube-node-lease' },
+  spec: { holderIdentity: name, ...(duration !== undefined && { leaseDurationSeconds: duration }), renewTime: micro(renewedAgo) },
+});
+const event = (nodeName: string, reason: string, lastAgo: number, o: { count?: number; firstAgo?: number; component?: string } = {}): KubeEvent => ({
+  metadata: { creationTimestamp: ago(o.firstAgo ?? lastAgo) },
+  involvedObject: { kind: 'Node', name: nodeName, uid: nodeName },
+  reason,
+  message: reason === 'Rebooted' ? `Node ${nodeName} has been rebooted, boot id: 0b8a3f2e-1111-4c2d-9e5f-${nodeName}` : `Node ${nodeName} status is now: ${reason}`,
+  type: reason === 'Rebooted' ? 'Warning' : 'Normal',
+  count: o.count ?? 1,
+  firstTimestamp: ago(o.firstAgo ?? lastAgo),
+  lastTimestamp: ago(lastAgo),
+  source: { component: o.component ?? 'kubelet', host: nodeName },
+});
+
+const three = (): NodesData => ({
+  nodes: [node('k8s01', { readySince: 20 * 86400 }), node('k8s02', { readySince: 13 * 86400 }), node('k8s03', { readySince: 6 * 86400 })],
+  leases: [lease('k8s01'), lease('k8s02', 9), lease('k8s03', 1)],
+  events: [],
+});
+
+const run = async (d: NodesData, args: string[] = []) => {
+  const o = check.evaluate(d, await opts(args), NOW);
+  return { o, state: outcomeState(o), perf: Object.fromEntries(o.perfdata.map((p) => [p.label, p.value])), texts: o.findings.map((f) => f.text) };
+};
+
+describe('nodes options', () => {
+  it('defaults: -c 0, reboots within 2m inside 1h, more than 1 warns, more than half is critical', async () => {
+    const o = await opts();
+    expect(o.critical?.text).toBe('0');
+    expect(o.warning).toBeUndefined();
+    expect(o).toMatchObject({ window: 3600, rebootWindow: 120, flapWindow: 900, cordonedState: 'warning', percent: false });
+    expect(o.rebootWarning).toMatchObject({ percent: false, text: '1' });
+    expect(o.rebootCritical).toMatchObject({ percent: true, text: '50%' });
+  });
+
+  it('takes a count or a percentage for the reboot thresholds, and refuses nonsense', async () => {
+    expect(parseNodeThreshold('2:', '--reboot-warning')).toMatchObject({ percent: false });
+    expect(parseNodeThreshold('34%', '--reboot-critical').range.text).toBe('34');
+    await expect(parseArgs(check, ['--reboot-critical', 'half'])).rejects.toThrow(/--reboot-critical/);
+    await expect(parseArgs(check, ['--window', '0'])).rejects.toThrow(/--window/);
+    await expect(parseArgs(check, ['--cordoned-state', 'maybe'])).rejects.toThrow(/--cordoned-state/);
+    await expect(parseArgs(check, ['--selector', 'a b'])).rejects.toThrow(/--selector/);
+  });
+});
+
+describe('nodes evaluate', () => {
+  it('is OK for three Ready nodes rebooted a week apart with fresh Leases', async () => {
+    const { o, state, perf } = await run(three());
+    expect(state).toBe(State.OK);
+    expect(o.summary).toBe('3 nodes Ready, heartbeats fresh, kubelet v1.32.3');
+    expect(perf).toMatchObject({ notready_nodes: 0, notready_percent: 0, nodes: 3, rebooted_together: 0, stale_leases: 0, cordoned_nodes: 0, pressure_nodes: 0, ready_changes_max: 0, lease_age_max: 9 });
+    expect(o.perfdata.find((p) => p.label === 'notready_nodes')?.crit?.text).toBe('0');
+  });
+
+  it('the incident: all three Ready again within 1m40s of each other, 57m ago, no events left: CRITICAL', async () => {
+    const d = three();
+    d.nodes = [node('k8s01', { readySince: 58 * 60 }), node('k8s02', { readySince: 57 * 60 }), node('k8s03', { readySince: 58 * 60 + 40 })];
+    const { o, state, perf, texts } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('3 nodes rebooted together (Ready again within 1m40s of each other, 57m ago: k8s03, k8s01, k8s02)');
+    expect(perf.rebooted_together).toBe(3);
+    expect(texts).toContain('k8s03: Ready again since 58m ago (no Rebooted event left: events expire)');
+    // ...and with --window 30m it is history.
+    expect((await run(d, ['--window', '30m'])).state).toBe(State.OK);
+  });
+
+  it('two of three back together is CRITICAL (more than half), two of five only WARNING', async () => {
+    const d = three();
+    d.nodes[0] = node('k8s01', { readySince: 300 });
+    d.nodes[1] = node('k8s02', { readySince: 240 });
+    expect((await run(d)).state).toBe(State.CRITICAL);
+    d.nodes.push(node('k8s04'), node('k8s05'));
+    d.leases.push(lease('k8s04'), lease('k8s05'));
+    const { state, o } = await run(d);
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toMatch(/^2 nodes rebooted together \(Ready again within 1m of each other, 4m ago: k8s01, k8s02\)$/);
+    expect((await run(d, ['--reboot-window', '30s'])).state).toBe(State.OK);
+  });
+
+  it('prefers Rebooted events when they are still there and says so', async () => {
+    const d = three();
+    d.nodes = d.nodes.map((n) => node(n.metadata!.name!, { readySince: 200 }));
+    d.events = [event('k8s01', 'Rebooted', 230), event('k8s02', 'Rebooted', 250), event('k8s03', 'Rebooted', 1000)];
+    const { o, texts } = await run(d);
+    expect(o.summary).toBe('2 nodes rebooted together (Rebooted events within 20s of each other, 3m50s ago: k8s02, k8s01)');
+    expect(texts).toContain('k8s01: Rebooted event 3m50s ago');
+  });
+
+  it('a NotReady (Unknown) node is CRITICAL with how long and the controller\'s message', async () => {
+    const d = three();
+    d.nodes[1] = node('k8s02', { conditions: unknownConditions(300) });
+    d.leases[1] = lease('k8s02', 340);
+    const { o, state, perf, texts } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('k8s02 NotReady (Unknown) for 5m');
+    expect(texts).toContain('k8s02 NotReady (Unknown) for 5m: NodeStatusUnknown: Kubelet stopped posting node status. (outside -c 0)');
+    expect(texts).toContain('k8s02: heartbeat Lease renewed 5m40s ago, leaseDurationSeconds 40');
+    expect(perf).toMatchObject({ notready_nodes: 1, notready_percent: 33.3, stale_leases: 1, lease_age_max: 340 });
+    // pressure conditions of an Unknown node are not judged a second time
+    expect(perf.pressure_nodes).toBe(0);
+  });
+
+  it('-w/-c with --percent judge the NotReady share', async () => {
+    const d = three();
+    d.nodes[1] = node('k8s02', { conditions: unknownConditions(300) });
+    expect((await run(d, ['--percent', '-w', '20', '-c', '50'])).state).toBe(State.WARNING);
+    expect((await run(d, ['-c', '1'])).state).toBe(State.OK);
+    const { o } = await run(d, ['--percent', '-c', '20']);
+    expect(o.perfdata.find((p) => p.label === 'notready_percent')?.crit?.text).toBe('20');
+    expect(o.perfdata.find((p) => p.label === 'notready_nodes')?.crit).toBeUndefined();
+  });
+
+  it('a Lease not renewed while the Node still says Ready is CRITICAL: the kubelet stopped', async () => {
+    const d = three();
+    d.leases[2] = lease('k8s03', 95);
+    const { o, state } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('k8s03: kubelet stopped renewing its Lease (renewed 1m35s ago, leaseDurationSeconds 40) but the Node says Ready');
+    // leaseDurationSeconds absent: the kubelet's default (40s)
+    expect(leaseFreshness(lease('x', 39, undefined), NOW)).toMatchObject({ duration: 40, expired: false });
+    expect(leaseFreshness(lease('x', 41, undefined), NOW).expired).toBe(true);
+  });
+
+  it('a Ready node without a Lease is WARNING', async () => {
+    const d = three();
+    d.leases.pop();
+    const { o, state } = await run(d);
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toBe('k8s03: no heartbeat Lease');
+  });
+
+  it('pressure is WARNING, NetworkUnavailable CRITICAL, with the kubelet\'s reason', async () => {
+    const d = three();
+    const c = healthyConditions(86400);
+    c[1] = { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure', lastTransitionTime: ago(600) };
+    d.nodes[0] = node('k8s01', { conditions: c });
+    let r = await run(d);
+    expect(r.state).toBe(State.WARNING);
+    expect(r.texts).toContain('k8s01 DiskPressure for 10m: KubeletHasDiskPressure: kubelet has disk pressure');
+    expect(r.perf.pressure_nodes).toBe(1);
+    d.nodes[2] = node('k8s03', { conditions: [...healthyConditions(86400), { type: 'NetworkUnavailable', status: 'True', reason: 'NoRouteCreated', message: 'Node created without a route', lastTransitionTime: ago(60) }] });
+    r = await run(d);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toBe('k8s03 NetworkUnavailable; k8s01 DiskPressure');
+  });
+
+  it('a cordoned node is --cordoned-state (WARNING by default)', async () => {
+    const d = three();
+    d.nodes[1] = node('k8s02', { cordoned: true });
+    expect((await run(d)).o.summary).toBe('1 node cordoned (k8s02)');
+    expect((await run(d)).state).toBe(State.WARNING);
+    const quiet = await run(d, ['--cordoned-state', 'ok']);
+    expect(quiet.state).toBe(State.OK);
+    expect(quiet.texts).toContain('cordoned: k8s02');
+    expect(quiet.perf.cordoned_nodes).toBe(1);
+  });
+
+  it('flapping: more than 2 Ready changes in 15m warns, from the kubelet\'s and the node controller\'s events', async () => {
+    const d = three();
+    d.nodes[0] = node('k8s01', { readySince: 20 * 86400 });
+    // two NotReady->Ready cycles in 10m; the kubelet and the node controller both report NotReady: counted once
+    d.events = [
+      event('k8s01', 'NodeNotReady', 120, { count: 2, firstAgo: 600 }),
+      event('k8s01', 'NodeNotReady', 125, { count: 2, firstAgo: 605, component: 'node-controller' }),
+      event('k8s01', 'NodeReady', 60, { count: 2, firstAgo: 540 }),
+    ];
+    const { o, state, perf } = await run(d);
+    expect(perf.ready_changes_max).toBe(4);
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toBe('k8s01 readiness flapping (4 changes in 15m)');
+    expect(readyChanges('k8s01', d.events, undefined, NOW - 60_000 - 1)).toBe(1); // only the last NodeReady is inside 1m
+    expect(readyChanges('k8s02', [], NOW - 1000, NOW - 60_000)).toBe(1); // no events: the condition's last change
+  });
+
+  it('kubelet version skew is information, not a problem', async () => {
+    const d = three();
+    d.nodes[2] = node('k8s03', { version: 'v1.31.9', readySince: 6 * 86400 });
+    const { o, state, texts } = await run(d);
+    expect(state).toBe(State.OK);
+    expect(o.summary).toBe('3 nodes Ready, heartbeats fresh');
+    expect(texts).toContain('kubelet versions differ: v1.32.3 (k8s01, k8s02), v1.31.9 (k8s03)');
+    expect(versionSkew(three().nodes)).toBeUndefined();
+  });
+
+  it('cluster text cannot break the output', async () => {
+    const d = three();
+    d.nodes[0] = node('k8s01', { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'PLEG is not healthy | x=1\nnext', lastTransitionTime: ago(30) }] });
+    const { o } = await run(d);
+    for (const f of o.findings) expect(f.text).not.toMatch(/[|\n]/);
+    expect(o.summary).toBe('k8s01 NotReady for 30s');
+  });
+
+  it('no nodes: OK, says so', async () => {
+    const { o, state } = await run({ nodes: [], leases: [], events: [] });
+    expect(state).toBe(State.OK);
+    expect(o.summary).toBe('no nodes match');
+  });
+});
+
+describe('nodes that came back together', () => {
+  const m = (node: string, s: number) => ({ node, at: NOW - s * 1000 });
+  it('groups moments whose first and last are within the spread, largest first, each once', () => {
+    expect(togetherGroups([m('a', 100), m('b', 150), m('c', 400), m('d', 410), m('e', 420)], 60_000).map((g) => g.map((x) => x.node)))
+      .toEqual([['e', 'd', 'c'], ['b', 'a']]);
+    expect(togetherGroups([m('a', 0), m('b', 1000)], 60_000)).toEqual([]);
+    // a chain 0-90-180 with a 2m spread is one group of two plus one left: not everything chained together
+    expect(togetherGroups([m('a', 0), m('b', 90), m('c', 180)], 120_000).map((g) => g.length)).toEqual([2]);
+  });
+
+  it('takes a Ready transition only for a Ready node and only inside the window', () => {
+    const nodes = [node('a', { readySince: 100 }), node('b', { conditions: unknownConditions(100) }), node('c', { readySince: 7200 })];
+    expect(returnMoments(nodes, [], NOW - 3600_000).map((x) => x.node)).toEqual(['a']);
+  });
+});
