@@ -74,7 +74,7 @@ function options(argv) {
     else if (a === '--keep') o.keep = true;
     else if (a === '--report') o.report = path.resolve(val());
     else if (a === '-h' || a === '--help') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1).filter((l, i, a) => a.slice(0, i + 1).every((x) => x.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else die(`unknown option ${a} (see --help)`);
   }
@@ -502,7 +502,7 @@ function report(r) {
   const m = r.machine;
   out.push(`Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memGB} GiB, Linux ${m.kernel}, Node ${m.node}; ${m.date}`);
   out.push(`Tools: ${m.hyperfine}, ${m.jq}${m.kubectl ? `, kubectl ${m.kubectl}` : ''}`);
-  out.push(`Runs: ${r.options.runs} per check (hyperfine, warm-up ${r.options.warmup}, plus one under GNU time for memory and bytes); up to ${r.options.shellRuns} per kubectl+jq script under GNU time (fewer once a minute is spent). Wall time is the median, CPU is user+system (mean).`);
+  out.push(`Runs: ${r.options.runs} per check (hyperfine, warm-up ${r.options.warmup}; 3 and no warm-up when a run takes over 5 s; plus one under GNU time for memory and bytes); up to ${r.options.shellRuns} per kubectl+jq script under GNU time (fewer once a minute is spent). Wall time is the median, CPU is user+system (mean).`);
   if (r.startup) {
     const s = r.startup;
     out.push('', `Start-up, \`k8s-nrpe --help\` (no network): median ${ms(s.medianMs)} (min ${ms(s.minMs)}), CPU ${ms(s.cpuMs)}, peak RSS ${mb(s.maxRssKB)} -> target < ${TARGET.startupMs} ms: ${s.medianMs < TARGET.startupMs ? 'met' : 'MISSED'}`);
