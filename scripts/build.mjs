@@ -48,11 +48,12 @@ function replace(target, write) {
 
 const bundle = path.join(dist, 'k8s-nrpe.cjs');
 const main = path.join(dist, 'k8s-nrpe');
+const ENTRY = path.join(root, 'cli/main.ts');
 let result;
 {
   const tmp = `${bundle}.${process.pid}.tmp`;
   result = await build({
-    entryPoints: [path.join(root, 'cli/main.ts')],
+    entryPoints: [ENTRY],
     outfile: tmp,
     bundle: true,
     platform: 'node',
@@ -76,15 +77,16 @@ let result;
 // time and their heap is deserialized. --help: ~65 -> ~50 ms CPU, an API check
 // ~30 ms less (docs/performance.md). Two things make the bundle snapshot-safe
 // without touching the code:
-// - an entry that evaluates every module but lib/main.ts at build time and
-//   runs main.ts (argv, exit handlers) when the binary starts;
+// - an entry that evaluates every module the entry point (cli/main.ts)
+//   imports at build time and runs the entry point itself (argv, exit
+//   handlers) when the binary starts;
 // - node:http, https, tls and http2 cannot be loaded while Node 20 builds a
 //   snapshot (a SecureContext or parser binding holds handles V8 cannot
 //   serialize: "Check failed: handle_checker.CheckGlobalAndEternalHandles()"),
 //   and client-node and lib/kube import them at the top. They are replaced by
 //   a proxy that requires the real module on first use: at run time.
 // Anything a module captures at load time (process.env, the clock) would be
-// the build's: no module of lib/ or checks/ reads either at its top level.
+// the build's: no module of cli/, lib/ or checks/ reads either at its top level.
 const LAZY_BUILTIN = /^(node:)?(http|https|tls|http2)$/;
 const lazyBuiltins = {
   name: 'lazy-builtins',
@@ -103,17 +105,21 @@ module.exports = new Proxy({}, { get: (_, k) => load()[k], has: (_, k) => keys.i
     });
   },
 };
-const SNAPSHOT_ENTRY = `import './checks/index.js';
-import './lib/plugin/run.js';
-import './lib/triage.js';
+/** The snapshot's entry: the entry point's relative imports now, the entry point itself at start-up. */
+function snapshotEntry() {
+  const text = fs.readFileSync(ENTRY, 'utf8');
+  const eager = [...text.matchAll(/^import\s+(?!type\b)[^;]*?\bfrom\s+'(\.{1,2}\/[^']+)';/gm)].map((m) => m[1]);
+  if (!eager.length) throw new Error(`no relative imports found in ${path.relative(root, ENTRY)}`);
+  return `${eager.map((p) => `import ${JSON.stringify(p)};`).join('\n')}
 import v8 from 'node:v8';
-v8.startupSnapshot.setDeserializeMainFunction(() => { require('./lib/main.ts'); });
+v8.startupSnapshot.setDeserializeMainFunction(() => { require(${JSON.stringify(`./${path.basename(ENTRY)}`)}); });
 `;
+}
 
 /** The bundle to snapshot, beside the SEA work files. */
 async function snapshotBundle(out) {
   await build({
-    stdin: { contents: SNAPSHOT_ENTRY, resolveDir: root, sourcefile: 'sea-snapshot-entry.ts', loader: 'ts' },
+    stdin: { contents: snapshotEntry(), resolveDir: path.dirname(ENTRY), sourcefile: 'sea-snapshot-entry.ts', loader: 'ts' },
     outfile: out,
     bundle: true,
     platform: 'node',
