@@ -19,14 +19,24 @@ export function readScenarioDir(dir) {
 
 /**
  * Where the bulk runs. A node holds at most ~110 pods (kubelet's default
- * max-pods), so 50k pods means ~500 nodes: PER_NODE Running pods on each of
- * the incident's nodes k8s01..k8s03 (a node-scoped query sees a full node),
- * the rest on worker-N nodes. Only the incident's Node objects exist: the
- * node list is part of the handful that stays the same at every size, so
- * what grows is pods and events, nothing else.
+ * max-pods), so the cluster has ceil(pods / PER_NODE) nodes: 50k pods on 455.
+ * PER_NODE Running pods on each of the incident's nodes k8s01..k8s03 (a
+ * node-scoped query sees a full node), the rest on worker-N nodes, whose Node
+ * objects are in the cluster (Ready, as most nodes are): a check that lists
+ * nodes pays for a real node list.
  */
 const INCIDENT_NODES = 3;
-const PER_NODE = 100;
+export const PER_NODE = 110;
+
+/**
+ * When the whole cluster rebooted (a rolling reboot for a kernel update):
+ * every pod got a new sandbox (SandboxChanged) and every pod evicted or
+ * recreated meanwhile was scheduled again (Scheduled), some only after
+ * FailedScheduling while the nodes came back. Hours ago, so inside the
+ * day of events a cluster with a long --event-ttl keeps, but outside every
+ * check's window: the burst costs the checks bytes, not verdicts.
+ */
+const BURST = '5h';
 
 /**
  * A Running pod of a Deployment as the API returns it (no managedFields:
@@ -104,29 +114,109 @@ const runningPod = (prefix, nodeName, hostIP) => ({
   },
 });
 
-/** An unrelated Normal event as the kubelet or a controller writes it (core/v1). */
-function normalEvent(reason, message, component, kind, workers) {
-  const io = kind === 'Pod'
-    ? { kind: 'Pod', namespace: 'tenant-{{i%50}}', name: 'bulkw-{{i}}-6d4cf56db6-{{hash}}', apiVersion: 'v1', fieldPath: 'spec.containers{app}' }
-    : { kind: 'ReplicaSet', namespace: 'tenant-{{i%50}}', name: 'svc-{{i%400}}-6d4cf56db6', apiVersion: 'apps/v1' };
-  const host = `worker-{{i%${workers}}}`;
+/**
+ * A core/v1 Event about bulk pod i of `prefix` on node `host`, as the
+ * kubelet (source.host set, count/lastTimestamp) or a newer component
+ * (events.k8s.io: eventTime, series, reportingController) writes it.
+ */
+function podEvent(prefix, host, reason, type, message, component, at, extra = {}) {
+  const name = `${prefix}-{{i}}-6d4cf56db6-{{hash}}`;
+  const kubelet = component === 'kubelet';
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `${io.name}.${reason.toLowerCase()}.18a3{{hash}}{{i}}`, namespace: 'tenant-{{i%50}}', creationTimestamp: '$now-{{i%55+1}}m' },
-    involvedObject: io,
+    metadata: { name: `${name}.${reason.toLowerCase()}{{i}}`, namespace: 'tenant-{{i%50}}', creationTimestamp: at },
+    involvedObject: { kind: 'Pod', namespace: 'tenant-{{i%50}}', name, apiVersion: 'v1', ...(kubelet && { fieldPath: 'spec.containers{app}' }) },
     reason,
     message,
-    source: component === 'kubelet' ? { component, host } : { component },
-    firstTimestamp: '$now-{{i%55+1}}m',
-    lastTimestamp: '$now-{{i%55+1}}m',
-    count: 1,
-    type: 'Normal',
-    eventTime: null,
+    source: kubelet ? { component, host } : {},
+    firstTimestamp: kubelet ? at : null,
+    lastTimestamp: kubelet ? at : null,
+    ...(kubelet && { count: 1 }),
+    type,
+    eventTime: kubelet ? null : `${at}.micro`,
+    ...(!kubelet && { action: reason === 'Scheduled' ? 'Binding' : 'Scheduling' }),
     reportingComponent: component,
-    reportingInstance: component === 'kubelet' ? host : '',
+    reportingInstance: kubelet ? host : `${component}-k8s02`,
+    ...extra,
   };
 }
+
+/**
+ * About five events per pod, as a day of a real cluster leaves them: from the
+ * reboot burst its Scheduled and SandboxChanged, then Pulled, Created and
+ * Started spread over the day (restarts, rollouts); one pod in ten waited
+ * (FailedScheduling, a series) while the nodes came back, and one in ten was
+ * created by its ReplicaSet (SuccessfulCreate).
+ */
+function podEvents(prefix, count, host) {
+  const burst = `$now-${BURST}{{i%40}}m`;
+  const day = '$now-{{i%23+1}}h{{i%60}}m';
+  const tenth = Math.floor(count / 10);
+  return [
+    { count, template: podEvent(prefix, host, 'Scheduled', 'Normal', `Successfully assigned tenant-{{i%50}}/${prefix}-{{i}}-6d4cf56db6-{{hash}} to ${host}`, 'default-scheduler', burst) },
+    { count, template: podEvent(prefix, host, 'SandboxChanged', 'Normal', 'Pod sandbox changed, it will be killed and re-created.', 'kubelet', burst) },
+    { count, template: podEvent(prefix, host, 'Pulled', 'Normal', 'Container image "registry.example/svc:1.4.2" already present on machine', 'kubelet', day) },
+    { count, template: podEvent(prefix, host, 'Created', 'Normal', 'Created container app', 'kubelet', day) },
+    { count, template: podEvent(prefix, host, 'Started', 'Normal', 'Started container app', 'kubelet', day) },
+    tenth && {
+      count: tenth,
+      template: podEvent(prefix, host, 'FailedScheduling', 'Warning', '0/455 nodes are available: 455 node(s) had untolerated taint {node.kubernetes.io/not-ready: }. preemption: 0/455 nodes are available: 455 Preemption is not helpful for scheduling.',
+        'default-scheduler', burst, { series: { count: '{{=i%7+2}}', lastObservedTime: `$now-${BURST}.micro` } }),
+    },
+    tenth && {
+      count: tenth,
+      template: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `svc-{{i}}-6d4cf56db6.${prefix}create{{i}}`, namespace: 'tenant-{{i%50}}', creationTimestamp: burst },
+        involvedObject: { kind: 'ReplicaSet', namespace: 'tenant-{{i%50}}', name: 'svc-{{i%400}}-6d4cf56db6', apiVersion: 'apps/v1' },
+        reason: 'SuccessfulCreate',
+        message: `Created pod: ${prefix}-{{i}}-6d4cf56db6-{{hash}}`,
+        source: { component: 'replicaset-controller' },
+        firstTimestamp: burst,
+        lastTimestamp: burst,
+        count: 1,
+        type: 'Normal',
+        eventTime: null,
+        reportingComponent: 'replicaset-controller',
+        reportingInstance: '',
+      },
+    },
+  ].filter(Boolean);
+}
+
+/** A Ready worker node, as the kubelet reports it (a few images; real nodes list dozens). */
+const workerNode = () => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: {
+    name: 'worker-{{i}}',
+    creationTimestamp: '$now-300d',
+    labels: { 'kubernetes.io/hostname': 'worker-{{i}}', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': 'amd64' },
+    annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', 'projectcalico.org/IPv4Address': '10.0.{{i%250+1}}.{{i%200+20}}/16' },
+  },
+  spec: { podCIDR: '10.1.{{i%250}}.0/24', podCIDRs: ['10.1.{{i%250}}.0/24'] },
+  status: {
+    capacity: { cpu: '16', 'ephemeral-storage': '102626232Ki', memory: '65842012Ki', pods: '110' },
+    allocatable: { cpu: '16', 'ephemeral-storage': '101577656Ki', memory: '65739612Ki', pods: '110' },
+    addresses: [{ type: 'InternalIP', address: '10.0.{{i%250+1}}.{{i%200+20}}' }, { type: 'Hostname', address: 'worker-{{i}}' }],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    nodeInfo: { machineID: 'c0ffee{{hash}}', systemUUID: 'c0ffee{{hash}}', bootID: 'b007{{hash}}-0000-4000-8000-000000000000', kernelVersion: '5.15.0-124-generic', osImage: 'Ubuntu 22.04.5 LTS', containerRuntimeVersion: 'containerd://1.7.27', kubeletVersion: 'v1.32.3', kubeProxyVersion: 'v1.32.3', operatingSystem: 'linux', architecture: 'amd64' },
+    conditions: [
+      ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+      ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+      ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+      ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
+    ].map(([type, status, reason, message]) => ({ type, status, reason, message, lastHeartbeatTime: '$now-20s', lastTransitionTime: `$now-${BURST}` })),
+    images: [
+      { names: ['registry.example/svc@sha256:4c1f0e9b7a2d', 'registry.example/svc:1.4.2'], sizeBytes: 48123904 },
+      { names: ['docker.io/calico/node@sha256:9a1c2e', 'docker.io/calico/node:v3.28.1'], sizeBytes: 115431234 },
+      { names: ['docker.io/calico/cni@sha256:7b2d3f', 'docker.io/calico/cni:v3.28.1'], sizeBytes: 94534411 },
+      { names: ['registry.k8s.io/pause@sha256:7031c1', 'registry.k8s.io/pause:3.10'], sizeBytes: 320368 },
+    ],
+  },
+});
 
 /**
  * A few objects of our own besides the incident's: unschedulable pods with
@@ -161,29 +251,23 @@ function extras() {
 }
 
 /**
- * The scenario: incident objects + extras + `pods` Running pods + `events`
- * Normal events. Returns how the bulk was spread too.
+ * The scenario: the incident's objects + extras + `pods` Running pods on
+ * ceil(pods / PER_NODE) nodes + about five events per pod (podEvents).
+ * Returns how the bulk was spread and how many events it has.
  */
-export function clusterScenario(incidentDir, pods, events) {
+export function clusterScenario(incidentDir, pods) {
   const base = readScenarioDir(incidentDir);
   const onIncident = Math.min(pods, INCIDENT_NODES * PER_NODE);
   const onWorkers = pods - onIncident;
-  const workers = Math.max(1, Math.ceil(onWorkers / PER_NODE));
-  const kinds = [
-    ['Pulled', 'Container image "registry.example/svc:1.4.2" already present on machine', 'kubelet', 'Pod'],
-    ['Created', 'Created container app', 'kubelet', 'Pod'],
-    ['Started', 'Started container app', 'kubelet', 'Pod'],
-    ['SuccessfulCreate', 'Created pod: bulkw-{{i}}-6d4cf56db6-{{hash}}', 'replicaset-controller', 'ReplicaSet'],
-  ];
-  const generate = [
-    ...base.generate,
-    ...extras(),
-    { count: onIncident, template: runningPod('bulk', `k8s0{{i%${INCIDENT_NODES}+1}}`, `10.0.0.1{{i%${INCIDENT_NODES}+1}}`) },
-  ];
-  if (onWorkers) generate.push({ count: onWorkers, template: runningPod('bulkw', `worker-{{i%${workers}}}`, `10.0.{{i%${workers}%250+1}}.{{i%${workers}%200+20}}`) });
-  kinds.forEach(([reason, message, component, kind], k) => {
-    const count = Math.floor(events / kinds.length) + (k < events % kinds.length ? 1 : 0);
-    if (count) generate.push({ count, template: normalEvent(reason, message, component, kind, workers) });
-  });
-  return { scenario: { objects: base.objects, generate }, layout: { onIncident, onWorkers, workers: onWorkers ? workers : 0 } };
+  const workers = onWorkers ? Math.ceil(onWorkers / PER_NODE) : 0;
+  const generate = [...base.generate, ...extras()];
+  generate.push({ count: onIncident, template: runningPod('bulk', `k8s0{{i%${INCIDENT_NODES}+1}}`, `10.0.0.1{{i%${INCIDENT_NODES}+1}}`) });
+  generate.push(...podEvents('bulk', onIncident, `k8s0{{i%${INCIDENT_NODES}+1}}`));
+  if (onWorkers) {
+    generate.push({ count: workers, template: workerNode() });
+    generate.push({ count: onWorkers, template: runningPod('bulkw', `worker-{{i%${workers}}}`, `10.0.{{i%${workers}%250+1}}.{{i%${workers}%200+20}}`) });
+    generate.push(...podEvents('bulkw', onWorkers, `worker-{{i%${workers}}}`));
+  }
+  const bulkEvents = generate.filter((g) => g.template.kind === 'Event').reduce((n, g) => n + g.count, 0);
+  return { scenario: { objects: base.objects, generate }, layout: { onIncident, onWorkers, workers, nodes: INCIDENT_NODES + workers, events: bulkEvents } };
 }

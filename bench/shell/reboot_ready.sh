@@ -1,23 +1,23 @@
 #!/bin/bash
-# check_k8s_reboot_ready written the usual way: may NODE be rebooted now?
-# Every other node Ready, no PodDisruptionBudget at zero allowed disruptions
-# covering a pod on NODE, no pod stuck Terminating, nothing unscheduled.
+set -o pipefail
+# check_k8s_reboot_ready --node NODE as a competent sysadmin writes it: may
+# NODE be rebooted now? Every other node Ready; no pod stuck Terminating on
+# it; no pod left unscheduled (server-side status.phase=Pending,spec.nodeName=);
+# no PodDisruptionBudget at 0 allowed disruptions covering one of its pods.
 # Usage: reboot_ready.sh KUBECONFIG NODE
-K=(--kubeconfig "$1"); node=$2
+K=(--kubeconfig "$1" --request-timeout 30s); node=$2
 now=$(date +%s)
 reasons=""
-notready=$(kubectl "${K[@]}" get nodes -o json | jq -r --arg node "$node" '
-  .items[] | select(.metadata.name != $node)
-  | select((any(.status.conditions[]; .type == "Ready" and .status == "True") | not) or .spec.unschedulable == true) | .metadata.name')
+notready=$(kubectl "${K[@]}" get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.spec.unschedulable} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' \
+  | awk -v node="$node" '$1 != node && ($2 == "true" || $NF != "True") { print $1 }') || exit 3
 [ -n "$notready" ] && reasons="$reasons nodes not ready: $(echo $notready);"
-pods=$(kubectl "${K[@]}" get pods -A -o json)
-stuck=$(jq -r --argjson now "$now" '.items[] | select(.metadata.deletionTimestamp != null and ($now - (.metadata.deletionTimestamp | fromdate)) > 600) | .metadata.name' <<<"$pods" | wc -l)
+here=$(kubectl "${K[@]}" get pods -A --field-selector "spec.nodeName=$node,status.phase!=Succeeded,status.phase!=Failed" -o json) || exit 3
+stuck=$(jq --argjson now "$now" '[.items[] | select(.metadata.deletionTimestamp != null and ($now - (.metadata.deletionTimestamp | fromdate)) > 600)] | length' <<<"$here")
 [ "$stuck" -gt 0 ] && reasons="$reasons $stuck pods stuck Terminating;"
-pending=$(jq -r '.items[] | select(.status.phase == "Pending" and .spec.nodeName == null) | .metadata.name' <<<"$pods" | wc -l)
+pending=$(kubectl "${K[@]}" get pods -A --field-selector status.phase=Pending,spec.nodeName= -o name | grep -c .)
 [ "$pending" -gt 0 ] && reasons="$reasons $pending pods unscheduled;"
-here=$(jq -c --arg node "$node" '[.items[] | select(.spec.nodeName == $node and .status.phase != "Succeeded" and .status.phase != "Failed")
-  | {ns: .metadata.namespace, labels: (.metadata.labels // {})}]' <<<"$pods")
-blocked=$(kubectl "${K[@]}" get pdb -A -o json | jq -r --argjson here "$here" '
+labels=$(jq -c '[.items[] | {ns: .metadata.namespace, labels: (.metadata.labels // {})}]' <<<"$here")
+blocked=$(kubectl "${K[@]}" get pdb -A -o json | jq -r --argjson here "$labels" '
   .items[] | select(.status.disruptionsAllowed == 0) | . as $pdb
   | select(any($here[]; .ns == $pdb.metadata.namespace and (.labels | contains($pdb.spec.selector.matchLabels // {}))))
   | .metadata.namespace + "/" + .metadata.name')

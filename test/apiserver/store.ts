@@ -90,13 +90,19 @@ export function resolveTime(value: string, now: number, boot: number): string {
   return formatTime(base + (m[2] === '-' ? -1 : 1) * offset * 1000, Boolean(m[4]));
 }
 
-/** Resolve the "$boot..." strings in place; "$now..." strings stay for renderNow. */
-function resolveBootTimes(v: unknown, boot: number): unknown {
-  if (typeof v === 'string') return v.startsWith('$boot') ? resolveTime(v, 0, boot) : v;
-  if (Array.isArray(v)) return v.map((x) => resolveBootTimes(x, boot));
+/** Resolve the "$boot..." strings in place; "$now..." strings stay for renderNow. Each distinct string once. */
+function resolveBootTimes(v: unknown, boot: number, seen = new Map<string, string>()): unknown {
+  if (typeof v === 'string') {
+    if (!v.startsWith('$boot')) return v;
+    // Generated objects repeat the same few relative times: resolve each once.
+    let t = seen.get(v);
+    if (t === undefined) seen.set(v, (t = resolveTime(v, 0, boot)));
+    return t;
+  }
+  if (Array.isArray(v)) return v.map((x) => resolveBootTimes(x, boot, seen));
   if (v && typeof v === 'object') {
     const out: Obj = {};
-    for (const [k, x] of Object.entries(v)) out[k] = resolveBootTimes(x, boot);
+    for (const [k, x] of Object.entries(v)) out[k] = resolveBootTimes(x, boot, seen);
     return out;
   }
   return v;
@@ -118,10 +124,18 @@ function hashSuffix(i: number): string {
   return crypto.createHash('sha1').update(String(i)).digest('hex').slice(0, 5);
 }
 
+/** Compiled once per expression: a 50k-pod scenario evaluates millions of them. */
+const compiled = new Map<string, (i: number) => number>();
+
 function evalIndex(expr: string, i: number): number {
-  const e = expr.trim();
-  if (!/^[\di+\-*/%() ]+$/.test(e)) throw new Error(`bad template expression '{{${e}}}'`);
-  return Math.floor(Function('i', `return (${e});`)(i) as number);
+  let f = compiled.get(expr);
+  if (!f) {
+    const e = expr.trim();
+    if (!/^[\di+\-*/%() ]+$/.test(e)) throw new Error(`bad template expression '{{${e}}}'`);
+    f = Function('i', `return (${e});`) as (i: number) => number;
+    compiled.set(expr, f);
+  }
+  return Math.floor(f(i));
 }
 
 /**
@@ -162,14 +176,18 @@ export class Store {
 
   constructor(scenario: Scenario, boot = bootTime()) {
     for (const t of BUILTIN) this.types.set(typeKey(t.group, t.version, t.plural), t);
-    const all: Obj[] = [...(scenario.objects ?? [])];
+    const seen = new Map<string, string>();
+    for (const raw of scenario.objects ?? []) this.add(resolveBootTimes(raw, boot, seen) as Obj);
     for (const g of scenario.generate ?? []) {
       const json = JSON.stringify(g.template);
-      for (let i = 0; i < g.count; i++) all.push(expand(json, i));
+      // Expanded and resolved one at a time: no second copy of a large scenario in memory.
+      for (let i = 0; i < g.count; i++) this.add(resolveBootTimes(expand(json, i), boot, seen) as Obj);
     }
-    for (const raw of all) this.add(resolveBootTimes(raw, boot) as Obj);
     // etcd key order: plain code-unit order, which is also what continue tokens compare with.
-    for (const list of this.items.values()) list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    for (const [k, list] of this.items) {
+      const keyed = list.map((o) => [key(o), o] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      this.items.set(k, keyed.map(([, o]) => o));
+    }
   }
 
   private add(o: Obj): void {
