@@ -1,7 +1,7 @@
 import type { Perfdata, Uom } from './perfdata.js';
 import type { Range } from './range.js';
 import { outcomeState, type Finding, type Outcome } from './result.js';
-import { bySeverityDesc, State } from './state.js';
+import { bySeverityDesc, State, worst } from './state.js';
 
 /** A problem as the status line names it: its state and a few words. */
 export interface Problem {
@@ -110,6 +110,8 @@ export class Report {
   done(ok: string, o: { prefix?: string } = {}): Outcome {
     const bad = this.problems().some((p) => p.state !== State.OK);
     const summary = bad ? `${o.prefix ?? ''}${summarize(this.problems(), ok)}` : ok;
-    return { summary, findings: this.findings, perfdata: this.perfdata };
+    // A problem's state counts even when it has no long-output line of its own.
+    const state = worst(...this.problems().map((p) => p.state));
+    return { summary, findings: this.findings, perfdata: this.perfdata, ...(state !== State.OK && { state }) };
   }
 }

@@ -67,7 +67,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   // the runtime itself may take a while to start, and NRPE counts it too.
   const deadlineAt = deadlineFromProcessStart(o.timeout);
   const log: Logger = (level, line) => {
-    if (o.verbose >= level) stderr.push(`[${((Date.now() - now) / 1000).toFixed(3)}s] ${line}\n`);
+    if (o.verbose >= level) stderr.push(`[${((Date.now() - performance.timeOrigin) / 1000).toFixed(3)}s] ${line}\n`);
   };
   const controller = new AbortController();
   // Every request in flight listens on this one signal; dozens in parallel are
@@ -96,6 +96,8 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   let outcome: Outcome;
   try {
     const work = (async () => {
+      // Started so late (a starved machine) that the deadline has passed: do not begin the I/O.
+      if (msLeft(deadlineAt) <= 0) throw new Timeout();
       const data = await check.gather(ctx, o);
       // Ages are judged on the API server's clock when the check asked it: a
       // monitoring host whose clock is off by minutes gives the same verdicts.
