@@ -204,6 +204,22 @@ function serveGet(r: Route): [number, Obj] {
   return [200, o];
 }
 
+/**
+ * The kubelet's /stats/summary through the API server's node proxy
+ * (/api/v1/nodes/NODE/proxy/stats/summary). A scenario holds one per node as
+ * {kind: StatsSummary, metadata: {name: NODE}, summary: {...}}; a node without
+ * one answers as an unreachable kubelet does through the proxy.
+ */
+function serveStatsSummary(r: Route): [number, Obj | string] {
+  const node = store.list(r.type!).find((x) => x.metadata?.name === r.name);
+  if (!node) return serveGet(r);
+  const t = [...store.types.values()].find((x) => x.kind === 'StatsSummary');
+  const summary = t && store.list(t).find((x) => x.metadata?.name === r.name);
+  if (summary) return [200, summary.summary];
+  const ip = (node.status?.addresses ?? []).find((a: Obj) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
+  return [503, status(503, `error trying to reach service: dial tcp ${ip}:10250: connect: connection refused`, 'ServiceUnavailable')];
+}
+
 function forbidden(r: Route | undefined, verb: string, user: string): Obj {
   const plural = r?.plural ?? 'unknown';
   const scope = r?.namespace ? `in the namespace "${r.namespace}"` : 'at the cluster scope';
@@ -332,6 +348,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   else if (req.method !== 'GET') [code, body] = [405, status(405, `the server does not allow this method on the requested resource`)];
   else if (url.pathname === '/version') [code, body] = [200, { major: '1', minor: '32', gitVersion: 'v1.32.3', platform: 'linux/amd64' }];
   else if (['/livez', '/readyz', '/healthz'].includes(url.pathname)) [code, body] = [200, 'ok'];
+  else if (r?.type?.plural === 'nodes' && r.group === '' && r.name && r.extra === 'proxy/stats/summary') [code, body] = serveStatsSummary(r);
   else if (!r?.type || r.extra) [code, body] = [404, status(404, 'the server could not find the requested resource', 'NotFound', {})];
   else if (r.name) [code, body] = serveGet(r);
   else [code, body] = serveList(r, url.searchParams, String(req.headers.accept ?? ''));
