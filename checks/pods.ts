@@ -165,6 +165,7 @@ export default defineCheck({
     const scope = o.namespace ? ` in ${o.namespace}` : '';
     const pointed = [unscheduled && `${unscheduled} unscheduled`, terminating && `${terminating} terminating`].filter(Boolean).join(', ');
     return r.done(`${total - bad.length - unscheduled - terminating}/${total} pods fine${scope}${bad.length ? `, ${bad.length} within thresholds` : ''}` +
-      `${pointed ? ` (${pointed}: judged by other checks)` : ''}, ${plural(d.jobs.length, 'Job')}${failures.length ? `, ${failures.length} failed` : ', none failed'}`);
+      `${pointed ? ` (${pointed}: judged by other checks)` : ''}, ${plural(d.jobs.length, 'Job')}, ${current.length ? `${current.length} failed` : 'none failed'}` +
+      `${failures.length > current.length ? ` (${failures.length - current.length} older failure${failures.length - current.length === 1 ? '' : 's'} superseded by a later run)` : ''}`);
   },
 });

@@ -188,6 +188,6 @@ export default defineCheck({
     }
 
     const scope = o.namespace ? ` in ${o.namespace}` : '';
-    return r.done(`${plural(d.pvcs.length, 'PVC')}${scope} bound or waiting, ${plural(pvs.length, 'PV')}, ${plural(attachments.length, 'attachment')} without errors${usageText}`);
+    return r.done(`${plural(d.pvcs.length, 'PVC')}${scope}, ${plural(pvs.length, 'PV')}, ${plural(attachments.length, 'VolumeAttachment')}: none lost, failed, stuck or in error${usageText}`);
   },
 });

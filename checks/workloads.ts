@@ -222,7 +222,7 @@ export default defineCheck({
     const kinds = `${plural(d.deployments.length, 'Deployment')}, ${plural(d.statefulsets.length, 'StatefulSet')}, ${plural(d.daemonsets.length, 'DaemonSet')}`;
     const scope = o.namespace ? ` in ${o.namespace}` : '';
     if (!judged.length) return r.done(`no workloads${scope}${o.selector ? ` matching ${o.selector}` : ''}${excluded ? ` (${excluded} excluded)` : ''}`);
-    const rolling = judged.filter((v) => v.health === 'ok' && v.notes.some((n) => /rolling out|created/.test(n))).length;
+    const rolling = judged.filter((v) => v.health === 'ok' && v.notes.some((n) => n.startsWith('rolling out'))).length;
     return r.done(`${judged.length - unhealthy.length}/${judged.length} workloads healthy${scope} (${kinds})${rolling ? `, ${rolling} rolling out` : ''}${excluded ? `, ${excluded} excluded` : ''}`);
   },
 });

@@ -142,7 +142,8 @@ export function judgeDeployment(d: Deployment, o: JudgeOptions): WorkloadVerdict
     if (since !== undefined && since >= o.rolloutWindow) {
       degrade(v, `rollout made no progress for ${formatDuration(since)}: ${v.updated}/${desired} updated, ${n(st.replicas)} replicas`);
     } else if (since !== undefined) {
-      young ??= `rolling out, last progress ${formatDuration(since)} ago`;
+      v.notes.push(`rolling out: ${v.updated}/${desired} updated, last progress ${formatDuration(since)} ago`);
+      young ??= 'rolling out';
     }
   }
   judgeAvailability(v, young);
@@ -189,7 +190,10 @@ function rolloutAge(v: WorkloadVerdict, o: JudgeOptions & { revisionCreated?: nu
     return undefined;
   }
   const since = Math.max(0, (o.now - o.revisionCreated) / 1000);
-  if (since < o.rolloutWindow) return `rolling out for ${formatDuration(since)} (${counts})`;
+  if (since < o.rolloutWindow) {
+    v.notes.push(`rolling out for ${formatDuration(since)}: ${counts}`);
+    return 'rolling out';
+  }
   degrade(v, `rollout not done after ${formatDuration(since)}: ${counts}`);
   return undefined;
 }

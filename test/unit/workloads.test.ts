@@ -44,7 +44,7 @@ describe('judgeDeployment', () => {
     });
     const young = judgeDeployment(rolling(40), base);
     expect(young.health).toBe('ok');
-    expect(young.notes).toEqual(['2/3 replicas ready, 2 available: rolling out, last progress 40s ago']);
+    expect(young.notes).toEqual(['rolling out: 1/3 updated, last progress 40s ago', '2/3 replicas ready, 2 available: rolling out']);
     const stalled = judgeDeployment(rolling(1200), base);
     expect(stalled.health).toBe('degraded');
     expect(stalled.why).toEqual(['2/3 replicas ready, 2 available', 'rollout made no progress for 20m: 1/3 updated, 4 replicas']);
@@ -77,7 +77,7 @@ describe('judgeStatefulSet', () => {
     deployment({ replicas: 3, updateStrategy: { type: type ?? 'RollingUpdate', ...(partition !== undefined && { rollingUpdate: { partition } }) } }, status, { name: 'pvc-05e03b60-jiva-rep', namespace: 'openebs' });
 
   it('is degraded with 2 of 3 replicas ready (the incident\'s Jiva replicas)', () => {
-    const v = judgeStatefulSet(sts({ replicas: 3, readyReplicas: 2, availableReplicas: 2, currentReplicas: 3, updatedReplicas: 3, currentRevision: 'r1', updateRevision: 'r1' }), base);
+    const v = judgeStatefulSet(sts({ replicas: 3, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 3, currentRevision: 'r1', updateRevision: 'r1' }), base);
     expect(v).toMatchObject({ kind: 'StatefulSet', id: 'openebs/pvc-05e03b60-jiva-rep', health: 'degraded', why: ['2/3 replicas ready, 2 available'] });
   });
 
@@ -87,7 +87,7 @@ describe('judgeStatefulSet', () => {
 
   it('times a rollout from its update revision', () => {
     const status = { replicas: 3, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 1, currentRevision: 'r1', updateRevision: 'r2' };
-    expect(judgeStatefulSet(sts(status), { ...base, revisionCreated: NOW - 120_000 })).toMatchObject({ health: 'ok', notes: ['2/3 replicas ready, 2 available: rolling out for 2m (1/3 updated)'] });
+    expect(judgeStatefulSet(sts(status), { ...base, revisionCreated: NOW - 120_000 })).toMatchObject({ health: 'ok', notes: ['rolling out for 2m: 1/3 updated', '2/3 replicas ready, 2 available: rolling out'] });
     const late = judgeStatefulSet(sts(status), { ...base, revisionCreated: NOW - 3_600_000 });
     expect(late.health).toBe('degraded');
     expect(late.why).toEqual(['2/3 replicas ready, 2 available', 'rollout not done after 1h: 1/3 updated']);
