@@ -181,7 +181,8 @@ export default defineCheck({
       }
       for (const { x, j } of full.slice(0, o.maxItems)) {
         const inodes = x.inodesPercent !== undefined && x.inodesPercent >= (x.usedPercent ?? 0) ? `, inodes ${x.inodesPercent}%` : '';
-        r.add(j.state, `PVC ${x.pvc} on ${x.node}: ${x.usedPercent ?? '?'}% used (${formatBytes(x.usedBytes)} of ${formatBytes(x.capacityBytes)})${inodes} (${j.hint})`);
+        const over = j.state === State.CRITICAL ? `--usage-critical ${o.usageCritical}` : `--usage-warning ${o.usageWarning}`;
+        r.add(j.state, `PVC ${x.pvc} on ${x.node}: ${x.usedPercent ?? '?'}% used (${formatBytes(x.usedBytes)} of ${formatBytes(x.capacityBytes)})${inodes}, over ${over}%`);
       }
       for (const f of d.usage.failed) r.problem(State.UNKNOWN, `usage on ${f.node} not known`, `usage of claims on ${f.node} not known: ${f.why}`);
       usageText = `, ${plural(u.length, 'mounted claim')} at most ${top}% full`;

@@ -219,7 +219,8 @@ export default defineCheck({
     for (const v of judged) for (const note of v.notes) r.info(`${v.kind} ${v.id}: ${note}`);
     for (const note of d.notes) r.info(note);
 
-    const kinds = `${plural(d.deployments.length, 'Deployment')}, ${plural(d.statefulsets.length, 'StatefulSet')}, ${plural(d.daemonsets.length, 'DaemonSet')}`;
+    const of = (k: WorkloadKind) => judged.filter((v) => v.kind === k).length;
+    const kinds = `${plural(of('Deployment'), 'Deployment')}, ${plural(of('StatefulSet'), 'StatefulSet')}, ${plural(of('DaemonSet'), 'DaemonSet')}`;
     const scope = o.namespace ? ` in ${o.namespace}` : '';
     if (!judged.length) return r.done(`no workloads${scope}${o.selector ? ` matching ${o.selector}` : ''}${excluded ? ` (${excluded} excluded)` : ''}`);
     const rolling = judged.filter((v) => v.health === 'ok' && v.notes.some((n) => n.startsWith('rolling out'))).length;
