@@ -195,8 +195,8 @@ export default defineCheck({
     r.metric('excluded_workloads', excluded, { min: 0 });
 
     const names = (vs: WorkloadVerdict[]) => {
-      const shown = vs.slice(0, 3).map((v) => v.id).join(', ');
-      return vs.length > 3 ? `${shown} and ${vs.length - 3} more` : shown;
+      const shown = vs.slice(0, 2).map((v) => v.id).join(', ');
+      return vs.length > 2 ? `${shown} and ${vs.length - 2} more` : shown;
     };
     if (jd.state !== State.OK) {
       r.problem(jd.state, `${plural(down.length, 'workload')} with no ready replica: ${names(down)}`,
