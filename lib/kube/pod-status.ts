@@ -24,6 +24,9 @@ const WAITING: Record<string, PodProblemKind> = {
   PostStartHookError: 'config',
 };
 
+/** Worst first: a pod is counted under the first of its problems in this order. */
+export const PROBLEM_ORDER: readonly PodProblemKind[] = ['crashloop', 'image', 'config', 'oomkilled', 'restarts', 'notready'];
+
 export interface PodProblem {
   kind: PodProblemKind;
   /** One line: the container and what its status says. */
@@ -112,6 +115,7 @@ export function judgePod(p: Pod, o: PodJudgeOptions): PodVerdict {
       }
     }
   }
+  v.problems.sort((a, b) => PROBLEM_ORDER.indexOf(a.kind) - PROBLEM_ORDER.indexOf(b.kind));
   return v;
 }
 

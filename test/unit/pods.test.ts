@@ -42,6 +42,11 @@ describe('judgePod', () => {
     expect(init.problems[0]!.text).toMatch(/^init container migrate ErrImagePull/);
   });
 
+  it('puts the worst problem of a pod first, whatever the container order', () => {
+    const restarted: ContainerStatus = { name: 'sidecar', ready: true, restartCount: 9, state: { running: {} }, lastState: { terminated: { reason: 'Error', exitCode: 1, finishedAt: ago(60) } } };
+    expect(judgePod(pod([restarted, crash], { ready: false, readySince: 3120 }), opts).problems.map((x) => x.kind)).toEqual(['crashloop', 'restarts']);
+  });
+
   it('reports an OOM kill within the window, not an older one', () => {
     const oom = (s: number): ContainerStatus => ({ name: 'java', ready: true, restartCount: 2, state: { running: { startedAt: ago(s - 1) } }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt: ago(s) } } });
     expect(judgePod(pod([oom(300)]), opts).problems).toEqual([{ kind: 'oomkilled', text: 'container java OOMKilled 5m ago (2 restarts)' }]);
