@@ -50,7 +50,7 @@ export default defineCheck({
     'Delete (its provisioner did not delete it; Released under Retain waits for a person and is only counted), a ' +
     'VolumeAttachment with status.attachError or detachError. How long a volume has been in its phase comes from ' +
     'status.lastPhaseTransitionTime (Kubernetes 1.29+); before that it is not known and the line says so.\n\n' +
-    'With --usage the check also reads the kubelet stats summary (/api/v1/nodes/NODE/proxy/stats/summary: get on ' +
+    'With --usage the check also reads the kubelet stats summary (through the API server\'s node proxy, NODE/proxy/stats/summary: get on ' +
     'nodes/proxy, commented out in deploy/rbac.yaml) of each node that runs a pod mounting a claim, no other node, and ' +
     'judges each claim\'s used bytes and inodes in percent of capacity by --usage-warning/--usage-critical.',
   thresholds: { describe: 'number of volume problems (Lost claims and Failed volumes are CRITICAL whatever the count)', warning: '0' },

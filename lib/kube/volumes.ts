@@ -37,7 +37,7 @@ export interface StorageClass {
   volumeBindingMode?: string;
 }
 
-/** The part of the kubelet's /stats/summary (k8s.io/kubelet/pkg/apis/stats/v1alpha1 Summary) this reads. */
+/** The part of the kubelet's /stats/summary (Summary of the kubelet's stats API, v1alpha1) this reads. */
 export interface StatsSummary {
   node?: { nodeName?: string };
   pods?: {
