@@ -8,6 +8,9 @@ import stuckTerminating from './stuck_terminating.js';
 import dqlite from './dqlite.js';
 import calicoNat from './calico_nat.js';
 import rebootReady from './reboot_ready.js';
+import workloads from './workloads.js';
+import pods from './pods.js';
+import volumes from './volumes.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady, workloads, pods, volumes];
