@@ -62,8 +62,9 @@ export default defineCheck({
   scope: 'cluster',
   summary: 'Pods in CrashLoopBackOff, failing image pulls or config, OOM-killed, restarting, not Ready; failed Jobs',
   description:
-    'Lists the pods that have not finished (field selector status.phase!=Succeeded,status.phase!=Failed, in --namespace ' +
-    'or all namespaces, --selector on the server) and judges each container status the kubelet wrote: waiting in ' +
+    'Pods whose containers the kubelet reports failing, and Jobs that failed. The pods that have not finished are ' +
+    'listed (field selector status.phase!=Succeeded,status.phase!=Failed, --namespace or all namespaces, --selector on ' +
+    'the server) and each container status the kubelet wrote is judged: waiting in ' +
     'CrashLoopBackOff; ImagePullBackOff, ErrImagePull, InvalidImageName; CreateContainerConfigError, CreateContainerError, ' +
     'RunContainerError; last terminated OOMKilled within --window; more than --restarts restarts with the last one ' +
     'within --window; and pods whose Ready condition has been False for longer than --not-ready-window (Job pods ' +

@@ -42,7 +42,8 @@ export default defineCheck({
   scope: 'cluster',
   summary: 'PVCs Pending or Lost, PVs Failed or left Released, VolumeAttachment errors; --usage: how full claims are',
   description:
-    'Lists PersistentVolumeClaims (--namespace or all, --selector on the server), PersistentVolumes and ' +
+    'Claims that never bound or lost their volume, volumes not reclaimed, attach errors; with --usage, how full claims ' +
+    'are. Lists PersistentVolumeClaims (--namespace or all, --selector on the server), PersistentVolumes and ' +
     'VolumeAttachments (cluster-scoped; with --namespace only those of its claims). CRITICAL: a claim Lost (its volume is ' +
     'gone), a volume Failed (reclaim failed; status.message says why). Counted by -w/-c: a claim Pending for longer ' +
     'than --window (timed from its creation; a claim of a WaitForFirstConsumer StorageClass that no pod asked for yet is ' +

@@ -121,8 +121,8 @@ export default defineCheck({
   scope: 'cluster',
   summary: 'Deployments, StatefulSets and DaemonSets: ready vs desired, stuck rollouts, DaemonSets missing nodes',
   description:
-    'Lists Deployments, StatefulSets and DaemonSets (three paged lists in parallel, in --namespace or all namespaces, ' +
-    'filtered by --selector on the server) and judges each from the status its controller writes. A workload with ' +
+    'Deployments, StatefulSets and DaemonSets judged from the status their controllers write. Three paged lists in ' +
+    'parallel (--namespace or all namespaces, --selector applied by the server). A workload with ' +
     'replicas wanted and none ready is down: CRITICAL (--critical-down). One with fewer available than desired, a ' +
     'rollout that stopped (Deployment Progressing=False/ProgressDeadlineExceeded, or no progress for --rollout-window; ' +
     'a StatefulSet or DaemonSet whose update revision began longer than --rollout-window ago and is not everywhere), a ' +
@@ -187,8 +187,11 @@ export default defineCheck({
       ...base, revisionCreated: d.revisionCreated[key('DaemonSet', w)], placement: d.placement[`${w.metadata?.namespace}/${w.metadata?.name}`],
     }));
 
-    const down = judged.filter((v) => v.health === 'down');
-    const unhealthy = judged.filter((v) => v.health !== 'ok');
+    // Worst offenders first: down, then the furthest from desired; the status line names them in this order too.
+    const shortfall = (v: WorkloadVerdict) => (v.desired > 0 ? (v.desired - v.available) / v.desired : 0);
+    const unhealthy = judged.filter((v) => v.health !== 'ok')
+      .sort((a, b) => (a.health === b.health ? 0 : a.health === 'down' ? -1 : 1) || shortfall(b) - shortfall(a) || a.id.localeCompare(b.id));
+    const down = unhealthy.filter((v) => v.health === 'down');
     const ju = r.judge('unhealthy_workloads', unhealthy.length, { warn: o.warning, crit: o.critical, min: 0, max: judged.length });
     const jd = r.judge('down_workloads', down.length, { crit: o.criticalDown, min: 0, max: judged.length });
     r.metric('workloads', judged.length, { min: 0 });
@@ -208,14 +211,11 @@ export default defineCheck({
     if (ju.state !== State.OK && rest.length) r.problem(ju.state, `${plural(rest.length, 'workload')} ${rest === unhealthy ? 'unhealthy' : 'degraded'}: ${names(rest)}`, counted);
     else if (ju.state !== State.OK) r.add(ju.state, counted);
 
-    // Worst offenders first: down, then the furthest from desired.
-    const shortfall = (v: WorkloadVerdict) => (v.desired > 0 ? (v.desired - v.available) / v.desired : 0);
-    const ordered = [...unhealthy].sort((a, b) => (a.health === b.health ? 0 : a.health === 'down' ? -1 : 1) || shortfall(b) - shortfall(a) || a.id.localeCompare(b.id));
-    for (const v of ordered.slice(0, o.maxItems)) {
+    for (const v of unhealthy.slice(0, o.maxItems)) {
       const state = v.health === 'down' ? worst(jd.state, ju.state) : ju.state;
       r.add(state === State.OK ? undefined : state, `${v.kind} ${v.id}: ${v.why.join('; ')}`);
     }
-    if (ordered.length > o.maxItems) r.info(`... and ${ordered.length - o.maxItems} more unhealthy (--max-items ${o.maxItems})`);
+    if (unhealthy.length > o.maxItems) r.info(`... and ${unhealthy.length - o.maxItems} more unhealthy (--max-items ${o.maxItems})`);
     for (const v of judged) for (const note of v.notes) r.info(`${v.kind} ${v.id}: ${note}`);
     for (const note of d.notes) r.info(note);
 

@@ -59,7 +59,7 @@ describe('check_k8s_workloads against the API double', () => {
     const run = await runBuilt('workloads', ['--kubeconfig', incident.kubeconfig, '-v']);
     expectContract(run, TITLE);
     expect(run.code, run.stdout).toBe(2);
-    expect(run.firstLine).toMatch(/^K8S WORKLOADS CRITICAL - 7 workloads with no ready replica: games\/survive-minecraft, openebs\/pvc-05e03b60-[0-9a-f-]+-jiva-ctrl and 5 more; 7 workloads degraded: openebs\/pvc-05e03b60-[0-9a-f-]+-jiva-rep, openebs\/pvc-1b9f4c27-[0-9a-f-]+-jiva-rep and 5 more \| /);
+    expect(run.firstLine).toMatch(/^K8S WORKLOADS CRITICAL - 7 workloads with no ready replica: games\/survive-minecraft, openebs\/pvc-05e03b60-[0-9a-f-]+-jiva-ctrl and 5 more; 7 workloads degraded: openebs\/openebs-jiva-csi-node, openebs\/pvc-05e03b60-[0-9a-f-]+-jiva-rep and 5 more \| /);
     expect(run.perf).toMatchObject({ unhealthy_workloads: '14', down_workloads: '7', workloads: '16', excluded_workloads: '0' });
     expect(run.firstLine).toContain(' unhealthy_workloads=14;0;;0;16 down_workloads=7;;0;0;16 ');
     expect(run.stdout).toContain('\n[CRITICAL] Deployment openebs/pvc-05e03b60-1c2d-4e8f-9a7b-3c4d5e6f7a81-jiva-ctrl: no ready replica (0/1 replicas ready, 0 available); Available=False MinimumReplicasUnavailable: Deployment does not have minimum availability.\n');

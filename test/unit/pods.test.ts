@@ -105,3 +105,24 @@ describe('failedJobs', () => {
     expect(older[0]!.supersededBy).toBeUndefined();
   });
 });
+
+describe('check_k8s_pods evaluate', () => {
+  it('counts problem pods by kind, points unscheduled and terminating pods elsewhere, judges failed Jobs', async () => {
+    const { default: check } = await import('../../checks/pods.js');
+    const { checkOptions } = await import('./support.js');
+    const unscheduled: Pod = { metadata: { name: 'web-0', namespace: 'apps' }, spec: {}, status: { phase: 'Pending' } };
+    const leaving: Pod = { metadata: { name: 'old', namespace: 'apps', deletionTimestamp: ago(60) }, spec: { nodeName: 'k8s02' }, status: { phase: 'Running' } };
+    const failedJob: Job = { metadata: { name: 'backup-1', namespace: 'apps' }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastTransitionTime: ago(300) }] } };
+    const data = { pods: [pod([crash], { ready: false, readySince: 3120 }), unscheduled, leaving], fine: 10, jobs: [failedJob] };
+
+    const o = check.evaluate(data, await checkOptions(check), NOW);
+    expect(o.summary).toBe('1 pod failing: 1 CrashLoopBackOff (games/survive-minecraft-7d4b9c8f6-p2xkq); 1 failed Job (apps/backup-1)');
+    const perf = Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
+    expect(perf).toMatchObject({ problem_pods: 1, crashloop_pods: 1, failed_jobs: 1, pods: 13, unscheduled_pods: 1, terminating_pods: 1 });
+    expect(o.findings.map((f) => f.text)).toContain('Job apps/backup-1 failed 5m ago: DeadlineExceeded: Job was active longer than specified deadline');
+    expect(o.findings.map((f) => f.text)).toContain('1 pod Pending without a node: not judged here, see check_k8s_scheduler_stall');
+
+    const quiet = check.evaluate({ ...data, jobs: [] }, await checkOptions(check, ['-w', '1']), NOW);
+    expect(quiet.summary).toBe('10/13 pods fine, 1 within thresholds (1 unscheduled, 1 terminating: judged by other checks), 0 Jobs, none failed');
+  });
+});

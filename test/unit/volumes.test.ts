@@ -83,3 +83,27 @@ describe('usageFromSummaries', () => {
     expect([formatBytes(512), formatBytes(1536), formatBytes(20 * 1024 ** 3), formatBytes(undefined)]).toEqual(['512B', '1.5KiB', '20GiB', '?']);
   });
 });
+
+describe('check_k8s_volumes evaluate', () => {
+  it('is CRITICAL for lost data whatever -w/-c say, counts the rest, and with --namespace judges only its volumes', async () => {
+    const { default: check } = await import('../../checks/volumes.js');
+    const { checkOptions } = await import('./support.js');
+    const lostPv: PersistentVolume = { metadata: { name: 'pvc-x' }, spec: { persistentVolumeReclaimPolicy: 'Delete', claimRef: { namespace: 'other', name: 'scratch' } }, status: { phase: 'Released', lastPhaseTransitionTime: ago(3600) } };
+    const data = { pvcs: [claim('data', 'Lost', 86400), claim('slow', 'Pending', 2700)], pvs: [lostPv], attachments: [], classes: [...classes.values()], usage: undefined };
+    const o = check.evaluate(data, await checkOptions(check, ['-w', '10']), NOW);
+    expect(o.summary).toBe('1 volume lost or failed: PVC apps/data Lost');
+    expect(Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ volume_problems: 3, pvcs_lost: 1, pvcs_pending: 1, pvs_released: 1 });
+    const scoped = check.evaluate(data, await checkOptions(check, ['--namespace', 'apps']), NOW);
+    expect(Object.fromEntries(scoped.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ volume_problems: 2, pvs: 0 });
+  });
+
+  it('--usage: the fullest claim as perfdata with its thresholds, each full claim named', async () => {
+    const { default: check } = await import('../../checks/volumes.js');
+    const { checkOptions } = await import('./support.js');
+    const summary = { pods: [{ podRef: { name: 'db-0', namespace: 'apps' }, volume: [{ name: 'data', pvcRef: { name: 'db', namespace: 'apps' }, usedBytes: 85 * 1024 ** 3, capacityBytes: 100 * 1024 ** 3 }] }] };
+    const o = check.evaluate({ pvcs: [], pvs: [], attachments: [], classes: [], usage: { summaries: [{ node: 'k8s01', summary }], failed: [], mounted: 1 } }, await checkOptions(check, ['--usage']), NOW);
+    expect(o.summary).toBe('1 claim over 80% full (apps/db 85%)');
+    expect(o.perfdata.at(-1)).toMatchObject({ label: 'pvc_usage_max', value: 85, uom: '%', min: 0, max: 100 });
+    expect(o.findings.map((f) => f.text)).toContain('PVC apps/db on k8s01: 85% used (85GiB of 100GiB), over --usage-warning 80%');
+  });
+});

@@ -168,3 +168,43 @@ describe('exclusions', () => {
     expect(ignoredByAnnotation({ metadata: {} })).toBe(false);
   });
 });
+
+describe('check_k8s_workloads evaluate', () => {
+  it('counts down ones under --critical-down, the rest under -w/-c, and lists the worst first', async () => {
+    const { default: check } = await import('../../checks/workloads.js');
+    const { checkOptions } = await import('./support.js');
+    const down = deployment({ replicas: 1 }, { replicas: 1, updatedReplicas: 1, unavailableReplicas: 1 }, { name: 'ctrl', namespace: 'openebs' });
+    const degraded = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 1, availableReplicas: 1 }, { name: 'web' });
+    const fine = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }, { name: 'api' });
+    const ignored = deployment({ replicas: 1 }, { replicas: 1 }, { name: 'scratch', annotations: { 'k8s-nrpe/ignore': 'true' } });
+    const data = { deployments: [fine, degraded, down, ignored], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] };
+
+    const o = check.evaluate(data, await checkOptions(check), NOW);
+    expect(o.summary).toBe('1 workload with no ready replica: openebs/ctrl; 1 workload degraded: apps/web');
+    expect(o.perfdata.map((p) => [p.label, p.value])).toEqual([['unhealthy_workloads', 2], ['down_workloads', 1], ['workloads', 3], ['excluded_workloads', 1]]);
+    expect(o.findings.filter((f) => f.state !== undefined).map((f) => f.text)).toEqual([
+      '1 workload with replicas wanted and none ready (outside --critical-down 0)',
+      '2 of 3 workloads unhealthy (outside -w 0)',
+      'Deployment openebs/ctrl: no ready replica (0/1 replicas ready, 0 available)',
+      'Deployment apps/web: 1/3 replicas ready, 1 available',
+    ]);
+
+    // Down is CRITICAL by itself; a looser -w leaves the degraded one as a plain line.
+    const loose = check.evaluate(data, await checkOptions(check, ['-w', '5']), NOW);
+    expect(loose.summary).toBe('1 workload with no ready replica: openebs/ctrl');
+    expect(loose.findings.find((f) => f.text.startsWith('Deployment apps/web'))!.state).toBeUndefined();
+    // With --critical-down out of the way, -w names both.
+    const relaxed = check.evaluate(data, await checkOptions(check, ['--critical-down', '5']), NOW);
+    expect(relaxed.summary).toBe('2 workloads unhealthy: openebs/ctrl, apps/web');
+  });
+
+  it('says what it judged when all is well', async () => {
+    const { default: check } = await import('../../checks/workloads.js');
+    const { checkOptions } = await import('./support.js');
+    const fine = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
+    const o = check.evaluate({ deployments: [fine], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] }, await checkOptions(check, ['--namespace', 'apps']), NOW);
+    expect(o.summary).toBe('1/1 workloads healthy in apps (1 Deployment, 0 StatefulSets, 0 DaemonSets)');
+    const none = check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] }, await checkOptions(check, ['--selector', 'app=x']), NOW);
+    expect(none.summary).toBe('no workloads matching app=x');
+  });
+});
