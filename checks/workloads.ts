@@ -172,12 +172,12 @@ export default defineCheck({
   evaluate(d, o, now) {
     const r = new Report();
     const judged: WorkloadVerdict[] = [];
-    let excluded = 0;
+    const skipped: string[] = [];
     const base = { now, rolloutWindow: o.rolloutWindow };
     const each = (kind: WorkloadKind, list: Deployment[], fn: (w: Deployment) => WorkloadVerdict) => {
       for (const w of list) {
         const why = exclusion(w, o.exclude);
-        if (why) { excluded++; r.info(`${kind} ${w.metadata?.namespace}/${w.metadata?.name} not judged (${why})`); continue; }
+        if (why) { skipped.push(`${kind} ${w.metadata?.namespace}/${w.metadata?.name} not judged (${why})`); continue; }
         judged.push(fn(w));
       }
     };
@@ -188,6 +188,7 @@ export default defineCheck({
     }));
 
     // Worst offenders first: down, then the furthest from desired; the status line names them in this order too.
+    const excluded = skipped.length;
     const shortfall = (v: WorkloadVerdict) => (v.desired > 0 ? (v.desired - v.available) / v.desired : 0);
     const unhealthy = judged.filter((v) => v.health !== 'ok')
       .sort((a, b) => (a.health === b.health ? 0 : a.health === 'down' ? -1 : 1) || shortfall(b) - shortfall(a) || a.id.localeCompare(b.id));
@@ -218,6 +219,9 @@ export default defineCheck({
     if (unhealthy.length > o.maxItems) r.info(`... and ${unhealthy.length - o.maxItems} more unhealthy (--max-items ${o.maxItems})`);
     for (const v of judged) for (const note of v.notes) r.info(`${v.kind} ${v.id}: ${note}`);
     for (const note of d.notes) r.info(note);
+    // After the evidence: a long exclusion list must not push it out of the output.
+    for (const line of skipped.slice(0, o.maxItems)) r.info(line);
+    if (excluded > o.maxItems) r.info(`... and ${excluded - o.maxItems} more not judged`);
 
     const of = (k: WorkloadKind) => judged.filter((v) => v.kind === k).length;
     const kinds = `${plural(of('Deployment'), 'Deployment')}, ${plural(of('StatefulSet'), 'StatefulSet')}, ${plural(of('DaemonSet'), 'DaemonSet')}`;
