@@ -93,7 +93,7 @@ describe('deploy/rbac.yaml', () => {
           .map((r) => ({ ...permissionFor(r.method, r.path), path: r.path }))
           .filter((p) => !granted.get(p.resource)?.has(p.verb));
         expect(denied).toEqual([]);
-      });
+      }, 120000); // every check of --list, one after the other
     }
   });
 });
