@@ -10,6 +10,9 @@ import calicoNat from './calico_nat.js';
 import rebootReady from './reboot_ready.js';
 import nodes from './nodes.js';
 import apiserver from './apiserver.js';
+import workloads from './workloads.js';
+import pods from './pods.js';
+import volumes from './volumes.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady, nodes, apiserver];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady, nodes, apiserver, workloads, pods, volumes];

@@ -37,6 +37,11 @@ export const RESOURCES = {
   poddisruptionbudgets: r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget'),
   endpointslices: r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
   apiservices: r('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false),
+  controllerrevisions: r('apps', 'v1', 'controllerrevisions', 'ControllerRevision'),
+  jobs: r('batch', 'v1', 'jobs', 'Job'),
+  persistentvolumeclaims: r('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim'),
+  storageclasses: r('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false),
+  volumeattachments: r('storage.k8s.io', 'v1', 'volumeattachments', 'VolumeAttachment', false),
 } as const;
 
 /** The API server's serving certificate as the TLS handshake showed it. */
@@ -206,6 +211,17 @@ export class KubeClient {
       throw this.malformed(target, body.kind !== undefined ? `a ${sanitize(body.kind, 40)} instead of a ${res.kind}` : 'an object without kind or metadata');
     }
     return body as T;
+  }
+
+  /**
+   * GET a path below one object: nodes NAME proxy/stats/summary reaches the
+   * kubelet through the API server (RBAC: get on nodes/proxy).
+   */
+  async getBelow<T>(res: Resource, name: string, below: string, namespace?: string): Promise<T> {
+    const target: RequestTarget = { verb: 'get', resource: `${resourceName(res)}/${below.split('/')[0]}`, namespace: res.namespaced ? namespace : undefined, name };
+    const a = await this.request(`${resourcePath(res, namespace, name)}/${below}`, {}, target);
+    if (!isObject(a.body)) throw this.malformed(target, describeValue(a.body));
+    return a.body as T;
   }
 
   /** get, with 404 meaning "there is none" rather than an error. */

@@ -21,6 +21,8 @@ export interface Condition {
   reason?: string;
   message?: string;
   lastTransitionTime?: string;
+  /** Deployment conditions: when the controller last wrote it (progress, for Progressing). */
+  lastUpdateTime?: string;
 }
 
 export interface ContainerStatus {
@@ -32,6 +34,8 @@ export interface ContainerStatus {
     waiting?: { reason?: string; message?: string };
     terminated?: { reason?: string; exitCode?: number; startedAt?: string; finishedAt?: string };
   };
+  /** The previous run of the container (why it last restarted). */
+  lastState?: { terminated?: { reason?: string; exitCode?: number; startedAt?: string; finishedAt?: string; message?: string } };
 }
 
 export interface LabelSelector {
@@ -93,7 +97,9 @@ export interface Pod {
     phase?: string;
     conditions?: Condition[];
     containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
     nominatedNodeName?: string;
+    reason?: string;
     startTime?: string;
   };
 }
@@ -181,13 +187,28 @@ export interface WorkloadStatus {
   conditions?: Condition[];
   // DaemonSet
   desiredNumberScheduled?: number;
+  currentNumberScheduled?: number;
+  updatedNumberScheduled?: number;
   numberReady?: number;
   numberAvailable?: number;
+  numberUnavailable?: number;
+  numberMisscheduled?: number;
+  // StatefulSet: ControllerRevision names
+  currentRevision?: string;
+  updateRevision?: string;
 }
 
 export interface Deployment {
   metadata?: ObjectMeta & { generation?: number };
-  spec?: { replicas?: number; selector?: LabelSelector; template?: { metadata?: ObjectMeta; spec?: PodSpec } };
+  spec?: {
+    replicas?: number;
+    paused?: boolean;
+    selector?: LabelSelector;
+    template?: { metadata?: ObjectMeta; spec?: PodSpec };
+    /** Deployment: strategy.type; StatefulSet and DaemonSet: updateStrategy. */
+    strategy?: { type?: string };
+    updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
+  };
   status?: WorkloadStatus;
 }
 

@@ -226,6 +226,22 @@ function health(endpoint: 'livez' | 'readyz', q: URLSearchParams): [number, stri
   return [200, q.has('verbose') ? `${lines.join('\n')}\n${endpoint} check passed\n` : 'ok'];
 }
 
+/**
+ * The kubelet's /stats/summary through the API server's node proxy
+ * (/api/v1/nodes/NODE/proxy/stats/summary). A scenario holds one per node as
+ * {kind: StatsSummary, metadata: {name: NODE}, summary: {...}}; a node without
+ * one answers as an unreachable kubelet does through the proxy.
+ */
+function serveStatsSummary(r: Route): [number, Obj | string] {
+  const node = store.list(r.type!).find((x) => x.metadata?.name === r.name);
+  if (!node) return serveGet(r);
+  const t = [...store.types.values()].find((x) => x.kind === 'StatsSummary');
+  const summary = t && store.list(t).find((x) => x.metadata?.name === r.name);
+  if (summary) return [200, summary.summary];
+  const ip = (node.status?.addresses ?? []).find((a: Obj) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
+  return [503, status(503, `error trying to reach service: dial tcp ${ip}:10250: connect: connection refused`, 'ServiceUnavailable')];
+}
+
 function forbidden(r: Route | undefined, verb: string, user: string, path = ''): Obj {
   // A non-resource URL (/livez, /readyz): the authorizer names the path.
   if (!r) return status(403, `forbidden: User "${user}" cannot get path "${path}"`, 'Forbidden', {});
@@ -357,6 +373,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   else if (url.pathname === '/version') [code, body] = [200, { major: '1', minor: '32', gitVersion: 'v1.32.3', platform: 'linux/amd64' }];
   else if (url.pathname === '/livez' || url.pathname === '/readyz') [code, body] = health(url.pathname.slice(1) as 'livez' | 'readyz', url.searchParams);
   else if (url.pathname === '/healthz') [code, body] = [200, 'ok'];
+  else if (r?.type?.plural === 'nodes' && r.group === '' && r.name && r.extra === 'proxy/stats/summary') [code, body] = serveStatsSummary(r);
   else if (!r?.type || r.extra) [code, body] = [404, status(404, 'the server could not find the requested resource', 'NotFound', {})];
   else if (r.name) [code, body] = serveGet(r);
   else [code, body] = serveList(r, url.searchParams, String(req.headers.accept ?? ''));

@@ -39,9 +39,13 @@ const BUILTIN: ResourceType[] = [
   ['discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true],
   ['events.k8s.io', 'v1', 'events', 'Event', true],
   ['apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false],
+  ['apps', 'v1', 'controllerrevisions', 'ControllerRevision', true],
+  ['batch', 'v1', 'jobs', 'Job', true],
+  ['storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false],
+  ['storage.k8s.io', 'v1', 'volumeattachments', 'VolumeAttachment', false],
 ].map(([group, version, plural, kind, namespaced]) => ({ group, version, plural, kind, namespaced }) as ResourceType);
 
-const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass', 'CSINode', 'APIService']);
+const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass', 'CSINode', 'APIService', 'VolumeAttachment', 'StatsSummary']);
 
 function pluralOf(kind: string): string {
   const k = kind.toLowerCase();
@@ -193,7 +197,8 @@ export class Store {
   private add(o: Obj): void {
     if (!o.kind || !o.apiVersion) throw new Error(`scenario object without kind/apiVersion: ${JSON.stringify(o).slice(0, 120)}`);
     const { group, version } = splitApiVersion(o.apiVersion);
-    const plural = pluralOf(o.kind);
+    // A builtin's own plural (StorageClass -> storageclasses), else the usual rule.
+    const plural = BUILTIN.find((t) => t.kind === o.kind && t.group === group)?.plural ?? pluralOf(o.kind);
     const k = typeKey(group, version, plural);
     if (!this.types.has(k)) this.types.set(k, { group, version, plural, kind: o.kind, namespaced: !CLUSTER_SCOPED.has(o.kind) });
     const meta = (o.metadata ??= {});

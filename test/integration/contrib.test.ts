@@ -130,7 +130,7 @@ object Host "agent-node" {
       const deps = declared.filter((c) => c.name !== 'apiserver' && readsApi(c.name)).length + node.filter((c) => readsApi(c.name)).length;
       expect(r.out).toContain(`Instantiated ${deps} Dependenc${deps === 1 ? 'y' : 'ies'}.`);
     }
-  });
+  }, 120000); // icinga2 daemon -C alone takes ~10 s on a quiet machine
 
   it('has one Nagios service per NRPE command, and nagios4 -v accepts it', async () => {
     const cfg = fs.readFileSync(path.join(DIST, 'contrib/nagios/k8s-nrpe-commands.cfg'), 'utf8');

@@ -38,7 +38,7 @@ describe('k8s-nrpe triage', () => {
     expect(o).toMatchObject({ state: 'CRITICAL', exitCode: 2 });
     // States as names, as --format json writes them (docs/json.md); exitCode beside them.
     const byName = Object.fromEntries(o.checks.map((c: { check: string; state: string }) => [c.check, c.state]));
-    expect(byName).toMatchObject({ scheduler_stall: 'CRITICAL', leases: 'WARNING', coredns: 'WARNING', kubelet_stall: 'CRITICAL' });
+    expect(byName).toMatchObject({ scheduler_stall: 'CRITICAL', leases: 'WARNING', coredns: 'WARNING', kubelet_stall: 'CRITICAL', workloads: 'CRITICAL', pods: 'WARNING', volumes: 'WARNING' });
     expect(o.skipped.map((x: { check: string }) => x.check)).toEqual(['dqlite', 'calico_nat']);
   });
 
@@ -47,7 +47,7 @@ describe('k8s-nrpe triage', () => {
     const r = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', s.kubeconfig, '--node', 'k8s01', ...API_ONLY]);
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).not.toMatch(/^== /m);
-    expect(r.stdout).toMatch(/^overall: OK \(9 ok\) on \S+$/m);
+    expect(r.stdout).toMatch(/^overall: OK \(12 ok\) on \S+$/m); // the API checks of k8s-nrpe --list but dqlite and calico_nat
   });
 
   it('finishes within the largest -t, not the sum', async () => {

@@ -1,0 +1,172 @@
+import { RESOURCES } from '../lib/kube/client.js';
+import { failedJobs, judgePod, pointedElsewhere, type Job, type PodProblemKind, type PodVerdict } from '../lib/kube/pod-status.js';
+import type { ContainerStatus, Pod } from '../lib/kube/types.js';
+import { defineCheck, opt } from '../lib/plugin/check.js';
+import { formatDuration } from '../lib/plugin/duration.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
+import { State } from '../lib/plugin/state.js';
+
+export interface Data {
+  /** Pods that may have something wrong (compacted); the clearly fine ones are only counted. */
+  pods: Pod[];
+  /** Running, Ready pods with few restarts and no OOM kill on record: nothing to judge. */
+  fine: number;
+  jobs: Job[];
+}
+
+/** Pods that finished are not judged: the apiserver leaves them out (pods register status.phase as a field selector). */
+const NOT_FINISHED = 'status.phase!=Succeeded,status.phase!=Failed';
+
+const KINDS: { kind: PodProblemKind; label: string; words: string }[] = [
+  { kind: 'crashloop', label: 'crashloop_pods', words: 'CrashLoopBackOff' },
+  { kind: 'image', label: 'image_pull_pods', words: 'image pull failing' },
+  { kind: 'config', label: 'config_error_pods', words: 'container config error' },
+  { kind: 'oomkilled', label: 'oomkilled_pods', words: 'OOMKilled' },
+  { kind: 'restarts', label: 'restarting_pods', words: 'restarting' },
+  { kind: 'notready', label: 'not_ready_pods', words: 'not Ready' },
+];
+
+function compactStatus(c: ContainerStatus): ContainerStatus {
+  return { name: c.name, ready: c.ready, restartCount: c.restartCount, state: c.state, lastState: c.lastState };
+}
+
+/**
+ * Keep what judgePod reads; drop (return undefined) a pod that is Running and
+ * Ready whose containers restarted at most `restarts` times and were not
+ * OOM-killed last: nothing about it depends on the clock.
+ */
+function keep(restarts: number, onFine: () => void) {
+  return (p: Pod): Pod | undefined => {
+    const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+    const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    const quiet = statuses.every((c) => !c.state?.waiting && (c.restartCount ?? 0) <= restarts && c.lastState?.terminated?.reason !== 'OOMKilled');
+    if (p.status?.phase === 'Running' && ready && quiet && !p.metadata?.deletionTimestamp) { onFine(); return undefined; }
+    const m = p.metadata ?? {};
+    return {
+      metadata: { name: m.name, namespace: m.namespace, creationTimestamp: m.creationTimestamp, deletionTimestamp: m.deletionTimestamp, ownerReferences: m.ownerReferences?.map((r) => ({ kind: r.kind, name: r.name, controller: r.controller })) },
+      spec: { nodeName: p.spec?.nodeName },
+      status: {
+        phase: p.status?.phase, startTime: p.status?.startTime, reason: p.status?.reason,
+        conditions: p.status?.conditions?.filter((c) => c.type === 'Ready'),
+        initContainerStatuses: p.status?.initContainerStatuses?.map(compactStatus),
+        containerStatuses: p.status?.containerStatuses?.map(compactStatus),
+      },
+    };
+  };
+}
+
+export default defineCheck({
+  name: 'pods',
+  title: 'PODS',
+  scope: 'cluster',
+  summary: 'Pods in CrashLoopBackOff, failing image pulls or config, OOM-killed, restarting, not Ready; failed Jobs',
+  description:
+    'Pods whose containers the kubelet reports failing, and Jobs that failed. The pods that have not finished are ' +
+    'listed (field selector status.phase!=Succeeded,status.phase!=Failed, --namespace or all namespaces, --selector on ' +
+    'the server) and each container status the kubelet wrote is judged: waiting in ' +
+    'CrashLoopBackOff; ImagePullBackOff, ErrImagePull, InvalidImageName; CreateContainerConfigError, CreateContainerError, ' +
+    'RunContainerError; last terminated OOMKilled within --window; more than --restarts restarts with the last one ' +
+    'within --window; and pods whose Ready condition has been False for longer than --not-ready-window (Job pods ' +
+    'excepted). -w/-c count the pods with any of these. Jobs (batch/v1) whose Failed condition is True ' +
+    '(BackoffLimitExceeded, DeadlineExceeded...) are judged by --jobs-warning/--jobs-critical; a failed Job of a CronJob ' +
+    'whose later run completed is history, not counted.\n\n' +
+    'Without metrics only the restart count and the last termination are known: "restarted 12 times, the last 3m ago" ' +
+    'means at least one restart in --window, not 12. Pods Pending without a node and pods stuck Terminating are ' +
+    'counted and pointed to check_k8s_scheduler_stall and check_k8s_stuck_terminating, not judged twice.',
+  thresholds: { describe: 'number of pods with a problem', warning: '0' },
+  options: {
+    namespace: opt.namespace({ describe: 'Only this namespace (default: all namespaces)' }),
+    selector: opt.labelSelector({ describe: 'Only pods and Jobs with these labels (server-side)' }),
+    window: opt.duration({ default: '15m', min: 1, describe: 'A restart or OOM kill older than this is history' }),
+    restarts: opt.int({ default: 5, min: 0, describe: 'More restarts than this, the last within --window, is a problem' }),
+    'not-ready-window': opt.duration({ default: '15m', min: 1, describe: 'How long a pod may be not Ready before it counts' }),
+    'jobs-warning': opt.range({ default: '0', describe: 'WARNING when the number of failed Jobs is outside this range' }),
+    'jobs-critical': opt.range({ describe: 'CRITICAL when the number of failed Jobs is outside this range' }),
+    'max-items': opt.int({ default: 20, min: 1, max: 1000, describe: 'List at most this many pods in the long output' }),
+  },
+  perfdata: {
+    pods: { describe: 'Pods listed (not Succeeded or Failed)' },
+    problem_pods: { describe: 'Pods with any problem below', thresholds: '-w/-c' },
+    crashloop_pods: { describe: 'Pods with a container waiting in CrashLoopBackOff' },
+    image_pull_pods: { describe: 'Pods with a container waiting on its image (ImagePullBackOff, ErrImagePull, ...)' },
+    config_error_pods: { describe: 'Pods with a container that cannot be created (CreateContainerConfigError, ...)' },
+    oomkilled_pods: { describe: 'Pods with a container OOM-killed within --window' },
+    restarting_pods: { describe: 'Pods with a container restarted more than --restarts times, the last within --window' },
+    not_ready_pods: { describe: 'Pods not Ready for longer than --not-ready-window (nothing above explaining it)' },
+    failed_jobs: { describe: 'Jobs with Failed=True not superseded by a later run', thresholds: '--jobs-warning/--jobs-critical' },
+    unscheduled_pods: { describe: 'Pending pods without a node (judged by check_k8s_scheduler_stall)' },
+    terminating_pods: { describe: 'Pods being deleted (judged by check_k8s_stuck_terminating)' },
+  },
+  examples: [
+    ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every namespace'],
+    ['$0 --namespace media --restarts 3 --window 1h', 'one namespace, stricter on restarts'],
+    ['$0 -w 2 -c 10 --jobs-warning 0 --jobs-critical 2', 'tolerate a couple of failing pods'],
+  ],
+
+  async gather(ctx, o) {
+    const kube = await ctx.kube();
+    let fine = 0;
+    const [pods, jobs] = await Promise.all([
+      kube.list<Pod, Pod>(RESOURCES.pods, { namespace: o.namespace, labelSelector: o.selector, fieldSelector: NOT_FINISHED, project: keep(o.restarts, () => { fine++; }) }),
+      kube.list<Job, Job>(RESOURCES.jobs, {
+        namespace: o.namespace, labelSelector: o.selector,
+        project: (j) => ({ metadata: { name: j.metadata?.name, namespace: j.metadata?.namespace, ownerReferences: j.metadata?.ownerReferences }, status: { conditions: j.status?.conditions, completionTime: j.status?.completionTime } }),
+      }),
+    ]);
+    return { pods, fine, jobs };
+  },
+
+  evaluate(d, o, now) {
+    const r = new Report();
+    let unscheduled = 0;
+    let terminating = 0;
+    const bad: PodVerdict[] = [];
+    for (const p of d.pods) {
+      const pointer = pointedElsewhere(p);
+      if (pointer === 'unscheduled') { unscheduled++; continue; }
+      if (pointer === 'terminating') { terminating++; continue; }
+      const v = judgePod(p, { now, window: o.window, restarts: o.restarts, notReadyWindow: o.notReadyWindow });
+      if (v.problems.length) bad.push(v);
+    }
+    const total = d.pods.length + d.fine;
+    const jp = r.judge('problem_pods', bad.length, { warn: o.warning, crit: o.critical, min: 0, max: total });
+    const byKind = (k: PodProblemKind) => bad.filter((v) => v.problems[0]!.kind === k);
+    const counts = KINDS.map((k) => ({ ...k, pods: byKind(k.kind) }));
+    if (jp.state !== State.OK) {
+      const what = counts.filter((c) => c.pods.length).map((c) => `${c.pods.length} ${c.words}`).join(', ');
+      const first = bad.length === 1 ? ` (${bad[0]!.id})` : '';
+      r.problem(jp.state, `${plural(bad.length, 'pod')} failing: ${what}${first}`, `${plural(bad.length, 'pod')} with problems (${jp.hint}): ${what}`);
+    }
+    // Evidence, worst kind first (the order of KINDS), each pod once, under its first problem.
+    const ordered = counts.flatMap((c) => c.pods);
+    for (const v of ordered.slice(0, o.maxItems)) {
+      r.add(jp.state === State.OK ? undefined : jp.state, `${v.id}${v.node ? ` on ${v.node}` : ''}: ${v.problems.map((x) => x.text).join('; ')}`);
+    }
+    if (ordered.length > o.maxItems) r.info(`... and ${ordered.length - o.maxItems} more (--max-items ${o.maxItems})`);
+
+    const failures = failedJobs(d.jobs);
+    const current = failures.filter((f) => !f.supersededBy);
+    const jj = r.judge('failed_jobs', current.length, { warn: o.jobsWarning, crit: o.jobsCritical, min: 0, max: d.jobs.length });
+    if (jj.state !== State.OK) {
+      r.problem(jj.state, `${plural(current.length, 'failed Job')}${current.length <= 2 ? ` (${current.map((f) => f.id).join(', ')})` : ''}`, `${plural(current.length, 'Job')} failed (${jj.hint})`);
+    }
+    for (const f of current.slice(0, o.maxItems)) {
+      r.add(jj.state === State.OK ? undefined : jj.state, `Job ${f.id} failed${f.at !== undefined ? ` ${formatDuration((now - f.at) / 1000)} ago` : ''}: ${f.why}`);
+    }
+    for (const f of failures.filter((x) => x.supersededBy)) r.info(`Job ${f.id} failed (${f.why}); a later run of its CronJob, ${f.supersededBy}, completed`);
+
+    for (const c of counts) r.metric(c.label, c.pods.length, { min: 0 });
+    r.metric('pods', total, { min: 0 });
+    r.metric('unscheduled_pods', unscheduled, { min: 0 });
+    r.metric('terminating_pods', terminating, { min: 0 });
+    if (unscheduled) r.info(`${plural(unscheduled, 'pod')} Pending without a node: not judged here, see check_k8s_scheduler_stall`);
+    if (terminating) r.info(`${plural(terminating, 'pod')} Terminating: not judged here, see check_k8s_stuck_terminating`);
+
+    const scope = o.namespace ? ` in ${o.namespace}` : '';
+    const pointed = [unscheduled && `${unscheduled} unscheduled`, terminating && `${terminating} terminating`].filter(Boolean).join(', ');
+    return r.done(`${total - bad.length - unscheduled - terminating}/${total} pods fine${scope}${bad.length ? `, ${bad.length} within thresholds` : ''}` +
+      `${pointed ? ` (${pointed}: judged by other checks)` : ''}, ${plural(d.jobs.length, 'Job')}, ${current.length ? `${current.length} failed` : 'none failed'}` +
+      `${failures.length > current.length ? ` (${failures.length - current.length} older failure${failures.length - current.length === 1 ? '' : 's'} superseded by a later run)` : ''}`);
+  },
+});

@@ -1,0 +1,233 @@
+import { RESOURCES, type KubeClient } from '../lib/kube/client.js';
+import { KubeApiError } from '../lib/kube/errors.js';
+import { selectorToString } from '../lib/kube/labels.js';
+import { mapBounded } from '../lib/kube/parallel.js';
+import { parseTime } from '../lib/kube/time.js';
+import type { Deployment, Node, ObjectMeta, Pod } from '../lib/kube/types.js';
+import {
+  daemonPlacement, excludedByName, ignoredByAnnotation, IGNORE_ANNOTATION, judgeDaemonSet, judgeDeployment, judgeStatefulSet,
+  type DaemonPlacement, type WorkloadKind, type WorkloadVerdict,
+} from '../lib/kube/workloads.js';
+import { defineCheck, opt } from '../lib/plugin/check.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
+import { State, worst } from '../lib/plugin/state.js';
+
+/** A ControllerRevision: only when it was made and which revision it is. */
+interface ControllerRevision {
+  metadata?: ObjectMeta;
+  revision?: number;
+}
+
+export interface Data {
+  deployments: Deployment[];
+  statefulsets: Deployment[];
+  daemonsets: Deployment[];
+  /** 'Kind/ns/name' -> when its rollout began (creation of the update revision, epoch ms). */
+  revisionCreated: Record<string, number>;
+  /** 'ns/name' of a DaemonSet -> where it is missing or not ready. */
+  placement: Record<string, DaemonPlacement>;
+  /** Detail that could not be looked up (forbidden, gone): judged without it. */
+  notes: string[];
+}
+
+const PARALLEL = 4;
+const key = (kind: WorkloadKind, w: Deployment) => `${kind}/${w.metadata?.namespace ?? ''}/${w.metadata?.name ?? ''}`;
+
+/** The fields judgement reads, so a cluster's worth of workloads costs little memory. */
+function compact(w: Deployment): Deployment {
+  const m = w.metadata ?? {};
+  const t = w.spec?.template?.spec;
+  return {
+    metadata: {
+      name: m.name, namespace: m.namespace, uid: m.uid, generation: m.generation, creationTimestamp: m.creationTimestamp,
+      annotations: m.annotations?.[IGNORE_ANNOTATION] !== undefined ? { [IGNORE_ANNOTATION]: m.annotations[IGNORE_ANNOTATION] } : undefined,
+    },
+    spec: {
+      replicas: w.spec?.replicas, paused: w.spec?.paused, selector: w.spec?.selector, updateStrategy: w.spec?.updateStrategy,
+      template: t && { spec: { nodeSelector: t.nodeSelector, tolerations: t.tolerations } },
+    },
+    status: w.status,
+  };
+}
+
+/** Excluded by --exclude or the annotation: the pattern or annotation that did it. */
+function exclusion(w: Deployment, patterns: readonly string[]): string | undefined {
+  if (ignoredByAnnotation(w)) return `annotation ${IGNORE_ANNOTATION}`;
+  const p = excludedByName(w.metadata?.namespace ?? '', w.metadata?.name ?? '', patterns);
+  return p === undefined ? undefined : `--exclude ${p}`;
+}
+
+function tolerable(e: unknown): e is KubeApiError {
+  return e instanceof KubeApiError && e.status !== undefined && e.status !== 401;
+}
+
+async function rolloutStarts(kube: KubeClient, d: Pick<Data, 'statefulsets' | 'daemonsets'>, exclude: string[], notes: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const lost: string[] = [];
+  // StatefulSet: status.updateRevision names the ControllerRevision of the rollout.
+  const sts = d.statefulsets.filter((s) => !exclusion(s, exclude) && s.status?.updateRevision && s.status.updateRevision !== s.status.currentRevision &&
+    (s.status.updatedReplicas ?? 0) < (s.spec?.replicas ?? 1));
+  // DaemonSet: no revision name in status; its newest ControllerRevision (by .revision) is the one rolling out.
+  const dss = d.daemonsets.filter((x) => !exclusion(x, exclude) && (x.status?.updatedNumberScheduled ?? 0) < (x.status?.desiredNumberScheduled ?? 0) &&
+    (x.spec?.updateStrategy?.type ?? 'RollingUpdate') !== 'OnDelete');
+  await Promise.all([
+    mapBounded(sts, PARALLEL, async (s) => {
+      try {
+        const rev = await kube.getOptional<ControllerRevision>(RESOURCES.controllerrevisions, s.status!.updateRevision!, s.metadata?.namespace);
+        const t = parseTime(rev?.metadata?.creationTimestamp);
+        if (t !== undefined) out[key('StatefulSet', s)] = t;
+      } catch (e) { if (!tolerable(e)) throw e; lost.push(e.message); }
+    }),
+    mapBounded(dss, PARALLEL, async (x) => {
+      try {
+        const revs = await kube.list<ControllerRevision>(RESOURCES.controllerrevisions, { namespace: x.metadata?.namespace, labelSelector: selectorToString(x.spec?.selector) });
+        const own = revs.filter((r) => r.metadata?.ownerReferences?.some((o) => o.controller && o.uid === x.metadata?.uid));
+        const newest = own.sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))[0];
+        const t = parseTime(newest?.metadata?.creationTimestamp);
+        if (t !== undefined) out[key('DaemonSet', x)] = t;
+      } catch (e) { if (!tolerable(e)) throw e; lost.push(e.message); }
+    }),
+  ]);
+  if (lost.length) notes.push(`when ${plural(lost.length, 'rollout')} began is not known: ${lost[0]}`);
+  return out;
+}
+
+/** DaemonSets short of pods: their pods and (once) the nodes, to name where. */
+async function placements(kube: KubeClient, daemonsets: Deployment[], exclude: string[], notes: string[]): Promise<Record<string, DaemonPlacement>> {
+  const short = daemonsets.filter((x) => !exclusion(x, exclude) && (x.status?.numberAvailable ?? 0) < (x.status?.desiredNumberScheduled ?? 0));
+  if (!short.length) return {};
+  const out: Record<string, DaemonPlacement> = {};
+  try {
+    const missing = short.some((x) => (x.status?.currentNumberScheduled ?? 0) < (x.status?.desiredNumberScheduled ?? 0));
+    const [nodes, pods] = await Promise.all([
+      missing ? kube.list<Node>(RESOURCES.nodes) : Promise.resolve([] as Node[]),
+      mapBounded(short, PARALLEL, (x) => kube.list<Pod>(RESOURCES.pods, { namespace: x.metadata?.namespace, labelSelector: selectorToString(x.spec?.selector) })),
+    ]);
+    short.forEach((x, i) => {
+      const own = pods[i]!.filter((p) => p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === x.metadata?.uid));
+      out[`${x.metadata?.namespace}/${x.metadata?.name}`] = daemonPlacement(x, own, nodes);
+    });
+  } catch (e) {
+    if (!tolerable(e)) throw e;
+    notes.push(`nodes without a DaemonSet pod are not named: ${e.message}`);
+  }
+  return out;
+}
+
+export default defineCheck({
+  name: 'workloads',
+  title: 'WORKLOADS',
+  scope: 'cluster',
+  summary: 'Deployments, StatefulSets and DaemonSets: ready vs desired, stuck rollouts, DaemonSets missing nodes',
+  description:
+    'Deployments, StatefulSets and DaemonSets judged from the status their controllers write. Three paged lists in ' +
+    'parallel (--namespace or all namespaces, --selector applied by the server). A workload with ' +
+    'replicas wanted and none ready is down: CRITICAL (--critical-down). One with fewer available than desired, a ' +
+    'rollout that stopped (Deployment Progressing=False/ProgressDeadlineExceeded, or no progress for --rollout-window; ' +
+    'a StatefulSet or DaemonSet whose update revision began longer than --rollout-window ago and is not everywhere), a ' +
+    'status the controller has not updated for the latest generation, a DaemonSet without a pod on nodes that should ' +
+    'run one or with pods where they should not run, is unhealthy: -w/-c count those.\n\n' +
+    'Unavailable replicas of a workload created, or a rollout that progressed, within --rollout-window are not judged ' +
+    '(a rolling update takes pods away on purpose). For DaemonSets short of pods the check lists their pods and the ' +
+    'nodes to name where (nodeSelector and taints; node affinity is not evaluated). Exclude workloads with --exclude ' +
+    'NS/NAME globs or the annotation k8s-nrpe/ignore: "true". The worst offenders are listed with why.',
+  thresholds: { describe: 'number of unhealthy workloads (down ones included)', warning: '0' },
+  options: {
+    namespace: opt.namespace({ describe: 'Only this namespace (default: all namespaces)' }),
+    selector: opt.labelSelector({ describe: 'Only workloads with these labels (server-side)' }),
+    exclude: opt.list({ placeholder: 'NS/NAME', describe: 'Do not judge workloads matching this glob (* and ?; NAME alone: any namespace); repeatable' }),
+    'rollout-window': opt.duration({ default: '15m', min: 1, describe: 'How long a rollout or a new workload may take before unavailable replicas and unfinished updates count' }),
+    'critical-down': opt.range({ default: '0', describe: 'CRITICAL when the number of workloads with no ready replica is outside this range' }),
+    'max-items': opt.int({ default: 20, min: 1, max: 1000, describe: 'List at most this many workloads in the long output' }),
+  },
+  perfdata: {
+    workloads: { describe: 'Workloads judged (Deployments, StatefulSets, DaemonSets; excluded ones not counted)' },
+    unhealthy_workloads: { describe: 'Workloads down or degraded (unavailable replicas, stuck rollout, missing DaemonSet pods)', thresholds: '-w/-c' },
+    down_workloads: { describe: 'Workloads with replicas wanted and none ready', thresholds: '--critical-down' },
+    excluded_workloads: { describe: 'Workloads skipped by --exclude or the k8s-nrpe/ignore annotation' },
+  },
+  examples: [
+    ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every workload in every namespace'],
+    ['$0 --namespace openebs --rollout-window 30m', 'one namespace, slower rollouts'],
+    ["$0 --exclude 'dev-*/*' --exclude kube-system/hostpath-provisioner", 'skip by pattern'],
+  ],
+
+  async gather(ctx, o) {
+    const kube = await ctx.kube();
+    const q = { namespace: o.namespace, labelSelector: o.selector, project: compact };
+    const [deployments, statefulsets, daemonsets] = await Promise.all([
+      kube.list<Deployment, Deployment>(RESOURCES.deployments, q),
+      kube.list<Deployment, Deployment>(RESOURCES.statefulsets, q),
+      kube.list<Deployment, Deployment>(RESOURCES.daemonsets, q),
+    ]);
+    const notes: string[] = [];
+    const [revisionCreated, placement] = await Promise.all([
+      rolloutStarts(kube, { statefulsets, daemonsets }, o.exclude, notes),
+      placements(kube, daemonsets, o.exclude, notes),
+    ]);
+    return { deployments, statefulsets, daemonsets, revisionCreated, placement, notes };
+  },
+
+  evaluate(d, o, now) {
+    const r = new Report();
+    const judged: WorkloadVerdict[] = [];
+    const skipped: string[] = [];
+    const base = { now, rolloutWindow: o.rolloutWindow };
+    const each = (kind: WorkloadKind, list: Deployment[], fn: (w: Deployment) => WorkloadVerdict) => {
+      for (const w of list) {
+        const why = exclusion(w, o.exclude);
+        if (why) { skipped.push(`${kind} ${w.metadata?.namespace}/${w.metadata?.name} not judged (${why})`); continue; }
+        judged.push(fn(w));
+      }
+    };
+    each('Deployment', d.deployments, (w) => judgeDeployment(w, base));
+    each('StatefulSet', d.statefulsets, (w) => judgeStatefulSet(w, { ...base, revisionCreated: d.revisionCreated[key('StatefulSet', w)] }));
+    each('DaemonSet', d.daemonsets, (w) => judgeDaemonSet(w, {
+      ...base, revisionCreated: d.revisionCreated[key('DaemonSet', w)], placement: d.placement[`${w.metadata?.namespace}/${w.metadata?.name}`],
+    }));
+
+    // Worst offenders first: down, then the furthest from desired; the status line names them in this order too.
+    const excluded = skipped.length;
+    const shortfall = (v: WorkloadVerdict) => (v.desired > 0 ? (v.desired - v.available) / v.desired : 0);
+    const unhealthy = judged.filter((v) => v.health !== 'ok')
+      .sort((a, b) => (a.health === b.health ? 0 : a.health === 'down' ? -1 : 1) || shortfall(b) - shortfall(a) || a.id.localeCompare(b.id));
+    const down = unhealthy.filter((v) => v.health === 'down');
+    const ju = r.judge('unhealthy_workloads', unhealthy.length, { warn: o.warning, crit: o.critical, min: 0, max: judged.length });
+    const jd = r.judge('down_workloads', down.length, { crit: o.criticalDown, min: 0, max: judged.length });
+    r.metric('workloads', judged.length, { min: 0 });
+    r.metric('excluded_workloads', excluded, { min: 0 });
+
+    const names = (vs: WorkloadVerdict[]) => {
+      const shown = vs.slice(0, 2).map((v) => v.id).join(', ');
+      return vs.length > 2 ? `${shown} and ${vs.length - 2} more` : shown;
+    };
+    if (jd.state !== State.OK) {
+      r.problem(jd.state, `${plural(down.length, 'workload')} with no ready replica: ${names(down)}`,
+        `${plural(down.length, 'workload')} with replicas wanted and none ready (${jd.hint})`);
+    }
+    // Down ones are named above when --critical-down fired; -w/-c name the rest.
+    const rest = jd.state !== State.OK ? unhealthy.filter((v) => v.health !== 'down') : unhealthy;
+    const counted = `${unhealthy.length} of ${plural(judged.length, 'workload')} unhealthy (${ju.hint})`;
+    if (ju.state !== State.OK && rest.length) r.problem(ju.state, `${plural(rest.length, 'workload')} ${rest === unhealthy ? 'unhealthy' : 'degraded'}: ${names(rest)}`, counted);
+    else if (ju.state !== State.OK) r.add(ju.state, counted);
+
+    for (const v of unhealthy.slice(0, o.maxItems)) {
+      const state = v.health === 'down' ? worst(jd.state, ju.state) : ju.state;
+      r.add(state === State.OK ? undefined : state, `${v.kind} ${v.id}: ${v.why.join('; ')}`);
+    }
+    if (unhealthy.length > o.maxItems) r.info(`... and ${unhealthy.length - o.maxItems} more unhealthy (--max-items ${o.maxItems})`);
+    for (const v of judged) for (const note of v.notes) r.info(`${v.kind} ${v.id}: ${note}`);
+    for (const note of d.notes) r.info(note);
+    // After the evidence: a long exclusion list must not push it out of the output.
+    for (const line of skipped.slice(0, o.maxItems)) r.info(line);
+    if (excluded > o.maxItems) r.info(`... and ${excluded - o.maxItems} more not judged`);
+
+    const of = (k: WorkloadKind) => judged.filter((v) => v.kind === k).length;
+    const kinds = `${plural(of('Deployment'), 'Deployment')}, ${plural(of('StatefulSet'), 'StatefulSet')}, ${plural(of('DaemonSet'), 'DaemonSet')}`;
+    const scope = o.namespace ? ` in ${o.namespace}` : '';
+    if (!judged.length) return r.done(`no workloads${scope}${o.selector ? ` matching ${o.selector}` : ''}${excluded ? ` (${excluded} excluded)` : ''}`);
+    const rolling = judged.filter((v) => v.health === 'ok' && v.notes.some((n) => n.startsWith('rolling out'))).length;
+    return r.done(`${judged.length - unhealthy.length}/${judged.length} workloads healthy${scope} (${kinds})${rolling ? `, ${rolling} rolling out` : ''}${excluded ? `, ${excluded} excluded` : ''}`);
+  },
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { failedJobs, judgePod, pointedElsewhere, type Job } from '../../lib/kube/pod-status.js';
+import type { ContainerStatus, Pod } from '../../lib/kube/types.js';
+import { clock } from './support.js';
+
+const { NOW, ago } = clock('2026-06-05T06:30:00Z');
+const opts = { now: NOW, window: 900, restarts: 5, notReadyWindow: 900 };
+
+function pod(containers: ContainerStatus[], o: { ready?: boolean; readySince?: number; phase?: string; owner?: string; node?: string; init?: ContainerStatus[] } = {}): Pod {
+  return {
+    metadata: { name: 'survive-minecraft-7d4b9c8f6-p2xkq', namespace: 'games', creationTimestamp: ago(86400), ownerReferences: o.owner ? [{ kind: o.owner, name: 'x', controller: true }] : undefined },
+    spec: { nodeName: o.node ?? 'k8s03' },
+    status: {
+      phase: o.phase ?? 'Running', startTime: ago(86400),
+      conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True', lastTransitionTime: ago(o.readySince ?? 86400) }],
+      containerStatuses: containers, initContainerStatuses: o.init,
+    },
+  };
+}
+
+const crash: ContainerStatus = {
+  name: 'minecraft', ready: false, restartCount: 23,
+  state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container=minecraft pod=survive-minecraft-7d4b9c8f6-p2xkq_games(7e3a9c1d-5b2f-4e8a-9c6d-1f4b7e2a8c5d)' } },
+  lastState: { terminated: { reason: 'Error', exitCode: 1, finishedAt: ago(151) } },
+};
+
+describe('judgePod', () => {
+  it('names CrashLoopBackOff with the kubelet message, the restarts and the last exit, once', () => {
+    const v = judgePod(pod([crash], { ready: false, readySince: 3120 }), opts);
+    expect(v).toEqual({
+      id: 'games/survive-minecraft-7d4b9c8f6-p2xkq', node: 'k8s03',
+      problems: [{ kind: 'crashloop', text: 'container minecraft CrashLoopBackOff: back-off 5m0s restarting failed container=minecraft pod=survive-minecraft-7d4b9c8f6-p2xkq_games(7e3a9c1d-5b2f-4e8a-9c6d-1f4b7e2a8c5d) (23 restarts, last exit Error (1))' }],
+    });
+  });
+
+  it('sorts waiting reasons: image pulls, config errors, init containers', () => {
+    const image = judgePod(pod([{ name: 'app', restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.local/app:v2"' } } }], { ready: false, readySince: 60 }), opts);
+    expect(image.problems).toEqual([{ kind: 'image', text: 'container app ImagePullBackOff: Back-off pulling image "registry.local/app:v2" (0 restarts)' }]);
+    const config = judgePod(pod([{ name: 'app', state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "db-password" not found' } } }], { ready: false }), opts);
+    expect(config.problems[0]).toMatchObject({ kind: 'config', text: expect.stringContaining('secret "db-password" not found') });
+    const init = judgePod(pod([], { ready: false, init: [{ name: 'migrate', state: { waiting: { reason: 'ErrImagePull', message: 'rpc error: code = NotFound' } } }] }), opts);
+    expect(init.problems[0]!.text).toMatch(/^init container migrate ErrImagePull/);
+  });
+
+  it('puts the worst problem of a pod first, whatever the container order', () => {
+    const restarted: ContainerStatus = { name: 'sidecar', ready: true, restartCount: 9, state: { running: {} }, lastState: { terminated: { reason: 'Error', exitCode: 1, finishedAt: ago(60) } } };
+    expect(judgePod(pod([restarted, crash], { ready: false, readySince: 3120 }), opts).problems.map((x) => x.kind)).toEqual(['crashloop', 'restarts']);
+  });
+
+  it('reports an OOM kill within the window, not an older one', () => {
+    const oom = (s: number): ContainerStatus => ({ name: 'java', ready: true, restartCount: 2, state: { running: { startedAt: ago(s - 1) } }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt: ago(s) } } });
+    expect(judgePod(pod([oom(300)]), opts).problems).toEqual([{ kind: 'oomkilled', text: 'container java OOMKilled 5m ago (2 restarts)' }]);
+    expect(judgePod(pod([oom(3600)]), opts).problems).toEqual([]);
+  });
+
+  it('reports more restarts than --restarts only when the last one is within the window', () => {
+    const restarted = (n: number, s: number): ContainerStatus => ({ name: 'worker', ready: true, restartCount: n, state: { running: {} }, lastState: { terminated: { reason: 'Error', exitCode: 2, finishedAt: ago(s) } } });
+    expect(judgePod(pod([restarted(12, 200)]), opts).problems).toEqual([{ kind: 'restarts', text: 'container worker restarted 12 times, the last 3m20s ago (Error, exit 2)' }]);
+    expect(judgePod(pod([restarted(12, 3600)]), opts).problems).toEqual([]);
+    expect(judgePod(pod([restarted(5, 200)]), opts).problems).toEqual([]);
+  });
+
+  it('reports not Ready past the window with why, but not within it, nor for Job pods', () => {
+    const running: ContainerStatus = { name: 'app', ready: false, restartCount: 0, state: { running: { startedAt: ago(2000) } } };
+    expect(judgePod(pod([running], { ready: false, readySince: 1200 }), opts).problems).toEqual([{ kind: 'notready', text: 'not Ready for 20m: container app running but not ready' }]);
+    expect(judgePod(pod([running], { ready: false, readySince: 600 }), opts).problems).toEqual([]);
+    expect(judgePod(pod([running], { ready: false, readySince: 1200, owner: 'Job' }), opts).problems).toEqual([]);
+  });
+
+  it('points a bound pod with no container status at the kubelet check', () => {
+    const p = pod([], { ready: false, readySince: 1200, phase: 'Pending', node: 'k8s02' });
+    p.status!.containerStatuses = undefined;
+    expect(judgePod(p, opts).problems[0]!.text).toBe('not Ready for 20m: Pending (no container status from the kubelet on k8s02: see check_k8s_kubelet_stall)');
+  });
+});
+
+describe('pointedElsewhere', () => {
+  it('leaves unscheduled and terminating pods to their checks', () => {
+    expect(pointedElsewhere({ spec: {}, status: { phase: 'Pending' } })).toBe('unscheduled');
+    expect(pointedElsewhere({ metadata: { deletionTimestamp: ago(60) }, spec: { nodeName: 'k8s02' }, status: { phase: 'Running' } })).toBe('terminating');
+    expect(pointedElsewhere({ spec: { nodeName: 'k8s02' }, status: { phase: 'Pending' } })).toBeUndefined();
+  });
+});
+
+describe('failedJobs', () => {
+  const job = (name: string, cond: 'Failed' | 'Complete', at: number, cron?: string): Job => ({
+    metadata: { name, namespace: 'apps', ownerReferences: cron ? [{ kind: 'CronJob', name: cron, controller: true }] : undefined },
+    status: {
+      conditions: cond === 'Failed'
+        ? [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: ago(at) }]
+        : [{ type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: ago(at) }],
+    },
+  });
+
+  it('reports Failed=True with reason and message', () => {
+    expect(failedJobs([job('backup-29163480', 'Failed', 720, 'backup')])).toEqual([
+      { id: 'apps/backup-29163480', why: 'BackoffLimitExceeded: Job has reached the specified backoff limit', at: NOW - 720_000, supersededBy: undefined },
+    ]);
+  });
+
+  it('marks a CronJob failure superseded by a later completed run of the same CronJob only', () => {
+    const f = failedJobs([job('backup-1', 'Failed', 6000, 'backup'), job('backup-2', 'Complete', 2400, 'backup'), job('report-1', 'Failed', 6000, 'report'), job('adhoc', 'Failed', 10)]);
+    expect(f.map((x) => [x.id, x.supersededBy])).toEqual([['apps/backup-1', 'backup-2'], ['apps/report-1', undefined], ['apps/adhoc', undefined]]);
+    const older = failedJobs([job('backup-1', 'Failed', 600, 'backup'), job('backup-0', 'Complete', 6000, 'backup')]);
+    expect(older[0]!.supersededBy).toBeUndefined();
+  });
+});
+
+describe('check_k8s_pods evaluate', () => {
+  it('counts problem pods by kind, points unscheduled and terminating pods elsewhere, judges failed Jobs', async () => {
+    const { default: check } = await import('../../checks/pods.js');
+    const { checkOptions } = await import('./support.js');
+    const unscheduled: Pod = { metadata: { name: 'web-0', namespace: 'apps' }, spec: {}, status: { phase: 'Pending' } };
+    const leaving: Pod = { metadata: { name: 'old', namespace: 'apps', deletionTimestamp: ago(60) }, spec: { nodeName: 'k8s02' }, status: { phase: 'Running' } };
+    const failedJob: Job = { metadata: { name: 'backup-1', namespace: 'apps' }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastTransitionTime: ago(300) }] } };
+    const data = { pods: [pod([crash], { ready: false, readySince: 3120 }), unscheduled, leaving], fine: 10, jobs: [failedJob] };
+
+    const o = check.evaluate(data, await checkOptions(check), NOW);
+    expect(o.summary).toBe('1 pod failing: 1 CrashLoopBackOff (games/survive-minecraft-7d4b9c8f6-p2xkq); 1 failed Job (apps/backup-1)');
+    const perf = Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
+    expect(perf).toMatchObject({ problem_pods: 1, crashloop_pods: 1, failed_jobs: 1, pods: 13, unscheduled_pods: 1, terminating_pods: 1 });
+    expect(o.findings.map((f) => f.text)).toContain('Job apps/backup-1 failed 5m ago: DeadlineExceeded: Job was active longer than specified deadline');
+    expect(o.findings.map((f) => f.text)).toContain('1 pod Pending without a node: not judged here, see check_k8s_scheduler_stall');
+
+    const quiet = check.evaluate({ ...data, jobs: [] }, await checkOptions(check, ['-w', '1']), NOW);
+    expect(quiet.summary).toBe('10/13 pods fine, 1 within thresholds (1 unscheduled, 1 terminating: judged by other checks), 0 Jobs, none failed');
+  });
+});
