@@ -10,6 +10,8 @@ import calicoNat from './calico_nat.js';
 import rebootReady from './reboot_ready.js';
 import nodes from './nodes.js';
 import apiserver from './apiserver.js';
+import dqliteCluster from './dqlite_cluster.js';
+import certs from './certs.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady, nodes, apiserver];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, dqliteCluster, certs, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady, nodes, apiserver];

@@ -7,10 +7,9 @@
 //   dqlite -s file://BACKEND/cluster.yaml -c BACKEND/cluster.crt -k BACKEND/cluster.key -f json k8s .cluster
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../kube/client.js';
 import { PluginError } from '../plugin/errors.js';
 import { sanitize } from '../plugin/sanitize.js';
-import { firstLine, runCommand } from './command.js';
+import { firstLine, runCommand, type CommandOptions } from './command.js';
 
 export const DEFAULT_BACKEND_DIR = '/var/snap/microk8s/current/var/kubernetes/backend';
 /** The shell inside the snap: built statically by k8s-dqlite's `make static`, so it runs outside the snap too. */
@@ -137,7 +136,7 @@ export interface ShellOptions {
   dqlite: string;
   signal: AbortSignal;
   timeoutMs: number;
-  log?: Logger;
+  log?: CommandOptions['log'];
 }
 
 export type ShellAnswer =
