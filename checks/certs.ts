@@ -148,8 +148,9 @@ export function evaluateCerts(d: Data, o: Pick<Options, 'warning' | 'critical'>,
     r.problem(State.UNKNOWN, `cannot judge ${few(broken.map((s) => `${nameOf(s)}: ${sanitize(s.error!, 120)}`))}`);
   }
   if (!judged.length && !broken.length) {
-    r.problem(State.UNKNOWN, `no certificates found in ${sanitize(d.certsDir, 120)}/*.crt` +
-      `${d.kubeconfigGlob ? ` or the kubeconfigs ${sanitize(d.kubeconfigGlob, 120)}` : ''}`);
+    const none = `no certificates found in ${sanitize(d.certsDir, 120)}/*.crt` +
+      `${d.kubeconfigGlob ? ` or the kubeconfigs ${sanitize(d.kubeconfigGlob, 120)}` : ''}`;
+    r.problem(State.UNKNOWN, none, none);
   }
 
   // Long output: every certificate, soonest first, with what it is.

@@ -78,6 +78,8 @@ const TLS_ERROR = /\btls:|x509:|certificate/i;
 
 export function evaluateCluster(d: Data, o: Pick<Options, 'queryTimeout' | 'warning' | 'critical' | 'verbose'>): ReturnType<Report['done']> {
   const r = new Report();
+  // A problem no evidence line below states: its short text is its long-output line too (and gives the state).
+  const problem = (state: State, short: string) => r.problem(state, short, short);
   const members = d.live ?? d.stored;
   const source = d.live ? 'the leader' : 'cluster.yaml';
   const voters = members.filter((m) => m.role === 'voter');
@@ -95,24 +97,24 @@ export function evaluateCluster(d: Data, o: Pick<Options, 'queryTimeout' | 'warn
   // What an unreachable member means here: nothing (TLS is ours), quorum lost, or one member down.
   const downState = tlsBroken ? State.UNKNOWN : reachableVoters.length < quorum ? State.CRITICAL : State.WARNING;
   if (tlsBroken) {
-    r.problem(State.UNKNOWN, `the dqlite shell cannot talk TLS to any member (${sanitize(d.leader.ok ? failures[0]! : d.leader.reason, 160)}); ` +
+    problem(State.UNKNOWN, `the dqlite shell cannot talk TLS to any member (${sanitize(d.leader.ok ? failures[0]! : d.leader.reason, 160)}); ` +
       `it uses ${d.backendDir}/cluster.crt and cluster.key`);
   } else {
-    if (!leader.address) r.problem(State.CRITICAL, `no dqlite leader: ${sanitize(leader.why ?? '', 160)}`);
+    if (!leader.address) problem(State.CRITICAL, `no dqlite leader: ${sanitize(leader.why ?? '', 160)}`);
     if (voters.length === 0) {
-      r.problem(State.CRITICAL, `no voters among ${plural(members.length, 'member')} (${source})`);
+      problem(State.CRITICAL, `no voters among ${plural(members.length, 'member')} (${source})`);
     } else if (reachableVoters.length < quorum) {
-      r.problem(State.CRITICAL, `no quorum: ${reachableVoters.length} of ${plural(voters.length, 'voter')} reachable, ${quorum} needed`);
+      problem(State.CRITICAL, `no quorum: ${reachableVoters.length} of ${plural(voters.length, 'voter')} reachable, ${quorum} needed`);
     }
     if (unreachable.length) {
       r.problem(downState, `${unreachable.length} of ${plural(members.length, 'member')} unreachable: ` +
         unreachable.map((m) => `${showAddress(m.address)} (${m.role})`).join(', '));
     }
     if (members.length >= 3 && voters.length < 3) {
-      r.problem(State.WARNING, `only ${plural(voters.length, 'voter')} in a cluster of ${members.length} members: one more loss stops the datastore`);
+      problem(State.WARNING, `only ${plural(voters.length, 'voter')} in a cluster of ${members.length} members: one more loss stops the datastore`);
     }
     if (d.self && !self) {
-      r.problem(State.WARNING, `this node (${showAddress(d.self.address)}, info.yaml) is not a member per ${source}`);
+      problem(State.WARNING, `this node (${showAddress(d.self.address)}, info.yaml) is not a member per ${source}`);
     }
   }
 
@@ -139,7 +141,7 @@ export function evaluateCluster(d: Data, o: Pick<Options, 'queryTimeout' | 'warn
   const latency = d.leader.ok ? d.leader.ms / 1000 : undefined;
   if (latency !== undefined) {
     const j = r.judge('leader_latency', Number(latency.toFixed(3)), { uom: 's', min: 0, warn: o.warning, crit: o.critical });
-    if (j.state !== State.OK) r.problem(j.state, `leader query took ${latency.toFixed(2)}s (${j.hint})`);
+    if (j.state !== State.OK) problem(j.state, `leader query took ${latency.toFixed(2)}s (${j.hint})`);
   } else {
     r.metric('leader_latency', undefined, { uom: 's', min: 0, warn: o.warning, crit: o.critical });
   }
