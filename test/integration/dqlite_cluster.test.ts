@@ -194,3 +194,12 @@ describe.skipIf(!haveShell)('check_k8s_dqlite_cluster against dqlite-demo nodes 
     expect(r.firstLine).toMatch(/^K8S DQLITE CLUSTER UNKNOWN - .*no-dqlite not found/);
   }, 30_000);
 });
+
+describe.skipIf(fs.existsSync('/snap/microk8s') || fs.existsSync('/var/snap/microk8s'))('triage on a host without microk8s', () => {
+  it('lists check_k8s_dqlite_cluster and check_k8s_certs as not run, with why', async () => {
+    const list = execFileSync(path.join(DIST, 'k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const others = list.filter((c) => c !== 'dqlite_cluster' && c !== 'certs');
+    const r = await runBuilt('k8s-nrpe', ['triage', '--skip', others.join(',')]);
+    expect(r.stdout).toMatch(/dqlite_cluster \(not a microk8s node \(no \/snap\/microk8s\)\), certs \(not a microk8s node \(no \/snap\/microk8s\)\)/);
+  }, 30_000);
+});
