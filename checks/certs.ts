@@ -176,14 +176,14 @@ export default defineCheck({
   scope: 'node',
   summary: 'Expiry of the certificates microk8s uses on this node: certs/*.crt, kubeconfig client certificates, the API server\'s',
   description:
-    'Days until each certificate microk8s uses on this node expires: every *.crt in --certs-dir (the CA, the API ' +
-    'server, front-proxy, kubelet... microk8s makes them itself and `microk8s refresh-certs` renews them), the client ' +
+    'Days until each certificate microk8s uses on this node expires: every *.crt in --certs-dir, the client ' +
     'certificates inside the kubeconfigs matched by --kubeconfig-glob, and with --server the certificate a TLS server ' +
-    'presents (the API server: 127.0.0.1:16443). The status line names the soonest expiry. Expired and not-yet-valid ' +
-    'certificates are CRITICAL whatever the thresholds; a file that cannot be read or holds no certificate is UNKNOWN ' +
-    'naming the file (its expiry cannot be known), while the others are still judged. -w/-c: a plain N alerts when ' +
-    'fewer than N days are left. Parsed with Node\'s X509Certificate; keys are never read. The user running it must ' +
-    'read the files: microk8s makes them root:microk8s, group-readable (see docs/security.md).',
+    'presents (the API server: 127.0.0.1:16443). microk8s makes its CA, API server, front-proxy and kubelet ' +
+    'certificates itself and `microk8s refresh-certs` renews them. The status line names the soonest expiry. Expired ' +
+    'and not-yet-valid certificates are CRITICAL whatever the thresholds; a file that cannot be read or holds no ' +
+    'certificate is UNKNOWN naming the file (its expiry cannot be known), while the others are still judged. -w/-c: a ' +
+    'plain N alerts when fewer than N days are left. Parsed with Node\'s X509Certificate; keys are never read. The user ' +
+    'running it must read the files: microk8s makes them root:microk8s, group-readable (see docs/security.md).',
   thresholds: {
     warning: '30', critical: '7',
     describe: 'days left before a certificate expires: N alerts below N days (N: as a range); a range with : or @ is used as written',
