@@ -58,14 +58,16 @@ async function run(backendDir: string, ...args: string[]): Promise<CheckRun> {
 
 describe.skipIf(!haveShell || !haveDqliteTls())('check_k8s_dqlite_cluster against a real three-node dqlite cluster over TLS, as microk8s runs it', () => {
   let c: DqliteCluster;
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-dqlite-check-'));
+  // Made in beforeAll: a describe body runs even when its tests are filtered out, and then no afterAll does.
+  let scratch = '';
 
   beforeAll(async () => {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-dqlite-check-'));
     c = await startDqliteCluster(3, { tls: true });
   }, 300_000);
   afterAll(async () => {
     await c?.destroy();
-    fs.rmSync(scratch, { recursive: true, force: true });
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   });
 
   it('OK: a leader, 3 of 3 voters reachable, this node a voter, every query over TLS', async () => {
@@ -143,14 +145,16 @@ describe.skipIf(!haveShell || !haveDqliteTls())('check_k8s_dqlite_cluster agains
 
 describe.skipIf(!haveShell)('check_k8s_dqlite_cluster against dqlite-demo nodes (members in clear, no cluster.crt)', () => {
   let c: DqliteCluster;
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-dqlite-demo-check-'));
+  // Made in beforeAll: a describe body runs even when its tests are filtered out, and then no afterAll does.
+  let scratch = '';
 
   beforeAll(async () => {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-dqlite-demo-check-'));
     c = await startDqliteCluster(3);
   }, 120_000);
   afterAll(async () => {
     await c?.destroy();
-    fs.rmSync(scratch, { recursive: true, force: true });
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   });
 
   const copyStore = (name: string): string => {
