@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { PluginError } from '../plugin/errors.js';
+import { registerSecret } from '../plugin/sanitize.js';
 
 export const DEFAULT_CERTS_DIR = '/var/snap/microk8s/current/certs';
 export const DEFAULT_KUBECONFIG_GLOB = '/var/snap/microk8s/current/credentials/*.config';
@@ -125,8 +126,9 @@ export function globFiles(pattern: string): { dir: string; files: string[] } {
 /**
  * The client certificates of a kubeconfig's users: client-certificate-data
  * (base64 PEM) or client-certificate (a file, relative to the kubeconfig).
- * Token users carry no certificate and give no source. Parsed with
- * @kubernetes/client-node's loader (the same code the API checks use).
+ * Token users carry no certificate and give no source. Read with js-yaml,
+ * as lib/kube/kubeconfig.ts reads kubeconfigs; tokens and keys are left
+ * untouched and registered as secrets, so no message can carry them.
  */
 export async function readKubeconfigCerts(file: string): Promise<CertSource[]> {
   const label = `kc_${stem(file, path.extname(file))}`;
@@ -136,33 +138,40 @@ export async function readKubeconfigCerts(file: string): Promise<CertSource[]> {
   } catch (e) {
     return [{ kind: 'kubeconfig', where: file, label, certs: [], error: readError(e) }];
   }
-  const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
-  const kc = new KubeConfig();
+  const yaml = await import('js-yaml');
+  let doc: unknown;
   try {
-    kc.loadFromString(text);
+    doc = yaml.load(text);
   } catch (e) {
     // YAML errors quote lines, which may hold a token: the position only.
     const mark = (e as { mark?: { line?: number } }).mark;
     return [{ kind: 'kubeconfig', where: file, label, certs: [], error: `not a valid kubeconfig${mark?.line !== undefined ? ` (line ${mark.line + 1})` : ''}` }];
   }
+  type Entry = { name?: unknown; user?: Record<string, unknown> };
+  const entries = (doc && typeof doc === 'object' && Array.isArray((doc as { users?: unknown }).users)
+    ? (doc as { users: unknown[] }).users : []).filter((u): u is Entry => !!u && typeof u === 'object');
   const out: CertSource[] = [];
-  const users = kc.getUsers();
-  for (const u of users) {
-    const where = `${file} user ${u.name}`;
-    const name = users.length > 1 ? `${label}_${u.name}` : label;
+  for (const [i, u] of entries.entries()) {
+    const user = u.user && typeof u.user === 'object' ? u.user : {};
+    for (const k of ['token', 'client-key-data', 'password']) if (typeof user[k] === 'string') registerSecret(user[k]);
+    const name = typeof u.name === 'string' ? u.name : `#${i + 1}`;
+    const where = `${file} user ${name}`;
+    const sourceLabel = entries.length > 1 ? `${label}_${name}` : label;
+    const inline = user['client-certificate-data'];
+    const ref = user['client-certificate'];
     let data: Buffer | undefined;
     try {
-      if (u.certData) data = Buffer.from(u.certData, 'base64');
-      else if (u.certFile) data = fs.readFileSync(path.resolve(path.dirname(file), u.certFile));
+      if (typeof inline === 'string') data = Buffer.from(inline, 'base64');
+      else if (typeof ref === 'string') data = fs.readFileSync(path.resolve(path.dirname(file), ref));
     } catch (e) {
-      out.push({ kind: 'kubeconfig', where, label: name, certs: [], error: `client-certificate ${u.certFile}: ${readError(e)}` });
+      out.push({ kind: 'kubeconfig', where, label: sourceLabel, certs: [], error: `client-certificate ${String(ref)}: ${readError(e)}` });
       continue;
     }
     if (!data) continue;
     try {
-      out.push({ kind: 'kubeconfig', where, label: name, certs: parseCertificates(data) });
+      out.push({ kind: 'kubeconfig', where, label: sourceLabel, certs: parseCertificates(data) });
     } catch (e) {
-      out.push({ kind: 'kubeconfig', where, label: name, certs: [], error: `client certificate ${(e as Error).message}` });
+      out.push({ kind: 'kubeconfig', where, label: sourceLabel, certs: [], error: `client certificate ${(e as Error).message}` });
     }
   }
   return out;
