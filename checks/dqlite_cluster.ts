@@ -98,7 +98,7 @@ export function evaluateCluster(d: Data, o: Pick<Options, 'queryTimeout' | 'warn
   const downState = tlsBroken ? State.UNKNOWN : reachableVoters.length < quorum ? State.CRITICAL : State.WARNING;
   if (tlsBroken) {
     problem(State.UNKNOWN, `the dqlite shell cannot talk TLS to any member (${sanitize(d.leader.ok ? failures[0]! : d.leader.reason, 160)}); ` +
-      `it uses ${d.backendDir}/cluster.crt and cluster.key`);
+      `it uses ${sanitize(d.backendDir, 120)}/cluster.crt and cluster.key`);
   } else {
     if (!leader.address) problem(State.CRITICAL, `no dqlite leader: ${sanitize(leader.why ?? '', 160)}`);
     if (voters.length === 0) {
@@ -118,7 +118,7 @@ export function evaluateCluster(d: Data, o: Pick<Options, 'queryTimeout' | 'warn
     }
   }
 
-  // Long output: one line per member, worst first is the Report's job for problems; members in cluster order.
+  // Long output: one line per member, in the cluster's order.
   for (const m of members) {
     const p = probed.get(m.address);
     const tags = [m.role, ...(m.address === leader.address ? ['leader'] : []), ...(m === self ? ['this node'] : [])].join(', ');
