@@ -175,7 +175,7 @@ export default defineCheck({
     voters: { describe: 'Voting members (role 0)' },
     reachable_voters: { describe: 'Voters that answered a direct request from this node' },
     members: { describe: 'Members: voters, standbys (role 1) and spares (role 2)' },
-    leader_latency: { describe: 'Seconds the dqlite shell took to find the leader and ask it who leads (U when it failed)', thresholds: '-w/-c' },
+    leader_latency: { describe: 'Seconds the dqlite shell took to find the leader and ask it who leads (U when it failed)', thresholds: '-w/-c', uom: 's' },
   },
   examples: [
     ['$0', 'the NRPE default: /var/snap/microk8s/current/var/kubernetes/backend with the snap\'s dqlite shell'],
