@@ -13,6 +13,8 @@ import apiserver from './apiserver.js';
 import workloads from './workloads.js';
 import pods from './pods.js';
 import volumes from './volumes.js';
+import dqliteCluster from './dqlite_cluster.js';
+import certs from './certs.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady, nodes, apiserver, workloads, pods, volumes];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, dqliteCluster, certs, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady, nodes, apiserver, workloads, pods, volumes];

@@ -5,7 +5,7 @@ const start = apiServers();
 
 // The host's own netfilter and journal are not the incident's: leave the
 // node-local checks out here (they have their own tests with real tools).
-const API_ONLY = ['--skip', 'calico_nat,dqlite'];
+const API_ONLY = ['--skip', 'calico_nat,dqlite,dqlite_cluster,certs'];
 
 describe('k8s-nrpe triage', () => {
   it('on the incident: a table worst first, the long output of each non-OK check, CRITICAL overall', async () => {
@@ -24,7 +24,7 @@ describe('k8s-nrpe triage', () => {
       expect(r.stdout, check).toMatch(new RegExp(`^== ${check} \\(CRITICAL\\)$`, 'm'));
     }
     expect(r.stdout).toMatch(/^WARNING\s+coredns\s+/m);
-    expect(r.stdout).toMatch(/^not run: dqlite \(skipped with --skip\), calico_nat \(skipped with --skip\)$/m);
+    expect(r.stdout).toMatch(/^not run: dqlite \(skipped with --skip\), dqlite_cluster \(skipped with --skip\), certs \(skipped with --skip\), calico_nat \(skipped with --skip\)$/m);
     expect(r.stdout).toMatch(/^overall: CRITICAL \(\d+ critical, \d+ warning(, \d+ ok)?\) on \S+$/m); // apiserver: the API server itself was fine
     expect(r.stdout).not.toMatch(/\x1b\[/); // no colour on a pipe
     expect(r.stderr).toBe(''); // dozens of requests in one process, and not a word on stderr
@@ -39,7 +39,7 @@ describe('k8s-nrpe triage', () => {
     // States as names, as --format json writes them (docs/json.md); exitCode beside them.
     const byName = Object.fromEntries(o.checks.map((c: { check: string; state: string }) => [c.check, c.state]));
     expect(byName).toMatchObject({ scheduler_stall: 'CRITICAL', leases: 'WARNING', coredns: 'WARNING', kubelet_stall: 'CRITICAL', workloads: 'CRITICAL', pods: 'WARNING', volumes: 'WARNING' });
-    expect(o.skipped.map((x: { check: string }) => x.check)).toEqual(['dqlite', 'calico_nat']);
+    expect(o.skipped.map((x: { check: string }) => x.check)).toEqual(['dqlite', 'dqlite_cluster', 'certs', 'calico_nat']);
   });
 
   it('on a healthy cluster: OK overall, no long output', async () => {

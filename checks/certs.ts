@@ -1,0 +1,220 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
+import {
+  DEFAULT_CERTS_DIR,
+  DEFAULT_KUBECONFIG_GLOB,
+  fetchServerCert,
+  globFiles,
+  parseHostPort,
+  readCertsDir,
+  readKubeconfigCerts,
+  type CertInfo,
+  type CertSource,
+} from '../lib/host/x509.js';
+import { mapBounded } from '../lib/kube/parallel.js';
+import { parseRange, type Range } from '../lib/plugin/range.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
+import { sanitize } from '../lib/plugin/sanitize.js';
+import { State } from '../lib/plugin/state.js';
+
+export interface Data {
+  sources: CertSource[];
+  /** What was looked at, for the "nothing found" line. */
+  certsDir: string;
+  kubeconfigGlob?: string;
+}
+
+const options = {
+  'certs-dir': opt.string({ placeholder: 'DIR', default: DEFAULT_CERTS_DIR, describe: 'Every *.crt in this directory (not recursive)' }),
+  'kubeconfig-glob': opt.string({
+    placeholder: 'GLOB', default: DEFAULT_KUBECONFIG_GLOB,
+    describe: 'Kubeconfigs whose client certificates (client-certificate-data or client-certificate) are judged; * and ? in the file name only',
+    check: (s) => (/[*?[]/.test(path.dirname(s)) ? 'wildcards only in the file name' : undefined),
+  }),
+  kubeconfigs: opt.flag({ default: true, describe: 'Judge the kubeconfigs\' client certificates (--no-kubeconfigs: certificate files only)' }),
+  server: opt.string({
+    placeholder: 'HOST:PORT',
+    describe: 'Also judge the certificate this TLS server presents, e.g. the API server at 127.0.0.1:16443',
+    check: (s) => {
+      try {
+        parseHostPort(s);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+  }),
+};
+type Options = OptionsOf<typeof options>;
+
+const DAY = 86400_000;
+/** pnp4nagios keeps each perfdata label as an RRD data source name: at most 19 characters. */
+export const MAX_LABEL = 19;
+// Where the microk8s snap lives: without it the default paths hold nothing.
+const MICROK8S_SNAP = ['/snap/microk8s', '/var/snap/microk8s'];
+
+/**
+ * -w/-c count days left. A plain N means "fewer than N days left" (N: in
+ * range syntax), as every certificate check reads it; anything with ':' or
+ * '@' is a Monitoring Plugins range used as written.
+ */
+export function daysRange(r: Range | undefined): Range | undefined {
+  if (!r || r.inside || r.text.includes(':')) return r;
+  return parseRange(`${r.end}:`, r.flag);
+}
+
+/** Perfdata labels: safe characters, at most MAX_LABEL long, unique (a _2, _3 suffix when cutting makes two equal). */
+export function uniqueLabels(names: readonly string[]): string[] {
+  const used = new Set<string>();
+  return names.map((n) => {
+    const base = (n.replace(/[^A-Za-z0-9_.:-]/g, '_') || 'cert').slice(0, MAX_LABEL);
+    let label = base;
+    for (let i = 2; used.has(label); i++) label = `${base.slice(0, MAX_LABEL - String(i).length - 1)}_${i}`;
+    used.add(label);
+    return label;
+  });
+}
+
+/** How a source is named in text: the file name, 'kubelet.config user kubelet', 'TLS 127.0.0.1:16443'. */
+function nameOf(s: CertSource): string {
+  if (s.kind === 'server') return `TLS ${sanitize(s.where, 80)}`;
+  return sanitize(path.basename(s.where), 120);
+}
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const inDays = (n: number) => (n === 0 ? 'today' : n === 1 ? 'in 1 day' : `in ${n} days`);
+
+interface Judged {
+  name: string;
+  label: string;
+  cert: CertInfo;
+  daysLeft: number;
+  state: State;
+  why: 'expired' | 'not-yet-valid' | 'range' | 'ok';
+}
+
+/** At most 3 names, then 'and N more'. */
+function few(items: string[]): string {
+  return items.length <= 3 ? items.join(', ') : `${items.slice(0, 3).join(', ')} and ${items.length - 3} more`;
+}
+
+export function evaluateCerts(d: Data, o: Pick<Options, 'warning' | 'critical'>, now: number): ReturnType<Report['done']> {
+  const r = new Report();
+  const warn = daysRange(o.warning);
+  const crit = daysRange(o.critical);
+
+  const flat: { name: string; label: string; cert: CertInfo }[] = [];
+  for (const s of d.sources) {
+    s.certs.forEach((cert, i) => {
+      const n = s.certs.length > 1 ? `#${i + 1}` : '';
+      flat.push({ name: `${nameOf(s)}${n && ` ${n}`}`, label: `${s.label}${n && `_${i + 1}`}`, cert });
+    });
+  }
+  const labels = uniqueLabels(flat.map((f) => f.label));
+  const judged: Judged[] = flat.map((f, i) => {
+    // Whole days, towards zero: 6.9 days left is 6, expired 2.1 days ago is -2.
+    const daysLeft = Math.trunc((f.cert.notAfter - now) / DAY) || 0;
+    let state = State.OK;
+    let why: Judged['why'] = 'ok';
+    if (f.cert.notBefore > now) { state = State.CRITICAL; why = 'not-yet-valid'; }
+    else if (f.cert.notAfter <= now) { state = State.CRITICAL; why = 'expired'; }
+    else if (crit?.alerts(daysLeft)) { state = State.CRITICAL; why = 'range'; }
+    else if (warn?.alerts(daysLeft)) { state = State.WARNING; why = 'range'; }
+    return { ...f, label: labels[i]!, daysLeft, state, why };
+  });
+  const bySoonest = [...judged].sort((a, b) => a.cert.notAfter - b.cert.notAfter);
+
+  // The status line: one problem per kind, soonest first within each.
+  const expired = bySoonest.filter((j) => j.why === 'expired');
+  if (expired.length) {
+    r.problem(State.CRITICAL, `expired: ${few(expired.map((j) => `${j.name} on ${day(j.cert.notAfter)}`))}`);
+  }
+  const early = bySoonest.filter((j) => j.why === 'not-yet-valid');
+  if (early.length) {
+    r.problem(State.CRITICAL, `not yet valid: ${few(early.map((j) => `${j.name} until ${day(j.cert.notBefore)}`))}`);
+  }
+  for (const state of [State.CRITICAL, State.WARNING]) {
+    const soon = bySoonest.filter((j) => j.why === 'range' && j.state === state);
+    if (soon.length) {
+      const range = state === State.CRITICAL ? crit : warn;
+      r.problem(state, `expiring: ${few(soon.map((j) => `${j.name} ${inDays(j.daysLeft)} (${day(j.cert.notAfter)})`))}`,
+        `${plural(soon.length, 'certificate')} with days left outside ${state === State.CRITICAL ? '-c' : '-w'} ${range?.text ?? ''}`);
+    }
+  }
+  const broken = d.sources.filter((s) => s.error);
+  if (broken.length) {
+    r.problem(State.UNKNOWN, `cannot judge ${few(broken.map((s) => `${nameOf(s)}: ${sanitize(s.error!, 120)}`))}`);
+  }
+  if (!judged.length && !broken.length) {
+    const none = `no certificates found in ${sanitize(d.certsDir, 120)}/*.crt` +
+      `${d.kubeconfigGlob ? ` or the kubeconfigs ${sanitize(d.kubeconfigGlob, 120)}` : ''}`;
+    r.problem(State.UNKNOWN, none, none);
+  }
+
+  // Long output: every certificate, soonest first, with what it is.
+  for (const j of bySoonest) {
+    const when = j.why === 'not-yet-valid' ? `not valid until ${day(j.cert.notBefore)}`
+      : j.why === 'expired' ? `expired ${day(j.cert.notAfter)} (${j.daysLeft === 0 ? 'today' : `${plural(-j.daysLeft, 'day')} ago`})`
+        : `expires ${day(j.cert.notAfter)}, ${inDays(j.daysLeft)}`;
+    r.add(j.state, `${j.name}: ${when}; subject ${sanitize(j.cert.subject, 120)}, issuer ${sanitize(j.cert.issuer, 120)}`);
+  }
+  for (const s of broken) r.add(State.UNKNOWN, `${sanitize(s.where, 200)}: ${sanitize(s.error!, 200)}`);
+
+  for (const j of judged) r.metric(j.label, j.daysLeft, { warn, crit });
+
+  const soonest = bySoonest[0];
+  return r.done(soonest
+    ? `${plural(judged.length, 'certificate')}, soonest expiry ${soonest.name} ${inDays(soonest.daysLeft)} (${day(soonest.cert.notAfter)})`
+    : 'no certificates');
+}
+
+export default defineCheck({
+  name: 'certs',
+  title: 'CERTS',
+  scope: 'node',
+  summary: 'Expiry of the certificates microk8s uses on this node: certs/*.crt, kubeconfig client certificates, the API server\'s',
+  description:
+    'Days until each certificate microk8s uses on this node expires: every *.crt in --certs-dir, the client ' +
+    'certificates inside the kubeconfigs matched by --kubeconfig-glob, and with --server the certificate a TLS server ' +
+    'presents (the API server: 127.0.0.1:16443). microk8s makes its CA, API server, front-proxy and kubelet ' +
+    'certificates itself and `microk8s refresh-certs` renews them. The status line names the soonest expiry. Expired ' +
+    'and not-yet-valid certificates are CRITICAL whatever the thresholds; a file that cannot be read or holds no ' +
+    'certificate is UNKNOWN naming the file (its expiry cannot be known), while the others are still judged. -w/-c: a ' +
+    'plain N alerts when fewer than N days are left. Parsed with Node\'s X509Certificate; keys are never read. The user ' +
+    'running it must read the files: microk8s makes them root:microk8s, group-readable (see docs/security.md).',
+  thresholds: {
+    warning: '30', critical: '7',
+    describe: 'days left before a certificate expires: N alerts below N days (N: as a range); a range with : or @ is used as written',
+  },
+  options,
+  perfdata: {
+    '<certificate>': {
+      describe: 'Days left (negative when expired) per certificate, labelled by file name (kc_NAME for kubeconfigs, tls_HOST:PORT), at most 19 characters',
+      thresholds: '-w/-c',
+    },
+  },
+  examples: [
+    ['$0', 'the NRPE default: /var/snap/microk8s/current/certs and credentials/*.config, warn under 30 days, critical under 7'],
+    ['$0 --server 127.0.0.1:16443 -w 60 -c 14', 'also the API server\'s serving certificate, earlier alerts'],
+  ],
+  triage: {
+    skip: () => (MICROK8S_SNAP.some((p) => fs.existsSync(p)) ? undefined : 'not a microk8s node (no /snap/microk8s)'),
+  },
+
+  async gather(ctx, o): Promise<Data> {
+    const server = o.server ? fetchServerCert(o.server, ctx.signal) : undefined;
+    const sources = readCertsDir(o.certsDir);
+    if (o.kubeconfigs) {
+      const { files } = globFiles(o.kubeconfigGlob);
+      for (const found of await mapBounded(files, 4, (f) => readKubeconfigCerts(f))) sources.push(...found);
+    }
+    if (server) sources.push(await server);
+    return { sources, certsDir: o.certsDir, kubeconfigGlob: o.kubeconfigs ? o.kubeconfigGlob : undefined };
+  },
+
+  evaluate(d, o, now) {
+    return evaluateCerts(d, o, now);
+  },
+});
