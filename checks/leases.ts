@@ -110,7 +110,7 @@ export function judgeLease(d: LeaseData, o: Options, now: number): { problems: (
   const max = maxDuration(o, d.name);
   if (duration !== undefined && max > 0 && duration > max) {
     const fix = o.maxLeaseDuration === undefined && FIX[d.name] ? `; ${FIX[d.name]}` : '';
-    add(State.WARNING, `leaseDurationSeconds ${duration} > ${max}`, `a dead leader blocks failover for up to ${formatDuration(duration)}${fix}`);
+    add(State.WARNING, `leaseDurationSeconds ${duration} > ${max}`, `failover waits up to ${formatDuration(duration)}${fix}`);
   }
 
   const facts = [

@@ -42,7 +42,7 @@ describe('dist/k8s-nrpe', () => {
     expect(v).toEqual({ code: 3, stdout: `k8s-nrpe ${version}\n`, stderr: '' });
     const help = await run(MAIN, ['--help']);
     expect(help.stderr).toBe('');
-    expect(help.stdout).toMatch(/^k8s-nrpe .*\n\nUsage: k8s-nrpe <check>/);
+    expect(help.stdout).toMatch(/^k8s-nrpe .*\n\nUsage:\n  k8s-nrpe CHECK /);
   });
 
   it('dispatches on the symlink it is invoked through, and on a subcommand', async () => {

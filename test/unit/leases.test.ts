@@ -74,7 +74,7 @@ describe('leases evaluate', () => {
     expect(state).toBe(State.WARNING);
     // The controller-manager's 60s is microk8s's default and stays quiet; the scheduler's 20s is the action item.
     expect(o.summary).toBe('kube-scheduler (k8s02): leaseDurationSeconds 60 > 20');
-    expect(o.findings[0]).toEqual({ state: State.WARNING, text: 'kube-scheduler: leaseDurationSeconds 60 > 20: a dead leader blocks failover for up to 1m; fix: --leader-elect-lease-duration=20s --leader-elect-renew-deadline=15s in /var/snap/microk8s/current/args/kube-scheduler' });
+    expect(o.findings[0]).toEqual({ state: State.WARNING, text: 'kube-scheduler: leaseDurationSeconds 60 > 20: failover waits up to 1m; fix: --leader-elect-lease-duration=20s --leader-elect-renew-deadline=15s in /var/snap/microk8s/current/args/kube-scheduler' });
     expect(o.findings.filter((f) => f.state === undefined)).toHaveLength(2);
     expect(o.perfdata.find((p) => p.label === 'duration_kube-controller-manager')!.warn?.text).toBe('60');
     // After the action item (scheduler 20s, controller-manager left at 60s): quiet.
