@@ -6,10 +6,11 @@ import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Node, Pod } from '../lib/kube/types.js';
 import { thisNodeName } from '../lib/host/node-name.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
-import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { formatDuration } from '../lib/plugin/duration.js';
 import { PluginError, UsageError } from '../lib/plugin/errors.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
-import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
 
 export interface Data {
@@ -208,68 +209,63 @@ export default defineCheck({
     nodeDown.sort(oldestFirst);
     working.sort(oldestFirst);
 
-    const out = new OutcomeBuilder();
-    const stallState = thresholdState(stalled.length, o.warning, o.critical);
+    const r = new Report();
+    const oldestStalled = stalled[0]?.age ?? 0;
+    const stall = r.judge('stalled_pods', stalled.length, { warn: o.warning, crit: o.critical, min: 0 });
+    r.metric('pending_bound_pods', pending, { min: 0 })
+      .metric('oldest_stalled_age', Math.round(oldestStalled), { uom: 's', min: 0 })
+      .metric('kubelet_events', kubeletEvents, { min: 0 });
     const groups = (rows: Row[]) => {
       const m = new Map<string, Row[]>();
-      for (const r of rows) m.set(r.node, [...(m.get(r.node) ?? []), r]);
+      for (const x of rows) m.set(x.node, [...(m.get(x.node) ?? []), x]);
       return [...m.entries()];
     };
+
+    // One problem per verdict for the status line; its first node's line is its long output.
     const stalledNodes = groups(stalled);
-    for (const [node, rows] of stalledNodes) {
-      out.add(stallState, `kubelet watch stall on ${node} (node Ready): ${plural(rows.length, 'pod')} bound up to ${formatDuration(rows[0]!.age)} ago, ` +
-        'Pending with no kubelet event and no kubelet status');
-      if (stallState !== State.OK) {
-        out.add(stallState, `remedy on ${node}: restart the kubelet (microk8s: snap restart microk8s.daemon-kubelite); ` +
+    const stalledNames = stalledNodes.map(([n]) => n).join(', ');
+    stalledNodes.forEach(([node, rows], i) => {
+      const text = `kubelet watch stall on ${node} (node Ready): ${plural(rows.length, 'pod')} bound up to ${formatDuration(rows[0]!.age)} ago, ` +
+        'Pending with no kubelet event and no kubelet status';
+      if (i > 0) r.add(stall.state, text);
+      else r.problem(stall.state, `kubelet watch stall on ${stalledNames}: ${plural(stalled.length, 'pod')} bound up to ${formatDuration(oldestStalled)} ago ` +
+        `still Pending with no kubelet event; restart kubelite on ${stalledNames}`, text);
+      if (stall.state !== State.OK) {
+        r.add(stall.state, `remedy on ${node}: restart the kubelet (microk8s: snap restart microk8s.daemon-kubelite); ` +
           'if pods then stay Pending, its API writes fail (check k8s-dqlite)');
       }
-    }
-    for (const r of stalled) out.add(stallState, `${name(r.pod)} on ${r.node}: bound ${formatDuration(r.age)} ago, Pending, no kubelet event or status`);
+    });
+    for (const x of stalled) r.add(stall.state, `${name(x.pod)} on ${x.node}: bound ${formatDuration(x.age)} ago, Pending, no kubelet event or status`);
+
     const downNodes = groups(nodeDown);
-    for (const [node, rows] of downNodes) {
+    const downShort = `${downNodes.map(([n]) => `${n} ${readiness.get(n) ?? 'Missing'}`).join(', ')}: ${plural(nodeDown.length, 'pod')} bound there Pending ` +
+      '(node down, not a kubelet watch stall)';
+    downNodes.forEach(([node, rows], i) => {
       const ready = condition(d.nodes.find((n) => n.metadata?.name === node)?.status?.conditions, 'Ready');
       const since2 = ageSeconds(ready?.lastTransitionTime, now);
-      out.add(State.WARNING, `${node} is ${readiness.get(node) ?? 'Missing'}${since2 !== undefined ? ` for ${formatDuration(since2)}` : ''}: ` +
-        `${plural(rows.length, 'pod')} bound to it Pending with no kubelet event; not a watch stall, the node or its kubelet is down (judge the node, not this check)`);
-    }
-    for (const r of working.slice(0, 5)) {
-      const ev = r.last;
+      const text = `${node} is ${readiness.get(node) ?? 'Missing'}${since2 !== undefined ? ` for ${formatDuration(since2)}` : ''}: ` +
+        `${plural(rows.length, 'pod')} bound to it Pending with no kubelet event; not a watch stall, the node or its kubelet is down (judge the node, not this check)`;
+      if (i === 0) r.problem(State.WARNING, downShort, text); else r.add(State.WARNING, text);
+    });
+    for (const x of working.slice(0, 5)) {
+      const ev = x.last;
       const evText = ev
         ? `${ev.reason ?? 'event'}${eventCount(ev) > 1 ? ` ${eventCount(ev)}x` : ''}, last ${formatDuration(Math.max(0, (now - (eventLastSeen(ev) ?? now)) / 1000))} ago` +
           `${ev.message ? `: ${sanitize(ev.message, 120)}` : ''}`
-        : `status ${r.status}`;
-      out.info(`${name(r.pod)} on ${r.node}: Pending ${formatDuration(r.age)} since bound, kubelet working (${evText})`);
+        : `status ${x.status}`;
+      r.info(`${name(x.pod)} on ${x.node}: Pending ${formatDuration(x.age)} since bound, kubelet working (${evText})`);
     }
-    if (working.length > 5) out.info(`${working.length - 5} more Pending pods the kubelet is working on`);
-    if (d.notANode) out.info(`this host's name '${d.notANode}' is not a node of the cluster: judged every node (pass --node NAME)`);
-
-    const oldestStalled = stalled[0]?.age ?? 0;
-    out.metric({ label: 'stalled_pods', value: stalled.length, warn: o.warning, crit: o.critical, min: 0 })
-      .metric({ label: 'pending_bound_pods', value: pending, min: 0 })
-      .metric({ label: 'oldest_stalled_age', value: Math.round(oldestStalled), uom: 's', min: 0 })
-      .metric({ label: 'kubelet_events', value: kubeletEvents, min: 0 });
+    if (working.length > 5) r.info(`${working.length - 5} more Pending pods the kubelet is working on`);
+    if (d.notANode) r.info(`this host's name '${d.notANode}' is not a node of the cluster: judged every node (pass --node NAME)`);
 
     const where = d.node ?? (d.nodes.length ? plural(d.nodes.length, 'node') : 'any node (the cluster lists no nodes)');
-    let summary: string;
-    if (stalled.length && stallState !== State.OK) {
-      const names = stalledNodes.map(([n]) => n).join(', ');
-      summary = `kubelet watch stall on ${names}: ${plural(stalled.length, 'pod')} bound up to ${formatDuration(oldestStalled)} ago ` +
-        `still Pending with no kubelet event; restart kubelite on ${names}`;
-    } else if (nodeDown.length) {
-      summary = `${downNodes.map(([n]) => `${n} ${readiness.get(n) ?? 'Missing'}`).join(', ')}: ${plural(nodeDown.length, 'pod')} bound there Pending ` +
-        '(node down, not a kubelet watch stall)';
-    } else if (stalled.length) {
-      summary = `${plural(stalled.length, 'stalled pod')} on ${stalledNodes.map(([n]) => n).join(', ')}, within limits; ` +
-        `${plural(pending, 'Pending pod')} bound to ${where}`;
-    } else if (working.length) {
-      summary = `kubelet acting on its pods on ${where}: ${plural(pending, 'Pending pod')} bound, the ${working.length} bound longer than ` +
-        `${formatDuration(o.minAge)} all with kubelet events or status (oldest bound ${formatDuration(working[0]!.age)} ago)`;
-    } else if (pending) {
-      summary = `${plural(pending, 'Pending pod')} bound to ${where}, none bound longer than ${formatDuration(o.minAge)}`;
-    } else {
-      summary = `no Pending pods bound to ${where}`;
-    }
-    return out.build(summary);
+    const pendingText = `${plural(pending, 'Pending pod')} bound to ${where}`;
+    return r.done(
+      stalled.length ? `${plural(stalled.length, 'stalled pod')} on ${stalledNames}, within limits; ${pendingText}`
+      : working.length ? `kubelet acting on its pods on ${where}: ${plural(pending, 'Pending pod')} bound, the ${working.length} bound longer than ` +
+        `${formatDuration(o.minAge)} all with kubelet events or status (oldest bound ${formatDuration(working[0]!.age)} ago)`
+      : pending ? `${pendingText}, none bound longer than ${formatDuration(o.minAge)}`
+      : `no Pending pods bound to ${where}`);
   },
 });
 

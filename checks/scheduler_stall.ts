@@ -5,8 +5,9 @@ import { ageSeconds } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
-import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
-import { State } from '../lib/plugin/state.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
+import type { State } from '../lib/plugin/state.js';
 
 export interface Data {
   pods: Pod[];
@@ -125,16 +126,15 @@ export default defineCheck({
     const failedInWindow = failed.reduce((n, e) => n + occurrencesSince(e, since), 0);
     const scheduledInWindow = d.scheduled.filter((e) => fromScheduler(e, o.schedulerName)).reduce((n, e) => n + occurrencesSince(e, since), 0);
 
-    const out = new OutcomeBuilder();
-    const stallState = thresholdState(stalled.length, o.warning, o.critical);
-    const pressureState = thresholdState(failing.length, o.pressureWarning, o.pressureCritical);
+    const r = new Report();
     const name = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
-    for (const r of stalled) {
-      out.add(stallState, `${name(r.pod)} unscheduled for ${formatDuration(r.age)}, no FailedScheduling event in ${formatDuration(o.window)}`);
-    }
-    for (const r of failing) {
-      out.add(pressureState, `${name(r.pod)} unschedulable for ${formatDuration(r.age)}: ${r.event?.message ?? 'FailedScheduling'}`);
-    }
+    r.metric('unscheduled_pods', unscheduled, { min: 0 });
+    const stall = r.judge('stalled_pods', stalled.length, { warn: o.warning, crit: o.critical, min: 0 });
+    const pressure = r.judge('failing_pods', failing.length, { warn: o.pressureWarning, crit: o.pressureCritical, min: 0 });
+    r.metric('gated_pods', gated, { min: 0 })
+      .metric('oldest_pending_age', Math.round(oldest), { uom: 's', min: 0 })
+      .metric('failed_scheduling_events', failedInWindow, { min: 0 })
+      .metric('scheduled_events', scheduledInWindow, { min: 0 });
 
     // The Lease says who should be scheduling; report it whatever the verdict.
     const spec = d.lease?.spec;
@@ -149,33 +149,28 @@ export default defineCheck({
       const expired = renewAge !== undefined && duration !== undefined && renewAge > duration;
       leaseText = `lease held by ${holder}${readiness === 'Ready' ? '' : ` (node ${readiness})`}, renewed ${renewAge === undefined ? '?' : formatDuration(renewAge)} ago${expired ? `, EXPIRED (duration ${duration}s)` : ''}`;
     }
-    out.info(`${leaseText}; holder identity ${spec?.holderIdentity ?? 'none'}, leaseDurationSeconds ${duration ?? '?'}`);
+    if (renewAge !== undefined) r.metric('lease_renew_age', Math.round(renewAge * 10) / 10, { uom: 's', min: 0 });
+
+    // Each verdict names itself once in the status line; its first pod is its long-output line.
+    const lines = (rows: Row[], state: State, short: string, line: (x: Row) => string) =>
+      rows.forEach((x, i) => (i === 0 ? r.problem(state, short, line(x)) : r.add(state, line(x))));
+    if (stalled.length) {
+      lines(stalled, stall.state, `scheduler stall: ${plural(stalled.length, 'pod')} unscheduled for up to ${formatDuration(stalled[0]!.age)} ` +
+        `with no FailedScheduling event in ${formatDuration(o.window)}; ${leaseText}`,
+      (x) => `${name(x.pod)} unscheduled for ${formatDuration(x.age)}, no FailedScheduling event in ${formatDuration(o.window)}`);
+    }
+    if (failing.length) {
+      lines(failing, pressure.state, `${plural(failing.length, 'pod')} cannot be scheduled (scheduler is working): ${mostCommon(failing.map((x) => x.event?.message))}`,
+        (x) => `${name(x.pod)} unschedulable for ${formatDuration(x.age)}: ${x.event?.message ?? 'FailedScheduling'}`);
+    }
+    r.info(`${leaseText}; holder identity ${spec?.holderIdentity ?? 'none'}, leaseDurationSeconds ${duration ?? '?'}`);
     if (gated || otherScheduler) {
-      out.info(`not judged: ${plural(gated, 'pod')} held by scheduling gates, ${plural(otherScheduler, 'pod')} for other schedulers`);
+      r.info(`not judged: ${plural(gated, 'pod')} held by scheduling gates, ${plural(otherScheduler, 'pod')} for other schedulers`);
     }
 
-    const w = o.warning, c = o.critical;
-    out.metric({ label: 'unscheduled_pods', value: unscheduled, min: 0 })
-      .metric({ label: 'stalled_pods', value: stalled.length, warn: w, crit: c, min: 0 })
-      .metric({ label: 'failing_pods', value: failing.length, warn: o.pressureWarning, crit: o.pressureCritical, min: 0 })
-      .metric({ label: 'gated_pods', value: gated, min: 0 })
-      .metric({ label: 'oldest_pending_age', value: Math.round(oldest), uom: 's', min: 0 })
-      .metric({ label: 'failed_scheduling_events', value: failedInWindow, min: 0 })
-      .metric({ label: 'scheduled_events', value: scheduledInWindow, min: 0 });
-    if (renewAge !== undefined) out.metric({ label: 'lease_renew_age', value: Math.round(renewAge * 10) / 10, uom: 's', min: 0 });
-
-    let summary: string;
-    if (stalled.length && stallState !== State.OK) {
-      summary = `scheduler stall: ${plural(stalled.length, 'pod')} unscheduled for up to ${formatDuration(stalled[0]!.age)} ` +
-        `with no FailedScheduling event in ${formatDuration(o.window)}; ${leaseText}`;
-    } else if (failing.length && pressureState !== State.OK) {
-      summary = `${plural(failing.length, 'pod')} cannot be scheduled (scheduler is working): ${mostCommon(failing.map((r) => r.event?.message))}`;
-    } else if (unscheduled) {
-      summary = `${plural(unscheduled, 'unscheduled pod')} within limits (${stalled.length} stalled, ${failing.length} failing, oldest ${formatDuration(oldest)}); ${leaseText}`;
-    } else {
-      summary = `no unscheduled pods; ${scheduledInWindow} scheduled in ${formatDuration(o.window)}; ${leaseText}`;
-    }
-    return out.build(summary);
+    return r.done(unscheduled
+      ? `${plural(unscheduled, 'unscheduled pod')} within limits (${stalled.length} stalled, ${failing.length} failing, oldest ${formatDuration(oldest)}); ${leaseText}`
+      : `no unscheduled pods; ${scheduledInWindow} scheduled in ${formatDuration(o.window)}; ${leaseText}`);
   },
 });
 

@@ -5,8 +5,9 @@ import { nodeReadiness } from '../lib/kube/nodes.js';
 import { parseTime } from '../lib/kube/time.js';
 import type { Node, ObjectMeta, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
-import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
-import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { formatDuration } from '../lib/plugin/duration.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural, type Finding } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
 
 export interface Data {
@@ -195,8 +196,9 @@ export default defineCheck({
 
   evaluate(d, o, now) {
     const stuck = stuckPods(d.terminating, o.minAge, now);
-    const countState = thresholdState(stuck.length, o.warning, o.critical);
-    const out = new OutcomeBuilder();
+    const r = new Report();
+    const count = r.judge('stuck_pods', stuck.length, { warn: o.warning, crit: o.critical, min: 0 });
+    const lines: Finding[] = [];
 
     let orphaned = 0;
     let pdbBlockedPods = 0;
@@ -260,52 +262,11 @@ export default defineCheck({
       if (requiresAntiAffinity(pod)) parts.push(`its required anti-affinity still keeps matching pods off ${nodeName ?? 'its node'}`);
       if (ref) parts.push(`owner ${ref.kind ?? '?'}/${ref.name ?? '?'}`);
 
-      const state = o.criticalAge > 0 && overdue >= o.criticalAge ? State.CRITICAL : countState;
-      out.add(state, parts.join('; '));
+      lines.push({ state: o.criticalAge > 0 && overdue >= o.criticalAge ? State.CRITICAL : count.state, text: parts.join('; ') });
     }
-
-    // Why, once per node / PDB / finalizer, then the remedy.
-    for (const [nodeName, pods] of byNode) {
-      if (!(nodeName in d.nodes)) continue; // lookup failed: a note says so
-      const n = plural(pods.length, 'stuck pod');
-      const r = nodeReadiness(d.nodes[nodeName] ?? undefined);
-      const one = pods.length === 1;
-      if (r === 'Missing') out.info(`node ${nodeName} no longer exists: the pod garbage collector (kube-controller-manager) should have removed its ${n}; force-delete ${one ? 'it' : 'them'}`);
-      else if (r !== 'Ready') out.info(`node ${nodeName} is ${r}: its ${n} ${one ? 'stays' : 'stay'} Terminating until the kubelet there comes back or ${one ? 'it is' : 'they are'} force-deleted`);
-      else out.info(`node ${nodeName} is Ready but its kubelet has not finished ${n}: look at the kubelet and container runtime there (stuck containers, volume unmounts, a kubelet stall)`);
-    }
-    if (deadlocks.size) {
-      out.info('PDB deadlock: the PDB refuses evictions and drains of the pods it selects until enough of them are healthy; ' +
-        'it does not hold a pod already Terminating (the kubelet or a finalizer does), so the stuck pod is the thing to clear');
-    }
-    for (const [id, p] of deadlocks) {
-      const s = p.status ?? {};
-      out.info(`PDB ${id}: disruptionsAllowed 0, currentHealthy ${s.currentHealthy ?? 0} < desiredHealthy ${s.desiredHealthy ?? 0}`);
-    }
-    for (const [f, pods] of finalizerPods) {
-      out.info(`finalizer ${f} holds ${pods.join(', ')}: the controller that set it must remove it; --force does not (kubectl patch pod -n NS NAME --type merge -p '{"metadata":{"finalizers":null}}' once that controller is known)`);
-    }
-    if (statefulOnUnready.length) {
-      out.info(`StatefulSet pods on a node that is not Ready (${statefulOnUnready.join(', ')}): force-delete only once the node is really down, or two copies may run`);
-    }
-    for (const [ns, names] of forceDelete) {
-      out.info(`remedy once the cause is understood (this check never acts): kubectl delete pod -n ${ns} --force --grace-period=0 ${names.join(' ')}`);
-    }
-    if (stuck.length > DETAIL_LIMIT) out.info(`node and affinity looked up for the ${DETAIL_LIMIT} oldest stuck pods only`);
-    for (const note of d.notes) out.add(State.UNKNOWN, note);
 
     const within = d.terminating.length - stuck.length;
     const oldest = stuck[0]?.overdue ?? 0;
-    out.metric({ label: 'stuck_pods', value: stuck.length, warn: o.warning, crit: o.critical, min: 0 })
-      .metric({ label: 'oldest_stuck_age', value: Math.round(oldest), uom: 's', min: 0 })
-      .metric({ label: 'orphaned_stuck_pods', value: orphaned, min: 0 })
-      .metric({ label: 'pdb_blocked_pods', value: pdbUnknown ? undefined : pdbBlockedPods, min: 0 })
-      .metric({ label: 'terminating_pods', value: d.terminating.length, min: 0 });
-
-    if (!stuck.length) {
-      const summary = within ? `no pods stuck Terminating (${plural(within, 'pod')} terminating within grace + ${formatDuration(o.minAge)})` : 'no pods stuck Terminating';
-      return out.build(summary);
-    }
     const why = [
       deadlockedPods && `${deadlockedPods} behind a PDB deadlock`,
       orphaned && `${orphaned} orphaned (no owner)`,
@@ -313,11 +274,49 @@ export default defineCheck({
       withFinalizers && `${withFinalizers} held by finalizers`,
     ].filter(Boolean);
     const where = [...byNode.keys()];
-    const summary = `${plural(stuck.length, 'pod')} stuck Terminating for up to ${formatDuration(oldest)}` +
+    const stuckText = `${plural(stuck.length, 'pod')} stuck Terminating for up to ${formatDuration(oldest)}` +
       (where.length ? ` on ${where.slice(0, 3).join(', ')}${where.length > 3 ? ` and ${where.length - 3} more nodes` : ''}` : '') +
       (why.length ? `: ${why.join(', ')}` : '') +
       // Lost detail goes in the summary too: in long output it sorts below the stuck pods and may be cut.
       (d.notes.length ? `; ${d.notes[0]}${d.notes.length > 1 ? ` (and ${d.notes.length - 1} more)` : ''}` : '');
-    return out.build(summary);
+    // The most overdue pod is the worst: its line is the problem's long output.
+    lines.forEach((l, i) => (i === 0 ? r.problem(l.state!, stuckText, l.text) : r.add(l.state, l.text)));
+
+    // Why, once per node / PDB / finalizer, then the remedy.
+    for (const [nodeName, pods] of byNode) {
+      if (!(nodeName in d.nodes)) continue; // lookup failed: a note says so
+      const n = plural(pods.length, 'stuck pod');
+      const ready = nodeReadiness(d.nodes[nodeName] ?? undefined);
+      const one = pods.length === 1;
+      if (ready === 'Missing') r.info(`node ${nodeName} no longer exists: the pod garbage collector (kube-controller-manager) should have removed its ${n}; force-delete ${one ? 'it' : 'them'}`);
+      else if (ready !== 'Ready') r.info(`node ${nodeName} is ${ready}: its ${n} ${one ? 'stays' : 'stay'} Terminating until the kubelet there comes back or ${one ? 'it is' : 'they are'} force-deleted`);
+      else r.info(`node ${nodeName} is Ready but its kubelet has not finished ${n}: look at the kubelet and container runtime there (stuck containers, volume unmounts, a kubelet stall)`);
+    }
+    if (deadlocks.size) {
+      r.info('PDB deadlock: the PDB refuses evictions and drains of the pods it selects until enough of them are healthy; ' +
+        'it does not hold a pod already Terminating (the kubelet or a finalizer does), so the stuck pod is the thing to clear');
+    }
+    for (const [id, p] of deadlocks) {
+      const s = p.status ?? {};
+      r.info(`PDB ${id}: disruptionsAllowed 0, currentHealthy ${s.currentHealthy ?? 0} < desiredHealthy ${s.desiredHealthy ?? 0}`);
+    }
+    for (const [f, pods] of finalizerPods) {
+      r.info(`finalizer ${f} holds ${pods.join(', ')}: the controller that set it must remove it; --force does not (kubectl patch pod -n NS NAME --type merge -p '{"metadata":{"finalizers":null}}' once that controller is known)`);
+    }
+    if (statefulOnUnready.length) {
+      r.info(`StatefulSet pods on a node that is not Ready (${statefulOnUnready.join(', ')}): force-delete only once the node is really down, or two copies may run`);
+    }
+    for (const [ns, names] of forceDelete) {
+      r.info(`remedy once the cause is understood (this check never acts): kubectl delete pod -n ${ns} --force --grace-period=0 ${names.join(' ')}`);
+    }
+    if (stuck.length > DETAIL_LIMIT) r.info(`node and affinity looked up for the ${DETAIL_LIMIT} oldest stuck pods only`);
+    for (const note of d.notes) r.add(State.UNKNOWN, note);
+
+    r.metric('oldest_stuck_age', Math.round(oldest), { uom: 's', min: 0 })
+      .metric('orphaned_stuck_pods', orphaned, { min: 0 })
+      .metric('pdb_blocked_pods', pdbUnknown ? undefined : pdbBlockedPods, { min: 0 })
+      .metric('terminating_pods', d.terminating.length, { min: 0 });
+    return r.done(stuck.length ? stuckText
+      : within ? `no pods stuck Terminating (${plural(within, 'pod')} terminating within grace + ${formatDuration(o.minAge)})` : 'no pods stuck Terminating');
   },
 });
