@@ -1,5 +1,5 @@
 import { RESOURCES } from '../lib/kube/client.js';
-import { compactEvent, eventCount, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
+import { compactEvent, eventCount, eventFirstSeen, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
 import { condition, nodeReadiness } from '../lib/kube/nodes.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
@@ -82,10 +82,12 @@ export default defineCheck({
     'Pods the scheduler bound to a node that stay Pending while that node\'s kubelet says nothing: no kubelet event ' +
     '(Pulling, Created, FailedMount, FailedCreatePodSandBox, ...) and no kubelet-written status since they were bound. ' +
     'That is a kubelet watch stall (the kubelet is not receiving its pods; on microk8s restart kubelite), or a kubelet ' +
-    'that cannot write to the API server. Pending pods the kubelet is working on are context, not a stall; pods on a ' +
-    'NotReady node are WARNING (the node is down, not stalled).',
+    'that cannot write to the API server. Also stalled: pods the kubelet said Pulled, Created or Started about more ' +
+    'than --min-age ago that still show no container status (the kubelet reports container statuses before any of ' +
+    'those events, so its status writes are failing while its events get through). Pending pods the kubelet is ' +
+    'working on are context, not a stall; pods on a NotReady node are WARNING (the node is down, not stalled).',
   thresholds: {
-    describe: 'number of stalled pods (bound, Pending longer than --min-age, no kubelet event or status)',
+    describe: 'number of stalled pods (bound, Pending longer than --min-age, no kubelet event or status; or kubelet progress events with no status)',
     critical: '0',
   },
   options: {
@@ -93,6 +95,12 @@ export default defineCheck({
     'all-nodes': opt.flag({ describe: 'Judge every node, reported per node' }),
     'min-age': opt.duration({ default: '60s', describe: 'Give the kubelet this long after binding before its silence counts' }),
     window: opt.duration({ default: '10m', min: 1, describe: 'Window for the kubelet_events perfdata (kubelet events about the Pending pods)' }),
+  },
+  perfdata: {
+    stalled_pods: { describe: 'Pods bound longer than --min-age the kubelet is silent about, or reports progress on without writing their status', thresholds: '-w/-c' },
+    pending_bound_pods: { describe: 'Pending pods bound to the judged node(s)' },
+    oldest_stalled_age: { describe: 'Seconds since the oldest stalled pod was bound' },
+    kubelet_events: { describe: 'Kubelet event occurrences in --window about the Pending pods judged' },
   },
   validate(o) {
     if (o.node && o.allNodes) throw new UsageError('--node and --all-nodes exclude each other');
@@ -175,7 +183,8 @@ export default defineCheck({
     }
     const readiness = new Map(d.nodes.map((n) => [n.metadata?.name ?? '', nodeReadiness(n)]));
 
-    type Row = { pod: Pod; node: string; bound: number; age: number; last?: KubeEvent; kubeletEvents: number; status?: string };
+    type Row = { pod: Pod; node: string; bound: number; age: number; last?: KubeEvent; kubeletEvents: number; status?: string; progress?: KubeEvent };
+    const statusStalled: Row[] = [];
     const stalled: Row[] = [];
     const nodeDown: Row[] = [];
     const working: Row[] = [];
@@ -199,8 +208,9 @@ export default defineCheck({
       kubeletEvents += inWindow;
       if (age < o.minAge) continue;
       const last = kubelet.reduce<KubeEvent | undefined>((m, e) => (!m || (eventLastSeen(e) ?? 0) > (eventLastSeen(m) ?? 0) ? e : m), undefined);
-      const row: Row = { pod, node, bound, age, last, kubeletEvents: inWindow, status: kubeletStatus(pod) };
-      if (last || row.status) working.push(row);
+      const row: Row = { pod, node, bound, age, last, kubeletEvents: inWindow, status: kubeletStatus(pod), progress: unreportedProgress(pod, kubelet, now - o.minAge * 1000) };
+      if (row.progress && readiness.get(node) === 'Ready') statusStalled.push(row);
+      else if (last || row.status) working.push(row);
       else if (readiness.get(node) === 'Ready') stalled.push(row);
       else nodeDown.push(row);
     }
@@ -208,10 +218,12 @@ export default defineCheck({
     stalled.sort(oldestFirst);
     nodeDown.sort(oldestFirst);
     working.sort(oldestFirst);
+    statusStalled.sort(oldestFirst);
 
     const r = new Report();
-    const oldestStalled = stalled[0]?.age ?? 0;
-    const stall = r.judge('stalled_pods', stalled.length, { warn: o.warning, crit: o.critical, min: 0 });
+    const oldestStalled = Math.max(stalled[0]?.age ?? 0, statusStalled[0]?.age ?? 0);
+    // Both kinds are stalled pods: the kubelet does not get them going, or cannot say it did.
+    const stall = r.judge('stalled_pods', stalled.length + statusStalled.length, { warn: o.warning, crit: o.critical, min: 0 });
     r.metric('pending_bound_pods', pending, { min: 0 })
       .metric('oldest_stalled_age', Math.round(oldestStalled), { uom: 's', min: 0 })
       .metric('kubelet_events', kubeletEvents, { min: 0 });
@@ -237,6 +249,22 @@ export default defineCheck({
     });
     for (const x of stalled) r.add(stall.state, `${name(x.pod)} on ${x.node}: bound ${formatDuration(x.age)} ago, Pending, no kubelet event or status`);
 
+    const statusNodes = groups(statusStalled);
+    const statusNames = statusNodes.map(([n]) => n).join(', ');
+    statusNodes.forEach(([node, rows], i) => {
+      const text = `kubelet on ${node} writes events but not pod status: ${plural(rows.length, 'pod')} bound up to ${formatDuration(rows[0]!.age)} ago ` +
+        'that it reported progress on still Pending with no container status; its status updates fail (API server or datastore: check k8s-dqlite), then restart kubelite';
+      if (i === 0) {
+        r.problem(stall.state, `kubelet on ${statusNames} cannot write pod status: ${plural(statusStalled.length, 'pod')} with ` +
+          `${[...new Set(statusStalled.map((x) => x.progress!.reason))].join('/')} events still Pending with no container status`, text);
+      } else r.add(stall.state, text);
+    });
+    for (const x of statusStalled) {
+      const ev = x.progress!;
+      r.add(stall.state, `${name(x.pod)} on ${x.node}: bound ${formatDuration(x.age)} ago, kubelet said ${ev.reason} ` +
+        `${formatDuration(Math.max(0, (now - (eventFirstSeen(ev) ?? now)) / 1000))} ago, status still Pending with no containerStatuses`);
+    }
+
     const downNodes = groups(nodeDown);
     const downShort = `${downNodes.map(([n]) => `${n} ${readiness.get(n) ?? 'Missing'}`).join(', ')}: ${plural(nodeDown.length, 'pod')} bound there Pending ` +
       '(node down, not a kubelet watch stall)';
@@ -261,13 +289,28 @@ export default defineCheck({
     const where = d.node ?? (d.nodes.length ? plural(d.nodes.length, 'node') : 'any node (the cluster lists no nodes)');
     const pendingText = `${plural(pending, 'Pending pod')} bound to ${where}`;
     return r.done(
-      stalled.length ? `${plural(stalled.length, 'stalled pod')} on ${stalledNames}, within limits; ${pendingText}`
+      stalled.length + statusStalled.length
+        ? `${plural(stalled.length + statusStalled.length, 'stalled pod')} on ${[...new Set([...stalled, ...statusStalled].map((x) => x.node))].join(', ')}, within limits; ${pendingText}`
       : working.length ? `kubelet acting on its pods on ${where}: ${plural(pending, 'Pending pod')} bound, the ${working.length} bound longer than ` +
         `${formatDuration(o.minAge)} all with kubelet events or status (oldest bound ${formatDuration(working[0]!.age)} ago)`
       : pending ? `${pendingText}, none bound longer than ${formatDuration(o.minAge)}`
       : `no Pending pods bound to ${where}`);
   },
 });
+
+/** Kubelet events that say containers progressed; the kubelet reports containerStatuses before any of them. */
+const PROGRESS = new Set(['Pulled', 'Created', 'Started']);
+
+/**
+ * The oldest kubelet event older than `before` saying the pod's containers
+ * progressed, when the pod still shows no container status: the kubelet acts
+ * on the pod but its status writes do not reach the API.
+ */
+function unreportedProgress(p: Pod, kubelet: KubeEvent[], before: number): KubeEvent | undefined {
+  if (p.status?.containerStatuses?.length) return undefined;
+  const old = kubelet.filter((e) => PROGRESS.has(e.reason ?? '') && (eventFirstSeen(e) ?? Infinity) <= before);
+  return old.sort((a, b) => (eventFirstSeen(a) ?? 0) - (eventFirstSeen(b) ?? 0))[0];
+}
 
 /** When the scheduler bound the pod: the PodScheduled=True transition. */
 function boundTime(p: Pod): number | undefined {

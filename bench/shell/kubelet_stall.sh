@@ -1,18 +1,25 @@
 #!/bin/bash
 # check_k8s_kubelet_stall written the usual way: pods bound to this node for
-# more than a minute, still Pending, that the kubelet has said nothing about.
+# more than a minute, still Pending, that the kubelet has said nothing about,
+# or that it said Pulled/Created/Started about over a minute ago while the pod
+# still shows no container status (its status writes fail).
+# Server-side field selectors: the cost follows the node's Pending pods.
 # Usage: kubelet_stall.sh KUBECONFIG NODE
 K=(--kubeconfig "$1"); node=$2
 now=$(date +%s)
 DEFS='def ts: if . == null then 0 else sub("\\.[0-9]+Z$"; "Z") | fromdate end;'
-pending=$(kubectl "${K[@]}" get pods -A -o json | jq -r --argjson now "$now" --arg node "$node" "$DEFS"'
-  .items[] | select(.spec.nodeName == $node and .status.phase == "Pending"
-                    and (.metadata.creationTimestamp | ts) < $now - 60)
-  | .metadata.namespace + "/" + .metadata.name')
-heard=$(kubectl "${K[@]}" get events -A -o json | jq -r '
-  .items[] | select(.involvedObject.kind == "Pod" and (.source.component == "kubelet" or .reportingComponent == "kubelet"))
-  | .involvedObject.namespace + "/" + .involvedObject.name' | sort -u)
-stalled=$(grep -vxF -f <(grep . <<<"$heard") <<<"$pending" | grep .)
+pending=$(kubectl "${K[@]}" get pods -A --field-selector "spec.nodeName=$node,status.phase=Pending" -o json | jq -r --argjson now "$now" "$DEFS"'
+  .items[] | select((.metadata.creationTimestamp | ts) < $now - 60 and .metadata.deletionTimestamp == null)
+  | .metadata.namespace + "/" + .metadata.name + " " + (((.status.containerStatuses // []) | length) | tostring)')
+[ -n "$pending" ] || { echo "OK - no stalled pods on $node | stalled_pods=0"; exit 0; }
+events=$(kubectl "${K[@]}" get events -A --field-selector involvedObject.kind=Pod,source=kubelet -o json)
+heard=$(jq -r '.items[] | .involvedObject.namespace + "/" + .involvedObject.name' <<<"$events" | sort -u)
+progressed=$(jq -r --argjson now "$now" "$DEFS"'.items[] | select((.reason | IN("Pulled","Created","Started"))
+  and ((.firstTimestamp // .eventTime) | ts) < $now - 60) | .involvedObject.namespace + "/" + .involvedObject.name' <<<"$events" | sort -u)
+stalled=$(while read -r pod statuses; do
+  if ! grep -qxF "$pod" <<<"$heard"; then echo "$pod"
+  elif [ "$statuses" = 0 ] && grep -qxF "$pod" <<<"$progressed"; then echo "$pod (no status written)"; fi
+done <<<"$pending")
 n=$(grep -c . <<<"$stalled")
-if [ "$n" -gt 0 ]; then echo "CRITICAL - $n pods on $node Pending with no kubelet event | stalled_pods=$n"; echo "$stalled"; exit 2; fi
+if [ "$n" -gt 0 ]; then echo "CRITICAL - $n pods on $node Pending with no kubelet event or no status written | stalled_pods=$n"; echo "$stalled"; exit 2; fi
 echo "OK - no stalled pods on $node | stalled_pods=0"
