@@ -267,11 +267,12 @@ export default defineCheck({
 
     const within = d.terminating.length - stuck.length;
     const oldest = stuck[0]?.overdue ?? 0;
+    // What holds each pod. A PDB does not: it refuses evictions, not a deletion already under way.
     const why = [
-      deadlockedPods && `${deadlockedPods} behind a PDB deadlock`,
       orphaned && `${orphaned} orphaned (no owner)`,
       onUnready && `${onUnready} on unready nodes`,
       withFinalizers && `${withFinalizers} held by finalizers`,
+      deadlockedPods && `${deadlockedPods} selected by a deadlocked PDB (it blocks drains, not this)`,
     ].filter(Boolean);
     const where = [...byNode.keys()];
     const stuckText = `${plural(stuck.length, 'pod')} stuck Terminating for up to ${formatDuration(oldest)}` +

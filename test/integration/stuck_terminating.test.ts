@@ -49,7 +49,8 @@ describe('check_k8s_stuck_terminating against the API double', () => {
     const run = await runBuilt(CHECK, ['--kubeconfig', incident.kubeconfig]);
     expectContract(run, TITLE);
     expect(run.code).toBe(2);
-    expect(run.firstLine).toMatch(/^K8S STUCK TERMINATING CRITICAL - 12 pods stuck Terminating for up to 1h on k8s02: 6 behind a PDB deadlock, 3 orphaned \(no owner\) \| /);
+    // A PDB does not hold a pod already Terminating: the summary says the PDB is deadlocked, not that it holds these (issue 13.9).
+    expect(run.firstLine).toMatch(/^K8S STUCK TERMINATING CRITICAL - 12 pods stuck Terminating for up to 1h on k8s02: 3 orphaned \(no owner\), 6 selected by a deadlocked PDB \(it blocks drains, not this\) \| /);
     expect(run.perf).toMatchObject({ stuck_pods: '12', orphaned_stuck_pods: '3', pdb_blocked_pods: '6', terminating_pods: '12' });
     const oldest = Number(run.perf.oldest_stuck_age!.replace(/s$/, ''));
     expect(oldest).toBeGreaterThanOrEqual(3600);

@@ -155,7 +155,9 @@ describe('stuck_terminating: why, per pod', () => {
     expect(text(o)).toMatch(/\nPDB openebs\/pvc-1-pdb: disruptionsAllowed 0, currentHealthy 0 < desiredHealthy 1(\n|$)/);
     expect(text(o)).toMatch(/does not hold a pod already Terminating/);
     expect(perf(o)).toMatchObject({ pdb_blocked_pods: 2, stuck_pods: 2 });
-    expect(o.summary).toBe('2 pods stuck Terminating for up to 1h on k8s02: 1 behind a PDB deadlock');
+    // A PDB does not hold a pod already Terminating: the summary must not say it does (issue 13.9).
+    expect(o.summary).toBe('2 pods stuck Terminating for up to 1h on k8s02: 1 selected by a deadlocked PDB (it blocks drains, not this)');
+    expect(o.summary).not.toMatch(/behind a PDB/);
   });
 
   it('matches a PDB with an empty selector to every pod of its namespace, one without a selector to none', async () => {
