@@ -14,16 +14,18 @@ export interface Data {
   /**
    * Every pod with a deletionTimestamp. From the metadata-only list they
    * carry only metadata; the stuck ones are replaced by the full pod (GET)
-   * for spec.nodeName and affinity. A stuck pod whose GET answered 404 has
-   * finished going between the list and the GET and is left out.
+   * for spec.nodeName and affinity. A stuck pod whose GET answered 404 and
+   * that a second list no longer shows has finished going and is left out.
    */
   terminating: Pod[];
   /** Nodes of stuck pods by name; null: the Node object does not exist. Absent: not looked up. */
   nodes: Record<string, Node | null>;
   /** PDBs by namespace, for the namespaces of stuck pods. Absent: not looked up. */
   pdbs: Record<string, PodDisruptionBudget[]>;
-  /** Lookups of detail that failed (forbidden, server errors): the stuck pods are reported without it. */
+  /** Lookups of detail that failed (forbidden, server errors, a 404 a second list contradicts): the stuck pods are reported without it. */
   notes: string[];
+  /** Stuck pods that went away between the list and their GET, confirmed (a second list, or a new pod under the name). */
+  gone?: string[];
 }
 
 /** Pods whose detail (node, affinity) is fetched one GET each; beyond this the long output is cut anyway. */
@@ -162,16 +164,31 @@ export default defineCheck({
       kube.list<PodDisruptionBudget>(RESOURCES.poddisruptionbudgets, { namespace: ns }).then((l) => { pdbs[ns] = l; }, tolerate('pdbs'))));
 
     const full = new Map<string, Pod | null>();
+    // A 404 on the GET is not proof the pod is gone (a proxy, a lagging
+    // replica): a second list by name must agree, else the pod stays judged.
+    const answered404: ObjectMeta[] = [];
+    const stillListed: string[] = [];
+    const relistFailed: KubeApiError[] = [];
+    const gone: string[] = [];
     const podsThenNodes = (async () => {
       await Promise.all(stuck.slice(0, DETAIL_LIMIT).map(({ pod }) => {
         const m = pod.metadata!;
         return kube.getOptional<Pod>(RESOURCES.pods, m.name ?? '', m.namespace).then((got) => {
-          // 404, or a new pod of the same name (a StatefulSet recreates its
-          // pods under the old name): the stuck one is gone.
-          const same = got && (!m.uid || !got.metadata?.uid || got.metadata.uid === m.uid);
+          if (!got) { answered404.push(m); return; }
+          // A new pod of the same name (a StatefulSet recreates its pods under the old name): the stuck one is gone.
+          const same = !m.uid || !got.metadata?.uid || got.metadata.uid === m.uid;
           full.set(podKey(m), same ? got : null);
+          if (!same) gone.push(podKey(m));
         }, tolerate('pods'));
       }));
+      await Promise.all(answered404.map((m) =>
+        kube.list<Pod, Pod>(RESOURCES.pods, { namespace: m.namespace, fieldSelector: `metadata.name=${m.name}`, metadataOnly: true }).then((l) => {
+          if (l.some((p) => !m.uid || p.metadata?.uid === m.uid)) stillListed.push(podKey(m));
+          else { full.set(podKey(m), null); gone.push(podKey(m)); }
+        }, (e: unknown) => {
+          if (!detailLost(e)) throw e;
+          relistFailed.push(e);
+        })));
       const nodeNames = [...new Set([...full.values()].map((p) => p?.spec?.nodeName).filter((n): n is string => !!n))];
       await Promise.all(nodeNames.map((name) =>
         kube.getOptional<Node>(RESOURCES.nodes, name).then((n) => { nodes[name] = n ?? null; }, tolerate('nodes'))));
@@ -181,6 +198,8 @@ export default defineCheck({
     const notes: string[] = [];
     const note = (errors: KubeApiError[], what: string) => { if (errors.length) notes.push(`${what}: ${errors[0]!.message}`); };
     note(lost.pods, `node of ${plural(lost.pods.length, 'stuck pod')} not known`);
+    if (stillListed.length) notes.push(`${plural(stillListed.length, 'stuck pod')} answered 404 to a GET yet still listed, judged without node detail: ${stillListed.join(', ')}`);
+    note(relistFailed, `${plural(relistFailed.length, 'stuck pod')} answered 404 to a GET and could not be listed again, judged as listed`);
     note(lost.nodes, `readiness of ${plural(lost.nodes.length, 'node')} not known`);
     note(lost.pdbs, `PodDisruptionBudgets not checked in ${plural(lost.pdbs.length, 'namespace')}`);
 
@@ -189,9 +208,9 @@ export default defineCheck({
       const k = podKey(p.metadata);
       if (!full.has(k)) merged.push(p);
       else if (full.get(k)) merged.push(full.get(k)!);
-      // null: the pod finished going after the list.
+      // null: the pod finished going after the list (a second list agreed, or its name has a new pod).
     }
-    return { terminating: merged, nodes, pdbs, notes };
+    return { terminating: merged, nodes, pdbs, notes, gone };
   },
 
   evaluate(d, o, now) {
@@ -310,6 +329,7 @@ export default defineCheck({
     for (const [ns, names] of forceDelete) {
       r.info(`remedy once the cause is understood (this check never acts): kubectl delete pod -n ${ns} --force --grace-period=0 ${names.join(' ')}`);
     }
+    if (d.gone?.length) r.info(`${plural(d.gone.length, 'stuck pod')} went away between the list and its GET (confirmed): ${d.gone.join(', ')}`);
     if (stuck.length > DETAIL_LIMIT) r.info(`node and affinity looked up for the ${DETAIL_LIMIT} oldest stuck pods only`);
     for (const note of d.notes) r.add(State.UNKNOWN, note);
 
