@@ -138,7 +138,8 @@ export default defineCheck({
     }
 
     // Events only for pods old enough to judge: none on a healthy node.
-    const judged = pods.filter((p) => judgeable(p, o.minAge, ctx.now));
+    // The same clock evaluate() judges by: the API server's.
+    const judged = pods.filter((p) => judgeable(p, o.minAge, kube.serverNow()));
     const wanted = new Set(judged.map((p) => key(p.metadata?.namespace, p.metadata?.name)));
     const about = (e: KubeEvent) => wanted.has(key(e.involvedObject?.namespace, e.involvedObject?.name));
     let events: KubeEvent[] = [];

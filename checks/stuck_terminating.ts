@@ -147,7 +147,8 @@ export default defineCheck({
       ...(o.node !== undefined && { fieldSelector: `spec.nodeName=${o.node}` }),
       project: (p) => (p.metadata?.deletionTimestamp ? { metadata: p.metadata } : undefined),
     });
-    const stuck = stuckPods(terminating, o.minAge, ctx.now);
+    // The same clock evaluate() judges by: the API server's.
+    const stuck = stuckPods(terminating, o.minAge, kube.serverNow());
     const nodes: Record<string, Node | null> = {};
     const pdbs: Record<string, PodDisruptionBudget[]> = {};
     if (!stuck.length) return { terminating, nodes, pdbs, notes: [] };

@@ -254,6 +254,7 @@ describe('stuck_terminating: a 404 on a stuck pod\'s GET (fail direction, issue 
   function client(pods: Pod[], relist: (name: string) => Pod[] | Error) {
     const calls: string[] = [];
     const kube = {
+      serverNow: () => NOW,
       async list(res: { plural: string }, o: ListOpts = {}) {
         calls.push(`list ${res.plural} ${o.namespace ?? ''} ${o.fieldSelector ?? ''}`.trim());
         if (res.plural !== 'pods') return [];
