@@ -128,6 +128,13 @@ export default defineCheck({
     'min-age': opt.duration({ default: '10m', describe: 'How long past its grace period a terminating pod must be to count as stuck' }),
     'critical-age': opt.duration({ default: '1h', describe: 'A pod stuck this long is CRITICAL whatever the count (0 turns this off)' }),
   },
+  perfdata: {
+    stuck_pods: { describe: 'Pods past their deadline (deletionTimestamp) by more than --min-age', thresholds: '-w/-c' },
+    oldest_stuck_age: { describe: 'Seconds the most overdue pod is past its deadline' },
+    orphaned_stuck_pods: { describe: 'Stuck pods with no owner' },
+    pdb_blocked_pods: { describe: 'Stuck pods selected by a PDB allowing no disruption (U when PDBs could not be read)' },
+    terminating_pods: { describe: 'Pods with a deletionTimestamp' },
+  },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: WARNING on one stuck pod, CRITICAL on 6 or more or on one stuck 1h'],
     ['$0 -w 2 -c 10 --critical-age 0', 'tolerate a couple, judge by count only'],
