@@ -5,14 +5,16 @@
 # still shows no container status (its status writes fail).
 # Server-side field selectors: the cost follows the node's Pending pods.
 # Usage: kubelet_stall.sh KUBECONFIG NODE
+set -o pipefail
 K=(--kubeconfig "$1"); node=$2
+fail() { echo "UNKNOWN - kubectl failed"; exit 3; }
 now=$(date +%s)
 DEFS='def ts: if . == null then 0 else sub("\\.[0-9]+Z$"; "Z") | fromdate end;'
 pending=$(kubectl "${K[@]}" get pods -A --field-selector "spec.nodeName=$node,status.phase=Pending" -o json | jq -r --argjson now "$now" "$DEFS"'
   .items[] | select((.metadata.creationTimestamp | ts) < $now - 60 and .metadata.deletionTimestamp == null)
-  | .metadata.namespace + "/" + .metadata.name + " " + (((.status.containerStatuses // []) | length) | tostring)')
+  | .metadata.namespace + "/" + .metadata.name + " " + (((.status.containerStatuses // []) | length) | tostring)') || fail
 [ -n "$pending" ] || { echo "OK - no stalled pods on $node | stalled_pods=0"; exit 0; }
-events=$(kubectl "${K[@]}" get events -A --field-selector involvedObject.kind=Pod,source=kubelet -o json)
+events=$(kubectl "${K[@]}" get events -A --field-selector involvedObject.kind=Pod,source=kubelet -o json) || fail
 heard=$(jq -r '.items[] | .involvedObject.namespace + "/" + .involvedObject.name' <<<"$events" | sort -u)
 progressed=$(jq -r --argjson now "$now" "$DEFS"'.items[] | select((.reason | IN("Pulled","Created","Started"))
   and ((.firstTimestamp // .eventTime) | ts) < $now - 60) | .involvedObject.namespace + "/" + .involvedObject.name' <<<"$events" | sort -u)
