@@ -115,23 +115,20 @@ export default defineCheck({
     const seriesSince = since - o.seriesHeartbeat * 1000;
     const failed = d.failedScheduling.filter((e) => fromScheduler(e, o.schedulerName));
 
-    // Latest FailedScheduling per pod, by uid when the event has one (a
-    // recreated pod with the same name must not inherit old attempts).
-    const latest = new Map<string, KubeEvent>();
+    // FailedScheduling events per pod name; a recreated pod with the same
+    // name (another uid) must not inherit old attempts.
+    const byName = new Map<string, KubeEvent[]>();
     for (const e of failed) {
-      const io = e.involvedObject ?? {};
-      for (const k of [io.uid, key(io.namespace, io.name)]) {
-        if (!k) continue;
-        const prev = latest.get(k);
-        if (!prev || (eventLastSeen(e) ?? 0) > (eventLastSeen(prev) ?? 0)) latest.set(k, e);
-      }
+      const k = key(e.involvedObject?.namespace, e.involvedObject?.name);
+      const list = byName.get(k);
+      if (list) list.push(e); else byName.set(k, [e]);
     }
-    const eventOf = (p: Pod): KubeEvent | undefined => {
+    const eventsOf = (p: Pod): KubeEvent[] => {
       const m = p.metadata ?? {};
-      const e = (m.uid && latest.get(m.uid)) || latest.get(key(m.namespace, m.name));
-      if (!e || (e.involvedObject?.uid && m.uid && e.involvedObject.uid !== m.uid)) return undefined;
-      return e;
+      return (byName.get(key(m.namespace, m.name)) ?? []).filter((e) => !e.involvedObject?.uid || !m.uid || e.involvedObject.uid === m.uid);
     };
+    const latestOf = (events: KubeEvent[]) =>
+      events.reduce<KubeEvent | undefined>((a, e) => (!a || (eventLastSeen(e) ?? 0) > (eventLastSeen(a) ?? 0) ? e : a), undefined);
     const recent = (e: KubeEvent | undefined) => {
       const seen = e ? eventLastSeen(e) ?? 0 : 0;
       return e && (seen >= since || (e.series && seen >= seriesSince)) ? e : undefined;
@@ -148,11 +145,11 @@ export default defineCheck({
       unscheduled++;
       const age = ageSeconds(pod.metadata?.creationTimestamp, now) ?? 0;
       oldest = Math.max(oldest, age);
-      const all = eventOf(pod);
-      if (all) failedInWindow += occurrencesSince(all, since);
+      const events = eventsOf(pod);
+      failedInWindow += events.reduce((n, e) => n + occurrencesSince(e, since), 0);
       if (age < o.minAge) continue;
       const cond = attemptCondition(pod);
-      const event = recent(all);
+      const event = recent(latestOf(events));
       if (!cond && !event) { stalled.push({ pod, age }); continue; }
       // The condition first: it is the scheduler's current verdict on the pod, whatever the event's fate.
       const why = cond?.message || event?.message || cond?.reason || 'FailedScheduling';
