@@ -1,15 +1,16 @@
 import { RESOURCES } from '../lib/kube/client.js';
-import { compactEvent, eventCount, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
+import { compactEvent, eventCount, eventFirstSeen, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
 import { condition, nodeReadiness } from '../lib/kube/nodes.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Node, Pod } from '../lib/kube/types.js';
 import { thisNodeName } from '../lib/host/node-name.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
-import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { formatDuration } from '../lib/plugin/duration.js';
 import { PluginError, UsageError } from '../lib/plugin/errors.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
-import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
 
 export interface Data {
@@ -81,10 +82,12 @@ export default defineCheck({
     'Pods the scheduler bound to a node that stay Pending while that node\'s kubelet says nothing: no kubelet event ' +
     '(Pulling, Created, FailedMount, FailedCreatePodSandBox, ...) and no kubelet-written status since they were bound. ' +
     'That is a kubelet watch stall (the kubelet is not receiving its pods; on microk8s restart kubelite), or a kubelet ' +
-    'that cannot write to the API server. Pending pods the kubelet is working on are context, not a stall; pods on a ' +
-    'NotReady node are WARNING (the node is down, not stalled).',
+    'that cannot write to the API server. Also stalled: pods the kubelet said Pulled, Created or Started about more ' +
+    'than --min-age ago that still show no container status (the kubelet reports container statuses before any of ' +
+    'those events, so its status writes are failing while its events get through). Pending pods the kubelet is ' +
+    'working on are context, not a stall; pods on a NotReady node are WARNING (the node is down, not stalled).',
   thresholds: {
-    describe: 'number of stalled pods (bound, Pending longer than --min-age, no kubelet event or status)',
+    describe: 'number of stalled pods (bound, Pending longer than --min-age, no kubelet event or status; or kubelet progress events with no status)',
     critical: '0',
   },
   options: {
@@ -92,6 +95,12 @@ export default defineCheck({
     'all-nodes': opt.flag({ describe: 'Judge every node, reported per node' }),
     'min-age': opt.duration({ default: '60s', describe: 'Give the kubelet this long after binding before its silence counts' }),
     window: opt.duration({ default: '10m', min: 1, describe: 'Window for the kubelet_events perfdata (kubelet events about the Pending pods)' }),
+  },
+  perfdata: {
+    stalled_pods: { describe: 'Pods bound longer than --min-age the kubelet is silent about, or reports progress on without writing their status', thresholds: '-w/-c' },
+    pending_bound_pods: { describe: 'Pending pods bound to the judged node(s)' },
+    oldest_stalled_age: { describe: 'Seconds since the oldest stalled pod was bound' },
+    kubelet_events: { describe: 'Kubelet event occurrences in --window about the Pending pods judged' },
   },
   validate(o) {
     if (o.node && o.allNodes) throw new UsageError('--node and --all-nodes exclude each other');
@@ -129,7 +138,8 @@ export default defineCheck({
     }
 
     // Events only for pods old enough to judge: none on a healthy node.
-    const judged = pods.filter((p) => judgeable(p, o.minAge, ctx.now));
+    // The same clock evaluate() judges by: the API server's.
+    const judged = pods.filter((p) => judgeable(p, o.minAge, kube.serverNow()));
     const wanted = new Set(judged.map((p) => key(p.metadata?.namespace, p.metadata?.name)));
     const about = (e: KubeEvent) => wanted.has(key(e.involvedObject?.namespace, e.involvedObject?.name));
     let events: KubeEvent[] = [];
@@ -174,7 +184,8 @@ export default defineCheck({
     }
     const readiness = new Map(d.nodes.map((n) => [n.metadata?.name ?? '', nodeReadiness(n)]));
 
-    type Row = { pod: Pod; node: string; bound: number; age: number; last?: KubeEvent; kubeletEvents: number; status?: string };
+    type Row = { pod: Pod; node: string; bound: number; age: number; last?: KubeEvent; kubeletEvents: number; status?: string; progress?: KubeEvent };
+    const statusStalled: Row[] = [];
     const stalled: Row[] = [];
     const nodeDown: Row[] = [];
     const working: Row[] = [];
@@ -198,8 +209,9 @@ export default defineCheck({
       kubeletEvents += inWindow;
       if (age < o.minAge) continue;
       const last = kubelet.reduce<KubeEvent | undefined>((m, e) => (!m || (eventLastSeen(e) ?? 0) > (eventLastSeen(m) ?? 0) ? e : m), undefined);
-      const row: Row = { pod, node, bound, age, last, kubeletEvents: inWindow, status: kubeletStatus(pod) };
-      if (last || row.status) working.push(row);
+      const row: Row = { pod, node, bound, age, last, kubeletEvents: inWindow, status: kubeletStatus(pod), progress: unreportedProgress(pod, kubelet, now - o.minAge * 1000) };
+      if (row.progress && readiness.get(node) === 'Ready') statusStalled.push(row);
+      else if (last || row.status) working.push(row);
       else if (readiness.get(node) === 'Ready') stalled.push(row);
       else nodeDown.push(row);
     }
@@ -207,71 +219,99 @@ export default defineCheck({
     stalled.sort(oldestFirst);
     nodeDown.sort(oldestFirst);
     working.sort(oldestFirst);
+    statusStalled.sort(oldestFirst);
 
-    const out = new OutcomeBuilder();
-    const stallState = thresholdState(stalled.length, o.warning, o.critical);
+    const r = new Report();
+    const oldestStalled = Math.max(stalled[0]?.age ?? 0, statusStalled[0]?.age ?? 0);
+    // Both kinds are stalled pods: the kubelet does not get them going, or cannot say it did.
+    const stall = r.judge('stalled_pods', stalled.length + statusStalled.length, { warn: o.warning, crit: o.critical, min: 0 });
+    r.metric('pending_bound_pods', pending, { min: 0 })
+      .metric('oldest_stalled_age', Math.round(oldestStalled), { uom: 's', min: 0 })
+      .metric('kubelet_events', kubeletEvents, { min: 0 });
     const groups = (rows: Row[]) => {
       const m = new Map<string, Row[]>();
-      for (const r of rows) m.set(r.node, [...(m.get(r.node) ?? []), r]);
+      for (const x of rows) m.set(x.node, [...(m.get(x.node) ?? []), x]);
       return [...m.entries()];
     };
+
+    // One problem per verdict for the status line; its first node's line is its long output.
     const stalledNodes = groups(stalled);
-    for (const [node, rows] of stalledNodes) {
-      out.add(stallState, `kubelet watch stall on ${node} (node Ready): ${plural(rows.length, 'pod')} bound up to ${formatDuration(rows[0]!.age)} ago, ` +
-        'Pending with no kubelet event and no kubelet status');
-      if (stallState !== State.OK) {
-        out.add(stallState, `remedy on ${node}: restart the kubelet (microk8s: snap restart microk8s.daemon-kubelite); ` +
+    const stalledNames = stalledNodes.map(([n]) => n).join(', ');
+    stalledNodes.forEach(([node, rows], i) => {
+      const text = `kubelet watch stall on ${node} (node Ready): ${plural(rows.length, 'pod')} bound up to ${formatDuration(rows[0]!.age)} ago, ` +
+        'Pending with no kubelet event and no kubelet status';
+      if (i > 0) r.add(stall.state, text);
+      else r.problem(stall.state, `kubelet watch stall on ${stalledNames}: ${plural(stalled.length, 'pod')} bound up to ${formatDuration(oldestStalled)} ago ` +
+        `still Pending with no kubelet event; restart kubelite on ${stalledNames}`, text);
+      if (stall.state !== State.OK) {
+        r.add(stall.state, `remedy on ${node}: restart the kubelet (microk8s: snap restart microk8s.daemon-kubelite); ` +
           'if pods then stay Pending, its API writes fail (check k8s-dqlite)');
       }
+    });
+    for (const x of stalled) r.add(stall.state, `${name(x.pod)} on ${x.node}: bound ${formatDuration(x.age)} ago, Pending, no kubelet event or status`);
+
+    const statusNodes = groups(statusStalled);
+    const statusNames = statusNodes.map(([n]) => n).join(', ');
+    statusNodes.forEach(([node, rows], i) => {
+      const text = `kubelet on ${node} writes events but not pod status: ${plural(rows.length, 'pod')} bound up to ${formatDuration(rows[0]!.age)} ago ` +
+        'that it reported progress on still Pending with no container status; its status updates fail (API server or datastore: check k8s-dqlite), then restart kubelite';
+      if (i === 0) {
+        r.problem(stall.state, `kubelet on ${statusNames} cannot write pod status: ${plural(statusStalled.length, 'pod')} with ` +
+          `${[...new Set(statusStalled.map((x) => x.progress!.reason))].join('/')} events still Pending with no container status`, text);
+      } else r.add(stall.state, text);
+    });
+    for (const x of statusStalled) {
+      const ev = x.progress!;
+      r.add(stall.state, `${name(x.pod)} on ${x.node}: bound ${formatDuration(x.age)} ago, kubelet said ${ev.reason} ` +
+        `${formatDuration(Math.max(0, (now - (eventFirstSeen(ev) ?? now)) / 1000))} ago, status still Pending with no containerStatuses`);
     }
-    for (const r of stalled) out.add(stallState, `${name(r.pod)} on ${r.node}: bound ${formatDuration(r.age)} ago, Pending, no kubelet event or status`);
+
     const downNodes = groups(nodeDown);
-    for (const [node, rows] of downNodes) {
+    const downShort = `${downNodes.map(([n]) => `${n} ${readiness.get(n) ?? 'Missing'}`).join(', ')}: ${plural(nodeDown.length, 'pod')} bound there Pending ` +
+      '(node down, not a kubelet watch stall)';
+    downNodes.forEach(([node, rows], i) => {
       const ready = condition(d.nodes.find((n) => n.metadata?.name === node)?.status?.conditions, 'Ready');
       const since2 = ageSeconds(ready?.lastTransitionTime, now);
-      out.add(State.WARNING, `${node} is ${readiness.get(node) ?? 'Missing'}${since2 !== undefined ? ` for ${formatDuration(since2)}` : ''}: ` +
-        `${plural(rows.length, 'pod')} bound to it Pending with no kubelet event; not a watch stall, the node or its kubelet is down (judge the node, not this check)`);
-    }
-    for (const r of working.slice(0, 5)) {
-      const ev = r.last;
+      const text = `${node} is ${readiness.get(node) ?? 'Missing'}${since2 !== undefined ? ` for ${formatDuration(since2)}` : ''}: ` +
+        `${plural(rows.length, 'pod')} bound to it Pending with no kubelet event; not a watch stall, the node or its kubelet is down (judge the node, not this check)`;
+      if (i === 0) r.problem(State.WARNING, downShort, text); else r.add(State.WARNING, text);
+    });
+    for (const x of working.slice(0, 5)) {
+      const ev = x.last;
       const evText = ev
         ? `${ev.reason ?? 'event'}${eventCount(ev) > 1 ? ` ${eventCount(ev)}x` : ''}, last ${formatDuration(Math.max(0, (now - (eventLastSeen(ev) ?? now)) / 1000))} ago` +
           `${ev.message ? `: ${sanitize(ev.message, 120)}` : ''}`
-        : `status ${r.status}`;
-      out.info(`${name(r.pod)} on ${r.node}: Pending ${formatDuration(r.age)} since bound, kubelet working (${evText})`);
+        : `status ${x.status}`;
+      r.info(`${name(x.pod)} on ${x.node}: Pending ${formatDuration(x.age)} since bound, kubelet working (${evText})`);
     }
-    if (working.length > 5) out.info(`${working.length - 5} more Pending pods the kubelet is working on`);
-    if (d.notANode) out.info(`this host's name '${d.notANode}' is not a node of the cluster: judged every node (pass --node NAME)`);
-
-    const oldestStalled = stalled[0]?.age ?? 0;
-    out.metric({ label: 'stalled_pods', value: stalled.length, warn: o.warning, crit: o.critical, min: 0 })
-      .metric({ label: 'pending_bound_pods', value: pending, min: 0 })
-      .metric({ label: 'oldest_stalled_age', value: Math.round(oldestStalled), uom: 's', min: 0 })
-      .metric({ label: 'kubelet_events', value: kubeletEvents, min: 0 });
+    if (working.length > 5) r.info(`${working.length - 5} more Pending pods the kubelet is working on`);
+    if (d.notANode) r.info(`this host's name '${d.notANode}' is not a node of the cluster: judged every node (pass --node NAME)`);
 
     const where = d.node ?? (d.nodes.length ? plural(d.nodes.length, 'node') : 'any node (the cluster lists no nodes)');
-    let summary: string;
-    if (stalled.length && stallState !== State.OK) {
-      const names = stalledNodes.map(([n]) => n).join(', ');
-      summary = `kubelet watch stall on ${names}: ${plural(stalled.length, 'pod')} bound up to ${formatDuration(oldestStalled)} ago ` +
-        `still Pending with no kubelet event; restart kubelite on ${names}`;
-    } else if (nodeDown.length) {
-      summary = `${downNodes.map(([n]) => `${n} ${readiness.get(n) ?? 'Missing'}`).join(', ')}: ${plural(nodeDown.length, 'pod')} bound there Pending ` +
-        '(node down, not a kubelet watch stall)';
-    } else if (stalled.length) {
-      summary = `${plural(stalled.length, 'stalled pod')} on ${stalledNodes.map(([n]) => n).join(', ')}, within limits; ` +
-        `${plural(pending, 'Pending pod')} bound to ${where}`;
-    } else if (working.length) {
-      summary = `kubelet acting on its pods on ${where}: ${plural(pending, 'Pending pod')} bound, the ${working.length} bound longer than ` +
-        `${formatDuration(o.minAge)} all with kubelet events or status (oldest bound ${formatDuration(working[0]!.age)} ago)`;
-    } else if (pending) {
-      summary = `${plural(pending, 'Pending pod')} bound to ${where}, none bound longer than ${formatDuration(o.minAge)}`;
-    } else {
-      summary = `no Pending pods bound to ${where}`;
-    }
-    return out.build(summary);
+    const pendingText = `${plural(pending, 'Pending pod')} bound to ${where}`;
+    return r.done(
+      stalled.length + statusStalled.length
+        ? `${plural(stalled.length + statusStalled.length, 'stalled pod')} on ${[...new Set([...stalled, ...statusStalled].map((x) => x.node))].join(', ')}, within limits; ${pendingText}`
+      : working.length ? `kubelet acting on its pods on ${where}: ${plural(pending, 'Pending pod')} bound, the ${working.length} bound longer than ` +
+        `${formatDuration(o.minAge)} all with kubelet events or status (oldest bound ${formatDuration(working[0]!.age)} ago)`
+      : pending ? `${pendingText}, none bound longer than ${formatDuration(o.minAge)}`
+      : `no Pending pods bound to ${where}`);
   },
 });
+
+/** Kubelet events that say containers progressed; the kubelet reports containerStatuses before any of them. */
+const PROGRESS = new Set(['Pulled', 'Created', 'Started']);
+
+/**
+ * The oldest kubelet event older than `before` saying the pod's containers
+ * progressed, when the pod still shows no container status: the kubelet acts
+ * on the pod but its status writes do not reach the API.
+ */
+function unreportedProgress(p: Pod, kubelet: KubeEvent[], before: number): KubeEvent | undefined {
+  if (p.status?.containerStatuses?.length) return undefined;
+  const old = kubelet.filter((e) => PROGRESS.has(e.reason ?? '') && (eventFirstSeen(e) ?? Infinity) <= before);
+  return old.sort((a, b) => (eventFirstSeen(a) ?? 0) - (eventFirstSeen(b) ?? 0))[0];
+}
 
 /** When the scheduler bound the pod: the PodScheduled=True transition. */
 function boundTime(p: Pod): number | undefined {

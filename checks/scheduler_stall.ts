@@ -1,26 +1,35 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { compactEvent, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
-import { holderNode, nodeReadiness } from '../lib/kube/nodes.js';
-import { ageSeconds } from '../lib/kube/time.js';
+import { condition, findHolderNode, holderNode, nodeReadiness } from '../lib/kube/nodes.js';
+import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
-import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
-import { State } from '../lib/plugin/state.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
+import type { State } from '../lib/plugin/state.js';
 
 export interface Data {
+  /** Pending pods without a node (the scheduler's queue as the API shows it). */
   pods: Pod[];
+  /** FailedScheduling events; fetched only when a pod of this scheduler waits. */
   failedScheduling: KubeEvent[];
-  scheduled: KubeEvent[];
   lease?: Lease;
+  /** The Node of the Lease holder (lib/kube/nodes.ts findHolderNode); undefined: none matches. */
   holderNode?: Node;
 }
 
 const key = (ns?: string, name?: string) => `${ns ?? ''}/${name ?? ''}`;
+const podName = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 
 function isGated(p: Pod): boolean {
-  if (p.spec?.schedulingGates?.length) return true;
-  return p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated') ?? false;
+  return Boolean(p.spec?.schedulingGates?.length) || condition(p.status?.conditions, 'PodScheduled')?.reason === 'SchedulingGated';
+}
+
+/** Pods this check judges: Pending, unbound, not going away, for this scheduler. */
+function waiting(p: Pod, scheduler: string): boolean {
+  return !p.spec?.nodeName && (!p.status?.phase || p.status.phase === 'Pending') && !p.metadata?.deletionTimestamp &&
+    (p.spec?.schedulerName || 'default-scheduler') === scheduler;
 }
 
 /** Events of one scheduler: reportingComponent (events.k8s.io) or source.component (core/v1). */
@@ -29,17 +38,32 @@ function fromScheduler(e: KubeEvent, scheduler: string): boolean {
   return !who || who === scheduler;
 }
 
+/**
+ * The scheduler's own mark of a failed attempt: PodScheduled=False with a
+ * reason (Unschedulable, SchedulerError). It outlives the event (microk8s
+ * keeps events 5 minutes), but it is written only when its reason or message
+ * changes: a retry with the same result leaves lastTransitionTime and
+ * lastProbeTime as they were (docs/checks/scheduler_stall.md).
+ */
+function attemptCondition(p: Pod) {
+  const c = condition(p.status?.conditions, 'PodScheduled');
+  return c && c.status === 'False' && c.reason && c.reason !== 'SchedulingGated' ? c : undefined;
+}
+
 export default defineCheck({
   name: 'scheduler_stall',
   title: 'SCHEDULER STALL',
   scope: 'cluster',
-  summary: 'Pods left unscheduled while the scheduler holding the Lease says nothing',
+  summary: 'Pods the scheduler holding the Lease never tried to schedule',
   description:
-    'Pods left unscheduled while the scheduler says nothing: Pending pods with no node and no FailedScheduling event ' +
-    'mean the scheduler holding the Lease is not working its queue (the informer-stall signature). Pods that do get ' +
-    'FailedScheduling events are ordinary scheduling pressure.',
+    'Pending pods with no node that the scheduler has never tried: no PodScheduled condition (the scheduler sets it ' +
+    'to False, reason Unschedulable, on every failed attempt) and no recent FailedScheduling event, older than ' +
+    '--min-age. That is the signature of a scheduler that holds its Lease but stopped working its queue. Pods the ' +
+    'scheduler marked Unschedulable are ordinary scheduling pressure (WARNING by default), however long ago their ' +
+    'event expired: microk8s keeps events 5 minutes and the scheduler rewrites a repeating one every 30 minutes.\n\n' +
+    'The cost follows what is Pending: events are asked for only when a pod waits.',
   thresholds: {
-    describe: 'number of stalled pods (unscheduled, older than --min-age, no FailedScheduling event in --window)',
+    describe: 'number of stalled pods (unscheduled, older than --min-age, never tried: no PodScheduled condition, no FailedScheduling event in --window)',
     critical: '0',
   },
   options: {
@@ -50,10 +74,19 @@ export default defineCheck({
       default: '30m',
       describe: 'events.k8s.io reporters write repeats of an event series to the API only this often; a series event seen within --window plus this still counts',
     }),
-    'pressure-warning': opt.range({ default: '0', describe: 'Warning range for pods failing to schedule (with FailedScheduling events)' }),
-    'pressure-critical': opt.range({ describe: 'Critical range for pods failing to schedule' }),
+    'pressure-warning': opt.range({ default: '0', describe: 'Warning range for pods the scheduler tried and could not place' }),
+    'pressure-critical': opt.range({ describe: 'Critical range for pods the scheduler tried and could not place' }),
     'lease-namespace': opt.namespace({ default: 'kube-system', describe: 'Namespace of the scheduler Lease' }),
     'lease-name': opt.name({ default: 'kube-scheduler', describe: 'Name of the scheduler Lease' }),
+  },
+  perfdata: {
+    unscheduled_pods: { describe: 'Pending pods without a node for this scheduler, not gated (any age)' },
+    stalled_pods: { describe: 'Of those, older than --min-age and never tried', thresholds: '-w/-c' },
+    failing_pods: { describe: 'Of those, older than --min-age, tried and not placed (PodScheduled=False or a recent FailedScheduling event)', thresholds: '--pressure-warning/--pressure-critical' },
+    gated_pods: { describe: 'Pending pods held by scheduling gates (not judged)' },
+    oldest_pending_age: { describe: 'Age of the oldest unscheduled pod' },
+    failed_scheduling_events: { describe: 'FailedScheduling occurrences in --window about the pods still waiting (0 when none waits: not asked)' },
+    lease_renew_age: { describe: 'Seconds since the scheduler Lease was renewed' },
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: CRITICAL on any stalled pod'],
@@ -62,18 +95,19 @@ export default defineCheck({
 
   async gather(ctx, o): Promise<Data> {
     const kube = await ctx.kube();
-    // Cost follows what is Pending, not the cluster: the apiserver filters, we page.
-    const leaseAndNode = kube.getOptional<Lease>(RESOURCES.leases, o.leaseName, o.leaseNamespace).then(async (lease) => {
-      const node = holderNode(lease?.spec?.holderIdentity);
-      return { lease, holderNode: node ? await kube.getOptional<Node>(RESOURCES.nodes, node) : undefined };
-    });
-    const [pods, failedScheduling, scheduled, ln] = await Promise.all([
-      kube.list<Pod>(RESOURCES.pods, { fieldSelector: 'status.phase=Pending,spec.nodeName=' }),
-      kube.list<KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=FailedScheduling', project: compactEvent }),
-      kube.list<KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=Scheduled', project: compactEvent }),
-      leaseAndNode,
-    ]);
-    return { pods, failedScheduling, scheduled, ...ln };
+    const leaseAndNode = kube.getOptional<Lease>(RESOURCES.leases, o.leaseName, o.leaseNamespace).then(async (lease) =>
+      ({ lease, holderNode: await findHolderNode(kube, lease?.spec?.holderIdentity) }));
+    // The Pending list carries each pod's PodScheduled condition: the verdict
+    // needs nothing else. Events only as evidence, and only when a pod waits.
+    const podsAndEvents = kube.list<Pod>(RESOURCES.pods, { fieldSelector: 'status.phase=Pending,spec.nodeName=' }).then(async (pods) => ({
+      pods,
+      failedScheduling: pods.some((p) => waiting(p, o.schedulerName) && !isGated(p))
+        ? await kube.list<KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=FailedScheduling', project: compactEvent })
+        : [],
+    }));
+    // Awaited together: a failure of either ends the check now, none is left unhandled.
+    const [pe, ln] = await Promise.all([podsAndEvents, leaseAndNode]);
+    return { ...pe, ...ln };
   },
 
   evaluate(d, o, now) {
@@ -81,66 +115,62 @@ export default defineCheck({
     const seriesSince = since - o.seriesHeartbeat * 1000;
     const failed = d.failedScheduling.filter((e) => fromScheduler(e, o.schedulerName));
 
-    // Latest FailedScheduling per pod, by uid when the event has one (a
-    // recreated pod with the same name must not inherit old attempts).
-    const latest = new Map<string, KubeEvent>();
+    // FailedScheduling events per pod name; a recreated pod with the same
+    // name (another uid) must not inherit old attempts.
+    const byName = new Map<string, KubeEvent[]>();
     for (const e of failed) {
-      const io = e.involvedObject ?? {};
-      for (const k of [io.uid, key(io.namespace, io.name)]) {
-        if (!k) continue;
-        const prev = latest.get(k);
-        if (!prev || (eventLastSeen(e) ?? 0) > (eventLastSeen(prev) ?? 0)) latest.set(k, e);
-      }
+      const k = key(e.involvedObject?.namespace, e.involvedObject?.name);
+      const list = byName.get(k);
+      if (list) list.push(e); else byName.set(k, [e]);
     }
-    const attemptOf = (p: Pod): KubeEvent | undefined => {
+    const eventsOf = (p: Pod): KubeEvent[] => {
       const m = p.metadata ?? {};
-      const e = (m.uid && latest.get(m.uid)) || latest.get(key(m.namespace, m.name));
-      if (!e) return undefined;
-      if (e.involvedObject?.uid && m.uid && e.involvedObject.uid !== m.uid) return undefined;
-      const seen = eventLastSeen(e) ?? 0;
-      return seen >= since || (e.series && seen >= seriesSince) ? e : undefined;
+      return (byName.get(key(m.namespace, m.name)) ?? []).filter((e) => !e.involvedObject?.uid || !m.uid || e.involvedObject.uid === m.uid);
+    };
+    const latestOf = (events: KubeEvent[]) =>
+      events.reduce<KubeEvent | undefined>((a, e) => (!a || (eventLastSeen(e) ?? 0) > (eventLastSeen(a) ?? 0) ? e : a), undefined);
+    const recent = (e: KubeEvent | undefined) => {
+      const seen = e ? eventLastSeen(e) ?? 0 : 0;
+      return e && (seen >= since || (e.series && seen >= seriesSince)) ? e : undefined;
     };
 
-    type Row = { pod: Pod; age: number; event?: KubeEvent };
+    type Row = { pod: Pod; age: number; why?: string; failedAt?: number };
     const stalled: Row[] = [];
     const failing: Row[] = [];
-    let unscheduled = 0;
-    let gated = 0;
-    let otherScheduler = 0;
-    let oldest = 0;
+    let unscheduled = 0, gated = 0, otherScheduler = 0, oldest = 0, failedInWindow = 0;
     for (const pod of d.pods) {
       if (pod.spec?.nodeName || (pod.status?.phase && pod.status.phase !== 'Pending') || pod.metadata?.deletionTimestamp) continue;
-      if ((pod.spec?.schedulerName || 'default-scheduler') !== o.schedulerName) { otherScheduler++; continue; }
+      if (!waiting(pod, o.schedulerName)) { otherScheduler++; continue; }
       if (isGated(pod)) { gated++; continue; }
       unscheduled++;
       const age = ageSeconds(pod.metadata?.creationTimestamp, now) ?? 0;
       oldest = Math.max(oldest, age);
+      const events = eventsOf(pod);
+      failedInWindow += events.reduce((n, e) => n + occurrencesSince(e, since), 0);
       if (age < o.minAge) continue;
-      const event = attemptOf(pod);
-      (event ? failing : stalled).push({ pod, age, event });
+      const cond = attemptCondition(pod);
+      const event = recent(latestOf(events));
+      if (!cond && !event) { stalled.push({ pod, age }); continue; }
+      // The condition first: it is the scheduler's current verdict on the pod, whatever the event's fate.
+      const why = cond?.message || event?.message || cond?.reason || 'FailedScheduling';
+      failing.push({ pod, age, why, failedAt: Math.max(parseTime(cond?.lastTransitionTime) ?? 0, (event && eventLastSeen(event)) ?? 0) || undefined });
     }
     stalled.sort((a, b) => b.age - a.age);
     failing.sort((a, b) => b.age - a.age);
 
-    const failedInWindow = failed.reduce((n, e) => n + occurrencesSince(e, since), 0);
-    const scheduledInWindow = d.scheduled.filter((e) => fromScheduler(e, o.schedulerName)).reduce((n, e) => n + occurrencesSince(e, since), 0);
-
-    const out = new OutcomeBuilder();
-    const stallState = thresholdState(stalled.length, o.warning, o.critical);
-    const pressureState = thresholdState(failing.length, o.pressureWarning, o.pressureCritical);
-    const name = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
-    for (const r of stalled) {
-      out.add(stallState, `${name(r.pod)} unscheduled for ${formatDuration(r.age)}, no FailedScheduling event in ${formatDuration(o.window)}`);
-    }
-    for (const r of failing) {
-      out.add(pressureState, `${name(r.pod)} unschedulable for ${formatDuration(r.age)}: ${r.event?.message ?? 'FailedScheduling'}`);
-    }
+    const r = new Report();
+    r.metric('unscheduled_pods', unscheduled, { min: 0 });
+    const stall = r.judge('stalled_pods', stalled.length, { warn: o.warning, crit: o.critical, min: 0 });
+    const pressure = r.judge('failing_pods', failing.length, { warn: o.pressureWarning, crit: o.pressureCritical, min: 0 });
+    r.metric('gated_pods', gated, { min: 0 })
+      .metric('oldest_pending_age', Math.round(oldest), { uom: 's', min: 0 })
+      .metric('failed_scheduling_events', failedInWindow, { min: 0 });
 
     // The Lease says who should be scheduling; report it whatever the verdict.
     const spec = d.lease?.spec;
     const renewAge = ageSeconds(spec?.renewTime, now);
     const duration = spec?.leaseDurationSeconds;
-    const holder = holderNode(spec?.holderIdentity);
+    const holder = d.holderNode?.metadata?.name ?? holderNode(spec?.holderIdentity);
     let leaseText: string;
     if (!d.lease) leaseText = `no Lease ${o.leaseNamespace}/${o.leaseName} (leader election off?)`;
     else if (!holder) leaseText = `Lease ${o.leaseNamespace}/${o.leaseName} has no holder`;
@@ -149,33 +179,32 @@ export default defineCheck({
       const expired = renewAge !== undefined && duration !== undefined && renewAge > duration;
       leaseText = `lease held by ${holder}${readiness === 'Ready' ? '' : ` (node ${readiness})`}, renewed ${renewAge === undefined ? '?' : formatDuration(renewAge)} ago${expired ? `, EXPIRED (duration ${duration}s)` : ''}`;
     }
-    out.info(`${leaseText}; holder identity ${spec?.holderIdentity ?? 'none'}, leaseDurationSeconds ${duration ?? '?'}`);
+    if (renewAge !== undefined) r.metric('lease_renew_age', Math.round(renewAge * 10) / 10, { uom: 's', min: 0 });
+
+    // Each verdict names itself once in the status line; its first pod is its long-output line.
+    const lines = (rows: Row[], state: State, short: string, line: (x: Row) => string) =>
+      rows.forEach((x, i) => (i === 0 ? r.problem(state, short, line(x)) : r.add(state, line(x))));
+    // What is knowable of a scheduler that stopped after trying: no failure recorded since the oldest pod it never tried arrived.
+    const newestFailure = Math.max(0, ...failing.map((x) => x.failedAt ?? 0));
+    const stoppedHint = newestFailure && stalled.length && newestFailure < now - stalled[0]!.age * 1000
+      ? `; its newest recorded failure is ${formatDuration((now - newestFailure) / 1000)} old` : '';
+    if (stalled.length) {
+      lines(stalled, stall.state, `scheduler stall: ${plural(stalled.length, 'pod')} unscheduled for up to ${formatDuration(stalled[0]!.age)} ` +
+        `with no FailedScheduling event in ${formatDuration(o.window)}; ${leaseText}${stoppedHint}`,
+      (x) => `${podName(x.pod)} unscheduled for ${formatDuration(x.age)}, never tried (no PodScheduled condition, no FailedScheduling event in ${formatDuration(o.window)})`);
+    }
+    if (failing.length) {
+      lines(failing, pressure.state, `${plural(failing.length, 'pod')} cannot be scheduled (scheduler is working): ${mostCommon(failing.map((x) => x.why))}`,
+        (x) => `${podName(x.pod)} unschedulable for ${formatDuration(x.age)}: ${x.why}`);
+    }
+    r.info(`${leaseText}; holder identity ${spec?.holderIdentity ?? 'none'}, leaseDurationSeconds ${duration ?? '?'}`);
     if (gated || otherScheduler) {
-      out.info(`not judged: ${plural(gated, 'pod')} held by scheduling gates, ${plural(otherScheduler, 'pod')} for other schedulers`);
+      r.info(`not judged: ${plural(gated, 'pod')} held by scheduling gates, ${plural(otherScheduler, 'pod')} for other schedulers`);
     }
 
-    const w = o.warning, c = o.critical;
-    out.metric({ label: 'unscheduled_pods', value: unscheduled, min: 0 })
-      .metric({ label: 'stalled_pods', value: stalled.length, warn: w, crit: c, min: 0 })
-      .metric({ label: 'failing_pods', value: failing.length, warn: o.pressureWarning, crit: o.pressureCritical, min: 0 })
-      .metric({ label: 'gated_pods', value: gated, min: 0 })
-      .metric({ label: 'oldest_pending_age', value: Math.round(oldest), uom: 's', min: 0 })
-      .metric({ label: 'failed_scheduling_events', value: failedInWindow, min: 0 })
-      .metric({ label: 'scheduled_events', value: scheduledInWindow, min: 0 });
-    if (renewAge !== undefined) out.metric({ label: 'lease_renew_age', value: Math.round(renewAge * 10) / 10, uom: 's', min: 0 });
-
-    let summary: string;
-    if (stalled.length && stallState !== State.OK) {
-      summary = `scheduler stall: ${plural(stalled.length, 'pod')} unscheduled for up to ${formatDuration(stalled[0]!.age)} ` +
-        `with no FailedScheduling event in ${formatDuration(o.window)}; ${leaseText}`;
-    } else if (failing.length && pressureState !== State.OK) {
-      summary = `${plural(failing.length, 'pod')} cannot be scheduled (scheduler is working): ${mostCommon(failing.map((r) => r.event?.message))}`;
-    } else if (unscheduled) {
-      summary = `${plural(unscheduled, 'unscheduled pod')} within limits (${stalled.length} stalled, ${failing.length} failing, oldest ${formatDuration(oldest)}); ${leaseText}`;
-    } else {
-      summary = `no unscheduled pods; ${scheduledInWindow} scheduled in ${formatDuration(o.window)}; ${leaseText}`;
-    }
-    return out.build(summary);
+    return r.done(unscheduled
+      ? `${plural(unscheduled, 'unscheduled pod')} within limits (${stalled.length} stalled, ${failing.length} failing, oldest ${formatDuration(oldest)}); ${leaseText}`
+      : `no unscheduled pods; ${leaseText}`);
   },
 });
 
@@ -187,4 +216,3 @@ function mostCommon(messages: (string | undefined)[]): string {
   for (const [m, c] of counts) if (c > n) { best = m; n = c; }
   return best;
 }
-

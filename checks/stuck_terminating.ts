@@ -5,24 +5,27 @@ import { nodeReadiness } from '../lib/kube/nodes.js';
 import { parseTime } from '../lib/kube/time.js';
 import type { Node, ObjectMeta, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
-import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
-import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { formatDuration } from '../lib/plugin/duration.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural, type Finding } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
 
 export interface Data {
   /**
    * Every pod with a deletionTimestamp. From the metadata-only list they
    * carry only metadata; the stuck ones are replaced by the full pod (GET)
-   * for spec.nodeName and affinity. A stuck pod whose GET answered 404 has
-   * finished going between the list and the GET and is left out.
+   * for spec.nodeName and affinity. A stuck pod whose GET answered 404 and
+   * that a second list no longer shows has finished going and is left out.
    */
   terminating: Pod[];
   /** Nodes of stuck pods by name; null: the Node object does not exist. Absent: not looked up. */
   nodes: Record<string, Node | null>;
   /** PDBs by namespace, for the namespaces of stuck pods. Absent: not looked up. */
   pdbs: Record<string, PodDisruptionBudget[]>;
-  /** Lookups of detail that failed (forbidden, server errors): the stuck pods are reported without it. */
+  /** Lookups of detail that failed (forbidden, server errors, a 404 a second list contradicts): the stuck pods are reported without it. */
   notes: string[];
+  /** Stuck pods that went away between the list and their GET, confirmed (a second list, or a new pod under the name). */
+  gone?: string[];
 }
 
 /** Pods whose detail (node, affinity) is fetched one GET each; beyond this the long output is cut anyway. */
@@ -125,6 +128,13 @@ export default defineCheck({
     'min-age': opt.duration({ default: '10m', describe: 'How long past its grace period a terminating pod must be to count as stuck' }),
     'critical-age': opt.duration({ default: '1h', describe: 'A pod stuck this long is CRITICAL whatever the count (0 turns this off)' }),
   },
+  perfdata: {
+    stuck_pods: { describe: 'Pods past their deadline (deletionTimestamp) by more than --min-age', thresholds: '-w/-c' },
+    oldest_stuck_age: { describe: 'Seconds the most overdue pod is past its deadline' },
+    orphaned_stuck_pods: { describe: 'Stuck pods with no owner' },
+    pdb_blocked_pods: { describe: 'Stuck pods selected by a PDB allowing no disruption (U when PDBs could not be read)' },
+    terminating_pods: { describe: 'Pods with a deletionTimestamp' },
+  },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: WARNING on one stuck pod, CRITICAL on 6 or more or on one stuck 1h'],
     ['$0 -w 2 -c 10 --critical-age 0', 'tolerate a couple, judge by count only'],
@@ -144,7 +154,8 @@ export default defineCheck({
       ...(o.node !== undefined && { fieldSelector: `spec.nodeName=${o.node}` }),
       project: (p) => (p.metadata?.deletionTimestamp ? { metadata: p.metadata } : undefined),
     });
-    const stuck = stuckPods(terminating, o.minAge, ctx.now);
+    // The same clock evaluate() judges by: the API server's.
+    const stuck = stuckPods(terminating, o.minAge, kube.serverNow());
     const nodes: Record<string, Node | null> = {};
     const pdbs: Record<string, PodDisruptionBudget[]> = {};
     if (!stuck.length) return { terminating, nodes, pdbs, notes: [] };
@@ -161,16 +172,31 @@ export default defineCheck({
       kube.list<PodDisruptionBudget>(RESOURCES.poddisruptionbudgets, { namespace: ns }).then((l) => { pdbs[ns] = l; }, tolerate('pdbs'))));
 
     const full = new Map<string, Pod | null>();
+    // A 404 on the GET is not proof the pod is gone (a proxy, a lagging
+    // replica): a second list by name must agree, else the pod stays judged.
+    const answered404: ObjectMeta[] = [];
+    const stillListed: string[] = [];
+    const relistFailed: KubeApiError[] = [];
+    const gone: string[] = [];
     const podsThenNodes = (async () => {
       await Promise.all(stuck.slice(0, DETAIL_LIMIT).map(({ pod }) => {
         const m = pod.metadata!;
         return kube.getOptional<Pod>(RESOURCES.pods, m.name ?? '', m.namespace).then((got) => {
-          // 404, or a new pod of the same name (a StatefulSet recreates its
-          // pods under the old name): the stuck one is gone.
-          const same = got && (!m.uid || !got.metadata?.uid || got.metadata.uid === m.uid);
+          if (!got) { answered404.push(m); return; }
+          // A new pod of the same name (a StatefulSet recreates its pods under the old name): the stuck one is gone.
+          const same = !m.uid || !got.metadata?.uid || got.metadata.uid === m.uid;
           full.set(podKey(m), same ? got : null);
+          if (!same) gone.push(podKey(m));
         }, tolerate('pods'));
       }));
+      await Promise.all(answered404.map((m) =>
+        kube.list<Pod, Pod>(RESOURCES.pods, { namespace: m.namespace, fieldSelector: `metadata.name=${m.name}`, metadataOnly: true }).then((l) => {
+          if (l.some((p) => !m.uid || p.metadata?.uid === m.uid)) stillListed.push(podKey(m));
+          else { full.set(podKey(m), null); gone.push(podKey(m)); }
+        }, (e: unknown) => {
+          if (!detailLost(e)) throw e;
+          relistFailed.push(e);
+        })));
       const nodeNames = [...new Set([...full.values()].map((p) => p?.spec?.nodeName).filter((n): n is string => !!n))];
       await Promise.all(nodeNames.map((name) =>
         kube.getOptional<Node>(RESOURCES.nodes, name).then((n) => { nodes[name] = n ?? null; }, tolerate('nodes'))));
@@ -180,6 +206,8 @@ export default defineCheck({
     const notes: string[] = [];
     const note = (errors: KubeApiError[], what: string) => { if (errors.length) notes.push(`${what}: ${errors[0]!.message}`); };
     note(lost.pods, `node of ${plural(lost.pods.length, 'stuck pod')} not known`);
+    if (stillListed.length) notes.push(`${plural(stillListed.length, 'stuck pod')} answered 404 to a GET yet still listed, judged without node detail: ${stillListed.join(', ')}`);
+    note(relistFailed, `${plural(relistFailed.length, 'stuck pod')} answered 404 to a GET and could not be listed again, judged as listed`);
     note(lost.nodes, `readiness of ${plural(lost.nodes.length, 'node')} not known`);
     note(lost.pdbs, `PodDisruptionBudgets not checked in ${plural(lost.pdbs.length, 'namespace')}`);
 
@@ -188,15 +216,16 @@ export default defineCheck({
       const k = podKey(p.metadata);
       if (!full.has(k)) merged.push(p);
       else if (full.get(k)) merged.push(full.get(k)!);
-      // null: the pod finished going after the list.
+      // null: the pod finished going after the list (a second list agreed, or its name has a new pod).
     }
-    return { terminating: merged, nodes, pdbs, notes };
+    return { terminating: merged, nodes, pdbs, notes, gone };
   },
 
   evaluate(d, o, now) {
     const stuck = stuckPods(d.terminating, o.minAge, now);
-    const countState = thresholdState(stuck.length, o.warning, o.critical);
-    const out = new OutcomeBuilder();
+    const r = new Report();
+    const count = r.judge('stuck_pods', stuck.length, { warn: o.warning, crit: o.critical, min: 0 });
+    const lines: Finding[] = [];
 
     let orphaned = 0;
     let pdbBlockedPods = 0;
@@ -260,64 +289,63 @@ export default defineCheck({
       if (requiresAntiAffinity(pod)) parts.push(`its required anti-affinity still keeps matching pods off ${nodeName ?? 'its node'}`);
       if (ref) parts.push(`owner ${ref.kind ?? '?'}/${ref.name ?? '?'}`);
 
-      const state = o.criticalAge > 0 && overdue >= o.criticalAge ? State.CRITICAL : countState;
-      out.add(state, parts.join('; '));
+      lines.push({ state: o.criticalAge > 0 && overdue >= o.criticalAge ? State.CRITICAL : count.state, text: parts.join('; ') });
     }
+
+    const within = d.terminating.length - stuck.length;
+    const oldest = stuck[0]?.overdue ?? 0;
+    // What holds each pod. A PDB does not: it refuses evictions, not a deletion already under way.
+    const why = [
+      orphaned && `${orphaned} orphaned (no owner)`,
+      onUnready && `${onUnready} on unready nodes`,
+      withFinalizers && `${withFinalizers} held by finalizers`,
+      deadlockedPods && `${deadlockedPods} selected by a deadlocked PDB (it blocks drains, not this)`,
+    ].filter(Boolean);
+    const where = [...byNode.keys()];
+    const stuckText = `${plural(stuck.length, 'pod')} stuck Terminating for up to ${formatDuration(oldest)}` +
+      (where.length ? ` on ${where.slice(0, 3).join(', ')}${where.length > 3 ? ` and ${where.length - 3} more nodes` : ''}` : '') +
+      (why.length ? `: ${why.join(', ')}` : '') +
+      // Lost detail goes in the summary too: in long output it sorts below the stuck pods and may be cut.
+      (d.notes.length ? `; ${d.notes[0]}${d.notes.length > 1 ? ` (and ${d.notes.length - 1} more)` : ''}` : '');
+    // The most overdue pod is the worst: its line is the problem's long output.
+    lines.forEach((l, i) => (i === 0 ? r.problem(l.state!, stuckText, l.text) : r.add(l.state, l.text)));
 
     // Why, once per node / PDB / finalizer, then the remedy.
     for (const [nodeName, pods] of byNode) {
       if (!(nodeName in d.nodes)) continue; // lookup failed: a note says so
       const n = plural(pods.length, 'stuck pod');
-      const r = nodeReadiness(d.nodes[nodeName] ?? undefined);
+      const ready = nodeReadiness(d.nodes[nodeName] ?? undefined);
       const one = pods.length === 1;
-      if (r === 'Missing') out.info(`node ${nodeName} no longer exists: the pod garbage collector (kube-controller-manager) should have removed its ${n}; force-delete ${one ? 'it' : 'them'}`);
-      else if (r !== 'Ready') out.info(`node ${nodeName} is ${r}: its ${n} ${one ? 'stays' : 'stay'} Terminating until the kubelet there comes back or ${one ? 'it is' : 'they are'} force-deleted`);
-      else out.info(`node ${nodeName} is Ready but its kubelet has not finished ${n}: look at the kubelet and container runtime there (stuck containers, volume unmounts, a kubelet stall)`);
+      if (ready === 'Missing') r.info(`node ${nodeName} no longer exists: the pod garbage collector (kube-controller-manager) should have removed its ${n}; force-delete ${one ? 'it' : 'them'}`);
+      else if (ready !== 'Ready') r.info(`node ${nodeName} is ${ready}: its ${n} ${one ? 'stays' : 'stay'} Terminating until the kubelet there comes back or ${one ? 'it is' : 'they are'} force-deleted`);
+      else r.info(`node ${nodeName} is Ready but its kubelet has not finished ${n}: look at the kubelet and container runtime there (stuck containers, volume unmounts, a kubelet stall)`);
     }
     if (deadlocks.size) {
-      out.info('PDB deadlock: the PDB refuses evictions and drains of the pods it selects until enough of them are healthy; ' +
+      r.info('PDB deadlock: the PDB refuses evictions and drains of the pods it selects until enough of them are healthy; ' +
         'it does not hold a pod already Terminating (the kubelet or a finalizer does), so the stuck pod is the thing to clear');
     }
     for (const [id, p] of deadlocks) {
       const s = p.status ?? {};
-      out.info(`PDB ${id}: disruptionsAllowed 0, currentHealthy ${s.currentHealthy ?? 0} < desiredHealthy ${s.desiredHealthy ?? 0}`);
+      r.info(`PDB ${id}: disruptionsAllowed 0, currentHealthy ${s.currentHealthy ?? 0} < desiredHealthy ${s.desiredHealthy ?? 0}`);
     }
     for (const [f, pods] of finalizerPods) {
-      out.info(`finalizer ${f} holds ${pods.join(', ')}: the controller that set it must remove it; --force does not (kubectl patch pod -n NS NAME --type merge -p '{"metadata":{"finalizers":null}}' once that controller is known)`);
+      r.info(`finalizer ${f} holds ${pods.join(', ')}: the controller that set it must remove it; --force does not (kubectl patch pod -n NS NAME --type merge -p '{"metadata":{"finalizers":null}}' once that controller is known)`);
     }
     if (statefulOnUnready.length) {
-      out.info(`StatefulSet pods on a node that is not Ready (${statefulOnUnready.join(', ')}): force-delete only once the node is really down, or two copies may run`);
+      r.info(`StatefulSet pods on a node that is not Ready (${statefulOnUnready.join(', ')}): force-delete only once the node is really down, or two copies may run`);
     }
     for (const [ns, names] of forceDelete) {
-      out.info(`remedy once the cause is understood (this check never acts): kubectl delete pod -n ${ns} --force --grace-period=0 ${names.join(' ')}`);
+      r.info(`remedy once the cause is understood (this check never acts): kubectl delete pod -n ${ns} --force --grace-period=0 ${names.join(' ')}`);
     }
-    if (stuck.length > DETAIL_LIMIT) out.info(`node and affinity looked up for the ${DETAIL_LIMIT} oldest stuck pods only`);
-    for (const note of d.notes) out.add(State.UNKNOWN, note);
+    if (d.gone?.length) r.info(`${plural(d.gone.length, 'stuck pod')} went away between the list and its GET (confirmed): ${d.gone.join(', ')}`);
+    if (stuck.length > DETAIL_LIMIT) r.info(`node and affinity looked up for the ${DETAIL_LIMIT} oldest stuck pods only`);
+    for (const note of d.notes) r.add(State.UNKNOWN, note);
 
-    const within = d.terminating.length - stuck.length;
-    const oldest = stuck[0]?.overdue ?? 0;
-    out.metric({ label: 'stuck_pods', value: stuck.length, warn: o.warning, crit: o.critical, min: 0 })
-      .metric({ label: 'oldest_stuck_age', value: Math.round(oldest), uom: 's', min: 0 })
-      .metric({ label: 'orphaned_stuck_pods', value: orphaned, min: 0 })
-      .metric({ label: 'pdb_blocked_pods', value: pdbUnknown ? undefined : pdbBlockedPods, min: 0 })
-      .metric({ label: 'terminating_pods', value: d.terminating.length, min: 0 });
-
-    if (!stuck.length) {
-      const summary = within ? `no pods stuck Terminating (${plural(within, 'pod')} terminating within grace + ${formatDuration(o.minAge)})` : 'no pods stuck Terminating';
-      return out.build(summary);
-    }
-    const why = [
-      deadlockedPods && `${deadlockedPods} behind a PDB deadlock`,
-      orphaned && `${orphaned} orphaned (no owner)`,
-      onUnready && `${onUnready} on unready nodes`,
-      withFinalizers && `${withFinalizers} held by finalizers`,
-    ].filter(Boolean);
-    const where = [...byNode.keys()];
-    const summary = `${plural(stuck.length, 'pod')} stuck Terminating for up to ${formatDuration(oldest)}` +
-      (where.length ? ` on ${where.slice(0, 3).join(', ')}${where.length > 3 ? ` and ${where.length - 3} more nodes` : ''}` : '') +
-      (why.length ? `: ${why.join(', ')}` : '') +
-      // Lost detail goes in the summary too: in long output it sorts below the stuck pods and may be cut.
-      (d.notes.length ? `; ${d.notes[0]}${d.notes.length > 1 ? ` (and ${d.notes.length - 1} more)` : ''}` : '');
-    return out.build(summary);
+    r.metric('oldest_stuck_age', Math.round(oldest), { uom: 's', min: 0 })
+      .metric('orphaned_stuck_pods', orphaned, { min: 0 })
+      .metric('pdb_blocked_pods', pdbUnknown ? undefined : pdbBlockedPods, { min: 0 })
+      .metric('terminating_pods', d.terminating.length, { min: 0 });
+    return r.done(stuck.length ? stuckText
+      : within ? `no pods stuck Terminating (${plural(within, 'pod')} terminating within grace + ${formatDuration(o.minAge)})` : 'no pods stuck Terminating');
   },
 });

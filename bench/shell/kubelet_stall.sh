@@ -1,23 +1,27 @@
 #!/bin/bash
-set -o pipefail
-# check_k8s_kubelet_stall --node NODE as a competent sysadmin writes it: the
-# server selects this node's Pending pods; for each bound over a minute ago
-# that the kubelet has not given a status, ask for the pod's own events
-# (involvedObject.name, 8 kubectl at a time). CRITICAL when the kubelet has
-# said nothing about one of them.
+# check_k8s_kubelet_stall written the usual way: pods bound to this node for
+# more than a minute, still Pending, that the kubelet has said nothing about,
+# or that it said Pulled/Created/Started about over a minute ago while the pod
+# still shows no container status (its status writes fail).
+# Server-side field selectors: the cost follows the node's Pending pods.
 # Usage: kubelet_stall.sh KUBECONFIG NODE
-K=(--kubeconfig "$1" --request-timeout 20s); node=$2
+set -o pipefail
+K=(--kubeconfig "$1"); node=$2
+fail() { echo "UNKNOWN - kubectl failed"; exit 3; }
 now=$(date +%s)
-silent=$(kubectl "${K[@]}" get pods -A --field-selector "spec.nodeName=$node,status.phase=Pending" -o json | jq -r --argjson now "$now" '
-  .items[] | select((.metadata.creationTimestamp | fromdate) < $now - 60)
-  | select(.status.startTime == null and ((.status.containerStatuses // []) | length) == 0)
-  | "\(.metadata.namespace) \(.metadata.name)"') || exit 3
-stalled=$(while read -r ns name; do
-  [ -n "$name" ] && echo "$ns $name"
-done <<<"$silent" | xargs -r -P 8 -n 2 sh -c '
-  n=$(kubectl "$0" "$1" --request-timeout 20s -n "$2" get events --field-selector "involvedObject.kind=Pod,involvedObject.name=$3" -o json \
-      | jq "[.items[] | select(.source.component == \"kubelet\" or .reportingComponent == \"kubelet\")] | length")
-  [ "$n" = 0 ] && echo "$2/$3"; true' --kubeconfig "$1")
+DEFS='def ts: if . == null then 0 else sub("\\.[0-9]+Z$"; "Z") | fromdate end;'
+pending=$(kubectl "${K[@]}" get pods -A --field-selector "spec.nodeName=$node,status.phase=Pending" -o json | jq -r --argjson now "$now" "$DEFS"'
+  .items[] | select((.metadata.creationTimestamp | ts) < $now - 60 and .metadata.deletionTimestamp == null)
+  | .metadata.namespace + "/" + .metadata.name + " " + (((.status.containerStatuses // []) | length) | tostring)') || fail
+[ -n "$pending" ] || { echo "OK - no stalled pods on $node | stalled_pods=0"; exit 0; }
+events=$(kubectl "${K[@]}" get events -A --field-selector involvedObject.kind=Pod,source=kubelet -o json) || fail
+heard=$(jq -r '.items[] | .involvedObject.namespace + "/" + .involvedObject.name' <<<"$events" | sort -u)
+progressed=$(jq -r --argjson now "$now" "$DEFS"'.items[] | select((.reason | IN("Pulled","Created","Started"))
+  and ((.firstTimestamp // .eventTime) | ts) < $now - 60) | .involvedObject.namespace + "/" + .involvedObject.name' <<<"$events" | sort -u)
+stalled=$(while read -r pod statuses; do
+  if ! grep -qxF "$pod" <<<"$heard"; then echo "$pod"
+  elif [ "$statuses" = 0 ] && grep -qxF "$pod" <<<"$progressed"; then echo "$pod (no status written)"; fi
+done <<<"$pending")
 n=$(grep -c . <<<"$stalled")
-if [ "$n" -gt 0 ]; then echo "CRITICAL - $n pods on $node Pending with no kubelet event | stalled_pods=$n"; echo "$stalled"; exit 2; fi
+if [ "$n" -gt 0 ]; then echo "CRITICAL - $n pods on $node Pending with no kubelet event or no status written | stalled_pods=$n"; echo "$stalled"; exit 2; fi
 echo "OK - no stalled pods on $node | stalled_pods=0"

@@ -1,3 +1,5 @@
+import { RESOURCES, type KubeClient } from './client.js';
+import { isNodeName } from './names.js';
 import type { Condition, Node } from './types.js';
 
 export function condition(conds: Condition[] | undefined, type: string): Condition | undefined {
@@ -49,4 +51,28 @@ export function holderIsNode(holderIdentity: string | undefined, node: Node): bo
     ...(node.status?.addresses ?? []).filter((a) => a.type === 'Hostname').map((a) => a.address),
   ].filter((n): n is string => !!n).map((n) => n.toLowerCase());
   return names.includes(host);
+}
+
+/** The Node a "<hostname>_<uuid>" holder runs on, among `nodes`: the one named like the host first, else any holderIsNode matches. */
+export function nodeForHolder(holderIdentity: string | undefined, nodes: readonly Node[]): Node | undefined {
+  const host = strictHolderNode(holderIdentity)?.toLowerCase();
+  if (!host) return undefined;
+  return nodes.find((n) => n.metadata?.name === host) ?? nodes.find((n) => holderIsNode(holderIdentity, n));
+}
+
+const LABEL_VALUE = /^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$/;
+
+/**
+ * nodeForHolder against the API at the cost of one GET in the usual case: the
+ * Node named like the lowercased hostname, else the nodes labelled
+ * kubernetes.io/hostname=<lowercased hostname>. A node matching only by its
+ * Hostname address under another name and label is not found this way.
+ */
+export async function findHolderNode(kube: KubeClient, holderIdentity: string | undefined): Promise<Node | undefined> {
+  const host = strictHolderNode(holderIdentity)?.toLowerCase();
+  if (!host) return undefined;
+  const byName = isNodeName(host) ? await kube.getOptional<Node>(RESOURCES.nodes, host) : undefined;
+  if (byName) return byName;
+  if (!LABEL_VALUE.test(host)) return undefined;
+  return nodeForHolder(holderIdentity, await kube.list<Node>(RESOURCES.nodes, { labelSelector: `kubernetes.io/hostname=${host}` }));
 }

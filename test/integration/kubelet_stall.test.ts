@@ -124,6 +124,18 @@ describe('check_k8s_kubelet_stall against the API double', () => {
     ]);
   });
 
+  it('is CRITICAL when the kubelet writes events but not pod status (Started 19m ago, still Pending, no containerStatuses)', async () => {
+    const stuck = boundPod('web-0', 'k8s02', '$now-20m');
+    const started = { ...pulling(stuck, 'k8s02'), reason: 'Started', message: 'Started container c',
+      metadata: { name: 'web-0.18a3d2e4f6a8b002', namespace: 'apps', creationTimestamp: '$now-19m' }, firstTimestamp: '$now-19m', lastTimestamp: '$now-19m' };
+    const s = await start({ objects: [node('k8s02'), stuck, started] });
+    const run = await runBuilt('kubelet_stall', ['--kubeconfig', s.kubeconfig, '--node', 'k8s02']);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(2);
+    expect(run.firstLine).toMatch(/^K8S KUBELET STALL CRITICAL - kubelet on k8s02 cannot write pod status: 1 pod with Started events still Pending with no container status \| stalled_pods=1;;0;0 /);
+    expect(run.stdout).toMatch(/\[CRITICAL\] apps\/web-0 on k8s02: bound 20m(\d+s)? ago, kubelet said Started 19m(\d+s)? ago, status still Pending with no containerStatuses/);
+  });
+
   it('is WARNING, not a stall, for pods bound to a node whose kubelet stopped posting', async () => {
     const s = await start({ objects: [node('k8s02'), node('k8s03', 'Unknown'), boundPod('a-0', 'k8s03', '$now-4m')] });
     const run = await runBuilt('kubelet_stall', ['--kubeconfig', s.kubeconfig, '--all-nodes']);

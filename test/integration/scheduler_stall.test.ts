@@ -34,6 +34,33 @@ describe('check_k8s_scheduler_stall against the API double', () => {
     expect(reqs.map((r) => r.path)).toContain('/api/v1/nodes/k8s02');
   });
 
+  it('never lists Scheduled events, and asks for no event at all when nothing waits (cost follows what is Pending)', async () => {
+    const before = incident.requests().length;
+    await runBuilt('scheduler_stall', ['--kubeconfig', incident.kubeconfig]);
+    const events = incident.requests().slice(before).filter((r) => r.path === '/api/v1/events');
+    expect(events.map((r) => r.query.fieldSelector)).toEqual(['involvedObject.kind=Pod,reason=FailedScheduling']);
+    const healthy = await start('healthy');
+    const run = await runBuilt('scheduler_stall', ['--kubeconfig', healthy.kubeconfig]);
+    expect(run.code, run.stdout).toBe(0);
+    expect(healthy.requests().filter((r) => r.path.endsWith('/events'))).toEqual([]);
+    expect(run.perf).not.toHaveProperty('scheduled_events');
+  });
+
+  it('is WARNING, not a stall, on hours of pressure whose events expired (microk8s --event-ttl=5m), and finds the holder node by its hostname label', async () => {
+    const s = await start('scheduler-pressure-expired');
+    const run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig, '-v']);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.firstLine).toMatch(/^K8S SCHEDULER STALL WARNING - 3 pods cannot be scheduled \(scheduler is working\): 0\/1 nodes are available: 1 Insufficient memory\./);
+    expect(run.perf).toMatchObject({ stalled_pods: '0', failing_pods: '3', failed_scheduling_events: '0' });
+    expect(run.stdout).toMatch(/lease held by node-a, renewed \d+s ago; holder identity K8S01\.Example\.com_/);
+    const nodeReqs = s.requests().filter((r) => r.path.startsWith('/api/v1/nodes'));
+    expect(nodeReqs.map((r) => [r.path, r.query.labelSelector ?? ''])).toEqual([
+      ['/api/v1/nodes/k8s01.example.com', ''],
+      ['/api/v1/nodes', 'kubernetes.io/hostname=k8s01.example.com'],
+    ]);
+  });
+
   it('works with bearer-token auth and --format json', async () => {
     const run = await runBuilt('scheduler_stall', ['--kubeconfig', incident.kubeconfigFor('token'), '--format', 'json']);
     expect(run.code).toBe(2);

@@ -155,7 +155,8 @@ describe('kubelet_stall evaluate', () => {
 
   it('reports per node with --all-nodes and says when this host is not a node', async () => {
     const pods = [bound('a', 'k8s02', 600), bound('b', 'k8s03', 300), bound('c', 'k8s01', 300)];
-    const events = [kubeletCore(pods[2]!, 'Pulled', 200, 200)];
+    // Pulling, not Pulled: a Pulled pod with no container status is a status-write stall (below).
+    const events = [kubeletCore(pods[2]!, 'Pulling', 200, 200)];
     const o = check.evaluate(
       data({ pods, events, node: undefined, notANode: 'laptop', nodes: [node('k8s01'), node('k8s02'), node('k8s03')], eventQuery: 'lists' }),
       await opts(['--all-nodes']), NOW);
@@ -187,5 +188,34 @@ describe('kubelet_stall evaluate', () => {
     await expect(opts(['--node', 'k8s02,status.phase=Running'])).rejects.toThrow(/invalid --node 'k8s02,status\.phase=Running'/);
     await expect(opts(['--node', 'K8S02'])).rejects.toThrow(/invalid --node/);
     expect((await opts(['--node', 'k8s02.lan'])).node).toBe('k8s02.lan');
+  });
+
+  it('is CRITICAL when the kubelet writes events but not pod status: Pulled/Started long ago, still Pending with no containerStatuses', async () => {
+    const a = bound('web-0', 'k8s02', 1200);
+    const b = bound('web-1', 'k8s02', 900);
+    const events = [
+      kubeletCore(a, 'Pulled', 1180, 1180), kubeletCore(a, 'Created', 1179, 1179), kubeletCore(a, 'Started', 1178, 1178),
+      kubeletCore(b, 'Started', 880, 880),
+    ];
+    const o = check.evaluate(data({ pods: [a, b], events }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('kubelet on k8s02 cannot write pod status: 2 pods with Pulled/Started events still Pending with no container status');
+    expect(perf(o)).toMatchObject({ stalled_pods: 2, oldest_stalled_age: 1200 });
+    expect(o.findings.map((f) => f.text)).toContain('apps/web-0 on k8s02: bound 20m ago, kubelet said Pulled 19m ago, status still Pending with no containerStatuses');
+  });
+
+  it('gives the kubelet --min-age after its event to report the status, and takes containerStatuses as reported', async () => {
+    const fresh = bound('fresh', 'k8s02', 600);
+    const reported = bound('rep', 'k8s02', 600, {
+      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: ago(600) }],
+        containerStatuses: [{ name: 'c', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] } as Pod['status'],
+    });
+    const events = [kubeletCore(fresh, 'Started', 30, 30), kubeletCore(reported, 'Started', 500, 500)];
+    const o = check.evaluate(data({ pods: [fresh, reported], events }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    // On a node that is not Ready it is not judged a status stall (the node's own heartbeat fails too).
+    const down = bound('d', 'k8s02', 1200);
+    const o2 = check.evaluate(data({ pods: [down], events: [kubeletCore(down, 'Started', 1100, 1100)], nodes: [node('k8s02', 'Unknown')] }), await opts(), NOW);
+    expect(outcomeState(o2)).toBe(State.OK);
   });
 });

@@ -37,7 +37,7 @@ const lease = (holder: string, renewAgo: number, duration = 60) => ({
 });
 const readyNode = (name: string, ready = 'True') => ({ metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready }] } });
 
-const data = (d: Partial<Data>): Data => ({ pods: [], failedScheduling: [], scheduled: [], ...d });
+const data = (d: Partial<Data>): Data => ({ pods: [], failedScheduling: [], ...d });
 
 describe('scheduler_stall evaluate', () => {
   it('is CRITICAL on the incident: 46 unscheduled pods, zero events, lease on k8s02', async () => {
@@ -98,10 +98,46 @@ describe('scheduler_stall evaluate', () => {
   it('reports the lease and its node when all is well, and an expired lease', async () => {
     let o = check.evaluate(data({ lease: lease('k8s01_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c', 2), holderNode: readyNode('k8s01') }), await opts(), NOW);
     expect(outcomeState(o)).toBe(State.OK);
-    expect(o.summary).toBe('no unscheduled pods; 0 scheduled in 10m; lease held by k8s01, renewed 2s ago');
+    expect(o.summary).toBe('no unscheduled pods; lease held by k8s01, renewed 2s ago');
     o = check.evaluate(data({ pods: [pod('a', 900)], lease: lease('k8s02_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c', 300), holderNode: readyNode('k8s02', 'Unknown') }), await opts(), NOW);
     expect(o.summary).toMatch(/lease held by k8s02 \(node Unknown\), renewed 5m ago, EXPIRED \(duration 60s\)/);
     o = check.evaluate(data({}), await opts(), NOW);
     expect(o.summary).toMatch(/no Lease kube-system\/kube-scheduler/);
+  });
+
+  it('holds a pod the scheduler marked Unschedulable as pressure after its event expired, quoting the condition', async () => {
+    // microk8s: --event-ttl=5m, and the scheduler rewrites a repeating FailedScheduling only every 30m.
+    const msg = '0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.';
+    const p = pod('big', 5 * 3600, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: msg, lastTransitionTime: ago(5 * 3600 - 2) }] } });
+    const o = check.evaluate(data({ pods: [p] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe(`1 pod cannot be scheduled (scheduler is working): ${msg}`);
+    expect(o.perfdata.find((x) => x.label === 'stalled_pods')!.value).toBe(0);
+    // A SchedulerError (an attempt that errored) is an attempt too.
+    const e = pod('err', 3600, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulerError', message: 'binding rejected' }] } });
+    expect(outcomeState(check.evaluate(data({ pods: [e] }), await opts(), NOW))).toBe(State.WARNING);
+  });
+
+  it('is CRITICAL when the scheduler tried old pods but never a newer one, and says no failure was recorded since', async () => {
+    const old = pod('old', 7200, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available', lastTransitionTime: ago(7100) }] } });
+    const fresh = pod('fresh', 900);
+    const o = check.evaluate(data({ pods: [old, fresh] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^scheduler stall: 1 pod unscheduled for up to 15m .*; its newest recorded failure is 1h58m old; 1 pod cannot be scheduled/);
+    expect(o.findings[0]!.text).toBe('apps/fresh unscheduled for 15m, never tried (no PodScheduled condition, no FailedScheduling event in 10m)');
+  });
+
+  it('counts failed_scheduling_events only about the pods still waiting', async () => {
+    const p = pod('a', 900);
+    const gone = { ...failedEvent(pod('scheduled-since', 900), 30) };
+    const o = check.evaluate(data({ pods: [p], failedScheduling: [failedEvent(p, 30), gone] }), await opts(), NOW);
+    expect(o.perfdata.find((x) => x.label === 'failed_scheduling_events')!.value).toBe(3);
+    expect(o.perfdata.map((x) => x.label)).not.toContain('scheduled_events');
+  });
+
+  it('names the holder by its Node found through the hostname label, not the identity', async () => {
+    const node = { metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'k8s01' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
+    const o = check.evaluate(data({ lease: lease('K8S01_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c', 2), holderNode: node }), await opts(), NOW);
+    expect(o.summary).toBe('no unscheduled pods; lease held by node-a, renewed 2s ago');
   });
 });

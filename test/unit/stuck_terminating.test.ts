@@ -155,7 +155,9 @@ describe('stuck_terminating: why, per pod', () => {
     expect(text(o)).toMatch(/\nPDB openebs\/pvc-1-pdb: disruptionsAllowed 0, currentHealthy 0 < desiredHealthy 1(\n|$)/);
     expect(text(o)).toMatch(/does not hold a pod already Terminating/);
     expect(perf(o)).toMatchObject({ pdb_blocked_pods: 2, stuck_pods: 2 });
-    expect(o.summary).toBe('2 pods stuck Terminating for up to 1h on k8s02: 1 behind a PDB deadlock');
+    // A PDB does not hold a pod already Terminating: the summary must not say it does (issue 13.9).
+    expect(o.summary).toBe('2 pods stuck Terminating for up to 1h on k8s02: 1 selected by a deadlocked PDB (it blocks drains, not this)');
+    expect(o.summary).not.toMatch(/behind a PDB/);
   });
 
   it('matches a PDB with an empty selector to every pod of its namespace, one without a selector to none', async () => {
@@ -243,5 +245,67 @@ describe('stuck_terminating: lost detail', () => {
     const o = check.evaluate(data([p], { nodes: {} }), await opts(), NOW);
     expect(o.findings[0]!.text).toContain('; on k8s09 (readiness unknown)');
     expect(text(o)).not.toMatch(/node k8s09 is/);
+  });
+});
+
+describe('stuck_terminating: a 404 on a stuck pod\'s GET (fail direction, issue 14.10)', () => {
+  type ListOpts = { namespace?: string; fieldSelector?: string; metadataOnly?: boolean; project?: (p: Pod) => Pod | undefined };
+  /** A client whose pod GETs answer 404; `relist` answers the second list by name. */
+  function client(pods: Pod[], relist: (name: string) => Pod[] | Error) {
+    const calls: string[] = [];
+    const kube = {
+      serverNow: () => NOW,
+      async list(res: { plural: string }, o: ListOpts = {}) {
+        calls.push(`list ${res.plural} ${o.namespace ?? ''} ${o.fieldSelector ?? ''}`.trim());
+        if (res.plural !== 'pods') return [];
+        const byName = /^metadata\.name=(.+)$/.exec(o.fieldSelector ?? '');
+        if (byName) { const r = relist(byName[1]!); if (r instanceof Error) throw r; return r; }
+        return pods.map((p) => (o.project ? o.project(p) : p)).filter(Boolean);
+      },
+      async getOptional(res: { plural: string }, name: string) {
+        calls.push(`get ${res.plural} ${name}`);
+        return res.plural === 'nodes' ? node(name) : undefined;
+      },
+    };
+    const ctx = { signal: new AbortController().signal, now: NOW, verbose: 0, log: () => {}, kube: async () => kube };
+    return { ctx, calls };
+  }
+  const gather = async (pods: Pod[], relist: (name: string) => Pod[] | Error) => {
+    const { ctx, calls } = client(pods, relist);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const d = await check.gather(ctx as any, await opts());
+    return { d, calls };
+  };
+
+  it('leaves the pod out only when a second list by name agrees it is gone, and says so', async () => {
+    const p = deleted('gone-0', 3600);
+    const { d, calls } = await gather([p], () => []);
+    expect(calls).toContain('list pods apps metadata.name=gone-0');
+    expect(d.terminating).toEqual([]);
+    expect(d.gone).toEqual(['apps/gone-0']);
+    const o = check.evaluate(d, await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(text(o)).toContain('1 stuck pod went away between the list and its GET (confirmed): apps/gone-0');
+  });
+
+  it('keeps judging a pod the second list still shows, with an UNKNOWN note: never OK silently', async () => {
+    const p = deleted('ghost-0', 3600);
+    const { d } = await gather([p], () => [{ metadata: { ...p.metadata } }]);
+    expect(d.terminating.map((x) => x.metadata?.name)).toEqual(['ghost-0']);
+    const o = check.evaluate(d, await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING); // one stuck pod: -w 0; the known problem outranks the note
+    expect(o.summary).toMatch(/^1 pod stuck Terminating for up to 59m; 1 stuck pod answered 404 to a GET yet still listed, judged without node detail: apps\/ghost-0$/);
+    expect(o.findings.some((f) => f.state === State.UNKNOWN && /answered 404/.test(f.text))).toBe(true);
+    // Within the thresholds, the note alone makes it UNKNOWN, not OK.
+    const within = check.evaluate(d, await opts(['-w', '5', '-c', '10', '--critical-age', '0']), NOW);
+    expect(outcomeState(within)).toBe(State.UNKNOWN);
+  });
+
+  it('keeps judging the pod when the second list fails, with an UNKNOWN note', async () => {
+    const p = deleted('ghost-1', 3600);
+    const { KubeApiError } = await import('../../lib/kube/errors.js');
+    const { d } = await gather([p], () => new KubeApiError('internal error listing pods', 500, 'InternalError', { verb: 'list', resource: 'pods' } as never));
+    expect(d.terminating).toHaveLength(1);
+    expect(d.notes).toEqual(['1 stuck pod answered 404 to a GET and could not be listed again, judged as listed: internal error listing pods']);
   });
 });
