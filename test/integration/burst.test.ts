@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiServers, expectContract, ownSeconds, runBuilt, tempDir } from '../harness.js';
+import { membersOf } from '../procs.js';
 
 const start = apiServers();
 const tmp = tempDir('burst');
@@ -20,19 +21,7 @@ afterAll(() => {
 
 /** Processes of the plugins' groups still alive (their shells wrote their PIDs, which are the group ids). */
 function survivors(): number[] {
-  const alive: number[] = [];
-  for (const f of fs.readdirSync(pidDir)) {
-    const pgid = Number(fs.readFileSync(path.join(pidDir, f), 'utf8'));
-    for (const d of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(fields[2]) === pgid && fields[0] !== 'Z') alive.push(Number(d));
-      } catch { /* gone */ }
-    }
-  }
-  return alive;
+  return fs.readdirSync(pidDir).flatMap((f) => membersOf(Number(fs.readFileSync(path.join(pidDir, f), 'utf8'))));
 }
 
 const API_CHECKS = ['scheduler_stall', 'leases', 'coredns', 'stuck_terminating', 'sandbox_changed', 'kubelet_stall', 'reboot_ready', 'nodes', 'apiserver'];

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiServers, expectContract, runBuilt, type ApiServer } from '../harness.js';
+import { membersOf } from '../procs.js';
 
 const start = apiServers();
 const T = 90_000;
@@ -24,20 +25,6 @@ function kubeconfigWithUser(s: ApiServer, name: string, user: string): string {
   const file = path.join(tmp, `${name}.yaml`);
   fs.writeFileSync(file, base.replace(/users:\n- name: nagios\n  user:\n(    .*\n)+/, `users:\n- name: nagios\n  user:\n${user}`));
   return file;
-}
-
-/** PIDs whose process group is `pgid` (from /proc/PID/stat, field 5). */
-function membersOf(pgid: number): number[] {
-  const out: number[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') out.push(Number(d));
-    } catch { /* gone */ }
-  }
-  return out;
 }
 
 async function until(cond: () => boolean, ms: number): Promise<boolean> {

@@ -3,22 +3,10 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../lib/host/command.js';
+import { membersOf } from '../procs.js';
 
 const groups: number[] = [];
 afterAll(() => { for (const g of groups) { try { process.kill(-g, 'SIGKILL'); } catch { /* gone */ } } });
-
-function membersOf(pgid: number): number[] {
-  const out: number[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid && f[0] !== 'Z') out.push(Number(d));
-    } catch { /* gone */ }
-  }
-  return out;
-}
 
 async function gone(pgid: number, ms = 3000): Promise<boolean> {
   const end = Date.now() + ms;
