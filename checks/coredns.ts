@@ -12,6 +12,7 @@ import { parseRange } from '../lib/plugin/range.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
+import { isPodReady, podNotReadyReason } from '../lib/kube/pods.js';
 
 const HOSTNAME = 'kubernetes.io/hostname';
 const DEFAULT_NAME = 'kubernetes.default.svc.cluster.local';
@@ -67,9 +68,6 @@ function parseResolveName(v: unknown): string | undefined {
 
 // ---- judgement helpers (pure) --------------------------------------------
 
-function isReady(p: Pod): boolean {
-  return p.status?.phase === 'Running' && condition(p.status?.conditions, 'Ready')?.status === 'True';
-}
 
 /**
  * A pod of this Deployment: controlled by one of its ReplicaSets, which are
@@ -83,14 +81,6 @@ function ownedBy(p: Pod, deployment: string): boolean {
   return ctrl.kind === 'ReplicaSet' && hash !== undefined && ctrl.name === `${deployment}-${hash}`;
 }
 
-function whyNotReady(p: Pod): string {
-  if (p.metadata?.deletionTimestamp) return 'terminating';
-  const waiting = p.status?.containerStatuses?.find((c) => c.state?.waiting?.reason)?.state?.waiting?.reason;
-  if (waiting) return waiting;
-  if (p.status?.phase && p.status.phase !== 'Running') return p.status.phase;
-  const ready = condition(p.status?.conditions, 'Ready');
-  return ready?.reason || 'not ready';
-}
 
 function selectorText(sel: LabelSelector | undefined): string {
   if (!sel) return 'no labelSelector';
@@ -287,7 +277,7 @@ export default defineCheck({
     const st = dep?.status ?? {};
     const name = dep?.metadata?.name ?? o.deployment;
     const pods = dep ? d.pods.filter((pod) => ownedBy(pod, name)) : [];
-    const readyPods = pods.filter((pod) => isReady(pod) && !pod.metadata?.deletionTimestamp);
+    const readyPods = pods.filter((pod) => isPodReady(pod) && !pod.metadata?.deletionTimestamp);
     const nodes = [...new Set(readyPods.map((pod) => pod.spec?.nodeName).filter((n): n is string => !!n))].sort();
     const ready = st.readyReplicas ?? 0;
     const available = st.availableReplicas ?? 0;
@@ -337,7 +327,7 @@ export default defineCheck({
 
     // Context: each pod, and the Deployment's conditions when they are not fine.
     for (const pod of pods) {
-      r.info(`pod ${pod.metadata?.name} on ${pod.spec?.nodeName || 'no node'}: ${isReady(pod) && !pod.metadata?.deletionTimestamp ? 'Ready' : whyNotReady(pod)}`);
+      r.info(`pod ${pod.metadata?.name} on ${pod.spec?.nodeName || 'no node'}: ${isPodReady(pod) && !pod.metadata?.deletionTimestamp ? 'Ready' : podNotReadyReason(pod)}`);
     }
     for (const c of st.conditions ?? []) {
       if (c.status !== 'True') r.info(`condition ${c.type}=${c.status} ${c.reason ?? ''}: ${c.message ?? ''}`);

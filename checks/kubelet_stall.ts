@@ -12,6 +12,7 @@ import { sanitize } from '../lib/plugin/sanitize.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
+import { objectRef, refOf } from '../lib/kube/pods.js';
 
 export interface Data {
   /** Pending pods bound to the judged node(s). */
@@ -41,8 +42,6 @@ const PER_POD_PARALLEL = 8;
 /** Clocks of the scheduler's and the kubelet's hosts differ; an event without a pod uid may be this early. */
 const SKEW_MS = 30_000;
 
-const key = (ns?: string, name?: string) => `${ns ?? ''}/${name ?? ''}`;
-const name = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 
 /** Kubelet events: core/v1 (source.component) or events.k8s.io (reportingComponent). */
 export function fromKubelet(e: KubeEvent): boolean {
@@ -140,8 +139,8 @@ export default defineCheck({
     // Events only for pods old enough to judge: none on a healthy node.
     // The same clock evaluate() judges by: the API server's.
     const judged = pods.filter((p) => judgeable(p, o.minAge, kube.serverNow()));
-    const wanted = new Set(judged.map((p) => key(p.metadata?.namespace, p.metadata?.name)));
-    const about = (e: KubeEvent) => wanted.has(key(e.involvedObject?.namespace, e.involvedObject?.name));
+    const wanted = new Set(judged.map((p) => refOf(p.metadata?.namespace, p.metadata?.name)));
+    const about = (e: KubeEvent) => wanted.has(refOf(e.involvedObject?.namespace, e.involvedObject?.name));
     let events: KubeEvent[] = [];
     let eventQuery: Data['eventQuery'] = 'none';
     if (judged.length && judged.length <= PER_POD_QUERY_LIMIT) {
@@ -178,7 +177,7 @@ export default defineCheck({
     const since = now - o.window * 1000;
     const byPod = new Map<string, KubeEvent[]>();
     for (const e of d.events) {
-      const k = key(e.involvedObject?.namespace, e.involvedObject?.name);
+      const k = refOf(e.involvedObject?.namespace, e.involvedObject?.name);
       const list = byPod.get(k);
       if (list) list.push(e); else byPod.set(k, [e]);
     }
@@ -196,7 +195,7 @@ export default defineCheck({
       if (!node || (pod.status?.phase && pod.status.phase !== 'Pending') || pod.metadata?.deletionTimestamp || isMirror(pod)) continue;
       if (d.node && node !== d.node) continue;
       pending++;
-      const events = byPod.get(key(pod.metadata?.namespace, pod.metadata?.name)) ?? [];
+      const events = byPod.get(refOf(pod.metadata?.namespace, pod.metadata?.name)) ?? [];
       const uid = pod.metadata?.uid;
       // Same pod: by uid when both have one (a recreated pod of the same name must not inherit events).
       const mine = events.filter((e) => !e.involvedObject?.uid || !uid || e.involvedObject.uid === uid);
@@ -248,7 +247,7 @@ export default defineCheck({
           'if pods then stay Pending, its API writes fail (check k8s-dqlite)');
       }
     });
-    for (const x of stalled) r.add(stall.state, `${name(x.pod)} on ${x.node}: bound ${formatDuration(x.age)} ago, Pending, no kubelet event or status`);
+    for (const x of stalled) r.add(stall.state, `${objectRef(x.pod.metadata)} on ${x.node}: bound ${formatDuration(x.age)} ago, Pending, no kubelet event or status`);
 
     const statusNodes = groups(statusStalled);
     const statusNames = statusNodes.map(([n]) => n).join(', ');
@@ -262,7 +261,7 @@ export default defineCheck({
     });
     for (const x of statusStalled) {
       const ev = x.progress!;
-      r.add(stall.state, `${name(x.pod)} on ${x.node}: bound ${formatDuration(x.age)} ago, kubelet said ${ev.reason} ` +
+      r.add(stall.state, `${objectRef(x.pod.metadata)} on ${x.node}: bound ${formatDuration(x.age)} ago, kubelet said ${ev.reason} ` +
         `${formatDuration(Math.max(0, (now - (eventFirstSeen(ev) ?? now)) / 1000))} ago, status still Pending with no containerStatuses`);
     }
 
@@ -282,7 +281,7 @@ export default defineCheck({
         ? `${ev.reason ?? 'event'}${eventCount(ev) > 1 ? ` ${eventCount(ev)}x` : ''}, last ${formatDuration(Math.max(0, (now - (eventLastSeen(ev) ?? now)) / 1000))} ago` +
           `${ev.message ? `: ${sanitize(ev.message, 120)}` : ''}`
         : `status ${x.status}`;
-      r.info(`${name(x.pod)} on ${x.node}: Pending ${formatDuration(x.age)} since bound, kubelet working (${evText})`);
+      r.info(`${objectRef(x.pod.metadata)} on ${x.node}: Pending ${formatDuration(x.age)} since bound, kubelet working (${evText})`);
     }
     if (working.length > 5) r.info(`${working.length - 5} more Pending pods the kubelet is working on`);
     if (d.notANode) r.info(`this host's name '${d.notANode}' is not a node of the cluster: judged every node (pass --node NAME)`);

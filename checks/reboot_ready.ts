@@ -14,6 +14,7 @@ import { outcomeState, plural } from '../lib/plugin/result.js';
 import { State, stateName } from '../lib/plugin/state.js';
 import schedulerStall, { type Data as SchedulerData } from './scheduler_stall.js';
 import stuckTerminating from './stuck_terminating.js';
+import { controllerOf, isPodReady, objectRef } from '../lib/kube/pods.js';
 
 export interface Data {
   nodes: Node[];
@@ -31,9 +32,6 @@ export interface Data {
 }
 
 const CRITICAL_PRIORITY = new Set(['system-cluster-critical', 'system-node-critical']);
-const name = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
-const isReady = (p: Pod) => condition(p.status?.conditions, 'Ready')?.status === 'True';
-const controllerOf = (p: Pod) => p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0];
 const isCritical = (p: Pod, namespaces: string[]) =>
   namespaces.includes(p.metadata?.namespace ?? '') || CRITICAL_PRIORITY.has(p.spec?.priorityClassName ?? '');
 
@@ -145,27 +143,27 @@ export default defineCheck({
     let unprotected = 0;
     let disrupted = 0;
     for (const p of critical) {
-      const owner = controllerOf(p);
+      const owner = controllerOf(p.metadata);
       if (owner?.kind === 'DaemonSet' || owner?.kind === 'Node') continue; // one per node by design / static pod
       if (!owner) {
-        r.info(`${name(p)} has no owner: it will not come back after the reboot`);
+        r.info(`${objectRef(p.metadata)} has no owner: it will not come back after the reboot`);
         continue;
       }
       const elsewhere = d.criticalPods.filter((q) =>
-        q.spec?.nodeName !== o.node && controllerOf(q)?.uid === owner.uid && isReady(q));
+        q.spec?.nodeName !== o.node && controllerOf(q.metadata)?.uid === owner.uid && isPodReady(q));
       if (elsewhere.length) continue;
       const local = localVolume(p, d.volumes ?? [], others);
       const reasonsNot = others.map((n) => whyNotOn(p, n));
       if (local) {
         unprotected++;
-        block('critical pod on local storage', `${name(p)}: no ready replica of ${owner.kind} ${owner.name} elsewhere, and its ${local}: it cannot move`);
+        block('critical pod on local storage', `${objectRef(p.metadata)}: no ready replica of ${owner.kind} ${owner.name} elsewhere, and its ${local}: it cannot move`);
       } else if (reasonsNot.every((why) => why !== undefined)) {
         unprotected++;
         block('critical pod that can run nowhere else',
-          `${name(p)}: no ready replica of ${owner.kind} ${owner.name} on another node, and no other node could run it (${reasonsNot.slice(0, 3).join('; ') || 'no other node'})`);
+          `${objectRef(p.metadata)}: no ready replica of ${owner.kind} ${owner.name} on another node, and no other node could run it (${reasonsNot.slice(0, 3).join('; ') || 'no other node'})`);
       } else {
         disrupted++;
-        r.info(`disruption: ${name(p)} has no ready replica of ${owner.kind} ${owner.name} elsewhere: it restarts on another node during the drain (scale it to 2+ with anti-affinity to avoid the gap)`);
+        r.info(`disruption: ${objectRef(p.metadata)} has no ready replica of ${owner.kind} ${owner.name} elsewhere: it restarts on another node during the drain (scale it to 2+ with anti-affinity to avoid the gap)`);
       }
     }
 
@@ -173,7 +171,7 @@ export default defineCheck({
     let pdbViolations = 0;
     for (const pdb of d.pdbs) {
       const ns = pdb.metadata?.namespace;
-      const here = staying.filter((p) => p.metadata?.namespace === ns && isReady(p) && matchesSelector(pdb.spec?.selector, p.metadata?.labels));
+      const here = staying.filter((p) => p.metadata?.namespace === ns && isPodReady(p) && matchesSelector(pdb.spec?.selector, p.metadata?.labels));
       const allowed = pdb.status?.disruptionsAllowed ?? 0;
       if (here.length > allowed) {
         pdbViolations++;

@@ -8,6 +8,7 @@ import { parseRange } from '../lib/plugin/range.js';
 import { judge, Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
+import { refOf } from '../lib/kube/pods.js';
 
 export interface Data {
   sandboxChanged: KubeEvent[];
@@ -40,7 +41,6 @@ const ANY = parseRange('0');
  */
 const RESERVED = /is reserved for "?([0-9a-f]{6,64})?/i;
 
-const podKey = (ns?: string, name?: string) => `${ns ?? ''}/${name ?? ''}`;
 
 function inScope(e: KubeEvent, since: number): boolean {
   return occurrencesSince(e, since) > 0;
@@ -129,7 +129,7 @@ export default defineCheck({
     for (const e of [...sandboxChanged, ...createFailed]) {
       const io = e.involvedObject;
       if (eventReporter(e) || !io?.name || !io.namespace || !inScope(e, since)) continue;
-      wanted.set(podKey(io.namespace, io.name), { ns: io.namespace, name: io.name, uid: io.uid });
+      wanted.set(refOf(io.namespace, io.name), { ns: io.namespace, name: io.name, uid: io.uid });
     }
     const lookups = [...wanted.entries()].slice(0, MAX_POD_LOOKUPS);
     const podNodes: Record<string, string> = {};
@@ -141,12 +141,12 @@ export default defineCheck({
     // Nodes with "name is reserved" failures: which of their pods still wait for a sandbox?
     // One server-filtered, metadata-only list per such node (usually one, at most a few).
     const reservedOn = new Set(createFailed.filter((e) => inScope(e, since) && RESERVED.test(e.message ?? ''))
-      .map((e) => eventReporter(e) ?? podNodes[podKey(e.involvedObject?.namespace, e.involvedObject?.name)])
+      .map((e) => eventReporter(e) ?? podNodes[refOf(e.involvedObject?.namespace, e.involvedObject?.name)])
       .filter((n): n is string => n !== undefined && (!o.node || n === o.node)));
     const stillPending = (await mapBounded([...reservedOn].slice(0, MAX_POD_LOOKUPS), LOOKUP_PARALLEL, (node) =>
       kube.list<Pod, string>(RESOURCES.pods, {
         fieldSelector: `spec.nodeName=${node},status.phase=Pending`, metadataOnly: true,
-        project: (p) => (p.metadata?.deletionTimestamp ? undefined : podKey(p.metadata?.namespace, p.metadata?.name)),
+        project: (p) => (p.metadata?.deletionTimestamp ? undefined : refOf(p.metadata?.namespace, p.metadata?.name)),
       }))).flat();
     return { sandboxChanged, createFailed, podNodes, stillPending };
   },
@@ -161,7 +161,7 @@ export default defineCheck({
       const n = occurrencesSince(e, since);
       if (n <= 0) return;
       const io = e.involvedObject ?? {};
-      const key = podKey(io.namespace, io.name);
+      const key = refOf(io.namespace, io.name);
       const node = eventReporter(e) ?? d.podNodes[key] ?? UNKNOWN_NODE;
       if (o.node && node !== o.node) return;
       const reserved = kind === 'failed' ? RESERVED.exec(e.message ?? '') : null;
@@ -205,7 +205,7 @@ export default defineCheck({
     const pending = new Set(d.stillPending ?? []);
     const stalePod = (p: PodRow) => p.reserved > 0 && p.reservedFirst !== undefined && (
       (p.reservedLast ?? p.reservedFirst) - p.reservedFirst >= o.reservedPersist * 1000 ||
-      (pending.has(podKey(p.ns, p.name)) && now - p.reservedFirst >= o.reservedPersist * 1000));
+      (pending.has(refOf(p.ns, p.name)) && now - p.reservedFirst >= o.reservedPersist * 1000));
     const staleOn = new Map<string, PodRow[]>();
     for (const p of podRows.filter(stalePod)) staleOn.set(p.node, [...(staleOn.get(p.node) ?? []), p]);
 

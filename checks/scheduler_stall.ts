@@ -8,6 +8,7 @@ import { formatDuration } from '../lib/plugin/duration.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import type { State } from '../lib/plugin/state.js';
+import { objectRef, refOf } from '../lib/kube/pods.js';
 
 export interface Data {
   /** Pending pods without a node (the scheduler's queue as the API shows it). */
@@ -19,8 +20,6 @@ export interface Data {
   holderNode?: Node;
 }
 
-const key = (ns?: string, name?: string) => `${ns ?? ''}/${name ?? ''}`;
-const podName = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 
 function isGated(p: Pod): boolean {
   return Boolean(p.spec?.schedulingGates?.length) || condition(p.status?.conditions, 'PodScheduled')?.reason === 'SchedulingGated';
@@ -119,13 +118,13 @@ export default defineCheck({
     // name (another uid) must not inherit old attempts.
     const byName = new Map<string, KubeEvent[]>();
     for (const e of failed) {
-      const k = key(e.involvedObject?.namespace, e.involvedObject?.name);
+      const k = refOf(e.involvedObject?.namespace, e.involvedObject?.name);
       const list = byName.get(k);
       if (list) list.push(e); else byName.set(k, [e]);
     }
     const eventsOf = (p: Pod): KubeEvent[] => {
       const m = p.metadata ?? {};
-      return (byName.get(key(m.namespace, m.name)) ?? []).filter((e) => !e.involvedObject?.uid || !m.uid || e.involvedObject.uid === m.uid);
+      return (byName.get(refOf(m.namespace, m.name)) ?? []).filter((e) => !e.involvedObject?.uid || !m.uid || e.involvedObject.uid === m.uid);
     };
     const latestOf = (events: KubeEvent[]) =>
       events.reduce<KubeEvent | undefined>((a, e) => (!a || (eventLastSeen(e) ?? 0) > (eventLastSeen(a) ?? 0) ? e : a), undefined);
@@ -191,11 +190,11 @@ export default defineCheck({
     if (stalled.length) {
       lines(stalled, stall.state, `scheduler stall: ${plural(stalled.length, 'pod')} unscheduled for up to ${formatDuration(stalled[0]!.age)} ` +
         `with no FailedScheduling event in ${formatDuration(o.window)}; ${leaseText}${stoppedHint}`,
-      (x) => `${podName(x.pod)} unscheduled for ${formatDuration(x.age)}, never tried (no PodScheduled condition, no FailedScheduling event in ${formatDuration(o.window)})`);
+      (x) => `${objectRef(x.pod.metadata)} unscheduled for ${formatDuration(x.age)}, never tried (no PodScheduled condition, no FailedScheduling event in ${formatDuration(o.window)})`);
     }
     if (failing.length) {
       lines(failing, pressure.state, `${plural(failing.length, 'pod')} cannot be scheduled (scheduler is working): ${mostCommon(failing.map((x) => x.why))}`,
-        (x) => `${podName(x.pod)} unschedulable for ${formatDuration(x.age)}: ${x.why}`);
+        (x) => `${objectRef(x.pod.metadata)} unschedulable for ${formatDuration(x.age)}: ${x.why}`);
     }
     r.info(`${leaseText}; holder identity ${spec?.holderIdentity ?? 'none'}, leaseDurationSeconds ${duration ?? '?'}`);
     if (gated || otherScheduler) {

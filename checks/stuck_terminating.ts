@@ -9,6 +9,7 @@ import { formatDuration } from '../lib/plugin/duration.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural, type Finding } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
+import { controllerOf, objectRef } from '../lib/kube/pods.js';
 
 export interface Data {
   /**
@@ -32,7 +33,6 @@ export interface Data {
 export const DETAIL_LIMIT = 50;
 const DEFAULT_GRACE = 30;
 
-const podKey = (m: ObjectMeta | undefined) => `${m?.namespace ?? ''}/${m?.name ?? ''}`;
 
 /**
  * Seconds a terminating pod is past the moment it should have been gone;
@@ -79,11 +79,6 @@ export function stuckPods(pods: Pod[], minAge: number, now: number): { pod: Pod;
 /** A 403 or a server error on a detail lookup loses that detail, not the check; timeouts and network failures still end it. */
 function detailLost(e: unknown): e is KubeApiError {
   return e instanceof KubeApiError && e.status !== undefined && e.status !== 401;
-}
-
-function owner(m: ObjectMeta | undefined) {
-  const refs = m?.ownerReferences ?? [];
-  return refs.find((r) => r.controller) ?? refs[0];
 }
 
 function requiresAntiAffinity(p: Pod): boolean {
@@ -185,14 +180,14 @@ export default defineCheck({
           if (!got) { answered404.push(m); return; }
           // A new pod of the same name (a StatefulSet recreates its pods under the old name): the stuck one is gone.
           const same = !m.uid || !got.metadata?.uid || got.metadata.uid === m.uid;
-          full.set(podKey(m), same ? got : null);
-          if (!same) gone.push(podKey(m));
+          full.set(objectRef(m), same ? got : null);
+          if (!same) gone.push(objectRef(m));
         }, tolerate('pods'));
       }));
       await Promise.all(answered404.map((m) =>
         kube.list<Pod, Pod>(RESOURCES.pods, { namespace: m.namespace, fieldSelector: `metadata.name=${m.name}`, metadataOnly: true }).then((l) => {
-          if (l.some((p) => !m.uid || p.metadata?.uid === m.uid)) stillListed.push(podKey(m));
-          else { full.set(podKey(m), null); gone.push(podKey(m)); }
+          if (l.some((p) => !m.uid || p.metadata?.uid === m.uid)) stillListed.push(objectRef(m));
+          else { full.set(objectRef(m), null); gone.push(objectRef(m)); }
         }, (e: unknown) => {
           if (!detailLost(e)) throw e;
           relistFailed.push(e);
@@ -213,7 +208,7 @@ export default defineCheck({
 
     const merged: Pod[] = [];
     for (const p of terminating) {
-      const k = podKey(p.metadata);
+      const k = objectRef(p.metadata);
       if (!full.has(k)) merged.push(p);
       else if (full.get(k)) merged.push(full.get(k)!);
       // null: the pod finished going after the list (a second list agreed, or its name has a new pod).
@@ -268,7 +263,7 @@ export default defineCheck({
         forceDelete.set(ns, [...(forceDelete.get(ns) ?? []), name]);
       }
 
-      const ref = owner(m);
+      const ref = controllerOf(m);
       if (!ref) { orphaned++; parts.push('no owner (orphaned: nothing recreates it)'); }
 
       const nsPdbs = d.pdbs[ns];

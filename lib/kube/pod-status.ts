@@ -5,7 +5,7 @@ import { formatDuration } from '../plugin/duration.js';
 import { condition } from './nodes.js';
 import { parseTime } from './time.js';
 import type { Condition, ContainerStatus, ObjectMeta, Pod } from './types.js';
-import { podNotReadyReason } from './workloads.js';
+import { podNotReadyReason } from './pods.js';
 
 export type PodProblemKind = 'crashloop' | 'image' | 'config' | 'oomkilled' | 'restarts' | 'notready';
 

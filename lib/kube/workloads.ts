@@ -5,6 +5,7 @@ import { formatDuration } from '../plugin/duration.js';
 import { condition } from './nodes.js';
 import { parseTime } from './time.js';
 import type { Deployment, Node, Pod } from './types.js';
+import { podNotReadyReason } from './pods.js';
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
 
@@ -269,16 +270,4 @@ export function daemonPlacement(ds: Deployment, pods: Pod[], nodes: Node[]): Dae
     .map((p) => ({ node: p.spec?.nodeName || 'no node', why: podNotReadyReason(p) }))
     .sort((a, b) => a.node.localeCompare(b.node));
   return { missingOn, notReadyOn };
-}
-
-/** The most telling reason a pod is not Ready: a container's waiting reason, its phase, or the condition's reason. */
-export function podNotReadyReason(p: Pod): string {
-  if (p.metadata?.deletionTimestamp) return 'Terminating';
-  const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
-  const waiting = statuses.find((c) => c.state?.waiting?.reason)?.state?.waiting?.reason;
-  if (waiting) return waiting;
-  if (p.status?.phase && p.status.phase !== 'Running') return p.status.phase;
-  const notReady = statuses.find((c) => c.ready === false && c.state?.running);
-  if (notReady) return `container ${notReady.name} running but not ready`;
-  return condition(p.status?.conditions, 'Ready')?.reason || 'not ready';
 }

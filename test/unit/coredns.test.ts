@@ -142,7 +142,7 @@ describe('coredns evaluate', () => {
     const { o, texts } = await run({ ...d, pods: [...d.pods, stranger, dying] }, ['--no-require-anti-affinity']);
     expect(o.summary).toBe('kube-system/coredns: 2/2 ready on 2 nodes (k8s01, k8s02), spreading not required');
     expect(texts.join('\n')).not.toContain('autoscaler');
-    expect(texts).toContain('pod coredns-7896dbf49b-old on k8s03: terminating');
+    expect(texts).toContain('pod coredns-7896dbf49b-old on k8s03: Terminating');
   });
 
   it('is CRITICAL when the Deployment is missing, UNKNOWN when --selector is ambiguous', async () => {
