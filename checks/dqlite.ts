@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
 import type { Range } from '../lib/plugin/range.js';
 import type { OptionSpec } from '../lib/plugin/options.js';
@@ -14,19 +13,20 @@ import {
   type JournalScanResult,
   type LinePattern,
 } from '../lib/host/journal.js';
+import { currentUser } from '../lib/host/user.js';
 import { UNIT_NAME, unitState, type UnitState } from '../lib/host/systemd.js';
-import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { formatDuration } from '../lib/plugin/duration.js';
 import { PluginError, UsageError } from '../lib/plugin/errors.js';
-import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural, type Outcome } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
-import { bySeverityDesc, State } from '../lib/plugin/state.js';
+import { bySeverityDesc, State, worst } from '../lib/plugin/state.js';
 
 /** A pattern with its thresholds. */
 export interface JudgedPattern extends LinePattern {
   warn?: Range;
   crit?: Range;
 }
-
 
 export interface Data {
   /** undefined when journalctl could not read the journal (journalError says why). */
@@ -40,39 +40,9 @@ export interface Data {
 
 export const DEFAULT_UNIT = 'snap.microk8s.daemon-k8s-dqlite';
 
-/**
- * The built-in patterns and their default thresholds (warning, critical;
- * Monitoring Plugins ranges: '0' alerts from 1, '9' from 10).
- *
- * context canceled: kine's query context ended before dqlite answered. On a
- * follower it means reads and writes forwarded to the leader are not coming
- * back: during the incident k8s-dqlite on k8s02 logged it for every
- * serviceaccount query while the kubelet could not commit pod status, until
- * a restart. A single one can be an API server cancelling a watch as it
- * restarts, so one line warns; 10 in the default 5 minutes is two a minute,
- * sustained, and is critical.
- *
- * database is locked: SQLite's SQLITE_BUSY surfacing through kine: a write
- * gave up waiting for the lock, and the API request behind it failed. The
- * old check_dqlite_locks.sh watched only this. Same scale: one warns, 10 in
- * 5 minutes (the leader is wedged, not busy for a moment) is critical.
- */
-export const BUILTIN_PATTERNS = [
-  { label: 'context_canceled', text: 'context canceled', option: 'context-canceled', warning: '0', critical: '9' },
-  { label: 'database_is_locked', text: 'database is locked', option: 'database-is-locked', warning: '0', critical: '9' },
-] as const;
-
 const MAX_CUSTOM_PATTERNS = 20;
 /** The journal of one unit over minutes is small; 512 MiB of JSON means something is very wrong. */
 const MAX_JOURNAL_BYTES = 512 * 1024 * 1024;
-
-function currentUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return `uid ${process.getuid?.() ?? '?'}`;
-  }
-}
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -111,7 +81,24 @@ export function checksUnit(o: Options): boolean {
   return o.unitState ?? o.journalDirectory === undefined;
 }
 
-/** The built-in patterns with their ranges, then every --pattern with --pattern-warning/-critical. */
+/**
+ * The built-in patterns with their ranges, then every --pattern with
+ * --pattern-warning/-critical. Default thresholds (warning, critical;
+ * Monitoring Plugins ranges: '0' alerts from 1, '9' from 10).
+ *
+ * context canceled: kine's query context ended before dqlite answered. On a
+ * follower it means reads and writes forwarded to the leader are not coming
+ * back: during the incident k8s-dqlite on k8s02 logged it for every
+ * serviceaccount query while the kubelet could not commit pod status, until
+ * a restart. A single one can be an API server cancelling a watch as it
+ * restarts, so one line warns; 10 in the default 5 minutes is two a minute,
+ * sustained, and is critical.
+ *
+ * database is locked: SQLite's SQLITE_BUSY surfacing through kine: a write
+ * gave up waiting for the lock, and the API request behind it failed. The
+ * old check_dqlite_locks.sh watched only this. Same scale: one warns, 10 in
+ * 5 minutes (the leader is wedged, not busy for a moment) is critical.
+ */
 export function patternsOf(o: Options): JudgedPattern[] {
   const patterns: JudgedPattern[] = [
     { ...substringPattern('context_canceled', 'context canceled'), warn: o.warningContextCanceled, crit: o.criticalContextCanceled },
@@ -177,7 +164,7 @@ export default defineCheck({
       .then((r): Pick<Data, 'scan' | 'journalError' | 'journalNote'> => {
         const denied = journalPermissionProblem(r.stderr);
         if (denied) {
-          const user = currentUser();
+          const user = currentUser() ?? `uid ${process.getuid?.() ?? '?'}`;
           return {
             // NRPE keeps the groups it started with: after usermod it must be restarted too.
             journalError: `cannot read the journal as user ${user} (journalctl: ${denied}); ` +
@@ -204,85 +191,95 @@ export default defineCheck({
   },
 
   evaluate(d, o, now) {
-    const out = new OutcomeBuilder();
+    const r = new Report();
     const win = formatDuration(o.window);
     const ago = (t?: number) => (t === undefined ? '' : `${formatDuration(Math.max(0, (now - t) / 1000))} ago`);
-
-    // The unit: is k8s-dqlite running at all?
-    let unitText: string | undefined;
-    let unitStateOf = State.OK;
-    const u = d.unit;
-    if (!u) {
-      out.info(`unit state not checked (${o.journalDirectory ? 'reading a journal directory, maybe another machine\'s; --unit-state judges the local unit' : '--no-unit-state'})`);
-    } else if (!u.known) {
-      unitStateOf = State.UNKNOWN;
-      unitText = `state of ${u.unit} unknown: ${u.noSystemd ? 'no systemd on this host' : 'systemd did not answer'} (--no-unit-state skips this)`;
-      out.add(State.UNKNOWN, `cannot tell whether ${u.unit} is running: ${u.reason}; --no-unit-state skips this`);
-    } else {
-      const restarts = u.restarts ? `, restarted ${plural(u.restarts, 'time')} by systemd` : '';
-      if (u.load === 'not-found') {
-        unitStateOf = State.UNKNOWN;
-        unitText = `unit ${u.unit} not found on this host (is microk8s installed? --unit names another)`;
-      } else if (u.active === 'inactive' || u.active === 'failed') {
-        unitStateOf = State.CRITICAL;
-        unitText = `unit ${u.unit} is ${u.active} (${u.sub}): not running${restarts}`;
-      } else if (u.active === 'activating' || u.active === 'deactivating' || u.active === 'maintenance') {
-        unitStateOf = State.WARNING;
-        unitText = `unit ${u.unit} is ${u.active} (${u.sub})${u.sub === 'auto-restart' ? ': it exited and systemd is restarting it' : ''}${restarts}`;
-      } else {
-        unitText = `unit ${u.active} (${u.sub})${restarts}`;
-      }
-      out.add(unitStateOf === State.OK ? undefined : unitStateOf, unitText);
-    }
+    const unit = judgeUnit(r, d.unit, o);
 
     if (d.journalError || !d.scan) {
       const msg = d.journalError ?? 'journalctl gave no result';
-      out.add(State.UNKNOWN, msg);
-      const summary = unitStateOf === State.CRITICAL || unitStateOf === State.WARNING ? `${unitText}; ${msg}` : msg;
-      return out.build(summary);
+      r.add(State.UNKNOWN, msg);
+      // Only a unit that is down or starting is news next to an unreadable journal.
+      return statusLine(r, unit && alerts(unit.state) ? unit : undefined, { state: State.UNKNOWN, text: msg });
     }
 
-    // The patterns: counts against their ranges, the newest example each.
+    // The patterns: each count against its ranges, the newest example each.
     const s = d.scan;
+    const patterns = patternsOf(o);
     const judged = s.patterns.map((c, i) => {
-      const p = patternsOf(o)[i]!;
-      return { c, p, state: thresholdState(c.count, p.warn, p.crit) };
+      const p = patterns[i]!;
+      return { c, j: r.judge(c.label, c.count, { warn: p.warn, crit: p.crit, min: 0 }) };
     });
-    for (const { c, state } of judged) {
+    for (const { c, j } of judged) {
       const last = c.examples[c.examples.length - 1];
       const text = c.count === 0
         ? `${c.display}: no lines in ${win}`
         : `${c.display}: ${plural(c.count, 'line')} in ${win}, last ${ago(c.last)} at ${c.last === undefined ? '?' : iso(c.last)}: ` +
           (last ? (o.verbose > 0 ? last.message : excerpt(last.message, last.at, 120)) : '');
-      out.add(state === State.OK ? undefined : state, text);
+      r.add(j.state === State.OK ? undefined : j.state, text);
       if (o.verbose > 0) {
-        for (const e of c.examples.slice(0, -1).reverse()) out.info(`earlier ${c.display}: ${e.time === undefined ? '?' : iso(e.time)}: ${e.message}`);
+        for (const e of c.examples.slice(0, -1).reverse()) r.info(`earlier ${c.display}: ${e.time === undefined ? '?' : iso(e.time)}: ${e.message}`);
       }
     }
-    const matchedState = thresholdState(s.matched, o.warning, o.critical);
-    if (matchedState !== State.OK) out.add(matchedState, `${plural(s.matched, 'line')} in ${win} match a pattern (-w ${o.warning ?? '-'} -c ${o.critical ?? '-'})`);
-    if (s.malformed) out.info(`${plural(s.malformed, 'journalctl line')} not JSON, skipped`);
-    if (d.journalNote) out.info(`journalctl: ${d.journalNote}`);
+    const matched = r.judge('matched_lines', s.matched, { warn: o.warning, crit: o.critical, min: 0 });
+    if (matched.state !== State.OK) r.add(matched.state, `${plural(s.matched, 'line')} in ${win} match a pattern (-w ${o.warning ?? '-'} -c ${o.critical ?? '-'})`);
+    r.metric('lines_scanned', s.scanned, { min: 0 });
+    if (s.malformed) r.info(`${plural(s.malformed, 'journalctl line')} not JSON, skipped`);
+    if (d.journalNote) r.info(`journalctl: ${d.journalNote}`);
 
-    for (const { c, p } of judged) out.metric({ label: c.label, value: c.count, warn: p.warn, crit: p.crit, min: 0 });
-    out.metric({ label: 'matched_lines', value: s.matched, warn: o.warning, crit: o.critical, min: 0 })
-      .metric({ label: 'lines_scanned', value: s.scanned, min: 0 });
-
-    // Summary: the unit if it is the news, then what the journal says.
-    const alerting = judged.filter((j) => j.state !== State.OK).sort((a, b) => bySeverityDesc(a.state, b.state));
-    let journalText: string;
+    // What the journal says: the alerting patterns, worst first, with the newest example.
+    const alerting = judged.filter(({ j }) => j.state !== State.OK).sort((a, b) => bySeverityDesc(a.j.state, b.j.state));
+    let text: string;
     if (alerting.length) {
-      const top = alerting[0]!.c;
-      const newest = top.examples[top.examples.length - 1];
-      journalText = alerting.map(({ c }) => `${c.count} ${c.display}${c.count ? ` (last ${ago(c.last)})` : ''}`).join(', ') +
+      const newest = alerting[0]!.c.examples.at(-1);
+      text = alerting.map(({ c }) => `${c.count} ${c.display}${c.count ? ` (last ${ago(c.last)})` : ''}`).join(', ') +
         ` in ${win} of ${o.unit} (${plural(s.scanned, 'line')} scanned)` + (newest ? `: ${excerpt(newest.message, newest.at, 120)}` : '');
     } else if (s.scanned === 0) {
-      journalText = `no journal entries for ${o.unit} in the last ${win} (0 lines scanned)`;
+      text = `no journal entries for ${o.unit} in the last ${win} (0 lines scanned)`;
     } else {
-      journalText = `${judged.map(({ c }) => `${c.count} ${c.display}`).join(', ')} in ${win} (${plural(s.scanned, 'line')} of ${o.unit} scanned)`;
+      text = `${judged.map(({ c }) => `${c.count} ${c.display}`).join(', ')} in ${win} (${plural(s.scanned, 'line')} of ${o.unit} scanned)`;
     }
-    const unitFirst = unitStateOf !== State.OK && !(alerting.length && unitStateOf === State.UNKNOWN);
-    const summary = unitText === undefined ? journalText : unitFirst ? `${unitText}; ${journalText}` : `${journalText}; ${unitText}`;
-    return out.build(summary);
+    return statusLine(r, unit, { state: worst(...judged.map(({ j }) => j.state), matched.state), text });
   },
 });
+
+const alerts = (s: State) => s === State.CRITICAL || s === State.WARNING;
+
+/** One half of the status line (the unit, the journal): its state and words. */
+interface Half {
+  state: State;
+  text: string;
+}
+
+/** Is k8s-dqlite running at all? undefined when not asked. */
+function judgeUnit(r: Report, u: UnitState | undefined, o: Options): Half | undefined {
+  if (!u) {
+    r.info(`unit state not checked (${o.journalDirectory ? 'reading a journal directory, maybe another machine\'s; --unit-state judges the local unit' : '--no-unit-state'})`);
+    return undefined;
+  }
+  if (!u.known) {
+    r.add(State.UNKNOWN, `cannot tell whether ${u.unit} is running: ${u.reason}; --no-unit-state skips this`);
+    return { state: State.UNKNOWN, text: `state of ${u.unit} unknown: ${u.noSystemd ? 'no systemd on this host' : 'systemd did not answer'} (--no-unit-state skips this)` };
+  }
+  const restarts = u.restarts ? `, restarted ${plural(u.restarts, 'time')} by systemd` : '';
+  let half: Half;
+  if (u.load === 'not-found') half = { state: State.UNKNOWN, text: `unit ${u.unit} not found on this host (is microk8s installed? --unit names another)` };
+  else if (u.active === 'inactive' || u.active === 'failed') half = { state: State.CRITICAL, text: `unit ${u.unit} is ${u.active} (${u.sub}): not running${restarts}` };
+  else if (u.active === 'activating' || u.active === 'deactivating' || u.active === 'maintenance') {
+    half = { state: State.WARNING, text: `unit ${u.unit} is ${u.active} (${u.sub})${u.sub === 'auto-restart' ? ': it exited and systemd is restarting it' : ''}${restarts}` };
+  } else half = { state: State.OK, text: `unit ${u.active} (${u.sub})${restarts}` };
+  r.add(half.state === State.OK ? undefined : half.state, half.text);
+  return half;
+}
+
+/**
+ * The status line states both halves, the journal first; a unit that is down
+ * (or starting) is the news and leads, and so does a unit whose state is
+ * unknown unless the journal alerts.
+ */
+function statusLine(r: Report, unit: Half | undefined, journal: Half): Outcome {
+  for (const h of [unit, journal]) if (h) r.problem(h.state, h.text);
+  const unitLeads = !!unit && (alerts(unit.state) || (unit.state === State.UNKNOWN && !alerts(journal.state)));
+  const line = (unitLeads ? [unit, journal] : [journal, unit]).filter((h): h is Half => !!h).map((h) => h.text).join('; ');
+  return { ...r.done(line), summary: line };
+}
