@@ -9,6 +9,7 @@ import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { EndpointSlice, Node, Pod, Service } from '../lib/kube/types.js';
 import { defineCheck, opt, type CheckContext, type OptionsOf } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
+import { deadlineFromProcessStart, msLeft } from '../lib/plugin/deadline.js';
 import { PluginError } from '../lib/plugin/errors.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural, type Outcome } from '../lib/plugin/result.js';
@@ -42,6 +43,24 @@ export function sourcesFor(mode: ProxyMode): SourceName[] {
 /** The sudoers line that lets `user` run exactly what this check runs. */
 export function sudoersLine(user: string, mode: ProxyMode): string {
   return sudoersLineFor(user, sourcesFor(mode).map((s) => NAT_COMMANDS[s]));
+}
+
+/** The API part's answer, or an apiError when it failed or did not answer within half of -t (from process start). */
+export async function withinApiShare<T extends object>(api: Promise<T>, timeoutS: number): Promise<T | { services: []; slices: []; apiError: PluginError }> {
+  const share = timeoutS / 2;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PluginError(`the API server did not answer within ${formatDuration(share)} (half of -t ${timeoutS})`)), msLeft(deadlineFromProcessStart(share)));
+  });
+  try {
+    return await Promise.race([api, late]);
+  } catch (e) {
+    if (e instanceof PluginError) return { services: [], slices: [], apiError: e };
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    api.catch(() => {}); // answered after its share: not news
+  }
 }
 
 export interface NatSource {
@@ -162,22 +181,20 @@ export default defineCheck({
         kube.getOptional<Node>(RESOURCES.nodes, o.node).then((n) => n ?? null),
       ]);
       return { services, slices, calicoPods, nodeObject };
-    })().catch((e: unknown) => {
-      // The NAT table is local evidence: keep judging it when the API cannot be asked.
-      if (e instanceof PluginError) return { services: [], slices: [], apiError: e };
-      throw e;
-    });
-      const [bootTime, sources, fromApi] = await Promise.all([
-        readBootTime(),
-        readSources(ctx, o),
-        api,
-      ]);
-      if (sources.every((s) => s.status === 'missing')) {
-        const tried = sourcesFor(o.proxyMode).map((s) => NAT_COMMANDS[s].file).join(', ');
-        throw new PluginError(`cannot read the nat table: none of ${tried} is installed (install iptables${o.proxyMode === 'iptables' ? '' : ' or nftables'})`);
-      }
-      return { node: o.node, bootTime, sources, ...fromApi };
-    },
+    })();
+    const [bootTime, sources, fromApi] = await Promise.all([
+      readBootTime(),
+      readSources(ctx, o),
+      // The NAT table is local evidence: an API server that fails or hangs (the incident's own
+      // failure mode) gets half of -t, and the local verdict is reported either way.
+      withinApiShare(api, o.timeout),
+    ]);
+    if (sources.every((s) => s.status === 'missing')) {
+      const tried = sourcesFor(o.proxyMode).map((s) => NAT_COMMANDS[s].file).join(', ');
+      throw new PluginError(`cannot read the nat table: none of ${tried} is installed (install iptables${o.proxyMode === 'iptables' ? '' : ' or nftables'})`);
+    }
+    return { node: o.node, bootTime, sources, ...fromApi };
+  },
 
     evaluate: evaluateNat,
 });
@@ -405,7 +422,8 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const line = [...halves.filter((h) => h.signature), ...halves.filter((h) => !h.signature)].map((h) => h.text).join('; ');
   const local = worst(...halves.map((h) => h.state));
   const out = r.done(line);
-  return { ...out, summary: apiText && local !== State.CRITICAL && local !== State.WARNING ? apiText : line };
+  const summary = !apiText ? line : local === State.CRITICAL || local === State.WARNING ? `${line}; ${apiText}` : apiText;
+  return { ...out, summary };
 }
 
 /** This node's calico-node pod, judged against the boot: a line for the status line, or undefined when not asked. */

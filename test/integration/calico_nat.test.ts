@@ -281,6 +281,17 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     expect(r.stderr).toContain('running /usr/bin/sudo -n /usr/sbin/nft -j list table ip kube-proxy');
   });
 
+  it('reports the local CRITICAL within -t when the API server hangs, naming the API part as not answered (issue 14.3)', async () => {
+    nat({});
+    const hung = await start('incident', { rules: [{ path: '^/api/v1/services$', hang: true }] }, NS);
+    const r = await run(['-t', '4'], { server: hung });
+    expectContract(r, TITLE);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT CRITICAL - no Service NAT rules on k8s02: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table \(post-reboot signature\); cannot cross-check with the API: the API server did not answer within 2s \(half of -t 4\) \| /);
+    expect(r.stdout).toMatch(/\n\[UNKNOWN\] cannot cross-check with the API: the API server did not answer within 2s/);
+    expect(r.ms).toBeLessThan(4000 + 1500);
+  });
+
   it('keeps judging the nat table when the API is unreachable', async () => {
     nat({});
     const dead = path.join(asNobody, 'dead-kubeconfig.yaml');

@@ -289,7 +289,8 @@ describe('check_k8s_calico_nat evaluate', () => {
     it('still says CRITICAL for a nat table without KUBE-SERVICES', () => {
       const o = evaluateNat(data('incident', { apiError, services: [], slices: [], calicoPods: undefined, nodeObject: undefined, sources: sources({ iptables: parseIptablesSave(EMPTY_NAT) }) }), opts(), NOW);
       expect(outcomeState(o)).toBe(State.CRITICAL);
-      expect(o.summary).toBe('no Service NAT rules on k8s02: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table (post-reboot signature)');
+      // Behaviour change (issue 14.3): the status line names the API part as not answered.
+      expect(o.summary).toBe(`no Service NAT rules on k8s02: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table (post-reboot signature); cannot cross-check with the API: ${apiError.message}`);
       expect(lines(o, State.UNKNOWN)).toEqual([`cannot cross-check with the API: ${apiError.message}`]);
       expect(perf(o)).toMatchObject({ expected_services: undefined, missing_services: undefined, nat_rules: 0 });
     });
