@@ -59,22 +59,30 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
   };
 
   let healthy: string;
-  let incident: string;
   let now: number;
+  let fresh = 0;
+  /**
+   * The incident's journal, written relative to the moment it is used: the
+   * entries span 4m20s of the 5m window, so one written at beforeAll slips
+   * out of the window when the suite runs slowly.
+   */
+  const incidentJournal = () => {
+    const t = Date.now();
+    return journal(`incident-${fresh++}`, [
+      ...background(t),
+      // k8s02 during the incident: every serviceaccount query fails.
+      ...Array.from({ length: 36 }, (_, k) => dqliteEntry(t - 15 * S - k * 7 * S, 'error', CC_TXN)),
+      dqliteEntry(t - 12 * S, 'error', CC_WATCH),
+      // Not valid UTF-8: journalctl prints the message as a byte array.
+      dqliteEntry(t - 40 * S, 'error', '', {
+        message: Buffer.concat([Buffer.from('time="x" level=error msg="error in txn: '), Buffer.from([0xff, 0xfe]), Buffer.from(': database is locked"')]),
+      }),
+      { ...dqliteEntry(t - 50 * S, 'error', ''), message: 'I1125 09:10:05.711775   19886 log.go:198] [ERROR] dqlite: proxy: first: remote -> local: local error: tls: bad record MAC' },
+    ]);
+  };
   beforeAll(() => {
     now = Date.now();
     healthy = journal('healthy', background(now));
-    incident = journal('incident', [
-      ...background(now),
-      // k8s02 during the incident: every serviceaccount query fails.
-      ...Array.from({ length: 36 }, (_, k) => dqliteEntry(now - 15 * S - k * 7 * S, 'error', CC_TXN)),
-      dqliteEntry(now - 12 * S, 'error', CC_WATCH),
-      // Not valid UTF-8: journalctl prints the message as a byte array.
-      dqliteEntry(now - 40 * S, 'error', '', {
-        message: Buffer.concat([Buffer.from('time="x" level=error msg="error in txn: '), Buffer.from([0xff, 0xfe]), Buffer.from(': database is locked"')]),
-      }),
-      { ...dqliteEntry(now - 50 * S, 'error', ''), message: 'I1125 09:10:05.711775   19886 log.go:198] [ERROR] dqlite: proxy: first: remote -> local: local error: tls: bad record MAC' },
-    ]);
   });
 
   it('OK on a healthy journal: errors outside the window and in other units do not count', async () => {
@@ -156,7 +164,7 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
   });
 
   it('CRITICAL on the incident: context canceled from k8s-dqlite, a non-UTF-8 database is locked counted too', async () => {
-    const r = await run(['--journal-directory', incident]);
+    const r = await run(['--journal-directory', incidentJournal()]);
     expect(r.code, r.stdout).toBe(2);
     expect(r.perf).toMatchObject({ context_canceled: '37', context_canceled_per_min: '7.4', database_is_locked: '1', matched_lines: '38', lines_scanned: '59' });
     expect(r.firstLine).toMatch(/^K8S DQLITE CRITICAL - 37 context canceled \(7\.4\/min, last [\dms]+ ago\) in 5m of snap\.microk8s\.daemon-k8s-dqlite \(59 lines scanned\)/);
@@ -167,7 +175,7 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
   });
 
   it('--pattern adds counts with their own thresholds, plain text and /regex/', async () => {
-    const r = await run(['--journal-directory', incident, '--pattern', 'tls_mac=/tls: bad record mac/i', '--pattern', 'deadline exceeded',
+    const r = await run(['--journal-directory', incidentJournal(), '--pattern', 'tls_mac=/tls: bad record mac/i', '--pattern', 'deadline exceeded',
       '--pattern-warning', '5', '--pattern-critical', '0', '--context-canceled-warning', '100', '--context-canceled-critical', '200', '--database-is-locked-warning', '0.1']);
     expect(r.code, r.stdout).toBe(2);
     expect(r.perf).toMatchObject({ context_canceled: '37', database_is_locked: '1', tls_mac: '1', deadline_exceeded: '0', matched_lines: '39' });
@@ -176,14 +184,14 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
   });
 
   it('-w/-c judge every matching line together', async () => {
-    const r = await run(['--journal-directory', incident, '--context-canceled-warning', '100', '--context-canceled-critical', '100', '-w', '30', '-c', '50']);
+    const r = await run(['--journal-directory', incidentJournal(), '--context-canceled-warning', '100', '--context-canceled-critical', '100', '-w', '30', '-c', '50']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('[WARNING] 38 lines in 5m match a pattern (-w 30 -c 50)');
     expect(r.firstLine).toContain(' matched_lines=38;30;50;0 ');
   });
 
   it('--format json: the same result as one object', async () => {
-    const r = await runBuilt('dqlite', ['--journal-directory', incident, '--format', 'json']);
+    const r = await runBuilt('dqlite', ['--journal-directory', incidentJournal(), '--format', 'json']);
     expect(r.code).toBe(2);
     const o = JSON.parse(r.stdout);
     expect(o).toMatchObject({ check: 'dqlite', state: 'CRITICAL', exitCode: 2 });
@@ -233,7 +241,7 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     expect(r.code).toBe(3);
     expect(r.firstLine).toMatch(/^K8S DQLITE UNKNOWN - (state of snap\.microk8s\.daemon-k8s-dqlite unknown: no systemd on this host \(--no-unit-state skips this\)|unit snap\.microk8s\.daemon-k8s-dqlite not found on this host)/);
     // A real finding outranks not knowing.
-    const c = await run(['--journal-directory', incident, '--unit-state', '-v']);
+    const c = await run(['--journal-directory', incidentJournal(), '--unit-state', '-v']);
     expect(c.code).toBe(2);
     expect(c.firstLine).toMatch(/^K8S DQLITE CRITICAL - 37 context canceled .*; (state of snap\.microk8s\.daemon-k8s-dqlite unknown|unit snap\.microk8s\.daemon-k8s-dqlite not found)/);
     expect(c.stdout).toMatch(/\n\[UNKNOWN\] (cannot tell whether snap\.microk8s\.daemon-k8s-dqlite is running: systemctl: |unit snap\.microk8s\.daemon-k8s-dqlite not found)/);
