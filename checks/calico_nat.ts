@@ -114,6 +114,9 @@ const options = {
   'proxy-mode': opt.choice(['auto', 'iptables', 'nftables'] as const, {
     default: 'auto', describe: 'Where kube-proxy programs Services: auto reads iptables (both backends) and nftables',
   }),
+  'boot-grace': opt.duration({
+    default: '5m', describe: 'Right after boot, the kubelet may not have restarted calico-node yet: an old calico-node is WARNING within this, CRITICAL after',
+  }),
   'min-age': opt.duration({ default: '60s', describe: 'Ignore Services and endpoint changes younger than this (kube-proxy gets time to sync)' }),
   calico: opt.flag({ default: true, describe: 'Check this node\'s calico-node pod (--no-calico on clusters without Calico)' }),
   'calico-namespace': opt.namespace({ describe: 'Namespace of calico-node (default: any; kube-system on microk8s, calico-system with the operator)' }),
@@ -465,7 +468,13 @@ function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: stri
   const summary = `${podName}: ${ready?.status === 'True' ? 'Ready' : 'not Ready'}, ${startText}, ${plural(restarts ?? 0, 'restart')}; ${caliText}`;
 
   let half: Half | undefined;
-  if (sinceBoot !== undefined && sinceBoot < -BOOT_SLACK_S) {
+  const booted = (now - d.bootTime) / 1000;
+  if (sinceBoot !== undefined && sinceBoot < -BOOT_SLACK_S && booted < o.bootGrace) {
+    r.add(State.WARNING,
+      `calico-node has not restarted yet: ${podName} started ${formatDuration(-sinceBoot)} before this host booted ${bootAgo(d, now)} ago; ` +
+      `CRITICAL if it has not restarted ${formatDuration(o.bootGrace)} after the boot (--boot-grace)`);
+    half = { state: State.WARNING, text: 'calico-node has not restarted yet (host booted ' + `${bootAgo(d, now)} ago)` };
+  } else if (sinceBoot !== undefined && sinceBoot < -BOOT_SLACK_S) {
     r.add(State.CRITICAL,
       `calico-node has not restarted since the reboot: ${podName} started ${formatDuration(-sinceBoot)} before this host booted ` +
       `${bootAgo(d, now)} ago (${plural(restarts ?? 0, 'restart')}); delete the pod or restart kubelite`);

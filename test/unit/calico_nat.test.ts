@@ -66,7 +66,7 @@ function data(scenarioDir: 'healthy' | 'incident', over: Partial<Data> = {}, nod
 type Opts = Parameters<typeof evaluateNat>[1];
 function opts(over: Partial<Opts> = {}): Opts {
   return {
-    node: 'k8s02', sudo: false, proxyMode: 'auto', minAge: 60, calico: true, calicoSelector: 'k8s-app=calico-node', calicoContainer: 'calico-node',
+    node: 'k8s02', sudo: false, proxyMode: 'auto', minAge: 60, bootGrace: 300, calico: true, calicoSelector: 'k8s-app=calico-node', calicoContainer: 'calico-node',
     warning: parseRange('0'), critical: parseRange('2'),
     timeout: 10, timeoutState: State.UNKNOWN, pageSize: 500, verbose: 0, format: 'nagios',
     ...over,
@@ -250,6 +250,19 @@ describe('check_k8s_calico_nat evaluate', () => {
       expect(outcomeState(o)).toBe(State.OK);
       expect(perf(o).calico_started_after_boot).toBe(-10);
       expect(o.summary).toMatch(/calico-node Ready, started 0s after boot$/);
+    });
+
+    it('within --boot-grace after the boot an old calico-node is WARNING "not restarted yet", CRITICAL after (behaviour change, issue 13.6)', () => {
+      const d = data('incident');
+      d.bootTime = NOW - 90_000; // booted 1m30s ago
+      let o = evaluateNat(d, opts({ bootGrace: 300 }), NOW);
+      expect(outcomeState(o)).toBe(State.WARNING);
+      expect(o.summary).toMatch(/calico-node has not restarted yet \(host booted 1m30s ago\)/);
+      expect(lines(o, State.WARNING)).toContainEqual(expect.stringMatching(/^calico-node has not restarted yet: kube-system\/calico-node-q9w4m started \S+ before this host booted 1m30s ago; CRITICAL if it has not restarted 5m after the boot \(--boot-grace\)$/));
+      d.bootTime = NOW - 301_000;
+      o = evaluateNat(d, opts({ bootGrace: 300 }), NOW);
+      expect(outcomeState(o)).toBe(State.CRITICAL);
+      expect(o.summary).toMatch(/^calico-node has not restarted since the reboot/);
     });
 
     it('prefers the newest pod that is not being deleted', () => {
