@@ -322,8 +322,9 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     ];
     for (const [what, tables, scenario, code, line] of cases) {
       nat(tables);
-      const long = await run([], { server: scenario === 'healthy' ? healthy : incident, bootTime: BOOTED_LONG_AGO });
-      const recent = await run([], { server: scenario === 'healthy' ? freshHealthy : freshIncident, bootTime: fresh });
+      // --boot-grace 30s: within the grace (default 5m) an old calico-node is a WARNING by design (see below).
+      const long = await run(['--boot-grace', '30s'], { server: scenario === 'healthy' ? healthy : incident, bootTime: BOOTED_LONG_AGO });
+      const recent = await run(['--boot-grace', '30s'], { server: scenario === 'healthy' ? freshHealthy : freshIncident, bootTime: fresh });
       for (const [boot, r] of [['3h ago', long], ['60s ago', recent]] as const) {
         expectContract(r, TITLE);
         expect(r.code, `${what}, booted ${boot}: ${r.stdout}`).toBe(code);
@@ -332,5 +333,18 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
       // The same line, perfdata included: nothing in it depends on how long ago the boot was.
       expect(recent.firstLine, what).toBe(long.firstLine);
     }
+  });
+
+  it('within --boot-grace after the boot, a calico-node that has not restarted yet is WARNING, not CRITICAL (behaviour change, issue 13.6)', async () => {
+    const fresh = Math.floor(Date.now() / 1000) - 60;
+    const freshIncident = await start('incident', undefined, { netns: NS, bootTime: fresh });
+    nat({ nft: KUBE_PROXY });
+    let r = await run([], { server: freshIncident, bootTime: fresh });
+    expectContract(r, TITLE);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 18\/18 service ports programmed on k8s02 \(iptables-nft, 127 nat rules\); calico-node has not restarted yet \(host booted \d+m?\d*s ago\) \| /);
+    r = await run(['--boot-grace', '30s'], { server: freshIncident, bootTime: fresh });
+    expect(r.code).toBe(2);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT CRITICAL - calico-node has not restarted since the reboot; /);
   });
 });
