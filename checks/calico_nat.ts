@@ -2,6 +2,7 @@ import { readBootTime } from '../lib/host/boot.js';
 import { firstLine } from '../lib/host/command.js';
 import { exactDestination, parseChainRules, parseIptablesSave, ruleComment, ruleCount, IptablesParseError, type IptablesSave, type Table } from '../lib/host/iptables.js';
 import { kubeProxyServicePortals, parseNftJson, NftParseError, type NftTableDump } from '../lib/host/nft.js';
+import { felixBpfEnabled, readBpfPins, type BpfPins, type Dataplane } from '../lib/host/dataplane.js';
 import { runPrivileged, sudoersLine as sudoersLineFor, type FixedCommand } from '../lib/host/sudo.js';
 import { RESOURCES } from '../lib/kube/client.js';
 import { condition } from '../lib/kube/nodes.js';
@@ -18,12 +19,14 @@ import { State, worst } from '../lib/plugin/state.js';
 
 // ---------------------------------------------------------------- host side
 
-type SourceName = 'iptables' | 'iptables-legacy' | 'nftables';
+type SourceName = 'iptables-nft' | 'iptables-legacy' | 'nftables';
 type ProxyMode = 'auto' | 'iptables' | 'nftables';
 
 /** The fixed commands, as packaging/sudoers/k8s-nrpe allows them. */
 export const NAT_COMMANDS: Record<SourceName, FixedCommand> = {
-  iptables: { file: '/usr/sbin/iptables-save', args: ['-t', 'nat'] },
+  // Each backend by name: /usr/sbin/iptables-save is whichever the alternatives system points at,
+  // and kube-proxy (inside kubelite on microk8s) may use the other one.
+  'iptables-nft': { file: '/usr/sbin/iptables-nft-save', args: ['-t', 'nat'] },
   // No -t nat: asking for a table makes the kernel create it (module autoload), so on a host
   // without legacy tables `-t nat` would add an empty legacy nat table every run. Without -t it
   // dumps only the tables that exist.
@@ -34,10 +37,15 @@ const MAX_DUMP_BYTES = 64 * 1024 * 1024;
 /** btime moves when the clock is stepped after boot (NTP): a start this close to it counts as after. */
 const BOOT_SLACK_S = 30;
 
+/** The kube-proxy tables to read: --dataplane iptables/nftables, else --proxy-mode (eBPF dataplanes: all, for the cali-* chains). */
+function tablesMode(o: Options): ProxyMode {
+  return o.dataplane === 'iptables' || o.dataplane === 'nftables' ? o.dataplane : o.proxyMode;
+}
+
 export function sourcesFor(mode: ProxyMode): SourceName[] {
-  if (mode === 'iptables') return ['iptables', 'iptables-legacy'];
+  if (mode === 'iptables') return ['iptables-nft', 'iptables-legacy'];
   if (mode === 'nftables') return ['nftables'];
-  return ['iptables', 'iptables-legacy', 'nftables'];
+  return ['iptables-nft', 'iptables-legacy', 'nftables'];
 }
 
 /** The sudoers line that lets `user` run exactly what this check runs. */
@@ -77,7 +85,7 @@ export interface NatSource {
  * host gives the same line on every run.
  */
 async function readSources(ctx: CheckContext, o: Options): Promise<NatSource[]> {
-  const settled = await Promise.allSettled(sourcesFor(o.proxyMode).map((s) => readSource(ctx, s, o)));
+  const settled = await Promise.allSettled(sourcesFor(tablesMode(o)).map((s) => readSource(ctx, s, o)));
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return settled.map((r) => (r as PromiseFulfilledResult<NatSource>).value);
@@ -85,7 +93,7 @@ async function readSources(ctx: CheckContext, o: Options): Promise<NatSource[]> 
 
 async function readSource(ctx: CheckContext, name: SourceName, o: Options): Promise<NatSource> {
   const cmd = NAT_COMMANDS[name];
-  const allowed = sourcesFor(o.proxyMode).map((s) => NAT_COMMANDS[s]);
+  const allowed = sourcesFor(tablesMode(o)).map((s) => NAT_COMMANDS[s]);
   const r = await runPrivileged(cmd, { sudo: o.sudo, signal: ctx.signal, maxBytes: MAX_DUMP_BYTES, log: ctx.log, allowed, purpose: 'read the nat table' });
   if (!r) return { name, status: 'missing' };
   const command = [cmd.file, ...cmd.args].join(' ').trim();
@@ -111,8 +119,13 @@ async function readSource(ctx: CheckContext, name: SourceName, o: Options): Prom
 const options = {
   node: opt.localNode({ describe: 'Kubernetes node name of this host (default: the hostname, lowercased)' }),
   sudo: opt.flag({ describe: 'Run the NAT dumps through sudo -n (see packaging/sudoers/k8s-nrpe)' }),
+  dataplane: opt.choice(['auto', 'iptables', 'nftables', 'calico-ebpf', 'cilium'] as const, {
+    default: 'auto',
+    describe: 'Who does Service NAT here: auto tells kube-proxy (iptables, nftables) from Calico eBPF (calico-node FELIX_BPFENABLED, ' +
+      'pinned cali_v4_nat_fe maps) and Cilium\'s kube-proxy replacement (pinned cilium_lb4_services_v2); calico-ebpf and cilium judge no kube-proxy rules',
+  }),
   'proxy-mode': opt.choice(['auto', 'iptables', 'nftables'] as const, {
-    default: 'auto', describe: 'Where kube-proxy programs Services: auto reads iptables (both backends) and nftables',
+    default: 'auto', describe: 'Deprecated, use --dataplane: which kube-proxy tables to read (auto: iptables, both backends, and nftables)',
   }),
   'boot-grace': opt.duration({
     default: '5m', describe: 'Right after boot, the kubelet may not have restarted calico-node yet: an old calico-node is WARNING within this, CRITICAL after',
@@ -138,6 +151,20 @@ export interface Data {
   nodeObject?: Node | null;
   /** The API could not be asked: the local findings still count. */
   apiError?: PluginError;
+  /** Pinned eBPF maps (--dataplane auto only). */
+  bpf?: BpfPins;
+}
+
+/** Who does Service NAT on this node, and what says so; undefined: kube-proxy (its tables are judged). */
+export function ebpfDataplane(d: Data, o: Options, kubeProxyRules: boolean): { dataplane: Dataplane; evidence: string } | undefined {
+  if (o.dataplane === 'calico-ebpf' || o.dataplane === 'cilium') return { dataplane: o.dataplane, evidence: `--dataplane ${o.dataplane}` };
+  if (o.dataplane !== 'auto') return undefined;
+  if (felixBpfEnabled(pickPod(d.calicoPods ?? []), o.calicoContainer)) return { dataplane: 'calico-ebpf', evidence: 'calico-node has FELIX_BPFENABLED=true' };
+  // Pinned maps outlive a switch back to iptables: without kube-proxy rules they are the explanation, with them they are leftovers.
+  if (kubeProxyRules) return undefined;
+  if (d.bpf?.ciliumServices) return { dataplane: 'cilium', evidence: `pinned BPF map ${d.bpf.ciliumServices}` };
+  if (d.bpf?.calicoNat) return { dataplane: 'calico-ebpf', evidence: `pinned BPF map ${d.bpf.calicoNat}` };
+  return undefined;
 }
 
 /** Service fields kube-proxy reads that lib/kube/types.ts does not (yet) declare. */
@@ -185,18 +212,19 @@ export default defineCheck({
       ]);
       return { services, slices, calicoPods, nodeObject };
     })();
-    const [bootTime, sources, fromApi] = await Promise.all([
+    const [bootTime, sources, fromApi, bpf] = await Promise.all([
       readBootTime(),
       readSources(ctx, o),
       // The NAT table is local evidence: an API server that fails or hangs (the incident's own
       // failure mode) gets half of -t, and the local verdict is reported either way.
       withinApiShare(api, o.timeout),
+      o.dataplane === 'auto' ? readBpfPins() : undefined,
     ]);
     if (sources.every((s) => s.status === 'missing')) {
-      const tried = sourcesFor(o.proxyMode).map((s) => NAT_COMMANDS[s].file).join(', ');
-      throw new PluginError(`cannot read the nat table: none of ${tried} is installed (install iptables${o.proxyMode === 'iptables' ? '' : ' or nftables'})`);
+      const tried = sourcesFor(tablesMode(o)).map((s) => NAT_COMMANDS[s].file).join(', ');
+      throw new PluginError(`cannot read the nat table: none of ${tried} is installed (install iptables${tablesMode(o) === 'iptables' ? '' : ' or nftables'})`);
     }
-    return { node: o.node, bootTime, sources, ...fromApi };
+    return { node: o.node, bootTime, sources, bpf, ...fromApi };
   },
 
     evaluate: evaluateNat,
@@ -226,10 +254,6 @@ interface Expected {
 const portalKey = (address: string, protocol: string, port: number) => `${address}|${protocol.toLowerCase()}|${port}`;
 const natTable = (s: NatSource): Table | undefined => s.save?.tables.get('nat');
 
-function label(s: NatSource): string {
-  if (s.name === 'iptables' && s.save?.backend) return s.save.backend === 'nf_tables' ? 'iptables-nft' : 'iptables (legacy)';
-  return s.name;
-}
 
 /** Service portals per source: KUBE-SERVICES rules (iptables) or service-ips elements (nftables). */
 function portalsOf(s: NatSource): Portal[] {
@@ -343,9 +367,7 @@ interface Half {
 
 export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const r = new Report();
-  // With /usr/sbin/iptables-save switched to legacy (update-alternatives) both dumps are one table: count it once.
-  const bothLegacy = d.sources.filter((s) => s.save?.backend === 'legacy').length === 2;
-  const read = d.sources.filter((s) => s.status === 'read' && !(bothLegacy && s.name === 'iptables-legacy'));
+  const read = d.sources.filter((s) => s.status === 'read');
   const withKube = read.filter((s) => natTable(s)?.chains.has('KUBE-SERVICES') || (s.nft && kubeProxyServicePortals(s.nft)));
   const natRules = read.reduce((n, s) => n + ruleCount(natTable(s)) + (s.nft?.rules ?? 0), 0);
   const ipvs = read.some((s) => natTable(s)?.chains.get('KUBE-SERVICES')?.rules.some((x) => x.options.some((y) => y.name === '--match-set' && y.values[0] === 'KUBE-CLUSTER-IP')));
@@ -357,13 +379,13 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const where = d.sources.map((s) => {
     if (s.status === 'missing') return `${s.name}: not installed`;
     if (s.status === 'absent') return `${s.name}: ${s.name === 'nftables' ? 'no table ip kube-proxy' : 'no nat table'}`;
-    if (!read.includes(s)) return `${s.name}: same table`;
     const n = s.nft ? s.nft.rules : ruleCount(natTable(s));
     const kube = withKube.includes(s) ? (s.nft ? ', service-ips map' : ', KUBE-SERVICES') : '';
-    return `${label(s)}: ${plural(n, 'nat rule')}${kube}`;
+    return `${s.name}: ${plural(n, 'nat rule')}${kube}`;
   });
 
-  const judged = d.apiError ? undefined : expectedServicePorts(d.services, d.slices, d.node, o.minAge, now);
+  const ebpf = ebpfDataplane(d, o, withKube.length > 0);
+  const judged = d.apiError || ebpf ? undefined : expectedServicePorts(d.services, d.slices, d.node, o.minAge, now);
   const expected = judged?.expected ?? [];
   const missing = withKube.length && !ipvs ? expected.filter((e) => !working.has(e.key)) : withKube.length ? [] : expected;
   const programmed = expected.length - missing.length;
@@ -375,7 +397,13 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
 
   const nat = judgeNat();
   function judgeNat(): Half {
+    if (ebpf) {
+      const name = ebpf.dataplane === 'cilium' ? 'Cilium\'s kube-proxy replacement' : 'Calico\'s eBPF dataplane';
+      r.info(`Service NAT is done by ${name} (${ebpf.evidence}): kube-proxy's rules are not expected and not judged; --dataplane iptables or nftables judges them`);
+      return { state: State.OK, text: `Services translated by ${name} (${ebpf.evidence}), not by kube-proxy rules: not judged` };
+    }
     if (!withKube.length) {
+      if (d.bpf?.unreadable) r.info(`could not look for an eBPF dataplane's pinned maps (${d.bpf.unreadable}): if Services are translated in BPF, say so with --dataplane calico-ebpf or cilium`);
       r.add(State.CRITICAL,
         `no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table: ClusterIP traffic from ${d.node} is dropped ` +
         `(post-reboot incident signature; booted ${bootAgo(d, now)} ago). Restart kube-proxy/kubelite`);
@@ -390,13 +418,13 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
       return { state: State.UNKNOWN, text: 'kube-proxy IPVS mode: Service rules not judged' };
     }
     if (!judged) {
-      return { state: State.OK, text: `${withKube.map(label).join(' and ')} ${withKube.length > 1 ? 'hold' : 'holds'} Service rules (${plural(portals.length, 'service port')}); not cross-checked with the API` };
+      return { state: State.OK, text: `${withKube.map((s) => s.name).join(' and ')} ${withKube.length > 1 ? 'hold' : 'holds'} Service rules (${plural(portals.length, 'service port')}); not cross-checked with the API` };
     }
     if (missing.length) {
       const names = missing.slice(0, 3).map((m) => m.name).join(', ');
       return { state: missingJudged!.state, text: `${missing.length} of ${plural(expected.length, 'service port')} with ready endpoints ${missing.length === 1 ? 'has' : 'have'} no NAT rule on ${d.node}: ${names}${missing.length > 3 ? ', ...' : ''}` };
     }
-    return { state: State.OK, text: `${programmed}/${plural(expected.length, 'service port')} programmed on ${d.node} (${withKube.map(label).join(', ')}, ${plural(natRules, 'nat rule')})` };
+    return { state: State.OK, text: `${programmed}/${plural(expected.length, 'service port')} programmed on ${d.node} (${withKube.map((s) => s.name).join(', ')}, ${plural(natRules, 'nat rule')})` };
   }
 
   const caliChains = read.flatMap((s) => [...(natTable(s)?.chains.keys() ?? [])].filter((c) => c.startsWith('cali-')));
@@ -416,7 +444,7 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   }
   const apiText = d.apiError && `cannot cross-check with the API: ${d.apiError.message}`;
   if (apiText) r.add(State.UNKNOWN, apiText);
-  r.info(`nat table sources: ${where.join('; ')}${bothLegacy ? ' (/usr/sbin/iptables-save is the legacy variant: the nf_tables backend was not read)' : ''}`);
+  r.info(`nat table sources: ${where.join('; ')}`);
 
   // The status line states both halves, an incident signature first; when
   // nothing local is wrong, an API that could not be asked is the news.

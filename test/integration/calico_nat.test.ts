@@ -261,13 +261,13 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     let r = await run([], { user: 'nobody' });
     expectContract(r, TITLE);
     expect(r.code).toBe(3);
-    expect(r.firstLine).toMatch(/^K8S CALICO NAT UNKNOWN - cannot read the nat table: \/usr\/sbin\/iptables-save needs root \(iptables-save v[\d.]+ \(nf_tables\): .*Permission denied \(you must be root\)\); run with --sudo and add to \/etc\/sudoers.d\/k8s-nrpe: /);
-    expect(r.firstLine.endsWith(': nobody ALL=(root) NOPASSWD: /usr/sbin/iptables-save -t nat, /usr/sbin/iptables-legacy-save "", /usr/sbin/nft -j list table ip kube-proxy')).toBe(true);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT UNKNOWN - cannot read the nat table: \/usr\/sbin\/iptables-nft-save needs root \(iptables-nft-save v[\d.]+ \(nf_tables\): .*Permission denied \(you must be root\)\); run with --sudo and add to \/etc\/sudoers.d\/k8s-nrpe: /);
+    expect(r.firstLine.endsWith(': nobody ALL=(root) NOPASSWD: /usr/sbin/iptables-nft-save -t nat, /usr/sbin/iptables-legacy-save "", /usr/sbin/nft -j list table ip kube-proxy')).toBe(true);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     r = await run(['--sudo'], { user: 'nobody' });
     expectContract(r, TITLE);
     expect(r.code).toBe(3);
-    expect(r.firstLine).toMatch(/^K8S CALICO NAT UNKNOWN - sudo refused to run \/usr\/sbin\/iptables-save -t nat \(sudo: a password is required\): add to \/etc\/sudoers.d\/k8s-nrpe \(packaging\/sudoers\/k8s-nrpe\): nobody ALL=\(root\) NOPASSWD: /);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT UNKNOWN - sudo refused to run \/usr\/sbin\/iptables-nft-save -t nat \(sudo: a password is required\): add to \/etc\/sudoers.d\/k8s-nrpe \(packaging\/sudoers\/k8s-nrpe\): nobody ALL=\(root\) NOPASSWD: /);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
   });
 
@@ -276,7 +276,7 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     const r = await run(['--sudo', '-vv']);
     expectContract(r, TITLE);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stderr).toContain('running /usr/bin/sudo -n /usr/sbin/iptables-save -t nat');
+    expect(r.stderr).toContain('running /usr/bin/sudo -n /usr/sbin/iptables-nft-save -t nat');
     expect(r.stderr).toMatch(/running \/usr\/bin\/sudo -n \/usr\/sbin\/iptables-legacy-save\n/);
     expect(r.stderr).toContain('running /usr/bin/sudo -n /usr/sbin/nft -j list table ip kube-proxy');
   });
