@@ -2,7 +2,7 @@ import { readBootTime } from '../lib/host/boot.js';
 import { firstLine } from '../lib/host/command.js';
 import { exactDestination, parseChainRules, parseIptablesSave, ruleComment, ruleCount, IptablesParseError, type IptablesSave, type Table } from '../lib/host/iptables.js';
 import { kubeProxyServicePortals, parseNftJson, NftParseError, type NftTableDump } from '../lib/host/nft.js';
-import { felixBpfEnabled, readBpfPins, type BpfPins, type Dataplane } from '../lib/host/dataplane.js';
+import { felixBpfEnabled, felixEnv, readBpfPins, type BpfPins, type Dataplane } from '../lib/host/dataplane.js';
 import { runPrivileged, sudoersLine as sudoersLineFor, type FixedCommand } from '../lib/host/sudo.js';
 import { RESOURCES } from '../lib/kube/client.js';
 import { condition } from '../lib/kube/nodes.js';
@@ -430,6 +430,13 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const caliChains = read.flatMap((s) => [...(natTable(s)?.chains.keys() ?? [])].filter((c) => c.startsWith('cali-')));
   const caliText = caliChains.length ? `Calico nat chains: ${[...new Set(caliChains)].join(', ')}` : 'no Calico nat chains (cali-*) in the nat table';
   const calico = judgeCalico(r, d, o, now, caliText);
+  // Calico's own NAT (pod egress masquerade, floating IPs): Felix's iptables dataplane hooks cali-* chains into the nat table.
+  const felix = judgeFelixNat(r, d, o, now, {
+    calicoOk: calico?.state === State.OK,
+    kubeProxyDataplane: !ebpf,
+    iptablesRead: read.some((s) => s.save),
+    chains: new Set(caliChains),
+  });
 
   // After the calico verdict, so the two incident signatures stay on the first lines NRPE passes on.
   for (const m of missing) {
@@ -448,13 +455,37 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
 
   // The status line states both halves, an incident signature first; when
   // nothing local is wrong, an API that could not be asked is the news.
-  const halves = [nat, ...(calico ? [calico] : [])];
+  const halves = [nat, ...(calico ? [calico] : []), ...(felix ? [felix] : [])];
   for (const h of halves) r.problem(h.state, h.text);
   const line = [...halves.filter((h) => h.signature), ...halves.filter((h) => !h.signature)].map((h) => h.text).join('; ');
   const local = worst(...halves.map((h) => h.state));
   const out = r.done(line);
   const summary = !apiText ? line : local === State.CRITICAL || local === State.WARNING ? `${line}; ${apiText}` : apiText;
   return { ...out, summary };
+}
+
+/** The chains Felix's iptables dataplane always programs in the nat table (felix/rules: the hooks from the built-in chains). */
+const FELIX_NAT_HOOKS = ['cali-PREROUTING', 'cali-POSTROUTING', 'cali-OUTPUT'];
+
+/**
+ * A Ready calico-node (older than --min-age) in iptables mode whose hooks are
+ * missing from the nat table has not programmed Calico's NAT: pod egress
+ * masquerading (cali-nat-outgoing) does not happen. Not judged for an eBPF or
+ * nftables Felix, or when no iptables table was read.
+ */
+function judgeFelixNat(r: Report, d: Data, o: Options, now: number, c: { calicoOk: boolean; kubeProxyDataplane: boolean; iptablesRead: boolean; chains: Set<string> }): Half | undefined {
+  const pod = pickPod(d.calicoPods ?? []);
+  if (!o.calico || !pod || !c.calicoOk || !c.kubeProxyDataplane || !c.iptablesRead) return undefined;
+  if (felixEnv(pod, o.calicoContainer, 'FELIX_NFTABLESMODE')?.toLowerCase() === 'enabled') return undefined;
+  const started = parseTime(pod.status?.containerStatuses?.find((x) => x.name === o.calicoContainer)?.state?.running?.startedAt);
+  if (started === undefined || (now - started) / 1000 < o.minAge) return undefined;
+  const missing = FELIX_NAT_HOOKS.filter((h) => !c.chains.has(h));
+  if (!missing.length) {
+    if (!c.chains.has('cali-nat-outgoing')) r.info('no cali-nat-outgoing chain: no IP pool with natOutgoing, pod traffic leaves un-NATed');
+    return undefined;
+  }
+  r.add(State.WARNING, `calico-node is Ready but its nat chains are missing (${missing.join(', ')}): Felix has not programmed Calico's NAT, pod egress is not masqueraded; restart calico-node`);
+  return { state: State.WARNING, text: `Calico's nat chains missing (${missing.join(', ')})` };
 }
 
 /** This node's calico-node pod, judged against the boot: a line for the status line, or undefined when not asked. */

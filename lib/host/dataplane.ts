@@ -46,7 +46,12 @@ interface PodWithEnv {
  * undefined when the manifest does not say.
  */
 export function felixBpfEnabled(pod: PodWithEnv | undefined, container = 'calico-node'): boolean | undefined {
-  const env = pod?.spec?.containers?.find((c) => c.name === container)?.env ?? [];
-  const v = env.find((e) => e.name?.toUpperCase() === 'FELIX_BPFENABLED')?.value;
+  const v = felixEnv(pod, container, 'FELIX_BPFENABLED');
   return v === undefined ? undefined : /^(true|1|yes)$/i.test(v.trim());
+}
+
+/** A literal env value of a pod's container (Felix reads FELIX_<PARAM>, case-insensitively). */
+export function felixEnv(pod: PodWithEnv | undefined, container: string, name: string): string | undefined {
+  const env = pod?.spec?.containers?.find((c) => c.name === container)?.env ?? [];
+  return env.find((e) => e.name?.toUpperCase() === name)?.value;
 }

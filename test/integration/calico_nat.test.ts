@@ -241,7 +241,8 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
   });
 
   it('reads kube-proxy nftables mode (table ip kube-proxy, map service-ips) through nft -j', async () => {
-    nat({ nftables: netfilter('kube-proxy-nftables.nft') });
+    // Calico's own chains stay in iptables whatever kube-proxy's mode (judged since issue 13.6).
+    nat({ nft: netfilter('calico-only.rules'), nftables: netfilter('kube-proxy-nftables.nft') });
     let r = await run([]);
     expectContract(r, TITLE);
     expect(r.code, r.stdout).toBe(0);
@@ -346,5 +347,13 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     r = await run(['--boot-grace', '30s'], { server: freshIncident, bootTime: fresh });
     expect(r.code).toBe(2);
     expect(r.firstLine).toMatch(/^K8S CALICO NAT CRITICAL - calico-node has not restarted since the reboot; /);
+  });
+
+  it("WARNING when a Ready calico-node's cali-* chains are missing from the nat table (behaviour change, issue 13.6)", async () => {
+    nat({ nft: KUBE_PROXY.split('\n').filter((l) => !l.includes('cali-')).join('\n') });
+    const r = await run([]);
+    expectContract(r, TITLE);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 18\/18 service ports programmed on k8s02 .*; calico-node Ready, started 52s after boot; Calico's nat chains missing \(cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT\) \| /);
   });
 });

@@ -167,7 +167,8 @@ describe('check_k8s_calico_nat evaluate', () => {
     expect(legacy.summary).toMatch(/^18\/18 service ports programmed on k8s02 \(iptables-legacy, 127 nat rules\)/);
 
     const nft: NatSource = { name: 'nftables', status: 'read', nft: parseNftJson(read('netfilter', 'kube-proxy-nftables.json')) };
-    const o = evaluateNat(data('healthy', { sources: sources({ iptables: parseIptablesSave(EMPTY_NAT), nft }) }), opts(), NOW);
+    // Calico's own chains stay in iptables whatever kube-proxy's mode (judged since issue 13.6).
+    const o = evaluateNat(data('healthy', { sources: sources({ iptables: parseIptablesSave(read('netfilter', 'calico-only.rules')), nft }) }), opts(), NOW);
     expect(outcomeState(o)).toBe(State.OK);
     expect(o.summary).toMatch(/^18\/18 service ports programmed on k8s02 \(nftables, \d+ nat rules\)/);
     expect(lines(o)).toContainEqual(expect.stringMatching(/nftables: \d+ nat rules, service-ips map/));
@@ -200,6 +201,7 @@ describe('check_k8s_calico_nat evaluate', () => {
   it('is UNKNOWN for kube-proxy in IPVS mode instead of calling every service missing', () => {
     const ipvs = parseIptablesSave([
       '*nat', ':PREROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]', ':KUBE-MARK-MASQ - [0:0]', ':KUBE-NODE-PORT - [0:0]',
+      ':cali-PREROUTING - [0:0]', ':cali-POSTROUTING - [0:0]', ':cali-OUTPUT - [0:0]', // Felix's hooks (judged since issue 13.6)
       '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
       '-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ',
       '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT',
@@ -448,5 +450,26 @@ describe('eBPF dataplanes (behaviour change, issue 13.6)', () => {
     }
     const pod = (value?: string) => ({ spec: { containers: [{ name: 'calico-node', env: value === undefined ? [] : [{ name: 'FELIX_BPFENABLED', value }] }] } });
     expect([felixBpfEnabled(pod('true')), felixBpfEnabled(pod('false')), felixBpfEnabled(pod())]).toEqual([true, false, undefined]);
+  });
+});
+
+describe("Calico's own NAT (behaviour change, issue 13.6)", () => {
+  const kubeProxyOnly = () => {
+    const text = read('netfilter', 'kube-proxy-nat-counters.save').split('\n').filter((l) => !/cali-/.test(l)).join('\n');
+    return sources({ iptables: parseIptablesSave(text) });
+  };
+  it('WARNING when a Ready calico-node has not hooked its cali-* chains into the nat table', () => {
+    const o = evaluateNat(data('healthy', { sources: kubeProxyOnly() }), opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toMatch(/^18\/18 service ports programmed on k8s02 .*; calico-node Ready, started 52s after boot; Calico's nat chains missing \(cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT\)$/);
+    expect(lines(o, State.WARNING)).toEqual(["calico-node is Ready but its nat chains are missing (cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT): Felix has not programmed Calico's NAT, pod egress is not masqueraded; restart calico-node"]);
+  });
+  it('not judged for a calico-node younger than --min-age, an nftables Felix, or without calico', () => {
+    expect(outcomeState(evaluateNat(data('healthy', { sources: kubeProxyOnly() }), opts({ minAge: 3600 }), NOW))).toBe(State.OK);
+    const d = data('healthy', { sources: kubeProxyOnly() });
+    const c = d.calicoPods![0]!.spec!.containers!.find((x) => x.name === 'calico-node')! as { env?: { name: string; value: string }[] };
+    c.env = [...(c.env ?? []), { name: 'FELIX_NFTABLESMODE', value: 'Enabled' }];
+    expect(outcomeState(evaluateNat(d, opts(), NOW))).toBe(State.OK);
+    expect(outcomeState(evaluateNat(data('healthy', { sources: kubeProxyOnly(), calicoPods: undefined }), opts({ calico: false }), NOW))).toBe(State.OK);
   });
 });
