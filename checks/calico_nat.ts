@@ -464,7 +464,7 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   return { ...out, summary };
 }
 
-/** The chains Felix's iptables dataplane always programs in the nat table (felix/rules: the hooks from the built-in chains). */
+/** The chains Felix's iptables dataplane always programs in the nat table (felix/rules/rule_defs.go: the hooks from the built-in chains). */
 const FELIX_NAT_HOOKS = ['cali-PREROUTING', 'cali-POSTROUTING', 'cali-OUTPUT'];
 
 /**
@@ -481,7 +481,7 @@ function judgeFelixNat(r: Report, d: Data, o: Options, now: number, c: { calicoO
   if (started === undefined || (now - started) / 1000 < o.minAge) return undefined;
   const missing = FELIX_NAT_HOOKS.filter((h) => !c.chains.has(h));
   if (!missing.length) {
-    if (!c.chains.has('cali-nat-outgoing')) r.info('no cali-nat-outgoing chain: no IP pool with natOutgoing, pod traffic leaves un-NATed');
+    if (!c.chains.has('cali-nat-outgoing')) r.info('no cali-nat-outgoing chain next to Felix\'s hooks: egress NAT for natOutgoing IP pools is not programmed');
     return undefined;
   }
   r.add(State.WARNING, `calico-node is Ready but its nat chains are missing (${missing.join(', ')}): Felix has not programmed Calico's NAT, pod egress is not masqueraded; restart calico-node`);
