@@ -194,6 +194,14 @@ export default defineCheck({
     critical: '2',
   },
   options,
+  perfdata: {
+    expected_services: { describe: 'Service ports with ready endpoints that need a NAT rule on this node (unset when not judged)' },
+    programmed_services: { describe: 'Those that have one' },
+    missing_services: { describe: 'Those that do not', thresholds: '-w/-c' },
+    nat_rules: { describe: 'Rules in the nat tables read (every backend)' },
+    calico_started_after_boot: { describe: 'Seconds from the boot to calico-node\'s start (negative: it started before the boot)', uom: 's' },
+    calico_restarts: { describe: 'restartCount of the calico-node container' },
+  },
   examples: [
     ['$0 --sudo --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'as NRPE runs it on each node'],
     ['$0 --sudo --node k8s02 -w 0 -c 5 --min-age 2m', 'explicit node name, tolerate more missing rules'],

@@ -159,6 +159,12 @@ export default defineCheck({
     describe: 'journal lines in --window matching any pattern, each line once (default: unset; every pattern has its own pair)',
   },
   options,
+  perfdata: {
+    '<pattern>': { describe: 'Lines in --window that match the pattern (context_canceled, context_deadline_exceeded, database_is_locked, each --pattern; kubelite_* with --kubelite)' },
+    'rate_<pattern>': { describe: 'The same in lines per minute over --window: what the pattern thresholds judge', thresholds: '--<pattern>-warning/-critical, --pattern-*, --kubelite-*' },
+    matched_lines: { describe: 'Lines matching any pattern, each once', thresholds: '-w/-c' },
+    lines_scanned: { describe: 'Journal lines read' },
+  },
   examples: [
     ['$0', 'the NRPE default: snap.microk8s.daemon-k8s-dqlite, last 5 minutes'],
     ['$0 --pattern \'raft=/raft.*(timeout|lost)/i\' --pattern-critical 4', 'count more errors (critical above 4 lines a minute)'],
@@ -227,7 +233,7 @@ function judgePatterns(r: Report, s: JournalScanResult, patterns: JudgedPattern[
     const p = patterns[i]!;
     const rate = perMinute(c.count, o.window);
     r.metric(c.label, c.count, { min: 0 });
-    return { c, rate, j: r.judge(`${c.label}_per_min`, rate, { warn: p.warn, crit: p.crit, min: 0 }) };
+    return { c, rate, j: r.judge(`rate_${c.label}`, rate, { warn: p.warn, crit: p.crit, min: 0 }) };
   });
   for (const { c, j } of judged) {
     const last = c.examples[c.examples.length - 1];

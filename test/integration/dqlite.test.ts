@@ -90,8 +90,8 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     expect(r.code, r.stdout).toBe(0);
     expect(r.firstLine).toBe(
       `K8S DQLITE OK - 0 context canceled, 0 context deadline exceeded, 0 database is locked in 5m (20 lines of ${UNIT} scanned) ` +
-      '| context_canceled=0;;;0 context_canceled_per_min=0;1;6;0 context_deadline_exceeded=0;;;0 context_deadline_exceeded_per_min=0;0.4;2;0 ' +
-      'database_is_locked=0;;;0 database_is_locked_per_min=0;0.4;2;0 matched_lines=0;;;0 lines_scanned=20;;;0',
+      '| context_canceled=0;;;0 rate_context_canceled=0;1;6;0 context_deadline_exceeded=0;;;0 rate_context_deadline_exceeded=0;0.4;2;0 ' +
+      'database_is_locked=0;;;0 rate_database_is_locked=0;0.4;2;0 matched_lines=0;;;0 lines_scanned=20;;;0',
     );
     expect(r.stdout).toContain("\nunit state not checked (reading a journal directory, maybe another machine's; --unit-state judges the local unit)\n");
   });
@@ -99,7 +99,7 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
   it('a longer --window reaches the older errors, judged as a rate over that window (behaviour change, issue 13.7)', async () => {
     let r = await run(['--journal-directory', healthy, '--window', '30m']);
     expect(r.code, r.stdout).toBe(0); // 15 and 5 lines in 30 minutes: 0.5 and 0.17 a minute
-    expect(r.perf).toMatchObject({ context_canceled: '15', context_canceled_per_min: '0.5', database_is_locked: '5', database_is_locked_per_min: '0.17', lines_scanned: '70' });
+    expect(r.perf).toMatchObject({ context_canceled: '15', rate_context_canceled: '0.5', database_is_locked: '5', rate_database_is_locked: '0.17', lines_scanned: '70' });
     r = await run(['--journal-directory', healthy, '--window', '30m', '--context-canceled-warning', '0.2', '--database-is-locked-critical', '0.1']);
     expect(r.code).toBe(2);
     expect(r.firstLine).toMatch(/^K8S DQLITE CRITICAL - 5 database is locked \(0\.17\/min, last [\dms]+ ago\), 15 context canceled \(0\.5\/min, last [\dms]+ ago\) in 30m of snap\.microk8s\.daemon-k8s-dqlite \(70 lines scanned\): time="[^"]+" level=error msg="error in txn: exec \(try: 0\): database is locked" \| /);
@@ -116,13 +116,13 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     const few = journal('few', [...background(t), dqliteEntry(t - 60 * S, 'error', CC_TXN), dqliteEntry(t - 15 * S, 'error', CC_WATCH)]);
     let r = await run(['--journal-directory', few]);
     expect(r.code, r.stdout).toBe(0);
-    expect(r.perf).toMatchObject({ context_canceled: '2', context_canceled_per_min: '0.4', matched_lines: '2', lines_scanned: '22' });
+    expect(r.perf).toMatchObject({ context_canceled: '2', rate_context_canceled: '0.4', matched_lines: '2', lines_scanned: '22' });
     expect(r.stdout).toMatch(/\ncontext canceled: 2 lines in 5m, last [\dms]+ ago at /);
 
     const dir = journal('warning', [...background(t), ...[100, 80, 60, 45, 30].map((ago) => dqliteEntry(t - ago * S, 'error', CC_TXN)), dqliteEntry(t - 15 * S, 'error', CC_WATCH)]);
     r = await run(['--journal-directory', dir]);
     expect(r.code, r.stdout).toBe(1);
-    expect(r.perf).toMatchObject({ context_canceled: '6', context_canceled_per_min: '1.2', database_is_locked: '0', matched_lines: '6', lines_scanned: '26' });
+    expect(r.perf).toMatchObject({ context_canceled: '6', rate_context_canceled: '1.2', database_is_locked: '0', matched_lines: '6', lines_scanned: '26' });
     expect(r.firstLine).toMatch(/^K8S DQLITE WARNING - 6 context canceled \(1\.2\/min, last [\dms]+ ago\) in 5m of snap\.microk8s\.daemon-k8s-dqlite \(26 lines scanned\): \.\.\.[^|]*cancel response for watchID 77: rpc error: code = Canceled desc = context canceled" \| /);
     const iso = new Date(t - 15 * S).toISOString().slice(0, 19);
     expect(r.stdout).toMatch(/\n\[WARNING\] context canceled: 6 lines in 5m, last [\dms]+ ago at /);
@@ -139,7 +139,7 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     const dir = journal('deadline', [...background(t), ...Array.from({ length: 12 }, (_, k) => dqliteEntry(t - 10 * S - k * 20 * S, 'error', 'error while range on /registry/health : query (try: 0): context deadline exceeded'))]);
     const r = await run(['--journal-directory', dir]);
     expect(r.code, r.stdout).toBe(2);
-    expect(r.perf).toMatchObject({ context_deadline_exceeded: '12', context_deadline_exceeded_per_min: '2.4' });
+    expect(r.perf).toMatchObject({ context_deadline_exceeded: '12', rate_context_deadline_exceeded: '2.4' });
     expect(r.firstLine).toMatch(/^K8S DQLITE CRITICAL - 12 context deadline exceeded \(2\.4\/min, last [\dms]+ ago\) in 5m of snap\.microk8s\.daemon-k8s-dqlite/);
   });
 
@@ -159,14 +159,14 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     expect(r.perf.kubelite_pod_status_failed).toBeUndefined();
     r = await run(['--journal-directory', dir, '--kubelite']);
     expect(r.code, r.stdout).toBe(1);
-    expect(r.perf).toMatchObject({ kubelite_pod_status_failed: '4', kubelite_pod_status_failed_per_min: '0.8', kubelite_node_status_failed: '1', kubelite_deadline_exceeded: '5', kubelite_deadline_exceeded_per_min: '1' });
+    expect(r.perf).toMatchObject({ kubelite_pod_status_failed: '4', rate_kubelite_pod_status_failed: '0.8', kubelite_node_status_failed: '1', kubelite_deadline_exceeded: '5', rate_kubelite_deadline_exceeded: '1' });
     expect(r.firstLine).toMatch(/^K8S DQLITE WARNING - 0 context canceled, 0 context deadline exceeded, 0 database is locked in 5m \(20 lines of snap\.microk8s\.daemon-k8s-dqlite scanned\); 4 Failed to update status for pod \(0\.8\/min, last [\dms]+ ago\), 5 context deadline exceeded \(1\/min, last [\dms]+ ago\) in 5m of snap\.microk8s\.daemon-kubelite \(\d+ lines scanned\)/);
   });
 
   it('CRITICAL on the incident: context canceled from k8s-dqlite, a non-UTF-8 database is locked counted too', async () => {
     const r = await run(['--journal-directory', incidentJournal()]);
     expect(r.code, r.stdout).toBe(2);
-    expect(r.perf).toMatchObject({ context_canceled: '37', context_canceled_per_min: '7.4', database_is_locked: '1', matched_lines: '38', lines_scanned: '59' });
+    expect(r.perf).toMatchObject({ context_canceled: '37', rate_context_canceled: '7.4', database_is_locked: '1', matched_lines: '38', lines_scanned: '59' });
     expect(r.firstLine).toMatch(/^K8S DQLITE CRITICAL - 37 context canceled \(7\.4\/min, last [\dms]+ ago\) in 5m of snap\.microk8s\.daemon-k8s-dqlite \(59 lines scanned\)/);
     expect(r.stdout).toMatch(/\n\[CRITICAL\] context canceled: 37 lines in 5m, last [\dms]+ ago at \S+Z: \.\.\.l=error msg="WATCH Failed to send cancel response for watchID 77: rpc error: code = Canceled desc = context canceled"\n/);
     // One database is locked in 5m is not an alarm on its own (0.2 a minute).
@@ -180,7 +180,7 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     expect(r.code, r.stdout).toBe(2);
     expect(r.perf).toMatchObject({ context_canceled: '37', database_is_locked: '1', tls_mac: '1', deadline_exceeded: '0', matched_lines: '39' });
     expect(r.firstLine).toMatch(/^K8S DQLITE CRITICAL - 1 \/tls: bad record mac\/i \(0\.2\/min, last [\dms]+ ago\), 1 database is locked \(0\.2\/min, last [\dms]+ ago\) in 5m .*: I1125 09:10:05\.711775 19886 log\.go:198\] \[ERROR\] dqlite: proxy/);
-    expect(r.firstLine).toContain(' tls_mac=1;;;0 tls_mac_per_min=0.2;5;0;0 deadline_exceeded=0;;;0 deadline_exceeded_per_min=0;5;0;0 ');
+    expect(r.firstLine).toContain(' tls_mac=1;;;0 rate_tls_mac=0.2;5;0;0 deadline_exceeded=0;;;0 rate_deadline_exceeded=0;5;0;0 ');
   });
 
   it('-w/-c judge every matching line together', async () => {
@@ -196,8 +196,8 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     const o = JSON.parse(r.stdout);
     expect(o).toMatchObject({ check: 'dqlite', state: 'CRITICAL', exitCode: 2 });
     expect(o.perfdata.map((p: { label: string; value: number }) => [p.label, p.value])).toEqual([
-      ['context_canceled', 37], ['context_canceled_per_min', 7.4], ['context_deadline_exceeded', 0], ['context_deadline_exceeded_per_min', 0],
-      ['database_is_locked', 1], ['database_is_locked_per_min', 0.2], ['matched_lines', 38], ['lines_scanned', 59],
+      ['context_canceled', 37], ['rate_context_canceled', 7.4], ['context_deadline_exceeded', 0], ['rate_context_deadline_exceeded', 0],
+      ['database_is_locked', 1], ['rate_database_is_locked', 0.2], ['matched_lines', 38], ['lines_scanned', 59],
     ]);
     expect(o.findings.find((f: { state: string }) => f.state === 'CRITICAL').text).toMatch(/^context canceled: 37 lines in 5m/);
   });

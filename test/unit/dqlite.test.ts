@@ -237,8 +237,8 @@ describe('check_k8s_dqlite evaluate()', () => {
     expect(state).toBe(State.OK);
     expect(text.split('\n')[0]).toBe(
       'K8S DQLITE OK - 0 context canceled, 0 context deadline exceeded, 0 database is locked in 5m (4210 lines of snap.microk8s.daemon-k8s-dqlite scanned); unit active (running) ' +
-      '| context_canceled=0;;;0 context_canceled_per_min=0;1;6;0 context_deadline_exceeded=0;;;0 context_deadline_exceeded_per_min=0;0.4;2;0 ' +
-      'database_is_locked=0;;;0 database_is_locked_per_min=0;0.4;2;0 matched_lines=0;;;0 lines_scanned=4210;;;0',
+      '| context_canceled=0;;;0 rate_context_canceled=0;1;6;0 context_deadline_exceeded=0;;;0 rate_context_deadline_exceeded=0;0.4;2;0 ' +
+      'database_is_locked=0;;;0 rate_database_is_locked=0;0.4;2;0 matched_lines=0;;;0 lines_scanned=4210;;;0',
     );
     expect(text).toContain('\ncontext canceled: no lines in 5m\n');
   });
@@ -270,7 +270,7 @@ describe('check_k8s_dqlite evaluate()', () => {
     const w = await judge({ scan: scanOf({ context_deadline_exceeded: 3 }), unit: active });
     expect(w.state).toBe(State.WARNING);
     expect(w.out.summary).toMatch(/^3 context deadline exceeded \(0\.6\/min, last 12s ago\) in 5m/);
-    expect(w.text).toContain(' context_deadline_exceeded=3;;;0 context_deadline_exceeded_per_min=0.6;0.4;2;0 ');
+    expect(w.text).toContain(' context_deadline_exceeded=3;;;0 rate_context_deadline_exceeded=0.6;0.4;2;0 ');
     expect((await judge({ scan: scanOf({ context_deadline_exceeded: 11 }), unit: active })).state).toBe(State.CRITICAL);
     // The same count over a longer window is a lower rate.
     expect((await judge({ scan: scanOf({ context_deadline_exceeded: 11 }), unit: active }, '--window', '30m')).state).toBe(State.OK);
@@ -283,7 +283,7 @@ describe('check_k8s_dqlite evaluate()', () => {
     expect(text).toContain('[CRITICAL] context canceled: 40 lines');
     expect(text).toContain('[WARNING] database is locked: 3 lines');
     expect(text).toContain('\nearlier context canceled: 2026-06-12T23:14:00Z: older context canceled\n');
-    expect(text).toMatch(/\| context_canceled=40;;;0 context_canceled_per_min=8;1;6;0 context_deadline_exceeded=0;;;0 context_deadline_exceeded_per_min=0;0\.4;2;0 database_is_locked=3;;;0 database_is_locked_per_min=0\.6;0\.4;2;0 matched_lines=43;;;0 lines_scanned=4210;;;0\n/);
+    expect(text).toMatch(/\| context_canceled=40;;;0 rate_context_canceled=8;1;6;0 context_deadline_exceeded=0;;;0 rate_context_deadline_exceeded=0;0\.4;2;0 database_is_locked=3;;;0 rate_database_is_locked=0\.6;0\.4;2;0 matched_lines=43;;;0 lines_scanned=4210;;;0\n/);
   });
 
   it('each pattern has its own thresholds', async () => {
@@ -313,7 +313,7 @@ describe('check_k8s_dqlite evaluate()', () => {
     expect(r.out.summary).toMatch(/^0 \/leader\/ in 5m of snap/);
     expect(r.text).toContain('[CRITICAL] /leader/: no lines in 5m');
     expect(r.text).toContain('\ncontext deadline exceeded: 3 lines in 5m, last 12s ago');
-    expect(r.text).toContain(' deadline=3;;;0 deadline_per_min=0.6;5;0.1:;0 heartbeat=0;;;0 heartbeat_per_min=0;5;0.1:;0 ');
+    expect(r.text).toContain(' deadline=3;;;0 rate_deadline=0.6;5;0.1:;0 heartbeat=0;;;0 rate_heartbeat=0;5;0.1:;0 ');
   });
 
   it('CRITICAL when the unit is failed or inactive, and the summary says that first', async () => {
