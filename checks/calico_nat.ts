@@ -1,53 +1,74 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import { readBootTime } from '../lib/host/boot.js';
-import { firstLine, runCommand, type CommandResult } from '../lib/host/command.js';
+import { firstLine } from '../lib/host/command.js';
 import { exactDestination, parseChainRules, parseIptablesSave, ruleComment, ruleCount, IptablesParseError, type IptablesSave, type Table } from '../lib/host/iptables.js';
 import { kubeProxyServicePortals, parseNftJson, NftParseError, type NftTableDump } from '../lib/host/nft.js';
+import { felixBpfEnabled, felixEnv, readBpfPins, type BpfPins, type Dataplane } from '../lib/host/dataplane.js';
+import { runPrivileged, sudoersLine as sudoersLineFor, type FixedCommand } from '../lib/host/sudo.js';
 import { RESOURCES } from '../lib/kube/client.js';
 import { condition } from '../lib/kube/nodes.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { EndpointSlice, Node, Pod, Service } from '../lib/kube/types.js';
 import { defineCheck, opt, type CheckContext, type OptionsOf } from '../lib/plugin/check.js';
-import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
-import { PluginError, UsageError } from '../lib/plugin/errors.js';
-import { OutcomeBuilder, plural, thresholdState, type Outcome } from '../lib/plugin/result.js';
+import { formatDuration } from '../lib/plugin/duration.js';
+import { deadlineFromProcessStart, msLeft } from '../lib/plugin/deadline.js';
+import { PluginError } from '../lib/plugin/errors.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural, type Outcome } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
-import { State } from '../lib/plugin/state.js';
+import { State, worst } from '../lib/plugin/state.js';
 
 // ---------------------------------------------------------------- host side
 
-type SourceName = 'iptables' | 'iptables-legacy' | 'nftables';
+type SourceName = 'iptables-nft' | 'iptables-legacy' | 'nftables';
 type ProxyMode = 'auto' | 'iptables' | 'nftables';
 
-/**
- * The fixed commands, as packaging/sudoers/k8s-nrpe allows them: sudo matches
- * the whole command line, so these arrays and that file change together.
- */
-export const NAT_COMMANDS: Record<SourceName, { file: string; args: string[] }> = {
-  iptables: { file: '/usr/sbin/iptables-save', args: ['-t', 'nat'] },
+/** The fixed commands, as packaging/sudoers/k8s-nrpe allows them. */
+export const NAT_COMMANDS: Record<SourceName, FixedCommand> = {
+  // Each backend by name: /usr/sbin/iptables-save is whichever the alternatives system points at,
+  // and kube-proxy (inside kubelite on microk8s) may use the other one.
+  'iptables-nft': { file: '/usr/sbin/iptables-nft-save', args: ['-t', 'nat'] },
   // No -t nat: asking for a table makes the kernel create it (module autoload), so on a host
   // without legacy tables `-t nat` would add an empty legacy nat table every run. Without -t it
   // dumps only the tables that exist.
   'iptables-legacy': { file: '/usr/sbin/iptables-legacy-save', args: [] },
   nftables: { file: '/usr/sbin/nft', args: ['-j', 'list', 'table', 'ip', 'kube-proxy'] },
 };
-const SUDO = '/usr/bin/sudo';
 const MAX_DUMP_BYTES = 64 * 1024 * 1024;
 /** btime moves when the clock is stepped after boot (NTP): a start this close to it counts as after. */
 const BOOT_SLACK_S = 30;
 
+/** The kube-proxy tables to read: --dataplane iptables/nftables, else --proxy-mode (eBPF dataplanes: all, for the cali-* chains). */
+function tablesMode(o: Options): ProxyMode {
+  return o.dataplane === 'iptables' || o.dataplane === 'nftables' ? o.dataplane : o.proxyMode;
+}
+
 export function sourcesFor(mode: ProxyMode): SourceName[] {
-  if (mode === 'iptables') return ['iptables', 'iptables-legacy'];
+  if (mode === 'iptables') return ['iptables-nft', 'iptables-legacy'];
   if (mode === 'nftables') return ['nftables'];
-  return ['iptables', 'iptables-legacy', 'nftables'];
+  return ['iptables-nft', 'iptables-legacy', 'nftables'];
 }
 
 /** The sudoers line that lets `user` run exactly what this check runs. */
 export function sudoersLine(user: string, mode: ProxyMode): string {
-  // sudoers: a command with no arguments listed allows any; "" allows none.
-  const cmds = sourcesFor(mode).map((s) => [NAT_COMMANDS[s].file, ...(NAT_COMMANDS[s].args.length ? NAT_COMMANDS[s].args : ['""'])].join(' '));
-  return `${user} ALL=(root) NOPASSWD: ${cmds.join(', ')}`;
+  return sudoersLineFor(user, sourcesFor(mode).map((s) => NAT_COMMANDS[s]));
+}
+
+/** The API part's answer, or an apiError when it failed or did not answer within half of -t (from process start). */
+export async function withinApiShare<T extends object>(api: Promise<T>, timeoutS: number): Promise<T | { services: []; slices: []; apiError: PluginError }> {
+  const share = timeoutS / 2;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PluginError(`the API server did not answer within ${formatDuration(share)} (half of -t ${timeoutS})`)), msLeft(deadlineFromProcessStart(share)));
+  });
+  try {
+    return await Promise.race([api, late]);
+  } catch (e) {
+    if (e instanceof PluginError) return { services: [], slices: [], apiError: e };
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    api.catch(() => {}); // answered after its share: not news
+  }
 }
 
 export interface NatSource {
@@ -58,56 +79,27 @@ export interface NatSource {
   nft?: NftTableDump;
 }
 
-const PERMISSION = /permission denied|operation not permitted|you must be root/i;
-const SUDO_REFUSED = /a password is required|a terminal is required|is not allowed to execute|not in the sudoers file|may not run sudo|no tty present/i;
-
-function currentUser(): string {
-  try {
-    return os.userInfo().username || 'nagios';
-  } catch {
-    return 'nagios';
-  }
-}
-
 /**
  * Every source, read in parallel. When several fail (no root: each needs it)
  * the first in source order is reported, not the first to finish, so the same
  * host gives the same line on every run.
  */
 async function readSources(ctx: CheckContext, o: Options): Promise<NatSource[]> {
-  const settled = await Promise.allSettled(sourcesFor(o.proxyMode).map((s) => readSource(ctx, s, o)));
+  const settled = await Promise.allSettled(sourcesFor(tablesMode(o)).map((s) => readSource(ctx, s, o)));
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return settled.map((r) => (r as PromiseFulfilledResult<NatSource>).value);
 }
 
 async function readSource(ctx: CheckContext, name: SourceName, o: Options): Promise<NatSource> {
-  const { file, args } = NAT_COMMANDS[name];
-  // A tool this host does not have is no error (no legacy iptables, no nft); say so in the output.
-  try {
-    await fs.access(file);
-  } catch {
-    return { name, status: 'missing' };
-  }
-  const command = [file, ...args].join(' ').trim();
-  const run = (): Promise<CommandResult> => o.sudo
-    ? runCommand(SUDO, ['-n', file, ...args], { signal: ctx.signal, maxBytes: MAX_DUMP_BYTES, log: ctx.log })
-    : runCommand(file, args, { signal: ctx.signal, maxBytes: MAX_DUMP_BYTES, log: ctx.log });
-  const r = await run();
+  const cmd = NAT_COMMANDS[name];
+  const allowed = sourcesFor(tablesMode(o)).map((s) => NAT_COMMANDS[s]);
+  const r = await runPrivileged(cmd, { sudo: o.sudo, signal: ctx.signal, maxBytes: MAX_DUMP_BYTES, log: ctx.log, allowed, purpose: 'read the nat table' });
+  if (!r) return { name, status: 'missing' };
+  const command = [cmd.file, ...cmd.args].join(' ').trim();
   if (r.exitCode !== 0) {
-    const said = firstLine(r.stderr) || `exit status ${r.exitCode}`;
-    const line = sudoersLine(currentUser(), o.proxyMode);
-    if (o.sudo && SUDO_REFUSED.test(r.stderr)) {
-      throw new PluginError(`sudo refused to run ${command} (${said}): add to /etc/sudoers.d/k8s-nrpe (packaging/sudoers/k8s-nrpe): ${line}`);
-    }
-    if (o.sudo && /command not found/i.test(r.stderr)) return { name, status: 'missing' };
-    if (PERMISSION.test(r.stderr)) {
-      throw new PluginError(o.sudo
-        ? `${command} failed under sudo (${said})`
-        : `cannot read the nat table: ${file} needs root (${said}); run with --sudo and add to /etc/sudoers.d/k8s-nrpe: ${line}`);
-    }
     if (name === 'nftables' && /No such file or directory/i.test(r.stderr)) return { name, status: 'absent' };
-    throw new PluginError(`${command} failed: ${said}`);
+    throw new PluginError(`${command} failed: ${firstLine(r.stderr) || `exit status ${r.exitCode}`}`);
   }
   try {
     if (name === 'nftables') return { name, status: 'read', nft: parseNftJson(r.stdout) };
@@ -127,8 +119,16 @@ async function readSource(ctx: CheckContext, name: SourceName, o: Options): Prom
 const options = {
   node: opt.localNode({ describe: 'Kubernetes node name of this host (default: the hostname, lowercased)' }),
   sudo: opt.flag({ describe: 'Run the NAT dumps through sudo -n (see packaging/sudoers/k8s-nrpe)' }),
+  dataplane: opt.choice(['auto', 'iptables', 'nftables', 'calico-ebpf', 'cilium'] as const, {
+    default: 'auto',
+    describe: 'Who does Service NAT here: auto tells kube-proxy (iptables, nftables) from Calico eBPF (calico-node FELIX_BPFENABLED, ' +
+      'pinned cali_v4_nat_fe maps) and Cilium\'s kube-proxy replacement (pinned cilium_lb4_services_v2); calico-ebpf and cilium judge no kube-proxy rules',
+  }),
   'proxy-mode': opt.choice(['auto', 'iptables', 'nftables'] as const, {
-    default: 'auto', describe: 'Where kube-proxy programs Services: auto reads iptables (both backends) and nftables',
+    default: 'auto', describe: 'Deprecated, use --dataplane: which kube-proxy tables to read (auto: iptables, both backends, and nftables)',
+  }),
+  'boot-grace': opt.duration({
+    default: '5m', describe: 'Right after boot, the kubelet may not have restarted calico-node yet: an old calico-node is WARNING within this, CRITICAL after',
   }),
   'min-age': opt.duration({ default: '60s', describe: 'Ignore Services and endpoint changes younger than this (kube-proxy gets time to sync)' }),
   calico: opt.flag({ default: true, describe: 'Check this node\'s calico-node pod (--no-calico on clusters without Calico)' }),
@@ -151,6 +151,20 @@ export interface Data {
   nodeObject?: Node | null;
   /** The API could not be asked: the local findings still count. */
   apiError?: PluginError;
+  /** Pinned eBPF maps (--dataplane auto only). */
+  bpf?: BpfPins;
+}
+
+/** Who does Service NAT on this node, and what says so; undefined: kube-proxy (its tables are judged). */
+export function ebpfDataplane(d: Data, o: Options, kubeProxyRules: boolean): { dataplane: Dataplane; evidence: string } | undefined {
+  if (o.dataplane === 'calico-ebpf' || o.dataplane === 'cilium') return { dataplane: o.dataplane, evidence: `--dataplane ${o.dataplane}` };
+  if (o.dataplane !== 'auto') return undefined;
+  if (felixBpfEnabled(pickPod(d.calicoPods ?? []), o.calicoContainer)) return { dataplane: 'calico-ebpf', evidence: 'calico-node has FELIX_BPFENABLED=true' };
+  // Pinned maps outlive a switch back to iptables: without kube-proxy rules they are the explanation, with them they are leftovers.
+  if (kubeProxyRules) return undefined;
+  if (d.bpf?.ciliumServices) return { dataplane: 'cilium', evidence: `pinned BPF map ${d.bpf.ciliumServices}` };
+  if (d.bpf?.calicoNat) return { dataplane: 'calico-ebpf', evidence: `pinned BPF map ${d.bpf.calicoNat}` };
+  return undefined;
 }
 
 /** Service fields kube-proxy reads that lib/kube/types.ts does not (yet) declare. */
@@ -180,6 +194,14 @@ export default defineCheck({
     critical: '2',
   },
   options,
+  perfdata: {
+    expected_services: { describe: 'Service ports with ready endpoints that need a NAT rule on this node (unset when not judged)' },
+    programmed_services: { describe: 'Those that have one' },
+    missing_services: { describe: 'Those that do not', thresholds: '-w/-c' },
+    nat_rules: { describe: 'Rules in the nat tables read (every backend)' },
+    calico_started_after_boot: { describe: 'Seconds from the boot to calico-node\'s start (negative: it started before the boot)', uom: 's' },
+    calico_restarts: { describe: 'restartCount of the calico-node container' },
+  },
   examples: [
     ['$0 --sudo --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'as NRPE runs it on each node'],
     ['$0 --sudo --node k8s02 -w 0 -c 5 --min-age 2m', 'explicit node name, tolerate more missing rules'],
@@ -197,22 +219,21 @@ export default defineCheck({
         kube.getOptional<Node>(RESOURCES.nodes, o.node).then((n) => n ?? null),
       ]);
       return { services, slices, calicoPods, nodeObject };
-    })().catch((e: unknown) => {
-      // The NAT table is local evidence: keep judging it when the API cannot be asked.
-      if (e instanceof PluginError) return { services: [], slices: [], apiError: e };
-      throw e;
-    });
-      const [bootTime, sources, fromApi] = await Promise.all([
-        readBootTime(),
-        readSources(ctx, o),
-        api,
-      ]);
-      if (sources.every((s) => s.status === 'missing')) {
-        const tried = sourcesFor(o.proxyMode).map((s) => NAT_COMMANDS[s].file).join(', ');
-        throw new PluginError(`cannot read the nat table: none of ${tried} is installed (install iptables${o.proxyMode === 'iptables' ? '' : ' or nftables'})`);
-      }
-      return { node: o.node, bootTime, sources, ...fromApi };
-    },
+    })();
+    const [bootTime, sources, fromApi, bpf] = await Promise.all([
+      readBootTime(),
+      readSources(ctx, o),
+      // The NAT table is local evidence: an API server that fails or hangs (the incident's own
+      // failure mode) gets half of -t, and the local verdict is reported either way.
+      withinApiShare(api, o.timeout),
+      o.dataplane === 'auto' ? readBpfPins() : undefined,
+    ]);
+    if (sources.every((s) => s.status === 'missing')) {
+      const tried = sourcesFor(tablesMode(o)).map((s) => NAT_COMMANDS[s].file).join(', ');
+      throw new PluginError(`cannot read the nat table: none of ${tried} is installed (install iptables${tablesMode(o) === 'iptables' ? '' : ' or nftables'})`);
+    }
+    return { node: o.node, bootTime, sources, bpf, ...fromApi };
+  },
 
     evaluate: evaluateNat,
 });
@@ -240,12 +261,7 @@ interface Expected {
 
 const portalKey = (address: string, protocol: string, port: number) => `${address}|${protocol.toLowerCase()}|${port}`;
 const natTable = (s: NatSource): Table | undefined => s.save?.tables.get('nat');
-const SOURCE_LABEL: Record<SourceName, string> = { iptables: 'iptables', 'iptables-legacy': 'iptables-legacy', nftables: 'nftables' };
 
-function label(s: NatSource): string {
-  if (s.name === 'iptables' && s.save?.backend) return s.save.backend === 'nf_tables' ? 'iptables-nft' : 'iptables (legacy)';
-  return SOURCE_LABEL[s.name];
-}
 
 /** Service portals per source: KUBE-SERVICES rules (iptables) or service-ips elements (nftables). */
 function portalsOf(s: NatSource): Portal[] {
@@ -349,134 +365,203 @@ function pickPod(pods: Pod[]): Pod | undefined {
   return [...pool].sort((a, b) => (parseTime(b.metadata?.creationTimestamp) ?? 0) - (parseTime(a.metadata?.creationTimestamp) ?? 0))[0];
 }
 
+/** One half of the status line (Service NAT, calico-node): its state and words. */
+interface Half {
+  state: State;
+  text: string;
+  /** The incident's own signature: it leads the status line. */
+  signature?: boolean;
+}
+
 export function evaluateNat(d: Data, o: Options, now: number): Outcome {
-  const out = new OutcomeBuilder();
-  // With /usr/sbin/iptables-save switched to legacy (update-alternatives) both dumps are one table: count it once.
-  const bothLegacy = d.sources.filter((s) => s.save?.backend === 'legacy').length === 2;
-  const read = d.sources.filter((s) => s.status === 'read' && !(bothLegacy && s.name === 'iptables-legacy'));
+  const r = new Report();
+  const read = d.sources.filter((s) => s.status === 'read');
   const withKube = read.filter((s) => natTable(s)?.chains.has('KUBE-SERVICES') || (s.nft && kubeProxyServicePortals(s.nft)));
   const natRules = read.reduce((n, s) => n + ruleCount(natTable(s)) + (s.nft?.rules ?? 0), 0);
-  const ipvs = read.some((s) => natTable(s)?.chains.get('KUBE-SERVICES')?.rules.some((r) => r.options.some((x) => x.name === '--match-set' && x.values[0] === 'KUBE-CLUSTER-IP')));
+  const ipvs = read.some((s) => natTable(s)?.chains.get('KUBE-SERVICES')?.rules.some((x) => x.options.some((y) => y.name === '--match-set' && y.values[0] === 'KUBE-CLUSTER-IP')));
   const portals = read.flatMap(portalsOf);
   const working = new Set(portals.filter((p) => !p.emptyTarget).map((p) => p.key));
   const emptyTargets = new Map(portals.filter((p) => p.emptyTarget).map((p) => [p.key, p]));
 
-  // Where the rules are: each source and its size, for the operator and the summary.
+  // Where the rules are: each source and its size, for the operator.
   const where = d.sources.map((s) => {
-    if (s.status === 'missing') return `${SOURCE_LABEL[s.name]}: not installed`;
-    if (s.status === 'absent') return `${SOURCE_LABEL[s.name]}: ${s.name === 'nftables' ? 'no table ip kube-proxy' : 'no nat table'}`;
-    if (!read.includes(s)) return `${SOURCE_LABEL[s.name]}: same table`;
+    if (s.status === 'missing') return `${s.name}: not installed`;
+    if (s.status === 'absent') return `${s.name}: ${s.name === 'nftables' ? 'no table ip kube-proxy' : 'no nat table'}`;
     const n = s.nft ? s.nft.rules : ruleCount(natTable(s));
     const kube = withKube.includes(s) ? (s.nft ? ', service-ips map' : ', KUBE-SERVICES') : '';
-    return `${label(s)}: ${plural(n, 'nat rule')}${kube}`;
+    return `${s.name}: ${plural(n, 'nat rule')}${kube}`;
   });
 
-  const judged = d.apiError ? undefined : expectedServicePorts(d.services, d.slices, d.node, o.minAge, now);
+  const ebpf = ebpfDataplane(d, o, withKube.length > 0);
+  const judged = d.apiError || ebpf ? undefined : expectedServicePorts(d.services, d.slices, d.node, o.minAge, now);
   const expected = judged?.expected ?? [];
   const missing = withKube.length && !ipvs ? expected.filter((e) => !working.has(e.key)) : withKube.length ? [] : expected;
   const programmed = expected.length - missing.length;
-  const missingState = thresholdState(missing.length, o.warning, o.critical);
+  r.metric('expected_services', judged ? expected.length : undefined, { min: 0 });
+  r.metric('programmed_services', judged ? programmed : undefined, { min: 0 });
+  const limits = { warn: o.warning, crit: o.critical, min: 0 };
+  const missingJudged = judged ? r.judge('missing_services', missing.length, limits) : (r.metric('missing_services', undefined, limits), undefined);
+  r.metric('nat_rules', natRules, { min: 0 });
 
-  let natSummary: string;
-  if (!withKube.length) {
-    out.add(State.CRITICAL,
-      `no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table: ClusterIP traffic from ${d.node} is dropped ` +
-      `(post-reboot incident signature; booted ${bootAgo(d, now)} ago). Restart kube-proxy/kubelite`);
-    natSummary = `no Service NAT rules on ${d.node}: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table` +
-      `${judged ? `, ${plural(expected.length, 'service port')} unreachable by ClusterIP` : ''} (post-reboot signature)`;
-  } else if (ipvs) {
-    out.add(State.UNKNOWN, 'kube-proxy runs in IPVS mode (KUBE-SERVICES matches the KUBE-CLUSTER-IP ipset): per-Service rules are in IPVS, which this check does not read');
-    natSummary = 'kube-proxy IPVS mode: Service rules not judged';
-  } else if (!judged) {
-    natSummary = `${withKube.map(label).join(' and ')} ${withKube.length > 1 ? 'hold' : 'holds'} Service rules (${plural(portals.length, 'service port')}); not cross-checked with the API`;
-  } else if (missing.length) {
-    const names = missing.slice(0, 3).map((m) => m.name).join(', ');
-    natSummary = `${missing.length} of ${plural(expected.length, 'service port')} with ready endpoints ${missing.length === 1 ? 'has' : 'have'} no NAT rule on ${d.node}: ${names}${missing.length > 3 ? ', ...' : ''}`;
-  } else {
-    natSummary = `${programmed}/${plural(expected.length, 'service port')} programmed on ${d.node} (${withKube.map(label).join(', ')}, ${plural(natRules, 'nat rule')})`;
+  const nat = judgeNat();
+  function judgeNat(): Half {
+    if (ebpf) {
+      const name = ebpf.dataplane === 'cilium' ? 'Cilium\'s kube-proxy replacement' : 'Calico\'s eBPF dataplane';
+      r.info(`Service NAT is done by ${name} (${ebpf.evidence}): kube-proxy's rules are not expected and not judged; --dataplane iptables or nftables judges them`);
+      return { state: State.OK, text: `Services translated by ${name} (${ebpf.evidence}), not by kube-proxy rules: not judged` };
+    }
+    if (!withKube.length) {
+      if (d.bpf?.unreadable) r.info(`could not look for an eBPF dataplane's pinned maps (${d.bpf.unreadable}): if Services are translated in BPF, say so with --dataplane calico-ebpf or cilium`);
+      r.add(State.CRITICAL,
+        `no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table: ClusterIP traffic from ${d.node} is dropped ` +
+        `(post-reboot incident signature; booted ${bootAgo(d, now)} ago). Restart kube-proxy/kubelite`);
+      return {
+        state: State.CRITICAL, signature: true,
+        text: `no Service NAT rules on ${d.node}: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table` +
+          `${judged ? `, ${plural(expected.length, 'service port')} unreachable by ClusterIP` : ''} (post-reboot signature)`,
+      };
+    }
+    if (ipvs) {
+      r.add(State.UNKNOWN, 'kube-proxy runs in IPVS mode (KUBE-SERVICES matches the KUBE-CLUSTER-IP ipset): per-Service rules are in IPVS, which this check does not read');
+      return { state: State.UNKNOWN, text: 'kube-proxy IPVS mode: Service rules not judged' };
+    }
+    if (!judged) {
+      return { state: State.OK, text: `${withKube.map((s) => s.name).join(' and ')} ${withKube.length > 1 ? 'hold' : 'holds'} Service rules (${plural(portals.length, 'service port')}); not cross-checked with the API` };
+    }
+    if (missing.length) {
+      const names = missing.slice(0, 3).map((m) => m.name).join(', ');
+      return { state: missingJudged!.state, text: `${missing.length} of ${plural(expected.length, 'service port')} with ready endpoints ${missing.length === 1 ? 'has' : 'have'} no NAT rule on ${d.node}: ${names}${missing.length > 3 ? ', ...' : ''}` };
+    }
+    return { state: State.OK, text: `${programmed}/${plural(expected.length, 'service port')} programmed on ${d.node} (${withKube.map((s) => s.name).join(', ')}, ${plural(natRules, 'nat rule')})` };
   }
 
-  // Calico: this node's calico-node pod, judged against the boot.
-  let calicoSummary: string | undefined;
-  const perfCalico: { age?: number; restarts?: number } = {};
   const caliChains = read.flatMap((s) => [...(natTable(s)?.chains.keys() ?? [])].filter((c) => c.startsWith('cali-')));
   const caliText = caliChains.length ? `Calico nat chains: ${[...new Set(caliChains)].join(', ')}` : 'no Calico nat chains (cali-*) in the nat table';
-  if (!o.calico) {
-    out.info(`calico-node not checked (--no-calico); ${caliText}`);
-  } else if (d.apiError) {
-    out.info(caliText);
-  } else if (d.nodeObject === null) {
-    out.add(State.UNKNOWN, `node ${d.node} is not in the cluster: set --node to this host's Kubernetes node name`);
-    calicoSummary = `node ${d.node} not found`;
-  } else {
-    const pod = pickPod(d.calicoPods ?? []);
-    if (!pod) {
-      out.add(State.WARNING, `no calico-node pod on ${d.node} (${o.calicoSelector}${o.calicoNamespace ? ` in ${o.calicoNamespace}` : ''}): the DaemonSet does not run here, or the cluster has no Calico (then use --no-calico)`);
-      calicoSummary = 'no calico-node pod';
-    } else {
-      const podName = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
-      const cs = pod.status?.containerStatuses?.find((c) => c.name === o.calicoContainer);
-      const ready = condition(pod.status?.conditions, 'Ready');
-      const restarts = cs?.restartCount;
-      perfCalico.restarts = restarts;
-      const started = parseTime(cs?.state?.running?.startedAt);
-      const sinceBoot = started === undefined ? undefined : (started - d.bootTime) / 1000;
-      perfCalico.age = sinceBoot;
-      const facts = `restarts ${restarts ?? '?'}; host booted ${bootAgo(d, now)} ago`;
-      if (sinceBoot !== undefined && sinceBoot < -BOOT_SLACK_S) {
-        out.add(State.CRITICAL,
-          `calico-node has not restarted since the reboot: ${podName} started ${formatDuration(-sinceBoot)} before this host booted ` +
-          `${bootAgo(d, now)} ago (${plural(restarts ?? 0, 'restart')}); delete the pod or restart kubelite`);
-        calicoSummary = 'calico-node has not restarted since the reboot';
-      } else if (!cs) {
-        out.add(State.WARNING, `${podName} has no status for container ${o.calicoContainer} (${facts})`);
-        calicoSummary = `calico-node container ${o.calicoContainer} has no status`;
-      } else if (!cs.state?.running) {
-        const w: { reason?: string; message?: string } | undefined = cs.state?.waiting ?? cs.state?.terminated;
-        const reason = w ? `${cs.state?.waiting ? 'waiting' : 'terminated'}: ${w.reason ?? '?'}${w.message ? ` (${sanitize(w.message, 120)})` : ''}` : 'not running';
-        out.add(State.CRITICAL, `${podName} container ${o.calicoContainer} is not running, ${reason}; ${facts}`);
-        calicoSummary = `calico-node not running (${w?.reason ?? 'no state'})`;
-      }
-      if (ready?.status !== 'True' && !calicoSummary) {
-        const since = ageSeconds(ready?.lastTransitionTime, now);
-        const long = since === undefined || since >= o.minAge;
-        out.add(long ? State.CRITICAL : State.WARNING,
-          `${podName} is not Ready${since !== undefined ? ` for ${formatDuration(since)}` : ''}${ready?.reason ? ` (${ready.reason})` : ''}; ${facts}`);
-        calicoSummary = 'calico-node not Ready';
-      }
-      const startText = sinceBoot === undefined ? 'start time unknown' : sinceBoot >= -BOOT_SLACK_S ? `started ${formatDuration(Math.max(0, sinceBoot))} after boot` : `started ${formatDuration(-sinceBoot)} BEFORE boot`;
-      out.info(`${podName}: ${ready?.status === 'True' ? 'Ready' : 'not Ready'}, ${startText}, ${plural(restarts ?? 0, 'restart')}; ${caliText}`);
-      calicoSummary ??= `calico-node Ready, ${startText}`;
-    }
-  }
+  const calico = judgeCalico(r, d, o, now, caliText);
+  // Calico's own NAT (pod egress masquerade, floating IPs): Felix's iptables dataplane hooks cali-* chains into the nat table.
+  const felix = judgeFelixNat(r, d, o, now, {
+    calicoOk: calico?.state === State.OK,
+    kubeProxyDataplane: !ebpf,
+    iptablesRead: read.some((s) => s.save),
+    chains: new Set(caliChains),
+  });
 
   // After the calico verdict, so the two incident signatures stay on the first lines NRPE passes on.
   for (const m of missing) {
     const empty = emptyTargets.get(m.key);
     const why = empty ? `rule jumps to ${empty.target}, which has no rules` : 'no NAT rule';
-    out.add(withKube.length ? missingState : State.CRITICAL, `${why} for ${m.name} ${m.address}:${m.port}/${m.protocol} (${plural(m.endpoints, 'ready endpoint')})`);
+    r.add(withKube.length ? missingJudged!.state : State.CRITICAL, `${why} for ${m.name} ${m.address}:${m.port}/${m.protocol} (${plural(m.endpoints, 'ready endpoint')})`);
   }
   if (judged) {
     const stale = portals.filter((p) => p.source !== 'nftables' && p.comment?.endsWith(' cluster IP') && !judged.known.has(p.key));
-    if (stale.length) out.info(`${plural(stale.length, 'cluster IP rule')} for Service ports the API no longer has (kube-proxy not syncing?): ${stale.slice(0, 3).map((p) => p.comment!.replace(/ cluster IP$/, '')).join(', ')}`);
-    if (judged.settling || judged.notJudged) out.info(`not judged: ${plural(judged.settling, 'service port')} younger than --min-age ${formatDuration(o.minAge)}, ${plural(judged.notJudged, 'IPv6-only service')}`);
+    if (stale.length) r.info(`${plural(stale.length, 'cluster IP rule')} for Service ports the API no longer has (kube-proxy not syncing?): ${stale.slice(0, 3).map((p) => p.comment!.replace(/ cluster IP$/, '')).join(', ')}`);
+    if (judged.settling || judged.notJudged) r.info(`not judged: ${plural(judged.settling, 'service port')} younger than --min-age ${formatDuration(o.minAge)}, ${plural(judged.notJudged, 'IPv6-only service')}`);
   }
-  if (d.apiError) out.add(State.UNKNOWN, `cannot cross-check with the API: ${d.apiError.message}`);
-  out.info(`nat table sources: ${where.join('; ')}${bothLegacy ? ' (/usr/sbin/iptables-save is the legacy variant: the nf_tables backend was not read)' : ''}`);
+  const apiText = d.apiError && `cannot cross-check with the API: ${d.apiError.message}`;
+  if (apiText) r.add(State.UNKNOWN, apiText);
+  r.info(`nat table sources: ${where.join('; ')}`);
 
-  out.metric({ label: 'expected_services', value: judged ? expected.length : undefined, min: 0 })
-    .metric({ label: 'programmed_services', value: judged ? programmed : undefined, min: 0 })
-    .metric({ label: 'missing_services', value: judged ? missing.length : undefined, warn: o.warning, crit: o.critical, min: 0 })
-    .metric({ label: 'nat_rules', value: natRules, min: 0 })
-    .metric({ label: 'calico_started_after_boot', value: perfCalico.age === undefined ? undefined : Math.round(perfCalico.age), uom: 's' })
-    .metric({ label: 'calico_restarts', value: perfCalico.restarts, min: 0 });
+  // The status line states both halves, an incident signature first; when
+  // nothing local is wrong, an API that could not be asked is the news.
+  const halves = [nat, ...(calico ? [calico] : []), ...(felix ? [felix] : [])];
+  for (const h of halves) r.problem(h.state, h.text);
+  const line = [...halves.filter((h) => h.signature), ...halves.filter((h) => !h.signature)].map((h) => h.text).join('; ');
+  const local = worst(...halves.map((h) => h.state));
+  const out = r.done(line);
+  const summary = !apiText ? line : local === State.CRITICAL || local === State.WARNING ? `${line}; ${apiText}` : apiText;
+  return { ...out, summary };
+}
 
-  if (d.apiError && out.state() !== State.CRITICAL && out.state() !== State.WARNING) {
-    return out.build(`cannot cross-check with the API: ${d.apiError.message}`);
+/** The chains Felix's iptables dataplane always programs in the nat table (felix/rules/rule_defs.go: the hooks from the built-in chains). */
+const FELIX_NAT_HOOKS = ['cali-PREROUTING', 'cali-POSTROUTING', 'cali-OUTPUT'];
+
+/**
+ * A Ready calico-node (older than --min-age) in iptables mode whose hooks are
+ * missing from the nat table has not programmed Calico's NAT: pod egress
+ * masquerading (cali-nat-outgoing) does not happen. Not judged for an eBPF or
+ * nftables Felix, or when no iptables table was read.
+ */
+function judgeFelixNat(r: Report, d: Data, o: Options, now: number, c: { calicoOk: boolean; kubeProxyDataplane: boolean; iptablesRead: boolean; chains: Set<string> }): Half | undefined {
+  const pod = pickPod(d.calicoPods ?? []);
+  if (!o.calico || !pod || !c.calicoOk || !c.kubeProxyDataplane || !c.iptablesRead) return undefined;
+  if (felixEnv(pod, o.calicoContainer, 'FELIX_NFTABLESMODE')?.toLowerCase() === 'enabled') return undefined;
+  const started = parseTime(pod.status?.containerStatuses?.find((x) => x.name === o.calicoContainer)?.state?.running?.startedAt);
+  if (started === undefined || (now - started) / 1000 < o.minAge) return undefined;
+  const missing = FELIX_NAT_HOOKS.filter((h) => !c.chains.has(h));
+  if (!missing.length) {
+    if (!c.chains.has('cali-nat-outgoing')) r.info('no cali-nat-outgoing chain next to Felix\'s hooks: egress NAT for natOutgoing IP pools is not programmed');
+    return undefined;
   }
-  const summary = calicoSummary ? `${natSummary}; ${calicoSummary}` : natSummary;
-  // The incident's two signatures lead the line whatever else is said.
-  return out.build(calicoSummary === 'calico-node has not restarted since the reboot' && withKube.length && !missing.length ? `${calicoSummary}; ${natSummary}` : summary);
+  r.add(State.WARNING, `calico-node is Ready but its nat chains are missing (${missing.join(', ')}): Felix has not programmed Calico's NAT, pod egress is not masqueraded; restart calico-node`);
+  return { state: State.WARNING, text: `Calico's nat chains missing (${missing.join(', ')})` };
+}
+
+/** This node's calico-node pod, judged against the boot: a line for the status line, or undefined when not asked. */
+function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: string): Half | undefined {
+  const noMetrics = (): undefined => {
+    r.metric('calico_started_after_boot', undefined, { uom: 's' });
+    r.metric('calico_restarts', undefined, { min: 0 });
+    return undefined;
+  };
+  if (!o.calico) {
+    r.info(`calico-node not checked (--no-calico); ${caliText}`);
+    return noMetrics();
+  }
+  if (d.apiError) {
+    r.info(caliText);
+    return noMetrics();
+  }
+  if (d.nodeObject === null) {
+    r.add(State.UNKNOWN, `node ${d.node} is not in the cluster: set --node to this host's Kubernetes node name`);
+    noMetrics();
+    return { state: State.UNKNOWN, text: `node ${d.node} not found` };
+  }
+  const pod = pickPod(d.calicoPods ?? []);
+  if (!pod) {
+    r.add(State.WARNING, `no calico-node pod on ${d.node} (${o.calicoSelector}${o.calicoNamespace ? ` in ${o.calicoNamespace}` : ''}): the DaemonSet does not run here, or the cluster has no Calico (then use --no-calico)`);
+    noMetrics();
+    return { state: State.WARNING, text: 'no calico-node pod' };
+  }
+  const podName = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+  const cs = pod.status?.containerStatuses?.find((c) => c.name === o.calicoContainer);
+  const ready = condition(pod.status?.conditions, 'Ready');
+  const restarts = cs?.restartCount;
+  const started = parseTime(cs?.state?.running?.startedAt);
+  const sinceBoot = started === undefined ? undefined : (started - d.bootTime) / 1000;
+  r.metric('calico_started_after_boot', sinceBoot === undefined ? undefined : Math.round(sinceBoot), { uom: 's' });
+  r.metric('calico_restarts', restarts, { min: 0 });
+  const facts = `restarts ${restarts ?? '?'}; host booted ${bootAgo(d, now)} ago`;
+  const startText = sinceBoot === undefined ? 'start time unknown' : sinceBoot >= -BOOT_SLACK_S ? `started ${formatDuration(Math.max(0, sinceBoot))} after boot` : `started ${formatDuration(-sinceBoot)} BEFORE boot`;
+  const summary = `${podName}: ${ready?.status === 'True' ? 'Ready' : 'not Ready'}, ${startText}, ${plural(restarts ?? 0, 'restart')}; ${caliText}`;
+
+  let half: Half | undefined;
+  const booted = (now - d.bootTime) / 1000;
+  if (sinceBoot !== undefined && sinceBoot < -BOOT_SLACK_S && booted < o.bootGrace) {
+    r.add(State.WARNING,
+      `calico-node has not restarted yet: ${podName} started ${formatDuration(-sinceBoot)} before this host booted ${bootAgo(d, now)} ago; ` +
+      `CRITICAL if it has not restarted ${formatDuration(o.bootGrace)} after the boot (--boot-grace)`);
+    half = { state: State.WARNING, text: 'calico-node has not restarted yet (host booted ' + `${bootAgo(d, now)} ago)` };
+  } else if (sinceBoot !== undefined && sinceBoot < -BOOT_SLACK_S) {
+    r.add(State.CRITICAL,
+      `calico-node has not restarted since the reboot: ${podName} started ${formatDuration(-sinceBoot)} before this host booted ` +
+      `${bootAgo(d, now)} ago (${plural(restarts ?? 0, 'restart')}); delete the pod or restart kubelite`);
+    half = { state: State.CRITICAL, text: 'calico-node has not restarted since the reboot', signature: true };
+  } else if (!cs) {
+    r.add(State.WARNING, `${podName} has no status for container ${o.calicoContainer} (${facts})`);
+    half = { state: State.WARNING, text: `calico-node container ${o.calicoContainer} has no status` };
+  } else if (!cs.state?.running) {
+    const w: { reason?: string; message?: string } | undefined = cs.state?.waiting ?? cs.state?.terminated;
+    const reason = w ? `${cs.state?.waiting ? 'waiting' : 'terminated'}: ${w.reason ?? '?'}${w.message ? ` (${sanitize(w.message, 120)})` : ''}` : 'not running';
+    r.add(State.CRITICAL, `${podName} container ${o.calicoContainer} is not running, ${reason}; ${facts}`);
+    half = { state: State.CRITICAL, text: `calico-node not running (${w?.reason ?? 'no state'})` };
+  } else if (ready?.status !== 'True') {
+    const since = ageSeconds(ready?.lastTransitionTime, now);
+    const state = since === undefined || since >= o.minAge ? State.CRITICAL : State.WARNING;
+    r.add(state, `${podName} is not Ready${since !== undefined ? ` for ${formatDuration(since)}` : ''}${ready?.reason ? ` (${ready.reason})` : ''}; ${facts}`);
+    half = { state, text: 'calico-node not Ready' };
+  }
+  r.info(summary);
+  return half ?? { state: State.OK, text: `calico-node Ready, ${startText}` };
 }
 
 function bootAgo(d: Data, now: number): string {

@@ -1,32 +1,21 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
 import type { Range } from '../lib/plugin/range.js';
 import type { OptionSpec } from '../lib/plugin/options.js';
-import { firstLine, runCommand } from '../lib/host/command.js';
-import {
-  excerpt,
-  JOURNAL_FIELDS,
-  JournalScan,
-  journalPermissionProblem,
-  parsePatternSpec,
-  substringPattern,
-  type JournalScanResult,
-  type LinePattern,
-} from '../lib/host/journal.js';
+import { excerpt, parsePatternSpec, readJournal, substringPattern, type JournalRead, type JournalScanResult, type LinePattern } from '../lib/host/journal.js';
 import { UNIT_NAME, unitState, type UnitState } from '../lib/host/systemd.js';
-import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
+import { formatDuration } from '../lib/plugin/duration.js';
 import { PluginError, UsageError } from '../lib/plugin/errors.js';
-import { OutcomeBuilder, plural, thresholdState } from '../lib/plugin/result.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural, type Outcome } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
-import { bySeverityDesc, State } from '../lib/plugin/state.js';
+import { bySeverityDesc, State, worst } from '../lib/plugin/state.js';
 
 /** A pattern with its thresholds. */
 export interface JudgedPattern extends LinePattern {
   warn?: Range;
   crit?: Range;
 }
-
 
 export interface Data {
   /** undefined when journalctl could not read the journal (journalError says why). */
@@ -36,43 +25,16 @@ export interface Data {
   journalNote?: string;
   /** undefined when not asked (--no-unit-state, --journal-directory). */
   unit?: UnitState;
+  /** The kubelite unit's journal (--kubelite). */
+  kubelite?: JournalRead;
 }
 
 export const DEFAULT_UNIT = 'snap.microk8s.daemon-k8s-dqlite';
-
-/**
- * The built-in patterns and their default thresholds (warning, critical;
- * Monitoring Plugins ranges: '0' alerts from 1, '9' from 10).
- *
- * context canceled: kine's query context ended before dqlite answered. On a
- * follower it means reads and writes forwarded to the leader are not coming
- * back: during the incident k8s-dqlite on k8s02 logged it for every
- * serviceaccount query while the kubelet could not commit pod status, until
- * a restart. A single one can be an API server cancelling a watch as it
- * restarts, so one line warns; 10 in the default 5 minutes is two a minute,
- * sustained, and is critical.
- *
- * database is locked: SQLite's SQLITE_BUSY surfacing through kine: a write
- * gave up waiting for the lock, and the API request behind it failed. The
- * old check_dqlite_locks.sh watched only this. Same scale: one warns, 10 in
- * 5 minutes (the leader is wedged, not busy for a moment) is critical.
- */
-export const BUILTIN_PATTERNS = [
-  { label: 'context_canceled', text: 'context canceled', option: 'context-canceled', warning: '0', critical: '9' },
-  { label: 'database_is_locked', text: 'database is locked', option: 'database-is-locked', warning: '0', critical: '9' },
-] as const;
+export const KUBELITE_UNIT = 'snap.microk8s.daemon-kubelite';
 
 const MAX_CUSTOM_PATTERNS = 20;
 /** The journal of one unit over minutes is small; 512 MiB of JSON means something is very wrong. */
 const MAX_JOURNAL_BYTES = 512 * 1024 * 1024;
-
-function currentUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return `uid ${process.getuid?.() ?? '?'}`;
-  }
-}
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -85,16 +47,26 @@ const options = {
     check: (u) => (UNIT_NAME.test(u) ? undefined : 'not a systemd unit name'),
   }),
   window: opt.duration({ default: '5m', min: 1, max: 7 * 86400, describe: 'How far back to read the journal (up to 7d)' }),
-  'warning-context-canceled': opt.range({ default: '0', describe: 'Warning range for "context canceled" lines in --window' }),
-  'critical-context-canceled': opt.range({ default: '9', describe: 'Critical range for "context canceled" lines in --window' }),
-  'warning-database-is-locked': opt.range({ default: '0', describe: 'Warning range for "database is locked" lines in --window' }),
-  'critical-database-is-locked': opt.range({ default: '9', describe: 'Critical range for "database is locked" lines in --window' }),
+  // Thresholds are rates: matching lines per minute over --window, so a --window change keeps their meaning.
+  'context-canceled-warning': opt.range({ default: '1', describe: 'Warning range for "context canceled" lines per minute (default: more than 5 in 5m)' }),
+  'context-canceled-critical': opt.range({ default: '6', describe: 'Critical range for "context canceled" lines per minute (default: more than 30 in 5m)' }),
+  'context-deadline-exceeded-warning': opt.range({ default: '0.4', describe: 'Warning range for "context deadline exceeded" lines per minute (default: more than 2 in 5m)' }),
+  'context-deadline-exceeded-critical': opt.range({ default: '2', describe: 'Critical range for "context deadline exceeded" lines per minute (default: more than 10 in 5m)' }),
+  'database-is-locked-warning': opt.range({ default: '0.4', describe: 'Warning range for "database is locked" lines per minute (default: more than 2 in 5m)' }),
+  'database-is-locked-critical': opt.range({ default: '2', describe: 'Critical range for "database is locked" lines per minute (default: more than 10 in 5m)' }),
   pattern: opt.list({
     placeholder: '[NAME=]TEXT', max: MAX_CUSTOM_PATTERNS, each: (spec) => void parsePatternSpec(spec),
     describe: `More to count (up to ${MAX_CUSTOM_PATTERNS}): [NAME=]TEXT or [NAME=]/REGEX/FLAGS`,
   }),
-  'pattern-warning': opt.range({ default: '0', describe: 'Warning range for each --pattern count' }),
-  'pattern-critical': opt.range({ describe: 'Critical range for each --pattern count (default: none)' }),
+  'pattern-warning': opt.range({ default: '0', describe: 'Warning range for each --pattern, lines per minute (default: any line)' }),
+  'pattern-critical': opt.range({ describe: 'Critical range for each --pattern, lines per minute (default: none)' }),
+  kubelite: opt.flag({ describe: 'Also read the kubelite journal (--kubelite-unit) for what dqlite trouble does to the apiserver and kubelet' }),
+  'kubelite-unit': opt.string({
+    placeholder: 'UNIT', default: KUBELITE_UNIT, describe: 'The unit running the apiserver and kubelet (microk8s: kubelite)',
+    check: (u) => (UNIT_NAME.test(u) ? undefined : 'not a systemd unit name'),
+  }),
+  'kubelite-warning': opt.range({ default: '0.4', describe: 'Warning range for each kubelite pattern, lines per minute (default: more than 2 in 5m)' }),
+  'kubelite-critical': opt.range({ default: '2', describe: 'Critical range for each kubelite pattern, lines per minute (default: more than 10 in 5m)' }),
   'unit-state': {
     boolean: true,
     describe: 'Judge the unit\'s systemd state (default: on, off with --journal-directory); --no-unit-state skips it',
@@ -111,11 +83,29 @@ export function checksUnit(o: Options): boolean {
   return o.unitState ?? o.journalDirectory === undefined;
 }
 
-/** The built-in patterns with their ranges, then every --pattern with --pattern-warning/-critical. */
+/**
+ * The built-in k8s-dqlite patterns with their ranges (lines per minute over
+ * --window), then every --pattern. See docs/checks/dqlite.md for the logs
+ * these defaults come from.
+ *
+ * context canceled: kine's query context ended before dqlite answered. A
+ * healthy node logs a few: the apiserver cancels watches when it restarts
+ * ("WATCH Failed to send cancel response ... context canceled") and
+ * cancels a request whose client went away. A follower that gets no
+ * answers from the leader logs it for every query, without end.
+ *
+ * context deadline exceeded: a query ran out of its time (the apiserver's
+ * storage health check "range on /registry/health" every few seconds among
+ * them): the leader answers too slowly or not at all.
+ *
+ * database is locked: SQLite's SQLITE_BUSY surfacing through kine: a write
+ * gave up waiting for the lock, and the API request behind it failed.
+ */
 export function patternsOf(o: Options): JudgedPattern[] {
   const patterns: JudgedPattern[] = [
-    { ...substringPattern('context_canceled', 'context canceled'), warn: o.warningContextCanceled, crit: o.criticalContextCanceled },
-    { ...substringPattern('database_is_locked', 'database is locked'), warn: o.warningDatabaseIsLocked, crit: o.criticalDatabaseIsLocked },
+    { ...substringPattern('context_canceled', 'context canceled'), warn: o.contextCanceledWarning, crit: o.contextCanceledCritical },
+    { ...substringPattern('context_deadline_exceeded', 'context deadline exceeded'), warn: o.contextDeadlineExceededWarning, crit: o.contextDeadlineExceededCritical },
+    { ...substringPattern('database_is_locked', 'database is locked'), warn: o.databaseIsLockedWarning, crit: o.databaseIsLockedCritical },
   ];
   for (const spec of o.pattern) {
     const p = parsePatternSpec(spec);
@@ -127,6 +117,22 @@ export function patternsOf(o: Options): JudgedPattern[] {
   return patterns;
 }
 
+/**
+ * What dqlite trouble does to kubelite's apiserver and kubelet, as they log
+ * it (kubernetes pkg/kubelet/status/status_manager.go,
+ * pkg/kubelet/kubelet_node_status.go, component-helpers lease controller;
+ * the storage layer's own "context deadline exceeded").
+ */
+export function kubelitePatternsOf(o: Options): JudgedPattern[] {
+  const judged = { warn: o.kubeliteWarning, crit: o.kubeliteCritical };
+  return [
+    { ...substringPattern('kubelite_pod_status_failed', 'Failed to update status for pod'), ...judged },
+    { ...substringPattern('kubelite_node_status_failed', 'Error updating node status'), ...judged },
+    { ...substringPattern('kubelite_lease_failed', 'Failed to update lease'), ...judged },
+    { ...substringPattern('kubelite_deadline_exceeded', 'context deadline exceeded'), ...judged },
+  ];
+}
+
 export default defineCheck({
   name: 'dqlite',
   triage: {
@@ -134,24 +140,35 @@ export default defineCheck({
   },
   title: 'DQLITE',
   scope: 'node',
-  summary: 'Errors in the k8s-dqlite journal on this node: context canceled, database is locked',
+  summary: 'Errors in the k8s-dqlite journal on this node as rates: context canceled, deadline exceeded, database is locked',
   description:
     'Errors in the k8s-dqlite journal on this node: counts the lines of the unit\'s journal in --window that contain ' +
-    '"context canceled" (the follower cannot get answers from the dqlite leader: pod status writes fail, as on k8s02 in ' +
-    'the incident) or "database is locked", each with its own thresholds, plus any --pattern; and whether the unit is ' +
-    'running (CRITICAL when inactive or failed). Reads the journal with journalctl: the user running it (nagios) must ' +
-    'be in group systemd-journal or adm. --pattern takes [NAME=]TEXT or [NAME=]/REGEX/FLAGS (flags i, m, s, u): TEXT is ' +
-    'a case-sensitive substring, NAME ([a-z][a-z0-9_]*) the perfdata label (made from TEXT if omitted; to match text ' +
-    'with an "=" in it, name it: \'lvl=level=error\'); every --pattern is judged by --pattern-warning/--pattern-critical. ' +
-    'Unit state: without systemd as PID 1 (a container) systemctl cannot answer and the check says UNKNOWN unless ' +
-    '--no-unit-state; with --journal-directory (another machine\'s journal) the local unit is not asked unless --unit-state.',
+    '"context canceled", "context deadline exceeded" or "database is locked", plus any --pattern, and judges each as a rate ' +
+    '(lines per minute over --window) against its own --<pattern>-warning/--<pattern>-critical ranges: a healthy node ' +
+    'logs the odd "context canceled" (the apiserver cancelling watches), so one or two lines are OK, a sustained rate ' +
+    'warns and a storm is critical. Also judges whether the unit is running (CRITICAL when inactive or failed). With ' +
+    '--kubelite, also reads the kubelite unit\'s journal for what dqlite trouble does to the apiserver and kubelet ("Failed ' +
+    'to update status for pod", "Error updating node status", "Failed to update lease", "context deadline exceeded"). ' +
+    'Reads the journal with journalctl: the user running it (nagios) must be in group systemd-journal or adm. --pattern ' +
+    'takes [NAME=]TEXT or [NAME=]/REGEX/FLAGS (flags i, m, s, u): TEXT is a case-sensitive substring, NAME ([a-z][a-z0-9_]*) ' +
+    'the perfdata label (made from TEXT if omitted; to match text with an "=" in it, name it: \'lvl=level=error\'); every ' +
+    '--pattern is judged by --pattern-warning/--pattern-critical. Unit state: without systemd as PID 1 (a container) ' +
+    'systemctl cannot answer and the check says UNKNOWN unless --no-unit-state; with --journal-directory (another ' +
+    'machine\'s journal) the local unit is not asked unless --unit-state.',
   thresholds: {
     describe: 'journal lines in --window matching any pattern, each line once (default: unset; every pattern has its own pair)',
   },
   options,
+  perfdata: {
+    '<pattern>': { describe: 'Lines in --window that match the pattern (context_canceled, context_deadline_exceeded, database_is_locked, each --pattern; kubelite_* with --kubelite)' },
+    'rate_<pattern>': { describe: 'The same in lines per minute over --window: what the pattern thresholds judge', thresholds: '--<pattern>-warning/-critical, --pattern-*, --kubelite-*' },
+    matched_lines: { describe: 'Lines matching any pattern, each once', thresholds: '-w/-c' },
+    lines_scanned: { describe: 'Journal lines read' },
+  },
   examples: [
     ['$0', 'the NRPE default: snap.microk8s.daemon-k8s-dqlite, last 5 minutes'],
-    ['$0 --pattern \'deadline=context deadline exceeded\' --pattern \'raft=/raft.*(timeout|lost)/i\' --pattern-critical 20', 'count more errors'],
+    ['$0 --pattern \'raft=/raft.*(timeout|lost)/i\' --pattern-critical 4', 'count more errors (critical above 4 lines a minute)'],
+    ['$0 --kubelite', 'also what the apiserver and kubelet in kubelite log about storage trouble'],
     ['$0 --journal-directory /host/var/log/journal --window 15m', 'a host journal mounted into a container'],
   ],
 
@@ -160,129 +177,125 @@ export default defineCheck({
   },
 
   async gather(ctx, o): Promise<Data> {
-    const since = ctx.now - o.window * 1000;
-    const args = [
-      '-u', o.unit,
-      '--since', `@${(since / 1000).toFixed(3)}`,
-      '-o', 'json',
-      `--output-fields=${JOURNAL_FIELDS.join(',')}`,
-      // Show long messages too (without it json prints null for fields over 4 KiB).
-      '--all',
-      '--no-pager',
-    ];
-    if (o.journalDirectory) args.push('-D', o.journalDirectory);
-    const scan = new JournalScan(patternsOf(o));
-
-    const journal = runCommand('journalctl', args, { signal: ctx.signal, log: ctx.log, maxBytes: MAX_JOURNAL_BYTES, onLine: (l) => scan.line(l) })
-      .then((r): Pick<Data, 'scan' | 'journalError' | 'journalNote'> => {
-        const denied = journalPermissionProblem(r.stderr);
-        if (denied) {
-          const user = currentUser();
-          return {
-            // NRPE keeps the groups it started with: after usermod it must be restarted too.
-            journalError: `cannot read the journal as user ${user} (journalctl: ${denied}); ` +
-              `as root: usermod -aG systemd-journal ${user} && systemctl restart nagios-nrpe-server`,
-          };
-        }
-        if (r.exitCode !== 0) {
-          return { journalError: `journalctl could not read the journal (exit ${r.exitCode}): ${firstLine(r.stderr) || 'no message'}` };
-        }
-        return { scan: scan.result(), journalNote: firstLine(r.stderr) || undefined };
-      })
-      .catch((e: unknown) => {
-        if (e instanceof PluginError) return { journalError: e.message };
-        throw e;
-      });
+    const read = { signal: ctx.signal, log: ctx.log, since: ctx.now - o.window * 1000, directory: o.journalDirectory, maxBytes: MAX_JOURNAL_BYTES };
     const unit = checksUnit(o)
       ? unitState(o.unit, { signal: ctx.signal, log: ctx.log }).catch((e: unknown): UnitState => {
         if (e instanceof PluginError) return { known: false, unit: o.unit, reason: e.message, noSystemd: /not found/.test(e.message) };
         throw e;
       })
       : undefined;
-    const [j, u] = await Promise.all([journal, unit]);
-    return { ...j, unit: u };
+    const [j, u, kubelite] = await Promise.all([
+      readJournal(o.unit, patternsOf(o), read),
+      unit,
+      o.kubelite ? readJournal(o.kubeliteUnit, kubelitePatternsOf(o), read) : undefined,
+    ]);
+    return { scan: j.scan, journalError: j.error, journalNote: j.note, unit: u, kubelite };
   },
 
   evaluate(d, o, now) {
-    const out = new OutcomeBuilder();
-    const win = formatDuration(o.window);
-    const ago = (t?: number) => (t === undefined ? '' : `${formatDuration(Math.max(0, (now - t) / 1000))} ago`);
-
-    // The unit: is k8s-dqlite running at all?
-    let unitText: string | undefined;
-    let unitStateOf = State.OK;
-    const u = d.unit;
-    if (!u) {
-      out.info(`unit state not checked (${o.journalDirectory ? 'reading a journal directory, maybe another machine\'s; --unit-state judges the local unit' : '--no-unit-state'})`);
-    } else if (!u.known) {
-      unitStateOf = State.UNKNOWN;
-      unitText = `state of ${u.unit} unknown: ${u.noSystemd ? 'no systemd on this host' : 'systemd did not answer'} (--no-unit-state skips this)`;
-      out.add(State.UNKNOWN, `cannot tell whether ${u.unit} is running: ${u.reason}; --no-unit-state skips this`);
-    } else {
-      const restarts = u.restarts ? `, restarted ${plural(u.restarts, 'time')} by systemd` : '';
-      if (u.load === 'not-found') {
-        unitStateOf = State.UNKNOWN;
-        unitText = `unit ${u.unit} not found on this host (is microk8s installed? --unit names another)`;
-      } else if (u.active === 'inactive' || u.active === 'failed') {
-        unitStateOf = State.CRITICAL;
-        unitText = `unit ${u.unit} is ${u.active} (${u.sub}): not running${restarts}`;
-      } else if (u.active === 'activating' || u.active === 'deactivating' || u.active === 'maintenance') {
-        unitStateOf = State.WARNING;
-        unitText = `unit ${u.unit} is ${u.active} (${u.sub})${u.sub === 'auto-restart' ? ': it exited and systemd is restarting it' : ''}${restarts}`;
-      } else {
-        unitText = `unit ${u.active} (${u.sub})${restarts}`;
-      }
-      out.add(unitStateOf === State.OK ? undefined : unitStateOf, unitText);
-    }
+    const r = new Report();
+    const unit = judgeUnit(r, d.unit, o);
 
     if (d.journalError || !d.scan) {
       const msg = d.journalError ?? 'journalctl gave no result';
-      out.add(State.UNKNOWN, msg);
-      const summary = unitStateOf === State.CRITICAL || unitStateOf === State.WARNING ? `${unitText}; ${msg}` : msg;
-      return out.build(summary);
+      r.add(State.UNKNOWN, msg);
+      // Only a unit that is down or starting is news next to an unreadable journal.
+      return statusLine(r, unit && alerts(unit.state) ? unit : undefined, { state: State.UNKNOWN, text: msg });
     }
 
-    // The patterns: counts against their ranges, the newest example each.
-    const s = d.scan;
-    const judged = s.patterns.map((c, i) => {
-      const p = patternsOf(o)[i]!;
-      return { c, p, state: thresholdState(c.count, p.warn, p.crit) };
-    });
-    for (const { c, state } of judged) {
-      const last = c.examples[c.examples.length - 1];
-      const text = c.count === 0
-        ? `${c.display}: no lines in ${win}`
-        : `${c.display}: ${plural(c.count, 'line')} in ${win}, last ${ago(c.last)} at ${c.last === undefined ? '?' : iso(c.last)}: ` +
-          (last ? (o.verbose > 0 ? last.message : excerpt(last.message, last.at, 120)) : '');
-      out.add(state === State.OK ? undefined : state, text);
-      if (o.verbose > 0) {
-        for (const e of c.examples.slice(0, -1).reverse()) out.info(`earlier ${c.display}: ${e.time === undefined ? '?' : iso(e.time)}: ${e.message}`);
-      }
-    }
-    const matchedState = thresholdState(s.matched, o.warning, o.critical);
-    if (matchedState !== State.OK) out.add(matchedState, `${plural(s.matched, 'line')} in ${win} match a pattern (-w ${o.warning ?? '-'} -c ${o.critical ?? '-'})`);
-    if (s.malformed) out.info(`${plural(s.malformed, 'journalctl line')} not JSON, skipped`);
-    if (d.journalNote) out.info(`journalctl: ${d.journalNote}`);
+    const journal = judgePatterns(r, d.scan, patternsOf(o), o, now, o.unit);
+    const matched = r.judge('matched_lines', d.scan.matched, { warn: o.warning, crit: o.critical, min: 0 });
+    if (matched.state !== State.OK) r.add(matched.state, `${plural(d.scan.matched, 'line')} in ${formatDuration(o.window)} match a pattern (-w ${o.warning ?? '-'} -c ${o.critical ?? '-'})`);
+    r.metric('lines_scanned', d.scan.scanned, { min: 0 });
+    if (d.scan.malformed) r.info(`${plural(d.scan.malformed, 'journalctl line')} not JSON, skipped`);
+    if (d.journalNote) r.info(`journalctl: ${d.journalNote}`);
 
-    for (const { c, p } of judged) out.metric({ label: c.label, value: c.count, warn: p.warn, crit: p.crit, min: 0 });
-    out.metric({ label: 'matched_lines', value: s.matched, warn: o.warning, crit: o.critical, min: 0 })
-      .metric({ label: 'lines_scanned', value: s.scanned, min: 0 });
-
-    // Summary: the unit if it is the news, then what the journal says.
-    const alerting = judged.filter((j) => j.state !== State.OK).sort((a, b) => bySeverityDesc(a.state, b.state));
-    let journalText: string;
-    if (alerting.length) {
-      const top = alerting[0]!.c;
-      const newest = top.examples[top.examples.length - 1];
-      journalText = alerting.map(({ c }) => `${c.count} ${c.display}${c.count ? ` (last ${ago(c.last)})` : ''}`).join(', ') +
-        ` in ${win} of ${o.unit} (${plural(s.scanned, 'line')} scanned)` + (newest ? `: ${excerpt(newest.message, newest.at, 120)}` : '');
-    } else if (s.scanned === 0) {
-      journalText = `no journal entries for ${o.unit} in the last ${win} (0 lines scanned)`;
-    } else {
-      journalText = `${judged.map(({ c }) => `${c.count} ${c.display}`).join(', ')} in ${win} (${plural(s.scanned, 'line')} of ${o.unit} scanned)`;
+    let kubelite: Half | undefined;
+    if (d.kubelite?.scan) kubelite = judgePatterns(r, d.kubelite.scan, kubelitePatternsOf(o), o, now, o.kubeliteUnit);
+    else if (d.kubelite) {
+      r.add(State.UNKNOWN, `${o.kubeliteUnit}: ${d.kubelite.error ?? 'journalctl gave no result'}`);
+      kubelite = { state: State.UNKNOWN, text: `${o.kubeliteUnit} journal not read` };
     }
-    const unitFirst = unitStateOf !== State.OK && !(alerting.length && unitStateOf === State.UNKNOWN);
-    const summary = unitText === undefined ? journalText : unitFirst ? `${unitText}; ${journalText}` : `${journalText}; ${unitText}`;
-    return out.build(summary);
+    return statusLine(r, unit, { ...journal, state: worst(journal.state, matched.state) }, kubelite);
   },
 });
+
+/** Lines per minute over the window, two decimals: what the pattern thresholds judge. */
+export function perMinute(count: number, windowS: number): number {
+  return Math.round((count / (windowS / 60)) * 100) / 100;
+}
+
+/** Each pattern's rate against its ranges, the newest example each; the journal's half of the status line. */
+function judgePatterns(r: Report, s: JournalScanResult, patterns: JudgedPattern[], o: Options, now: number, unit: string): Half {
+  const win = formatDuration(o.window);
+  const ago = (t?: number) => (t === undefined ? '' : `${formatDuration(Math.max(0, (now - t) / 1000))} ago`);
+  const judged = s.patterns.map((c, i) => {
+    const p = patterns[i]!;
+    const rate = perMinute(c.count, o.window);
+    r.metric(c.label, c.count, { min: 0 });
+    return { c, rate, j: r.judge(`rate_${c.label}`, rate, { warn: p.warn, crit: p.crit, min: 0 }) };
+  });
+  for (const { c, j } of judged) {
+    const last = c.examples[c.examples.length - 1];
+    const text = c.count === 0
+      ? `${c.display}: no lines in ${win}`
+      : `${c.display}: ${plural(c.count, 'line')} in ${win}, last ${ago(c.last)} at ${c.last === undefined ? '?' : iso(c.last)}: ` +
+        (last ? (o.verbose > 0 ? last.message : excerpt(last.message, last.at, 120)) : '');
+    r.add(j.state === State.OK ? undefined : j.state, text);
+    if (o.verbose > 0) {
+      for (const e of c.examples.slice(0, -1).reverse()) r.info(`earlier ${c.display}: ${e.time === undefined ? '?' : iso(e.time)}: ${e.message}`);
+    }
+  }
+  // What the journal says: the alerting patterns, worst first, with the newest example.
+  const alerting = judged.filter(({ j }) => j.state !== State.OK).sort((a, b) => bySeverityDesc(a.j.state, b.j.state));
+  const state = worst(...judged.map(({ j }) => j.state));
+  if (alerting.length) {
+    const newest = alerting[0]!.c.examples.at(-1);
+    const text = alerting.map(({ c, rate }) => `${c.count} ${c.display}${c.count ? ` (${rate}/min, last ${ago(c.last)})` : ''}`).join(', ') +
+      ` in ${win} of ${unit} (${plural(s.scanned, 'line')} scanned)` + (newest ? `: ${excerpt(newest.message, newest.at, 120)}` : '');
+    return { state, text };
+  }
+  if (s.scanned === 0) return { state, text: `no journal entries for ${unit} in the last ${win} (0 lines scanned)` };
+  return { state, text: `${judged.map(({ c }) => `${c.count} ${c.display}`).join(', ')} in ${win} (${plural(s.scanned, 'line')} of ${unit} scanned)` };
+}
+
+const alerts = (s: State) => s === State.CRITICAL || s === State.WARNING;
+
+/** One half of the status line (the unit, the journal): its state and words. */
+interface Half {
+  state: State;
+  text: string;
+}
+
+/** Is k8s-dqlite running at all? undefined when not asked. */
+function judgeUnit(r: Report, u: UnitState | undefined, o: Options): Half | undefined {
+  if (!u) {
+    r.info(`unit state not checked (${o.journalDirectory ? 'reading a journal directory, maybe another machine\'s; --unit-state judges the local unit' : '--no-unit-state'})`);
+    return undefined;
+  }
+  if (!u.known) {
+    r.add(State.UNKNOWN, `cannot tell whether ${u.unit} is running: ${u.reason}; --no-unit-state skips this`);
+    return { state: State.UNKNOWN, text: `state of ${u.unit} unknown: ${u.noSystemd ? 'no systemd on this host' : 'systemd did not answer'} (--no-unit-state skips this)` };
+  }
+  const restarts = u.restarts ? `, restarted ${plural(u.restarts, 'time')} by systemd` : '';
+  let half: Half;
+  if (u.load === 'not-found') half = { state: State.UNKNOWN, text: `unit ${u.unit} not found on this host (is microk8s installed? --unit names another)` };
+  else if (u.active === 'inactive' || u.active === 'failed') half = { state: State.CRITICAL, text: `unit ${u.unit} is ${u.active} (${u.sub}): not running${restarts}` };
+  else if (u.active === 'activating' || u.active === 'deactivating' || u.active === 'maintenance') {
+    half = { state: State.WARNING, text: `unit ${u.unit} is ${u.active} (${u.sub})${u.sub === 'auto-restart' ? ': it exited and systemd is restarting it' : ''}${restarts}` };
+  } else half = { state: State.OK, text: `unit ${u.active} (${u.sub})${restarts}` };
+  r.add(half.state === State.OK ? undefined : half.state, half.text);
+  return half;
+}
+
+/**
+ * The status line states both halves, the journal first; a unit that is down
+ * (or starting) is the news and leads, and so does a unit whose state is
+ * unknown unless the journal alerts.
+ */
+function statusLine(r: Report, unit: Half | undefined, journal: Half, kubelite?: Half): Outcome {
+  for (const h of [unit, journal, kubelite]) if (h) r.problem(h.state, h.text);
+  const unitLeads = !!unit && (alerts(unit.state) || (unit.state === State.UNKNOWN && !alerts(journal.state)));
+  const line = [...(unitLeads ? [unit, journal] : [journal, unit]), kubelite].filter((h): h is Half => !!h).map((h) => h.text).join('; ');
+  return { ...r.done(line), summary: line };
+}

@@ -2,8 +2,11 @@
 // and counting the entries whose MESSAGE matches a set of patterns in
 // bounded memory: counts, first/last time and a few recent examples per
 // pattern, never the entries themselves.
-import { UsageError } from '../plugin/errors.js';
+import type { Logger } from '../plugin/log.js';
+import { PluginError, UsageError } from '../plugin/errors.js';
 import { sanitize } from '../plugin/sanitize.js';
+import { firstLine, runCommand } from './command.js';
+import { currentUser } from './user.js';
 
 /** The fields a scan reads; give them to `journalctl --output-fields=` to keep lines short. */
 export const JOURNAL_FIELDS = ['MESSAGE'] as const;
@@ -234,4 +237,55 @@ export function journalPermissionProblem(stderr: string): string | undefined {
   const line = stderr.split('\n').find((l) =>
     /insufficient permissions|not seeing messages from other users|Permission denied/i.test(l));
   return line ? sanitize(line, 200) : undefined;
+}
+
+export interface JournalRead {
+  /** undefined when journalctl could not read the journal (error says why). */
+  scan?: JournalScanResult;
+  error?: string;
+  /** journalctl's stderr on success (warnings such as a truncated journal file). */
+  note?: string;
+}
+
+export interface ReadJournalOptions {
+  signal: AbortSignal;
+  log?: Logger;
+  /** Epoch ms: read entries from here on. */
+  since: number;
+  /** journalctl -D: another machine's journal files. */
+  directory?: string;
+  maxBytes: number;
+}
+
+/**
+ * Scan one unit's journal since a time with journalctl -o json, streamed
+ * line by line (bounded memory). A journal it may not read, or a journalctl
+ * that fails, is an error line for the caller to report, not an exception.
+ */
+export async function readJournal(unit: string, patterns: readonly LinePattern[], o: ReadJournalOptions): Promise<JournalRead> {
+  const args = [
+    '-u', unit,
+    '--since', `@${(o.since / 1000).toFixed(3)}`,
+    '-o', 'json',
+    `--output-fields=${JOURNAL_FIELDS.join(',')}`,
+    // Show long messages too (without it json prints null for fields over 4 KiB).
+    '--all',
+    '--no-pager',
+  ];
+  if (o.directory) args.push('-D', o.directory);
+  const scan = new JournalScan(patterns);
+  try {
+    const r = await runCommand('journalctl', args, { signal: o.signal, log: o.log, maxBytes: o.maxBytes, onLine: (l) => scan.line(l) });
+    const denied = journalPermissionProblem(r.stderr);
+    if (denied) {
+      const user = currentUser() ?? `uid ${process.getuid?.() ?? '?'}`;
+      // NRPE keeps the groups it started with: after usermod it must be restarted too.
+      return { error: `cannot read the journal as user ${user} (journalctl: ${denied}); as root: usermod -aG systemd-journal ${user} && systemctl restart nagios-nrpe-server` };
+    }
+    if (r.exitCode !== 0) return { error: `journalctl could not read the journal (exit ${r.exitCode}): ${firstLine(r.stderr) || 'no message'}` };
+    return { scan: scan.result(), note: firstLine(r.stderr) || undefined };
+  } catch (e) {
+    if (e instanceof PluginError) return { error: e.message };
+    throw e;
+  }
 }

@@ -241,7 +241,8 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
   });
 
   it('reads kube-proxy nftables mode (table ip kube-proxy, map service-ips) through nft -j', async () => {
-    nat({ nftables: netfilter('kube-proxy-nftables.nft') });
+    // Calico's own chains stay in iptables whatever kube-proxy's mode (judged since issue 13.6).
+    nat({ nft: netfilter('calico-only.rules'), nftables: netfilter('kube-proxy-nftables.nft') });
     let r = await run([]);
     expectContract(r, TITLE);
     expect(r.code, r.stdout).toBe(0);
@@ -261,13 +262,13 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     let r = await run([], { user: 'nobody' });
     expectContract(r, TITLE);
     expect(r.code).toBe(3);
-    expect(r.firstLine).toMatch(/^K8S CALICO NAT UNKNOWN - cannot read the nat table: \/usr\/sbin\/iptables-save needs root \(iptables-save v[\d.]+ \(nf_tables\): .*Permission denied \(you must be root\)\); run with --sudo and add to \/etc\/sudoers.d\/k8s-nrpe: /);
-    expect(r.firstLine.endsWith(': nobody ALL=(root) NOPASSWD: /usr/sbin/iptables-save -t nat, /usr/sbin/iptables-legacy-save "", /usr/sbin/nft -j list table ip kube-proxy')).toBe(true);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT UNKNOWN - cannot read the nat table: \/usr\/sbin\/iptables-nft-save needs root \(iptables-nft-save v[\d.]+ \(nf_tables\): .*Permission denied \(you must be root\)\); run with --sudo and add to \/etc\/sudoers.d\/k8s-nrpe: /);
+    expect(r.firstLine.endsWith(': nobody ALL=(root) NOPASSWD: /usr/sbin/iptables-nft-save -t nat, /usr/sbin/iptables-legacy-save "", /usr/sbin/nft -j list table ip kube-proxy')).toBe(true);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     r = await run(['--sudo'], { user: 'nobody' });
     expectContract(r, TITLE);
     expect(r.code).toBe(3);
-    expect(r.firstLine).toMatch(/^K8S CALICO NAT UNKNOWN - sudo refused to run \/usr\/sbin\/iptables-save -t nat \(sudo: a password is required\): add to \/etc\/sudoers.d\/k8s-nrpe \(packaging\/sudoers\/k8s-nrpe\): nobody ALL=\(root\) NOPASSWD: /);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT UNKNOWN - sudo refused to run \/usr\/sbin\/iptables-nft-save -t nat \(sudo: a password is required\): add to \/etc\/sudoers.d\/k8s-nrpe \(packaging\/sudoers\/k8s-nrpe\): nobody ALL=\(root\) NOPASSWD: /);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
   });
 
@@ -276,9 +277,20 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     const r = await run(['--sudo', '-vv']);
     expectContract(r, TITLE);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stderr).toContain('running /usr/bin/sudo -n /usr/sbin/iptables-save -t nat');
+    expect(r.stderr).toContain('running /usr/bin/sudo -n /usr/sbin/iptables-nft-save -t nat');
     expect(r.stderr).toMatch(/running \/usr\/bin\/sudo -n \/usr\/sbin\/iptables-legacy-save\n/);
     expect(r.stderr).toContain('running /usr/bin/sudo -n /usr/sbin/nft -j list table ip kube-proxy');
+  });
+
+  it('reports the local CRITICAL within -t when the API server hangs, naming the API part as not answered (issue 14.3)', async () => {
+    nat({});
+    const hung = await start('incident', { rules: [{ path: '^/api/v1/services$', hang: true }] }, NS);
+    const r = await run(['-t', '4'], { server: hung });
+    expectContract(r, TITLE);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT CRITICAL - no Service NAT rules on k8s02: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table \(post-reboot signature\); cannot cross-check with the API: the API server did not answer within 2s \(half of -t 4\) \| /);
+    expect(r.stdout).toMatch(/\n\[UNKNOWN\] cannot cross-check with the API: the API server did not answer within 2s/);
+    expect(r.ms).toBeLessThan(4000 + 1500);
   });
 
   it('keeps judging the nat table when the API is unreachable', async () => {
@@ -311,8 +323,9 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     ];
     for (const [what, tables, scenario, code, line] of cases) {
       nat(tables);
-      const long = await run([], { server: scenario === 'healthy' ? healthy : incident, bootTime: BOOTED_LONG_AGO });
-      const recent = await run([], { server: scenario === 'healthy' ? freshHealthy : freshIncident, bootTime: fresh });
+      // --boot-grace 30s: within the grace (default 5m) an old calico-node is a WARNING by design (see below).
+      const long = await run(['--boot-grace', '30s'], { server: scenario === 'healthy' ? healthy : incident, bootTime: BOOTED_LONG_AGO });
+      const recent = await run(['--boot-grace', '30s'], { server: scenario === 'healthy' ? freshHealthy : freshIncident, bootTime: fresh });
       for (const [boot, r] of [['3h ago', long], ['60s ago', recent]] as const) {
         expectContract(r, TITLE);
         expect(r.code, `${what}, booted ${boot}: ${r.stdout}`).toBe(code);
@@ -321,5 +334,26 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
       // The same line, perfdata included: nothing in it depends on how long ago the boot was.
       expect(recent.firstLine, what).toBe(long.firstLine);
     }
+  });
+
+  it('within --boot-grace after the boot, a calico-node that has not restarted yet is WARNING, not CRITICAL (behaviour change, issue 13.6)', async () => {
+    const fresh = Math.floor(Date.now() / 1000) - 60;
+    const freshIncident = await start('incident', undefined, { netns: NS, bootTime: fresh });
+    nat({ nft: KUBE_PROXY });
+    let r = await run([], { server: freshIncident, bootTime: fresh });
+    expectContract(r, TITLE);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 18\/18 service ports programmed on k8s02 \(iptables-nft, 127 nat rules\); calico-node has not restarted yet \(host booted \d+m?\d*s ago\) \| /);
+    r = await run(['--boot-grace', '30s'], { server: freshIncident, bootTime: fresh });
+    expect(r.code).toBe(2);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT CRITICAL - calico-node has not restarted since the reboot; /);
+  });
+
+  it("WARNING when a Ready calico-node's cali-* chains are missing from the nat table (behaviour change, issue 13.6)", async () => {
+    nat({ nft: KUBE_PROXY.split('\n').filter((l) => !l.includes('cali-')).join('\n') });
+    const r = await run([]);
+    expectContract(r, TITLE);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 18\/18 service ports programmed on k8s02 .*; calico-node Ready, started 52s after boot; Calico's nat chains missing \(cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT\) \| /);
   });
 });

@@ -3,9 +3,11 @@
 // API objects of the healthy and incident scenarios.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import check, { evaluateNat, expectedServicePorts, NAT_COMMANDS, sudoersLine, type Data, type NatSource } from '../../checks/calico_nat.js';
+import { felixBpfEnabled, readBpfPins } from '../../lib/host/dataplane.js';
 import { parseIptablesSave, type IptablesSave } from '../../lib/host/iptables.js';
 import { parseNftJson } from '../../lib/host/nft.js';
 import { localNodeName } from '../../lib/host/node-name.js';
@@ -42,7 +44,7 @@ const save = (name: string): IptablesSave => parseIptablesSave(read('netfilter',
 
 function sources(over: { iptables?: IptablesSave; legacy?: IptablesSave; nft?: NatSource } = {}): NatSource[] {
   return [
-    { name: 'iptables', status: 'read', save: over.iptables ?? save('kube-proxy-nat-counters.save') },
+    { name: 'iptables-nft', status: 'read', save: over.iptables ?? save('kube-proxy-nat-counters.save') },
     { name: 'iptables-legacy', status: 'read', save: over.legacy ?? parseIptablesSave(EMPTY_NAT.replace(' (nf_tables)', '')) },
     over.nft ?? { name: 'nftables', status: 'absent' },
   ];
@@ -66,7 +68,7 @@ function data(scenarioDir: 'healthy' | 'incident', over: Partial<Data> = {}, nod
 type Opts = Parameters<typeof evaluateNat>[1];
 function opts(over: Partial<Opts> = {}): Opts {
   return {
-    node: 'k8s02', sudo: false, proxyMode: 'auto', minAge: 60, calico: true, calicoSelector: 'k8s-app=calico-node', calicoContainer: 'calico-node',
+    node: 'k8s02', sudo: false, dataplane: 'auto', proxyMode: 'auto', minAge: 60, bootGrace: 300, calico: true, calicoSelector: 'k8s-app=calico-node', calicoContainer: 'calico-node',
     warning: parseRange('0'), critical: parseRange('2'),
     timeout: 10, timeoutState: State.UNKNOWN, pageSize: 500, verbose: 0, format: 'nagios',
     ...over,
@@ -165,7 +167,8 @@ describe('check_k8s_calico_nat evaluate', () => {
     expect(legacy.summary).toMatch(/^18\/18 service ports programmed on k8s02 \(iptables-legacy, 127 nat rules\)/);
 
     const nft: NatSource = { name: 'nftables', status: 'read', nft: parseNftJson(read('netfilter', 'kube-proxy-nftables.json')) };
-    const o = evaluateNat(data('healthy', { sources: sources({ iptables: parseIptablesSave(EMPTY_NAT), nft }) }), opts(), NOW);
+    // Calico's own chains stay in iptables whatever kube-proxy's mode (judged since issue 13.6).
+    const o = evaluateNat(data('healthy', { sources: sources({ iptables: parseIptablesSave(read('netfilter', 'calico-only.rules')), nft }) }), opts(), NOW);
     expect(outcomeState(o)).toBe(State.OK);
     expect(o.summary).toMatch(/^18\/18 service ports programmed on k8s02 \(nftables, \d+ nat rules\)/);
     expect(lines(o)).toContainEqual(expect.stringMatching(/nftables: \d+ nat rules, service-ips map/));
@@ -181,23 +184,24 @@ describe('check_k8s_calico_nat evaluate', () => {
     ]);
   });
 
-  it('says which backends were missing and that a legacy-only iptables-save was not the nf_tables one', () => {
-    const legacyText = read('netfilter', 'kube-proxy-legacy.save');
+  it('reads each iptables backend by name, counting both: rules in iptables-nft and iptables-legacy are both programmed (behaviour change, issue 13.6)', () => {
+    expect(NAT_COMMANDS['iptables-nft']).toEqual({ file: '/usr/sbin/iptables-nft-save', args: ['-t', 'nat'] });
+    expect(NAT_COMMANDS['iptables-legacy']).toEqual({ file: '/usr/sbin/iptables-legacy-save', args: [] });
     const d = data('healthy', { sources: [
-      { name: 'iptables', status: 'read', save: parseIptablesSave(legacyText) },
-      { name: 'iptables-legacy', status: 'read', save: parseIptablesSave(legacyText) },
+      { name: 'iptables-nft', status: 'read', save: parseIptablesSave(EMPTY_NAT) },
+      { name: 'iptables-legacy', status: 'read', save: parseIptablesSave(read('netfilter', 'kube-proxy-legacy.save')) },
       { name: 'nftables', status: 'missing' },
     ] });
     const o = evaluateNat(d, opts(), NOW);
     expect(outcomeState(o)).toBe(State.OK);
     expect(perf(o).nat_rules).toBe(127);
-    expect(lines(o).at(-1)).toBe('nat table sources: iptables (legacy): 127 nat rules, KUBE-SERVICES; iptables-legacy: same table; nftables: not installed ' +
-      '(/usr/sbin/iptables-save is the legacy variant: the nf_tables backend was not read)');
+    expect(lines(o).at(-1)).toBe('nat table sources: iptables-nft: 0 nat rules; iptables-legacy: 127 nat rules, KUBE-SERVICES; nftables: not installed');
   });
 
   it('is UNKNOWN for kube-proxy in IPVS mode instead of calling every service missing', () => {
     const ipvs = parseIptablesSave([
       '*nat', ':PREROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]', ':KUBE-MARK-MASQ - [0:0]', ':KUBE-NODE-PORT - [0:0]',
+      ':cali-PREROUTING - [0:0]', ':cali-POSTROUTING - [0:0]', ':cali-OUTPUT - [0:0]', // Felix's hooks (judged since issue 13.6)
       '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
       '-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ',
       '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT',
@@ -252,6 +256,19 @@ describe('check_k8s_calico_nat evaluate', () => {
       expect(o.summary).toMatch(/calico-node Ready, started 0s after boot$/);
     });
 
+    it('within --boot-grace after the boot an old calico-node is WARNING "not restarted yet", CRITICAL after (behaviour change, issue 13.6)', () => {
+      const d = data('incident');
+      d.bootTime = NOW - 90_000; // booted 1m30s ago
+      let o = evaluateNat(d, opts({ bootGrace: 300 }), NOW);
+      expect(outcomeState(o)).toBe(State.WARNING);
+      expect(o.summary).toMatch(/calico-node has not restarted yet \(host booted 1m30s ago\)/);
+      expect(lines(o, State.WARNING)).toContainEqual(expect.stringMatching(/^calico-node has not restarted yet: kube-system\/calico-node-q9w4m started \S+ before this host booted 1m30s ago; CRITICAL if it has not restarted 5m after the boot \(--boot-grace\)$/));
+      d.bootTime = NOW - 301_000;
+      o = evaluateNat(d, opts({ bootGrace: 300 }), NOW);
+      expect(outcomeState(o)).toBe(State.CRITICAL);
+      expect(o.summary).toMatch(/^calico-node has not restarted since the reboot/);
+    });
+
     it('prefers the newest pod that is not being deleted', () => {
       const d = data('incident');
       const old = pod(d);
@@ -289,7 +306,8 @@ describe('check_k8s_calico_nat evaluate', () => {
     it('still says CRITICAL for a nat table without KUBE-SERVICES', () => {
       const o = evaluateNat(data('incident', { apiError, services: [], slices: [], calicoPods: undefined, nodeObject: undefined, sources: sources({ iptables: parseIptablesSave(EMPTY_NAT) }) }), opts(), NOW);
       expect(outcomeState(o)).toBe(State.CRITICAL);
-      expect(o.summary).toBe('no Service NAT rules on k8s02: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table (post-reboot signature)');
+      // Behaviour change (issue 14.3): the status line names the API part as not answered.
+      expect(o.summary).toBe(`no Service NAT rules on k8s02: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table (post-reboot signature); cannot cross-check with the API: ${apiError.message}`);
       expect(lines(o, State.UNKNOWN)).toEqual([`cannot cross-check with the API: ${apiError.message}`]);
       expect(perf(o)).toMatchObject({ expected_services: undefined, missing_services: undefined, nat_rules: 0 });
     });
@@ -370,8 +388,8 @@ describe('options and sudoers', () => {
     const file = fs.readFileSync(path.join(ROOT, 'packaging', 'sudoers', 'k8s-nrpe'), 'utf8');
     const line = sudoersLine('nagios', 'auto');
     expect(file.split('\n')).toContain(line);
-    expect(line).toBe('nagios ALL=(root) NOPASSWD: /usr/sbin/iptables-save -t nat, /usr/sbin/iptables-legacy-save "", /usr/sbin/nft -j list table ip kube-proxy');
-    expect(sudoersLine('nagios', 'iptables')).toBe('nagios ALL=(root) NOPASSWD: /usr/sbin/iptables-save -t nat, /usr/sbin/iptables-legacy-save ""');
+    expect(line).toBe('nagios ALL=(root) NOPASSWD: /usr/sbin/iptables-nft-save -t nat, /usr/sbin/iptables-legacy-save "", /usr/sbin/nft -j list table ip kube-proxy');
+    expect(sudoersLine('nagios', 'iptables')).toBe('nagios ALL=(root) NOPASSWD: /usr/sbin/iptables-nft-save -t nat, /usr/sbin/iptables-legacy-save ""');
     for (const c of Object.values(NAT_COMMANDS)) expect(c.file).toMatch(/^\/usr\/sbin\//);
   });
 
@@ -384,5 +402,74 @@ describe('options and sudoers', () => {
     }
     const out = execFileSync(visudo, ['-cf', path.join(ROOT, 'packaging', 'sudoers', 'k8s-nrpe')], { encoding: 'utf8' });
     expect(out).toMatch(/parsed OK/);
+  });
+});
+
+describe('eBPF dataplanes (behaviour change, issue 13.6)', () => {
+  const noKubeProxy = () => sources({ iptables: parseIptablesSave(read('netfilter', 'calico-only.rules')) });
+  it('Calico eBPF (calico-node FELIX_BPFENABLED=true): no KUBE-SERVICES is OK, saying who translates Services', () => {
+    const d = data('healthy', { sources: noKubeProxy() });
+    const c = d.calicoPods![0]!.spec!.containers!.find((x) => x.name === 'calico-node')! as { env?: { name: string; value: string }[] };
+    c.env = [...(c.env ?? []), { name: 'FELIX_BPFENABLED', value: 'true' }];
+    const o = evaluateNat(d, opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe("Services translated by Calico's eBPF dataplane (calico-node has FELIX_BPFENABLED=true), not by kube-proxy rules: not judged; calico-node Ready, started 52s after boot");
+    expect(perf(o)).toMatchObject({ expected_services: undefined, missing_services: undefined });
+  });
+
+  it('pinned maps explain a missing KUBE-SERVICES (Calico cali_v4_nat_fe3, Cilium cilium_lb4_services_v2), but are leftovers next to kube-proxy rules', () => {
+    let o = evaluateNat(data('healthy', { sources: noKubeProxy(), bpf: { calicoNat: 'cali_v4_nat_fe3' } }), opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toMatch(/^Services translated by Calico's eBPF dataplane \(pinned BPF map cali_v4_nat_fe3\)/);
+    o = evaluateNat(data('healthy', { sources: noKubeProxy(), bpf: { ciliumServices: 'cilium_lb4_services_v2' } }), opts(), NOW);
+    expect(o.summary).toMatch(/^Services translated by Cilium's kube-proxy replacement \(pinned BPF map cilium_lb4_services_v2\)/);
+    o = evaluateNat(data('healthy', { bpf: { calicoNat: 'cali_v4_nat_fe3' } }), opts(), NOW);
+    expect(o.summary).toMatch(/^18\/18 service ports programmed/);
+    // Forced back to kube-proxy, the missing chain is CRITICAL again.
+    o = evaluateNat(data('healthy', { sources: noKubeProxy(), bpf: undefined }), opts({ dataplane: 'iptables' }), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+  });
+
+  it('--dataplane cilium forces it; an unreadable BPF filesystem is named next to the CRITICAL', () => {
+    const o = evaluateNat(data('healthy', { sources: noKubeProxy() }), opts({ dataplane: 'cilium' }), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toMatch(/\(--dataplane cilium\)/);
+    const u = evaluateNat(data('healthy', { sources: noKubeProxy(), bpf: { unreadable: '/sys/fs/bpf/tc/globals: EACCES' } }), opts(), NOW);
+    expect(outcomeState(u)).toBe(State.CRITICAL);
+    expect(lines(u)).toContainEqual(expect.stringMatching(/^could not look for an eBPF dataplane's pinned maps \(\/sys\/fs\/bpf\/tc\/globals: EACCES\)/));
+  });
+
+  it('readBpfPins lists the pinned maps; felixBpfEnabled reads the container env', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-bpf-'));
+    try {
+      expect(await readBpfPins(path.join(dir, 'none'))).toEqual({});
+      for (const f of ['cali_v4_arp2', 'cali_v4_nat_fe3', 'cali_v4_nat_be', 'cilium_lb4_services_v2']) fs.writeFileSync(path.join(dir, f), '');
+      expect(await readBpfPins(dir)).toEqual({ calicoNat: 'cali_v4_nat_fe3', ciliumServices: 'cilium_lb4_services_v2' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const pod = (value?: string) => ({ spec: { containers: [{ name: 'calico-node', env: value === undefined ? [] : [{ name: 'FELIX_BPFENABLED', value }] }] } });
+    expect([felixBpfEnabled(pod('true')), felixBpfEnabled(pod('false')), felixBpfEnabled(pod())]).toEqual([true, false, undefined]);
+  });
+});
+
+describe("Calico's own NAT (behaviour change, issue 13.6)", () => {
+  const kubeProxyOnly = () => {
+    const text = read('netfilter', 'kube-proxy-nat-counters.save').split('\n').filter((l) => !/cali-/.test(l)).join('\n');
+    return sources({ iptables: parseIptablesSave(text) });
+  };
+  it('WARNING when a Ready calico-node has not hooked its cali-* chains into the nat table', () => {
+    const o = evaluateNat(data('healthy', { sources: kubeProxyOnly() }), opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toMatch(/^18\/18 service ports programmed on k8s02 .*; calico-node Ready, started 52s after boot; Calico's nat chains missing \(cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT\)$/);
+    expect(lines(o, State.WARNING)).toEqual(["calico-node is Ready but its nat chains are missing (cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT): Felix has not programmed Calico's NAT, pod egress is not masqueraded; restart calico-node"]);
+  });
+  it('not judged for a calico-node younger than --min-age, an nftables Felix, or without calico', () => {
+    expect(outcomeState(evaluateNat(data('healthy', { sources: kubeProxyOnly() }), opts({ minAge: 3600 }), NOW))).toBe(State.OK);
+    const d = data('healthy', { sources: kubeProxyOnly() });
+    const c = d.calicoPods![0]!.spec!.containers!.find((x) => x.name === 'calico-node')! as { env?: { name: string; value: string }[] };
+    c.env = [...(c.env ?? []), { name: 'FELIX_NFTABLESMODE', value: 'Enabled' }];
+    expect(outcomeState(evaluateNat(d, opts(), NOW))).toBe(State.OK);
+    expect(outcomeState(evaluateNat(data('healthy', { sources: kubeProxyOnly(), calicoPods: undefined }), opts({ calico: false }), NOW))).toBe(State.OK);
   });
 });

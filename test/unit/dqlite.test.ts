@@ -154,20 +154,21 @@ describe('--pattern values', () => {
 });
 
 describe('check_k8s_dqlite options', () => {
-  it('defaults: the microk8s unit, 5m, both built-in patterns with their ranges, unit state on', async () => {
+  it('defaults: the microk8s unit, 5m, the three built-in patterns with their rate ranges, unit state on (behaviour change, issue 13.7)', async () => {
     const o = await opts();
     expect(o).toMatchObject({ unit: 'snap.microk8s.daemon-k8s-dqlite', window: 300, journalDirectory: undefined });
     expect(checksUnit(o)).toBe(true);
     expect(patternsOf(o).map((p) => [p.label, p.display, p.warn?.text, p.crit?.text])).toEqual([
-      ['context_canceled', 'context canceled', '0', '9'],
-      ['database_is_locked', 'database is locked', '0', '9'],
+      ['context_canceled', 'context canceled', '1', '6'],
+      ['context_deadline_exceeded', 'context deadline exceeded', '0.4', '2'],
+      ['database_is_locked', 'database is locked', '0.4', '2'],
     ]);
     expect(o.warning).toBeUndefined();
   });
 
   it('--pattern repeats, in order, with --pattern-warning/--pattern-critical', async () => {
     const o = await opts('--pattern', 'deadline=context deadline exceeded', '--pattern=/raft/i', '--pattern', 'x', '--pattern-critical', '5:');
-    expect(patternsOf(o).slice(2).map((p) => [p.label, p.warn?.text, p.crit?.text])).toEqual([
+    expect(patternsOf(o).slice(3).map((p) => [p.label, p.warn?.text, p.crit?.text])).toEqual([
       ['deadline', '0', '5:'], ['raft', '0', '5:'], ['x', '0', '5:'],
     ]);
   });
@@ -179,8 +180,9 @@ describe('check_k8s_dqlite options', () => {
   });
 
   it('usage errors name the option', async () => {
-    expect(await usage('--warning-context-canceled', '5:1')).toBe("--warning-context-canceled: invalid range '5:1': start 5 is greater than end 1");
-    expect(await usage('--critical-database-is-locked', 'abc')).toMatch(/^--critical-database-is-locked: invalid range 'abc'/);
+    expect(await usage('--context-canceled-warning', '5:1')).toBe("--context-canceled-warning: invalid range '5:1': start 5 is greater than end 1");
+    expect(await usage('--database-is-locked-critical', 'abc')).toMatch(/^--database-is-locked-critical: invalid range 'abc'/);
+    expect(await usage('--kubelite-unit', 'a b')).toBe("invalid --kubelite-unit 'a b': not a systemd unit name");
     expect(await usage('--pattern-critical', '')).toMatch(/^--pattern-critical: invalid range/);
     expect(await usage('--pattern', '/[/')).toMatch(/^invalid --pattern '\/\[\/': Invalid regular expression/);
     expect(await usage('--pattern', 'context canceled')).toMatch(/the name 'context_canceled' is taken/);
@@ -197,9 +199,14 @@ describe('check_k8s_dqlite options', () => {
 });
 
 const NOW = Date.parse('2026-06-12T23:15:00Z');
+const BUILTIN = [
+  { label: 'context_canceled', display: 'context canceled' },
+  { label: 'context_deadline_exceeded', display: 'context deadline exceeded' },
+  { label: 'database_is_locked', display: 'database is locked' },
+];
 
 function scanOf(counts: Record<string, number>, extra: Partial<JournalScanResult> = {}, o?: { patterns: { label: string; display: string }[] }): JournalScanResult {
-  const patterns = (o?.patterns ?? [{ label: 'context_canceled', display: 'context canceled' }, { label: 'database_is_locked', display: 'database is locked' }])
+  const patterns = (o?.patterns ?? BUILTIN)
     .map(({ label, display }) => {
       const count = counts[label] ?? 0;
       return {
@@ -229,8 +236,9 @@ describe('check_k8s_dqlite evaluate()', () => {
     const { state, text } = await judge({ scan: scanOf({}), unit: active });
     expect(state).toBe(State.OK);
     expect(text.split('\n')[0]).toBe(
-      'K8S DQLITE OK - 0 context canceled, 0 database is locked in 5m (4210 lines of snap.microk8s.daemon-k8s-dqlite scanned); unit active (running) ' +
-      '| context_canceled=0;0;9;0 database_is_locked=0;0;9;0 matched_lines=0;;;0 lines_scanned=4210;;;0',
+      'K8S DQLITE OK - 0 context canceled, 0 context deadline exceeded, 0 database is locked in 5m (4210 lines of snap.microk8s.daemon-k8s-dqlite scanned); unit active (running) ' +
+      '| context_canceled=0;;;0 rate_context_canceled=0;1;6;0 context_deadline_exceeded=0;;;0 rate_context_deadline_exceeded=0;0.4;2;0 ' +
+      'database_is_locked=0;;;0 rate_database_is_locked=0;0.4;2;0 matched_lines=0;;;0 lines_scanned=4210;;;0',
     );
     expect(text).toContain('\ncontext canceled: no lines in 5m\n');
   });
@@ -241,38 +249,54 @@ describe('check_k8s_dqlite evaluate()', () => {
     expect(out.summary).toBe('no journal entries for snap.microk8s.daemon-k8s-dqlite in the last 5m (0 lines scanned); unit active (running)');
   });
 
-  it('WARNING from one context canceled line, with the newest example and its time', async () => {
-    const { state, out, text } = await judge({ scan: scanOf({ context_canceled: 1 }), unit: active });
+  it('one or two context canceled lines in 5m are OK; a sustained rate warns, quoting the newest with its time (behaviour change, issue 13.7)', async () => {
+    for (const n of [1, 2]) {
+      const { state, text } = await judge({ scan: scanOf({ context_canceled: n }), unit: active });
+      expect(state).toBe(State.OK);
+      expect(text).toContain(`\ncontext canceled: ${n} line${n > 1 ? 's' : ''} in 5m, last 12s ago`);
+    }
+    const { state, out, text } = await judge({ scan: scanOf({ context_canceled: 6 }), unit: active });
     expect(state).toBe(State.WARNING);
     expect(out.summary).toBe(
-      '1 context canceled (last 12s ago) in 5m of snap.microk8s.daemon-k8s-dqlite (4210 lines scanned): ' +
+      '6 context canceled (1.2/min, last 12s ago) in 5m of snap.microk8s.daemon-k8s-dqlite (4210 lines scanned): ' +
       'time="2026-06-12T23:14:48Z" level=error msg="error in txn: query (try: 0): context canceled"; unit active (running)',
     );
-    expect(text).toContain('\n[WARNING] context canceled: 1 line in 5m, last 12s ago at 2026-06-12T23:14:48Z: time="2026-06-12T23:14:48Z" level=error');
+    expect(text).toContain('\n[WARNING] context canceled: 6 lines in 5m, last 12s ago at 2026-06-12T23:14:48Z: time="2026-06-12T23:14:48Z" level=error');
     expect(text).not.toContain('older context canceled');
   });
 
-  it('CRITICAL from 10 context canceled lines; -v adds earlier examples', async () => {
-    const { state, text } = await judge({ scan: scanOf({ context_canceled: 10, database_is_locked: 2 }), unit: active }, '-v');
+  it('context deadline exceeded is counted by default: three lines in 5m warn, a storm is critical (behaviour change, issue 13.7)', async () => {
+    expect((await judge({ scan: scanOf({ context_deadline_exceeded: 2 }), unit: active })).state).toBe(State.OK);
+    const w = await judge({ scan: scanOf({ context_deadline_exceeded: 3 }), unit: active });
+    expect(w.state).toBe(State.WARNING);
+    expect(w.out.summary).toMatch(/^3 context deadline exceeded \(0\.6\/min, last 12s ago\) in 5m/);
+    expect(w.text).toContain(' context_deadline_exceeded=3;;;0 rate_context_deadline_exceeded=0.6;0.4;2;0 ');
+    expect((await judge({ scan: scanOf({ context_deadline_exceeded: 11 }), unit: active })).state).toBe(State.CRITICAL);
+    // The same count over a longer window is a lower rate.
+    expect((await judge({ scan: scanOf({ context_deadline_exceeded: 11 }), unit: active }, '--window', '30m')).state).toBe(State.OK);
+  });
+
+  it('CRITICAL from a storm of context canceled lines; -v adds earlier examples', async () => {
+    const { state, text } = await judge({ scan: scanOf({ context_canceled: 40, database_is_locked: 3 }), unit: active }, '-v');
     expect(state).toBe(State.CRITICAL);
-    expect(text).toMatch(/^K8S DQLITE CRITICAL - 10 context canceled \(last 12s ago\), 2 database is locked \(last 12s ago\) in 5m/);
-    expect(text).toContain('[CRITICAL] context canceled: 10 lines');
-    expect(text).toContain('[WARNING] database is locked: 2 lines');
+    expect(text).toMatch(/^K8S DQLITE CRITICAL - 40 context canceled \(8\/min, last 12s ago\), 3 database is locked \(0\.6\/min, last 12s ago\) in 5m/);
+    expect(text).toContain('[CRITICAL] context canceled: 40 lines');
+    expect(text).toContain('[WARNING] database is locked: 3 lines');
     expect(text).toContain('\nearlier context canceled: 2026-06-12T23:14:00Z: older context canceled\n');
-    expect(text).toMatch(/\| context_canceled=10;0;9;0 database_is_locked=2;0;9;0 matched_lines=12;;;0 lines_scanned=4210;;;0\n/);
+    expect(text).toMatch(/\| context_canceled=40;;;0 rate_context_canceled=8;1;6;0 context_deadline_exceeded=0;;;0 rate_context_deadline_exceeded=0;0\.4;2;0 database_is_locked=3;;;0 rate_database_is_locked=0\.6;0\.4;2;0 matched_lines=43;;;0 lines_scanned=4210;;;0\n/);
   });
 
   it('each pattern has its own thresholds', async () => {
     const d = { scan: scanOf({ context_canceled: 5, database_is_locked: 1 }), unit: active };
-    expect((await judge(d, '--warning-context-canceled', '10', '--critical-context-canceled', '50')).state).toBe(State.WARNING);
-    const r = await judge(d, '--warning-context-canceled', '10', '--critical-context-canceled', '50', '--warning-database-is-locked', '5');
+    expect((await judge(d, '--context-canceled-warning', '0.5', '--context-canceled-critical', '10')).state).toBe(State.WARNING);
+    const r = await judge(d, '--context-canceled-warning', '2', '--context-canceled-critical', '10', '--database-is-locked-warning', '5');
     expect(r.state).toBe(State.OK);
-    expect((await judge(d, '--critical-database-is-locked', '0')).state).toBe(State.CRITICAL);
+    expect((await judge(d, '--database-is-locked-critical', '0.1')).state).toBe(State.CRITICAL);
   });
 
   it('-w/-c judge all matching lines together', async () => {
     const d = { scan: scanOf({ context_canceled: 5, database_is_locked: 3 }), unit: active };
-    const r = await judge(d, '--warning-context-canceled', '100', '--warning-database-is-locked', '100', '-c', '7');
+    const r = await judge(d, '--context-canceled-warning', '100', '--database-is-locked-warning', '100', '-c', '7');
     expect(r.state).toBe(State.CRITICAL);
     expect(r.text).toContain('[CRITICAL] 8 lines in 5m match a pattern (-w - -c 7)');
     expect(r.text).toContain(' matched_lines=8;;7;0 ');
@@ -280,16 +304,16 @@ describe('check_k8s_dqlite evaluate()', () => {
 
   it('custom patterns: counted, labelled, judged by --pattern-warning/--pattern-critical (1: expects a line)', async () => {
     const patterns = [
-      { label: 'context_canceled', display: 'context canceled' }, { label: 'database_is_locked', display: 'database is locked' },
+      ...BUILTIN,
       { label: 'deadline', display: 'context deadline exceeded' }, { label: 'heartbeat', display: '/leader/' },
     ];
     const d = { scan: scanOf({ deadline: 3 }, {}, { patterns }), unit: active };
-    const r = await judge(d, '--pattern', 'deadline=context deadline exceeded', '--pattern', 'heartbeat=/leader/', '--pattern-warning', '5', '--pattern-critical', '1:');
+    const r = await judge(d, '--pattern', 'deadline=context deadline exceeded', '--pattern', 'heartbeat=/leader/', '--pattern-warning', '5', '--pattern-critical', '0.1:');
     expect(r.state).toBe(State.CRITICAL);
     expect(r.out.summary).toMatch(/^0 \/leader\/ in 5m of snap/);
     expect(r.text).toContain('[CRITICAL] /leader/: no lines in 5m');
     expect(r.text).toContain('\ncontext deadline exceeded: 3 lines in 5m, last 12s ago');
-    expect(r.text).toContain(' deadline=3;5;1:;0 heartbeat=0;5;1:;0 ');
+    expect(r.text).toContain(' deadline=3;;;0 rate_deadline=0.6;5;0.1:;0 heartbeat=0;;;0 rate_heartbeat=0;5;0.1:;0 ');
   });
 
   it('CRITICAL when the unit is failed or inactive, and the summary says that first', async () => {
@@ -319,9 +343,9 @@ describe('check_k8s_dqlite evaluate()', () => {
     expect(a.state).toBe(State.UNKNOWN);
     expect(a.out.summary).toMatch(/^state of snap.microk8s.daemon-k8s-dqlite unknown: no systemd on this host \(--no-unit-state skips this\); 0 context canceled/);
     expect(a.text).toContain("[UNKNOWN] cannot tell whether snap.microk8s.daemon-k8s-dqlite is running: systemctl: System has not been booted with systemd as init system (PID 1). Can't operate.; --no-unit-state skips this\n");
-    const b = await judge({ scan: scanOf({ context_canceled: 30 }), unit });
+    const b = await judge({ scan: scanOf({ context_canceled: 40 }), unit });
     expect(b.state).toBe(State.CRITICAL);
-    expect(b.out.summary).toMatch(/^30 context canceled .*; state of snap.microk8s.daemon-k8s-dqlite unknown/);
+    expect(b.out.summary).toMatch(/^40 context canceled .*; state of snap.microk8s.daemon-k8s-dqlite unknown/);
   });
 
   it('unit state skipped: says so in the long output', async () => {
