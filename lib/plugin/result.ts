@@ -1,5 +1,4 @@
 import type { Perfdata } from './perfdata.js';
-import type { Range } from './range.js';
 import { State, worst } from './state.js';
 
 /**
@@ -30,41 +29,4 @@ export function outcomeState(o: Outcome): State {
 /** "3 pods" / "1 pod". */
 export function plural(n: number, word: string, pluralWord = `${word}s`): string {
   return `${n} ${n === 1 ? word : pluralWord}`;
-}
-
-// ---- Being replaced by Report (lib/plugin/report.ts), check by check: removed once no check uses them. ----
-
-/** @deprecated use Report.judge */
-export function thresholdState(value: number, warn?: Range, crit?: Range): State {
-  if (crit?.alerts(value)) return State.CRITICAL;
-  if (warn?.alerts(value)) return State.WARNING;
-  return State.OK;
-}
-
-/** @deprecated use Report */
-export class OutcomeBuilder {
-  readonly findings: Finding[] = [];
-  readonly perfdata: Perfdata[] = [];
-
-  add(state: State | undefined, text: string): this {
-    this.findings.push({ state, text });
-    return this;
-  }
-
-  info(text: string): this {
-    return this.add(undefined, text);
-  }
-
-  metric(p: Perfdata): this {
-    this.perfdata.push(p);
-    return this;
-  }
-
-  state(): State {
-    return worst(...this.findings.map((f) => f.state ?? State.OK));
-  }
-
-  build(summary: string, state?: State): Outcome {
-    return { summary, findings: this.findings, perfdata: this.perfdata, state };
-  }
 }
