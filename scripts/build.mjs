@@ -117,7 +117,7 @@ async function snapshotBundle(out) {
     legalComments: 'none',
     define: { __K8S_NRPE_VERSION__: JSON.stringify(pkg.version) },
     logLevel: 'warning',
-    plugins: [stubUnused, lazyBuiltins],
+    plugins: [lazyBuiltins],
   });
 }
 
@@ -197,7 +197,11 @@ if (why) {
           seaBlob({ main: snapMain, useSnapshot: true });
           snapshotted = true;
         } catch (e) {
-          console.warn(`build: no startup snapshot (${String(e.stderr || e.message).split('\n').find((l) => /failed|error/i.test(l)) ?? 'failed'}): using the code cache`);
+          const why = String(e.stderr || e.message).split('\n').find((l) => /failed|error/i.test(l)) ?? 'failed';
+          // CI must notice a snapshot that stopped building (a ReferenceError once hid here); a
+          // developer's build falls back to the code cache.
+          if (process.env.CI) throw new Error(`startup snapshot failed: ${String(e.stderr || e.message).slice(0, 2000)}`);
+          console.warn(`build: no startup snapshot (${why}): using the code cache`);
         }
       }
       if (!snapshotted) {
