@@ -343,7 +343,7 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     let r = await run([], { server: freshIncident, bootTime: fresh });
     expectContract(r, TITLE);
     expect(r.code, r.stdout).toBe(1);
-    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 18\/18 service ports programmed on k8s02 \(iptables-nft, 127 nat rules\); calico-node has not restarted yet \(host booted \d+m?\d*s ago\) \| /);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 18\/18 service ports programmed on k8s02 \(iptables-nft, 127 nat rules\); calico-node has not restarted yet \(host booted (\d+m(\d+s)?|\d+s) ago\) \| /); // '1m ago' on the whole minute, '1m2s ago' after
     r = await run(['--boot-grace', '30s'], { server: freshIncident, bootTime: fresh });
     expect(r.code).toBe(2);
     expect(r.firstLine).toMatch(/^K8S CALICO NAT CRITICAL - calico-node has not restarted since the reboot; /);
