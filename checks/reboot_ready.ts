@@ -58,7 +58,7 @@ export default defineCheck({
   description:
     'Is it safe to reboot --node now? OK only when every other node is Ready, schedulable and settled, draining it ' +
     'breaks no PodDisruptionBudget, the scheduler is scheduling (check_k8s_scheduler_stall not CRITICAL) and no pod ' +
-    'is stuck Terminating (check_k8s_stuck_terminating not CRITICAL). CRITICAL names every reason it is not.\n\n' +
+    'on it is stuck Terminating (check_k8s_stuck_terminating --node not CRITICAL). CRITICAL names every reason it is not.\n\n' +
     'A critical pod here (--critical-namespace, system-*-critical) with no ready replica elsewhere blocks only when ' +
     'no other node could run it (nodeSelector, required node affinity, taints) or its volume stays on this node ' +
     '(local, hostPath, or node-affine PersistentVolume); otherwise it is a disruption, reported: it restarts on ' +
@@ -95,7 +95,10 @@ export default defineCheck({
       Promise.all(o.criticalNamespace.map((namespace) => kube.list<Pod>(RESOURCES.pods, { namespace, fieldSelector: 'status.phase=Running' }))).then((l) => l.flat()),
       kube.list<PodDisruptionBudget>(RESOURCES.poddisruptionbudgets),
       gatherSub(schedulerStall, ctx),
-      gatherSub(stuckTerminating, ctx),
+      // Stuck pods on this node: a stuck pod elsewhere blocks this drain only through a
+      // PodDisruptionBudget or a node that is not Ready, both judged here, and listing every
+      // pod of the cluster would make this node-local check grow with the cluster.
+      gatherSub(stuckTerminating, ctx, ['--node', o.node]),
     ]);
     if (!nodes.some((n) => n.metadata?.name === o.node)) {
       throw new PluginError(`node ${o.node} not found in the cluster (pass --node with the name 'kubectl get nodes' shows)`);

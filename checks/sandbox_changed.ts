@@ -119,12 +119,18 @@ export default defineCheck({
     // events.k8s.io carry reportingComponent instead; both reasons come only
     // from the kubelet anyway. The node is source.host / reportingInstance,
     // which are not selectable: filtered here.
+    // Neither time nor node is selectable either, so after a whole-cluster
+    // reboot these lists hold one event per pod of the cluster for as long as
+    // the apiserver keeps events (--event-ttl). Only events with an occurrence
+    // in --window are kept as they stream (on the API server's clock, which
+    // evaluate() judges by a moment later): memory follows the window.
+    const inWindow = (e: KubeEvent) => (inScope(e, kube.serverNow() - o.window * 1000) ? compactEvent(e) : undefined);
     const [sandboxChanged, createFailed] = await Promise.all([
-      kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=SandboxChanged', project: compactEvent }),
-      kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=FailedCreatePodSandBox', project: compactEvent }),
+      kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=SandboxChanged', project: inWindow }),
+      kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=FailedCreatePodSandBox', project: inWindow }),
     ]);
     // Events that count but name no host: ask for their pods' node, bounded.
-    const since = ctx.now - o.window * 1000;
+    const since = kube.serverNow() - o.window * 1000;
     const wanted = new Map<string, { ns: string; name: string; uid?: string }>();
     for (const e of [...sandboxChanged, ...createFailed]) {
       const io = e.involvedObject;

@@ -1,5 +1,5 @@
 import { RESOURCES } from '../lib/kube/client.js';
-import { compactEvent, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
+import { compactEvent, eventLastSeen, eventsInNamespaces, occurrencesSince } from '../lib/kube/events.js';
 import { condition, findHolderNode, holderNode, nodeReadiness } from '../lib/kube/nodes.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node, Pod } from '../lib/kube/types.js';
@@ -60,7 +60,7 @@ export default defineCheck({
     '--min-age. That is the signature of a scheduler that holds its Lease but stopped working its queue. Pods the ' +
     'scheduler marked Unschedulable are ordinary scheduling pressure (WARNING by default), however long ago their ' +
     'event expired: microk8s keeps events 5 minutes and the scheduler rewrites a repeating one every 30 minutes.\n\n' +
-    'The cost follows what is Pending: events are asked for only when a pod waits.',
+    'The cost follows what is Pending: events are asked for only when a pod waits, and only in the namespaces of the pods that wait.',
   thresholds: {
     describe: 'number of stalled pods (unscheduled, older than --min-age, never tried: no PodScheduled condition, no FailedScheduling event in --window)',
     critical: '0',
@@ -98,12 +98,14 @@ export default defineCheck({
       ({ lease, holderNode: await findHolderNode(kube, lease?.spec?.holderIdentity) }));
     // The Pending list carries each pod's PodScheduled condition: the verdict
     // needs nothing else. Events only as evidence, and only when a pod waits.
-    const podsAndEvents = kube.list<Pod>(RESOURCES.pods, { fieldSelector: 'status.phase=Pending,spec.nodeName=' }).then(async (pods) => ({
-      pods,
-      failedScheduling: pods.some((p) => waiting(p, o.schedulerName) && !isGated(p))
-        ? await kube.list<KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=FailedScheduling', project: compactEvent })
-        : [],
-    }));
+    // Events in the namespaces of the waiting pods only: a reboot's
+    // FailedScheduling burst elsewhere is not read (lib/kube/events.ts).
+    const podsAndEvents = kube.list<Pod>(RESOURCES.pods, { fieldSelector: 'status.phase=Pending,spec.nodeName=' }).then(async (pods) => {
+      const asked = pods.filter((p) => waiting(p, o.schedulerName) && !isGated(p)).map((p) => p.metadata?.namespace);
+      const { events, query } = await eventsInNamespaces(kube, asked, 'involvedObject.kind=Pod,reason=FailedScheduling', compactEvent);
+      ctx.log(2, `scheduler_stall: FailedScheduling events asked ${query}`);
+      return { pods, failedScheduling: events };
+    });
     // Awaited together: a failure of either ends the check now, none is left unhandled.
     const [pe, ln] = await Promise.all([podsAndEvents, leaseAndNode]);
     return { ...pe, ...ln };

@@ -1,3 +1,5 @@
+import { RESOURCES, type KubeClient } from './client.js';
+import { mapBounded } from './parallel.js';
 import type { KubeEvent } from './types.js';
 import { parseTime } from './time.js';
 
@@ -69,4 +71,38 @@ export function compactEvent(e: KubeEvent): KubeEvent {
     reportingComponent: e.reportingComponent,
     reportingInstance: e.reportingInstance,
   };
+}
+
+/**
+ * Up to this many namespaces, events about pods are asked namespace by
+ * namespace: kube-apiserver keeps no watch cache for events (its default
+ * --watch-cache-sizes has events at 0), so every events list is a storage
+ * read, and a namespaced one reads only that namespace's keys (etcd/kine
+ * range /registry/events/<ns>/). The answer then follows the namespaces of
+ * the pods asked about, not the events of the whole cluster: after a
+ * whole-cluster reboot the cluster-wide FailedScheduling list alone is 4 MB at
+ * 50k pods (docs/performance.md). Above it, one cluster-wide list is fewer
+ * requests for the same bytes.
+ */
+export const PER_NAMESPACE_EVENT_LISTS = 20;
+const NAMESPACE_PARALLEL = 8;
+
+/**
+ * Events matching `fieldSelector` in the namespaces of the given objects: one
+ * list per namespace (in parallel, bounded) when they are few, else one
+ * cluster-wide list. Callers still match each event to its object.
+ */
+export async function eventsInNamespaces<R = KubeEvent>(
+  kube: KubeClient,
+  namespaces: Iterable<string | undefined>,
+  fieldSelector: string,
+  project: (e: KubeEvent) => R | undefined,
+): Promise<{ events: R[]; query: 'none' | 'per-namespace' | 'cluster-wide' }> {
+  const set = [...new Set([...namespaces].filter((n): n is string => Boolean(n)))].sort();
+  if (!set.length) return { events: [], query: 'none' };
+  if (set.length > PER_NAMESPACE_EVENT_LISTS) {
+    return { events: await kube.list<KubeEvent, R>(RESOURCES.events, { fieldSelector, project }), query: 'cluster-wide' };
+  }
+  const lists = await mapBounded(set, NAMESPACE_PARALLEL, (namespace) => kube.list<KubeEvent, R>(RESOURCES.events, { namespace, fieldSelector, project }));
+  return { events: lists.flat(), query: 'per-namespace' };
 }

@@ -53,6 +53,14 @@ describe('check_k8s_reboot_ready', () => {
     const s = await start('healthy');
     await runBuilt('reboot_ready', ['--kubeconfig', s.kubeconfig, '--node', 'k8s01']);
     expect(s.requests().filter((r) => r.path.endsWith('/leases/kube-scheduler'))).toHaveLength(1);
+    // Cost follows the node: every pod list is server-selected by node (this node's pods, or the
+    // scheduler's unbound ones), never the whole cluster's pods.
+    const podLists = s.requests().filter((r) => r.path === '/api/v1/pods');
+    expect(podLists.map((r) => r.query.fieldSelector).sort()).toEqual([
+      'spec.nodeName=k8s01',
+      'spec.nodeName=k8s01,status.phase!=Succeeded,status.phase!=Failed',
+      'status.phase=Pending,spec.nodeName=',
+    ]);
   });
 
   it('one node at a time: another node NotReady, cordoned, or just back', async () => {

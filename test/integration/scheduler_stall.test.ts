@@ -28,7 +28,14 @@ describe('check_k8s_scheduler_stall against the API double', () => {
     const pods = reqs.filter((r) => r.path === '/api/v1/pods');
     expect(pods.length).toBeGreaterThan(0);
     for (const r of pods) expect(r.query.fieldSelector).toBe('status.phase=Pending,spec.nodeName=');
-    for (const r of reqs.filter((q) => q.path === '/api/v1/events')) expect(r.query.fieldSelector).toMatch(/reason=(FailedScheduling|Scheduled)/);
+    // Events only in the namespaces of the waiting pods, never the cluster's.
+    const events = reqs.filter((q) => q.path.endsWith('/events'));
+    // The 46 waiting pods are all in 'apps': one namespace asked, however many events the cluster holds.
+    expect(events.map((r) => r.path)).toEqual(['/api/v1/namespaces/apps/events']);
+    for (const r of events) {
+      expect(r.path).toMatch(/^\/api\/v1\/namespaces\/[^/]+\/events$/);
+      expect(r.query.fieldSelector).toBe('involvedObject.kind=Pod,reason=FailedScheduling');
+    }
     for (const r of reqs) expect(r.query.limit ?? '500').toBe('500');
     expect(reqs.map((r) => r.path)).toContain('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler');
     expect(reqs.map((r) => r.path)).toContain('/api/v1/nodes/k8s02');
@@ -37,8 +44,8 @@ describe('check_k8s_scheduler_stall against the API double', () => {
   it('never lists Scheduled events, and asks for no event at all when nothing waits (cost follows what is Pending)', async () => {
     const before = incident.requests().length;
     await runBuilt('scheduler_stall', ['--kubeconfig', incident.kubeconfig]);
-    const events = incident.requests().slice(before).filter((r) => r.path === '/api/v1/events');
-    expect(events.map((r) => r.query.fieldSelector)).toEqual(['involvedObject.kind=Pod,reason=FailedScheduling']);
+    const events = incident.requests().slice(before).filter((r) => r.path.endsWith('/events'));
+    expect(new Set(events.map((r) => r.query.fieldSelector))).toEqual(new Set(['involvedObject.kind=Pod,reason=FailedScheduling']));
     const healthy = await start('healthy');
     const run = await runBuilt('scheduler_stall', ['--kubeconfig', healthy.kubeconfig]);
     expect(run.code, run.stdout).toBe(0);
@@ -90,11 +97,11 @@ describe('check_k8s_scheduler_stall against the API double', () => {
   });
 
   it('is UNKNOWN, naming the RBAC fix, when events are forbidden', async () => {
-    const s = await start('incident', { rules: [{ path: '^/api/v1/events$', forbid: true }] });
+    const s = await start('incident', { rules: [{ path: '^/api/v1/namespaces/[^/]+/events$', forbid: true }] });
     const run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig]);
     expectContract(run, TITLE);
     expect(run.code).toBe(3);
-    expect(run.firstLine).toMatch(/^K8S SCHEDULER STALL UNKNOWN - forbidden to list events at cluster scope .*deploy\/rbac\.yaml/);
+    expect(run.firstLine).toMatch(/^K8S SCHEDULER STALL UNKNOWN - forbidden to list events in namespace \S+ .*deploy\/rbac\.yaml/);
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
   });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { eventLastSeen, occurrencesSince } from '../../lib/kube/events.js';
+import { eventLastSeen, eventsInNamespaces, occurrencesSince, PER_NAMESPACE_EVENT_LISTS } from '../../lib/kube/events.js';
+import type { KubeClient } from '../../lib/kube/client.js';
+import type { KubeEvent } from '../../lib/kube/types.js';
 import { holderNode } from '../../lib/kube/nodes.js';
 import { parseDuration, formatDuration } from '../../lib/plugin/duration.js';
 import { clock } from './support.js';
@@ -44,5 +46,47 @@ describe('durations', () => {
     expect(() => parseDuration('')).toThrow();
     expect(formatDuration(3)).toBe('3s');
     expect(formatDuration(4 * 3600 + 20 * 60)).toBe('4h20m');
+  });
+});
+
+describe('eventsInNamespaces', () => {
+  /** A KubeClient that records what it is asked and answers one event per list. */
+  const recorder = () => {
+    const asked: { namespace?: string; fieldSelector: unknown }[] = [];
+    const kube = {
+      list: async (_res: unknown, o: { namespace?: string; fieldSelector: unknown; project: (e: KubeEvent) => unknown }) => {
+        asked.push({ namespace: o.namespace, fieldSelector: o.fieldSelector });
+        return [o.project({ reason: 'FailedScheduling', involvedObject: { namespace: o.namespace ?? 'any', name: 'p' } })];
+      },
+    } as unknown as KubeClient;
+    return { kube, asked };
+  };
+  const selector = 'involvedObject.kind=Pod,reason=FailedScheduling';
+
+  it('asks nothing when no object is asked about', async () => {
+    const { kube, asked } = recorder();
+    expect(await eventsInNamespaces(kube, [undefined], selector, (e) => e)).toEqual({ events: [], query: 'none' });
+    expect(asked).toEqual([]);
+  });
+
+  it('asks each namespace once, with the same selector, when they are few', async () => {
+    const { kube, asked } = recorder();
+    const r = await eventsInNamespaces(kube, ['b', 'a', 'b', undefined, 'c'], selector, (e) => e.involvedObject?.namespace);
+    expect(r.query).toBe('per-namespace');
+    expect(r.events.sort()).toEqual(['a', 'b', 'c']);
+    expect(asked.map((a) => a.namespace).sort()).toEqual(['a', 'b', 'c']);
+    for (const a of asked) expect(a.fieldSelector).toBe(selector);
+  });
+
+  it('asks the cluster once when the namespaces are more than the limit', async () => {
+    const { kube, asked } = recorder();
+    const many = Array.from({ length: PER_NAMESPACE_EVENT_LISTS + 1 }, (_, i) => `ns-${i}`);
+    const r = await eventsInNamespaces(kube, many, selector, (e) => e);
+    expect(r.query).toBe('cluster-wide');
+    expect(asked).toEqual([{ namespace: undefined, fieldSelector: selector }]);
+    // At the limit itself, still per namespace.
+    const at = recorder();
+    expect((await eventsInNamespaces(at.kube, many.slice(1), selector, (e) => e)).query).toBe('per-namespace');
+    expect(at.asked).toHaveLength(PER_NAMESPACE_EVENT_LISTS);
   });
 });
