@@ -75,8 +75,9 @@ export function compactEvent(e: KubeEvent): KubeEvent {
 
 /**
  * Up to this many namespaces, events about pods are asked namespace by
- * namespace: kube-apiserver keeps no watch cache for events (its default
- * --watch-cache-sizes has events at 0), so every events list is a storage
+ * namespace: kube-apiserver keeps no watch cache for events (events are 0 in
+ * its DefaultWatchCacheSizes, kubernetes/kubernetes
+ * pkg/kubeapiserver/default_storage_factory_builder.go), so every events list is a storage
  * read, and a namespaced one reads only that namespace's keys (etcd/kine
  * range /registry/events/<ns>/). The answer then follows the namespaces of
  * the pods asked about, not the events of the whole cluster: after a
