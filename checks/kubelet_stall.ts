@@ -1,13 +1,13 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { compactEvent, eventCount, eventFirstSeen, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
-import { condition, nodeReadiness } from '../lib/kube/nodes.js';
+import { condition, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Node, Pod } from '../lib/kube/types.js';
 import { thisNodeName } from '../lib/host/node-name.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
-import { PluginError, UsageError } from '../lib/plugin/errors.js';
+import { UsageError } from '../lib/plugin/errors.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
@@ -123,7 +123,7 @@ export default defineCheck({
         kube.list<Pod>(RESOURCES.pods, { fieldSelector: `spec.nodeName=${node},status.phase=Pending` }),
       ]);
       if (n) { nodes = [n]; pods = p; }
-      else if (o.node) throw new PluginError(`no node named ${o.node} in the cluster: check --node (or use --all-nodes)`, State.UNKNOWN);
+      else if (o.node) throw unknownNode(o.node, ' (or --all-nodes)');
       else { notANode = node; node = undefined; }
     }
     if (!pods) {

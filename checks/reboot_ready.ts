@@ -1,6 +1,6 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { matchesSelector } from '../lib/kube/labels.js';
-import { condition, holderIsNode, nodeReadiness } from '../lib/kube/nodes.js';
+import { condition, holderIsNode, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
 import { matchesNodeSelectorTerms, whyNotOn } from '../lib/kube/scheduling.js';
 import { ageSeconds } from '../lib/kube/time.js';
 import type { Lease, Node, PersistentVolume, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
@@ -8,7 +8,6 @@ import { defineCheck, opt } from '../lib/plugin/check.js';
 import { eachName } from '../lib/plugin/options.js';
 import { evaluateSub, gatherSub, type SubResult } from '../lib/plugin/compose.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
-import { PluginError } from '../lib/plugin/errors.js';
 import { Report } from '../lib/plugin/report.js';
 import { outcomeState, plural } from '../lib/plugin/result.js';
 import { State, stateName } from '../lib/plugin/state.js';
@@ -101,7 +100,7 @@ export default defineCheck({
       gatherSub(stuckTerminating, ctx, ['--node', o.node]),
     ]);
     if (!nodes.some((n) => n.metadata?.name === o.node)) {
-      throw new PluginError(`node ${o.node} not found in the cluster (pass --node with the name 'kubectl get nodes' shows)`);
+      throw unknownNode(o.node);
     }
     // Storage that stays on this node: only asked when a critical pod here has a claim.
     const claims = podsHere.some((p) => isCritical(p, o.criticalNamespace) && p.spec?.volumes?.some((v) => v.persistentVolumeClaim));

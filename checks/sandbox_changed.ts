@@ -1,7 +1,8 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { compactEvent, eventFirstSeen, eventLastSeen, eventReporter, occurrencesSince } from '../lib/kube/events.js';
 import { mapBounded } from '../lib/kube/parallel.js';
-import type { KubeEvent, Pod } from '../lib/kube/types.js';
+import { unknownNode } from '../lib/kube/nodes.js';
+import type { KubeEvent, Node, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { parseRange } from '../lib/plugin/range.js';
@@ -125,9 +126,11 @@ export default defineCheck({
     // in --window are kept as they stream (on the API server's clock, which
     // evaluate() judges by a moment later): memory follows the window.
     const inWindow = (e: KubeEvent) => (inScope(e, kube.serverNow() - o.window * 1000) ? compactEvent(e) : undefined);
-    const [sandboxChanged, createFailed] = await Promise.all([
+    const [sandboxChanged, createFailed, named] = await Promise.all([
       kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=SandboxChanged', project: inWindow }),
       kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=FailedCreatePodSandBox', project: inWindow }),
+      // --node: the node itself, so a name that matches nothing is not a quiet OK.
+      o.node !== undefined ? kube.getOptional<Node>(RESOURCES.nodes, o.node).then((n) => n ?? null) : undefined,
     ]);
     // Events that count but name no host: ask for their pods' node, bounded.
     const since = kube.serverNow() - o.window * 1000;
@@ -144,10 +147,12 @@ export default defineCheck({
       // A pod recreated under the same name is not the one the event is about.
       if (pod?.spec?.nodeName && (!p.uid || !pod.metadata?.uid || pod.metadata.uid === p.uid)) podNodes[k] = pod.spec.nodeName;
     });
+    const nodeOf = (e: KubeEvent) => eventReporter(e) ?? podNodes[refOf(e.involvedObject?.namespace, e.involvedObject?.name)];
+    if (named === null && ![...sandboxChanged, ...createFailed].some((e) => nodeOf(e) === o.node)) throw unknownNode(o.node!);
     // Nodes with "name is reserved" failures: which of their pods still wait for a sandbox?
     // One server-filtered, metadata-only list per such node (usually one, at most a few).
     const reservedOn = new Set(createFailed.filter((e) => inScope(e, since) && RESERVED.test(e.message ?? ''))
-      .map((e) => eventReporter(e) ?? podNodes[refOf(e.involvedObject?.namespace, e.involvedObject?.name)])
+      .map(nodeOf)
       .filter((n): n is string => n !== undefined && (!o.node || n === o.node)));
     const stillPending = (await mapBounded([...reservedOn].slice(0, MAX_POD_LOOKUPS), LOOKUP_PARALLEL, (node) =>
       kube.list<Pod, string>(RESOURCES.pods, {

@@ -1,7 +1,7 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { matchesSelector } from '../lib/kube/labels.js';
-import { nodeReadiness } from '../lib/kube/nodes.js';
+import { nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
 import { parseTime } from '../lib/kube/time.js';
 import type { Node, ObjectMeta, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
@@ -144,14 +144,19 @@ export default defineCheck({
     // finalizers) at a fraction of the bytes of full pods.
     // Only the terminating ones are kept as each page arrives: memory follows
     // what is going away, not the cluster (bench/: flat from 1k to 50k pods).
-    const terminating = await kube.list<Pod, Pod>(RESOURCES.pods, {
-      metadataOnly: true,
-      ...(o.node !== undefined && { fieldSelector: `spec.nodeName=${o.node}` }),
-      project: (p) => (p.metadata?.deletionTimestamp ? { metadata: p.metadata } : undefined),
-    });
+    const [terminating, named] = await Promise.all([
+      kube.list<Pod, Pod>(RESOURCES.pods, {
+        metadataOnly: true,
+        ...(o.node !== undefined && { fieldSelector: `spec.nodeName=${o.node}` }),
+        project: (p) => (p.metadata?.deletionTimestamp ? { metadata: p.metadata } : undefined),
+      }),
+      // --node: the node itself, so a name that matches nothing is not a quiet OK.
+      o.node !== undefined ? kube.getOptional<Node>(RESOURCES.nodes, o.node).then((n) => n ?? null) : undefined,
+    ]);
+    if (named === null && !terminating.length) throw unknownNode(o.node!);
     // The same clock evaluate() judges by: the API server's.
     const stuck = stuckPods(terminating, o.minAge, kube.serverNow());
-    const nodes: Record<string, Node | null> = {};
+    const nodes: Record<string, Node | null> = named !== undefined ? { [o.node!]: named } : {};
     const pdbs: Record<string, PodDisruptionBudget[]> = {};
     if (!stuck.length) return { terminating, nodes, pdbs, notes: [] };
 
@@ -192,7 +197,7 @@ export default defineCheck({
           if (!detailLost(e)) throw e;
           relistFailed.push(e);
         })));
-      const nodeNames = [...new Set([...full.values()].map((p) => p?.spec?.nodeName).filter((n): n is string => !!n))];
+      const nodeNames = [...new Set([...full.values()].map((p) => p?.spec?.nodeName).filter((n): n is string => !!n && !(n in nodes)))];
       await Promise.all(nodeNames.map((name) =>
         kube.getOptional<Node>(RESOURCES.nodes, name).then((n) => { nodes[name] = n ?? null; }, tolerate('nodes'))));
     })();

@@ -1,5 +1,6 @@
 import { RESOURCES, type KubeClient } from './client.js';
 import { isNodeName } from './names.js';
+import { PluginError } from '../plugin/errors.js';
 import type { Condition, Node } from './types.js';
 
 export function condition(conds: Condition[] | undefined, type: string): Condition | undefined {
@@ -75,4 +76,14 @@ export async function findHolderNode(kube: KubeClient, holderIdentity: string | 
   if (byName) return byName;
   if (!LABEL_VALUE.test(host)) return undefined;
   return nodeForHolder(holderIdentity, await kube.list<Node>(RESOURCES.nodes, { labelSelector: `kubernetes.io/hostname=${host}` }));
+}
+
+/**
+ * The one line for a --node that names no node. A typo in an NRPE command
+ * must not read as a quiet, healthy node for ever: every node-scoped check
+ * says it the same way, UNKNOWN. (A check that still finds objects bound to
+ * a deleted node judges them instead: "node gone" is its finding.)
+ */
+export function unknownNode(name: string, hint = ''): PluginError {
+  return new PluginError(`no node named ${name} in the cluster: pass --node with a name 'kubectl get nodes' shows${hint}`);
 }

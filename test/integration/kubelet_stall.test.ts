@@ -187,7 +187,7 @@ describe('check_k8s_kubelet_stall against the API double', () => {
     const run = await runBuilt('kubelet_stall', ['--kubeconfig', incident.kubeconfig, '--node', 'k8s09']);
     expectContract(run, TITLE);
     expect(run.code).toBe(3);
-    expect(run.firstLine).toBe('K8S KUBELET STALL UNKNOWN - no node named k8s09 in the cluster: check --node (or use --all-nodes)');
+    expect(run.firstLine).toBe("K8S KUBELET STALL UNKNOWN - no node named k8s09 in the cluster: pass --node with a name 'kubectl get nodes' shows (or --all-nodes)");
     for (const args of [['--node', 'k8s02', '--all-nodes'], ['--min-age', 'soon'], ['-c', '5:1'], ['--node'], ['--nope'], []]) {
       const r = await runBuilt('kubelet_stall', args);
       expectContract(r, TITLE);

@@ -150,7 +150,7 @@ describe('check_k8s_reboot_ready', () => {
   it('UNKNOWN for a node that does not exist, and for a forbidden read', async () => {
     const r = await run('healthy', ['--node', 'k8s99']);
     expect(r.code).toBe(3);
-    expect(r.firstLine).toMatch(/node k8s99 not found in the cluster \(pass --node/);
+    expect(r.firstLine).toMatch(/UNKNOWN - no node named k8s99 in the cluster: pass --node with a name 'kubectl get nodes' shows/);
     const s = await start('healthy', { rules: [{ path: '^/apis/policy/v1/poddisruptionbudgets$', forbid: true }] });
     const f = await runBuilt('reboot_ready', ['--kubeconfig', s.kubeconfig, '--node', 'k8s01']);
     expect(f.code).toBe(3);
