@@ -10,6 +10,7 @@
 //   npm run bench -- --quick            # 1k only, few runs: while developing
 //   npm run bench -- --sizes 1k,10k,50k --checks scheduler_stall,reboot_ready
 //   npm run bench -- --sizes 10k,25000 --no-shell --runs 20
+//   npm run bench -- --sizes 50k --checks sandbox_changed --no-shell --page-sizes 500,2000,5000
 //   npm run bench -- --markdown out.md --json out.json
 //   node bench/run.mjs --report out.json   # the tables again from a results file
 //
@@ -39,6 +40,13 @@ const BENCH_NODE = 'k8s02';
  * Checks not run against the clusters, and why. Only a reason per name: the
  * list of checks always comes from dist/k8s-nrpe --list.
  */
+/**
+ * Checks also run in a second form, named check@form. stuck_terminating runs
+ * on each node with --node in nrpe.d; its cluster-wide form (no --node, from
+ * one host) must list every pod's metadata, and issue 18 gives it its own
+ * target (under 2 s and 100 MB at 50k). No script: the row is the check alone.
+ */
+const VARIANTS = { stuck_terminating: ['stuck_terminating@cluster'] };
 const SKIP = {
   dqlite: 'reads only this host\'s journal (journalctl -u snap.microk8s.daemon-k8s-dqlite) and makes no API request: its cost follows the journal, not the cluster',
 };
@@ -68,6 +76,7 @@ function options(argv) {
     else if (a === '--shell-runs') o.shellRuns = Number(val());
     else if (a === '--warmup') o.warmup = Number(val());
     else if (a === '--no-shell') o.shell = false;
+    else if (a === '--page-sizes') o.pageSizes = val().split(',').map(Number);
     else if (a === '--json') o.json = path.resolve(val());
     else if (a === '--markdown') o.markdown = path.resolve(val());
     else if (a === '--kubectl') o.kubectl = path.resolve(val());
@@ -360,7 +369,7 @@ async function main() {
   prerequisites(o);
   const kubectl = o.shell ? resolveKubectl(o.kubectl) : undefined;
   const all = execFileSync(MAIN, ['--list'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).split('\n').filter(Boolean);
-  const checks = all.filter((c) => !o.checks || o.checks.includes(c));
+  const checks = all.filter((c) => !o.checks || o.checks.includes(c)).flatMap((c) => [c, ...(VARIANTS[c] ?? [])]);
   if (o.checks) for (const c of o.checks) if (!all.includes(c)) die(`--checks: dist/k8s-nrpe --list has no ${c} (it has ${all.join(', ')})`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-bench-'));
   const m = machine();
@@ -388,7 +397,7 @@ async function main() {
     log(`startup (k8s-nrpe --help): median ${ms(h.medianMs)}, cpu ${ms(h.cpuMs)}, peak RSS ${mb(once.maxRssKB)}`);
   }
 
-  const helps = Object.fromEntries(checks.map((c) => [c, helpText(c)]));
+  const helps = Object.fromEntries(checks.filter((c) => !c.includes('@')).map((c) => [c, helpText(c)]));
   const kept = [];
   for (const size of o.sizes) {
     const pods = sizeOf(size);
@@ -410,9 +419,10 @@ async function main() {
           results.skipped[check] = SKIP[check];
           continue;
         }
-        const nodeArgs = /--node\b/.test(helps[check]) ? ['--node', BENCH_NODE] : [];
-        const args = [...nrpeArgs(check, server.kubeconfig), ...nodeArgs];
-        const argv = [...cleanEnv('/nonexistent'), path.join(DIST, `check_k8s_${check}`), ...args];
+        const [base, form] = check.split('@');
+        const nodeArgs = form !== 'cluster' && /--node\b/.test(helps[base]) ? ['--node', BENCH_NODE] : [];
+        const args = [...nrpeArgs(base, server.kubeconfig), ...nodeArgs];
+        const argv = [...cleanEnv('/nonexistent'), path.join(DIST, `check_k8s_${base}`), ...args];
         const once = await measureOnce(argv, envFor('/nonexistent'), server);
         // A run of seconds (a check that grows with the cluster, or ends at its -t) gets 3 runs, no
         // warm-up: its cost is plain at that scale, and the whole benchmark stays near ten minutes.
@@ -422,7 +432,18 @@ async function main() {
         log(`${check}: ${stateOf(once.firstLine)}, median ${ms(h.medianMs)}, cpu ${ms(h.cpuMs)}, RSS ${rss(once)}, ${once.requests} requests ${bytes(once.bytes)}`);
         if (stateOf(once.firstLine) === 'UNKNOWN') log(`  ! ${once.firstLine}`);
         if (once.stderr) log(`  ! stderr: ${once.stderr}`);
-        const script = path.join(SHELL_DIR, `${check}.sh`);
+        // --page-sizes: the same check with other --page-size values (issue 18: pages chosen from measurement).
+        if (o.pageSizes?.length) {
+          row.pages = [];
+          for (const pageSize of o.pageSizes) {
+            const pargv = [...argv, '--page-size', String(pageSize)];
+            const ponce = await measureOnce(pargv, envFor('/nonexistent'), server);
+            const ph = hyperfine(pargv, ponce.wallMs > 5000 ? 3 : Math.min(o.runs, 5), 0, dir);
+            row.pages.push({ pageSize, state: stateOf(ponce.firstLine), requests: ponce.requests, bytes: ponce.bytes, maxRssKB: ponce.maxRssKB, medianMs: ph.medianMs, cpuMs: ph.cpuMs });
+            log(`  --page-size ${pageSize}: ${stateOf(ponce.firstLine)}, median ${ms(ph.medianMs)}, cpu ${ms(ph.cpuMs)}, RSS ${rss(ponce)}, ${ponce.requests} requests ${bytes(ponce.bytes)}`);
+          }
+        }
+        const script = path.join(SHELL_DIR, `${check}.sh`); // none for a check@form
         if (o.shell && fs.existsSync(script)) {
           const sargv = [...cleanEnv(home, `${bin}:`), 'bash', script, server.kubeconfig, BENCH_NODE];
           // Seconds to minutes a run on big clusters: GNU time's wall clock is
