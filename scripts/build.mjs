@@ -98,9 +98,12 @@ function snapshotEntry() {
   const text = fs.readFileSync(ENTRY, 'utf8');
   const eager = [...text.matchAll(/^import\s+(?!type\b)[^;]*?\bfrom\s+'(\.{1,2}\/[^']+)';/gm)].map((m) => m[1]);
   if (!eager.length) throw new Error(`no relative imports found in ${path.relative(root, ENTRY)}`);
+  // The warm-up runs before the snapshot is taken (Node drains the event loop first).
   return `${eager.map((p) => `import ${JSON.stringify(p)};`).join('\n')}
 import v8 from 'node:v8';
+import { warmUp } from './snapshot-warmup.js';
 v8.startupSnapshot.setDeserializeMainFunction(() => { require(${JSON.stringify(`./${path.basename(ENTRY)}`)}); });
+warmUp().catch((e) => { console.error(\`snapshot warm-up failed: \${e?.stack ?? e}\`); process.exitCode = 1; });
 `;
 }
 
