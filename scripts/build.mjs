@@ -37,24 +37,21 @@ function replace(target, write) {
 const bundle = path.join(dist, 'k8s-nrpe.cjs');
 const main = path.join(dist, 'k8s-nrpe');
 const ENTRY = path.join(root, 'cli/main.ts');
+/** What the plain bundle and the snapshot's bundle share: the same code, built the same way. */
+const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  define: { __K8S_NRPE_VERSION__: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+};
 let result;
 {
   const tmp = `${bundle}.${process.pid}.tmp`;
-  result = await build({
-    entryPoints: [ENTRY],
-    outfile: tmp,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    banner: { js: '#!/usr/bin/env node' },
-    define: { __K8S_NRPE_VERSION__: JSON.stringify(pkg.version) },
-    metafile: true,
-    logLevel: 'warning',
-    
-  });
+  result = await build({ ...BUNDLE_OPTIONS, entryPoints: [ENTRY], outfile: tmp, banner: { js: '#!/usr/bin/env node' }, metafile: true });
   fs.chmodSync(tmp, 0o755);
   fs.renameSync(tmp, bundle);
 }
@@ -111,15 +108,8 @@ warmUp().catch((e) => { console.error(\`snapshot warm-up failed: \${e?.stack ?? 
 async function snapshotBundle(out) {
   await build({
     stdin: { contents: snapshotEntry(), resolveDir: path.dirname(ENTRY), sourcefile: 'sea-snapshot-entry.ts', loader: 'ts' },
+    ...BUNDLE_OPTIONS,
     outfile: out,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    define: { __K8S_NRPE_VERSION__: JSON.stringify(pkg.version) },
-    logLevel: 'warning',
     plugins: [lazyBuiltins],
   });
 }
