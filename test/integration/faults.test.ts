@@ -52,8 +52,8 @@ describe('API server faults end in one clear line, never a stack trace', () => {
   it.each([
     ['401 on one request', { path: '^/api/v1/pods$', unauthorized: true }, /API server https:\/\/127\.0\.0\.1:\d+ rejected the credentials \(401 Unauthorized\)/],
     ['403', { path: '^/api/v1/pods$', forbid: true }, /forbidden to list pods at cluster scope \(pods is forbidden: User "nagios" cannot list resource "pods" in API group "" at the cluster scope\): grant it with the ClusterRole in deploy\/rbac\.yaml/],
-    ['500 with the server\'s message', { path: '^/api/v1/events$', status: 500, message: 'etcdserver: request timed out' }, /API server error 500 InternalError on list events at cluster scope: etcdserver: request timed out/],
-    ['503', { path: '^/api/v1/events$', status: 503 }, /API server error 503 ServiceUnavailable on list events/],
+    ['500 with the server\'s message', { path: '^/api/v1/namespaces/apps/events$', status: 500, message: 'etcdserver: request timed out' }, /API server error 500 InternalError on list events in namespace apps: etcdserver: request timed out/],
+    ['503', { path: '^/api/v1/namespaces/apps/events$', status: 503 }, /API server error 503 ServiceUnavailable on list events/],
     ['429 that does not stop', { path: '^/api/v1/pods$', status: 429, retryAfter: 1 }, /API server is throttling requests \(429 TooManyRequests\) to list pods/],
     ['a body that is not JSON', { path: '^/api/v1/pods$', malformed: true }, /API server https:\/\/127\.0\.0\.1:\d+ sent a response that is not JSON for list pods: not a Kubernetes API server, or a proxy in between\?/],
     ['a proxy error page', { path: '^/api/v1/pods$', malformed: true, status: 502 }, /API server error 502 on list pods at cluster scope/],
@@ -166,8 +166,10 @@ describe('volume', () => {
     expect(r.perf).toEqual(expect.objectContaining({ failed_scheduling_events: '100000', unscheduled_pods: '2000', failing_pods: '2000', stalled_pods: '0' }));
     expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(1024);
     expect(r.stdout).toMatch(/\.\.\. and \d+ more \(-v shows more\)\n$/);
-    const events = s.requests().filter((q) => q.path === '/api/v1/events' && /FailedScheduling/.test(q.query.fieldSelector ?? ''));
+    // All 2,000 wait in one namespace: that namespace's events, in pages of 500, nothing cluster-wide.
+    const events = s.requests().filter((q) => q.path.endsWith('/events') && /FailedScheduling/.test(q.query.fieldSelector ?? ''));
     expect(events).toHaveLength(100000 / 500);
+    expect(new Set(events.map((q) => q.path))).toEqual(new Set(['/api/v1/namespaces/batch/events']));
   }, 600000);
 });
 
