@@ -128,7 +128,10 @@ type AddRequest = (req: http.ClientRequest, options: object) => void;
  * server's certificate passed verifyServerChain: createConnection in its
  * callback form (node lib/_http_agent.js createSocket accepts a socket given
  * later), so no request byte, and no token, is written to an unverified
- * server. Keep-alive reuse of a verified socket needs no new check.
+ * server. Keep-alive reuse of a verified socket needs no new check; TLS
+ * sessions are not cached, so every new connection is a full handshake with a
+ * certificate to judge (a resumed one presents none, and Node's agent would
+ * keep the session of a connection we rejected, as it closes without error).
  * Connections still in their handshake count towards maxSockets, which
  * http.Agent only counts once created.
  *
@@ -141,7 +144,7 @@ const defineVerifyingAgent = () => class VerifyingAgent extends https.Agent {
   private held: Array<[http.ClientRequest, object]> = [];
 
   constructor(options: https.AgentOptions, private readonly anchors: readonly X509Certificate[]) {
-    super({ ...options, rejectUnauthorized: false });
+    super({ ...options, rejectUnauthorized: false, maxCachedSessions: 0 });
   }
 
   private get socketCount(): number {
