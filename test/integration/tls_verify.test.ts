@@ -20,10 +20,13 @@ const TOKEN = 'tls-verify-test-token-0123456789';
 /** A TLS server that answers any request with a 404 and records every byte it receives, per connection. */
 async function recordingServer(cert: Buffer, key: Buffer) {
   const received: Buffer[] = [];
+  const clientCerts: string[] = [];
   const open = new Set<{ destroy(): void }>();
   let connections = 0;
-  const server = tls.createServer({ cert, key }, (s) => {
+  const server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false }, (s) => {
     open.add(s);
+    const peer = s.getPeerCertificate();
+    if (peer?.subject) clientCerts.push(String(peer.subject.CN ?? ''));
     s.on('data', (c: Buffer) => {
       received.push(c);
       s.write('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n');
@@ -43,6 +46,7 @@ async function recordingServer(cert: Buffer, key: Buffer) {
   return {
     port,
     get connections() { return connections; },
+    clientCerts,
     text: () => Buffer.concat(received).toString('latin1'),
     /** Wait until every connection the client made has closed (the client exits; the socket closes). */
     idle: async () => { while (open.size) await new Promise((r) => setTimeout(r, 20)); },
@@ -50,10 +54,10 @@ async function recordingServer(cert: Buffer, key: Buffer) {
   };
 }
 
-function kubeconfig(name: string, port: number, extra = ''): string {
+function kubeconfig(name: string, port: number, extra = '', user = `    token: ${TOKEN}\n`): string {
   const file = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(file, `apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: t\n  cluster:\n    server: https://127.0.0.1:${port}\n` +
-    `    certificate-authority-data: ${read('ca.crt').toString('base64')}\n${extra}users:\n- name: u\n  user:\n    token: ${TOKEN}\n` +
+    `    certificate-authority-data: ${read('ca.crt').toString('base64')}\n${extra}users:\n- name: u\n  user:\n${user}` +
     'contexts:\n- name: t\n  context:\n    cluster: t\n    user: u\n');
   return file;
 }
@@ -109,6 +113,32 @@ describe('no request byte before the server is verified', () => {
     expect(r.firstLine).toMatch(/^K8S LEASES UNKNOWN - TLS verification of API server https:\/\/127\.0\.0\.1:\d+ failed \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
     await wrong.idle();
     expect(wrong.text()).toBe('');
+  });
+});
+
+describe('an exec plugin\'s client certificate gets the same verifying agent', () => {
+  const execUser = () => {
+    const cred = path.join(dir, 'cred.json');
+    fs.writeFileSync(cred, JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential',
+      status: { clientCertificateData: read('client.crt').toString(), clientKeyData: read('client.key').toString() } }));
+    const script = path.join(dir, 'cert-plugin.sh');
+    fs.writeFileSync(script, `#!/bin/sh\ncat ${cred}\n`, { mode: 0o755 });
+    return `    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${script}\n      interactiveMode: Never\n`;
+  };
+
+  it('refuses a server from another CA before any byte, and presents the plugin\'s certificate to the right one', async () => {
+    const impostor = await start(fs.readFileSync(path.join(dir, 'impostor.crt')), fs.readFileSync(path.join(dir, 'impostor.key')));
+    const r = await runBuilt('leases', ['--kubeconfig', kubeconfig('exec-impostor', impostor.port, '', execUser()), '-t', '20']);
+    expectContract(r, 'LEASES');
+    expect(r.firstLine).toMatch(/^K8S LEASES UNKNOWN - TLS verification of API server https:\/\/127\.0\.0\.1:\d+ failed/);
+    await impostor.idle();
+    expect(impostor.text()).toBe('');
+
+    const right = await start(read('server.crt'), read('server.key'));
+    await runBuilt('leases', ['--kubeconfig', kubeconfig('exec-right', right.port, '', execUser()), '-t', '20']);
+    await right.idle();
+    expect(right.text()).toContain('GET /apis/coordination.k8s.io/');
+    expect(right.clientCerts).toContain('nagios');
   });
 });
 
