@@ -190,6 +190,7 @@ const defineVerifyingAgent = () => class VerifyingAgent extends https.Agent {
     };
     const onSecure = () => {
       try {
+        // Not getPeerX509Certificate() first: on Node 20.20, getPeerCertificate(true) then returns {}.
         verifyServerChain(presentedChain(socket.getPeerCertificate(true)), this.anchors, options.servername || options.host || 'localhost');
         settle();
       } catch (e) {
