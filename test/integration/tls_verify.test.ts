@@ -116,6 +116,17 @@ describe('no request byte before the server is verified', () => {
   });
 });
 
+describe('insecure-skip-tls-verify', () => {
+  it('still skips verification: the server from another CA gets the request', async () => {
+    const s = await start(fs.readFileSync(path.join(dir, 'impostor.crt')), fs.readFileSync(path.join(dir, 'impostor.key')));
+    const r = await runBuilt('leases', ['--kubeconfig', kubeconfig('insecure', s.port, '    insecure-skip-tls-verify: true\n'), '-t', '20']);
+    expectContract(r, 'LEASES');
+    expect(r.firstLine).not.toMatch(/TLS verification/);
+    await s.idle();
+    expect(s.text()).toContain('GET /apis/coordination.k8s.io/');
+  });
+});
+
 describe('an exec plugin\'s client certificate gets the same verifying agent', () => {
   const execUser = () => {
     const cred = path.join(dir, 'cred.json');
