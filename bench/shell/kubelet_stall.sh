@@ -14,9 +14,15 @@ pending=$(kubectl "${K[@]}" get pods -A --field-selector "spec.nodeName=$node,st
   .items[] | select((.metadata.creationTimestamp | ts) < $now - 60 and .metadata.deletionTimestamp == null)
   | .metadata.namespace + "/" + .metadata.name + " " + (((.status.containerStatuses // []) | length) | tostring)') || fail
 [ -n "$pending" ] || { echo "OK - no stalled pods on $node | stalled_pods=0"; exit 0; }
-events=$(kubectl "${K[@]}" get events -A --field-selector involvedObject.kind=Pod,source=kubelet -o json) || fail
-heard=$(jq -r '.items[] | .involvedObject.namespace + "/" + .involvedObject.name' <<<"$events" | sort -u)
-progressed=$(jq -r --argjson now "$now" "$DEFS"'.items[] | select((.reason | IN("Pulled","Created","Started"))
+# Each Pending pod's own events, by name in its namespace, 8 at a time: the
+# cost follows the node's Pending pods (a cluster-wide list of kubelet events
+# grows with the cluster: 127 MB at 50k pods in bench/).
+export KUBECONFIG_FILE=$1
+events=$(cut -d' ' -f1 <<<"$pending" | xargs -P 8 -n 1 bash -c 'set -o pipefail
+  kubectl --kubeconfig "$KUBECONFIG_FILE" get events -n "${1%%/*}" --field-selector "involvedObject.kind=Pod,involvedObject.name=${1#*/}" -o json | jq -c ".items[]"' _) || fail
+kubelet='select(.source.component == "kubelet" or .reportingComponent == "kubelet")'
+heard=$(jq -r "$kubelet"' | .involvedObject.namespace + "/" + .involvedObject.name' <<<"$events" | sort -u)
+progressed=$(jq -r --argjson now "$now" "$DEFS$kubelet"' | select((.reason | IN("Pulled","Created","Started"))
   and ((.firstTimestamp // .eventTime) | ts) < $now - 60) | .involvedObject.namespace + "/" + .involvedObject.name' <<<"$events" | sort -u)
 stalled=$(while read -r pod statuses; do
   if ! grep -qxF "$pod" <<<"$heard"; then echo "$pod"
