@@ -48,6 +48,8 @@ const BENCH_NODE = 'k8s02';
  */
 const VARIANTS = { stuck_terminating: ['stuck_terminating@cluster'] };
 const SKIP = {
+  dqlite_cluster: 'reads this host\'s dqlite cluster.yaml and queries its members over TLS, no API request: its cost follows the dqlite members (3-5), not the cluster (here, not a microk8s node: it would end UNKNOWN at once)',
+  certs: 'reads this host\'s certificate files (/var/snap/microk8s/current/certs), no API request: its cost follows the files, not the cluster',
   dqlite: 'reads only this host\'s journal (journalctl -u snap.microk8s.daemon-k8s-dqlite) and makes no API request: its cost follows the journal, not the cluster',
 };
 /**
@@ -562,7 +564,7 @@ function report(r) {
       rows.map((x) => {
         const grow = (f) => {
           const a = f(first.rows.find((z) => z.check === x.check)), b = f(last.rows.find((z) => z.check === x.check));
-          return a && b ? b / a - 1 : undefined;
+          return a === 0 && b === 0 ? 0 : a && b ? b / a - 1 : undefined; // 0 -> 0: nothing grew
         };
         const gi = r.growth?.[x.check];
         const g = [grow((z) => z?.requests), grow((z) => z?.bytes), gi ? gi.b.cpuMs / gi.a.cpuMs - 1 : grow((z) => z?.cpuMs), grow((z) => z?.maxRssKB)];
