@@ -1,8 +1,8 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { compactEvent, eventFirstSeen, eventLastSeen, eventReporter, occurrencesSince } from '../lib/kube/events.js';
 import { mapBounded } from '../lib/kube/parallel.js';
-import { unknownNode } from '../lib/kube/nodes.js';
-import type { KubeEvent, Node, Pod } from '../lib/kube/types.js';
+import { nodeNamed, unknownNode } from '../lib/kube/nodes.js';
+import type { KubeEvent, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { parseRange } from '../lib/plugin/range.js';
@@ -130,7 +130,7 @@ export default defineCheck({
       kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=SandboxChanged', project: inWindow }),
       kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { fieldSelector: 'involvedObject.kind=Pod,reason=FailedCreatePodSandBox', project: inWindow }),
       // --node: the node itself, so a name that matches nothing is not a quiet OK.
-      o.node !== undefined ? kube.getOptional<Node>(RESOURCES.nodes, o.node).then((n) => n ?? null) : undefined,
+      nodeNamed(kube, o.node),
     ]);
     // Events that count but name no host: ask for their pods' node, bounded.
     const since = kube.serverNow() - o.window * 1000;

@@ -1,7 +1,7 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { matchesSelector } from '../lib/kube/labels.js';
-import { nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
+import { nodeNamed, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
 import { parseTime } from '../lib/kube/time.js';
 import type { Node, ObjectMeta, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
@@ -151,7 +151,7 @@ export default defineCheck({
         project: (p) => (p.metadata?.deletionTimestamp ? { metadata: p.metadata } : undefined),
       }),
       // --node: the node itself, so a name that matches nothing is not a quiet OK.
-      o.node !== undefined ? kube.getOptional<Node>(RESOURCES.nodes, o.node).then((n) => n ?? null) : undefined,
+      nodeNamed(kube, o.node),
     ]);
     if (named === null && !terminating.length) throw unknownNode(o.node!);
     // The same clock evaluate() judges by: the API server's.

@@ -79,6 +79,15 @@ export async function findHolderNode(kube: KubeClient, holderIdentity: string | 
 }
 
 /**
+ * The Node that --node names, fetched beside a check's lists: null when the
+ * cluster has no such node, undefined when no --node was given.
+ */
+export async function nodeNamed(kube: KubeClient, name: string | undefined): Promise<Node | null | undefined> {
+  if (name === undefined) return undefined;
+  return (await kube.getOptional<Node>(RESOURCES.nodes, name)) ?? null;
+}
+
+/**
  * The one line for a --node that names no node. A typo in an NRPE command
  * must not read as a quiet, healthy node for ever: every node-scoped check
  * says it the same way, UNKNOWN. (A check that still finds objects bound to
