@@ -12,6 +12,8 @@ import { afterAll, inject } from 'vitest';
 
 export const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const DIST = path.join(ROOT, 'dist');
+/** A double fault-rule path for every list of core events, cluster-wide or namespaced (scheduler_stall asks per namespace). */
+export const EVENT_LISTS = '^/api/v1/(namespaces/[^/]+/)?events$';
 const DOUBLE = path.join(DIST, 'test', 'apiserver.mjs');
 
 export interface ApiServer {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiServers, expectContract, runBuilt, type ApiServer } from '../harness.js';
+import { apiServers, EVENT_LISTS, expectContract, runBuilt, type ApiServer } from '../harness.js';
 import { membersOf } from '../procs.js';
 
 const start = apiServers();
@@ -57,7 +57,7 @@ describe('exec credential plugins', () => {
   }, T);
 
   it('a plugin\'s token is used and redacted from server text; a failing plugin is reported by its exit status and stderr', async () => {
-    const s = await start('incident', { rules: [{ path: '^/api/v1/(namespaces/[^/]+/)?events$', echoHeaders: true }] });
+    const s = await start('incident', { rules: [{ path: EVENT_LISTS, echoHeaders: true }] });
     const token = fs.readFileSync(path.join(s.dir, 'token'), 'utf8').trim();
     const good = path.join(tmp, 'good-plugin.sh');
     fs.writeFileSync(good, `#!/bin/sh\ntest -n "$KUBERNETES_EXEC_INFO" || exit 9\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"}}'\n`, { mode: 0o755 });

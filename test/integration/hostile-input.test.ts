@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS, expectSafe, pool } from '../bad-input-support.js';
-import { apiServers, runBuilt, tempDir, type ApiServer } from '../harness.js';
+import { apiServers, EVENT_LISTS, runBuilt, tempDir, type ApiServer } from '../harness.js';
 
 let api: ApiServer;
 const tmp = tempDir('bad');
@@ -63,7 +63,7 @@ describe('secrets never appear in output', () => {
     const keyB64 = Buffer.from(key).toString('base64');
     const keyBody = key.split('\n').filter((l) => l && !l.startsWith('-----'))[0]!;
     const secrets = [token, keyB64.slice(0, 40), keyBody.slice(0, 40), 'PRIVATE KEY'];
-    const bad = await start('incident', { rules: [{ path: '^/api/v1/(namespaces/[^/]+/)?events$', status: 500 }] });
+    const bad = await start('incident', { rules: [{ path: EVENT_LISTS, status: 500 }] });
     const runs: [string, string[]][] = [];
     for (const check of CHECKS) {
       for (const kind of ['cert', 'token', 'badtoken', 'badca', 'expired', 'multi'] as const) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiServers, runBuilt } from '../harness.js';
+import { apiServers, EVENT_LISTS, runBuilt } from '../harness.js';
 
 const start = apiServers();
 
@@ -52,7 +52,7 @@ describe('k8s-nrpe triage', () => {
 
   it('finishes within the largest -t, not the sum', async () => {
     // Every list of events hangs, cluster-wide or namespaced: several checks wait on it at once.
-    const s = await start('incident', { rules: [{ path: '^/api/v1/(namespaces/[^/]+/)?events$', hang: true }] });
+    const s = await start('incident', { rules: [{ path: EVENT_LISTS, hang: true }] });
     const r = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', s.kubeconfig, '-t', '2', '--node', 'k8s02', ...API_ONLY]);
     expect(r.stdout).toMatch(/^UNKNOWN\s+scheduler_stall\s+check timed out after 2s/m);
     expect(r.stdout).toMatch(/^UNKNOWN\s+sandbox_changed\s+check timed out after 2s/m);
