@@ -4,7 +4,7 @@ import type { AnyCheck } from '../lib/plugin/check.js';
 import { runCheck } from '../lib/plugin/run.js';
 import { BUGS, EXIT_STATES, WIDTH, wrap } from '../lib/plugin/help.js';
 import { State } from '../lib/plugin/state.js';
-import { VERSION } from '../lib/plugin/version.js';
+import { VERSION, versionLine } from '../lib/plugin/version.js';
 import { runTriage } from './triage.js';
 
 /**
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   if (!check) {
     const first = argv[0];
     if (!first || first === '-h' || first === '--help') return finish(usage(), '', State.UNKNOWN);
-    if (first === '-V' || first === '--version') return finish(`k8s-nrpe ${VERSION}\n`, '', State.UNKNOWN);
+    if (first === '-V' || first === '--version') return finish(versionLine('k8s-nrpe'), '', State.UNKNOWN);
     if (first === 'triage') {
       const r = await runTriage(CHECKS, argv.slice(1));
       return finish(r.stdout, '', r.exitCode);

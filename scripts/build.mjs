@@ -1,17 +1,20 @@
 // Build: the checks as one Node single-executable application dist/k8s-nrpe
 // (multi-call: a symlink dist/check_k8s_<name> per check), the same code as a
 // plain bundle dist/k8s-nrpe.cjs for debugging, and the API server double
-// used by the tests and the demo.
+// used by the tests and the demo. K8S_NRPE_ARCHES=arm64 (or all) also builds
+// dist/arm64/k8s-nrpe, under qemu (scripts/runtime.mjs).
 //
 // Why a single executable: the nodes that run NRPE have whatever Node.js
 // their distribution ships (often none, often too old). The binary carries
-// its own runtime, so the .deb depends on nothing but libc.
+// its own runtime, the pinned one of package-lock.json, so the .deb depends
+// on nothing but libc.
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildArches, hostArch, runtime } from './runtime.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dist = path.join(root, 'dist');
@@ -35,13 +38,12 @@ function replace(target, write) {
 }
 
 const bundle = path.join(dist, 'k8s-nrpe.cjs');
-const main = path.join(dist, 'k8s-nrpe');
 const ENTRY = path.join(root, 'cli/main.ts');
 /** What the plain bundle and the snapshot's bundle share: the same code, built the same way. */
 const BUNDLE_OPTIONS = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node24',
   format: 'cjs',
   minify: true,
   legalComments: 'none',
@@ -65,14 +67,22 @@ let result;
 // - an entry that evaluates every module the entry point (cli/main.ts)
 //   imports at build time and runs the entry point itself (argv, exit
 //   handlers) when the binary starts;
-// - node:http, https, tls and http2 cannot be loaded while Node 20 builds a
+// - node:http, https, tls and http2 could not be loaded while Node 20 built a
 //   snapshot (a SecureContext or parser binding holds handles V8 cannot
 //   serialize: "Check failed: handle_checker.CheckGlobalAndEternalHandles()"),
 //   and client-node and lib/kube import them at the top. They are replaced by
 //   a proxy that requires the real module on first use: at run time.
 // Anything a module captures at load time (process.env, the clock) would be
 // the build's: no module of cli/, lib/ or checks/ reads either at its top level.
-const LAZY_BUILTIN = /^(node:)?(http|https|tls|http2)$/;
+const LAZY_BUILTINS = ['http', 'https', 'tls', 'http2'];
+const LAZY_BUILTIN = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+/** Their export names in the embedded runtime (not in whatever node runs this script). */
+let builtinKeys;
+const exportNames = (name) => {
+  builtinKeys ??= JSON.parse(runtime(hostArch()).run(runtime(hostArch()).node, ['-p',
+    `JSON.stringify(Object.fromEntries(${JSON.stringify(LAZY_BUILTINS)}.map((m) => [m, Object.keys(require(m)).filter((k) => k !== 'default')])))`]));
+  return builtinKeys[name.replace(/^node:/, '')];
+};
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
@@ -80,7 +90,7 @@ const lazyBuiltins = {
       args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: `node:${args.path.replace(/^node:/, '')}`, namespace: 'lazy-builtin' });
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
       // The export names are fixed, so esbuild's __toESM can copy them without loading the module.
-      const keys = Object.keys(await import(args.path)).filter((k) => k !== 'default');
+      const keys = exportNames(args.path);
       return {
         loader: 'js',
         contents: `let m; const load = () => (m ??= require(${JSON.stringify(args.path)})); const keys = ${JSON.stringify(keys)};
@@ -115,35 +125,22 @@ async function snapshotBundle(out) {
 }
 
 // --- The single executable ------------------------------------------------
-// node --experimental-sea-config makes a blob (the bundle plus V8's code
-// cache for it), postject injects it into a copy of the node binary behind the
-// sentinel fuse. https://nodejs.org/docs/latest-v20.x/api/single-executable-applications.html
+// node --experimental-sea-config makes a blob (the snapshot, or the bundle plus V8's code cache
+// for it), postject injects it into a copy of the node binary behind the sentinel fuse.
+// https://nodejs.org/docs/latest-v24.x/api/single-executable-applications.html
+// The node is the pinned runtime of the target architecture (scripts/runtime.mjs), never the one
+// running this script: the blob is only valid for the node that made it, so a foreign
+// architecture's blob is made by its own node under qemu.
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-/** Why this node binary cannot carry a blob, or undefined when it can. */
-function seaUnsupported(nodeBin) {
-  let head;
-  try {
-    head = Buffer.alloc(4);
-    const fd = fs.openSync(nodeBin, 'r');
-    fs.readSync(fd, head, 0, 4, 0);
-    fs.closeSync(fd);
-  } catch (e) {
-    return `cannot read ${nodeBin}: ${e.message}`;
-  }
-  if (!head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) return `${nodeBin} is not an ELF executable (a wrapper script or shim?)`;
-  // Distribution builds that link a shared libnode keep the fuse in the library, not the executable.
-  if (!fs.readFileSync(nodeBin).includes(`${FUSE}:0`)) return `${nodeBin} has no unset SEA fuse (a build against a shared libnode?)`;
-  return undefined;
-}
-
-/** The SEA binary is rebuilt only when the bundle or the node binary changed. */
-function seaKey(nodeBin) {
-  const st = fs.statSync(nodeBin);
+/** The SEA binary is rebuilt only when the bundle, the runtime or this script changed. */
+function seaKey(rt) {
+  const st = fs.statSync(rt.node);
   return crypto.createHash('sha256')
     .update(fs.readFileSync(bundle))
-    .update(`${nodeBin}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.env.SEA_SNAPSHOT ?? ''}\0`)
+    .update(`${rt.arch}\0${rt.node}\0${st.size}\0${st.mtimeMs}\0${rt.version}\0${process.env.SEA_SNAPSHOT ?? ''}\0`)
     .update(fs.readFileSync(fileURLToPath(import.meta.url)))
+    .update(fs.readFileSync(path.join(root, 'scripts/runtime.mjs')))
     .digest('hex').slice(0, 16);
 }
 
@@ -155,105 +152,117 @@ function isSea(file) {
   }
 }
 
-// SEA_NODE: an official Node 20+ linux binary to embed, when the node running the build cannot be used.
-const nodeBin = fs.realpathSync(process.env.SEA_NODE || process.execPath);
-const why = seaUnsupported(nodeBin);
-let kind;
-if (why) {
-  // Still a working dist/ for tests on a developer machine, but npm run package refuses it.
-  console.warn(`build: no single executable: ${why}. dist/k8s-nrpe is the JS bundle and needs node; set SEA_NODE=/path/to/official/node to fix.`);
-  replace(main, (tmp) => fs.copyFileSync(bundle, tmp));
-  kind = 'JS bundle (not a single executable)';
-} else {
-  const cacheDir = path.join(dist, '.sea-cache');
-  const key = seaKey(nodeBin);
+/** Build `out`/k8s-nrpe for one architecture's runtime; what was built, for the summary line. */
+async function buildSea(rt, out) {
+  fs.mkdirSync(out, { recursive: true });
+  if (!fs.readFileSync(rt.node).includes(`${FUSE}:0`)) throw new Error(`${rt.node} has no unset SEA fuse: not a Node.js build that can carry a single-executable blob`);
+  const exeOut = path.join(out, 'k8s-nrpe');
+  const cacheDir = path.join(out, '.sea-cache');
+  const key = seaKey(rt);
   const cached = path.join(cacheDir, key);
   const same = (a, b) => { try { const x = fs.statSync(a), y = fs.statSync(b); return x.ino === y.ino && x.dev === y.dev; } catch { return false; } };
-  if (same(cached, main) && isSea(main)) {
-    kind = 'single executable, unchanged';
-  } else {
-    const work = fs.mkdtempSync(path.join(dist, '.sea-'));
-    let snapshotted = false;
-    try {
-      const blob = path.join(work, 'k8s-nrpe.blob');
-      const config = path.join(work, 'sea-config.json');
-      const seaBlob = (extra) => {
-        fs.writeFileSync(config, JSON.stringify({ output: blob, disableExperimentalSEAWarning: true, ...extra }));
-        // The blob (snapshot or code cache) is only valid for the node that will run it.
-        execFileSync(nodeBin, ['--experimental-sea-config', config], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-      };
-      // The snapshot when it builds (SEA_SNAPSHOT=0: not tried), else the bundle with V8's code cache.
-      if (process.env.SEA_SNAPSHOT !== '0') {
-        try {
-          const snapMain = path.join(work, 'k8s-nrpe-snapshot.cjs');
-          await snapshotBundle(snapMain);
-          seaBlob({ main: snapMain, useSnapshot: true });
-          snapshotted = true;
-        } catch (e) {
-          const why = String(e.stderr || e.message).split('\n').find((l) => /failed|error/i.test(l)) ?? 'failed';
-          // CI must notice a snapshot that stopped building (a ReferenceError once hid here); a
-          // developer's build falls back to the code cache.
-          if (process.env.CI) throw new Error(`startup snapshot failed: ${String(e.stderr || e.message).slice(0, 2000)}`);
-          console.warn(`build: no startup snapshot (${why}): using the code cache`);
-        }
-      }
-      if (!snapshotted) {
-        try {
-          seaBlob({ main: bundle, useCodeCache: true });
-        } catch (e) {
-          throw new Error(`node --experimental-sea-config failed: ${e.stderr || e.message}`);
-        }
-      }
-      const exe = path.join(work, 'k8s-nrpe');
-      fs.copyFileSync(nodeBin, exe);
-      fs.chmodSync(exe, 0o755);
-      // Debug info and the static symbol table are most of an unstripped node (99 MB -> 86 MB);
-      // .dynsym stays, so nothing that loads it notices. (.comment: compiler versions, nothing else.)
+  if (same(cached, exeOut) && isSea(exeOut)) return 'single executable, unchanged';
+  const work = fs.mkdtempSync(path.join(dist, '.sea-'));
+  let snapshotted = false;
+  try {
+    const blob = path.join(work, 'k8s-nrpe.blob');
+    const config = path.join(work, 'sea-config.json');
+    const seaBlob = (extra) => {
+      fs.writeFileSync(config, JSON.stringify({ output: blob, disableExperimentalSEAWarning: true, ...extra }));
+      rt.run(rt.node, ['--experimental-sea-config', config], { cwd: work });
+    };
+    // The snapshot when it builds (SEA_SNAPSHOT=0: not tried), else the bundle with V8's code cache.
+    if (process.env.SEA_SNAPSHOT !== '0') {
       try {
-        execFileSync('strip', ['--strip-all', '--remove-section=.comment', exe], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const snapMain = path.join(work, 'k8s-nrpe-snapshot.cjs');
+        await snapshotBundle(snapMain);
+        seaBlob({ main: snapMain, useSnapshot: true });
+        snapshotted = true;
       } catch (e) {
-        if (e.code === 'ENOENT') console.warn('build: strip (binutils) not found: the binary keeps its debug info');
-        else throw new Error(`strip failed: ${e.stderr}`);
+        const why = String(e.stderr || e.message).split('\n').find((l) => /failed|error/i.test(l)) ?? 'failed';
+        // CI must notice a snapshot that stopped building (a ReferenceError once hid here); a
+        // developer's build falls back to the code cache.
+        if (process.env.CI) throw new Error(`${rt.arch} startup snapshot failed: ${String(e.stderr || e.message).slice(0, 2000)}`);
+        console.warn(`build: ${rt.arch}: no startup snapshot (${why}): using the code cache`);
       }
-      const postject = path.join(root, 'node_modules', 'postject', 'dist', 'cli.js');
-      // postject's ELF library warns about node's many .note sections on stderr: show it only on failure.
-      try {
-        execFileSync(process.execPath, [postject, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE], { stdio: ['ignore', 'ignore', 'pipe'] });
-      } catch (e) {
-        throw new Error(`postject failed: ${e.stderr || e.message}`);
-      }
-      // The cache is an optimisation: a concurrent build of the same key may have linked it first.
-      fs.rmSync(cacheDir, { recursive: true, force: true });
-      try {
-        fs.mkdirSync(cacheDir, { recursive: true });
-        fs.linkSync(exe, cached);
-      } catch (e) {
-        if (e.code !== 'EEXIST' && e.code !== 'ENOENT') throw e;
-      }
-      fs.renameSync(exe, main);
-    } finally {
-      fs.rmSync(work, { recursive: true, force: true });
     }
-    kind = `single executable${snapshotted ? ' with a startup snapshot' : ''}`;
+    if (!snapshotted) {
+      try {
+        seaBlob({ main: bundle, useCodeCache: true });
+      } catch (e) {
+        throw new Error(`${rt.arch}: node --experimental-sea-config failed: ${e.stderr || e.message}`);
+      }
+    }
+    const exe = path.join(work, 'k8s-nrpe');
+    fs.copyFileSync(rt.node, exe);
+    fs.chmodSync(exe, 0o755);
+    // Debug info and the static symbol table are most of an unstripped node (123 MB -> 110 MB);
+    // .dynsym stays, so nothing that loads it notices. (.comment: compiler versions, nothing else.)
+    try {
+      execFileSync(rt.strip, ['--strip-all', '--remove-section=.comment', exe], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw new Error(`${rt.strip} failed: ${e.stderr}`);
+      // What ships is stripped: CI (and so every package it makes) must have the tool.
+      if (process.env.CI) throw new Error(`${rt.strip} not found: apt-get install ${rt.stripPackage}`);
+      console.warn(`build: ${rt.strip} (${rt.stripPackage}) not found: the ${rt.arch} binary keeps its debug info`);
+    }
+    const postject = path.join(root, 'node_modules', 'postject', 'dist', 'cli.js');
+    // postject's ELF library warns about node's many .note sections on stderr: show it only on failure.
+    try {
+      execFileSync(process.execPath, [postject, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      throw new Error(`postject failed: ${e.stderr || e.message}`);
+    }
+    // The cache is an optimisation: a concurrent build of the same key may have linked it first.
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+    try {
+      fs.mkdirSync(cacheDir, { recursive: true });
+      fs.linkSync(exe, cached);
+    } catch (e) {
+      if (e.code !== 'EEXIST' && e.code !== 'ENOENT') throw e;
+    }
+    fs.renameSync(exe, exeOut);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
   }
+  return `single executable${snapshotted ? ' with a startup snapshot' : ''}`;
 }
 
-// The binary must run cleanly on its own: nothing on stderr, and it names its checks.
-const env = { PATH: '/usr/bin:/bin' };
-let list;
-try {
-  list = execFileSync(main, ['--list'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-} catch (e) {
-  throw new Error(`dist/k8s-nrpe --list failed (${e.status ?? e.code}): ${e.stderr ?? e.message}`);
+/**
+ * The binary must run cleanly on its own (nothing on stderr, it names its checks, it embeds the
+ * pinned runtime), then one symlink per check: the binary dispatches on the name it was invoked as.
+ */
+function checkAndLink(rt, out) {
+  const exe = path.join(out, 'k8s-nrpe');
+  const env = { PATH: '/usr/bin:/bin' };
+  const where = path.relative(root, exe);
+  const list = rt.run(exe, ['--list'], { env });
+  // --version exits 3 (UNKNOWN), as the Monitoring Plugins guidelines ask.
+  const version = rt.run(exe, ['--version'], { env, codes: [3] });
+  const checks = list.split('\n').filter(Boolean);
+  if (!checks.length || checks.some((c) => !/^[a-z0-9_]+$/.test(c))) throw new Error(`${where} --list printed ${JSON.stringify(list)}`);
+  if (!version.includes(`(node ${rt.version}, OpenSSL `)) throw new Error(`${where} --version printed ${JSON.stringify(version)}, not the pinned runtime node ${rt.version}`);
+  for (const name of checks) replace(path.join(out, `check_k8s_${name}`), (tmp) => fs.symlinkSync('k8s-nrpe', tmp));
+  for (const f of fs.readdirSync(out)) {
+    const m = /^check_k8s_([a-z0-9_]+)$/.exec(f);
+    if (m && !checks.includes(m[1]) && fs.lstatSync(path.join(out, f)).isSymbolicLink()) fs.rmSync(path.join(out, f));
+  }
+  return checks;
 }
-const checks = list.split('\n').filter(Boolean);
-if (!checks.length || checks.some((c) => !/^[a-z0-9_]+$/.test(c))) throw new Error(`dist/k8s-nrpe --list printed ${JSON.stringify(list)}`);
 
-// One symlink per check: the binary dispatches on the name it was invoked as.
-for (const name of checks) replace(path.join(dist, `check_k8s_${name}`), (tmp) => fs.symlinkSync('k8s-nrpe', tmp));
-for (const f of fs.readdirSync(dist)) {
-  const m = /^check_k8s_([a-z0-9_]+)$/.exec(f);
-  if (m && !checks.includes(m[1]) && fs.lstatSync(path.join(dist, f)).isSymbolicLink()) fs.rmSync(path.join(dist, f));
+// dist/k8s-nrpe is this machine's architecture (what the tests, the demo and the bench run);
+// dist/<arch>/k8s-nrpe each other architecture K8S_NRPE_ARCHES asks for.
+const host = hostArch();
+const built = [];
+let checks;
+for (const arch of buildArches()) {
+  const rt = runtime(arch);
+  const out = arch === host ? dist : path.join(dist, arch);
+  const t0 = Date.now();
+  const kind = await buildSea(rt, out);
+  checks = checkAndLink(rt, out);
+  const exe = path.join(out, 'k8s-nrpe');
+  built.push(`${path.relative(root, exe)} (${arch}, node ${rt.version}, ${kind}, ${(fs.statSync(exe).size / 1048576).toFixed(1)} MiB, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
 // The monitoring-server side (Icinga 2, Nagios) for exactly these checks: the .deb ships it as examples.
@@ -276,8 +285,7 @@ if (fs.existsSync(double)) {
   fs.renameSync(tmp, out);
 }
 
-const mib = (f) => (fs.statSync(f).size / 1048576).toFixed(1);
-console.log(`built dist/k8s-nrpe (${kind}, ${mib(main)} MiB; bundle dist/k8s-nrpe.cjs ${(fs.statSync(bundle).size / 1024).toFixed(0)} KiB) with ${checks.length} checks: ${checks.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`built ${built.join('; ')}; bundle dist/k8s-nrpe.cjs ${(fs.statSync(bundle).size / 1024).toFixed(0)} KiB; ${checks.length} checks: ${checks.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 // What went into the bundle: npm run package lists those packages and their licenses in the .deb's copyright.
 fs.writeFileSync(path.join(dist, 'k8s-nrpe.meta.json'), JSON.stringify(result.metafile));
 if (process.env.BUILD_META) fs.writeFileSync(path.join(dist, 'meta.json'), JSON.stringify(result.metafile));

@@ -1,4 +1,5 @@
-// npm run package: build/k8s-nrpe_<version>_<arch>.deb with dpkg-deb only.
+// npm run package: build/k8s-nrpe_<version>_<arch>.deb with dpkg-deb only, for this machine's
+// architecture (dist/k8s-nrpe); `--arch arm64` packages dist/arm64/k8s-nrpe (npm run package:arm64).
 //
 //   /usr/lib/nagios/plugins/k8s-nrpe          the single executable (npm run build)
 //   /usr/lib/nagios/plugins/check_k8s_<name>  a symlink per check in `k8s-nrpe --list`
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { homeOf, loadModel } from './contrib.mjs';
 import { writeCompletion } from './completion.mjs';
 import { writeMan } from './man.mjs';
+import { ARCHES, hostArch, runtime } from './runtime.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -48,20 +50,41 @@ const rel = (f) => (path.relative(root, f).startsWith('..') ? f : path.relative(
 
 // --- Inputs ---------------------------------------------------------------
 const dist = path.join(root, 'dist');
-const binary = path.join(dist, 'k8s-nrpe');
-if (!fs.existsSync(binary)) fail('dist/k8s-nrpe is missing: run npm run build');
+const archAt = process.argv.indexOf('--arch');
+const arch = archAt > 1 ? process.argv[archAt + 1] : hostArch();
+if (!ARCHES[arch]) fail(`--arch ${arch}: not one of ${Object.keys(ARCHES).join(', ')}`);
+let rt;
+try {
+  rt = runtime(arch);
+} catch (e) {
+  fail(e.message);
+}
+const binary = arch === hostArch() ? path.join(dist, 'k8s-nrpe') : path.join(dist, arch, 'k8s-nrpe');
+if (!fs.existsSync(binary)) fail(`${rel(binary)} is missing: run ${arch === hostArch() ? 'npm run build' : `K8S_NRPE_ARCHES=${arch} npm run build`}`);
 {
   const bin = fs.readFileSync(binary);
   if (!bin.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1')) || !bin.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')) {
-    fail('dist/k8s-nrpe is not the single executable (npm run build could not make one, see its warning): a .deb of the JS bundle would need node on every node');
+    fail(`${rel(binary)} is not the single executable: a .deb of the JS bundle would need node on every node`);
   }
+  // ELF e_machine (little-endian, offset 18): the binary is the architecture the package says.
+  const machine = { amd64: 62, arm64: 183 }[arch];
+  if (bin.readUInt16LE(18) !== machine) fail(`${rel(binary)} is ELF machine ${bin.readUInt16LE(18)}, not ${arch} (${machine})`);
 }
 // Debian revision 1 of the npm version: the packaging is not the upstream source.
 if (!/^\d+\.\d+\.\d+([~+.][0-9A-Za-z.~+]*)?$/.test(pkg.version)) fail(`package.json version ${pkg.version} is not a Debian upstream version`);
 const version = `${pkg.version}-${process.env.DEB_REVISION || '1'}`;
-const arch = run('dpkg', ['--print-architecture']).trim();
-const checks = run(binary, ['--list'], { env: { PATH: '/usr/bin:/bin' } }).split('\n').filter(Boolean);
-if (!checks.length) fail('dist/k8s-nrpe --list printed no checks');
+const onTarget = (args, opts = {}) => {
+  try {
+    return rt.run(binary, args, { env: { PATH: '/usr/bin:/bin' }, ...opts });
+  } catch (e) {
+    fail(e.message);
+  }
+};
+const checks = onTarget(['--list']).split('\n').filter(Boolean);
+if (!checks.length) fail(`${rel(binary)} --list printed no checks`);
+// The runtime it embeds is the pinned one (its version and OpenSSL's go into the copyright file).
+const runtimeLine = /\(node (v[\d.]+), OpenSSL ([^)]+)\)$/.exec(onTarget(['--version'], { codes: [3] }).trim());
+if (runtimeLine?.[1] !== rt.version) fail(`${rel(binary)} --version names node ${runtimeLine?.[1]}, package-lock.json pins ${rt.version}: rebuild`);
 
 // nrpe.d/k8s-nrpe.cfg: exactly one command per check, fixed arguments, the packaged kubeconfig.
 const cfgFile = path.join(root, 'nrpe.d/k8s-nrpe.cfg');
@@ -109,7 +132,7 @@ const model = await loadModel();
 const HOMEPAGE = process.env.DEB_HOMEPAGE || homeOf(model.bugs);
 {
   const declared = model.checks.map((c) => c.name);
-  if (declared.join() !== checks.join()) fail(`dist/k8s-nrpe lists ${checks.join(', ')} but the source declares ${declared.join(', ')}: run npm run build`);
+  if (declared.join() !== checks.join()) fail(`${rel(binary)} lists ${checks.join(', ')} but the source declares ${declared.join(', ')}: run npm run build`);
 }
 const manPages = await writeMan(path.join(dist, 'man'));
 const completion = await writeCompletion(path.join(dist, 'completion/k8s-nrpe'));
@@ -244,7 +267,9 @@ function shlibdeps() {
   try {
     fs.mkdirSync(path.join(dir, 'debian'));
     fs.writeFileSync(path.join(dir, 'debian/control'), `Source: ${NAME}\n\nPackage: ${NAME}\nArchitecture: any\n`);
-    const line = run('dpkg-shlibdeps', ['-O', path.join(tree, PLUGINS, 'k8s-nrpe')], { cwd: dir });
+    // DEB_HOST_ARCH: dpkg-shlibdeps reads that architecture's libraries and symbols files (for a
+    // foreign one, its multiarch libc6 and libstdc++6: scripts/runtime.mjs).
+    const line = run('dpkg-shlibdeps', ['-O', path.join(tree, PLUGINS, 'k8s-nrpe')], { cwd: dir, env: { ...process.env, DEB_HOST_ARCH: arch } });
     const deps = /^shlibs:Depends=(.*)$/m.exec(line)?.[1];
     if (!deps) fail(`dpkg-shlibdeps gave no dependencies: ${line}`);
     return deps;
@@ -311,11 +336,11 @@ function copyright() {
       parts.push(`License: ${id}`, '');
     }
   }
-  const nodeLicense = ['/usr/share/doc/nodejs/LICENSE', path.join(path.dirname(path.dirname(fs.realpathSync(process.execPath))), 'LICENSE')]
-    .find((f) => fs.existsSync(f));
-  if (!nodeLicense) fail('cannot find the Node.js LICENSE file to put in the copyright file');
-  parts.push(`Files: bundled/node-${process.version}/*`, 'Copyright: Node.js contributors and the authors of its bundled components (V8, libuv, OpenSSL, ICU, zlib and others, as listed below)', `License: Node.js~${process.version}`, '');
-  licenses.set(`Node.js~${process.version}`, fs.readFileSync(nodeLicense, 'utf8'));
+  // The embedded runtime's own LICENSE (node, V8, OpenSSL, ICU... as that build ships them).
+  if (!fs.existsSync(rt.license)) fail(`${rt.license} is missing: the Node.js LICENSE for the copyright file (npm ci)`);
+  parts.push(`Files: bundled/node-${rt.version}/*`, 'Copyright: Node.js contributors and the authors of its bundled components (V8, libuv, OpenSSL, ICU, zlib and others, as listed below)',
+    `Comment: Node.js ${rt.version} with OpenSSL ${runtimeLine[2]}, npm package node-linux-${ARCHES[arch].cpu}`, `License: Node.js~${rt.version}`, '');
+  licenses.set(`Node.js~${rt.version}`, fs.readFileSync(rt.license, 'utf8'));
   parts.push('License: Apache-2.0', ' On Debian systems, the full text of the Apache License 2.0 is in', ' /usr/share/common-licenses/Apache-2.0.', '');
   for (const [id, body] of licenses) parts.push(`License: ${id}`, text(body), '');
   return `${parts.join('\n').trimEnd()}\n`;

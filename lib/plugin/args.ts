@@ -4,7 +4,7 @@ import { UsageError } from './errors.js';
 import { renderHelp } from './help.js';
 import { camel, opt, yargsOption, type AnyOption, type OptionSpec, type OptionTable } from './options.js';
 import { parseState, type State } from './state.js';
-import { VERSION } from './version.js';
+import { versionLine } from './version.js';
 
 const timeoutState: OptionSpec<State> = {
   placeholder: 'STATE',
@@ -86,7 +86,7 @@ export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed
     throw new UsageError((e as Error).message);
   }
   if (raw.help) return { kind: 'help', text: renderHelp(check, table) };
-  if (raw.version) return { kind: 'version', text: `check_k8s_${check.name} (k8s-nrpe) ${VERSION}\n` };
+  if (raw.version) return { kind: 'version', text: versionLine(`check_k8s_${check.name} (k8s-nrpe)`) };
   if ((raw._ as unknown[] | undefined)?.length) {
     throw new UsageError(`unexpected argument '${String((raw._ as unknown[])[0])}'`);
   }

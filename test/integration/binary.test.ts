@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DIST, ROOT } from '../harness.js';
+import { DIST, pinnedNode, ROOT } from '../harness.js';
 
 const MAIN = path.join(DIST, 'k8s-nrpe');
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -28,6 +28,9 @@ function run(file: string, args: string[], argv0 = file): Promise<{ code: number
 }
 
 const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** What --version and -V end with: the runtime package-lock.json pins, and the OpenSSL 3 it carries. */
+const RUNTIME = `\\(node ${esc(pinnedNode())}, OpenSSL 3\\.\\d+\\.\\d+\\)`;
 
 describe('dist/k8s-nrpe', () => {
   it('is an ELF single executable with the blob injected', () => {
@@ -39,7 +42,9 @@ describe('dist/k8s-nrpe', () => {
 
   it('runs without node on PATH and prints nothing on stderr', async () => {
     const v = await run(MAIN, ['--version']);
-    expect(v).toEqual({ code: 3, stdout: `k8s-nrpe ${version}\n`, stderr: '' });
+    expect(v.code).toBe(3);
+    expect(v.stderr).toBe('');
+    expect(v.stdout).toMatch(new RegExp(`^k8s-nrpe ${esc(version)} ${RUNTIME}\n$`));
     const help = await run(MAIN, ['--help']);
     expect(help.stderr).toBe('');
     expect(help.stdout).toMatch(/^k8s-nrpe .*\n\nUsage:\n  k8s-nrpe CHECK /);
@@ -58,13 +63,16 @@ describe('dist/k8s-nrpe', () => {
       expect(viaLink.stderr).toBe('');
       expect(viaLink.code).toBe(3);
       expect(viaLink.stdout.split('\n')[0]).toMatch(new RegExp(`^check_k8s_${name} \\(k8s-nrpe\\) \\d+\\.\\d+\\.\\d+`));
+      // -V: the version, and the runtime and OpenSSL inside (an operator's way to tell a vulnerable build).
+      const v = await run(link, ['-V']);
+      expect(v, name).toEqual({ code: 3, stdout: expect.stringMatching(new RegExp(`^check_k8s_${name} \\(k8s-nrpe\\) ${esc(version)} ${RUNTIME}\n$`)), stderr: '' });
       // NRPE runs it through a shell: argv[0] is the path as written, or a bare name via PATH.
       const bare = await run(MAIN, ['--help'], `check_k8s_${name}`);
       expect(bare).toEqual(viaLink);
       const sub = await run(MAIN, [name, '--help']);
       expect(sub).toEqual(viaLink);
     }
-  }, 180_000); // three runs of the binary per check: generous on a busy machine
+  }, 240_000); // four runs of the binary per check: generous on a busy machine
 
   it('rejects an unknown invoked name with one UNKNOWN line', async () => {
     const r = await run(MAIN, ['no_such_check']);
