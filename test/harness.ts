@@ -13,6 +13,13 @@ import { ROOT } from './pinned-runtime.js';
 export { pinnedNode, ROOT } from './pinned-runtime.js';
 
 export const DIST = path.join(ROOT, 'dist');
+/**
+ * Other architectures' builds (K8S_NRPE_ARCHES=arm64 npm run build: dist/<arch>/), run under Debian's
+ * qemu-user-static with that architecture's multiarch libc6 and libstdc++6 (scripts/runtime.mjs).
+ */
+export const FOREIGN = { arm64: { dist: path.join(DIST, 'arm64'), qemu: 'qemu-aarch64-static', cpu: 'arm64', elfMachine: 183 } } as const;
+export type ForeignArch = keyof typeof FOREIGN;
+
 /** A double fault-rule path for every list of core events, cluster-wide or namespaced (scheduler_stall asks per namespace). */
 export const EVENT_LISTS = '^/api/v1/(namespaces/[^/]+/)?events$';
 const DOUBLE = path.join(DIST, 'test', 'apiserver.mjs');
@@ -209,14 +216,17 @@ export function parsePerf(line: string): Record<string, string> {
 /**
  * Run a built check the way NRPE does: the installed name, a clean
  * environment (no KUBECONFIG, no HOME config), stdout and exit code.
+ * `arch`: another architecture's build of it, under qemu.
  */
-export function runBuilt(check: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CheckRun> {
-  const bin = path.join(DIST, check.startsWith('check_k8s_') || check === 'k8s-nrpe' ? check : `check_k8s_${check}`);
+export function runBuilt(check: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; arch?: ForeignArch } = {}): Promise<CheckRun> {
+  const foreign = opts.arch ? FOREIGN[opts.arch] : undefined;
+  const bin = path.join(foreign?.dist ?? DIST, check.startsWith('check_k8s_') || check === 'k8s-nrpe' ? check : `check_k8s_${check}`);
+  const [file, argv] = foreign ? [foreign.qemu, [bin, ...args]] : [bin, args];
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent', ...opts.env };
   const started = Date.now();
   return new Promise((resolve) => {
     // A backstop for a check that ignores its own -t, not a speed bound: generous for a busy machine.
-    execFile(bin, args, { env, timeout: opts.timeoutMs ?? 300000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(file, argv, { env, timeout: opts.timeoutMs ?? 300000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code: unknown = err ? (err as { code?: unknown }).code : 0;
       const firstLine = stdout.split('\n')[0] ?? '';
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr, firstLine, perf: parsePerf(firstLine), ms: Date.now() - started });
