@@ -67,6 +67,14 @@ export function fromStatus(status: number, body: unknown, target: RequestTarget,
   return new KubeApiError(line, status, reason, target);
 }
 
+/** A response that is not what a Kubernetes API server sends. */
+export function malformed(server: string, target: RequestTarget, what: string): KubeApiError {
+  return new KubeApiError(
+    `API server ${server} sent ${what} for ${target.verb} ${target.resource}: not a Kubernetes API server, or a proxy in between?`,
+    undefined, 'Malformed', target,
+  );
+}
+
 /** Socket and TLS failures, in words. Never includes request headers. */
 export function fromNetwork(err: NodeJS.ErrnoException, target: RequestTarget, server: string): KubeApiError {
   const code = err.code ?? '';

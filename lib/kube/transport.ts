@@ -1,0 +1,153 @@
+// The HTTP side of the client: one GET over the connection's keep-alive
+// agent, aborted by the run's AbortSignal, its body read within the budget
+// (response.ts), the server's Date noted for clock skew, and statuses turned
+// into KubeApiErrors, with a 429 retried once when the deadline allows.
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { Connection } from './kubeconfig.js';
+import { ClockSkew } from './clock-skew.js';
+import { describeTarget, fromNetwork, fromStatus, KubeApiError, malformed, type RequestTarget } from './errors.js';
+import { peerCertificate, type PeerCertificate } from './peer-certificate.js';
+import { readError, readResponse, type Answer } from './response.js';
+import type { Logger } from '../plugin/log.js';
+import { whilePending } from '../plugin/pending.js';
+
+export interface ClientStats {
+  requests: number;
+  /** Bytes as received (compressed when the server compressed). */
+  bytes: number;
+  /** Bytes after decompression: what was parsed. */
+  decodedBytes: number;
+}
+
+export interface ClientLimits {
+  /** Byte budget per response, received and decompressed (default DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
+  /** When the run must end (epoch ms), so a 429 whose Retry-After runs past it fails at once. */
+  deadline?: number;
+  /** Ask for gzip (default true). */
+  gzip?: boolean;
+}
+
+/**
+ * Holds a 10,000-item page (the largest --page-size) of 13 KB pods. Lists are
+ * parsed as they stream, so memory follows what the check keeps; the budget
+ * bounds the time a server that ignores limit= can make the check spend.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
+export const JSON_ACCEPT = 'application/json';
+
+/** One exchange: the answer, and the serving certificate when asked for. */
+export interface Exchange extends Answer {
+  certificate?: PeerCertificate;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+  });
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export class Transport {
+  readonly stats: ClientStats = { requests: 0, bytes: 0, decodedBytes: 0 };
+  readonly skew = new ClockSkew();
+  private authenticated: Promise<void> | undefined;
+  private readonly maxBytes: number;
+
+  constructor(
+    readonly conn: Connection,
+    private readonly signal: AbortSignal,
+    private readonly log: Logger,
+    private readonly limits: ClientLimits,
+  ) {
+    this.maxBytes = limits.maxResponseBytes ?? conn.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  /** The server's origin, for messages. */
+  get server(): string {
+    return this.conn.server.origin;
+  }
+
+  /** An exec credential plugin runs once, before the first request (its own pending entry names it). */
+  async authenticate(): Promise<void> {
+    if (this.conn.authenticate) await (this.authenticated ??= this.conn.authenticate(this.signal));
+  }
+
+  /** One GET, with a 2xx Failure Status and non-2xx statuses thrown as KubeApiError; 429 retried once if the deadline allows. */
+  async get(path: string, query: Record<string, string>, target: RequestTarget, accept = JSON_ACCEPT,
+    onItem?: (item: unknown) => void, attempt = 0): Promise<Answer> {
+    await this.authenticate();
+    const qs = new URLSearchParams(query).toString();
+    const url = new URL(path + (qs ? `?${qs}` : ''), this.conn.server);
+    const label = `GET ${path}${qs ? `?${decodeURIComponent(qs)}` : ''}`;
+    return whilePending(this.signal, label, async () => {
+      const started = Date.now();
+      const a = await this.send(url, target, accept, onItem);
+      this.log(2, `${label} -> ${a.status} (${Date.now() - started} ms)`);
+      const ok = a.status >= 200 && a.status < 300;
+      if (ok && a.notJson) throw malformed(this.server, target, 'a response that is not JSON');
+      // client-go treats a Status with status Failure as an error whatever the HTTP code.
+      const b = a.body;
+      if (ok && isObject(b) && b.kind === 'Status' && b.status === 'Failure') {
+        throw fromStatus(typeof b.code === 'number' && b.code >= 400 ? b.code : 500, b, target, this.server);
+      }
+      if (ok) return a;
+      if (a.status === 429 && attempt === 0) {
+        const seconds = Math.max(a.retryAfter ?? 1, 0);
+        const left = this.limits.deadline !== undefined ? this.limits.deadline - Date.now() : Infinity;
+        if (seconds * 1000 >= left) {
+          throw new KubeApiError(
+            `the API server throttled the request (429, Retry-After ${seconds}s) to ${describeTarget(target)}: ` +
+            `retrying would run past the check's deadline (${Math.max(0, left / 1000).toFixed(1)}s left)`,
+            429, 'TooManyRequests', target,
+          );
+        }
+        // Without a known deadline, wait at most 5 s (the signal ends the wait anyway).
+        const wait = (this.limits.deadline !== undefined ? seconds : Math.min(seconds, 5)) * 1000;
+        this.log(2, `${label}: throttled, retrying in ${wait} ms`);
+        await sleep(wait, this.signal);
+        return await this.get(path, query, target, accept, onItem, attempt + 1);
+      }
+      throw fromStatus(a.status, a.notJson ? undefined : b, target, this.server);
+    }, 'api');
+  }
+
+  /** One HTTP exchange, any status; network failures and the abort reject. */
+  send(url: URL, target: RequestTarget, accept: string, onItem?: (item: unknown) => void, wantCertificate = false): Promise<Exchange> {
+    const server = this.server;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (e: unknown) => {
+        if (settled) return;
+        settled = true;
+        req.destroy();
+        reject(e);
+      };
+      const sent = Date.now();
+      const headers: Record<string, string> = { ...this.conn.headers, Accept: accept, 'User-Agent': 'k8s-nrpe' };
+      if (this.limits.gzip ?? !this.conn.disableCompression) headers['Accept-Encoding'] = 'gzip';
+      const req = https.request(url, { method: 'GET', agent: this.conn.agent, headers, signal: this.signal }, (res) => {
+        try {
+          this.skew.note(res.headers.date, sent, Date.now());
+          this.stats.requests++;
+          const certificate = wantCertificate ? peerCertificate(res.socket as TLSSocket) : undefined;
+          readResponse(res, { target, server, signal: this.signal, maxBytes: this.maxBytes, stats: this.stats, onItem }, fail,
+            (a) => { if (!settled) { settled = true; resolve({ ...a, certificate }); } });
+        } catch (e) {
+          fail(readError(server, target, e));
+        }
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (this.signal.aborted) return fail(this.signal.reason);
+        fail(fromNetwork(e, target, server));
+      });
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.conn.agent.destroy();
+  }
+}
