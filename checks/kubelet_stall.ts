@@ -115,7 +115,7 @@ export default defineCheck({
     let node: string | undefined;
     if (!o.allNodes) {
       // This host's node, or UNKNOWN naming --node: never every node in its place (each would then alert for the others).
-      const me = await thisNode(kube, o.node, undefined, '--node (or --all-nodes)');
+      const me = await thisNode(kube, o.node, undefined, ' (or --all-nodes)');
       ctx.log(2, `kubelet_stall: judging node ${me.name}, found ${me.how}`);
       node = me.name;
       nodes = [me.node];

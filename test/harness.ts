@@ -1,6 +1,6 @@
 // Test harness: the API server double as a real process on 127.0.0.1, and
 // the built checks run as NRPE runs them (a subprocess, a clean environment).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -209,18 +209,39 @@ export function parsePerf(line: string): Record<string, string> {
  * Run a built check the way NRPE does: the installed name, a clean
  * environment (no KUBECONFIG, no HOME config), stdout and exit code.
  */
-export function runBuilt(check: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CheckRun> {
+export function runBuilt(check: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; hostname?: string } = {}): Promise<CheckRun> {
   const bin = path.join(DIST, check.startsWith('check_k8s_') || check === 'k8s-nrpe' ? check : `check_k8s_${check}`);
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent', ...opts.env };
   const started = Date.now();
+  const [file, argv] = opts.hostname === undefined ? [bin, args] : withHostname(opts.hostname, [bin, ...args]);
   return new Promise((resolve) => {
     // A backstop for a check that ignores its own -t, not a speed bound: generous for a busy machine.
-    execFile(bin, args, { env, timeout: opts.timeoutMs ?? 300000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(file, argv, { env, timeout: opts.timeoutMs ?? 300000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code: unknown = err ? (err as { code?: unknown }).code : 0;
       const firstLine = stdout.split('\n')[0] ?? '';
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr, firstLine, perf: parsePerf(firstLine), ms: Date.now() - started });
     });
   });
+}
+
+/**
+ * A command run with its own hostname: a new UTS namespace (unshare -u, as root) whose hostname is
+ * set before the command starts, so a check sees exactly what it would on a host of that name.
+ */
+export function withHostname(hostname: string, command: string[]): [string, string[]] {
+  return ['unshare', ['-u', 'sh', '-c', 'hostname "$0" && exec "$@"', hostname, ...command]];
+}
+
+/** Why hostnames cannot be set in a UTS namespace here (undefined: they can). */
+export function utsUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (unshare -u needs CAP_SYS_ADMIN)';
+  try {
+    const [file, argv] = withHostname('k8s-nrpe-probe.example', ['hostname']);
+    const out = execFileSync(file, argv, { encoding: 'utf8', timeout: 10000 }).trim();
+    return out === 'k8s-nrpe-probe.example' ? undefined : `unshare -u did not set the hostname (got ${out})`;
+  } catch (e) {
+    return `unshare -u failed: ${(e as Error).message.split('\n')[0]}`;
+  }
 }
 
 /**

@@ -61,16 +61,16 @@ export function matchHost(nodes: readonly Node[], names: readonly string[]): { t
 const HOW: Record<HostNameSource, string> = { name: 'by its name', 'kubernetes.io/hostname label': 'by its kubernetes.io/hostname label', 'Hostname address': 'by its Hostname address' };
 
 /** The one node of a tier's matches, or the UNKNOWN that says to pass --node. */
-function decide(found: { tier: Tier; matches: Match[] } | undefined, names: readonly string[], flag: string): ThisNode {
+function decide(found: { tier: Tier; matches: Match[] } | undefined, names: readonly string[], alt: string): ThisNode {
   const shown = names.map((n) => sanitize(n, 80)).join(', ');
   if (!found) {
     throw new NodeNotKnown(
       `this host is not a node of the cluster: no node has its name (${shown}) as its name, kubernetes.io/hostname label ` +
-      `or Hostname address: pass ${flag} with this host's node name as 'kubectl get nodes' shows it`);
+      `or Hostname address: pass --node${alt} with this host's node name as 'kubectl get nodes' shows it`);
   }
   if (found.matches.length > 1) {
     const which = found.matches.slice(0, 5).map((m) => `${sanitize(m.node.metadata?.name ?? '?', 80)} (${m.by})`).join(', ');
-    throw new NodeNotKnown(`this host's name (${shown}) matches ${found.matches.length} nodes: ${which}: pass ${flag} with the one this host is`);
+    throw new NodeNotKnown(`this host's name (${shown}) matches ${found.matches.length} nodes: ${which}: pass --node${alt} with the one this host is`);
   }
   const m = found.matches[0]!;
   const how = found.tier === 3 ? `${HOW[m.by]}, whose short form is this host's short name` : HOW[m.by];
@@ -78,13 +78,13 @@ function decide(found: { tier: Tier; matches: Match[] } | undefined, names: read
 }
 
 /** thisNode() over nodes already listed (a check that lists every node anyway). Pure. */
-export function thisNodeAmong(nodes: readonly Node[], given: string | undefined, names: readonly string[] = hostNames(), flag = '--node'): ThisNode {
+export function thisNodeAmong(nodes: readonly Node[], given: string | undefined, names: readonly string[] = hostNames(), alt = ''): ThisNode {
   if (given !== undefined) {
     const node = nodes.find((n) => n.metadata?.name === given);
-    if (!node) throw unknownNode(given);
+    if (!node) throw unknownNode(given, alt);
     return { name: given, node, how: 'by --node' };
   }
-  return decide(matchHost(nodes, names), names, flag);
+  return decide(matchHost(nodes, names), names, alt);
 }
 
 const LABEL_VALUE = /^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$/;
@@ -100,12 +100,12 @@ function identityOnly(n: Node): Node {
  * is a GET per other host name and one label-selected list; only a host known
  * by a Hostname address or its short name alone costs a list of every node
  * (then -v says to pass --node). Throws NodeNotKnown (UNKNOWN) when no node or
- * several match, and an unknown --node.
+ * several match, and an unknown --node; `alt` names another way out (' (or --all-nodes)').
  */
-export async function thisNode(kube: KubeClient, given: string | undefined, names: readonly string[] = hostNames(), flag = '--node'): Promise<ThisNode> {
+export async function thisNode(kube: KubeClient, given: string | undefined, names: readonly string[] = hostNames(), alt = ''): Promise<ThisNode> {
   if (given !== undefined) {
     const node = await kube.getOptional<Node>(RESOURCES.nodes, given);
-    if (!node) throw unknownNode(given);
+    if (!node) throw unknownNode(given, alt);
     return { name: given, node, how: 'by --node' };
   }
   const host = names[0] ?? '';
@@ -120,13 +120,13 @@ export async function thisNode(kube: KubeClient, given: string | undefined, name
   const seen = new Map<string, Node>();
   for (const n of [...named, ...labelled]) if (n?.metadata?.name) seen.set(n.metadata.name, n);
   const found = matchHost([...seen.values()], names);
-  if (found && found.tier <= 1) return decide(found, names, flag);
+  if (found && found.tier <= 1) return decide(found, names, alt);
   const all = await kube.list<Node, Node>(RESOURCES.nodes, { project: identityOnly });
-  const me = decide(matchHost(all, names), names, flag);
+  const me = decide(matchHost(all, names), names, alt);
   // The Node itself, whole: the check reads its status.
   const node = await kube.getOptional<Node>(RESOURCES.nodes, me.name);
   if (!node) throw unknownNode(me.name);
-  return { ...me, node, how: `${me.how}, after listing every node (pass ${flag} ${me.name} to spare the list)` };
+  return { ...me, node, how: `${me.how}, after listing every node (pass --node ${me.name} to spare the list)` };
 }
 
 /**
