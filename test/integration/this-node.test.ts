@@ -84,4 +84,33 @@ describe.skipIf(!!why)('which node this host is, with real hostnames', () => {
     const all = await kubelet('vm.example.org', '--all-nodes');
     expect(all.firstLine).toMatch(/^K8S KUBELET STALL OK - no Pending pods bound to 5 nodes \| /);
   }, 120000);
+
+  // The host's own journal and dqlite are not this cluster's: leave those out; calico_nat stays in.
+  const triage = (hostname: string, args: string[], skip: string[] = []) =>
+    runBuilt('k8s-nrpe', ['triage', ...args, '--skip', ['dqlite', 'dqlite_cluster', 'certs', ...skip].join(',')], { hostname });
+
+  it('triage on a host that is no node: the checks about this node are not run, saying why, and do not make the overall verdict', async () => {
+    const healthy = await start('healthy');
+    const r = await triage('vm.example.org', ['--kubeconfig', healthy.kubeconfig]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).not.toMatch(/^\S+\s+(calico_nat|kubelet_stall|reboot_ready)\s/m);
+    for (const check of ['calico_nat', 'kubelet_stall', 'reboot_ready']) {
+      expect(r.stdout, check).toMatch(new RegExp(`not run: .*${check} \\(this host is not a node of the cluster: no node has its name \\(vm\\.example\\.org, vm\\)`));
+    }
+    expect(r.stdout).toMatch(/^overall: OK \(10 ok\) on vm\.example\.org$/m);
+  }, 120000);
+
+  it('triage on a node whose hostname is an FQDN judges that node', async () => {
+    const healthy = await start('healthy');
+    const r = await triage('K8S01.Example.COM', ['--kubeconfig', healthy.kubeconfig], ['calico_nat']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^OK\s+kubelet_stall\s+no Pending pods bound to k8s01$/m);
+    expect(r.stdout).toMatch(/^OK\s+reboot_ready\s+safe to reboot k8s01: /m);
+  }, 120000);
+
+  it('triage before a kubeconfig exists: the node checks are not run, naming make-kubeconfig.sh', async () => {
+    const r = await triage('k8s01', ['--kubeconfig', '/etc/nagios/k8s-nrpe-test-absent.kubeconfig']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/not run: .*calico_nat \(cannot tell whether this host is a node of a cluster: .*make-kubeconfig\.sh/);
+  }, 120000);
 });
