@@ -5,15 +5,17 @@ import { kubeProxyServicePortals, parseNftJson, NftParseError, type NftTableDump
 import { felixBpfEnabled, felixEnv, readBpfPins, type BpfPins, type Dataplane } from '../lib/host/dataplane.js';
 import { runPrivileged, sudoersLine as sudoersLineFor, type FixedCommand } from '../lib/host/sudo.js';
 import { RESOURCES } from '../lib/kube/client.js';
-import { condition } from '../lib/kube/nodes.js';
+import { condition, NodeNotKnown } from '../lib/kube/nodes.js';
+import { nodeCheckClient, thisNode } from '../lib/kube/this-node.js';
+import { hostNames } from '../lib/host/node-name.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
-import type { EndpointSlice, Node, Pod, Service } from '../lib/kube/types.js';
+import type { EndpointSlice, Pod, Service } from '../lib/kube/types.js';
 import { defineCheck, opt, type CheckContext, type OptionsOf } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { deadlineFromProcessStart, msLeft } from '../lib/plugin/deadline.js';
 import { PluginError } from '../lib/plugin/errors.js';
 import { Report } from '../lib/plugin/report.js';
-import { plural, type Outcome } from '../lib/plugin/result.js';
+import { plural, withheld, type Outcome } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
 import { State, worst } from '../lib/plugin/state.js';
 
@@ -117,7 +119,7 @@ async function readSource(ctx: CheckContext, name: SourceName, o: Options): Prom
 // ---------------------------------------------------------------- the check
 
 const options = {
-  node: opt.localNode({ describe: 'Kubernetes node name of this host (default: the hostname, lowercased)' }),
+  node: opt.localNode({ describe: 'Kubernetes node name of this host' }),
   sudo: opt.flag({ describe: 'Run the NAT dumps through sudo -n (see packaging/sudoers/k8s-nrpe)' }),
   dataplane: opt.choice(['auto', 'iptables', 'nftables', 'calico-ebpf', 'cilium'] as const, {
     default: 'auto',
@@ -147,8 +149,11 @@ export interface Data {
   slices: EndpointSlice[];
   /** undefined: not asked (--no-calico). */
   calicoPods?: Pod[];
-  /** null: the API has no such node. */
-  nodeObject?: Node | null;
+  /**
+   * Why it is not known which node this host is (no kubeconfig, no node or
+   * several match, an unknown --node): the verdict is UNKNOWN, the NAT table context.
+   */
+  nodeUnknown?: string;
   /** The API could not be asked: the local findings still count. */
   apiError?: PluginError;
   /** Pinned eBPF maps (--dataplane auto only). */
@@ -209,16 +214,19 @@ export default defineCheck({
 
   async gather(ctx, o): Promise<Data> {
     const api = (async () => {
-      const kube = await ctx.kube();
-      const [services, slices, calicoPods, nodeObject] = await Promise.all([
+      // Which node this host is comes first: without a kubeconfig, or when the API knows no
+      // node by this host's names, the NAT table is not judged (UNKNOWN, saying what to do).
+      const kube = await nodeCheckClient(ctx);
+      const [me, services, slices] = await Promise.all([
+        thisNode(kube, o.node),
         kube.list<Service>(RESOURCES.services, { labelSelector: PROXY_SERVICE_SELECTOR }),
         kube.list<EndpointSlice>(RESOURCES.endpointslices, { labelSelector: PROXY_SLICE_SELECTOR }),
-        o.calico
-          ? kube.list<Pod>(RESOURCES.pods, { namespace: o.calicoNamespace, labelSelector: o.calicoSelector, fieldSelector: `spec.nodeName=${o.node}` })
-          : Promise.resolve(undefined),
-        kube.getOptional<Node>(RESOURCES.nodes, o.node).then((n) => n ?? null),
       ]);
-      return { services, slices, calicoPods, nodeObject };
+      ctx.log(2, `calico_nat: this host is node ${me.name}, found ${me.how}`);
+      const calicoPods = o.calico
+        ? await kube.list<Pod>(RESOURCES.pods, { namespace: o.calicoNamespace, labelSelector: o.calicoSelector, fieldSelector: `spec.nodeName=${me.name}` })
+        : undefined;
+      return { node: me.name, services, slices, calicoPods };
     })();
     const [bootTime, sources, fromApi, bpf] = await Promise.all([
       readBootTime(),
@@ -232,7 +240,10 @@ export default defineCheck({
       const tried = sourcesFor(tablesMode(o)).map((s) => NAT_COMMANDS[s].file).join(', ');
       throw new PluginError(`cannot read the nat table: none of ${tried} is installed (install iptables${tablesMode(o) === 'iptables' ? '' : ' or nftables'})`);
     }
-    return { node: o.node, bootTime, sources, bpf, ...fromApi };
+    // Named in the output while the API cannot say which node this is: --node, else the hostname.
+    const node = o.node ?? hostNames()[0]!;
+    if ('apiError' in fromApi && fromApi.apiError instanceof NodeNotKnown) return { node, bootTime, sources, bpf, services: [], slices: [], nodeUnknown: fromApi.apiError.message };
+    return { node, bootTime, sources, bpf, ...fromApi };
   },
 
     evaluate: evaluateNat,
@@ -393,7 +404,7 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   });
 
   const ebpf = ebpfDataplane(d, o, withKube.length > 0);
-  const judged = d.apiError || ebpf ? undefined : expectedServicePorts(d.services, d.slices, d.node, o.minAge, now);
+  const judged = d.apiError || d.nodeUnknown || ebpf ? undefined : expectedServicePorts(d.services, d.slices, d.node, o.minAge, now);
   const expected = judged?.expected ?? [];
   const missing = withKube.length && !ipvs ? expected.filter((e) => !working.has(e.key)) : withKube.length ? [] : expected;
   const programmed = expected.length - missing.length;
@@ -418,7 +429,7 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
       return {
         state: State.CRITICAL, signature: true,
         text: `no Service NAT rules on ${d.node}: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table` +
-          `${judged ? `, ${plural(expected.length, 'service port')} unreachable by ClusterIP` : ''} (post-reboot signature)`,
+          `${judged && expected.length ? `, ${plural(expected.length, 'service port')} unreachable by ClusterIP` : ''} (post-reboot signature)`,
       };
     }
     if (ipvs) {
@@ -432,7 +443,9 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
       const names = missing.slice(0, 3).map((m) => m.name).join(', ');
       return { state: missingJudged!.state, text: `${missing.length} of ${plural(expected.length, 'service port')} with ready endpoints ${missing.length === 1 ? 'has' : 'have'} no NAT rule on ${d.node}: ${names}${missing.length > 3 ? ', ...' : ''}` };
     }
-    return { state: State.OK, text: `${programmed}/${plural(expected.length, 'service port')} programmed on ${d.node} (${withKube.map((s) => s.name).join(', ')}, ${plural(natRules, 'nat rule')})` };
+    const held = `${withKube.map((s) => s.name).join(', ')}, ${plural(natRules, 'nat rule')}`;
+    if (!expected.length) return { state: State.OK, text: `no Service port with ready endpoints to check on ${d.node} (${held})` };
+    return { state: State.OK, text: `${programmed}/${plural(expected.length, 'service port')} programmed on ${d.node} (${held})` };
   }
 
   const caliChains = read.flatMap((s) => [...(natTable(s)?.chains.keys() ?? [])].filter((c) => c.startsWith('cali-')));
@@ -468,6 +481,8 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const line = [...halves.filter((h) => h.signature), ...halves.filter((h) => !h.signature)].map((h) => h.text).join('; ');
   const local = worst(...halves.map((h) => h.state));
   const out = r.done(line);
+  // A node-local verdict belongs to a host known to be a node: until then the table is context.
+  if (d.nodeUnknown) return withheld(d.nodeUnknown, out, line);
   const summary = !apiText ? line : local === State.CRITICAL || local === State.WARNING ? `${line}; ${apiText}` : apiText;
   return { ...out, summary };
 }
@@ -507,14 +522,9 @@ function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: stri
     r.info(`calico-node not checked (--no-calico); ${caliText}`);
     return noMetrics();
   }
-  if (d.apiError) {
+  if (d.apiError || d.nodeUnknown) {
     r.info(caliText);
     return noMetrics();
-  }
-  if (d.nodeObject === null) {
-    r.add(State.UNKNOWN, `node ${d.node} is not in the cluster: set --node to this host's Kubernetes node name`);
-    noMetrics();
-    return { state: State.UNKNOWN, text: `node ${d.node} not found` };
   }
   const pod = pickPod(d.calicoPods ?? []);
   if (!pod) {

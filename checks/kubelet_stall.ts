@@ -1,10 +1,10 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { compactEvent, eventCount, eventFirstSeen, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
-import { condition, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
+import { condition, nodeReadiness } from '../lib/kube/nodes.js';
+import { thisNode } from '../lib/kube/this-node.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Node, Pod } from '../lib/kube/types.js';
-import { thisNodeName } from '../lib/host/node-name.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { UsageError } from '../lib/plugin/errors.js';
@@ -21,8 +21,6 @@ export interface Data {
   nodes: Node[];
   /** The node judged; undefined when every node is. */
   node?: string;
-  /** --node was not given and this host's name is no node: every node was judged instead. */
-  notANode?: string;
   /** Events about the pods old enough to judge: kubelet events, and the scheduler's Scheduled events when needed. */
   events: KubeEvent[];
   /** How the events were fetched, for -v. */
@@ -90,7 +88,7 @@ export default defineCheck({
     critical: '0',
   },
   options: {
-    node: opt.node({ describe: 'The node to judge (default: this host\'s node name, the lowercased hostname)' }),
+    node: opt.localNode({ describe: 'The node to judge' }),
     'all-nodes': opt.flag({ describe: 'Judge every node, reported per node' }),
     'min-age': opt.duration({ default: '60s', describe: 'Give the kubelet this long after binding before its silence counts' }),
     window: opt.duration({ default: '10m', min: 1, describe: 'Window for the kubelet_events perfdata (kubelet events about the Pending pods)' }),
@@ -115,16 +113,13 @@ export default defineCheck({
     let pods: Pod[] | undefined;
     let nodes: Node[] = [];
     let node: string | undefined;
-    let notANode: string | undefined;
     if (!o.allNodes) {
-      node = o.node ?? thisNodeName();
-      const [n, p] = await Promise.all([
-        kube.getOptional<Node>(RESOURCES.nodes, node),
-        kube.list<Pod>(RESOURCES.pods, { fieldSelector: `spec.nodeName=${node},status.phase=Pending` }),
-      ]);
-      if (n) { nodes = [n]; pods = p; }
-      else if (o.node) throw unknownNode(o.node, ' (or --all-nodes)');
-      else { notANode = node; node = undefined; }
+      // This host's node, or UNKNOWN naming --node: never every node in its place (each would then alert for the others).
+      const me = await thisNode(kube, o.node, undefined, ' (or --all-nodes)');
+      ctx.log(2, `kubelet_stall: judging node ${me.name}, found ${me.how}`);
+      node = me.name;
+      nodes = [me.node];
+      pods = await kube.list<Pod>(RESOURCES.pods, { fieldSelector: `spec.nodeName=${node},status.phase=Pending` });
     }
     if (!pods) {
       const [n, p] = await Promise.all([
@@ -170,7 +165,7 @@ export default defineCheck({
       events = lists.flat();
     }
     ctx.log(2, `kubelet_stall: ${plural(judged.length, 'pod')} to judge, events fetched ${eventQuery}`);
-    return { pods, nodes, node, notANode, events, eventQuery };
+    return { pods, nodes, node, events, eventQuery };
   },
 
   evaluate(d, o, now) {
@@ -284,7 +279,6 @@ export default defineCheck({
       r.info(`${objectRef(x.pod.metadata)} on ${x.node}: Pending ${formatDuration(x.age)} since bound, kubelet working (${evText})`);
     }
     if (working.length > 5) r.info(`${working.length - 5} more Pending pods the kubelet is working on`);
-    if (d.notANode) r.info(`this host's name '${d.notANode}' is not a node of the cluster: judged every node (pass --node NAME)`);
 
     const where = d.node ?? (d.nodes.length ? plural(d.nodes.length, 'node') : 'any node (the cluster lists no nodes)');
     const pendingText = `${plural(pending, 'Pending pod')} bound to ${where}`;

@@ -2,7 +2,7 @@ import { RESOURCES } from '../lib/kube/client.js';
 import { compactEvent, eventLastSeen, eventReporter, occurrencesSince } from '../lib/kube/events.js';
 import { DEFAULT_NODE_LEASE_SECONDS, leaseFreshness, NODE_LEASE_NAMESPACE } from '../lib/kube/node-lease.js';
 import { condition, nodeReadiness } from '../lib/kube/nodes.js';
-import { togetherGroups, type NodeMoment } from '../lib/kube/reboots.js';
+import { readySince, togetherGroups, type NodeMoment } from '../lib/kube/reboots.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
@@ -91,7 +91,12 @@ export function readyChanges(node: string, events: KubeEvent[], readyTransition:
   return Math.max(fromEvents, readyTransition !== undefined && readyTransition >= since ? 1 : 0);
 }
 
-/** When each node came back: its Rebooted event, else its Ready condition turning True, inside the window. */
+/**
+ * When each node came back inside the window: its Rebooted event (the
+ * kubelet's report that the node's bootID changed), else its Ready condition
+ * turning True again. A node whose Ready is its first (it joined the cluster,
+ * lib/kube/reboots.ts readySince) did not come back from anything.
+ */
 export function returnMoments(nodes: Node[], events: KubeEvent[], since: number): (NodeMoment & { how: 'Rebooted event' | 'Ready since' })[] {
   const out: (NodeMoment & { how: 'Rebooted event' | 'Ready since' })[] = [];
   for (const n of nodes) {
@@ -103,11 +108,20 @@ export function returnMoments(nodes: Node[], events: KubeEvent[], since: number)
       if (t !== undefined && t >= since && (rebooted === undefined || t > rebooted)) rebooted = t;
     }
     if (rebooted !== undefined) { out.push({ node, at: rebooted, how: 'Rebooted event' }); continue; }
-    const ready = condition(n.status?.conditions, 'Ready');
-    const t = parseTime(ready?.lastTransitionTime);
-    if (ready?.status === 'True' && t !== undefined && t >= since) out.push({ node, at: t, how: 'Ready since' });
+    const back = readySince(n);
+    if (back && !back.first && back.at >= since) out.push({ node, at: back.at, how: 'Ready since' });
   }
   return out;
+}
+
+/** Nodes whose first Ready lies inside the window: they joined the cluster, they did not reboot. */
+export function joinedMoments(nodes: Node[], events: KubeEvent[], since: number): NodeMoment[] {
+  const rebooted = new Set(events.filter((e) => e.reason === 'Rebooted').map((e) => e.involvedObject?.name));
+  return nodes.flatMap((n) => {
+    const back = readySince(n);
+    const node = n.metadata?.name ?? '';
+    return back?.first && back.at >= since && !rebooted.has(node) ? [{ node, at: back.at }] : [];
+  });
 }
 
 /** 'v1.32.3 (k8s01, k8s02), v1.31.9 (k8s03)' when versions differ. */
@@ -216,29 +230,48 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
   // The largest count alerts exactly when some node does: perfdata with the ranges that judged each node.
   r.judge('ready_changes_max', maxChanges, { warn: o.flapWarning, crit: o.flapCritical, min: 0 });
 
-  // 6. Nodes that came back together inside --window.
+  // 6. Nodes that came back together inside --window. While one of them is
+  // still down that is an outage (the thresholds' state); once all are Ready
+  // with fresh heartbeats it is history worth a look, not a page: WARNING.
   const since = now - o.window * 1000;
   const moments = returnMoments(d.nodes, d.events, since);
   const groups = togetherGroups(moments, o.rebootWindow * 1000);
   const largest = groups[0]?.length ?? 0;
-  const rebootState = alertsOn(o.rebootCritical, largest, total) ? State.CRITICAL : alertsOn(o.rebootWarning, largest, total) ? State.WARNING : State.OK;
   const perfRange = (t?: NodeThreshold) => (t && !t.percent ? t.range : undefined);
-  // Recorded with the count ranges (a percentage cannot be written as perfdata thresholds); judged above.
+  // Recorded with the count ranges (a percentage cannot be written as perfdata thresholds); judged below.
   r.judge('rebooted_together', largest, { warn: perfRange(o.rebootWarning), crit: perfRange(o.rebootCritical), min: 0, max: total });
+  const up = (node: string) => {
+    const n = d.nodes.find((x) => x.metadata?.name === node);
+    const lease = leases.get(node);
+    return nodeReadiness(n) === 'Ready' && !(lease && leaseFreshness(lease, now).expired);
+  };
   for (const g of groups) {
     const how = moments.filter((m) => g.some((x) => x.node === m.node));
     const events = how.filter((m) => m.how === 'Rebooted event').length;
     const evidence = events === how.length ? 'Rebooted events' : events ? 'Rebooted events and Ready transitions' : 'Ready again';
     const spread = (g[g.length - 1]!.at - g[0]!.at) / 1000;
     const names = g.map((m) => sanitize(m.node, 80)).join(', ');
-    const short = `${g.length} nodes rebooted together (${evidence} within ${formatDuration(Math.max(spread, 1))} of each other, ${ago((now - g[g.length - 1]!.at) / 1000)}: ${names})`;
-    const state = g === groups[0] ? rebootState : alertsOn(o.rebootCritical, g.length, total) ? State.CRITICAL : alertsOn(o.rebootWarning, g.length, total) ? State.WARNING : State.OK;
-    if (state !== State.OK) r.problem(state, short, `${short}: a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)`);
+    const allUp = g.every((m) => up(m.node));
+    const short = `${g.length} nodes rebooted together (${evidence} within ${formatDuration(Math.max(spread, 1))} of each other, ${ago((now - g[g.length - 1]!.at) / 1000)}: ${names})` +
+      (allUp ? ', all Ready again: verify with k8s-nrpe triage' : '');
+    const judged = alertsOn(o.rebootCritical, g.length, total) ? State.CRITICAL : alertsOn(o.rebootWarning, g.length, total) ? State.WARNING : State.OK;
+    const state = allUp && judged === State.CRITICAL ? State.WARNING : judged;
+    const text = allUp
+      ? `${short} on each of them: the incident's failures hide behind Ready nodes (scheduler not scheduling, Service NAT rules or calico-node missing, ` +
+        'k8s-dqlite errors); a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)'
+      : `${short}: not all of them are back (Ready with a fresh heartbeat); a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)`;
+    if (state !== State.OK) r.problem(state, short, text);
     else r.info(short);
     for (const m of how) {
-      const text = m.how === 'Rebooted event' ? `${sanitize(m.node, 80)}: Rebooted event ${ago((now - m.at) / 1000)}` : `${sanitize(m.node, 80)}: Ready again since ${ago((now - m.at) / 1000)} (no Rebooted event left: events expire)`;
-      r.add(state === State.OK ? undefined : state, text);
+      const line = m.how === 'Rebooted event' ? `${sanitize(m.node, 80)}: Rebooted event ${ago((now - m.at) / 1000)}` : `${sanitize(m.node, 80)}: Ready again since ${ago((now - m.at) / 1000)} (no Rebooted event left: events expire)`;
+      r.add(state === State.OK ? undefined : state, line);
     }
+  }
+  const joined = joinedMoments(d.nodes, d.events, since);
+  if (joined.length) {
+    const newest = Math.max(...joined.map((m) => m.at));
+    r.info(`${plural(joined.length, 'node')} joined the cluster in ${formatDuration(o.window)}, Ready for the first time (not a reboot), the last ${ago((now - newest) / 1000)}: ` +
+      joined.map((m) => sanitize(m.node, 80)).join(', '));
   }
 
   // Context.
@@ -323,7 +356,8 @@ export default defineCheck({
 /** What the check reads of a Node: not its images list (tens of KB per node). */
 function compactNode(n: Node): Node {
   return {
-    metadata: { name: n.metadata?.name },
+    // creationTimestamp: a first Ready is a node joining, not a reboot (readySince).
+    metadata: { name: n.metadata?.name, creationTimestamp: n.metadata?.creationTimestamp },
     spec: { unschedulable: n.spec?.unschedulable },
     status: { conditions: n.status?.conditions, nodeInfo: n.status?.nodeInfo },
   };

@@ -1,6 +1,9 @@
 import { RESOURCES } from '../lib/kube/client.js';
 import { matchesSelector } from '../lib/kube/labels.js';
-import { condition, holderIsNode, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
+import { holderIsNode, nodeReadiness } from '../lib/kube/nodes.js';
+import { leaseFreshness, NODE_LEASE_NAMESPACE } from '../lib/kube/node-lease.js';
+import { readySince } from '../lib/kube/reboots.js';
+import { thisNodeAmong } from '../lib/kube/this-node.js';
 import { matchesNodeSelectorTerms, whyNotOn } from '../lib/kube/scheduling.js';
 import { ageSeconds } from '../lib/kube/time.js';
 import type { Lease, Node, PersistentVolume, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
@@ -16,7 +19,11 @@ import stuckTerminating from './stuck_terminating.js';
 import { controllerOf, isPodReady, objectRef } from '../lib/kube/pods.js';
 
 export interface Data {
+  /** The node to reboot: --node, or the node this host is (lib/kube/this-node.ts). */
+  node: string;
   nodes: Node[];
+  /** The kubelets' heartbeat Leases (kube-node-lease), name and spec only. */
+  leases: Lease[];
   /** Pods bound to the node to reboot that are still there (not Succeeded/Failed). */
   podsHere: Pod[];
   /** Running pods of the critical namespaces, cluster-wide: where the replicas are. */
@@ -88,27 +95,29 @@ export default defineCheck({
 
   async gather(ctx, o): Promise<Data> {
     const kube = await ctx.kube();
-    const [nodes, podsHere, criticalPods, pdbs, scheduler, terminating] = await Promise.all([
-      kube.list<Node>(RESOURCES.nodes),
-      kube.list<Pod>(RESOURCES.pods, { fieldSelector: `spec.nodeName=${o.node},status.phase!=Succeeded,status.phase!=Failed` }),
+    // Every node is judged anyway: which one this host is comes from the same list.
+    const nodes = await kube.list<Node>(RESOURCES.nodes);
+    const me = thisNodeAmong(nodes, o.node);
+    ctx.log(2, `reboot_ready: judging node ${me.name}, found ${me.how}`);
+    const [podsHere, criticalPods, pdbs, leases, scheduler, terminating] = await Promise.all([
+      kube.list<Pod>(RESOURCES.pods, { fieldSelector: `spec.nodeName=${me.name},status.phase!=Succeeded,status.phase!=Failed` }),
       Promise.all(o.criticalNamespace.map((namespace) => kube.list<Pod>(RESOURCES.pods, { namespace, fieldSelector: 'status.phase=Running' }))).then((l) => l.flat()),
       kube.list<PodDisruptionBudget>(RESOURCES.poddisruptionbudgets),
+      // The kubelets' heartbeats: a Node can say Ready for a while after its kubelet stopped.
+      kube.list<Lease>(RESOURCES.leases, { namespace: NODE_LEASE_NAMESPACE, project: (l) => ({ metadata: { name: l.metadata?.name }, spec: l.spec }) }),
       gatherSub(schedulerStall, ctx),
       // Stuck pods on this node: a stuck pod elsewhere blocks this drain only through a
       // PodDisruptionBudget or a node that is not Ready, both judged here, and listing every
       // pod of the cluster would make this node-local check grow with the cluster.
-      gatherSub(stuckTerminating, ctx, ['--node', o.node]),
+      gatherSub(stuckTerminating, ctx, ['--node', me.name]),
     ]);
-    if (!nodes.some((n) => n.metadata?.name === o.node)) {
-      throw unknownNode(o.node);
-    }
     // Storage that stays on this node: only asked when a critical pod here has a claim.
     const claims = podsHere.some((p) => isCritical(p, o.criticalNamespace) && p.spec?.volumes?.some((v) => v.persistentVolumeClaim));
     const [volumes, controllerManager] = await Promise.all([
       claims ? kube.list<PersistentVolume>(RESOURCES.persistentvolumes) : Promise.resolve([]),
       kube.getOptional<Lease>(RESOURCES.leases, 'kube-controller-manager', 'kube-system'),
     ]);
-    return { nodes, podsHere, criticalPods, pdbs, scheduler, terminating, volumes, controllerManager };
+    return { node: me.name, nodes, leases, podsHere, criticalPods, pdbs, scheduler, terminating, volumes, controllerManager };
   },
 
   evaluate(d, o, now) {
@@ -119,21 +128,35 @@ export default defineCheck({
       reasons.set(short, (reasons.get(short) ?? 0) + 1);
       r.add(State.CRITICAL, text);
     };
-    const others = d.nodes.filter((n) => n.metadata?.name !== o.node);
+    const others = d.nodes.filter((n) => n.metadata?.name !== d.node);
     // Pods already Terminating are leaving anyway: the stuck-pods verdict covers them.
     const staying = d.podsHere.filter((p) => !p.metadata?.deletionTimestamp);
 
     // 1. The rest of the cluster must be whole: one node down at a time.
     let othersReady = 0;
+    const leases = new Map(d.leases.map((l) => [l.metadata?.name ?? '', l]));
     for (const n of others) {
       const nn = n.metadata?.name ?? '?';
       const ready = nodeReadiness(n);
       if (ready !== 'Ready') { block(`node ${nn} ${ready}`, `node ${nn} is ${ready}: another node is down, reboot one node at a time`); continue; }
+      // Ready in name only: the node lifecycle controller marks it Unknown only after its grace period.
+      const lease = leases.get(nn);
+      const heartbeat = lease && leaseFreshness(lease, now);
+      if (heartbeat?.expired) {
+        block(`node ${nn} kubelet not renewing its Lease`,
+          `node ${nn} says Ready but its kubelet has not renewed its Lease ${NODE_LEASE_NAMESPACE}/${nn} for ` +
+          `${heartbeat.renewAge === undefined ? 'ever' : formatDuration(heartbeat.renewAge)} (leaseDurationSeconds ${heartbeat.duration}): ` +
+          'it is down in fact, reboot one node at a time (check_k8s_nodes)');
+        continue;
+      }
       othersReady++;
       if (n.spec?.unschedulable) block(`node ${nn} cordoned`, `node ${nn} is cordoned: another node is being drained or rebooted`);
-      const since = ageSeconds(condition(n.status?.conditions, 'Ready')?.lastTransitionTime, now);
+      const back = readySince(n);
+      const since = back && Math.max(0, (now - back.at) / 1000);
       if (since !== undefined && since < o.settle) {
-        block(`node ${nn} settling`, `node ${nn} became Ready ${formatDuration(since)} ago: still settling after its own reboot (wait ${formatDuration(o.settle)})`);
+        block(`node ${nn} settling`, back!.first
+          ? `node ${nn} joined the cluster and became Ready ${formatDuration(since)} ago: still settling (wait ${formatDuration(o.settle)})`
+          : `node ${nn} became Ready again ${formatDuration(since)} ago: still settling after its own reboot or outage (wait ${formatDuration(o.settle)})`);
       }
     }
     if (!others.length && !o.allowSingleNode) block('no other node', 'no other node: rebooting takes the whole cluster down (--allow-single-node to accept)');
@@ -152,7 +175,7 @@ export default defineCheck({
         continue;
       }
       const elsewhere = d.criticalPods.filter((q) =>
-        q.spec?.nodeName !== o.node && controllerOf(q.metadata)?.uid === owner.uid && isPodReady(q));
+        q.spec?.nodeName !== d.node && controllerOf(q.metadata)?.uid === owner.uid && isPodReady(q));
       if (elsewhere.length) continue;
       const local = localVolume(p, d.volumes ?? [], others);
       const reasonsNot = others.map((n) => whyNotOn(p, n));
@@ -183,11 +206,11 @@ export default defineCheck({
 
     // 5. Leader leases move on reboot; that needs somewhere to move to.
     // scheduler_stall already fetched the scheduler's: no second GET.
-    const thisNode = d.nodes.find((n) => n.metadata?.name === o.node);
+    const thisNode = d.nodes.find((n) => n.metadata?.name === d.node);
     for (const [component, lease] of [['scheduler', (d.scheduler.data as SchedulerData).lease], ['controller-manager', d.controllerManager]] as const) {
       if (!thisNode || !holderIsNode(lease?.spec?.holderIdentity, thisNode)) continue;
-      if (othersReady) r.info(`${component} Lease is held by ${o.node}: it moves to another node within leaseDurationSeconds (${lease?.spec?.leaseDurationSeconds ?? '?'}s)`);
-      else block(`${component} Lease has nowhere to go`, `${component} Lease is held by ${o.node} and no other node is Ready to take it`);
+      if (othersReady) r.info(`${component} Lease is held by ${d.node}: it moves to another node within leaseDurationSeconds (${lease?.spec?.leaseDurationSeconds ?? '?'}s)`);
+      else block(`${component} Lease has nowhere to go`, `${component} Lease is held by ${d.node} and no other node is Ready to take it`);
     }
 
     for (const [short, n] of reasons) r.problem(State.CRITICAL, n > 1 ? `${n}x ${short}` : short);
@@ -210,10 +233,10 @@ export default defineCheck({
       .metric('disrupted_pods', disrupted, { min: 0 })
       .metric('pdb_violations', pdbViolations, { min: 0 });
     return r.done(
-      `safe to reboot ${o.node}: ${othersReady}/${others.length} other nodes Ready and settled, ` +
+      `safe to reboot ${d.node}: ${othersReady}/${others.length} other nodes Ready and settled, ` +
       (disrupted ? `${plural(disrupted, 'single-replica critical pod')} will restart elsewhere, ` : `${plural(critical.length, 'critical pod')} here with replicas elsewhere, `) +
       'no PodDisruptionBudget blocks the drain, scheduler scheduling, nothing stuck Terminating',
-      { prefix: `NOT safe to reboot ${o.node}: ` },
+      { prefix: `NOT safe to reboot ${d.node}: ` },
     );
   },
 });

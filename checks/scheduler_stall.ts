@@ -172,12 +172,14 @@ export default defineCheck({
     const renewAge = ageSeconds(spec?.renewTime, now);
     const duration = spec?.leaseDurationSeconds;
     const holder = d.holderNode?.metadata?.name ?? holderNode(spec?.holderIdentity);
+    const expired = renewAge !== undefined && duration !== undefined && renewAge > duration;
+    // A Lease with no holder (a scheduler that stopped releases it) or an expired one: no scheduler leads now.
+    const leaderless = Boolean(d.lease) && (!holder || expired);
     let leaseText: string;
     if (!d.lease) leaseText = `no Lease ${o.leaseNamespace}/${o.leaseName} (leader election off?)`;
     else if (!holder) leaseText = `Lease ${o.leaseNamespace}/${o.leaseName} has no holder`;
     else {
       const readiness = nodeReadiness(d.holderNode);
-      const expired = renewAge !== undefined && duration !== undefined && renewAge > duration;
       leaseText = `lease held by ${holder}${readiness === 'Ready' ? '' : ` (node ${readiness})`}, renewed ${renewAge === undefined ? '?' : formatDuration(renewAge)} ago${expired ? `, EXPIRED (duration ${duration}s)` : ''}`;
     }
     if (renewAge !== undefined) r.metric('lease_renew_age', Math.round(renewAge * 10) / 10, { uom: 's', min: 0 });
@@ -195,7 +197,9 @@ export default defineCheck({
       (x) => `${objectRef(x.pod.metadata)} unscheduled for ${formatDuration(x.age)}, never tried (no PodScheduled condition, no FailedScheduling event in ${formatDuration(o.window)})`);
     }
     if (failing.length) {
-      lines(failing, pressure.state, `${plural(failing.length, 'pod')} cannot be scheduled (scheduler is working): ${mostCommon(failing.map((x) => x.why))}`,
+      // Tried and not placed says the scheduler worked once; whether it works now is the Lease's to say.
+      const who = leaderless ? `tried, but no scheduler leads now: ${leaseText}` : 'scheduler is working';
+      lines(failing, pressure.state, `${plural(failing.length, 'pod')} cannot be scheduled (${who}): ${mostCommon(failing.map((x) => x.why))}`,
         (x) => `${objectRef(x.pod.metadata)} unschedulable for ${formatDuration(x.age)}: ${x.why}`);
     }
     r.info(`${leaseText}; holder identity ${spec?.holderIdentity ?? 'none'}, leaseDurationSeconds ${duration ?? '?'}`);

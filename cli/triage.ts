@@ -1,5 +1,10 @@
 import os from 'node:os';
-import { opt, type AnyCheck } from '../lib/plugin/check.js';
+import { KubeClient } from '../lib/kube/client.js';
+import { connect } from '../lib/kube/kubeconfig.js';
+import { NodeNotKnown } from '../lib/kube/nodes.js';
+import { nodeCheckClient, thisNode } from '../lib/kube/this-node.js';
+import { opt, type AnyCheck, type CheckContext } from '../lib/plugin/check.js';
+import { deadlineFromProcessStart, msLeft } from '../lib/plugin/deadline.js';
 import { UsageError } from '../lib/plugin/errors.js';
 import { findingLine, findingsJson } from '../lib/plugin/render.js';
 import type { Finding } from '../lib/plugin/result.js';
@@ -50,8 +55,10 @@ Options:
  --kubeconfig=FILE, --context=NAME, -t, --timeout=SECONDS, --page-size=N
     Passed to every check.
  --node=NODE
-    The node to judge, for the checks that judge one node (default: this
-    host's node name).
+    The node to judge, for the checks that judge one node (default: the node
+    this host is, found with the API by its hostname, short name or FQDN; on
+    a host that is no node, or has no kubeconfig yet, those checks are not
+    run and the reason is shown).
  --only=CHECK,...
     Run only these checks (k8s-nrpe --list names them).
  --skip=CHECK,...
@@ -113,13 +120,25 @@ export async function runTriage(checks: AnyCheck[], argv: string[]): Promise<{ s
     if (reason) skipped.push({ check: c.name, reason });
     return !reason;
   });
-  const rows = await Promise.all(selected.map(async (c): Promise<TriageRow> => {
+  // Which node this host is, found once for the checks whose verdict is about it. A host that is
+  // no node (or has no kubeconfig yet) does not get their UNKNOWNs in its overall verdict: they are
+  // "not run", saying why; an API that does not answer leaves them to run and say what they can.
+  const aboutThisNode = (c: AnyCheck) => c.scope === 'node' && Boolean(c.options?.node);
+  const located: Promise<ThisHost> = parsed.node === undefined && selected.some(aboutThisNode) ? locateThisNode(parsed.shared) : Promise.resolve({});
+  const ran = await Promise.all(selected.map(async (c): Promise<TriageRow | undefined> => {
     const started = Date.now();
-    const node = parsed.node !== undefined && c.options?.node ? ['--node', parsed.node] : [];
+    const here: ThisHost = aboutThisNode(c) ? await located : {};
+    if (here.notANode) {
+      skipped.push({ check: c.name, reason: here.notANode });
+      return undefined;
+    }
+    const given = parsed.node ?? here.node;
+    const node = given !== undefined && c.options?.node && (parsed.node !== undefined || aboutThisNode(c)) ? ['--node', given] : [];
     const r = await runCheck(c, [...parsed.shared, ...node, ...(c.triage?.args?.() ?? [])]);
     const o = r.outcome;
     return { check: c.name, state: r.exitCode, summary: o?.summary ?? r.stdout.split('\n')[0] ?? '', findings: o?.findings ?? [], ms: Date.now() - started };
   }));
+  const rows = ran.filter((r): r is TriageRow => r !== undefined);
   rows.sort((a, b) => bySeverityDesc(a.state, b.state) || a.check.localeCompare(b.check));
   const overall = worst(...rows.map((r) => r.state));
   const where = parsed.node ?? os.hostname();
@@ -130,6 +149,40 @@ export async function runTriage(checks: AnyCheck[], argv: string[]): Promise<{ s
     return { stdout: JSON.stringify({ host: os.hostname(), node: parsed.node ?? null, state: stateName(overall), exitCode: overall, checks: checksJson, skipped }) + '\n', exitCode: overall };
   }
   return { stdout: renderTable(rows, overall, parsed.color, skipped, where), exitCode: overall };
+}
+
+interface ThisHost {
+  node?: string;
+  notANode?: string;
+}
+
+/**
+ * This host's node (lib/kube/this-node.ts), asked once with triage's own
+ * --kubeconfig/--context/-t. notANode: why it is not known to be one (no
+ * kubeconfig, no node or several match). Neither: the API did not say.
+ */
+async function locateThisNode(shared: string[]): Promise<ThisHost> {
+  const value = (...flags: string[]) => {
+    const i = shared.findIndex((a) => flags.includes(a));
+    return i >= 0 ? shared[i + 1] : undefined;
+  };
+  const timeout = Number(value('-t', '--timeout') ?? 10);
+  const deadline = deadlineFromProcessStart(Number.isFinite(timeout) && timeout > 0 ? timeout : 10);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('timed out')), msLeft(deadline));
+  let client: KubeClient | undefined;
+  const ctx = {
+    kube: async () => (client = new KubeClient(await connect(value('--kubeconfig'), value('--context')), controller.signal, () => {}, undefined, { deadline })),
+  } as Pick<CheckContext, 'kube'> as CheckContext;
+  try {
+    return { node: (await thisNode(await nodeCheckClient(ctx), undefined)).name };
+  } catch (e) {
+    return e instanceof NodeNotKnown ? { notANode: e.message } : {};
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+    client?.close();
+  }
 }
 
 const COLORS: Record<State, string> = { [State.OK]: '32', [State.WARNING]: '33', [State.CRITICAL]: '31', [State.UNKNOWN]: '35' };

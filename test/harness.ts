@@ -1,6 +1,6 @@
 // Test harness: the API server double as a real process on 127.0.0.1, and
 // the built checks run as NRPE runs them (a subprocess, a clean environment).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -218,12 +218,13 @@ export function parsePerf(line: string): Record<string, string> {
  * environment (no KUBECONFIG, no HOME config), stdout and exit code.
  * `arch`: another architecture's build of it, under qemu.
  */
-export function runBuilt(check: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; arch?: ForeignArch } = {}): Promise<CheckRun> {
+export function runBuilt(check: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; arch?: ForeignArch; hostname?: string } = {}): Promise<CheckRun> {
   const foreign = opts.arch ? FOREIGN[opts.arch] : undefined;
   const bin = path.join(foreign?.dist ?? DIST, check.startsWith('check_k8s_') || check === 'k8s-nrpe' ? check : `check_k8s_${check}`);
-  const [file, argv] = foreign ? [foreign.qemu, [bin, ...args]] : [bin, args];
+  const native: [string, string[]] = foreign ? [foreign.qemu, [bin, ...args]] : [bin, args];
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent', ...opts.env };
   const started = Date.now();
+  const [file, argv] = opts.hostname === undefined ? native : withHostname(opts.hostname, [native[0], ...native[1]]);
   return new Promise((resolve) => {
     // A backstop for a check that ignores its own -t, not a speed bound: generous for a busy machine.
     execFile(file, argv, { env, timeout: opts.timeoutMs ?? 300000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -232,6 +233,26 @@ export function runBuilt(check: string, args: string[], opts: { env?: NodeJS.Pro
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr, firstLine, perf: parsePerf(firstLine), ms: Date.now() - started });
     });
   });
+}
+
+/**
+ * A command run with its own hostname: a new UTS namespace (unshare -u, as root) whose hostname is
+ * set before the command starts, so a check sees exactly what it would on a host of that name.
+ */
+export function withHostname(hostname: string, command: string[]): [string, string[]] {
+  return ['unshare', ['-u', 'sh', '-c', 'hostname "$0" && exec "$@"', hostname, ...command]];
+}
+
+/** Why hostnames cannot be set in a UTS namespace here (undefined: they can). */
+export function utsUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (unshare -u needs CAP_SYS_ADMIN)';
+  try {
+    const [file, argv] = withHostname('k8s-nrpe-probe.example', ['hostname']);
+    const out = execFileSync(file, argv, { encoding: 'utf8', timeout: 10000 }).trim();
+    return out === 'k8s-nrpe-probe.example' ? undefined : `unshare -u did not set the hostname (got ${out})`;
+  } catch (e) {
+    return `unshare -u failed: ${(e as Error).message.split('\n')[0]}`;
+  }
 }
 
 /**

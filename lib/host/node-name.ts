@@ -1,21 +1,42 @@
+import fs from 'node:fs';
 import os from 'node:os';
-import { isNodeName } from '../kube/names.js';
-import { UsageError } from '../plugin/errors.js';
-import { sanitize } from '../plugin/sanitize.js';
 
 /**
- * The Kubernetes node name of this host, as the kubelet derives it when no
- * --hostname-override is set: the hostname, lowercased (microk8s, kubeadm).
- * Node-local checks default --node to this; clusters that override node
- * names (cloud providers, FQDN names) pass --node.
+ * The names this host goes by, lowercased, most specific first: the hostname
+ * as the kernel has it, its short form (up to the first dot), and its FQDN.
+ * The FQDN is the hostname when it has a dot; otherwise the canonical (first)
+ * name of the /etc/hosts line that lists the hostname, as `hostname -f` finds
+ * it without DNS (a check never waits on a resolver to learn its own name).
+ *
+ * The kubelet names its Node after the lowercased hostname unless told
+ * otherwise (--hostname-override, cloud providers): lib/kube/this-node.ts
+ * matches these names against every Node's name, kubernetes.io/hostname label
+ * and Hostname addresses.
  */
-export function localNodeName(hostname: string = os.hostname()): string {
-  return hostname.trim().toLowerCase();
+export function hostNames(hostname: string = os.hostname(), hostsText: string | undefined = readHosts()): string[] {
+  const name = hostname.trim().toLowerCase();
+  const short = name.split('.')[0]!;
+  const names = [name, short];
+  if (!name.includes('.') && hostsText) {
+    const fqdn = canonicalName(hostsText, name);
+    if (fqdn?.includes('.')) names.push(fqdn);
+  }
+  return [...new Set(names.filter(Boolean))];
 }
 
-/** localNodeName(), refused when it could not be a node name (it goes into selectors and URLs). */
-export function thisNodeName(flag = '--node', hostname?: string): string {
-  const name = localNodeName(hostname);
-  if (!isNodeName(name)) throw new UsageError(`this host's name '${sanitize(name, 80)}' is not a Kubernetes node name: pass ${flag} NODE`);
-  return name;
+/** The first name of the first /etc/hosts line that lists `name` (case-insensitively), lowercased. */
+function canonicalName(hostsText: string, name: string): string | undefined {
+  for (const raw of hostsText.split('\n')) {
+    const fields = raw.replace(/#.*/, '').trim().split(/\s+/).slice(1).map((f) => f.toLowerCase());
+    if (fields.includes(name)) return fields[0];
+  }
+  return undefined;
+}
+
+function readHosts(): string | undefined {
+  try {
+    return fs.readFileSync('/etc/hosts', 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -46,12 +46,20 @@ export function strictHolderNode(holderIdentity: string | undefined): string | u
 export function holderIsNode(holderIdentity: string | undefined, node: Node): boolean {
   const host = strictHolderNode(holderIdentity)?.toLowerCase();
   if (!host) return false;
-  const names = [
-    node.metadata?.name,
-    node.metadata?.labels?.['kubernetes.io/hostname'],
-    ...(node.status?.addresses ?? []).filter((a) => a.type === 'Hostname').map((a) => a.address),
-  ].filter((n): n is string => !!n).map((n) => n.toLowerCase());
-  return names.includes(host);
+  return nodeHostNames(node).some((n) => n.value === host);
+}
+
+/** Where a Node says which host it is. */
+export type HostNameSource = 'name' | 'kubernetes.io/hostname label' | 'Hostname address';
+
+/** The host names a Node goes by, lowercased: its name, its kubernetes.io/hostname label, its Hostname addresses. */
+export function nodeHostNames(node: Node): { value: string; by: HostNameSource }[] {
+  const out: { value: string | undefined; by: HostNameSource }[] = [
+    { value: node.metadata?.name, by: 'name' },
+    { value: node.metadata?.labels?.['kubernetes.io/hostname'], by: 'kubernetes.io/hostname label' },
+    ...(node.status?.addresses ?? []).filter((a) => a.type === 'Hostname').map((a) => ({ value: a.address, by: 'Hostname address' as const })),
+  ];
+  return out.filter((n): n is { value: string; by: HostNameSource } => !!n.value).map((n) => ({ value: n.value.toLowerCase(), by: n.by }));
 }
 
 /** The Node a "<hostname>_<uuid>" holder runs on, among `nodes`: the one named like the host first, else any holderIsNode matches. */
@@ -93,6 +101,18 @@ export async function nodeNamed(kube: KubeClient, name: string | undefined): Pro
  * says it the same way, UNKNOWN. (A check that still finds objects bound to
  * a deleted node judges them instead: "node gone" is its finding.)
  */
-export function unknownNode(name: string, hint = ''): PluginError {
-  return new PluginError(`no node named ${name} in the cluster: pass --node with a name 'kubectl get nodes' shows${hint}`);
+export function unknownNode(name: string, hint = ''): NodeNotKnown {
+  return new NodeNotKnown(`no node named ${name} in the cluster: pass --node with a name 'kubectl get nodes' shows${hint}`);
+}
+
+/**
+ * Which node this host is cannot be known (no kubeconfig yet, no node or
+ * several match it, an unknown --node): UNKNOWN, for every node-scoped check
+ * alike, whatever this host's own evidence says (lib/kube/this-node.ts).
+ */
+export class NodeNotKnown extends PluginError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeNotKnown';
+  }
 }

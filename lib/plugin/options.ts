@@ -3,7 +3,6 @@ import { formatDuration, parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
 import { parseRange, type Range } from './range.js';
 import { sanitize } from './sanitize.js';
-import { thisNodeName } from '../host/node-name.js';
 import { isKubeName, isLabelSelector, isNamespaceName, isNodeName } from '../kube/names.js';
 
 /**
@@ -177,17 +176,12 @@ export const opt = {
   },
 
   /**
-   * A node name that defaults to this host's (the hostname, lowercased, as the
-   * kubelet names it without --hostname-override), validated like a given one.
+   * The node a node-scoped check judges: this host's unless given. Unset, the
+   * check finds it with the API (lib/kube/this-node.ts: node name, short
+   * hostname, FQDN, kubernetes.io/hostname label or Hostname address).
    */
-  localNode(o: { describe: string }): OptionSpec<string> {
-    const given = opt.node({ describe: o.describe });
-    return {
-      ...given,
-      parse: (raw, flag) => {
-        return raw !== undefined ? given.parse(raw, flag)! : thisNodeName(flag);
-      },
-    };
+  localNode(o: { describe: string }) {
+    return opt.node({ describe: `${o.describe} (default: the node this host is, matched by its hostname, short name or FQDN)` });
   },
 
   /** A label selector as kubectl takes it (a=b,c!=d,e in (f,g),!h). */

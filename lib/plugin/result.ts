@@ -30,3 +30,22 @@ export function outcomeState(o: Outcome): State {
 export function plural(n: number, word: string, pluralWord = `${word}s`): string {
   return `${n} ${n === 1 ? word : pluralWord}`;
 }
+
+/** Findings as context: the same lines, no state (evidence shown, not judged). */
+export function unjudged(findings: readonly Finding[]): Finding[] {
+  return findings.map((f) => ({ text: f.text, ...(f.children && { children: unjudged(f.children) }) }));
+}
+
+/**
+ * A verdict withheld: UNKNOWN for `reason` (which says what to do), with what
+ * the check saw kept below as context. A node-local check whose host is not
+ * known to be a node reports its evidence but does not page on it.
+ */
+export function withheld(reason: string, seen: Outcome, seenSummary = seen.summary): Outcome {
+  return {
+    summary: reason,
+    state: State.UNKNOWN,
+    findings: [{ state: State.UNKNOWN, text: reason }, { text: `not judged: ${seenSummary}`, children: unjudged(seen.findings) }],
+    perfdata: seen.perfdata,
+  };
+}

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, ROOT, expectContract, parsePerf, apiServers, testNetns, type ApiServer, type CheckRun } from '../harness.js';
+import { DIST, ROOT, expectContract, parsePerf, apiServers, testNetns, utsUnavailable, withHostname, type ApiServer, type CheckRun } from '../harness.js';
 
 const TITLE = 'CALICO NAT';
 const NS = testNetns('calico');
@@ -113,13 +113,19 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
   }
 
   /** The built check inside the namespace, as NRPE starts it (no environment), optionally as nobody. */
-  function run(args: string[], opts: { user?: 'nobody'; server?: ApiServer; bootTime?: number } = {}): Promise<CheckRun> {
+  /**
+   * `node`: the --node given (null: none, the check finds this host's node); `hostname`: the host's
+   * name, set in a UTS namespace of the check's own; `kubeconfig`: another than the server's.
+   */
+  function run(args: string[], opts: { user?: 'nobody'; server?: ApiServer; bootTime?: number; node?: string | null; hostname?: string; kubeconfig?: string } = {}): Promise<CheckRun> {
     const server = opts.server ?? healthy;
     const bin = opts.user ? path.join(asNobody, 'check_k8s_calico_nat') : path.join(DIST, 'check_k8s_calico_nat');
-    const kubeconfig = opts.user ? readableCopy(server.kubeconfig) : server.kubeconfig;
+    const kubeconfig = opts.kubeconfig ?? (opts.user ? readableCopy(server.kubeconfig) : server.kubeconfig);
+    const node = opts.node === undefined ? ['--node', 'k8s02'] : opts.node === null ? [] : ['--node', opts.node];
+    const check = [bin, '--kubeconfig', kubeconfig, ...node, ...args];
     const argv = ['netns', 'exec', NS,
       ...(opts.user ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : []),
-      bin, '--kubeconfig', kubeconfig, '--node', 'k8s02', ...args];
+      ...(opts.hostname === undefined ? check : withHostname(opts.hostname, check).flat())];
     const started = Date.now();
     return new Promise((resolve) => {
       execFile('ip', argv, { env: checkEnv(opts.bootTime), timeout: 60000 }, (err, stdout, stderr) => {
@@ -308,6 +314,44 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     expect(r.firstLine).toMatch(/no KUBE-SERVICES chain in the nat table/);
     expect(r.stdout).toMatch(/\n\[UNKNOWN\] cannot cross-check with the API: .*127\.0\.0\.1:9/);
   });
+  it('right after dpkg -i, with no kubeconfig written yet, is UNKNOWN with the set-up step, the nat table shown but not judged', async () => {
+    nat({});
+    const r = await run([], { node: null, kubeconfig: '/etc/nagios/k8s-nrpe-test-absent.kubeconfig' });
+    expectContract(r, TITLE);
+    expect(r.code, r.stdout).toBe(3);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT UNKNOWN - cannot tell whether this host is a node of a cluster: .*\/etc\/nagios\/k8s-nrpe-test-absent\.kubeconfig.*make-kubeconfig\.sh/);
+    expect(r.stdout).toMatch(/\nnot judged: no Service NAT rules on \S+: no KUBE-SERVICES chain in the nat table/);
+    expect(r.stdout).not.toMatch(/\[CRITICAL\]/);
+  });
+
+  const uts = utsUnavailable();
+  it.skipIf(!!uts)('on a host whose name no node has, is UNKNOWN naming --node, not CRITICAL', async () => {
+    nat({});
+    const r = await run([], { node: null, hostname: 'vm' });
+    expectContract(r, TITLE);
+    expect(r.code, r.stdout).toBe(3);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT UNKNOWN - this host is not a node of the cluster: no node has its name \(vm\) as its name, kubernetes\.io\/hostname label or Hostname address: pass --node /);
+    expect(r.stdout).toMatch(/\nnot judged: no Service NAT rules on vm: /);
+  });
+
+  it.skipIf(!!uts)('finds its node from an FQDN hostname in upper case', async () => {
+    nat({ nft: KUBE_PROXY });
+    const r = await run([], { node: null, hostname: 'K8S02.Example.LAN' });
+    expectContract(r, TITLE);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT OK - 18\/18 service ports programmed on k8s02 \(iptables-nft, 127 nat rules\); calico-node Ready/);
+  });
+
+  it.skipIf(!!uts)('with an API configured but unreachable, keeps the local CRITICAL whatever the hostname (the incident)', async () => {
+    nat({});
+    const dead = path.join(asNobody, 'dead-kubeconfig-2.yaml');
+    fs.writeFileSync(dead, fs.readFileSync(healthy.kubeconfig, 'utf8').replace(/https:\/\/127\.0\.0\.1:\d+/, 'https://127.0.0.1:9'));
+    const r = await run([], { node: null, hostname: 'vm', kubeconfig: dead });
+    expectContract(r, TITLE);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT CRITICAL - no Service NAT rules on vm: no KUBE-SERVICES chain .*; cannot cross-check with the API: .*127\.0\.0\.1:9/);
+  });
+
   it('gives the same answers on a host booted a minute ago as on one booted hours ago', async () => {
     // Only calico-node's start is relative to the boot; Services and EndpointSlices are not, so a
     // fresh boot must not make ports "settling" (the first minutes after a boot used to fail here).

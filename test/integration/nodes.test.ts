@@ -20,14 +20,25 @@ describe('check_k8s_nodes against the API double', () => {
     expect(run.firstLine).toContain('notready_nodes=0;;0;0;3');
   });
 
-  it('on the incident: all three nodes Ready, but back within 1m40s of each other 57m ago: CRITICAL', async () => {
+  it('on the incident an hour on: all three nodes Ready again, back within 1m40s of each other 57m ago: WARNING naming what to verify', async () => {
     const run = await runBuilt('nodes', ['--kubeconfig', incident.kubeconfig]);
     expectContract(run, TITLE);
-    expect(run.code, run.stdout).toBe(2);
-    expect(run.firstLine).toMatch(/^K8S NODES CRITICAL - 3 nodes rebooted together \(Ready again within 1m40s of each other, 57m\d*s? ago: k8s03, k8s01, k8s02\) \| /);
+    // Behaviour change: every node is back (Ready, heartbeat fresh), so it is no longer CRITICAL.
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.firstLine).toMatch(/^K8S NODES WARNING - 3 nodes rebooted together \(Ready again within 1m40s of each other, 57m\d*s? ago: k8s03, k8s01, k8s02\), all Ready again: verify with k8s-nrpe triage \| /);
     expect(run.perf).toMatchObject({ notready_nodes: '0', rebooted_together: '3', stale_leases: '0' });
     expect(run.firstLine).toContain('rebooted_together=3;1;;0;3');
-    expect(run.stdout).toMatch(/^\[CRITICAL\] k8s03: Ready again since 58m ago \(no Rebooted event left: events expire\)$/m);
+    expect(run.stdout).toMatch(/^\[WARNING\] k8s03: Ready again since 58m ago \(no Rebooted event left: events expire\)$/m);
+  });
+
+  it('three nodes that registered and became Ready together 10m ago joined the cluster: OK, not "rebooted together"', async () => {
+    const s = await start('nodes-joined');
+    const run = await runBuilt('nodes', ['--kubeconfig', s.kubeconfig, '-v']);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.firstLine).toMatch(/^K8S NODES OK - 3 nodes Ready, heartbeats fresh, kubelet v1\.36\.2 \| /);
+    expect(run.perf.rebooted_together).toBe('0');
+    expect(run.stdout).toMatch(/\n3 nodes joined the cluster in 1h, Ready for the first time \(not a reboot\), the last 9m\d*s? ago: k8s01, k8s02, k8s03\n/);
   });
 
   it('asks for one node list, the kube-node-lease Leases and three server-filtered event lists', async () => {
@@ -51,7 +62,7 @@ describe('check_k8s_nodes against the API double', () => {
     for (const warn of ['k8s04 DiskPressure', '1 node cordoned (k8s01)', 'k8s05 readiness flapping (6 changes in 15m)']) {
       expect(run.firstLine, warn).toContain(`; ${warn}`);
     }
-    expect(run.firstLine).toMatch(/; 2 nodes rebooted together \(Rebooted events within 10s of each other, 2m\d*s? ago: k8s05, k8s04\) \| /);
+    expect(run.firstLine).toMatch(/; 2 nodes rebooted together \(Rebooted events within 10s of each other, 2m\d*s? ago: k8s05, k8s04\), all Ready again: verify with k8s-nrpe triage \| /);
     const body = run.stdout.split('\n').slice(1);
     expect(body.some((l) => /^\[CRITICAL\] k8s02 NotReady \(Unknown\) for 6m\d*s?: NodeStatusUnknown: Kubelet stopped posting node status\. \(outside -c 0\)$/.test(l))).toBe(true);
     expect(body.some((l) => /^\[WARNING\] k8s04 DiskPressure for 8m\d*s?: KubeletHasDiskPressure: kubelet has disk pressure$/.test(l))).toBe(true);
@@ -64,8 +75,8 @@ describe('check_k8s_nodes against the API double', () => {
     const run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '--selector', 'node.kubernetes.io/microk8s-worker', '--cordoned-state', 'ok']);
     expectContract(run, TITLE);
     expect(run.perf.nodes).toBe('2');
-    // both workers came back together: all of them, more than half
-    expect(run.firstLine).toMatch(/^K8S NODES CRITICAL - 2 nodes rebooted together \(Rebooted events within 10s of each other/);
+    // both workers came back together: all of them, more than half, but both are back (Ready, fresh heartbeats): WARNING
+    expect(run.firstLine).toMatch(/^K8S NODES WARNING - .*2 nodes rebooted together \(Rebooted events within 10s of each other, .*\), all Ready again: verify with k8s-nrpe triage \| /);
     const list = degraded.requests().slice(before).find((r) => r.path === '/api/v1/nodes');
     expect(list?.query.labelSelector).toBe('node.kubernetes.io/microk8s-worker');
   });
@@ -77,8 +88,11 @@ describe('check_k8s_nodes against the API double', () => {
     // 1 of 3 control-plane nodes NotReady = 33.3% > 25; k8s03's stale Lease is CRITICAL anyway
     expect(run.firstLine).toMatch(/^K8S NODES CRITICAL - k8s02 NotReady \(Unknown\) for 6m/);
     expect(run.firstLine).toContain("notready_percent=33.3%;;25;0;100");
+    // 2 of 5 is over 30%, CRITICAL while one of them is down; both are back, so WARNING.
     run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '--reboot-critical', '30%', '-v']);
-    expect(run.stdout).toMatch(/^\[CRITICAL\] 2 nodes rebooted together/m);
+    expect(run.stdout).toMatch(/^\[WARNING\] 2 nodes rebooted together .*, all Ready again: verify with k8s-nrpe triage on each of them/m);
+    run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '--reboot-warning', '50%', '--reboot-critical', '50%', '-v']);
+    expect(run.stdout).toMatch(/^2 nodes rebooted together /m);
   });
 
   it('a bad option is UNKNOWN with one line', async () => {

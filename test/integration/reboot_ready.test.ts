@@ -14,6 +14,7 @@ async function run(scenario: string | Scenario, args: string[]) {
 
 // The healthy cluster's nodes, to bend one at a time.
 const healthyNodes = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/healthy/nodes.json'), 'utf8')).objects as Record<string, any>[];
+const healthyLeases = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/healthy/node-leases.json'), 'utf8')).objects as Record<string, any>[];
 const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'kube-scheduler', namespace: 'kube-system' }, spec: { holderIdentity: 'k8s02_4f7c2a1e-9b3d-4c6e-8f2a-1d5e7b9c3a60', leaseDurationSeconds: 15, renewTime: '$now-1s.micro' } };
 const withNode = (name: string, change: (n: Record<string, any>) => void): Record<string, any>[] =>
   healthyNodes.map((n) => {
@@ -75,9 +76,32 @@ describe('check_k8s_reboot_ready', () => {
     const settling = await run({ objects: [lease, ...withNode('k8s02', (n) => { n.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime = '$now-2m'; })] }, ['--node', 'k8s01']);
     expect(settling.code).toBe(2);
     // '$now-2m' is 2 min before the double answered; the check's clock started a little earlier.
-    expect(settling.stdout).toMatch(/node k8s02 became Ready (1m5\ds|2m\d*s?) ago: still settling after its own reboot \(wait 10m\)/);
+    expect(settling.stdout).toMatch(/node k8s02 became Ready again (1m5\ds|2m\d*s?) ago: still settling after its own reboot or outage \(wait 10m\)/);
     const patient = await run({ objects: [lease, ...withNode('k8s02', (n) => { n.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime = '$now-2m'; })] }, ['--node', 'k8s01', '--settle', '1m']);
     expect(patient.code).toBe(0);
+  });
+
+  it('a node that says Ready while its kubelet stopped renewing its Lease is not Ready and settled (found on a real control plane)', async () => {
+    // k8s03's kubelet stopped 49s ago; the node lifecycle controller has not marked it Unknown yet.
+    const leases = healthyLeases.map((l) => (l.metadata.name === 'k8s03' ? { ...l, spec: { ...l.spec, renewTime: '$now-49s.micro' } } : l));
+    const r = await run({ objects: [lease, ...healthyNodes, ...leases] }, ['--node', 'k8s01']);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.firstLine).toMatch(/^K8S REBOOT READY CRITICAL - NOT safe to reboot k8s01: node k8s03 kubelet not renewing its Lease \| /);
+    expect(r.stdout).toMatch(/\[CRITICAL\] node k8s03 says Ready but its kubelet has not renewed its Lease kube-node-lease\/k8s03 for (4[89]|5\d)s \(leaseDurationSeconds 40\): it is down in fact/);
+    expect(r.perf.other_nodes_ready).toBe('1');
+    // The same cluster with every heartbeat fresh is safe.
+    const fresh = await run({ objects: [lease, ...healthyNodes, ...healthyLeases] }, ['--node', 'k8s01']);
+    expect(fresh.code, fresh.stdout).toBe(0);
+  });
+
+  it('a node that just joined is settling, said as joining, not as a reboot', async () => {
+    const joined = withNode('k8s03', (n) => {
+      n.metadata.creationTimestamp = '$now-3m';
+      n.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime = '$now-2m';
+    });
+    const r = await run({ objects: [lease, ...joined] }, ['--node', 'k8s01']);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stdout).toMatch(/\[CRITICAL\] node k8s03 joined the cluster and became Ready (1m5\ds|2m\d*s?) ago: still settling \(wait 10m\)/);
   });
 
   it('a single-replica critical pod that can run elsewhere is a disruption, not a blocker; a DaemonSet pod neither', async () => {

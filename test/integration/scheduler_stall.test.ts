@@ -21,6 +21,15 @@ describe('check_k8s_scheduler_stall against the API double', () => {
     expect(run.stdout).toMatch(/\.\.\. and \d+ more/);
   });
 
+  it('with the scheduler stopped and its Lease released (real shapes), says so instead of "scheduler is working"', async () => {
+    const s = await start('scheduler-stopped');
+    const run = await runBuilt('scheduler_stall', ['--kubeconfig', s.kubeconfig]);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.firstLine).toMatch(/^K8S SCHEDULER STALL WARNING - 1 pod cannot be scheduled \(tried, but no scheduler leads now: Lease kube-system\/kube-scheduler has no holder\): 0\/3 nodes are available: 3 Insufficient cpu\./);
+    expect(run.firstLine).not.toMatch(/scheduler is working/);
+  });
+
   it('asks the API server only for what it judges', async () => {
     const before = incident.requests().length;
     await runBuilt('scheduler_stall', ['--kubeconfig', incident.kubeconfig]);

@@ -10,7 +10,6 @@ import check, { evaluateNat, expectedServicePorts, NAT_COMMANDS, sudoersLine, ty
 import { felixBpfEnabled, readBpfPins } from '../../lib/host/dataplane.js';
 import { parseIptablesSave, type IptablesSave } from '../../lib/host/iptables.js';
 import { parseNftJson } from '../../lib/host/nft.js';
-import { localNodeName } from '../../lib/host/node-name.js';
 import type { EndpointSlice, Pod, Service } from '../../lib/kube/types.js';
 import { parseArgs } from '../../lib/plugin/args.js';
 import { PluginError } from '../../lib/plugin/errors.js';
@@ -60,7 +59,6 @@ function data(scenarioDir: 'healthy' | 'incident', over: Partial<Data> = {}, nod
     services: kinds(services, 'Service') as Service[],
     slices: kinds(services, 'EndpointSlice') as EndpointSlice[],
     calicoPods: (kinds(calico, 'Pod') as Pod[]).filter((p) => p.spec?.nodeName === node),
-    nodeObject: { metadata: { name: node } },
     ...over,
   };
 }
@@ -294,17 +292,35 @@ describe('check_k8s_calico_nat evaluate', () => {
       expect(perf(skip)).toMatchObject({ calico_started_after_boot: undefined, calico_restarts: undefined });
     });
 
-    it('is UNKNOWN when --node names no node of the cluster', () => {
-      const o = evaluateNat(data('healthy', { nodeObject: null, calicoPods: [] }, 'k8s02.example.lan'), opts({ node: 'k8s02.example.lan' }), NOW);
+    it('is UNKNOWN when it is not known which node this host is, the nat table shown but not judged', () => {
+      // The reason comes from lib/kube/this-node.ts (no kubeconfig, no node or several match, an unknown --node).
+      const why = 'this host is not a node of the cluster: no node has its name (vm) as its name, kubernetes.io/hostname label or Hostname address: pass --node with this host\'s node name as \'kubectl get nodes\' shows it';
+      const o = evaluateNat(data('incident', { nodeUnknown: why, services: [], slices: [], calicoPods: undefined, sources: sources({ iptables: parseIptablesSave(EMPTY_NAT) }) }, 'vm'), opts({ node: undefined }), NOW);
       expect(outcomeState(o)).toBe(State.UNKNOWN);
-      expect(lines(o, State.UNKNOWN)).toEqual(["node k8s02.example.lan is not in the cluster: set --node to this host's Kubernetes node name"]);
+      expect(o.summary).toBe(why);
+      expect(lines(o, State.UNKNOWN)).toEqual([why]);
+      // What the table shows stays in the long output, with no state of its own: no CRITICAL on a host that may be no node.
+      const seen = o.findings.find((f) => f.text.startsWith('not judged: '))!;
+      expect(seen.text).toBe('not judged: no Service NAT rules on vm: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table (post-reboot signature)');
+      expect(seen.children!.map((f) => f.text)).toContainEqual(expect.stringMatching(/^no KUBE-SERVICES chain in the nat table/));
+      expect(JSON.stringify(o.findings)).not.toMatch(/"state":2/);
+      expect(perf(o)).toMatchObject({ expected_services: undefined, missing_services: undefined, nat_rules: 0 });
+    });
+
+    it('names no unreachable service ports when no Service has ready endpoints (found on a real control plane)', () => {
+      const o = evaluateNat(data('incident', { services: [], slices: [], sources: sources({ iptables: parseIptablesSave(EMPTY_NAT) }) }), opts(), NOW);
+      expect(outcomeState(o)).toBe(State.CRITICAL);
+      expect(o.summary).toMatch(/^no Service NAT rules on k8s02: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table \(post-reboot signature\)/);
+      expect(o.summary).not.toMatch(/0 service ports/);
+      const ok = evaluateNat(data('healthy', { services: [], slices: [] }), opts(), NOW);
+      expect(ok.summary).toMatch(/^no Service port with ready endpoints to check on k8s02 \(iptables-nft, 127 nat rules\); /);
     });
   });
 
   describe('when the API cannot be asked', () => {
     const apiError = new PluginError('API server https://127.0.0.1:16443 refused the connection (ECONNREFUSED)');
     it('still says CRITICAL for a nat table without KUBE-SERVICES', () => {
-      const o = evaluateNat(data('incident', { apiError, services: [], slices: [], calicoPods: undefined, nodeObject: undefined, sources: sources({ iptables: parseIptablesSave(EMPTY_NAT) }) }), opts(), NOW);
+      const o = evaluateNat(data('incident', { apiError, services: [], slices: [], calicoPods: undefined, sources: sources({ iptables: parseIptablesSave(EMPTY_NAT) }) }), opts(), NOW);
       expect(outcomeState(o)).toBe(State.CRITICAL);
       // Behaviour change (issue 14.3): the status line names the API part as not answered.
       expect(o.summary).toBe(`no Service NAT rules on k8s02: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table (post-reboot signature); cannot cross-check with the API: ${apiError.message}`);
@@ -312,7 +328,7 @@ describe('check_k8s_calico_nat evaluate', () => {
       expect(perf(o)).toMatchObject({ expected_services: undefined, missing_services: undefined, nat_rules: 0 });
     });
     it('is UNKNOWN, with the API error, when the local rules look fine', () => {
-      const o = evaluateNat(data('healthy', { apiError, services: [], slices: [], calicoPods: undefined, nodeObject: undefined }), opts(), NOW);
+      const o = evaluateNat(data('healthy', { apiError, services: [], slices: [], calicoPods: undefined }), opts(), NOW);
       expect(outcomeState(o)).toBe(State.UNKNOWN);
       expect(o.summary).toBe(`cannot cross-check with the API: ${apiError.message}`);
       expect(perf(o).nat_rules).toBe(127);
@@ -375,9 +391,9 @@ describe('expectedServicePorts (what kube-proxy must have programmed)', () => {
 });
 
 describe('options and sudoers', () => {
-  it('defaults --node to this host name and validates it', async () => {
+  it('leaves --node to be found with the API (lib/kube/this-node.ts) and validates a given one', async () => {
     const p = await parseArgs(check, []);
-    expect(p.kind === 'run' && p.opts).toMatchObject({ node: localNodeName(), sudo: false, proxyMode: 'auto', minAge: 60, calico: true });
+    expect(p.kind === 'run' && p.opts).toMatchObject({ node: undefined, sudo: false, proxyMode: 'auto', minAge: 60, calico: true });
     const q = await parseArgs(check, ['--node', 'k8s02', '--sudo', '--no-calico', '--proxy-mode', 'nftables', '--min-age', '2m']);
     expect(q.kind === 'run' && q.opts).toMatchObject({ node: 'k8s02', sudo: true, calico: false, proxyMode: 'nftables', minAge: 120 });
     await expect(parseArgs(check, ['--node', 'K8S 02'])).rejects.toThrow(/invalid --node/);

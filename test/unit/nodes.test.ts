@@ -86,29 +86,63 @@ describe('nodes evaluate', () => {
     expect(o.perfdata.find((p) => p.label === 'notready_nodes')?.crit?.text).toBe('0');
   });
 
-  it('the incident: all three Ready again within 1m40s of each other, 57m ago, no events left: CRITICAL', async () => {
+  it('the incident, an hour on: all three Ready again within 1m40s of each other, 57m ago, all back: WARNING naming what to verify', async () => {
     const d = three();
     d.nodes = [node('k8s01', { readySince: 58 * 60 }), node('k8s02', { readySince: 57 * 60 }), node('k8s03', { readySince: 58 * 60 + 40 })];
     const { o, state, perf, texts } = await run(d);
-    expect(state).toBe(State.CRITICAL);
-    expect(o.summary).toBe('3 nodes rebooted together (Ready again within 1m40s of each other, 57m ago: k8s03, k8s01, k8s02)');
+    // Behaviour change: CRITICAL is for what is broken now; every node is Ready with a fresh heartbeat.
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toBe('3 nodes rebooted together (Ready again within 1m40s of each other, 57m ago: k8s03, k8s01, k8s02), all Ready again: verify with k8s-nrpe triage');
+    expect(texts[0]).toMatch(/^3 nodes rebooted together .*: verify with k8s-nrpe triage on each of them: the incident's failures hide behind Ready nodes/);
     expect(perf.rebooted_together).toBe(3);
     expect(texts).toContain('k8s03: Ready again since 58m ago (no Rebooted event left: events expire)');
     // ...and with --window 30m it is history.
     expect((await run(d, ['--window', '30m'])).state).toBe(State.OK);
   });
 
-  it('two of three back together is CRITICAL (more than half), two of five only WARNING', async () => {
+  it('two of three back together is CRITICAL while one of them is still down, WARNING once both are back; two of five only WARNING', async () => {
     const d = three();
+    // Rebooted: the kubelet is up again, but k8s02's network is not ready yet.
+    d.events = [event('k8s01', 'Rebooted', 60), event('k8s02', 'Rebooted', 50)];
+    d.nodes[0] = node('k8s01', { readySince: 40 });
+    d.nodes[1] = node('k8s02', { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'container runtime network not ready', lastTransitionTime: ago(50) }] });
+    const down = await run(d);
+    expect(down.state).toBe(State.CRITICAL);
+    expect(down.o.summary).toMatch(/; 2 nodes rebooted together \(Rebooted events within 10s of each other, 50s ago: k8s01, k8s02\)$/);
+    expect(down.texts).toContain('2 nodes rebooted together (Rebooted events within 10s of each other, 50s ago: k8s01, k8s02): not all of them are back (Ready with a fresh heartbeat); a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)');
+    // A Ready node whose kubelet stopped renewing its Lease is not back either.
+    d.nodes[1] = node('k8s02', { readySince: 30 });
+    d.leases[1] = lease('k8s02', 45);
+    expect((await run(d)).o.summary).toMatch(/2 nodes rebooted together \([^)]*\)(;|$)/);
+    d.leases[1] = lease('k8s02');
+    const back = await run(d);
+    expect(back.state).toBe(State.WARNING);
+    expect(back.o.summary).toBe('2 nodes rebooted together (Rebooted events within 10s of each other, 50s ago: k8s01, k8s02), all Ready again: verify with k8s-nrpe triage');
+    d.events = [];
     d.nodes[0] = node('k8s01', { readySince: 300 });
     d.nodes[1] = node('k8s02', { readySince: 240 });
-    expect((await run(d)).state).toBe(State.CRITICAL);
     d.nodes.push(node('k8s04'), node('k8s05'));
     d.leases.push(lease('k8s04'), lease('k8s05'));
     const { state, o } = await run(d);
     expect(state).toBe(State.WARNING);
-    expect(o.summary).toMatch(/^2 nodes rebooted together \(Ready again within 1m of each other, 4m ago: k8s01, k8s02\)$/);
+    expect(o.summary).toMatch(/^2 nodes rebooted together \(Ready again within 1m of each other, 4m ago: k8s01, k8s02\), all Ready again: verify with k8s-nrpe triage$/);
     expect((await run(d, ['--reboot-window', '30s'])).state).toBe(State.OK);
+  });
+
+  it('nodes Ready for the first time together joined the cluster, they did not reboot (found on a real apiserver)', async () => {
+    // Three fresh nodes: created 10m ago, Ready within 1s of each other right after. Was: CRITICAL - 3 nodes rebooted together.
+    const fresh = (name: string, readyAgo: number): Node => ({ ...node(name, { readySince: readyAgo }), metadata: { name, creationTimestamp: ago(10 * 60 + 30) } });
+    const d: NodesData = { nodes: [fresh('k8s01', 600), fresh('k8s02', 600), fresh('k8s03', 599)], leases: [lease('k8s01'), lease('k8s02'), lease('k8s03')], events: [] };
+    const { o, state, perf, texts } = await run(d);
+    expect(state).toBe(State.OK);
+    expect(o.summary).toBe('3 nodes Ready, heartbeats fresh, kubelet v1.32.3');
+    expect(perf.rebooted_together).toBe(0);
+    expect(texts).toContain('3 nodes joined the cluster in 1h, Ready for the first time (not a reboot), the last 9m59s ago: k8s01, k8s02, k8s03');
+    // The same nodes, created long before: a return from NotReady, a reboot.
+    const old = (name: string, readyAgo: number): Node => ({ ...node(name, { readySince: readyAgo }), metadata: { name, creationTimestamp: ago(400 * 86400) } });
+    const back = await run({ ...d, nodes: [old('k8s01', 600), old('k8s02', 600), old('k8s03', 599)] });
+    expect(back.state).toBe(State.WARNING);
+    expect(back.o.summary).toMatch(/^3 nodes rebooted together \(Ready again within 1s of each other, 9m59s ago: /);
   });
 
   it('prefers Rebooted events when they are still there and says so', async () => {
@@ -116,7 +150,7 @@ describe('nodes evaluate', () => {
     d.nodes = d.nodes.map((n) => node(n.metadata!.name!, { readySince: 200 }));
     d.events = [event('k8s01', 'Rebooted', 230), event('k8s02', 'Rebooted', 250), event('k8s03', 'Rebooted', 1000)];
     const { o, texts } = await run(d);
-    expect(o.summary).toBe('2 nodes rebooted together (Rebooted events within 20s of each other, 3m50s ago: k8s02, k8s01)');
+    expect(o.summary).toBe('2 nodes rebooted together (Rebooted events within 20s of each other, 3m50s ago: k8s02, k8s01), all Ready again: verify with k8s-nrpe triage');
     expect(texts).toContain('k8s01: Rebooted event 3m50s ago');
   });
 

@@ -105,6 +105,21 @@ describe('scheduler_stall evaluate', () => {
     expect(o.summary).toMatch(/no Lease kube-system\/kube-scheduler/);
   });
 
+  it('with the scheduler stopped and its Lease released, does not say the scheduler is working, and names the Lease (found on a real control plane)', async () => {
+    // leader-lease-released.json: a scheduler that stopped gracefully leaves holderIdentity "" and leaseDurationSeconds 1.
+    const released = { metadata: { name: 'kube-scheduler', namespace: 'kube-system' }, spec: { holderIdentity: '', leaseDurationSeconds: 1, leaseTransitions: 0, acquireTime: micro(400), renewTime: micro(400) } };
+    const msg = '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.';
+    const big = pod('big', 600, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: msg, lastTransitionTime: ago(590) }] } });
+    const o = check.evaluate(data({ pods: [big], lease: released }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe(`1 pod cannot be scheduled (tried, but no scheduler leads now: Lease kube-system/kube-scheduler has no holder): ${msg}`);
+    // An expired Lease says the same; a fresh one that the scheduler is working.
+    const stale = check.evaluate(data({ pods: [big], lease: lease('k8s02_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c', 300), holderNode: readyNode('k8s02') }), await opts(), NOW);
+    expect(stale.summary).toMatch(/^1 pod cannot be scheduled \(tried, but no scheduler leads now: lease held by k8s02, renewed 5m ago, EXPIRED \(duration 60s\)\): /);
+    const held = check.evaluate(data({ pods: [big], lease: lease('k8s02_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c', 2), holderNode: readyNode('k8s02') }), await opts(), NOW);
+    expect(held.summary).toBe(`1 pod cannot be scheduled (scheduler is working): ${msg}`);
+  });
+
   it('holds a pod the scheduler marked Unschedulable as pressure after its event expired, quoting the condition', async () => {
     // microk8s: --event-ttl=5m, and the scheduler rewrites a repeating FailedScheduling only every 30m.
     const msg = '0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.';
