@@ -1,4 +1,5 @@
-import { RESOURCES, type PeerCertificate, type RawResponse } from '../lib/kube/client.js';
+import type { PeerCertificate, RawResponse } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { failedChecks, parseHealth } from '../lib/kube/health.js';
 import { condition } from '../lib/kube/nodes.js';

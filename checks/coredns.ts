@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { matchesSelector, selectorToString } from '../lib/kube/labels.js';
 import { condition } from '../lib/kube/nodes.js';
 import type { Deployment, LabelSelector, Pod, PodAffinityTerm, Service } from '../lib/kube/types.js';

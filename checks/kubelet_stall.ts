@@ -1,4 +1,4 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { compactEvent, eventCount, eventFirstSeen, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
 import { condition, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
 import { mapBounded } from '../lib/kube/parallel.js';

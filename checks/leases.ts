@@ -1,4 +1,4 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { isNodeName } from '../lib/kube/names.js';
 import { holderIsNode, nodeReadiness, strictHolderNode } from '../lib/kube/nodes.js';
 import { ageSeconds } from '../lib/kube/time.js';

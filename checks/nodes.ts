@@ -1,4 +1,4 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { compactEvent, eventLastSeen, eventReporter, occurrencesSince } from '../lib/kube/events.js';
 import { DEFAULT_NODE_LEASE_SECONDS, leaseFreshness, NODE_LEASE_NAMESPACE } from '../lib/kube/node-lease.js';
 import { condition, nodeReadiness } from '../lib/kube/nodes.js';

@@ -1,4 +1,4 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { failedJobs, judgePod, pointedElsewhere, type Job, type PodProblemKind, type PodVerdict } from '../lib/kube/pod-status.js';
 import type { ContainerStatus, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';

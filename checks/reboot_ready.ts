@@ -1,4 +1,4 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { matchesSelector } from '../lib/kube/labels.js';
 import { condition, holderIsNode, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
 import { matchesNodeSelectorTerms, whyNotOn } from '../lib/kube/scheduling.js';

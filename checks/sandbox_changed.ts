@@ -1,4 +1,4 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { compactEvent, eventFirstSeen, eventLastSeen, eventReporter, occurrencesSince } from '../lib/kube/events.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import { nodeNamed, unknownNode } from '../lib/kube/nodes.js';

@@ -1,4 +1,4 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { compactEvent, eventLastSeen, eventsInNamespaces, occurrencesSince } from '../lib/kube/events.js';
 import { condition, findHolderNode, holderNode, nodeReadiness } from '../lib/kube/nodes.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';

@@ -1,4 +1,5 @@
-import { RESOURCES, type KubeClient } from '../lib/kube/client.js';
+import type { KubeClient } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { selectorToString } from '../lib/kube/labels.js';
 import { mapBounded } from '../lib/kube/parallel.js';

@@ -5,44 +5,11 @@ import type { TLSSocket } from 'node:tls';
 import type { Connection } from './kubeconfig.js';
 import { describeTarget, fromNetwork, fromStatus, KubeApiError, type RequestTarget } from './errors.js';
 import { ListStreamParser } from './list-stream.js';
-import { assertName, assertNamespace, fieldSelectorText, invalidName, type FieldTerm } from './names.js';
+import { fieldSelectorText, invalidName, type FieldTerm } from './names.js';
+import { resourceName, resourcePath, type Resource } from './resources.js';
 import type { Logger } from '../plugin/log.js';
 import { whilePending } from '../plugin/pending.js';
 import { redactSecrets, sanitize } from '../plugin/sanitize.js';
-
-/** Where a kind lives in the API. */
-export interface Resource {
-  group: string; // '' for core
-  version: string;
-  plural: string;
-  /** What a GET must return (a 2xx with another kind is not judged). */
-  kind: string;
-  namespaced: boolean;
-}
-
-const r = (group: string, version: string, plural: string, kind: string, namespaced = true): Resource => ({ group, version, plural, kind, namespaced });
-
-export const RESOURCES = {
-  pods: r('', 'v1', 'pods', 'Pod'),
-  events: r('', 'v1', 'events', 'Event'),
-  nodes: r('', 'v1', 'nodes', 'Node', false),
-  services: r('', 'v1', 'services', 'Service'),
-  endpoints: r('', 'v1', 'endpoints', 'Endpoints'),
-  persistentvolumes: r('', 'v1', 'persistentvolumes', 'PersistentVolume', false),
-  leases: r('coordination.k8s.io', 'v1', 'leases', 'Lease'),
-  deployments: r('apps', 'v1', 'deployments', 'Deployment'),
-  daemonsets: r('apps', 'v1', 'daemonsets', 'DaemonSet'),
-  replicasets: r('apps', 'v1', 'replicasets', 'ReplicaSet'),
-  statefulsets: r('apps', 'v1', 'statefulsets', 'StatefulSet'),
-  poddisruptionbudgets: r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget'),
-  endpointslices: r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
-  apiservices: r('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false),
-  controllerrevisions: r('apps', 'v1', 'controllerrevisions', 'ControllerRevision'),
-  jobs: r('batch', 'v1', 'jobs', 'Job'),
-  persistentvolumeclaims: r('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim'),
-  storageclasses: r('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false),
-  volumeattachments: r('storage.k8s.io', 'v1', 'volumeattachments', 'VolumeAttachment', false),
-} as const;
 
 /** The API server's serving certificate as the TLS handshake showed it. */
 export interface PeerCertificate {
@@ -116,19 +83,6 @@ const SKEW_NOISE_MS = 2000;
 const JSON_ACCEPT = 'application/json';
 /** What kubectl sends for metadata-only lists, including its fallback. */
 const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
-
-function resourceName(res: Resource): string {
-  return res.group ? `${res.plural}.${res.group}` : res.plural;
-}
-
-/** The URL path of a resource; names and namespaces are checked, so nothing can redirect the request. */
-export function resourcePath(res: Resource, namespace?: string, name?: string): string {
-  if (namespace !== undefined && res.namespaced) assertNamespace(namespace);
-  if (name !== undefined) assertName(name, `${resourceName(res)} name`);
-  const base = res.group ? `/apis/${res.group}/${res.version}` : `/api/${res.version}`;
-  const ns = res.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${base}${ns}/${res.plural}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
-}
 
 function peerCertificate(sock: TLSSocket | undefined): PeerCertificate | undefined {
   const c = sock?.getPeerCertificate?.();

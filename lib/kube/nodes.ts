@@ -1,4 +1,5 @@
-import { RESOURCES, type KubeClient } from './client.js';
+import type { KubeClient } from './client.js';
+import { RESOURCES } from './resources.js';
 import { isNodeName } from './names.js';
 import { PluginError } from '../plugin/errors.js';
 import type { Condition, Node } from './types.js';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { RESOURCES } from '../../lib/kube/client.js';
+import { RESOURCES } from '../../lib/kube/resources.js';
 import { HEALTH_URLS } from '../../checks/apiserver.js';
 import { apiServers, ROOT, runBuilt } from '../harness.js';
 
