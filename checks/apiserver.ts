@@ -1,5 +1,5 @@
 import type { PeerCertificate, RawResponse } from '../lib/kube/client.js';
-import { RESOURCES } from '../lib/kube/resources.js';
+import { NON_RESOURCE_URLS, RESOURCES } from '../lib/kube/resources.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { failedChecks, parseHealth } from '../lib/kube/health.js';
 import { condition } from '../lib/kube/nodes.js';
@@ -18,9 +18,6 @@ export interface APIService {
   spec?: { service?: { namespace?: string; name?: string } | null; group?: string; version?: string };
   status?: { conditions?: Condition[] };
 }
-
-/** The RBAC a check of the health endpoints needs (deploy/rbac.yaml). */
-export const HEALTH_URLS = ['/livez', '/readyz', '/version'];
 
 export interface ApiserverData {
   server: string;
@@ -203,5 +200,5 @@ export default defineCheck({
 /** A 403 on a health endpoint names the nonResourceURLs the ClusterRole must grant. */
 function healthError(e: unknown): Error | undefined {
   if (!(e instanceof KubeApiError) || e.status !== 403) return undefined;
-  return new KubeApiError(`${e.message} (nonResourceURLs ${HEALTH_URLS.join(', ')}; the default system:public-info-viewer binding grants them too)`, 403, e.reason, e.target);
+  return new KubeApiError(`${e.message} (nonResourceURLs ${NON_RESOURCE_URLS.join(', ')}; the default system:public-info-viewer binding grants them too)`, 403, e.reason, e.target);
 }
