@@ -2,7 +2,7 @@ import type { PeerCertificate, RawResponse } from '../lib/kube/client.js';
 import { NON_RESOURCE_URLS, RESOURCES } from '../lib/kube/resources.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { failedChecks, parseHealth } from '../lib/kube/health.js';
-import { condition } from '../lib/kube/nodes.js';
+import { condition, refOf } from '../lib/kube/objects.js';
 import type { Condition, ObjectMeta } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
@@ -103,7 +103,7 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
     const c = condition(a.status?.conditions, 'Available');
     if (c?.status === 'True') continue;
     const id = sanitize(a.metadata?.name ?? '?', 100);
-    const svc = a.spec?.service ? ` (service ${sanitize(a.spec.service.namespace ?? '', 60)}/${sanitize(a.spec.service.name ?? '', 60)})` : '';
+    const svc = a.spec?.service ? ` (service ${refOf(sanitize(a.spec.service.namespace ?? '', 60), sanitize(a.spec.service.name ?? '', 60))})` : '';
     const why = c ? `${sanitize(c.reason ?? c.status ?? '', 60)}${c.message ? `: ${sanitize(c.message, 300)}` : ''}` : 'no Available condition yet';
     down.push(id);
     r.add(aggregated === State.OK ? undefined : aggregated, `${id}${svc} not Available: ${why}`);

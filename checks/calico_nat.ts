@@ -5,7 +5,7 @@ import { kubeProxyServicePortals, parseNftJson, NftParseError, type NftTableDump
 import { felixBpfEnabled, felixEnv, readBpfPins, type BpfPins, type Dataplane } from '../lib/host/dataplane.js';
 import { runPrivileged, sudoersLine as sudoersLineFor, type FixedCommand } from '../lib/host/sudo.js';
 import { RESOURCES } from '../lib/kube/resources.js';
-import { condition } from '../lib/kube/nodes.js';
+import { condition } from '../lib/kube/objects.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { EndpointSlice, Node, Pod, Service } from '../lib/kube/types.js';
 import { defineCheck, opt, type CheckContext, type OptionsOf } from '../lib/plugin/check.js';
