@@ -1,4 +1,5 @@
 import { RESOURCES } from '../lib/kube/resources.js';
+import { pdbDeadlocked, pdbStatus } from '../lib/kube/disruption.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { matchesSelector } from '../lib/kube/labels.js';
 import { nodeNamed, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
@@ -88,14 +89,6 @@ function requiresAntiAffinity(p: Pod): boolean {
 /** PDBs that can allow no eviction now; "deadlock" when it is because fewer pods are healthy than it demands. */
 function pdbBlocked(p: PodDisruptionBudget): boolean {
   return p.status?.disruptionsAllowed === 0;
-}
-function pdbDeadlocked(p: PodDisruptionBudget): boolean {
-  const s = p.status ?? {};
-  return s.disruptionsAllowed === 0 && (s.currentHealthy ?? 0) < (s.desiredHealthy ?? 0);
-}
-function pdbStatus(p: PodDisruptionBudget): string {
-  const s = p.status ?? {};
-  return `${s.disruptionsAllowed ?? '?'} disruptions allowed, ${s.currentHealthy ?? '?'}/${s.desiredHealthy ?? '?'} healthy`;
 }
 
 export default defineCheck({
