@@ -1,7 +1,8 @@
-import { RESOURCES, type PeerCertificate, type RawResponse } from '../lib/kube/client.js';
+import type { PeerCertificate, RawResponse } from '../lib/kube/client.js';
+import { NON_RESOURCE_URLS, RESOURCES } from '../lib/kube/resources.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { failedChecks, parseHealth } from '../lib/kube/health.js';
-import { condition } from '../lib/kube/nodes.js';
+import { condition, refOf } from '../lib/kube/objects.js';
 import type { Condition, ObjectMeta } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
@@ -17,9 +18,6 @@ export interface APIService {
   spec?: { service?: { namespace?: string; name?: string } | null; group?: string; version?: string };
   status?: { conditions?: Condition[] };
 }
-
-/** The RBAC a check of the health endpoints needs (deploy/rbac.yaml). */
-export const HEALTH_URLS = ['/livez', '/readyz', '/version'];
 
 export interface ApiserverData {
   server: string;
@@ -105,7 +103,7 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
     const c = condition(a.status?.conditions, 'Available');
     if (c?.status === 'True') continue;
     const id = sanitize(a.metadata?.name ?? '?', 100);
-    const svc = a.spec?.service ? ` (service ${sanitize(a.spec.service.namespace ?? '', 60)}/${sanitize(a.spec.service.name ?? '', 60)})` : '';
+    const svc = a.spec?.service ? ` (service ${refOf(sanitize(a.spec.service.namespace ?? '', 60), sanitize(a.spec.service.name ?? '', 60))})` : '';
     const why = c ? `${sanitize(c.reason ?? c.status ?? '', 60)}${c.message ? `: ${sanitize(c.message, 300)}` : ''}` : 'no Available condition yet';
     down.push(id);
     r.add(aggregated === State.OK ? undefined : aggregated, `${id}${svc} not Available: ${why}`);
@@ -202,5 +200,5 @@ export default defineCheck({
 /** A 403 on a health endpoint names the nonResourceURLs the ClusterRole must grant. */
 function healthError(e: unknown): Error | undefined {
   if (!(e instanceof KubeApiError) || e.status !== 403) return undefined;
-  return new KubeApiError(`${e.message} (nonResourceURLs ${HEALTH_URLS.join(', ')}; the default system:public-info-viewer binding grants them too)`, 403, e.reason, e.target);
+  return new KubeApiError(`${e.message} (nonResourceURLs ${NON_RESOURCE_URLS.join(', ')}; the default system:public-info-viewer binding grants them too)`, 403, e.reason, e.target);
 }

@@ -4,8 +4,9 @@ import { exactDestination, parseChainRules, parseIptablesSave, ruleComment, rule
 import { kubeProxyServicePortals, parseNftJson, NftParseError, type NftTableDump } from '../lib/host/nft.js';
 import { felixBpfEnabled, felixEnv, readBpfPins, type BpfPins, type Dataplane } from '../lib/host/dataplane.js';
 import { runPrivileged, sudoersLine as sudoersLineFor, type FixedCommand } from '../lib/host/sudo.js';
-import { RESOURCES } from '../lib/kube/client.js';
-import { condition, NodeNotKnown } from '../lib/kube/nodes.js';
+import { RESOURCES } from '../lib/kube/resources.js';
+import { NodeNotKnown } from '../lib/kube/nodes.js';
+import { condition } from '../lib/kube/objects.js';
 import { nodeCheckClient, thisNode } from '../lib/kube/this-node.js';
 import { hostNames } from '../lib/host/node-name.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';

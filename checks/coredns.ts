@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { matchesSelector, selectorToString } from '../lib/kube/labels.js';
-import { condition } from '../lib/kube/nodes.js';
+import { condition, refOf } from '../lib/kube/objects.js';
 import type { Deployment, LabelSelector, Pod, PodAffinityTerm, Service } from '../lib/kube/types.js';
 import type { OptionSpec } from '../lib/plugin/options.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
@@ -236,8 +236,8 @@ export default defineCheck({
       else {
         const svc = await kube.getOptional<Service>(RESOURCES.services, o.service, o.namespace);
         const ip = svc?.spec?.clusterIP;
-        if (!svc) probe.noServer = `Service ${o.namespace}/${o.service} not found: pods have no DNS address`;
-        else if (!ip || ip === 'None' || !isIP(ip)) probe.noServer = `Service ${o.namespace}/${o.service} has no ClusterIP`;
+        if (!svc) probe.noServer = `Service ${refOf(o.namespace, o.service)} not found: pods have no DNS address`;
+        else if (!ip || ip === 'None' || !isIP(ip)) probe.noServer = `Service ${refOf(o.namespace, o.service)} has no ClusterIP`;
         else {
           const ports = svc.spec?.ports ?? [];
           const port = (ports.find((p) => p.name === 'dns' && (p.protocol ?? 'UDP') === 'UDP') ?? ports.find((p) => (p.protocol ?? 'UDP') === 'UDP'))?.port ?? 53;
@@ -246,7 +246,7 @@ export default defineCheck({
       }
       if (!probe.server) return probe;
       // Its own timeout, and never past -t: leave the core time to report.
-      const left = o.timeout * 1000 - (Date.now() - ctx.now) - 250;
+      const left = o.timeout * 1000 - (Date.now() - ctx.hostClockStart) - 250;
       probe.timeoutMs = Math.max(100, Math.min(o.resolveTimeout * 1000, left));
       Object.assign(probe, await resolveA(probe.server, probe.name, probe.timeoutMs, ctx.signal, ctx.log));
       return probe;
@@ -288,7 +288,7 @@ export default defineCheck({
     if (p) r.metric('resolve_time', p.addresses?.length ? Math.round((p.ms ?? 0) * 10) / 10 : undefined, { uom: 'ms', min: 0 });
 
     if (!dep) {
-      const id = `${o.namespace}/${o.deployment}`;
+      const id = refOf(o.namespace, o.deployment);
       if (d.candidates.length > 1) {
         return r.problem(State.UNKNOWN,
           `no Deployment ${id}, and --selector ${o.selector} matches ${plural(d.candidates.length, 'Deployment')} (${d.candidates.join(', ')}): name one with --deployment`,
@@ -299,7 +299,7 @@ export default defineCheck({
     }
 
     // Replicas: -w/-c on ready.
-    const id = `${dep.metadata?.namespace ?? o.namespace}/${name}`;
+    const id = refOf(dep.metadata?.namespace ?? o.namespace, name);
     const counts = `${ready} of ${desired} replicas ready, ${available} available, ${st.updatedReplicas ?? 0} up to date`;
     if (replicas.state !== State.OK) {
       const range = replicas.hint.replace(/^outside /, '');

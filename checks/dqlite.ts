@@ -177,7 +177,7 @@ export default defineCheck({
   },
 
   async gather(ctx, o): Promise<Data> {
-    const read = { signal: ctx.signal, log: ctx.log, since: ctx.now - o.window * 1000, directory: o.journalDirectory, maxBytes: MAX_JOURNAL_BYTES };
+    const read = { signal: ctx.signal, log: ctx.log, since: ctx.hostClockStart - o.window * 1000, directory: o.journalDirectory, maxBytes: MAX_JOURNAL_BYTES };
     const unit = checksUnit(o)
       ? unitState(o.unit, { signal: ctx.signal, log: ctx.log }).catch((e: unknown): UnitState => {
         if (e instanceof PluginError) return { known: false, unit: o.unit, reason: e.message, noSystemd: /not found/.test(e.message) };

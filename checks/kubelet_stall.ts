@@ -1,6 +1,7 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { compactEvent, eventCount, eventFirstSeen, eventLastSeen, occurrencesSince } from '../lib/kube/events.js';
-import { condition, nodeReadiness } from '../lib/kube/nodes.js';
+import { nodeReadiness } from '../lib/kube/nodes.js';
+import { condition, objectRef, refOf } from '../lib/kube/objects.js';
 import { thisNode } from '../lib/kube/this-node.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
@@ -12,7 +13,6 @@ import { sanitize } from '../lib/plugin/sanitize.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
-import { objectRef, refOf } from '../lib/kube/pods.js';
 
 export interface Data {
   /** Pending pods bound to the judged node(s). */

@@ -1,4 +1,4 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { isNodeName } from '../lib/kube/names.js';
 import { holderIsNode, nodeReadiness, strictHolderNode } from '../lib/kube/nodes.js';
 import { ageSeconds } from '../lib/kube/time.js';
@@ -10,6 +10,7 @@ import { parseRange } from '../lib/plugin/range.js';
 import { judge, Report, type Problem } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { bySeverityDesc, State, worst } from '../lib/plugin/state.js';
+import { refOf } from '../lib/kube/objects.js';
 
 const DEFAULT_LEASES = ['kube-scheduler', 'kube-controller-manager'];
 
@@ -66,7 +67,7 @@ export interface Data {
  * and a line of why, and its facts as one context line.
  */
 export function judgeLease(d: LeaseData, o: Options, now: number): { problems: (Problem & { text: string })[]; line: string } {
-  const id = `${o.namespace}/${d.name}`;
+  const id = refOf(o.namespace, d.name);
   const problems: (Problem & { text: string })[] = [];
   if (!d.lease) {
     const state = o.lease.length ? State.CRITICAL : State.WARNING;

@@ -1,7 +1,8 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { compactEvent, eventLastSeen, eventReporter, occurrencesSince } from '../lib/kube/events.js';
 import { DEFAULT_NODE_LEASE_SECONDS, leaseFreshness, NODE_LEASE_NAMESPACE } from '../lib/kube/node-lease.js';
-import { condition, nodeReadiness } from '../lib/kube/nodes.js';
+import { nodeReadiness } from '../lib/kube/nodes.js';
+import { condition, refOf } from '../lib/kube/objects.js';
 import { readySince, togetherGroups, type NodeMoment } from '../lib/kube/reboots.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node } from '../lib/kube/types.js';
@@ -173,7 +174,7 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     const lease = leases.get(n.metadata?.name ?? '');
     const isReady = nodeReadiness(n) === 'Ready';
     if (!lease) {
-      if (isReady) r.problem(State.WARNING, `${name(n)}: no heartbeat Lease`, `${name(n)}: no Lease ${NODE_LEASE_NAMESPACE}/${name(n)}: the kubelet's heartbeat cannot be judged (deleted, or a kubelet without node leases)`);
+      if (isReady) r.problem(State.WARNING, `${name(n)}: no heartbeat Lease`, `${name(n)}: no Lease ${refOf(NODE_LEASE_NAMESPACE, name(n))}: the kubelet's heartbeat cannot be judged (deleted, or a kubelet without node leases)`);
       continue;
     }
     const f = leaseFreshness(lease, now);

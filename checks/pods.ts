@@ -1,5 +1,6 @@
-import { RESOURCES } from '../lib/kube/client.js';
-import { failedJobs, judgePod, pointedElsewhere, type Job, type PodProblemKind, type PodVerdict } from '../lib/kube/pod-status.js';
+import { RESOURCES } from '../lib/kube/resources.js';
+import { failedJobs, type Job } from '../lib/kube/jobs.js';
+import { judgePod, pointedElsewhere, type PodProblemKind, type PodVerdict } from '../lib/kube/pod-status.js';
 import type { ContainerStatus, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';

@@ -1,9 +1,10 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { matchesSelector } from '../lib/kube/labels.js';
 import { holderIsNode, nodeReadiness } from '../lib/kube/nodes.js';
 import { leaseFreshness, NODE_LEASE_NAMESPACE } from '../lib/kube/node-lease.js';
 import { readySince } from '../lib/kube/reboots.js';
 import { thisNodeAmong } from '../lib/kube/this-node.js';
+import { condition, controllerOf, objectRef, refOf } from '../lib/kube/objects.js';
 import { matchesNodeSelectorTerms, whyNotOn } from '../lib/kube/scheduling.js';
 import { ageSeconds } from '../lib/kube/time.js';
 import type { Lease, Node, PersistentVolume, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
@@ -16,7 +17,7 @@ import { outcomeState, plural } from '../lib/plugin/result.js';
 import { State, stateName } from '../lib/plugin/state.js';
 import schedulerStall, { type Data as SchedulerData } from './scheduler_stall.js';
 import stuckTerminating from './stuck_terminating.js';
-import { controllerOf, isPodReady, objectRef } from '../lib/kube/pods.js';
+import { isPodReady } from '../lib/kube/pods.js';
 
 export interface Data {
   /** The node to reboot: --node, or the node this host is (lib/kube/this-node.ts). */
@@ -200,7 +201,7 @@ export default defineCheck({
       const allowed = pdb.status?.disruptionsAllowed ?? 0;
       if (here.length > allowed) {
         pdbViolations++;
-        block('PodDisruptionBudget would block the drain', `draining would break PodDisruptionBudget ${ns}/${pdb.metadata?.name}: ${plural(here.length, 'pod')} here, ${allowed} disruptions allowed`);
+        block('PodDisruptionBudget would block the drain', `draining would break PodDisruptionBudget ${refOf(ns, pdb.metadata?.name)}: ${plural(here.length, 'pod')} here, ${allowed} disruptions allowed`);
       }
     }
 

@@ -1,4 +1,4 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { compactEvent, eventFirstSeen, eventLastSeen, eventReporter, occurrencesSince } from '../lib/kube/events.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import { nodeNamed, unknownNode } from '../lib/kube/nodes.js';
@@ -9,7 +9,7 @@ import { parseRange } from '../lib/plugin/range.js';
 import { judge, Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
-import { refOf } from '../lib/kube/pods.js';
+import { refOf } from '../lib/kube/objects.js';
 
 export interface Data {
   sandboxChanged: KubeEvent[];
@@ -255,7 +255,7 @@ export default defineCheck({
         p.failed && `${p.failed} FailedCreatePodSandBox${p.reserved ? ' (name reserved)' : ''}`,
         p.changed && `${p.changed} SandboxChanged`,
       ].filter(Boolean).join(', ');
-      r.info(`${p.ns}/${p.name} on ${p.node}: ${what} in ${win}${p.message ? `: ${shortMessage(p.message)}` : ''}`);
+      r.info(`${refOf(p.ns, p.name)} on ${p.node}: ${what} in ${win}${p.message ? `: ${shortMessage(p.message)}` : ''}`);
     }
     if (podRows.length > 5) r.info(`${podRows.length - 5} more pods with sandbox events`);
 

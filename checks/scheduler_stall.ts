@@ -1,6 +1,7 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { compactEvent, eventLastSeen, eventsInNamespaces, occurrencesSince } from '../lib/kube/events.js';
-import { condition, findHolderNode, holderNode, nodeReadiness } from '../lib/kube/nodes.js';
+import { findHolderNode, holderNode, nodeReadiness } from '../lib/kube/nodes.js';
+import { condition, objectRef, refOf } from '../lib/kube/objects.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
@@ -8,7 +9,6 @@ import { formatDuration } from '../lib/plugin/duration.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import type { State } from '../lib/plugin/state.js';
-import { objectRef, refOf } from '../lib/kube/pods.js';
 
 export interface Data {
   /** Pending pods without a node (the scheduler's queue as the API shows it). */
@@ -176,8 +176,8 @@ export default defineCheck({
     // A Lease with no holder (a scheduler that stopped releases it) or an expired one: no scheduler leads now.
     const leaderless = Boolean(d.lease) && (!holder || expired);
     let leaseText: string;
-    if (!d.lease) leaseText = `no Lease ${o.leaseNamespace}/${o.leaseName} (leader election off?)`;
-    else if (!holder) leaseText = `Lease ${o.leaseNamespace}/${o.leaseName} has no holder`;
+    if (!d.lease) leaseText = `no Lease ${refOf(o.leaseNamespace, o.leaseName)} (leader election off?)`;
+    else if (!holder) leaseText = `Lease ${refOf(o.leaseNamespace, o.leaseName)} has no holder`;
     else {
       const readiness = nodeReadiness(d.holderNode);
       leaseText = `lease held by ${holder}${readiness === 'Ready' ? '' : ` (node ${readiness})`}, renewed ${renewAge === undefined ? '?' : formatDuration(renewAge)} ago${expired ? `, EXPIRED (duration ${duration}s)` : ''}`;

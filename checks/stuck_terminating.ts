@@ -1,4 +1,5 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
+import { pdbDeadlocked, pdbStatus } from '../lib/kube/disruption.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { matchesSelector } from '../lib/kube/labels.js';
 import { nodeNamed, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
@@ -9,7 +10,7 @@ import { formatDuration } from '../lib/plugin/duration.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural, type Finding } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
-import { controllerOf, objectRef } from '../lib/kube/pods.js';
+import { controllerOf, objectRef, refOf } from '../lib/kube/objects.js';
 
 export interface Data {
   /**
@@ -88,14 +89,6 @@ function requiresAntiAffinity(p: Pod): boolean {
 /** PDBs that can allow no eviction now; "deadlock" when it is because fewer pods are healthy than it demands. */
 function pdbBlocked(p: PodDisruptionBudget): boolean {
   return p.status?.disruptionsAllowed === 0;
-}
-function pdbDeadlocked(p: PodDisruptionBudget): boolean {
-  const s = p.status ?? {};
-  return s.disruptionsAllowed === 0 && (s.currentHealthy ?? 0) < (s.desiredHealthy ?? 0);
-}
-function pdbStatus(p: PodDisruptionBudget): string {
-  const s = p.status ?? {};
-  return `${s.disruptionsAllowed ?? '?'} disruptions allowed, ${s.currentHealthy ?? '?'}/${s.desiredHealthy ?? '?'} healthy`;
 }
 
 export default defineCheck({
@@ -243,7 +236,7 @@ export default defineCheck({
       const m = pod.metadata ?? {};
       const ns = m.namespace ?? '';
       const name = m.name ?? '';
-      const parts = [`${ns}/${name} stuck Terminating ${formatDuration(overdue)} past its ${graceSeconds(pod)}s grace`];
+      const parts = [`${refOf(ns, name)} stuck Terminating ${formatDuration(overdue)} past its ${graceSeconds(pod)}s grace`];
 
       const nodeName = pod.spec?.nodeName;
       const detailed = pod.spec !== undefined;
@@ -263,7 +256,7 @@ export default defineCheck({
       if (fins.length) {
         withFinalizers++;
         parts.push(`finalizers: ${fins.join(', ')}`);
-        for (const f of fins) finalizerPods.set(f, [...(finalizerPods.get(f) ?? []), `${ns}/${name}`]);
+        for (const f of fins) finalizerPods.set(f, [...(finalizerPods.get(f) ?? []), refOf(ns, name)]);
       } else {
         forceDelete.set(ns, [...(forceDelete.get(ns) ?? []), name]);
       }
@@ -278,13 +271,13 @@ export default defineCheck({
       if (selecting.some(pdbDeadlocked)) deadlockedPods++;
       for (const p of selecting) {
         const pdbName = p.metadata?.name ?? '';
-        if (pdbDeadlocked(p)) { deadlocks.set(`${ns}/${pdbName}`, p); parts.push(`PDB deadlock (${pdbName}: ${pdbStatus(p)})`); }
+        if (pdbDeadlocked(p)) { deadlocks.set(refOf(ns, pdbName), p); parts.push(`PDB deadlock (${pdbName}: ${pdbStatus(p)})`); }
         else parts.push(`PDB ${pdbName} (${pdbStatus(p)})`);
       }
 
       if (ref?.kind === 'StatefulSet') {
         parts.push('its StatefulSet recreates it only once it is gone');
-        if (readiness && readiness !== 'Ready') statefulOnUnready.push(`${ns}/${name}`);
+        if (readiness && readiness !== 'Ready') statefulOnUnready.push(refOf(ns, name));
       }
       if (requiresAntiAffinity(pod)) parts.push(`its required anti-affinity still keeps matching pods off ${nodeName ?? 'its node'}`);
       if (ref) parts.push(`owner ${ref.kind ?? '?'}/${ref.name ?? '?'}`);

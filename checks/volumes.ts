@@ -1,4 +1,4 @@
-import { RESOURCES } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import type { Pod } from '../lib/kube/types.js';

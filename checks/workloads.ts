@@ -1,4 +1,5 @@
-import { RESOURCES, type KubeClient } from '../lib/kube/client.js';
+import type { KubeClient } from '../lib/kube/client.js';
+import { RESOURCES } from '../lib/kube/resources.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { selectorToString } from '../lib/kube/labels.js';
 import { mapBounded } from '../lib/kube/parallel.js';
@@ -12,6 +13,7 @@ import { defineCheck, opt } from '../lib/plugin/check.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
+import { objectRef } from '../lib/kube/objects.js';
 
 /** A ControllerRevision: only when it was made and which revision it is. */
 interface ControllerRevision {
@@ -32,7 +34,7 @@ export interface Data {
 }
 
 const PARALLEL = 4;
-const key = (kind: WorkloadKind, w: Deployment) => `${kind}/${w.metadata?.namespace ?? ''}/${w.metadata?.name ?? ''}`;
+const key = (kind: WorkloadKind, w: Deployment) => `${kind}/${objectRef(w.metadata)}`;
 
 /** The fields judgement reads, so a cluster's worth of workloads costs little memory. */
 function compact(w: Deployment): Deployment {
@@ -106,7 +108,7 @@ async function placements(kube: KubeClient, daemonsets: Deployment[], exclude: s
     ]);
     short.forEach((x, i) => {
       const own = pods[i]!.filter((p) => p.metadata?.ownerReferences?.some((o) => o.controller && o.uid === x.metadata?.uid));
-      out[`${x.metadata?.namespace}/${x.metadata?.name}`] = daemonPlacement(x, own, nodes);
+      out[objectRef(x.metadata)] = daemonPlacement(x, own, nodes);
     });
   } catch (e) {
     if (!tolerable(e)) throw e;
@@ -177,14 +179,14 @@ export default defineCheck({
     const each = (kind: WorkloadKind, list: Deployment[], fn: (w: Deployment) => WorkloadVerdict) => {
       for (const w of list) {
         const why = exclusion(w, o.exclude);
-        if (why) { skipped.push(`${kind} ${w.metadata?.namespace}/${w.metadata?.name} not judged (${why})`); continue; }
+        if (why) { skipped.push(`${kind} ${objectRef(w.metadata)} not judged (${why})`); continue; }
         judged.push(fn(w));
       }
     };
     each('Deployment', d.deployments, (w) => judgeDeployment(w, base));
     each('StatefulSet', d.statefulsets, (w) => judgeStatefulSet(w, { ...base, revisionCreated: d.revisionCreated[key('StatefulSet', w)] }));
     each('DaemonSet', d.daemonsets, (w) => judgeDaemonSet(w, {
-      ...base, revisionCreated: d.revisionCreated[key('DaemonSet', w)], placement: d.placement[`${w.metadata?.namespace}/${w.metadata?.name}`],
+      ...base, revisionCreated: d.revisionCreated[key('DaemonSet', w)], placement: d.placement[objectRef(w.metadata)],
     }));
 
     // Worst offenders first: down, then the furthest from desired; the status line names them in this order too.

@@ -1,6 +1,6 @@
 // npm run contrib: write the monitoring-server side from the checks' own
 // declarations (checks/*.ts, lib/plugin/args.ts) and nrpe.d/k8s-nrpe.cfg, and
-// the README's checks reference (scripts/man.mjs):
+// the README's checks reference (scripts/man.mjs), and deploy/rbac.yaml (scripts/rbac.mjs):
 //   contrib/icinga2/k8s-nrpe.conf          CheckCommands (every option) + NRPE apply rules
 //   contrib/nagios/k8s-nrpe-commands.cfg   Nagios command, hostgroup and services via check_nrpe
 // npm run build writes the same into dist/contrib/ (what the .deb ships), and
@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeRbac } from './rbac.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const CONTRIB_FILES = ['icinga2/k8s-nrpe.conf', 'nagios/k8s-nrpe-commands.cfg'];
@@ -366,6 +367,8 @@ export async function writeContrib(outDir) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const f of await writeContrib(path.join(root, 'contrib'))) console.log(`wrote ${path.relative(root, f)}`);
+  // deploy/rbac.yaml from the registry of what the checks read (lib/kube/resources.ts).
+  console.log(`wrote ${path.relative(root, await writeRbac())}`);
   // The README's checks reference comes from the same declarations (a process of its own:
   // man.mjs imports this module, which is still evaluating here).
   process.stdout.write(execFileSync(process.execPath, [path.join(root, 'scripts/man.mjs'), '--readme'], { encoding: 'utf8' }));

@@ -1,7 +1,8 @@
 import type { Connection } from './kubeconfig.js';
 import { fromStatus, KubeApiError, malformed, type RequestTarget } from './errors.js';
-import { assertName, assertNamespace, fieldSelectorText, invalidName, type FieldTerm } from './names.js';
+import { fieldSelectorText, invalidName, type FieldTerm } from './names.js';
 import type { PeerCertificate } from './peer-certificate.js';
+import { resourceName, resourcePath, type Resource } from './resources.js';
 import { JSON_ACCEPT, Transport, type ClientLimits, type ClientStats } from './transport.js';
 import type { Logger } from '../plugin/log.js';
 import { whilePending } from '../plugin/pending.js';
@@ -9,40 +10,6 @@ import { redactSecrets, sanitize } from '../plugin/sanitize.js';
 
 export type { PeerCertificate } from './peer-certificate.js';
 export { DEFAULT_MAX_RESPONSE_BYTES, type ClientLimits, type ClientStats } from './transport.js';
-
-/** Where a kind lives in the API. */
-export interface Resource {
-  group: string; // '' for core
-  version: string;
-  plural: string;
-  /** What a GET must return (a 2xx with another kind is not judged). */
-  kind: string;
-  namespaced: boolean;
-}
-
-const r = (group: string, version: string, plural: string, kind: string, namespaced = true): Resource => ({ group, version, plural, kind, namespaced });
-
-export const RESOURCES = {
-  pods: r('', 'v1', 'pods', 'Pod'),
-  events: r('', 'v1', 'events', 'Event'),
-  nodes: r('', 'v1', 'nodes', 'Node', false),
-  services: r('', 'v1', 'services', 'Service'),
-  endpoints: r('', 'v1', 'endpoints', 'Endpoints'),
-  persistentvolumes: r('', 'v1', 'persistentvolumes', 'PersistentVolume', false),
-  leases: r('coordination.k8s.io', 'v1', 'leases', 'Lease'),
-  deployments: r('apps', 'v1', 'deployments', 'Deployment'),
-  daemonsets: r('apps', 'v1', 'daemonsets', 'DaemonSet'),
-  replicasets: r('apps', 'v1', 'replicasets', 'ReplicaSet'),
-  statefulsets: r('apps', 'v1', 'statefulsets', 'StatefulSet'),
-  poddisruptionbudgets: r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget'),
-  endpointslices: r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
-  apiservices: r('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false),
-  controllerrevisions: r('apps', 'v1', 'controllerrevisions', 'ControllerRevision'),
-  jobs: r('batch', 'v1', 'jobs', 'Job'),
-  persistentvolumeclaims: r('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim'),
-  storageclasses: r('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false),
-  volumeattachments: r('storage.k8s.io', 'v1', 'volumeattachments', 'VolumeAttachment', false),
-} as const;
 
 /** A non-resource path's answer (/livez, /readyz): any status but 401/403/429, text as sent. */
 export interface RawResponse {
@@ -82,18 +49,6 @@ const DEFAULT_PAGE = 500;
 /** What kubectl sends for metadata-only lists, including its fallback. */
 const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
-function resourceName(res: Resource): string {
-  return res.group ? `${res.plural}.${res.group}` : res.plural;
-}
-
-/** The URL path of a resource; names and namespaces are checked, so nothing can redirect the request. */
-export function resourcePath(res: Resource, namespace?: string, name?: string): string {
-  if (namespace !== undefined && res.namespaced) assertNamespace(namespace);
-  if (name !== undefined) assertName(name, `${resourceName(res)} name`);
-  const base = res.group ? `/apis/${res.group}/${res.version}` : `/api/${res.version}`;
-  const ns = res.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${base}${ns}/${res.plural}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -1,4 +1,5 @@
-import { RESOURCES, type KubeClient } from './client.js';
+import type { KubeClient } from './client.js';
+import { RESOURCES } from './resources.js';
 import { mapBounded } from './parallel.js';
 import type { KubeEvent } from './types.js';
 import { parseTime } from './time.js';

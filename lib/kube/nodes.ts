@@ -1,11 +1,9 @@
-import { RESOURCES, type KubeClient } from './client.js';
+import type { KubeClient } from './client.js';
+import { RESOURCES } from './resources.js';
 import { isNodeName } from './names.js';
 import { PluginError } from '../plugin/errors.js';
-import type { Condition, Node } from './types.js';
-
-export function condition(conds: Condition[] | undefined, type: string): Condition | undefined {
-  return conds?.find((c) => c.type === type);
-}
+import { condition } from './objects.js';
+import type { Node } from './types.js';
 
 /** 'Ready', 'NotReady' (False), or 'Unknown' (kubelet stopped posting). */
 export function nodeReadiness(node: Node | undefined): 'Ready' | 'NotReady' | 'Unknown' | 'Missing' {

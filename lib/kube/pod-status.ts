@@ -1,10 +1,11 @@
-// What a pod's status says is wrong with it, and whether a Job failed: the
-// container waiting reasons the kubelet writes (pkg/kubelet/kuberuntime,
-// pkg/kubelet/images), the last termination, the Ready condition. Pure.
+// What a pod's status says is wrong with it: the container waiting reasons the
+// kubelet writes (pkg/kubelet/kuberuntime, pkg/kubelet/images), the last
+// termination, the Ready condition. Pure.
 import { formatDuration } from '../plugin/duration.js';
-import { condition } from './nodes.js';
+import { ownedByJob } from './jobs.js';
+import { condition, objectRef, oneLine } from './objects.js';
 import { parseTime } from './time.js';
-import type { Condition, ContainerStatus, ObjectMeta, Pod } from './types.js';
+import type { ContainerStatus, Pod } from './types.js';
 import { podNotReadyReason } from './pods.js';
 
 export type PodProblemKind = 'crashloop' | 'image' | 'config' | 'oomkilled' | 'restarts' | 'notready';
@@ -59,19 +60,13 @@ export function pointedElsewhere(p: Pod): Pointer | undefined {
   return undefined;
 }
 
-const oneLine = (s: string | undefined, max = 160) => (s ?? '').replace(/\s+/g, ' ').trim().slice(0, max);
-
-function ownedByJob(m: ObjectMeta | undefined): boolean {
-  return (m?.ownerReferences ?? []).some((r) => r.controller && r.kind === 'Job');
-}
-
 /**
  * Everything wrong with one pod (an empty list: nothing). A container in
  * CrashLoopBackOff also restarted many times; only the waiting reason is
  * named, since it says more.
  */
 export function judgePod(p: Pod, o: PodJudgeOptions): PodVerdict {
-  const v: PodVerdict = { id: `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? '?'}`, node: p.spec?.nodeName || undefined, problems: [] };
+  const v: PodVerdict = { id: objectRef(p.metadata), node: p.spec?.nodeName || undefined, problems: [] };
   const containers: [ContainerStatus, boolean][] = [
     ...(p.status?.initContainerStatuses ?? []).map((c): [ContainerStatus, boolean] => [c, true]),
     ...(p.status?.containerStatuses ?? []).map((c): [ContainerStatus, boolean] => [c, false]),
@@ -117,58 +112,4 @@ export function judgePod(p: Pod, o: PodJudgeOptions): PodVerdict {
   }
   v.problems.sort((a, b) => PROBLEM_ORDER.indexOf(a.kind) - PROBLEM_ORDER.indexOf(b.kind));
   return v;
-}
-
-// ---- Jobs ------------------------------------------------------------------
-
-export interface Job {
-  metadata?: ObjectMeta;
-  spec?: { backoffLimit?: number; suspend?: boolean };
-  status?: { conditions?: Condition[]; failed?: number; succeeded?: number; active?: number; startTime?: string; completionTime?: string };
-}
-
-export interface JobFailure {
-  /** namespace/name */
-  id: string;
-  /** 'BackoffLimitExceeded: Job has reached the specified backoff limit' */
-  why: string;
-  /** When the Failed condition became True (epoch ms). */
-  at?: number;
-  /** A newer Job of the same CronJob completed: this failure is history. */
-  supersededBy?: string;
-}
-
-/**
- * Jobs whose Failed condition is True (the job controller sets it with reason
- * BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy or
- * MaxFailedIndexesExceeded). A CronJob keeps failedJobsHistoryLimit failed
- * Jobs around after later runs succeeded: such a failure is marked as
- * superseded, not current.
- */
-export function failedJobs(jobs: Job[]): JobFailure[] {
-  const cron = (j: Job) => j.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'CronJob')?.name;
-  const latestSuccess = new Map<string, { name: string; at: number }>();
-  for (const j of jobs) {
-    const c = cron(j);
-    const done = condition(j.status?.conditions, 'Complete');
-    if (!c || done?.status !== 'True') continue;
-    const at = parseTime(done.lastTransitionTime) ?? parseTime(j.status?.completionTime) ?? 0;
-    const key = `${j.metadata?.namespace}/${c}`;
-    if ((latestSuccess.get(key)?.at ?? -1) < at) latestSuccess.set(key, { name: j.metadata?.name ?? '?', at });
-  }
-  const out: JobFailure[] = [];
-  for (const j of jobs) {
-    const f = condition(j.status?.conditions, 'Failed');
-    if (f?.status !== 'True') continue;
-    const at = parseTime(f.lastTransitionTime);
-    const c = cron(j);
-    const later = c ? latestSuccess.get(`${j.metadata?.namespace}/${c}`) : undefined;
-    out.push({
-      id: `${j.metadata?.namespace ?? ''}/${j.metadata?.name ?? '?'}`,
-      why: `${f.reason ?? 'Failed'}: ${oneLine(f.message) || 'no message'}`,
-      at,
-      supersededBy: later && at !== undefined && later.at > at ? later.name : undefined,
-    });
-  }
-  return out;
 }

@@ -1,21 +1,6 @@
-// One definition each of what several checks say about pods and their owners.
-import { condition } from './nodes.js';
-import type { ObjectMeta, Pod } from './types.js';
-
-/** 'namespace/name': how a namespaced object is named in output, and its key in maps. */
-export function objectRef(m: ObjectMeta | undefined): string {
-  return `${m?.namespace ?? ''}/${m?.name ?? ''}`;
-}
-
-/** 'namespace/name' from the two parts (event involvedObject, references). */
-export function refOf(namespace: string | undefined, name: string | undefined): string {
-  return `${namespace ?? ''}/${name ?? ''}`;
-}
-
-/** The controller that owns an object (ownerReferences with controller: true), else its first owner. */
-export function controllerOf(m: ObjectMeta | undefined): NonNullable<ObjectMeta['ownerReferences']>[number] | undefined {
-  return m?.ownerReferences?.find((o) => o.controller) ?? m?.ownerReferences?.[0];
-}
+// What several checks say about pods.
+import { condition } from './objects.js';
+import type { Pod } from './types.js';
 
 /** The pod's Ready condition is True (its containers run and pass their readiness probes). */
 export function isPodReady(p: Pod): boolean {

@@ -1,4 +1,4 @@
-import { condition } from './nodes.js';
+import { condition } from './objects.js';
 import { parseTime } from './time.js';
 import type { Node } from './types.js';
 

@@ -2,7 +2,8 @@
 // names are often not the hostname (FQDN hostnames, upper case, cloud names,
 // --hostname-override), and a node-local verdict judged against the wrong
 // node, or against every node, pages for somebody else's problem.
-import { RESOURCES, type KubeClient } from './client.js';
+import type { KubeClient } from './client.js';
+import { RESOURCES } from './resources.js';
 import { isNodeName } from './names.js';
 import { nodeHostNames, NodeNotKnown, unknownNode, type HostNameSource } from './nodes.js';
 import type { Node } from './types.js';

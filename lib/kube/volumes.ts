@@ -1,6 +1,7 @@
 // PersistentVolumeClaims, PersistentVolumes, VolumeAttachments and the
 // kubelet's volume stats: the shapes the checks read and the pure judgement.
 import { formatDuration } from '../plugin/duration.js';
+import { objectRef, oneLine, refOf } from './objects.js';
 import { parseTime } from './time.js';
 import type { ObjectMeta } from './types.js';
 
@@ -74,7 +75,6 @@ export interface VolumeJudgeOptions {
 }
 
 const ago = (ms: number | undefined, now: number) => (ms === undefined ? undefined : Math.max(0, (now - ms) / 1000));
-const oneLine = (s: string | undefined, max = 200) => (s ?? '').replace(/\s+/g, ' ').trim().slice(0, max);
 
 /**
  * Claims: Lost (the bound volume is gone: the data is unreachable) is
@@ -86,7 +86,7 @@ export function judgeClaims(pvcs: PersistentVolumeClaim[], classes: Map<string, 
   const problems: VolumeProblem[] = [];
   const waiting: string[] = [];
   for (const c of pvcs) {
-    const id = `PVC ${c.metadata?.namespace ?? ''}/${c.metadata?.name ?? '?'}`;
+    const id = `PVC ${objectRef(c.metadata)}`;
     const phase = c.status?.phase;
     if (phase === 'Lost') {
       problems.push({ severity: 'critical', what: id, why: `Lost: its volume ${c.spec?.volumeName ?? '?'} no longer exists` });
@@ -123,10 +123,10 @@ export function judgeVolumes(pvs: PersistentVolume[], o: VolumeJudgeOptions): { 
     const phase = v.status?.phase;
     const since = ago(parseTime(v.status?.lastPhaseTransitionTime), o.now);
     const forHow = since === undefined ? 'for an unknown time (no status.lastPhaseTransitionTime before Kubernetes 1.29)' : `for ${formatDuration(since)}`;
-    const claim = v.spec?.claimRef ? ` (was ${v.spec.claimRef.namespace ?? ''}/${v.spec.claimRef.name ?? '?'})` : '';
+    const claim = v.spec?.claimRef ? ` (was ${refOf(v.spec.claimRef.namespace, v.spec.claimRef.name)})` : '';
     const policy = v.spec?.persistentVolumeReclaimPolicy ?? 'Retain';
     if (phase === 'Failed') {
-      problems.push({ severity: 'critical', what: id, why: `Failed ${forHow}${claim}: ${oneLine(v.status?.message) || v.status?.reason || 'no message'}` });
+      problems.push({ severity: 'critical', what: id, why: `Failed ${forHow}${claim}: ${oneLine(v.status?.message, 200) || v.status?.reason || 'no message'}` });
     } else if (phase === 'Released' || phase === 'Pending') {
       if (since !== undefined && since < o.window) continue;
       if (phase === 'Released' && policy !== 'Delete') {
@@ -155,7 +155,7 @@ export function judgeAttachments(vas: VolumeAttachment[], o: { now: number }): V
     for (const [kind, err] of [['attach', va.status?.attachError], ['detach', va.status?.detachError]] as const) {
       if (!err) continue;
       const when = ago(parseTime(err.time), o.now);
-      out.push({ severity: 'warning', what, why: `${kind} failed${when !== undefined ? ` ${formatDuration(when)} ago` : ''}: ${oneLine(err.message) || 'no message'}` });
+      out.push({ severity: 'warning', what, why: `${kind} failed${when !== undefined ? ` ${formatDuration(when)} ago` : ''}: ${oneLine(err.message, 200) || 'no message'}` });
     }
   }
   return out;
@@ -182,7 +182,7 @@ export function usageFromSummaries(summaries: { node: string; summary: StatsSumm
     for (const pod of summary.pods ?? []) {
       for (const vol of pod.volume ?? []) {
         if (!vol.pvcRef?.name) continue;
-        const pvc = `${vol.pvcRef.namespace ?? pod.podRef?.namespace ?? ''}/${vol.pvcRef.name}`;
+        const pvc = refOf(vol.pvcRef.namespace ?? pod.podRef?.namespace, vol.pvcRef.name);
         const pct = (a?: number, b?: number) => (a !== undefined && b ? Math.round((a / b) * 1000) / 10 : undefined);
         const u: VolumeUsage = {
           pvc, node, usedBytes: vol.usedBytes, capacityBytes: vol.capacityBytes,

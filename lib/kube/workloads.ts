@@ -2,7 +2,7 @@
 // from the status their controllers write (pkg/controller/deployment,
 // statefulset, daemon in kubernetes/kubernetes). Pure: no I/O, `now` given.
 import { formatDuration } from '../plugin/duration.js';
-import { condition } from './nodes.js';
+import { condition, objectRef, refOf } from './objects.js';
 import { parseTime } from './time.js';
 import type { Deployment, Node, Pod } from './types.js';
 import { podNotReadyReason } from './pods.js';
@@ -42,7 +42,7 @@ export interface DaemonPlacement {
 }
 
 const n = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const id = (w: Deployment) => `${w.metadata?.namespace ?? ''}/${w.metadata?.name ?? '?'}`;
+const id = (w: Deployment) => objectRef(w.metadata);
 
 /**
  * The ignore annotation: `k8s-nrpe/ignore: "true"` on the workload.
@@ -62,7 +62,7 @@ export function globToRegExp(glob: string): RegExp {
 export function excludedByName(namespace: string, name: string, patterns: readonly string[]): string | undefined {
   for (const p of patterns) {
     const full = p.includes('/') ? p : `*/${p}`;
-    if (globToRegExp(full).test(`${namespace}/${name}`)) return p;
+    if (globToRegExp(full).test(refOf(namespace, name))) return p;
   }
   return undefined;
 }

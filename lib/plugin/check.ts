@@ -25,8 +25,13 @@ export interface CommonOptions {
 /** What gather() may use: I/O lives here, nowhere else. */
 export interface CheckContext {
   signal: AbortSignal;
-  /** Start time of the check, epoch ms, on this host's clock. */
-  now: number;
+  /**
+   * When the check started, epoch ms, on THIS HOST's clock: for host inputs
+   * (a journal's window, a file's age). Ages of API objects are judged in
+   * evaluate() against its `now`, the API server's clock, which differs when
+   * this host's clock is wrong.
+   */
+  hostClockStart: number;
   verbose: number;
   log: Logger;
   /** The API client, connected on first use (node-local checks may never need it). */
@@ -79,7 +84,11 @@ export interface CheckSpec<Opts extends OptionTable = OptionTable, D = unknown> 
     /** Extra arguments for a person's run, e.g. --sudo when not root. */
     args?(): string[];
   };
-  /** Pure. `now` is the API server's clock for checks that asked it, this host's otherwise. */
+  /**
+   * Pure. `now` (epoch ms) is the API server's clock for checks that asked it
+   * (KubeClient.serverNow(): this host's corrected by the Date headers' skew),
+   * this host's otherwise; never CheckContext.hostClockStart.
+   */
   evaluate(data: D, o: OptionValues<Opts> & CommonOptions, now: number): Outcome;
 }
 

@@ -41,7 +41,7 @@ function requestedFormat(argv: string[]): 'json' | 'nagios' {
  * The caller writes the output and exits (see cli/main.ts).
  */
 export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
-  const now = Date.now();
+  const hostClockStart = Date.now();
   const stderr: string[] = [];
   let opts: (CommonOptions & Record<string, unknown>) | undefined;
   const title = check.title;
@@ -77,7 +77,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   let connecting: Promise<KubeClient> | undefined;
   const ctx: CheckContext = {
     signal: controller.signal,
-    now,
+    hostClockStart,
     verbose: o.verbose,
     log,
     kube: () =>

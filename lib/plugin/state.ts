@@ -24,7 +24,9 @@ export function parseState(text: string): State | undefined {
 
 /**
  * Severity order for "worst of": CRITICAL > WARNING > UNKNOWN > OK, as
- * Monitoring Plugins and go-check do: a known problem outranks not knowing.
+ * monitoring-plugins' max_state_alt (lib/states.h): a known problem outranks
+ * not knowing. go-check's result.WorstState orders Critical, Unknown, Warning
+ * instead; docs/plugin-contract.md says why we do not.
  */
 const SEVERITY: Record<State, number> = {
   [State.OK]: 0,

@@ -42,6 +42,30 @@ interface FaultRule {
   flood?: number;
   /** Send a Date header this many seconds off the real clock (then answer normally). */
   clockOffsetS?: number;
+  /**
+   * Hold each matching request until, for every pattern here, a held request's path and decoded
+   * query match it; then answer them all normally (and later ones at once). Proves requests were
+   * in flight at the same time without a clock: made one after another, the first waits for ever.
+   */
+  together?: string[];
+}
+
+/** Requests held by a `together` rule, per rule. */
+const held = new WeakMap<object, { text: string; release: () => void }[]>();
+const met = new WeakSet<object>();
+
+function meet(rule: FaultRule, text: string): Promise<void> {
+  if (met.has(rule)) return Promise.resolve();
+  return new Promise((release) => {
+    const waiting = held.get(rule) ?? [];
+    held.set(rule, waiting);
+    waiting.push({ text, release });
+    const patterns = rule.together!.map((p) => new RegExp(p));
+    if (patterns.every((p) => waiting.some((w) => p.test(w.text)))) {
+      met.add(rule);
+      for (const w of waiting.splice(0)) w.release();
+    }
+  });
 }
 
 function args(): Record<string, string> {
@@ -327,6 +351,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (rule.hang) { record(req, url, 0, 0, caller.user); return; } // hold the socket open, never answer
     if (rule.drop) { record(req, url, 0, 0, caller.user); req.socket.destroy(); return; }
     if (rule.delayMs) await new Promise((ok) => setTimeout(ok, rule.delayMs));
+    if (rule.together) await meet(rule, `${url.pathname}${decodeURIComponent(url.search)}`);
     if (rule.clockOffsetS !== undefined) res.setHeader('Date', new Date(Date.now() + rule.clockOffsetS * 1000).toUTCString());
     if (rule.flood) { record(req, url, 200, await flood(res, rule.flood), caller.user); return; }
     if ('body' in rule) {

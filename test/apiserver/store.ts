@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BOOT_TIME_ENV } from '../../lib/host/boot.js';
+import { RESOURCES } from '../../lib/kube/resources.js';
 
 type Obj = Record<string, any>;
 
@@ -18,34 +19,17 @@ export interface ResourceType {
   namespaced: boolean;
 }
 
-/** What the double serves even when a scenario holds none of them (an empty list, not a 404). */
-const BUILTIN: ResourceType[] = [
-  ['', 'v1', 'pods', 'Pod', true],
-  ['', 'v1', 'events', 'Event', true],
-  ['', 'v1', 'nodes', 'Node', false],
-  ['', 'v1', 'namespaces', 'Namespace', false],
-  ['', 'v1', 'services', 'Service', true],
-  ['', 'v1', 'endpoints', 'Endpoints', true],
-  ['', 'v1', 'configmaps', 'ConfigMap', true],
-  ['', 'v1', 'secrets', 'Secret', true],
-  ['', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true],
-  ['', 'v1', 'persistentvolumes', 'PersistentVolume', false],
-  ['coordination.k8s.io', 'v1', 'leases', 'Lease', true],
-  ['apps', 'v1', 'deployments', 'Deployment', true],
-  ['apps', 'v1', 'daemonsets', 'DaemonSet', true],
-  ['apps', 'v1', 'replicasets', 'ReplicaSet', true],
-  ['apps', 'v1', 'statefulsets', 'StatefulSet', true],
-  ['policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true],
-  ['discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true],
-  ['events.k8s.io', 'v1', 'events', 'Event', true],
-  ['apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false],
-  ['apps', 'v1', 'controllerrevisions', 'ControllerRevision', true],
-  ['batch', 'v1', 'jobs', 'Job', true],
-  ['storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false],
-  ['storage.k8s.io', 'v1', 'volumeattachments', 'VolumeAttachment', false],
-].map(([group, version, plural, kind, namespaced]) => ({ group, version, plural, kind, namespaced }) as ResourceType);
+/**
+ * What the double serves even when a scenario holds none of them: every resource of the registry
+ * (lib/kube/resources.ts), an empty list as a real API server answers, never a 404.
+ */
+const BUILTIN: ResourceType[] = Object.values(RESOURCES).map(({ group, version, plural, kind, namespaced }) => ({ group, version, plural, kind, namespaced }));
 
-const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass', 'CSINode', 'APIService', 'VolumeAttachment', 'StatsSummary']);
+/** Cluster-scoped kinds: the registry's, and those a scenario may hold that no check reads. */
+const CLUSTER_SCOPED = new Set([
+  ...BUILTIN.filter((t) => !t.namespaced).map((t) => t.kind),
+  'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'CSINode', 'StatsSummary',
+]);
 
 function pluralOf(kind: string): string {
   const k = kind.toLowerCase();

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, RESOURCES } from '../../lib/kube/client.js';
+import { KubeClient } from '../../lib/kube/client.js';
+import { RESOURCES } from '../../lib/kube/resources.js';
 import { connect } from '../../lib/kube/kubeconfig.js';
 import { apiServers, expectContract, near, ownSeconds, runBuilt, type ApiServer, type RecordedRequest } from '../harness.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { failedJobs, judgePod, pointedElsewhere, type Job } from '../../lib/kube/pod-status.js';
+import { failedJobs, type Job } from '../../lib/kube/jobs.js';
+import { judgePod, pointedElsewhere } from '../../lib/kube/pod-status.js';
 import type { ContainerStatus, Pod } from '../../lib/kube/types.js';
 import { clock } from './support.js';
 

@@ -267,7 +267,7 @@ describe('stuck_terminating: a 404 on a stuck pod\'s GET (fail direction, issue 
         return res.plural === 'nodes' ? node(name) : undefined;
       },
     };
-    const ctx = { signal: new AbortController().signal, now: NOW, verbose: 0, log: () => {}, kube: async () => kube };
+    const ctx = { signal: new AbortController().signal, hostClockStart: NOW, verbose: 0, log: () => {}, kube: async () => kube };
     return { ctx, calls };
   }
   const gather = async (pods: Pod[], relist: (name: string) => Pod[] | Error) => {

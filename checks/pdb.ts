@@ -1,0 +1,73 @@
+import { pdbDeadlocked, pdbStatus, pdbTooStrict } from '../lib/kube/disruption.js';
+import { objectRef } from '../lib/kube/objects.js';
+import { RESOURCES } from '../lib/kube/resources.js';
+import type { PodDisruptionBudget } from '../lib/kube/types.js';
+import { defineCheck, opt } from '../lib/plugin/check.js';
+import { Report } from '../lib/plugin/report.js';
+import { plural } from '../lib/plugin/result.js';
+import { State } from '../lib/plugin/state.js';
+
+/** What is kept of a PodDisruptionBudget: its name, its rule and its status. */
+export interface Budget {
+  id: string;
+  rule: string;
+  tooStrict: boolean;
+  deadlocked: boolean;
+  status: string;
+}
+
+export interface Data {
+  budgets: Budget[];
+}
+
+const ruleOf = (p: PodDisruptionBudget) =>
+  p.spec?.minAvailable !== undefined ? `minAvailable ${p.spec.minAvailable}` : p.spec?.maxUnavailable !== undefined ? `maxUnavailable ${p.spec.maxUnavailable}` : 'no rule';
+
+export default defineCheck({
+  name: 'pdb',
+  title: 'PDB',
+  scope: 'cluster',
+  summary: 'PodDisruptionBudgets that block every drain even when all their pods are healthy',
+  description:
+    'A PodDisruptionBudget that allows no disruption while every pod it expects is healthy (minAvailable equal to the ' +
+    'replicas, maxUnavailable 0, a single replica with minAvailable 1) blocks every voluntary eviction for ever: ' +
+    '`kubectl drain` and a rolling reboot of its node wait until someone edits it. Such budgets are counted by -w/-c, ' +
+    'found before the drain rather than during it. Budgets that allow none because too few of their pods are healthy ' +
+    'are only listed: check_k8s_workloads judges the missing pods, and check_k8s_stuck_terminating and ' +
+    'check_k8s_reboot_ready judge the drains they block. Lists PodDisruptionBudgets (--namespace or all namespaces).',
+  thresholds: { describe: 'PodDisruptionBudgets that block every drain while all their pods are healthy', warning: '0' },
+  options: {
+    namespace: opt.namespace({ describe: 'Only this namespace (default: all namespaces)' }),
+  },
+  perfdata: {
+    blocking_pdbs: { describe: 'PodDisruptionBudgets allowing no disruption while every expected pod is healthy', thresholds: '-w/-c' },
+    short_pdbs: { describe: 'PodDisruptionBudgets allowing no disruption because too few pods are healthy (judged by other checks)' },
+    pdbs: { describe: 'PodDisruptionBudgets' },
+  },
+  examples: [['$0 -c 0', 'CRITICAL for any budget that blocks every drain']],
+
+  async gather(ctx, o) {
+    const kube = await ctx.kube();
+    const budgets = await kube.list<PodDisruptionBudget, Budget>(RESOURCES.poddisruptionbudgets, {
+      namespace: o.namespace,
+      project: (p) => ({ id: objectRef(p.metadata), rule: ruleOf(p), tooStrict: pdbTooStrict(p), deadlocked: pdbDeadlocked(p), status: pdbStatus(p) }),
+    });
+    return { budgets };
+  },
+
+  evaluate(d, o) {
+    const r = new Report();
+    const blocking = d.budgets.filter((b) => b.tooStrict);
+    const short = d.budgets.filter((b) => b.deadlocked);
+    const j = r.judge('blocking_pdbs', blocking.length, { warn: o.warning, crit: o.critical, min: 0 });
+    r.metric('short_pdbs', short.length, { min: 0 });
+    r.metric('pdbs', d.budgets.length, { min: 0 });
+    if (j.state !== State.OK) {
+      const names = blocking.slice(0, 3).map((b) => b.id).join(', ') + (blocking.length > 3 ? ` and ${blocking.length - 3} more` : '');
+      r.problem(j.state, `${plural(blocking.length, 'PodDisruptionBudget')} blocking every drain: ${names}`);
+    }
+    for (const b of blocking) r.add(j.state, `${b.id}: ${b.rule}, ${b.status}: no eviction can pass even with every pod healthy; a drain of its nodes waits for ever`);
+    for (const b of short) r.info(`${b.id}: ${b.rule}, ${b.status}: its pods are short (check_k8s_workloads), drains wait until they are back`);
+    return r.done(`${plural(d.budgets.length, 'PodDisruptionBudget')}, none blocks every drain`);
+  },
+});

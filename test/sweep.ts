@@ -1,0 +1,42 @@
+// Every check run as NRPE runs it: the options of its line in nrpe.d/k8s-nrpe.cfg
+// (the shipped command), the double's kubeconfig instead of the node's, and
+// --node for the checks that judge one node. Shared by the sweep
+// (test/integration/sweep.test.ts) and the RBAC proof (rbac.test.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, runBuilt, type ApiServer, type CheckRun } from './harness.js';
+
+/** The node the sweep's node-scoped checks judge (in the healthy and incident scenarios). */
+export const SWEEP_NODE = 'k8s02';
+
+/** Every check of `k8s-nrpe --list`, in its order. */
+export async function listChecks(): Promise<string[]> {
+  return (await runBuilt('k8s-nrpe', ['--list'])).stdout.split('\n').filter(Boolean);
+}
+
+/** The options of check_k8s_NAME's NRPE command, without its --kubeconfig (none when it has no line). */
+export function nrpeOptions(check: string): string[] {
+  const cfg = fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8');
+  const line = new RegExp(`^command\\[check_k8s_${check}\\]=\\S+(.*)$`, 'm').exec(cfg)?.[1] ?? '';
+  const words = line.trim().split(/\s+/).filter(Boolean);
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === '--kubeconfig') { i++; continue; }
+    out.push(words[i]!);
+  }
+  return out;
+}
+
+/** Does the check judge one node (its --help offers --node)? Cached per check. */
+const nodeScoped = new Map<string, Promise<boolean>>();
+export function offersNode(check: string): Promise<boolean> {
+  let p = nodeScoped.get(check);
+  if (!p) nodeScoped.set(check, (p = runBuilt(check, ['--help']).then((r) => /^\s+--node\b/m.test(r.stdout))));
+  return p;
+}
+
+/** Run one check against `server` as NRPE would, plus `extra` options (e.g. -vv). */
+export async function runAsNrpe(check: string, server: ApiServer, extra: string[] = []): Promise<CheckRun> {
+  const node = (await offersNode(check)) ? ['--node', SWEEP_NODE] : [];
+  return runBuilt(check, [...nrpeOptions(check), '--kubeconfig', server.kubeconfig, ...node, ...extra]);
+}
