@@ -155,7 +155,7 @@ describe('check_k8s_volumes evaluate', () => {
 
   it('problems under the count thresholds: named by kind, WARNING or CRITICAL by -w/-c, OK below -w', async () => {
     const pv: PersistentVolume = { metadata: { name: 'pvc-r' }, spec: { persistentVolumeReclaimPolicy: 'Delete', claimRef: { namespace: 'apps', name: 'old' } }, status: { phase: 'Released', lastPhaseTransitionTime: ago(3600) } };
-    const data = { pvcs: [claim('slow', 'Pending', 2700), claim('slower', 'Pending', 3600)], pvs: [pv], attachments: [], classes: [...classes.values()] };
+    const data = { pvcs: [claim('slow', 'Pending', 2700), claim('slower', 'Pending', 3600)], pvs: [pv], attachments: [], classes: [...classes.values()], usage: undefined };
     const w = check.evaluate(data, await checkOptions(check), NOW);
     expect(outcomeState(w)).toBe(State.WARNING);
     expect(w.summary).toBe('2 PVCs Pending, 1 PV not reclaimed');
