@@ -227,6 +227,18 @@ describe('check_k8s_dqlite_cluster judgement', () => {
     expect(out.summary).toContain('no quorum: 0 of 3 voters reachable, 2 needed');
   });
 
+  it('a member only the leader knows and nobody asked is unreachable ("not asked"); without TLS files it says so', async () => {
+    const live = [m(1), m(2), m(3), m(4, 'spare')];
+    const { state, out } = await judge(data({ tls: false, live }));
+    expect(state).toBe(State.WARNING);
+    expect(out.summary).toBe('1 of 4 members unreachable: 10.0.0.4:19001 (spare)');
+    const texts = out.findings.map((f) => f.text);
+    expect(texts).toContain('10.0.0.4:19001 (spare): not asked');
+    expect(texts).toContain('queried with no TLS (no cluster.crt/cluster.key in the backend directory), each query at most 4s');
+    const unasked = await judge(data({ live: undefined }));
+    expect(unasked.out.findings.map((f) => f.text)).toContain('live membership unavailable (.cluster: not asked): members and roles from cluster.yaml');
+  });
+
   it('WARNING: a standby unreachable is a warning, never quorum', async () => {
     const members = [m(1), m(2), m(3), m(4, 'standby')];
     const { state, out } = await judge(data({ stored: members, live: members, probes: [up(1), up(2), up(3), down(4)] }));
@@ -254,7 +266,9 @@ describe('check_k8s_dqlite_cluster judgement', () => {
       probes: [down(1, tlsErr), down(2, tlsErr), down(3, tlsErr)],
     }));
     expect(state).toBe(State.UNKNOWN);
-    expect(out.summary).toMatch(/cannot talk TLS to any member \(remote error: tls: bad certificate\)/);
+    expect(out.summary).toBe('the dqlite shell cannot talk TLS to any member (remote error: tls: bad certificate); it uses /var/snap/microk8s/current/var/kubernetes/backend/cluster.crt and cluster.key');
+    // every member line is UNKNOWN too: nothing is known about them
+    expect(out.findings.filter((f) => f.text.includes('unreachable: remote error')).map((f) => f.state)).toEqual([State.UNKNOWN, State.UNKNOWN, State.UNKNOWN]);
   });
 
   it('leader query time against -w/-c, in seconds', async () => {
