@@ -92,7 +92,8 @@ describe('apiserver evaluate', () => {
   it('a status without check lines is CRITICAL with what the server said', async () => {
     const d = healthy();
     d.readyz = { status: 503, body: 'upstream connect error\n', ms: 1 };
-    const { o } = await run(d);
+    const { o, state } = await run(d);
+    expect(state).toBe(State.CRITICAL);
     expect(o.summary).toBe('readyz answered 503');
     expect(o.findings[0]?.text).toBe('/readyz answered 503: upstream connect error');
   });
@@ -113,7 +114,7 @@ describe('apiserver evaluate', () => {
     let r = await run(d);
     expect(r.state).toBe(State.WARNING);
     expect(r.o.summary).toBe('serving certificate expires in 20d');
-    expect(r.texts[0]).toMatch(/^the serving certificate \(CN 127\.0\.0\.1\) expires on 2026-06-25 \(outside -w 30:|^the serving certificate \(CN 127\.0\.0\.1\) expires on 2026-06-25/);
+    expect(r.texts[0]).toBe('the serving certificate (CN 127.0.0.1) expires on 2026-06-25 (outside --cert-warning 30:); microk8s: sudo microk8s refresh-certs --cert server.crt');
     d.certificate = { validTo: NOW + 2 * DAY };
     expect((await run(d)).state).toBe(State.CRITICAL);
     d.certificate = { validTo: NOW - DAY };
@@ -132,6 +133,44 @@ describe('apiserver evaluate', () => {
     expect(perf.apiservices_unavailable).toBe(1);
     expect((await run(d, ['--aggregated-state', 'critical'])).state).toBe(State.CRITICAL);
     expect((await run(d, ['--aggregated-state', 'ok'])).state).toBe(State.OK);
+  });
+
+  it('an APIService whose Available condition is Unknown is not Available, nor is one without the condition', async () => {
+    const d = healthy();
+    // kube-aggregator's available controller before its first check of the service, or while it cannot tell
+    d.apiservices[2] = { ...metrics(true), status: { conditions: [{ type: 'Available', status: 'Unknown', reason: 'ServiceNotFound', message: 'service/metrics-server in "kube-system" is not present', lastTransitionTime: ago(60) }] } };
+    d.apiservices.push({ metadata: { name: 'v1beta1.custom.metrics.k8s.io' }, spec: { service: { namespace: 'monitoring', name: 'adapter' } }, status: {} });
+    const { o, state, perf, texts } = await run(d);
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toBe('2 aggregated APIs not Available (v1beta1.metrics.k8s.io, v1beta1.custom.metrics.k8s.io)');
+    expect(texts).toContain('v1beta1.metrics.k8s.io (service kube-system/metrics-server) not Available: ServiceNotFound: service/metrics-server in "kube-system" is not present');
+    expect(texts).toContain('v1beta1.custom.metrics.k8s.io (service monitoring/adapter) not Available: no Available condition yet');
+    expect(perf).toMatchObject({ apiservices: 4, apiservices_unavailable: 2 });
+  });
+
+  it('a 404 on a health endpoint is UNKNOWN (an API server too old to serve it), and the rest is still judged', async () => {
+    const d = healthy();
+    d.livez = { status: 404, body: '404 page not found\n', ms: 1 };
+    const { o, state, perf, texts } = await run(d);
+    expect(state).toBe(State.UNKNOWN);
+    expect(o.summary).toBe('no /livez (Kubernetes before 1.16?)');
+    expect(texts).toContain('/livez answered 404: this API server does not serve it');
+    expect(perf).toMatchObject({ livez_checks_ok: 0, readyz_checks_ok: 8 });
+  });
+
+  it('the certificate days: a fraction below the threshold alerts, exactly the threshold does not', async () => {
+    const d = healthy();
+    d.certificate = { validTo: NOW + 30 * DAY };
+    let r = await run(d);
+    expect(r.state).toBe(State.OK);
+    expect(r.perf.cert_days_left).toBe(30);
+    d.certificate = { validTo: NOW + 30 * DAY - 3 * 3_600_000 };
+    r = await run(d);
+    expect(r.state).toBe(State.WARNING);
+    expect(r.perf.cert_days_left).toBe(29.8);
+    expect(r.o.summary).toBe('serving certificate expires in 29d19h');
+    d.certificate = { validTo: NOW + 7 * DAY - 1000 };
+    expect((await run(d)).state).toBe(State.CRITICAL);
   });
 
   it('an API server that cannot be reached is CRITICAL here', async () => {

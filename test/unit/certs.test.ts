@@ -71,7 +71,8 @@ describe('check_k8s_certs judgement', () => {
 
   it('at most three names, then how many more', async () => {
     const many = ['a', 'b', 'c', 'd', 'e'].map((n, i) => file(n, cert(-1, 10 + i)));
-    const { out } = await judge(data(...many));
+    const { out, state } = await judge(data(...many));
+    expect(state).toBe(State.WARNING);
     expect(out.summary).toBe('expiring: a.crt in 10 days (2026-06-15), b.crt in 11 days (2026-06-16), c.crt in 12 days (2026-06-17) and 2 more');
   });
 
@@ -82,6 +83,30 @@ describe('check_k8s_certs judgement', () => {
     expect(text).toContain('old=-3;@1000:2000;@1000:2000');
     expect(text).toContain('old.crt: expired 2026-06-02 (3 days ago)');
     expect(text).toContain('early.crt: not valid until 2026-06-07');
+  });
+
+  it('CRITICAL for a certificate valid from a few hours ahead (a clock or a refresh-certs run in the future)', async () => {
+    const HOUR = 3_600_000;
+    const ahead: CertInfo = { ...cert(0, 365), notBefore: NOW + 3 * HOUR };
+    const { state, out, text } = await judge(data(file('server', ahead), file('ca', cert(-100, 3000))));
+    expect(state).toBe(State.CRITICAL);
+    expect(out.summary).toBe('not yet valid: server.crt until 2026-06-05');
+    expect(text).toContain('server.crt: not valid until 2026-06-05; subject CN=x');
+    // valid since this very millisecond: fine
+    expect((await judge(data(file('server', { ...cert(0, 365), notBefore: NOW })))).state).toBe(State.OK);
+  });
+
+  it('expired a few hours ago is expired (today); expiring this very moment is expired; expiring in a few hours is today', async () => {
+    const HOUR = 3_600_000;
+    const { state, out, text } = await judge(data(file('server', { ...cert(-365, 0), notAfter: NOW - 3 * HOUR })));
+    expect(state).toBe(State.CRITICAL);
+    expect(out.summary).toBe('expired: server.crt on 2026-06-05');
+    expect(text).toContain('server.crt: expired 2026-06-05 (today)');
+    expect(text).toContain('server=0;30:;7:');
+    expect((await judge(data(file('server', cert(-365, 0))))).out.summary).toBe('expired: server.crt on 2026-06-05');
+    const hours = await judge(data(file('server', { ...cert(-365, 0), notAfter: NOW + 3 * HOUR })));
+    expect(hours.state).toBe(State.CRITICAL);
+    expect(hours.out.summary).toBe('expiring: server.crt today (2026-06-05)');
   });
 
   it('UNKNOWN naming a file without a certificate; the good ones still judged and a CRITICAL one wins', async () => {
@@ -105,7 +130,8 @@ describe('check_k8s_certs judgement', () => {
     const chain = file('ca-chain', cert(-1, 100, 'leaf'), cert(-1, 1000, 'root'));
     const kc: CertSource = { kind: 'kubeconfig', where: '/c/credentials/kubelet.config user kubelet', label: 'kc_kubelet', certs: [cert(-1, 25)] };
     const tls: CertSource = { kind: 'server', where: '127.0.0.1:16443', label: 'tls_127.0.0.1:16443', certs: [cert(-1, 300)] };
-    const { out, text } = await judge(data(chain, kc, tls));
+    const { out, state, text } = await judge(data(chain, kc, tls));
+    expect(state).toBe(State.WARNING);
     expect(out.summary).toBe('expiring: kubelet.config user kubelet in 25 days (2026-06-30)');
     expect(text.split('\n')[0]).toContain('| ca-chain_1=100;30:;7: ca-chain_2=1000;30:;7: kc_kubelet=25;30:;7: tls_127.0.0.1:16443=300;30:;7:');
     expect(text).toContain('ca-chain.crt #2: expires 2029-03-01, in 1000 days; subject CN=root');

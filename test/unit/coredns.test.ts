@@ -139,7 +139,8 @@ describe('coredns evaluate', () => {
     dying.metadata!.name = 'coredns-7896dbf49b-old';
     dying.metadata!.deletionTimestamp = '2026-06-05T06:29:00Z';
     dying.spec!.nodeName = 'k8s03';
-    const { o, texts } = await run({ ...d, pods: [...d.pods, stranger, dying] }, ['--no-require-anti-affinity']);
+    const { o, state, texts } = await run({ ...d, pods: [...d.pods, stranger, dying] }, ['--no-require-anti-affinity']);
+    expect(state).toBe(State.OK);
     expect(o.summary).toBe('kube-system/coredns: 2/2 ready on 2 nodes (k8s01, k8s02), spreading not required');
     expect(texts.join('\n')).not.toContain('autoscaler');
     expect(texts).toContain('pod coredns-7896dbf49b-old on k8s03: Terminating');

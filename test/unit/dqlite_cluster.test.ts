@@ -122,6 +122,12 @@ describe('check_k8s_dqlite_cluster judgement', () => {
     expect(out.summary).toBe('leader 10.0.0.1:19001, 3 of 3 voters reachable; this node 10.0.0.2:19001 is a voter, reaches the leader');
     expect(text).toContain('voters=3;;;0 reachable_voters=3;;;0;3 members=3;;;0 leader_latency=0.023s;;;0');
     expect(text).toContain('10.0.0.1:19001 (voter, leader): answered in 8 ms');
+    expect(out.findings.map((f) => f.text)).toEqual([
+      '10.0.0.1:19001 (voter, leader): answered in 8 ms',
+      '10.0.0.2:19001 (voter, this node): answered in 8 ms',
+      '10.0.0.3:19001 (voter): answered in 8 ms',
+      'queried with TLS (cluster.crt, cluster.key), each query at most 4s',
+    ]);
   });
 
   it('OK: a single-node microk8s (no HA) is one voter and its own leader, no "fewer than 3 voters" warning', async () => {
@@ -157,6 +163,82 @@ describe('check_k8s_dqlite_cluster judgement', () => {
     expect(out.summary).toContain('no quorum: 1 of 3 voters reachable, 2 needed');
   });
 
+  it('quorum is more than half the voters: four voters need three, two reachable is no quorum', async () => {
+    const four = [m(1), m(2), m(3), m(4)];
+    const two = await judge(data({ stored: four, live: four, probes: [up(1), up(2), down(3), down(4)] }));
+    expect(two.state).toBe(State.CRITICAL);
+    expect(two.out.summary).toContain('no quorum: 2 of 4 voters reachable, 3 needed');
+    const three = await judge(data({ stored: four, live: four, probes: [up(1), up(2), up(3), down(4)] }));
+    expect(three.state).toBe(State.WARNING);
+    expect(three.out.summary).toBe('1 of 4 members unreachable: 10.0.0.4:19001 (voter)');
+  });
+
+  it('quorum is more than half the voters: five voters keep it with three, lose it with two', async () => {
+    const five = [m(1), m(2), m(3), m(4), m(5)];
+    const three = await judge(data({ stored: five, live: five, probes: [up(1), up(2), up(3), down(4), down(5)] }));
+    expect(three.state).toBe(State.WARNING);
+    expect(three.out.summary).toBe('2 of 5 members unreachable: 10.0.0.4:19001 (voter), 10.0.0.5:19001 (voter)');
+    expect(three.text).toContain('reachable_voters=3;;;0;5');
+    const two = await judge(data({ stored: five, live: five, probes: [up(1), up(2), down(3), down(4), down(5)] }));
+    expect(two.state).toBe(State.CRITICAL);
+    expect(two.out.summary).toContain('no quorum: 2 of 5 voters reachable, 3 needed');
+    // Members that are down are CRITICAL lines once quorum is gone, WARNING while it holds.
+    expect(two.out.findings.find((f) => f.text.startsWith('10.0.0.5:19001'))?.state).toBe(State.CRITICAL);
+    expect(three.out.findings.find((f) => f.text.startsWith('10.0.0.5:19001'))?.state).toBe(State.WARNING);
+  });
+
+  it('standbys and spares never count toward quorum', async () => {
+    const members = [m(1), m(2), m(3), m(4, 'standby'), m(5, 'spare')];
+    const { state, out } = await judge(data({ stored: members, live: members, probes: [up(1), down(2), down(3), up(4), up(5)] }));
+    expect(state).toBe(State.CRITICAL);
+    expect(out.summary).toContain('no quorum: 1 of 3 voters reachable, 2 needed');
+  });
+
+  it('a cluster with members but no voter is CRITICAL', async () => {
+    const members = [m(1, 'standby'), m(2, 'spare')];
+    const { state, out } = await judge(data({ self: m(1, 'standby'), stored: members, live: members, probes: [up(1), up(2)] }));
+    expect(state).toBe(State.CRITICAL);
+    expect(out.summary).toContain('no voters among 2 members (the leader)');
+  });
+
+  it('finds this node by its ID when its address changed, and says when it joined as another role', async () => {
+    const { state, out } = await judge(data({ self: { id: '1002', address: '192.168.1.2:19001', role: 'standby' } }));
+    expect(state).toBe(State.OK);
+    expect(out.summary).toContain('this node 10.0.0.2:19001 is a voter, reaches the leader');
+    expect(out.findings.map((f) => f.text)).toContain('info.yaml says this node joined as standby; it is now voter');
+    expect(out.findings.map((f) => f.text)).toContain('10.0.0.2:19001 (voter, this node): answered in 8 ms');
+  });
+
+  it('without info.yaml the identity is unknown; a timed-out leader query with some members up is not a TLS problem', async () => {
+    const { state, out } = await judge(data({ self: undefined, leader: { ok: false, reason: 'no answer within 4s', timedOut: true, ms: 4000 }, live: undefined, liveError: 'no answer within 4s' }));
+    expect(state).toBe(State.CRITICAL);
+    expect(out.summary).toMatch(/^no dqlite leader: no answer within 4s/);
+    const ok = await judge(data({ self: undefined }));
+    expect(ok.out.summary).toBe('leader 10.0.0.1:19001, 3 of 3 voters reachable; this node\'s identity unknown (no info.yaml)');
+  });
+
+  it('TLS words from only some members are those members\' problem, not the check\'s certificate', async () => {
+    const tlsErr = 'remote error: tls: bad certificate';
+    const { state, out } = await judge(data({
+      leader: { ok: false, reason: tlsErr, timedOut: false, ms: 10 }, live: undefined, liveError: tlsErr,
+      probes: [down(1, tlsErr), down(2, tlsErr), down(3)],
+    }));
+    expect(state).toBe(State.CRITICAL);
+    expect(out.summary).toContain('no quorum: 0 of 3 voters reachable, 2 needed');
+  });
+
+  it('a member only the leader knows and nobody asked is unreachable ("not asked"); without TLS files it says so', async () => {
+    const live = [m(1), m(2), m(3), m(4, 'spare')];
+    const { state, out } = await judge(data({ tls: false, live }));
+    expect(state).toBe(State.WARNING);
+    expect(out.summary).toBe('1 of 4 members unreachable: 10.0.0.4:19001 (spare)');
+    const texts = out.findings.map((f) => f.text);
+    expect(texts).toContain('10.0.0.4:19001 (spare): not asked');
+    expect(texts).toContain('queried with no TLS (no cluster.crt/cluster.key in the backend directory), each query at most 4s');
+    const unasked = await judge(data({ live: undefined }));
+    expect(unasked.out.findings.map((f) => f.text)).toContain('live membership unavailable (.cluster: not asked): members and roles from cluster.yaml');
+  });
+
   it('WARNING: a standby unreachable is a warning, never quorum', async () => {
     const members = [m(1), m(2), m(3), m(4, 'standby')];
     const { state, out } = await judge(data({ stored: members, live: members, probes: [up(1), up(2), up(3), down(4)] }));
@@ -184,7 +266,9 @@ describe('check_k8s_dqlite_cluster judgement', () => {
       probes: [down(1, tlsErr), down(2, tlsErr), down(3, tlsErr)],
     }));
     expect(state).toBe(State.UNKNOWN);
-    expect(out.summary).toMatch(/cannot talk TLS to any member \(remote error: tls: bad certificate\)/);
+    expect(out.summary).toBe('the dqlite shell cannot talk TLS to any member (remote error: tls: bad certificate); it uses /var/snap/microk8s/current/var/kubernetes/backend/cluster.crt and cluster.key');
+    // every member line is UNKNOWN too: nothing is known about them
+    expect(out.findings.filter((f) => f.text.includes('unreachable: remote error')).map((f) => f.state)).toEqual([State.UNKNOWN, State.UNKNOWN, State.UNKNOWN]);
   });
 
   it('leader query time against -w/-c, in seconds', async () => {
@@ -199,7 +283,12 @@ describe('check_k8s_dqlite_cluster judgement', () => {
     const { state, out } = await judge(data({ live, probes: [up(1), up(2), up(3), up(4)] }));
     expect(state).toBe(State.OK);
     expect(out.summary).toContain(', 4 members');
-    expect(out.findings.map((f) => f.text).join('\n')).toMatch(/cluster.yaml \(this node's saved view\) differs from the leader's/);
+    expect(out.findings.map((f) => f.text)).toContain('cluster.yaml (this node\'s saved view) differs from the leader\'s: 10.0.0.1:19001 voter, 10.0.0.2:19001 voter, 10.0.0.3:19001 voter');
+    // The same members in another order, or a role changed, are told apart.
+    const reordered = await judge(data({ live: [m(3), m(1), m(2)] }));
+    expect(reordered.out.findings.map((f) => f.text).join('\n')).not.toContain('differs from the leader');
+    const demoted = await judge(data({ live: [m(1), m(2), m(3, 'standby')] }));
+    expect(demoted.out.findings.map((f) => f.text).join('\n')).toContain('differs from the leader');
   });
 
   it('refuses a query timeout that does not fit in -t', async () => {

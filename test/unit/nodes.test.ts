@@ -149,7 +149,8 @@ describe('nodes evaluate', () => {
     const d = three();
     d.nodes = d.nodes.map((n) => node(n.metadata!.name!, { readySince: 200 }));
     d.events = [event('k8s01', 'Rebooted', 230), event('k8s02', 'Rebooted', 250), event('k8s03', 'Rebooted', 1000)];
-    const { o, texts } = await run(d);
+    const { o, state, texts } = await run(d);
+    expect(state).toBe(State.WARNING);
     expect(o.summary).toBe('2 nodes rebooted together (Rebooted events within 20s of each other, 3m50s ago: k8s02, k8s01), all Ready again: verify with k8s-nrpe triage');
     expect(texts).toContain('k8s01: Rebooted event 3m50s ago');
   });
@@ -189,12 +190,41 @@ describe('nodes evaluate', () => {
     expect(leaseFreshness(lease('x', 41, undefined), NOW).expired).toBe(true);
   });
 
+  it('a Lease never renewed (no renewTime) while the Node says Ready is CRITICAL, and counts as stale', async () => {
+    const d = three();
+    // created by the kubelet and never renewed after: renewTime and acquireTime both absent
+    d.leases[0] = { metadata: { name: 'k8s01', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'k8s01', leaseDurationSeconds: 40 } };
+    const { o, state, perf } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('k8s01: kubelet stopped renewing its Lease (renewed at an unknown time, leaseDurationSeconds 40) but the Node says Ready');
+    expect(perf).toMatchObject({ stale_leases: 1, lease_age_max: 9 });
+    expect(leaseFreshness(d.leases[0], NOW)).toEqual({ renewAge: undefined, duration: 40, expired: true });
+  });
+
+  it('a Lease renewed exactly leaseDurationSeconds ago is still fresh; a second later it is not', async () => {
+    const d = three();
+    d.leases[2] = lease('k8s03', 40);
+    expect((await run(d)).state).toBe(State.OK);
+    d.leases[2] = lease('k8s03', 41);
+    const { state, perf } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    expect(perf).toMatchObject({ stale_leases: 1, lease_age_max: 41 });
+    // a Lease that says 120s is judged by its own duration, not the default
+    d.leases[2] = lease('k8s03', 100, 120);
+    expect((await run(d)).state).toBe(State.OK);
+  });
+
   it('a Ready node without a Lease is WARNING', async () => {
     const d = three();
     d.leases.pop();
     const { o, state } = await run(d);
     expect(state).toBe(State.WARNING);
     expect(o.summary).toBe('k8s03: no heartbeat Lease');
+    // a NotReady node without a Lease is judged as NotReady, not warned about twice
+    d.nodes[2] = node('k8s03', { conditions: unknownConditions(300) });
+    const down = await run(d);
+    expect(down.state).toBe(State.CRITICAL);
+    expect(down.o.summary).toBe('k8s03 NotReady (Unknown) for 5m');
   });
 
   it('pressure is WARNING, NetworkUnavailable CRITICAL, with the kubelet\'s reason', async () => {
@@ -253,7 +283,8 @@ describe('nodes evaluate', () => {
   it('cluster text cannot break the output', async () => {
     const d = three();
     d.nodes[0] = node('k8s01', { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'PLEG is not healthy | x=1\nnext', lastTransitionTime: ago(30) }] });
-    const { o } = await run(d);
+    const { o, state } = await run(d);
+    expect(state).toBe(State.CRITICAL);
     for (const f of o.findings) expect(f.text).not.toMatch(/[|\n]/);
     expect(o.summary).toBe('k8s01 NotReady for 30s');
   });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { failedJobs, type Job } from '../../lib/kube/jobs.js';
 import { judgePod, pointedElsewhere } from '../../lib/kube/pod-status.js';
 import type { ContainerStatus, Pod } from '../../lib/kube/types.js';
+import { outcomeState } from '../../lib/plugin/result.js';
+import { State } from '../../lib/plugin/state.js';
 import { clock } from './support.js';
 
 const { NOW, ago } = clock('2026-06-05T06:30:00Z');
@@ -117,6 +119,7 @@ describe('check_k8s_pods evaluate', () => {
     const data = { pods: [pod([crash], { ready: false, readySince: 3120 }), unscheduled, leaving], fine: 10, jobs: [failedJob] };
 
     const o = check.evaluate(data, await checkOptions(check), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
     expect(o.summary).toBe('1 pod failing: 1 CrashLoopBackOff (games/survive-minecraft-7d4b9c8f6-p2xkq); 1 failed Job (apps/backup-1)');
     const perf = Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
     expect(perf).toMatchObject({ problem_pods: 1, crashloop_pods: 1, failed_jobs: 1, pods: 13, unscheduled_pods: 1, terminating_pods: 1 });

@@ -153,6 +153,7 @@ describe('scheduler_stall evaluate', () => {
   it('names the holder by its Node found through the hostname label, not the identity', async () => {
     const node = { metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'k8s01' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
     const o = check.evaluate(data({ lease: lease('K8S01_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c', 2), holderNode: node }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
     expect(o.summary).toBe('no unscheduled pods; lease held by node-a, renewed 2s ago');
   });
 });

@@ -149,6 +149,7 @@ describe('stuck_terminating: why, per pod', () => {
       ],
     };
     const o = check.evaluate(data([ctrl, other], { pdbs }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL); // stuck 1h: --critical-age
     expect(o.findings[0]!.text).toContain('PDB deadlock (pvc-1-pdb: 0 disruptions allowed, 0/1 healthy)');
     expect(o.findings[1]!.text).toContain('PDB pvc-2-pdb (0 disruptions allowed, 1/1 healthy)');
     expect(text(o)).not.toContain('unrelated');
@@ -186,6 +187,7 @@ describe('stuck_terminating: why, per pod', () => {
     ];
     const nodes = { k8s01: node('k8s01'), k8s03: node('k8s03', 'Unknown'), k8s04: null };
     const o = check.evaluate(data(pods, { nodes }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
     const t = text(o);
     expect(t).toContain('apps/on-down stuck Terminating 49m past its 30s grace; on k8s03 (node Unknown)');
     expect(t).toContain('apps/on-gone stuck Terminating 49m past its 30s grace; on k8s04 (node gone)');
@@ -199,6 +201,7 @@ describe('stuck_terminating: why, per pod', () => {
     const held = deleted('held', 3000, 30, { finalizers: ['example.com/backup-hook'] });
     const plain = deleted('plain', 3000, 30);
     const o = check.evaluate(data([held, plain]), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
     const t = text(o);
     expect(o.findings[0]!.text).toContain('; finalizers: example.com/backup-hook');
     expect(t).toMatch(/\nfinalizer example\.com\/backup-hook holds apps\/held: the controller that set it must remove it; --force does not/);

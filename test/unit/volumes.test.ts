@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, judgeAttachments, judgeClaims, judgeVolumes, usageFromSummaries, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../lib/kube/volumes.js';
-import { clock } from './support.js';
+import check from '../../checks/volumes.js';
+import { outcomeState } from '../../lib/plugin/result.js';
+import { State } from '../../lib/plugin/state.js';
+import { checkOptions, clock } from './support.js';
 
 const { NOW, ago } = clock('2026-06-05T06:30:00Z');
 const opts = { now: NOW, window: 300 };
@@ -91,9 +94,11 @@ describe('check_k8s_volumes evaluate', () => {
     const lostPv: PersistentVolume = { metadata: { name: 'pvc-x' }, spec: { persistentVolumeReclaimPolicy: 'Delete', claimRef: { namespace: 'other', name: 'scratch' } }, status: { phase: 'Released', lastPhaseTransitionTime: ago(3600) } };
     const data = { pvcs: [claim('data', 'Lost', 86400), claim('slow', 'Pending', 2700)], pvs: [lostPv], attachments: [], classes: [...classes.values()], usage: undefined };
     const o = check.evaluate(data, await checkOptions(check, ['-w', '10']), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
     expect(o.summary).toBe('1 volume lost or failed: PVC apps/data Lost');
     expect(Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ volume_problems: 3, pvcs_lost: 1, pvcs_pending: 1, pvs_released: 1 });
     const scoped = check.evaluate(data, await checkOptions(check, ['--namespace', 'apps']), NOW);
+    expect(outcomeState(scoped)).toBe(State.CRITICAL);
     expect(Object.fromEntries(scoped.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ volume_problems: 2, pvs: 0 });
   });
 
@@ -102,8 +107,63 @@ describe('check_k8s_volumes evaluate', () => {
     const { checkOptions } = await import('./support.js');
     const summary = { pods: [{ podRef: { name: 'db-0', namespace: 'apps' }, volume: [{ name: 'data', pvcRef: { name: 'db', namespace: 'apps' }, usedBytes: 85 * 1024 ** 3, capacityBytes: 100 * 1024 ** 3 }] }] };
     const o = check.evaluate({ pvcs: [], pvs: [], attachments: [], classes: [], usage: { summaries: [{ node: 'k8s01', summary }], failed: [], mounted: 1 } }, await checkOptions(check, ['--usage']), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
     expect(o.summary).toBe('1 claim over 80% full (apps/db 85%)');
     expect(o.perfdata.at(-1)).toMatchObject({ label: 'pvc_usage_max', value: 85, uom: '%', min: 0, max: 100 });
     expect(o.findings.map((f) => f.text)).toContain('PVC apps/db on k8s01: 85% used (85GiB of 100GiB), over --usage-warning 80%');
+  });
+
+  const GiB = 1024 ** 3;
+  const usage = (volume: object[], node = 'k8s01') => ({ summaries: [{ node, summary: { pods: [{ podRef: { name: 'db-0', namespace: 'apps' }, volume }] } }], failed: [], mounted: volume.length });
+  const none = { pvcs: [], pvs: [], attachments: [], classes: [] };
+
+  it('--usage: a claim out of inodes is full though its bytes are not', async () => {
+    const u = usage([{ name: 'data', pvcRef: { name: 'maildir', namespace: 'apps' }, usedBytes: 10 * GiB, capacityBytes: 100 * GiB, inodesUsed: 655_000, inodes: 655_360 }]);
+    const o = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage']), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('1 claim over 90% full (apps/maildir 99.9%)');
+    expect(o.findings.map((f) => f.text)).toContain('PVC apps/maildir on k8s01: 10% used (10GiB of 100GiB), inodes 99.9%, over --usage-critical 90%');
+    expect(o.perfdata.find((p) => p.label === 'pvc_usage_max')).toMatchObject({ value: 99.9 });
+  });
+
+  it('--usage: at the threshold is not over it; the critical claim leads the summary; no inode text when bytes are fuller', async () => {
+    const u = usage([
+      { name: 'a', pvcRef: { name: 'at-warning', namespace: 'apps' }, usedBytes: 80, capacityBytes: 100, inodesUsed: 10, inodes: 100 },
+      { name: 'b', pvcRef: { name: 'warn', namespace: 'apps' }, usedBytes: 81, capacityBytes: 100, inodesUsed: 10, inodes: 100 },
+      { name: 'c', pvcRef: { name: 'crit', namespace: 'apps' }, usedBytes: 95, capacityBytes: 100 },
+    ]);
+    const o = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage']), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('2 claims over 90% full (apps/crit 95%)');
+    const texts = o.findings.map((f) => f.text);
+    expect(texts).toContain('PVC apps/warn on k8s01: 81% used (81B of 100B), over --usage-warning 80%');
+    expect(texts.some((t) => t.includes('apps/at-warning'))).toBe(false);
+    expect(o.findings.find((f) => f.text.includes('apps/warn'))?.state).toBe(State.WARNING);
+    expect(o.findings.find((f) => f.text.includes('apps/crit'))?.state).toBe(State.CRITICAL);
+  });
+
+  it('--usage: a kubelet that cannot be asked is UNKNOWN for its claims, said per node; all well otherwise', async () => {
+    const u = { ...usage([{ name: 'a', pvcRef: { name: 'db', namespace: 'apps' }, usedBytes: 10, capacityBytes: 100 }]), failed: [{ node: 'k8s03', why: 'the server is currently unable to handle the request (503)' }] };
+    const o = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage']), NOW);
+    expect(outcomeState(o)).toBe(State.UNKNOWN);
+    expect(o.summary).toBe('usage on k8s03 not known');
+    expect(o.findings.map((f) => f.text)).toContain('usage of claims on k8s03 not known: the server is currently unable to handle the request (503)');
+    const fine = check.evaluate({ ...none, usage: { ...u, failed: [] } }, await checkOptions(check, ['--usage']), NOW);
+    expect(outcomeState(fine)).toBe(State.OK);
+    expect(fine.summary).toBe('0 PVCs, 0 PVs, 0 VolumeAttachments: none lost, failed, stuck or in error, 1 mounted claim at most 10% full');
+  });
+
+  it('problems under the count thresholds: named by kind, WARNING or CRITICAL by -w/-c, OK below -w', async () => {
+    const pv: PersistentVolume = { metadata: { name: 'pvc-r' }, spec: { persistentVolumeReclaimPolicy: 'Delete', claimRef: { namespace: 'apps', name: 'old' } }, status: { phase: 'Released', lastPhaseTransitionTime: ago(3600) } };
+    const data = { pvcs: [claim('slow', 'Pending', 2700), claim('slower', 'Pending', 3600)], pvs: [pv], attachments: [], classes: [...classes.values()], usage: undefined };
+    const w = check.evaluate(data, await checkOptions(check), NOW);
+    expect(outcomeState(w)).toBe(State.WARNING);
+    expect(w.summary).toBe('2 PVCs Pending, 1 PV not reclaimed');
+    expect(outcomeState(check.evaluate(data, await checkOptions(check, ['-c', '2']), NOW))).toBe(State.CRITICAL);
+    const ok = check.evaluate(data, await checkOptions(check, ['-w', '3']), NOW);
+    expect(outcomeState(ok)).toBe(State.OK);
+    expect(ok.summary).toMatch(/^2 PVCs, 1 PV, 0 VolumeAttachments/);
+    expect(ok.findings.every((f) => f.state === undefined)).toBe(true);
+    expect(Object.fromEntries(ok.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ volume_problems: 3, pvcs_pending: 2, pvs_released: 1, pvs_failed: 0 });
   });
 });

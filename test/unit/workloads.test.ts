@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment, Node, Pod } from '../../lib/kube/types.js';
 import { daemonPlacement, excludedByName, ignoredByAnnotation, judgeDaemonSet, judgeDeployment, judgeStatefulSet } from '../../lib/kube/workloads.js';
+import { outcomeState } from '../../lib/plugin/result.js';
+import { State } from '../../lib/plugin/state.js';
 import { clock } from './support.js';
 
 const { NOW, ago } = clock('2026-06-05T06:30:00Z');
@@ -203,8 +205,10 @@ describe('check_k8s_workloads evaluate', () => {
     const { checkOptions } = await import('./support.js');
     const fine = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
     const o = check.evaluate({ deployments: [fine], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] }, await checkOptions(check, ['--namespace', 'apps']), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
     expect(o.summary).toBe('1/1 workloads healthy in apps (1 Deployment, 0 StatefulSets, 0 DaemonSets)');
     const none = check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] }, await checkOptions(check, ['--selector', 'app=x']), NOW);
+    expect(outcomeState(none)).toBe(State.OK);
     expect(none.summary).toBe('no workloads matching app=x');
   });
 });
