@@ -70,8 +70,9 @@ const cfg = fs.readFileSync(cfgFile, 'utf8');
   const problems = [];
   const seen = new Map();
   for (const [i, line] of cfg.split('\n').entries()) {
-    if (!line.trim() || line.startsWith('#')) continue;
-    const m = /^command\[([A-Za-z0-9_]+)\]=(\S+)(.*)$/.exec(line);
+    // An opt-in check's command is shipped commented out ('# command[...]='): checked the same way.
+    if (!line.trim() || (line.startsWith('#') && !/^#\s*command\[/.test(line))) continue;
+    const m = /^#?\s*command\[([A-Za-z0-9_]+)\]=(\S+)(.*)$/.exec(line);
     if (!m) { problems.push(`line ${i + 1}: not a command[...]= line`); continue; }
     const [, cmd, exe, args] = m;
     const check = path.basename(exe).replace(/^check_k8s_/, '');

@@ -8,12 +8,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 
-/** Field 22 of /proc/PID/stat (starttime, clock ticks since boot); undefined when there is no such process. */
+/**
+ * Field 22 of /proc/PID/stat (starttime, clock ticks since boot); undefined
+ * when there is no such process, or it is a zombie (dead, not yet reaped).
+ */
 function startTicks(pid: number | 'self', proc = '/proc'): string | undefined {
   try {
     const stat = fs.readFileSync(`${proc}/${pid}/stat`, 'utf8');
     // comm (field 2) may hold spaces and parentheses: count from the last ')'.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
     return rest[19];
   } catch {
     return undefined;

@@ -197,7 +197,8 @@ export class PodLifecycle {
         this.event(pod, 'FailedCreatePodSandBox', 'Warning',
           `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to reserve sandbox name "${id}": name "${id}" is reserved for "${crypto.createHash('sha256').update(id).digest('hex')}"`,
           'kubelet', node);
-        this.later(waiting, sandbox);
+        // The kubelet retries the sandbox with a back-off, not every step.
+        setTimeout(() => { if (this.find(pod.metadata.namespace, pod.metadata.name)?.metadata.uid === pod.metadata.uid) sandbox(); }, this.step * 10).unref();
       };
       sandbox();
       return;
