@@ -306,7 +306,8 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
   const byTime = s.cause === 'limit' ? State.CRITICAL : judged !== State.OK ? judged : o.timeoutState;
   const outOfTime = s.cause === 'time' ? ` (the run's -t ${o.timeout}s ended first: give -t more than the stage limits)` : '';
   const warnings = d.events.filter((e) => e.type === 'Warning');
-  const ev = (e: KubeEvent) => `${e.reason}${eventCount(e) > 1 ? ` x${eventCount(e)}` : ''}: ${sanitize(e.message ?? '', 300)}`;
+  // Sandbox messages end with what matters (the reserving sandbox id): keep them whole up to 600.
+  const ev = (e: KubeEvent) => `${e.reason}${eventCount(e) > 1 ? ` x${eventCount(e)}` : ''}: ${sanitize(e.message ?? '', 600)}`;
   if (s.cause === 'sigterm') {
     return { state: State.UNKNOWN, short: `ended by a signal in stage ${s.stage} after ${secs(s.seconds)}`, next: 'next: NRPE\'s command_timeout is shorter than -t: raise command_timeout (or lower -t) so the run ends on its own', evidence: [] };
   }
