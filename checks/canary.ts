@@ -157,8 +157,14 @@ async function runCanary(ctx: CheckContext, o: Options, kube: KubeClient): Promi
         await sleep(200, stop.signal);
         left = await podIfPresent(kube, ns, name, ours.metadata?.uid);
       }
-      if (left) { d.blocked = left; return d; }
+      if (left) {
+        if (stop.signal.aborted) d.stuck = { stage: 'delete', seconds: 0, cause: 'sigterm' };
+        else d.blocked = left;
+        return d;
+      }
     }
+    // Signalled before anything was created: create nothing.
+    if (stop.signal.aborted) { d.stuck = { stage: 'schedule', seconds: 0, cause: 'sigterm' }; return d; }
 
     const manifest = canaryManifest({
       name, namespace: ns, node: o.node, hostnameLabel: node?.metadata?.labels?.['kubernetes.io/hostname'] ?? o.node,
@@ -444,6 +450,9 @@ export default defineCheck({
       const del = ageSeconds(d.blocked.metadata?.deletionTimestamp, now);
       r.problem(State.CRITICAL, `a previous canary ${ref} is still present${del !== undefined ? ` ${secs(del)} after its delete` : ''} on ${d.blocked.spec?.nodeName ?? 'no node'} (kubelet or datastore)`,
         `next: the kubelet on ${d.blocked.spec?.nodeName ?? '?'} has not confirmed the delete: check_k8s_kubelet_stall and check_k8s_stuck_terminating; this check waits for it`);
+    }
+    if (!d.created && !d.foreign.length && !d.busy && !d.blocked && !d.stuck && !d.leftovers.some((l) => typeof l.result === 'object')) {
+      r.problem(State.UNKNOWN, 'no canary was created');
     }
     const v = stageVerdict(d, o, now);
     if (v) {
