@@ -5,7 +5,7 @@
 //   /usr/bin/k8s-nrpe                         a symlink to it: `sudo k8s-nrpe triage` on PATH
 //   /etc/nagios/nrpe.d/k8s-nrpe.cfg           conffile: nrpe.d/k8s-nrpe.cfg
 //   /etc/sudoers.d/k8s-nrpe                   conffile, 0440: packaging/sudoers/k8s-nrpe
-//   /usr/share/k8s-nrpe/                      rbac.yaml, make-kubeconfig.sh (deploy/)
+//   /usr/share/k8s-nrpe/                      rbac.yaml, rbac-canary.yaml (opt-in), make-kubeconfig.sh (deploy/)
 //   /usr/share/man/man1/                      k8s-nrpe.1.gz and check_k8s_<name>.1.gz (scripts/man.mjs)
 //   /usr/share/bash-completion/completions/   k8s-nrpe (scripts/completion.mjs), a symlink per check name
 //   /usr/share/doc/k8s-nrpe/                  copyright, changelog.gz (CHANGELOG.md), changelog.Debian.gz,
@@ -146,6 +146,7 @@ try {
   put('etc/nagios/nrpe.d/k8s-nrpe.cfg', { from: cfgFile });
   put('etc/sudoers.d/k8s-nrpe', { from: sudoers, mode: 0o440 });
   put('usr/share/k8s-nrpe/rbac.yaml', { from: path.join(root, 'deploy/rbac.yaml') });
+  put('usr/share/k8s-nrpe/rbac-canary.yaml', { from: path.join(root, 'deploy/rbac-canary.yaml') });
   put('usr/share/k8s-nrpe/make-kubeconfig.sh', { from: path.join(root, 'deploy/make-kubeconfig.sh'), mode: 0o755 });
   const doc = `usr/share/doc/${NAME}`;
   put(`${doc}/copyright`, { text: copyright() });
