@@ -141,6 +141,7 @@ async function runCanary(ctx: CheckContext, o: Options, kube: KubeClient): Promi
         continue;
       }
       try {
+        ctx.log(2, `canary: deleting the leftover ${ns}/${pname}: ${why}`);
         const r = await deletePod(kube, ns, pname, p.metadata?.uid);
         d.leftovers.push({ name: pname, why, result: r === 'gone' ? 'gone' : 'deleted' });
       } catch (e) {
@@ -201,6 +202,7 @@ async function runCanary(ctx: CheckContext, o: Options, kube: KubeClient): Promi
         // Every stage passed since the last poll ends now; a skipped one took no measurable time.
         while (stage !== (next ?? 'delete')) {
           d.seconds[stage] = (at - stageStart) / 1000;
+          ctx.log(2, `canary ${ns}/${name}: stage ${stage} took ${d.seconds[stage]}s`);
           stageStart = at;
           stage = STAGES[STAGES.indexOf(stage) + 1]!;
         }
