@@ -42,7 +42,7 @@ import { BUGS } from './lib/plugin/help.ts';
 import { VERSION } from './lib/plugin/version.ts';
 import { TRIAGE_HELP } from './cli/triage.ts';
 process.stdout.write(JSON.stringify({ version: VERSION, bugs: BUGS, triageHelp: TRIAGE_HELP, common: Object.keys(COMMON_OPTIONS),
-  checks: CHECKS.map((c) => ({ name: c.name, title: c.title, scope: c.scope, summary: c.summary, description: c.description,
+  checks: CHECKS.map((c) => ({ name: c.name, title: c.title, scope: c.scope, optIn: c.optIn, summary: c.summary, description: c.description,
     thresholds: c.thresholds, options: allOptions(c), perfdata: c.perfdata, examples: c.examples })) }));`,
         resolveDir: root,
         loader: 'ts',
@@ -126,6 +126,7 @@ export async function loadModel() {
     name: c.name,
     title: c.title,
     scope: c.scope,
+    optIn: c.optIn,
     summary: c.summary,
     description: c.description ?? '',
     thresholds: c.thresholds,
@@ -152,7 +153,8 @@ export async function loadModel() {
 function nrpeCommands() {
   const out = new Map();
   for (const line of fs.readFileSync(path.join(root, 'nrpe.d/k8s-nrpe.cfg'), 'utf8').split('\n')) {
-    const m = /^command\[([A-Za-z0-9_]+)\]=(.*)$/.exec(line);
+    // An opt-in check's command is there commented out: its -t still counts.
+    const m = /^#?\s*command\[([A-Za-z0-9_]+)\]=(.*)$/.exec(line);
     if (!m) continue;
     const t = /\s(?:-t|--timeout)[ =](\d+)s?\b/.exec(m[2]);
     out.set(m[1], { timeout: t ? Number(t[1]) : 10, readsApi: /\s--kubeconfig[ =]/.test(m[2]) });
@@ -199,6 +201,9 @@ const WHERE = {
   node: 'host.vars.k8s_nrpe == true',
   cluster: 'host.vars.k8s_nrpe_cluster == true',
 };
+/** An opt-in check (it writes to the cluster) goes only where a host asks for it by name. */
+const optInVar = (c) => `host.vars.k8s_nrpe_${c.name} == true`;
+const optInGroup = (c) => `k8s-${c.name}`;
 
 function icinga(model, cmds) {
   const common = model.common.filter((o) => !INTERACTIVE.has(o.flag)).map((o) => argument(o, 'k8s_nrpe_'));
@@ -229,6 +234,9 @@ function icinga(model, cmds) {
       ' *                                  so that their API checks depend on its',
       ` *                                  k8s_${APISERVER} Service (see the Dependency at the end)`,
     ] : []),
+    ...model.checks.filter((c) => c.optIn).flatMap((c) => [
+      ` *   vars.k8s_nrpe_${c.name} = true   opt in to k8s_${c.name}: ${c.optIn}`,
+    ]),
     ' * Options are custom variables: vars.k8s_<check>_<option> (dashes as',
     ' * underscores), vars.k8s_nrpe_verbose_level = 1..3 for -v/-vv/-vvv. Through',
     ' * NRPE the options are the ones in /etc/nagios/nrpe.d/k8s-nrpe.cfg on the node.',
@@ -274,7 +282,7 @@ function icinga(model, cmds) {
       `  notes_url = "${notesUrl(homeOf(model.bugs), c.name)}"`,
       '  check_interval = 1m',
       '  retry_interval = 30s',
-      `  assign where ${WHERE[c.scope] ?? WHERE.cluster}`,
+      `  assign where ${c.optIn ? optInVar(c) : WHERE[c.scope] ?? WHERE.cluster}`,
       '}',
     );
   }
@@ -319,19 +327,20 @@ function nagios(model, cmds) {
     block('hostgroup', [['hostgroup_name', 'k8s-nodes'], ['alias', 'Kubernetes nodes with k8s-nrpe (node checks)']]),
     block('hostgroup', [['hostgroup_name', 'k8s-cluster'], ['alias', 'One host per Kubernetes cluster (cluster checks)']]),
     block('service', [['name', 'k8s-nrpe-service'], ['use', 'generic-service'], ['register', '0']]),
+    ...model.checks.filter((c) => c.optIn).map((c) => `# Opt-in: ${c.optIn}\n${block('hostgroup', [['hostgroup_name', optInGroup(c)], ['alias', `Hosts that run k8s_${c.name} (opt-in)`]])}`),
   ];
   for (const c of model.checks) {
     const command = `check_k8s_${c.name}`;
     parts.push(`# ${c.summary} (scope: ${c.scope})\n${block('service', [
       ['use', 'k8s-nrpe-service'],
-      ['hostgroup_name', group[c.scope] ?? group.cluster],
+      ['hostgroup_name', c.optIn ? optInGroup(c) : group[c.scope] ?? group.cluster],
       ['service_description', `k8s_${c.name}`],
       ['check_command', `check_k8s_nrpe!${command}!${(cmds.get(command)?.timeout ?? 10) + 10}`],
       ['notes_url', notesUrl(homeOf(model.bugs), c.name)],
     ])}`);
   }
   if (hasApiserver) {
-    const readers = (scope) => model.checks.filter((c) => c.scope === scope && c.name !== APISERVER && (cmds.get(`check_k8s_${c.name}`)?.readsApi ?? true));
+    const readers = (scope) => model.checks.filter((c) => c.scope === scope && !c.optIn && c.name !== APISERVER && (cmds.get(`check_k8s_${c.name}`)?.readsApi ?? true));
     parts.push(`# While the API server is down the checks that read it have nothing new to say: only
 # k8s_${APISERVER} notifies. (With more than one cluster, one dependency per cluster host.)`);
     for (const scope of ['cluster', 'node']) {

@@ -6,7 +6,7 @@
 //   /usr/bin/k8s-nrpe                         a symlink to it: `sudo k8s-nrpe triage` on PATH
 //   /etc/nagios/nrpe.d/k8s-nrpe.cfg           conffile: nrpe.d/k8s-nrpe.cfg
 //   /etc/sudoers.d/k8s-nrpe                   conffile, 0440: packaging/sudoers/k8s-nrpe
-//   /usr/share/k8s-nrpe/                      rbac.yaml, make-kubeconfig.sh (deploy/)
+//   /usr/share/k8s-nrpe/                      rbac.yaml, rbac-canary.yaml (opt-in), make-kubeconfig.sh (deploy/)
 //   /usr/share/man/man1/                      k8s-nrpe.1.gz and check_k8s_<name>.1.gz (scripts/man.mjs)
 //   /usr/share/bash-completion/completions/   k8s-nrpe (scripts/completion.mjs), a symlink per check name
 //   /usr/share/doc/k8s-nrpe/                  copyright, changelog.gz (CHANGELOG.md), changelog.Debian.gz,
@@ -93,8 +93,9 @@ const cfg = fs.readFileSync(cfgFile, 'utf8');
   const problems = [];
   const seen = new Map();
   for (const [i, line] of cfg.split('\n').entries()) {
-    if (!line.trim() || line.startsWith('#')) continue;
-    const m = /^command\[([A-Za-z0-9_]+)\]=(\S+)(.*)$/.exec(line);
+    // An opt-in check's command is shipped commented out ('# command[...]='): checked the same way.
+    if (!line.trim() || (line.startsWith('#') && !/^#\s*command\[/.test(line))) continue;
+    const m = /^#?\s*command\[([A-Za-z0-9_]+)\]=(\S+)(.*)$/.exec(line);
     if (!m) { problems.push(`line ${i + 1}: not a command[...]= line`); continue; }
     const [, cmd, exe, args] = m;
     const check = path.basename(exe).replace(/^check_k8s_/, '');
@@ -168,6 +169,7 @@ try {
   put('etc/nagios/nrpe.d/k8s-nrpe.cfg', { from: cfgFile });
   put('etc/sudoers.d/k8s-nrpe', { from: sudoers, mode: 0o440 });
   put('usr/share/k8s-nrpe/rbac.yaml', { from: path.join(root, 'deploy/rbac.yaml') });
+  put('usr/share/k8s-nrpe/rbac-canary.yaml', { from: path.join(root, 'deploy/rbac-canary.yaml') });
   put('usr/share/k8s-nrpe/make-kubeconfig.sh', { from: path.join(root, 'deploy/make-kubeconfig.sh'), mode: 0o755 });
   const doc = `usr/share/doc/${NAME}`;
   put(`${doc}/copyright`, { text: copyright() });

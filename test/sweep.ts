@@ -4,14 +4,18 @@
 // (test/integration/sweep.test.ts) and the RBAC proof (rbac.test.ts).
 import fs from 'node:fs';
 import path from 'node:path';
+import { CHECKS } from '../checks/index.js';
 import { ROOT, runBuilt, type ApiServer, type CheckRun } from './harness.js';
 
 /** The node the sweep's node-scoped checks judge (in the healthy and incident scenarios). */
 export const SWEEP_NODE = 'k8s02';
 
-/** Every check of `k8s-nrpe --list`, in its order. */
+/** Checks that write or cost more and run only where an operator opted in (spec.optIn): they have tests of their own. */
+const OPT_IN = new Set(CHECKS.filter((c) => c.optIn).map((c) => c.name));
+
+/** Every check of `k8s-nrpe --list` that runs by default (not opt-in), in its order. */
 export async function listChecks(): Promise<string[]> {
-  return (await runBuilt('k8s-nrpe', ['--list'])).stdout.split('\n').filter(Boolean);
+  return (await runBuilt('k8s-nrpe', ['--list'])).stdout.split('\n').filter((c) => c && !OPT_IN.has(c));
 }
 
 /** The options of check_k8s_NAME's NRPE command, without its --kubeconfig (none when it has no line). */

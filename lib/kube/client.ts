@@ -1,6 +1,6 @@
 import type { Connection } from './kubeconfig.js';
 import { fromStatus, KubeApiError, malformed, type RequestTarget } from './errors.js';
-import { fieldSelectorText, invalidName, type FieldTerm } from './names.js';
+import { assertName, fieldSelectorText, invalidName, type FieldTerm } from './names.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { resourceName, resourcePath, type Resource } from './resources.js';
 import { JSON_ACCEPT, Transport, type ClientLimits, type ClientStats } from './transport.js';
@@ -53,8 +53,9 @@ const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * A deliberately small read-only client: GET and paged LIST over one
- * keep-alive agent, aborted by the check's deadline. The generated
+ * A deliberately small client: GET and paged LIST over one keep-alive
+ * agent, aborted by the check's deadline; the only writes are the canary's
+ * (create and delete one pod, lib/kube/canary.ts). The generated
  * @kubernetes/client-node API classes are not used: they cost start-up time
  * and memory for nothing a check needs.
  *
@@ -210,6 +211,35 @@ export class KubeClient {
         throw e;
       }
     }
+  }
+
+  /**
+   * POST one object into a namespace (the canary's pod): the object the server
+   * created. Its name is checked like any name that goes into a URL; a 409
+   * (AlreadyExists) is a KubeApiError with status 409.
+   */
+  async create<T>(res: Resource, namespace: string, body: { metadata?: { name?: string } }): Promise<T> {
+    const name = body.metadata?.name;
+    if (name !== undefined) assertName(name, `${resourceName(res)} name`);
+    const target: RequestTarget = { verb: 'create', resource: resourceName(res), namespace, name };
+    const a = await this.transport.get(resourcePath(res, namespace), {}, target, JSON_ACCEPT, undefined, 0, { method: 'POST', body });
+    if (!isObject(a.body)) throw this.malformed(target, describeValue(a.body));
+    if (a.body.kind !== undefined ? a.body.kind !== res.kind : !isObject(a.body.metadata)) {
+      throw this.malformed(target, a.body.kind !== undefined ? `a ${sanitize(a.body.kind, 40)} instead of a ${res.kind}` : 'an object without kind or metadata');
+    }
+    return a.body as T;
+  }
+
+  /**
+   * DELETE one object with DeleteOptions (a grace period; a uid precondition so
+   * that only that very object goes). A 2xx is done, whatever it holds (the
+   * object being deleted, or a Status Success); 404 and 409 are KubeApiErrors.
+   */
+  async delete(res: Resource, name: string, namespace: string | undefined,
+    options: { gracePeriodSeconds?: number; preconditions?: { uid: string } } = {}): Promise<void> {
+    const target: RequestTarget = { verb: 'delete', resource: resourceName(res), namespace: res.namespaced ? namespace : undefined, name };
+    const body = { kind: 'DeleteOptions', apiVersion: 'v1', ...options };
+    await this.transport.get(resourcePath(res, namespace, name), {}, target, JSON_ACCEPT, undefined, 0, { method: 'DELETE', body });
   }
 
   private malformed(target: RequestTarget, what: string): KubeApiError {

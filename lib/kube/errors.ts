@@ -4,7 +4,7 @@ import { sanitize } from '../plugin/sanitize.js';
 
 /** What a request was for, so an error can say which verb on which resource failed. */
 export interface RequestTarget {
-  verb: 'get' | 'list';
+  verb: 'get' | 'list' | 'create' | 'delete';
   resource: string; // e.g. 'events', 'leases.coordination.k8s.io'
   namespace?: string;
   name?: string;
@@ -50,7 +50,7 @@ export function fromStatus(status: number, body: unknown, target: RequestTarget,
       line = `API server ${server} rejected the credentials (401 Unauthorized): token expired or revoked, or client certificate not trusted or expired`;
       break;
     case 403:
-      line = `forbidden to ${what}${message ? ` (${message})` : ''}: grant it with the ClusterRole in deploy/rbac.yaml`;
+      line = `forbidden to ${what}${message ? ` (${message})` : ''}: grant it with ${target.verb === 'create' || target.verb === 'delete' ? 'the Role in deploy/rbac-canary.yaml' : 'the ClusterRole in deploy/rbac.yaml'}`;
       break;
     case 404:
       line = `not found: ${what}`;

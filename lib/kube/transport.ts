@@ -1,4 +1,4 @@
-// The HTTP side of the client: one GET over the connection's keep-alive
+// The HTTP side of the client: one GET (or a canary's POST/DELETE) over the connection's keep-alive
 // agent, aborted by the run's AbortSignal, its body read within the budget
 // (response.ts), the server's Date noted for clock skew, and statuses turned
 // into KubeApiErrors, with a 429 retried once when the deadline allows.
@@ -36,6 +36,12 @@ export interface ClientLimits {
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
 export const JSON_ACCEPT = 'application/json';
+
+/** A request that writes (the canary's pod): its method and JSON body. */
+export interface Write {
+  method: 'POST' | 'DELETE';
+  body?: unknown;
+}
 
 /** One exchange: the answer, and the serving certificate when asked for. */
 export interface Exchange extends Answer {
@@ -75,16 +81,19 @@ export class Transport {
     if (this.conn.authenticate) await (this.authenticated ??= this.conn.authenticate(this.signal));
   }
 
-  /** One GET, with a 2xx Failure Status and non-2xx statuses thrown as KubeApiError; 429 retried once if the deadline allows. */
+  /**
+   * One GET (or, with `write`, a POST or DELETE with a JSON body: the canary's pod), with a 2xx Failure Status and
+   * non-2xx statuses thrown as KubeApiError; 429 retried once if the deadline allows (a 429 was not acted on, so a write may be repeated).
+   */
   async get(path: string, query: Record<string, string>, target: RequestTarget, accept = JSON_ACCEPT,
-    onItem?: (item: unknown) => void, attempt = 0): Promise<Answer> {
+    onItem?: (item: unknown) => void, attempt = 0, write?: Write): Promise<Answer> {
     await this.authenticate();
     const qs = new URLSearchParams(query).toString();
     const url = new URL(path + (qs ? `?${qs}` : ''), this.conn.server);
-    const label = `GET ${path}${qs ? `?${decodeURIComponent(qs)}` : ''}`;
+    const label = `${write?.method ?? 'GET'} ${path}${qs ? `?${decodeURIComponent(qs)}` : ''}`;
     return whilePending(this.signal, label, async () => {
       const started = Date.now();
-      const a = await this.send(url, target, accept, onItem);
+      const a = await this.send(url, target, accept, onItem, false, write);
       this.log(2, `${label} -> ${a.status} (${Date.now() - started} ms)`);
       const ok = a.status >= 200 && a.status < 300;
       if (ok && a.notJson) throw malformed(this.server, target, 'a response that is not JSON');
@@ -108,14 +117,14 @@ export class Transport {
         const wait = (this.limits.deadline !== undefined ? seconds : Math.min(seconds, 5)) * 1000;
         this.log(2, `${label}: throttled, retrying in ${wait} ms`);
         await sleep(wait, this.signal);
-        return await this.get(path, query, target, accept, onItem, attempt + 1);
+        return await this.get(path, query, target, accept, onItem, attempt + 1, write);
       }
       throw fromStatus(a.status, a.notJson ? undefined : b, target, this.server);
     }, 'api');
   }
 
   /** One HTTP exchange, any status; network failures and the abort reject. */
-  send(url: URL, target: RequestTarget, accept: string, onItem?: (item: unknown) => void, wantCertificate = false): Promise<Exchange> {
+  send(url: URL, target: RequestTarget, accept: string, onItem?: (item: unknown) => void, wantCertificate = false, write?: Write): Promise<Exchange> {
     const server = this.server;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -128,7 +137,9 @@ export class Transport {
       const sent = Date.now();
       const headers: Record<string, string> = { ...this.conn.headers, Accept: accept, 'User-Agent': 'k8s-nrpe' };
       if (this.limits.gzip ?? !this.conn.disableCompression) headers['Accept-Encoding'] = 'gzip';
-      const req = https.request(url, { method: 'GET', agent: this.conn.agent, headers, signal: this.signal }, (res) => {
+      const payload = write?.body === undefined ? undefined : Buffer.from(JSON.stringify(write.body));
+      if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) });
+      const req = https.request(url, { method: write?.method ?? 'GET', agent: this.conn.agent, headers, signal: this.signal }, (res) => {
         try {
           this.skew.note(res.headers.date, sent, Date.now());
           this.stats.requests++;
@@ -143,7 +154,7 @@ export class Transport {
         if (this.signal.aborted) return fail(this.signal.reason);
         fail(fromNetwork(e, target, server));
       });
-      req.end();
+      req.end(payload);
     });
   }
 

@@ -77,6 +77,12 @@ export interface CheckSpec<Opts extends OptionTable = OptionTable, D = unknown> 
   /** Rules between options (one excludes another...); throw UsageError. */
   validate?(o: OptionValues<Opts> & CommonOptions): void;
   gather(ctx: CheckContext, o: OptionValues<Opts> & CommonOptions): Promise<D>;
+  /**
+   * Not run unless asked for, and why (it writes to the cluster): its NRPE
+   * command is commented out, contrib/ applies it only to hosts that ask for
+   * it, and triage runs it only with --only.
+   */
+  optIn?: string;
   /** How `k8s-nrpe triage` runs it on this host (node-local checks). */
   triage?: {
     /** Why it does not apply to this host, or undefined when it does. */

@@ -15,12 +15,15 @@ import path from 'node:path';
 import { ensureCerts, writeKubeconfigs } from './certs.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
 import { readScenario, renderNow, Store, typeKey, type ResourceType } from './store.js';
+import { PodLifecycle } from './lifecycle.js';
 
 type Obj = Record<string, any>;
 
 interface FaultRule {
   path: string;
   query?: string;
+  /** Only requests with a method matching this regex (GET, POST, DELETE); default all. */
+  method?: string;
   forbid?: boolean;
   unauthorized?: boolean;
   status?: number;
@@ -82,9 +85,9 @@ if (!opts.scenario || !opts.dir) {
 }
 const dir = opts.dir;
 const store = new Store(readScenario(opts.scenario));
-const rules: (FaultRule & { re: RegExp; qre?: RegExp; used: number })[] = opts.faults
+const rules: (FaultRule & { re: RegExp; qre?: RegExp; mre?: RegExp; used: number })[] = opts.faults
   ? (JSON.parse(fs.readFileSync(opts.faults, 'utf8')).rules as FaultRule[]).map((r) => ({
-      ...r, re: new RegExp(r.path), qre: r.query ? new RegExp(r.query) : undefined, used: 0,
+      ...r, re: new RegExp(r.path), qre: r.query ? new RegExp(r.query) : undefined, mre: r.method ? new RegExp(`^(?:${r.method})$`) : undefined, used: 0,
     }))
   : [];
 ensureCerts(dir);
@@ -161,9 +164,10 @@ function partial(o: Obj): Obj {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
 }
 
-// The store never changes, so a query's matches are computed once: paging
-// through 100,000 objects costs one filter, not one per page.
+// A query's matches are computed once until the store changes (only pod
+// writes change it): paging through 100,000 objects costs one filter, not one per page.
 const matches = new Map<string, Obj[]>();
+store.onChange = () => matches.clear();
 
 function selectItems(r: Route, q: URLSearchParams): Obj[] {
   const t = r.type!;
@@ -343,9 +347,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const url = new URL(req.url ?? '/', 'https://127.0.0.1');
   const caller = authenticate(req);
   const r = route(url.pathname);
-  const verb = r?.name ? 'get' : 'list';
+  const verb = req.method === 'POST' ? 'create' : req.method === 'DELETE' ? 'delete' : r?.name ? 'get' : 'list';
 
-  const rule = rules.find((x) => x.re.test(url.pathname) && (!x.qre || x.qre.test(url.search)) && (x.times === undefined || x.used < x.times));
+  const rule = rules.find((x) => x.re.test(url.pathname) && (!x.qre || x.qre.test(url.search)) && (!x.mre || x.mre.test(req.method ?? 'GET')) &&
+    (x.times === undefined || x.used < x.times));
   if (caller.user && rule && !(rule.expireContinue && !url.searchParams.get('continue'))) {
     rule.used++;
     if (rule.hang) { record(req, url, 0, 0, caller.user); return; } // hold the socket open, never answer
@@ -394,7 +399,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   let code: number;
   let body: Obj | string;
   if (!caller.user) [code, body] = [401, status(401, 'Unauthorized')];
-  else if (req.method !== 'GET') [code, body] = [405, status(405, `the server does not allow this method on the requested resource`)];
+  else if ((req.method === 'POST' || req.method === 'DELETE') && lifecycle && r?.type?.plural === 'pods' && r.group === '' && !r.extra) {
+    [code, body] = await write(req, r, verb, caller.user);
+  } else if (req.method !== 'GET') [code, body] = [405, status(405, `the server does not allow this method on the requested resource`)];
   else if (url.pathname === '/version') [code, body] = [200, { major: '1', minor: '32', gitVersion: 'v1.32.3', platform: 'linux/amd64' }];
   else if (url.pathname === '/livez' || url.pathname === '/readyz') [code, body] = health(url.pathname.slice(1) as 'livez' | 'readyz', url.searchParams);
   else if (url.pathname === '/healthz') [code, body] = [200, 'ok'];
@@ -403,6 +410,35 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   else if (r.name) [code, body] = serveGet(r);
   else [code, body] = serveList(r, url.searchParams, String(req.headers.accept ?? ''));
   record(req, url, code, answer(res, code, body), caller.user);
+}
+
+const lifecycle = PodLifecycle.from(store, status);
+
+/** A request body, at most 1 MiB, as JSON (undefined when empty). */
+async function readJson(req: IncomingMessage): Promise<Obj | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 1024 * 1024) throw new Error('request body over 1 MiB');
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? (JSON.parse(text) as Obj) : undefined;
+}
+
+/** Pod create and delete, where the scenario's PodLifecycle allows them (elsewhere: what RBAC would say). */
+async function write(req: IncomingMessage, r: Route, verb: string, user: string): Promise<[number, Obj]> {
+  if (!lifecycle!.writable(r.namespace)) return [403, forbidden(r, verb, user)];
+  let body: Obj | undefined;
+  try {
+    body = await readJson(req);
+  } catch (e) {
+    return [400, status(400, `the body of the request could not be decoded: ${(e as Error).message}`)];
+  }
+  if (req.method === 'POST' && !r.name) return lifecycle!.create(r.namespace!, body ?? {});
+  if (req.method === 'DELETE' && r.name) return lifecycle!.delete(r.namespace!, r.name, body);
+  return [405, status(405, 'the server does not allow this method on the requested resource')];
 }
 
 const server = https.createServer(

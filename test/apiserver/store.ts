@@ -198,6 +198,34 @@ export class Store {
   list(t: ResourceType): Obj[] {
     return this.items.get(typeKey(t.group, t.version, t.plural)) ?? [];
   }
+
+  /** Called after every write (the server's memoized list matches are then stale). */
+  onChange: () => void = () => {};
+
+  /** Create or replace one object (writes: the pod lifecycle), keeping etcd key order; a new resourceVersion. */
+  put(t: ResourceType, o: Obj): Obj {
+    const k = typeKey(t.group, t.version, t.plural);
+    const list = this.items.get(k) ?? [];
+    this.items.set(k, list);
+    o.metadata.resourceVersion = String(++this.resourceVersion);
+    const ok = key(o);
+    const i = list.findIndex((x) => key(x) >= ok);
+    if (i >= 0 && key(list[i]!) === ok) list[i] = o;
+    else list.splice(i < 0 ? list.length : i, 0, o);
+    this.onChange();
+    return o;
+  }
+
+  /** Remove one object; false when there was none. */
+  remove(t: ResourceType, namespace: string, name: string): boolean {
+    const list = this.list(t);
+    const i = list.findIndex((x) => x.metadata?.namespace === namespace && x.metadata?.name === name);
+    if (i < 0) return false;
+    list.splice(i, 1);
+    this.resourceVersion++;
+    this.onChange();
+    return true;
+  }
 }
 
 const key = (o: Obj) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;

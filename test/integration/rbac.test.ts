@@ -34,6 +34,16 @@ for (const rule of role.rules ?? []) {
 const nonResource = new Set((role.rules ?? []).flatMap((rule) => (rule.verbs?.includes('get') ? rule.nonResourceURLs ?? [] : [])));
 for (const url of nonResource) granted.set(`nonResourceURL:${url}`, new Set(['get']));
 
+/** deploy/rbac-canary.yaml: the canary's Role, in its namespace only. */
+const canaryDocs = yaml.loadAll(fs.readFileSync(path.join(ROOT, 'deploy/rbac-canary.yaml'), 'utf8')) as (Doc & { spec?: unknown })[];
+const canaryRole = canaryDocs.find((d) => d.kind === 'Role')!;
+const CANARY_NS = canaryRole.metadata.namespace!;
+const canaryGranted = new Set((canaryRole.rules ?? []).flatMap((rule) => (rule.apiGroups ?? []).flatMap((g) =>
+  (rule.resources ?? []).flatMap((r) => (rule.verbs ?? []).map((v) => `${v} ${g}/${r}`)))));
+
+/** The namespace of an API path, if it has one. */
+const namespaceOf = (p: string) => /\/namespaces\/([^/]+)\//.exec(p)?.[1];
+
 /** The verb and 'group/plural[/subresource]' an API path asks for ('nonResourceURL:/livez' outside /api and /apis). */
 function permissionFor(method: string, p: string): { verb: string; resource: string } {
   const segs = p.split('/').filter(Boolean);
@@ -43,7 +53,8 @@ function permissionFor(method: string, p: string): { verb: string; resource: str
   if (segs[0] === 'api') { group = ''; rest = segs.slice(2); } else { group = segs[1]!; rest = segs.slice(3); }
   if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
   const [plural, name, sub] = rest;
-  if (method !== 'GET') return { verb: method.toLowerCase(), resource: `${group}/${plural}` };
+  // RBAC's verbs for writes (k8s.io/apiserver/pkg/endpoints/request/requestinfo.go): POST is create, PUT update.
+  if (method !== 'GET') return { verb: ({ POST: 'create', PUT: 'update' } as Record<string, string>)[method] ?? method.toLowerCase(), resource: `${group}/${plural}` };
   return { verb: name ? 'get' : 'list', resource: `${group}/${plural}${sub ? `/${sub}` : ''}` };
 }
 
@@ -97,6 +108,32 @@ describe('deploy/rbac.yaml', () => {
     scan(path.join(ROOT, 'lib'));
     expect(offenders).toEqual([]);
   });
+
+  it('deploy/rbac-canary.yaml: the canary\'s namespace, a restricted Pod Security level, a quota, and a Role there bound to the same account', () => {
+    expect(canaryDocs.map((d) => d.kind)).toEqual(['Namespace', 'ResourceQuota', 'Role', 'RoleBinding']);
+    const ns = canaryDocs[0]! as Doc & { metadata: { labels?: Record<string, string> } };
+    expect(ns.metadata.name).toBe(CANARY_NS);
+    expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    for (const d of canaryDocs.slice(1)) expect(d.metadata.namespace).toBe(CANARY_NS);
+    expect([...canaryGranted].sort()).toEqual(['create /pods', 'delete /pods', 'get /events', 'get /pods', 'list /events', 'list /pods']);
+    const binding = canaryDocs.find((d) => d.kind === 'RoleBinding')!;
+    expect(binding.roleRef).toMatchObject({ kind: 'Role', name: canaryRole.metadata.name });
+    expect(binding.subjects).toEqual(byKind('ClusterRoleBinding')[0]!.subjects);
+  });
+
+  it('the canary\'s writes are exactly what its Role grants, and only in its namespace', async () => {
+    const server = await startCanary({
+      objects: [...(JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/healthy/nodes.json'), 'utf8')) as { objects: unknown[] }).objects,
+        { apiVersion: 'k8s-nrpe.test/v1', kind: 'PodLifecycle', metadata: { name: 'canary' }, spec: { namespaces: [CANARY_NS], stepMs: 30 } }],
+    });
+    const r = await runBuilt('canary', ['--kubeconfig', server.kubeconfig, '-t', '60']);
+    expect(r.code, r.stdout).toBe(0);
+    const writes = server.requests().filter((q) => q.method !== 'GET').map((q) => ({ ...permissionFor(q.method, q.path), ns: namespaceOf(q.path) }));
+    expect(writes.map((w) => `${w.verb} ${w.resource} ${w.ns}`)).toEqual([`create /pods ${CANARY_NS}`, `delete /pods ${CANARY_NS}`]);
+    const reads = server.requests().filter((q) => q.method === 'GET').map((q) => permissionFor(q.method, q.path));
+    expect(reads.filter((p) => !granted.get(p.resource)?.has(p.verb))).toEqual([]);
+  }, 120_000);
+  const startCanary = apiServers();
 
   /**
    * Rollouts under way, which the shared scenarios do not hold: when each began is what the

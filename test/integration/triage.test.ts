@@ -24,7 +24,8 @@ describe('k8s-nrpe triage', () => {
       expect(r.stdout, check).toMatch(new RegExp(`^== ${check} \\(CRITICAL\\)$`, 'm'));
     }
     expect(r.stdout).toMatch(/^WARNING\s+coredns\s+/m);
-    expect(r.stdout).toMatch(/^not run: dqlite \(skipped with --skip\), dqlite_cluster \(skipped with --skip\), certs \(skipped with --skip\), calico_nat \(skipped with --skip\)$/m);
+    // check_k8s_canary writes: triage runs it only with --only canary.
+    expect(r.stdout).toMatch(/^not run: dqlite \(skipped with --skip\), dqlite_cluster \(skipped with --skip\), certs \(skipped with --skip\), calico_nat \(skipped with --skip\), canary \(creates a pod: run it with k8s-nrpe triage --only canary\)$/m);
     expect(r.stdout).toMatch(/^overall: CRITICAL \(\d+ critical, \d+ warning(, \d+ ok)?\) on \S+$/m); // apiserver: the API server itself was fine
     expect(r.stdout).not.toMatch(/\x1b\[/); // no colour on a pipe
     expect(r.stderr).toBe(''); // dozens of requests in one process, and not a word on stderr
@@ -39,7 +40,7 @@ describe('k8s-nrpe triage', () => {
     // States as names, as --format json writes them (docs/json.md); exitCode beside them.
     const byName = Object.fromEntries(o.checks.map((c: { check: string; state: string }) => [c.check, c.state]));
     expect(byName).toMatchObject({ scheduler_stall: 'CRITICAL', leases: 'WARNING', coredns: 'WARNING', kubelet_stall: 'CRITICAL', workloads: 'CRITICAL', pods: 'WARNING', volumes: 'WARNING' });
-    expect(o.skipped.map((x: { check: string }) => x.check)).toEqual(['dqlite', 'dqlite_cluster', 'certs', 'calico_nat']);
+    expect(o.skipped.map((x: { check: string }) => x.check)).toEqual(['dqlite', 'dqlite_cluster', 'certs', 'calico_nat', 'canary']);
   });
 
   it('on a healthy cluster: OK overall, no long output', async () => {
