@@ -1,0 +1,254 @@
+// Kubeconfigs read as kubectl reads them (client-go's loading rules), tested
+// against kubectl itself: for each case kubectl (Debian's kubernetes-client)
+// and the built check are pointed at the same files and the same API double,
+// and what kubectl resolved (`kubectl config view --minify --raw`) and did
+// (`kubectl get --raw`, as the double recorded it) is compared with what the
+// check resolved and did. Without kubectl (not CI) only our side runs.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../lib/kube/kubeconfig.js';
+import { apiServers, expectContract, runBuilt, tempDir, type ApiServer } from '../harness.js';
+
+const KUBECTL = '/usr/bin/kubectl';
+const hasKubectl = fs.existsSync(KUBECTL);
+if (!hasKubectl && process.env.CI) throw new Error('CI is set and kubeconfig.test.ts needs kubectl (Debian package kubernetes-client in .ci/run)');
+if (!hasKubectl) console.warn('kubeconfig.test.ts: no /usr/bin/kubectl, comparing with our expectations only');
+
+const start = apiServers();
+const dir = tempDir('kubeconfig');
+const T = 120_000;
+
+interface Cluster { server: string; ca?: boolean; extra?: Record<string, unknown> }
+interface Config {
+  current?: string;
+  clusters?: Record<string, Cluster>;
+  users?: Record<string, Record<string, unknown>>;
+  contexts?: Record<string, { cluster: string; user: string }>;
+}
+
+let api: ApiServer;
+let token: string;
+let caFile: string;
+
+/** Write a kubeconfig file; a cluster with ca: true trusts the double's CA (by absolute path). */
+function write(name: string, c: Config): string {
+  const file = path.join(dir, name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const doc: Record<string, unknown> = { apiVersion: 'v1', kind: 'Config' };
+  if (c.current) doc['current-context'] = c.current;
+  if (c.clusters) doc.clusters = Object.entries(c.clusters).map(([n, v]) => ({ name: n, cluster: { server: v.server, ...(v.ca !== false && { 'certificate-authority': caFile }), ...v.extra } }));
+  if (c.users) doc.users = Object.entries(c.users).map(([n, user]) => ({ name: n, user }));
+  if (c.contexts) doc.contexts = Object.entries(c.contexts).map(([n, context]) => ({ name: n, context }));
+  fs.writeFileSync(file, yaml.dump(doc));
+  return file;
+}
+
+interface Env { KUBECONFIG?: string }
+interface Run { code: number; stdout: string; stderr: string }
+
+function kubectl(args: string[], env: Env = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(KUBECTL, args, { env: { PATH: '/usr/bin:/bin', HOME: path.join(dir, 'home'), KUBECACHEDIR: path.join(dir, 'cache'), ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+    });
+    // Without credentials kubectl prompts for a username: an empty stdin ends that at once.
+    child.stdin?.end();
+  });
+}
+
+/** What kubectl resolves: the context, the server, the user's name and token fields. */
+async function kubectlView(args: string[], env: Env = {}) {
+  const r = await kubectl(['config', 'view', '--minify', '--raw', '-o', 'json', ...args], env);
+  expect(r.code, r.stderr).toBe(0);
+  const v = JSON.parse(r.stdout) as { 'current-context': string; clusters: { cluster: { server: string } }[]; users: { name: string; user: Record<string, string> }[] };
+  return { context: v['current-context'], server: v.clusters[0]!.cluster.server, user: v.users[0]?.name ?? '', fields: v.users[0]?.user ?? {} };
+}
+
+/** The requests the double recorded from `since` on, as [path, user]. */
+const seen = (since: number) => api.requests().slice(since).map((q) => [q.path, q.user ?? null]);
+
+/** kubectl get --raw PATH and the check, each with the same kubeconfig: both succeed as the same user, or both fail. */
+async function sameOutcome(args: string[], env: Env, expectOk: boolean) {
+  let before = api.requests().length;
+  const ours = await runBuilt('nodes', [...args, '-t', '30'], { env: { ...env } });
+  expectContract(ours, 'NODES');
+  const ourRequests = seen(before);
+  expect(ours.code === 0, ours.firstLine).toBe(expectOk);
+  if (expectOk) expect(ourRequests.every(([, u]) => u === 'system:serviceaccount:kube-system:k8s-nrpe'), JSON.stringify(ourRequests)).toBe(true);
+  if (!hasKubectl) return { ours };
+  before = api.requests().length;
+  const theirs = await kubectl([...args, 'get', '--raw', '/api/v1/nodes?limit=1'], env);
+  expect(theirs.code === 0, theirs.stderr).toBe(expectOk);
+  // kubectl may also ask /version (its version-skew warning): the same user.
+  if (expectOk) {
+    expect(seen(before).filter(([p]) => p === '/api/v1/nodes')).toEqual([['/api/v1/nodes', 'system:serviceaccount:kube-system:k8s-nrpe']]);
+    expect(seen(before).every(([, u]) => u === 'system:serviceaccount:kube-system:k8s-nrpe')).toBe(true);
+  }
+  return { ours, theirs };
+}
+
+/** What our loader resolves, next to kubectl's view of the same files. */
+async function sameResolution(args: { kubeconfig?: string; context?: string }, env: Env = {}) {
+  const conn = await connect(args.kubeconfig, args.context, { HOME: path.join(dir, 'home'), ...env });
+  conn.agent.destroy();
+  const ours = { context: conn.context, server: conn.server.href.replace(/\/$/, ''), user: conn.user, authorization: conn.headers.Authorization ?? '' };
+  if (hasKubectl) {
+    const v = await kubectlView([...(args.kubeconfig ? ['--kubeconfig', args.kubeconfig] : []), ...(args.context ? ['--context', args.context] : [])], env);
+    expect(ours.context).toBe(v.context);
+    expect(ours.server).toBe(v.server.replace(/\/$/, ''));
+    expect(ours.user).toBe(v.user);
+  }
+  return ours;
+}
+
+beforeAll(async () => {
+  api = await start('healthy');
+  token = fs.readFileSync(path.join(api.dir, 'token'), 'utf8').trim();
+  // The double's directory is removed when it stops; this file's copy lives in our temp dir.
+  caFile = path.join(dir, 'ca.crt');
+  fs.copyFileSync(path.join(api.dir, 'ca.crt'), caFile);
+});
+
+describe('KUBECONFIG=a:b merges as kubectl merges', () => {
+  it('the first file to name a user wins whole; current-context from the first file that sets it; its context may live in a later file', async () => {
+    // a: current-context 'late' (defined only in b) and user u with the right token.
+    // b: its own current-context (a cluster that refuses connections), context 'late', cluster c, user u with a wrong token.
+    const a = write('merge/a', { current: 'late', users: { u: { token } } });
+    const b = write('merge/b', {
+      current: 'gone',
+      clusters: { c: { server: api.url }, gone: { server: 'https://127.0.0.1:1' } },
+      users: { u: { token: 'wrong-token' } },
+      contexts: { late: { cluster: 'c', user: 'u' }, gone: { cluster: 'gone', user: 'u' } },
+    });
+    const env = { KUBECONFIG: `${a}:${b}` };
+    const r = await sameResolution({}, env);
+    expect(r).toMatchObject({ context: 'late', server: api.url, user: 'u', authorization: `Bearer ${token}` });
+    await sameOutcome([], env, true);
+  }, T);
+
+  it('a missing file in the list is skipped; --context picks a context of any file', async () => {
+    const a = write('skip/a', { current: 'gone', clusters: { gone: { server: 'https://127.0.0.1:1' } }, users: { u: { token } }, contexts: { gone: { cluster: 'gone', user: 'u' } } });
+    const b = write('skip/b', { clusters: { c: { server: api.url } }, contexts: { there: { cluster: 'c', user: 'u' } } });
+    const env = { KUBECONFIG: `${path.join(dir, 'skip/none')}:${a}:${b}` };
+    expect(await sameResolution({ context: 'there' }, env)).toMatchObject({ context: 'there', server: api.url, user: 'u' });
+    await sameOutcome(['--context', 'there'], env, true);
+  }, T);
+
+  it('relative paths resolve against the file that holds them, not the first file', async () => {
+    fs.mkdirSync(path.join(dir, 'rel/b'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'rel/b/token'), `${token}\n`);
+    fs.copyFileSync(caFile, path.join(dir, 'rel/b/ca.crt'));
+    const a = write('rel/a', { current: 'c' });
+    const b = write('rel/b/config', {
+      clusters: { c: { server: api.url, ca: false, extra: { 'certificate-authority': 'ca.crt' } } },
+      users: { u: { tokenFile: 'token' } },
+      contexts: { c: { cluster: 'c', user: 'u' } },
+    });
+    const env = { KUBECONFIG: `${a}:${b}` };
+    expect(await sameResolution({}, env)).toMatchObject({ authorization: `Bearer ${token}` });
+    await sameOutcome([], env, true);
+  }, T);
+
+  it('every file in the list missing: UNKNOWN naming them, never ~/.kube/config or localhost', async () => {
+    const r = await runBuilt('nodes', [], { env: { KUBECONFIG: '/nonexistent/a:/nonexistent/b' } });
+    expectContract(r, 'NODES');
+    expect(r.firstLine).toBe('K8S NODES UNKNOWN - no kubeconfig found: none of the $KUBECONFIG files exists (/nonexistent/a, /nonexistent/b); fix $KUBECONFIG or pass --kubeconfig');
+  }, T);
+});
+
+describe('token and tokenFile', () => {
+  const user = (inline: string | undefined, file: string | undefined) => write(`tok-${inline ?? 'none'}-${path.basename(file ?? 'none')}`, {
+    current: 'c', clusters: { c: { server: api.url } }, contexts: { c: { cluster: 'c', user: 'u' } },
+    users: { u: { ...(inline && { token: inline }), ...(file && { tokenFile: file }) } },
+  });
+  const files = () => {
+    fs.writeFileSync(path.join(dir, 'right'), `  ${token}\n\n`);
+    fs.writeFileSync(path.join(dir, 'wrong'), 'wrong-token\n');
+    fs.writeFileSync(path.join(dir, 'empty'), '');
+  };
+
+  it('the file\'s token wins over the inline one, as kubectl sends it', async () => {
+    files();
+    await sameOutcome(['--kubeconfig', user('wrong-token', path.join(dir, 'right'))], {}, true);
+    const r = await sameOutcome(['--kubeconfig', user(token, path.join(dir, 'wrong'))], {}, false);
+    expect(r.ours.firstLine).toMatch(/rejected the credentials \(401 Unauthorized\)/);
+  }, T);
+
+  it('the inline token is the fallback when the file is missing or empty; a file alone must hold a token', async () => {
+    files();
+    await sameOutcome(['--kubeconfig', user(token, path.join(dir, 'missing'))], {}, true);
+    await sameOutcome(['--kubeconfig', user(token, path.join(dir, 'empty'))], {}, true);
+    const r = await sameOutcome(['--kubeconfig', user(undefined, path.join(dir, 'empty'))], {}, false);
+    expect(r.ours.firstLine).toMatch(/cannot load credentials for user 'u': token file .*\/empty is empty$/);
+  }, T);
+});
+
+describe('what kubectl refuses, refused with its reason and no request', () => {
+  const cases: [string, Config, RegExp, RegExp][] = [
+    ['insecure-skip-tls-verify with a CA',
+      { clusters: { c: { server: '', extra: { 'insecure-skip-tls-verify': true } } }, users: { u: { token: 'x' } } },
+      /specifying a root certificates file with the insecure flag is not allowed/,
+      /: cluster 'c' has insecure-skip-tls-verify and a certificate authority; specifying a root certificates file with the insecure flag is not allowed: remove insecure-skip-tls-verify \(kubectl refuses it too\)$/],
+    ['certificate-authority and -data',
+      { clusters: { c: { server: '', extra: { 'certificate-authority-data': 'eA==' } } }, users: { u: { token: 'x' } } },
+      /certificate-authority-data and certificate-authority are both specified for c/,
+      /certificate-authority-data and certificate-authority are both specified for cluster 'c': keep one/],
+    ['token and basic auth',
+      { clusters: { c: { server: '' } }, users: { u: { token: 'x', username: 'a', password: 'b' } } },
+      /more than one authentication method found for u; found \[token basicAuth\], only one is allowed/,
+      /more than one authentication method found for user 'u' \(token and basic auth\), only one is allowed/],
+    ['a client certificate without a key',
+      { clusters: { c: { server: '' } }, users: { u: { 'client-certificate-data': 'eA==' } } },
+      /client-key-data or client-key must be specified for u/,
+      /client-key-data or client-key must be specified for user 'u' to use the client certificate/],
+  ];
+  it.each(cases)('%s', async (name, c, theirs, ours) => {
+    const file = write(`refuse-${name.replace(/\W+/g, '-')}`, {
+      ...c, current: 'c', contexts: { c: { cluster: 'c', user: 'u' } },
+      clusters: Object.fromEntries(Object.entries(c.clusters!).map(([n, v]) => [n, { ...v, server: api.url }])),
+    });
+    const before = api.requests().length;
+    const r = await runBuilt('nodes', ['--kubeconfig', file]);
+    expectContract(r, 'NODES');
+    expect(r.code).toBe(3);
+    expect(r.firstLine).toMatch(ours);
+    expect(api.requests().length).toBe(before);
+    if (hasKubectl) {
+      const k = await kubectl(['--kubeconfig', file, 'get', '--raw', '/api/v1/nodes?limit=1']);
+      expect(k.code).not.toBe(0);
+      expect(k.stderr).toMatch(theirs);
+      expect(api.requests().length).toBe(before);
+    }
+  }, T);
+});
+
+describe('set-up errors name the next step', () => {
+  it('a missing --kubeconfig names make-kubeconfig.sh as the .deb installs it', async () => {
+    const r = await runBuilt('nodes', ['--kubeconfig', '/etc/nagios/k8s-nrpe.kubeconfig.missing']);
+    expectContract(r, 'NODES');
+    expect(r.firstLine).toBe('K8S NODES UNKNOWN - kubeconfig /etc/nagios/k8s-nrpe.kubeconfig.missing (--kubeconfig) does not exist: ' +
+      'write it with /usr/share/k8s-nrpe/make-kubeconfig.sh -o /etc/nagios/k8s-nrpe.kubeconfig.missing (as root, see /usr/share/doc/k8s-nrpe/README.Debian)');
+    // The script the message names is the one the package installs there.
+    expect(fs.readFileSync(path.join(__dirname, '../../scripts/package.mjs'), 'utf8')).toContain("put('usr/share/k8s-nrpe/make-kubeconfig.sh'");
+  }, T);
+
+  it('a directory is said to be a directory, with the file inside it when there is one', async () => {
+    fs.mkdirSync(path.join(dir, 'dotkube'), { recursive: true });
+    const bare = await runBuilt('nodes', ['--kubeconfig', path.join(dir, 'dotkube')]);
+    expectContract(bare, 'NODES');
+    expect(bare.firstLine).toBe(`K8S NODES UNKNOWN - kubeconfig ${path.join(dir, 'dotkube')} (--kubeconfig) is a directory, not a kubeconfig file`);
+    fs.writeFileSync(path.join(dir, 'dotkube/config'), '');
+    const hint = await runBuilt('nodes', [], { env: { KUBECONFIG: path.join(dir, 'dotkube') } });
+    expect(hint.firstLine).toBe(`K8S NODES UNKNOWN - kubeconfig ${path.join(dir, 'dotkube')} ($KUBECONFIG) is a directory, not a kubeconfig file (did you mean ${path.join(dir, 'dotkube/config')}?)`);
+  }, T);
+
+  it('a connection error names the server, the kubeconfig and the context it came from', async () => {
+    const file = write('refused', { current: 'prod', clusters: { c: { server: 'https://127.0.0.1:1' } }, users: { u: { token } }, contexts: { prod: { cluster: 'c', user: 'u' } } });
+    const r = await runBuilt('nodes', ['--kubeconfig', file]);
+    expectContract(r, 'NODES');
+    expect(r.firstLine).toBe(`K8S NODES UNKNOWN - cannot connect to API server https://127.0.0.1:1: connection refused (is the apiserver/kubelite running?) (server of context 'prod' in kubeconfig ${file})`);
+  }, T);
+});
