@@ -252,3 +252,25 @@ describe('set-up errors name the next step', () => {
     expect(r.firstLine).toBe(`K8S NODES UNKNOWN - cannot connect to API server https://127.0.0.1:1: connection refused (is the apiserver/kubelite running?) (server of context 'prod' in kubeconfig ${file})`);
   }, T);
 });
+
+describe('a server URL with a path (Rancher, a path-routing proxy)', () => {
+  it('keeps the path in front of every request, health endpoints included, as kubectl does for the API', async () => {
+    const prefix = '/k8s/clusters/c-1';
+    const s = await start('healthy', undefined, { prefix });
+    for (const check of ['nodes', 'apiserver']) {
+      const r = await runBuilt(check, ['--kubeconfig', s.kubeconfigFor('token'), '-t', '30']);
+      expect(r.code, r.stdout).toBe(0);
+    }
+    const ours = s.requests();
+    expect(ours.map((q) => q.fullPath)).toContain(`${prefix}/livez`);
+    expect(ours.filter((q) => !q.fullPath?.startsWith(`${prefix}/`)), 'requests outside the server URL\'s path').toEqual([]);
+    if (!hasKubectl) return;
+    // kubectl's API requests carry it too. (Its `get --raw /livez` does not: --raw takes a
+    // server-relative URI, rest.Request.RequestURI, which asks Rancher itself, not the cluster.)
+    // The double serves no discovery, so kubectl stops after asking /api and /apis: below the prefix.
+    await kubectl(['--kubeconfig', s.kubeconfigFor('token'), 'get', 'nodes', '-o', 'name']);
+    const theirs = s.requests().slice(ours.length).map((q) => q.fullPath);
+    expect(theirs).toContain(`${prefix}/api`);
+    expect(theirs.every((p) => p?.startsWith(`${prefix}/`)), JSON.stringify(theirs)).toBe(true);
+  }, T);
+});
