@@ -5,6 +5,7 @@ import type { X509Certificate } from 'node:crypto';
 import { PluginError } from '../plugin/errors.js';
 import { registerSecret } from '../plugin/sanitize.js';
 import { parseCaBundle, verifyingAgent } from './tls-verify.js';
+import { parseProxyUrl, throughProxy } from './proxy.js';
 import { obj, resolveKubeconfig, str, type ResolvedKubeconfig } from './kubeconfig-load.js';
 
 /** What a request needs: the server URL and TLS/auth options. Never logged. */
@@ -30,7 +31,6 @@ type Obj = Record<string, unknown>;
 
 /** Auth and connection fields kubectl honours that this client does not: named, never silently ignored. */
 const UNSUPPORTED_USER = ['auth-provider', 'as', 'as-uid', 'as-groups', 'as-user-extra'];
-const UNSUPPORTED_CLUSTER = ['proxy-url'];
 
 function readCredentialFile(source: string, user: string, file: string): Buffer {
   try {
@@ -125,9 +125,7 @@ export async function connect(explicit: string | undefined, context: string | un
   for (const f of UNSUPPORTED_USER) {
     if (k.user[f] !== undefined) throw new PluginError(`kubeconfig ${k.userSource}: user '${k.userName}' uses '${f}', which k8s-nrpe does not support (use a token, client certificate or exec plugin)`);
   }
-  for (const f of UNSUPPORTED_CLUSTER) {
-    if (k.cluster[f] !== undefined) throw new PluginError(`kubeconfig ${source}: the cluster uses '${f}', which k8s-nrpe does not support`);
-  }
+  const proxy = str(k.cluster['proxy-url']) && parseProxyUrl(k.cluster['proxy-url'] as string, `kubeconfig ${source}: cluster '${k.clusterName}'`);
   refuseConflicts(k);
 
   const headers: Record<string, string> = {};
@@ -186,7 +184,8 @@ export async function connect(explicit: string | undefined, context: string | un
       rejectUnauthorized: !skipVerify,
       servername: str(k.cluster['tls-server-name']) || (isIp(server.hostname) ? undefined : server.hostname),
     };
-    return anchors && !skipVerify ? verifyingAgent(options, anchors) : new https.Agent(options);
+    const agent = anchors && !skipVerify ? verifyingAgent(options, anchors) : new https.Agent(options);
+    return proxy ? throughProxy(agent, proxy) : agent;
   };
   const conn: Connection = {
     server,

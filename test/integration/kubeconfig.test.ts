@@ -11,6 +11,7 @@ import yaml from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../lib/kube/kubeconfig.js';
 import { apiServers, expectContract, runBuilt, tempDir, type ApiServer } from '../harness.js';
+import { startConnectProxy } from '../connect-proxy.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 const hasKubectl = fs.existsSync(KUBECTL);
@@ -272,5 +273,62 @@ describe('a server URL with a path (Rancher, a path-routing proxy)', () => {
     const theirs = s.requests().slice(ours.length).map((q) => q.fullPath);
     expect(theirs).toContain(`${prefix}/api`);
     expect(theirs.every((p) => p?.startsWith(`${prefix}/`)), JSON.stringify(theirs)).toBe(true);
+  }, T);
+});
+
+describe('proxy-url: HTTPS to the API server through an HTTP CONNECT proxy', () => {
+  const viaProxy = (name: string, proxyUrl: string) => write(`proxy-${name}`, {
+    current: 'c', clusters: { c: { server: api.url, extra: { 'proxy-url': proxyUrl } } }, users: { u: { token } }, contexts: { c: { cluster: 'c', user: 'u' } },
+  });
+
+  it('tunnels every request, TLS verified end to end (the proxy sees no token), as kubectl does', async () => {
+    const proxy = await startConnectProxy();
+    const file = viaProxy('plain', proxy.url);
+    const before = api.requests().length;
+    const r = await runBuilt('nodes', ['--kubeconfig', file, '-t', '30']);
+    expect(r.code, r.stdout).toBe(0);
+    const target = new URL(api.url).host;
+    expect(proxy.connects.length).toBeGreaterThan(0);
+    expect(proxy.connects.every((c) => c.target === target && c.status === 200)).toBe(true);
+    expect(api.requests().length).toBeGreaterThan(before);
+    const wire = proxy.relayed().toString('latin1');
+    expect(wire).not.toContain(token);
+    expect(wire).not.toContain('GET /api');
+    // The server is still verified inside the tunnel: trusting another CA, nothing reaches it.
+    fs.copyFileSync(path.join(api.dir, 'badca.crt'), path.join(dir, 'badca.crt'));
+    const untrusted = write('proxy-badca', { current: 'c', clusters: { c: { server: api.url, ca: false, extra: { 'certificate-authority': path.join(dir, 'badca.crt'), 'proxy-url': proxy.url } } },
+      users: { u: { token } }, contexts: { c: { cluster: 'c', user: 'u' } } });
+    const n0 = api.requests().length;
+    const bad = await runBuilt('nodes', ['--kubeconfig', untrusted, '-t', '30']);
+    expect(bad.firstLine).toMatch(/TLS verification of API server .* failed/);
+    expect(api.requests().length).toBe(n0);
+    if (!hasKubectl) return;
+    const n = proxy.connects.length;
+    const k = await kubectl(['--kubeconfig', file, 'get', '--raw', '/api/v1/nodes?limit=1']);
+    expect(k.code, k.stderr).toBe(0);
+    expect(proxy.connects.slice(n).map((c) => c.target)).toContain(target);
+  }, T);
+
+  it('sends the proxy-url\'s credentials to the proxy and never prints them; a refusal names the proxy', async () => {
+    const proxy = await startConnectProxy({ auth: 'monitor:pr0xy-s3cret' });
+    const ok = await runBuilt('nodes', ['--kubeconfig', viaProxy('auth', proxy.url.replace('//', '//monitor:pr0xy-s3cret@')), '-t', '30']);
+    expect(ok.code, ok.stdout).toBe(0);
+    const denied = await runBuilt('nodes', ['--kubeconfig', viaProxy('noauth', proxy.url), '-t', '30', '-vvv']);
+    expectContract(denied, 'NODES');
+    expect(denied.firstLine).toMatch(new RegExp(`proxy ${proxy.url} refused the tunnel to ${new URL(api.url).host}: 407 Proxy Authentication Required`));
+    const wrong = await runBuilt('nodes', ['--kubeconfig', viaProxy('wrong', proxy.url.replace('//', '//monitor:wrong-pr0xy-pass@')), '-t', '30', '-vvv']);
+    expect(wrong.firstLine).toMatch(/407/);
+    expect(wrong.stdout + wrong.stderr + ok.stdout).not.toMatch(/pr0xy-s3cret|wrong-pr0xy-pass/);
+  }, T);
+
+  it('a scheme kubectl does not know is refused with its reason; socks5 is named as not supported', async () => {
+    const ftp = await runBuilt('nodes', ['--kubeconfig', viaProxy('ftp', 'ftp://127.0.0.1:21')]);
+    expect(ftp.firstLine).toMatch(/proxy-url has unsupported scheme "ftp", must be http, https, or socks5 \(kubectl refuses it too\)$/);
+    const socks = await runBuilt('nodes', ['--kubeconfig', viaProxy('socks', 'socks5://127.0.0.1:1080')]);
+    expect(socks.firstLine).toMatch(/proxy-url socks5:\/\/127\.0\.0\.1:1080 is a SOCKS5 proxy, which k8s-nrpe does not support/);
+    if (hasKubectl) {
+      const k = await kubectl(['--kubeconfig', viaProxy('ftp', 'ftp://127.0.0.1:21'), 'get', '--raw', '/livez']);
+      expect(k.stderr).toMatch(/unsupported scheme "ftp", must be http, https, or socks5/);
+    }
   }, T);
 });
