@@ -332,3 +332,25 @@ describe('proxy-url: HTTPS to the API server through an HTTP CONNECT proxy', () 
     }
   }, T);
 });
+
+describe('in-cluster service account (a check run in a pod)', () => {
+  // K8S_NRPE_SERVICEACCOUNT_DIR (test-only) stands for /var/run/secrets/kubernetes.io/serviceaccount.
+  it('with no kubeconfig anywhere: KUBERNETES_SERVICE_HOST/PORT, the token file and ca.crt, as rest.InClusterConfig', async () => {
+    const sa = path.join(dir, 'serviceaccount');
+    fs.mkdirSync(sa, { recursive: true });
+    fs.writeFileSync(path.join(sa, 'token'), `${token}\n`);
+    fs.copyFileSync(caFile, path.join(sa, 'ca.crt'));
+    const { hostname, port } = new URL(api.url);
+    const env = { KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port, K8S_NRPE_SERVICEACCOUNT_DIR: sa };
+    const before = api.requests().length;
+    const r = await runBuilt('nodes', ['-vv', '-t', '30'], { env });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stderr).toContain(`using kubeconfig in-cluster service account, context in-cluster, server https://${hostname}:${port}`);
+    expect(api.requests().slice(before).every((q) => q.user === 'system:serviceaccount:kube-system:k8s-nrpe')).toBe(true);
+    // Only when no file gave a config (merged_client_builder.go), and only with both variables set.
+    const withFile = await runBuilt('nodes', ['--kubeconfig', path.join(dir, 'nope'), '-t', '30'], { env });
+    expect(withFile.firstLine).toMatch(/does not exist/);
+    const noPort = await runBuilt('nodes', ['-t', '30'], { env: { ...env, KUBERNETES_SERVICE_PORT: '' } });
+    expect(noPort.firstLine).toMatch(/no kubeconfig found; tried .*in-cluster service account/);
+  }, T);
+});
