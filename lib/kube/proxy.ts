@@ -26,6 +26,11 @@ export function parseProxyUrl(text: string, where: string): URL {
   return u;
 }
 
+/** URL user info as Go's url.UserPassword gives it; a malformed escape is kept as written. */
+function decoded(s: string): string {
+  try { return decodeURIComponent(s); } catch { return s; }
+}
+
 type CreateCallback = (err: Error | null, socket: Duplex) => void;
 type AgentOptions = http.RequestOptions & { host?: string; port?: number | string };
 
@@ -69,9 +74,11 @@ function openTunnel(proxy: URL, host: string, port: number, auth: string | undef
  * tunnel socket instead of a direct TCP connection.
  */
 export function throughProxy(agent: https.Agent, proxy: URL): https.Agent {
-  const user = decodeURIComponent(proxy.username);
-  const auth = user || proxy.password ? Buffer.from(`${user}:${decodeURIComponent(proxy.password)}`).toString('base64') : undefined;
-  registerSecret(decodeURIComponent(proxy.password) || undefined);
+  const user = decoded(proxy.username);
+  const password = decoded(proxy.password);
+  const auth = user || password ? Buffer.from(`${user}:${password}`).toString('base64') : undefined;
+  registerSecret(password || undefined);
+  registerSecret(proxy.password || undefined);
   registerSecret(auth);
   const shown = new URL(proxy.origin);
   const own = (agent as unknown as { createConnection(o: AgentOptions, cb: CreateCallback): Duplex | undefined }).createConnection;

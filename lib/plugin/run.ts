@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { KubeClient } from '../kube/client.js';
 import { connect, type Connection } from '../kube/kubeconfig.js';
 import { KubeApiError } from '../kube/errors.js';
+import { IN_CLUSTER } from '../kube/kubeconfig-load.js';
 import { parseArgs } from './args.js';
 import type { AnyCheck, CheckContext, CommonOptions } from './check.js';
 import { PluginError } from './errors.js';
@@ -130,7 +131,10 @@ function withOrigin(e: unknown, conn: Connection | undefined): unknown {
   // Socket and TLS failures carry the errno or OpenSSL code as reason; our own reasons are CamelCase.
   const reaching = e.status === undefined && /^E[A-Z_]+$|CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ALTNAME|SSL/.test(e.reason ?? '');
   if (!reaching && e.status !== 401) return e;
-  return new KubeApiError(`${e.message} (server of context '${sanitize(conn.context, 60)}' in kubeconfig ${conn.source})`, e.status, e.reason, e.target);
+  const from = conn.source === IN_CLUSTER
+    ? 'server of the in-cluster service account: KUBERNETES_SERVICE_HOST/PORT'
+    : `server of context '${sanitize(conn.context, 60)}' in kubeconfig ${conn.source}`;
+  return new KubeApiError(`${e.message} (${from})`, e.status, e.reason, e.target);
 }
 
 /** Say it when this host's clock is off from the API server's: ages were measured on the server's. */
