@@ -25,6 +25,8 @@ EOF
 }
 
 die() { echo "make-kubeconfig.sh: $*" >&2; exit 1; }
+# rbac.yaml is installed beside this script (/usr/share/k8s-nrpe/), and is deploy/rbac.yaml in the source.
+rbac="$(dirname "$0")/rbac.yaml"
 
 out=/etc/nagios/k8s-nrpe.kubeconfig
 context=
@@ -77,7 +79,7 @@ fi
 printf '%s' "$ca" | base64 -d 2>/dev/null | grep -q 'BEGIN CERTIFICATE' || die "the cluster CA is not a base64 PEM certificate"
 
 k -n "$namespace" get serviceaccount k8s-nrpe >/dev/null \
-    || die "no ServiceAccount $namespace/k8s-nrpe: apply rbac.yaml first (kubectl apply -f rbac.yaml)"
+    || die "no ServiceAccount $namespace/k8s-nrpe: apply rbac.yaml first ($KUBECTL apply -f $rbac)"
 
 if [ -n "$duration" ]; then
     token=$(k -n "$namespace" create token k8s-nrpe --duration "$duration")
@@ -99,7 +101,8 @@ case "$token" in
 esac
 
 dir=$(dirname "$out")
-[ -d "$dir" ] || die "$dir does not exist"
+[ -d "$dir" ] || die "$dir does not exist: install nagios-nrpe-server first, or write elsewhere with -o FILE"
+[ -w "$dir" ] || die "cannot write to $dir as $(id -un): run it as root (sudo $0)"
 umask 077
 tmp=$(mktemp "$dir/.k8s-nrpe.kubeconfig.XXXXXX")
 trap 'rm -f "$tmp"' EXIT

@@ -4,7 +4,7 @@
 //   /usr/lib/nagios/plugins/k8s-nrpe          the single executable (npm run build)
 //   /usr/lib/nagios/plugins/check_k8s_<name>  a symlink per check in `k8s-nrpe --list`
 //   /usr/bin/k8s-nrpe                         a symlink to it: `sudo k8s-nrpe triage` on PATH
-//   /etc/nagios/nrpe.d/k8s-nrpe.cfg           conffile: nrpe.d/k8s-nrpe.cfg
+//   /etc/nagios/nrpe.d/k8s-nrpe.cfg           conffile: nrpe.d/k8s-nrpe.cfg, each command guarded (nrpe-guard.mjs)
 //   /etc/sudoers.d/k8s-nrpe                   conffile, 0440: packaging/sudoers/k8s-nrpe
 //   /usr/share/k8s-nrpe/                      rbac.yaml, rbac-canary.yaml (opt-in), make-kubeconfig.sh (deploy/)
 //   /usr/share/man/man1/                      k8s-nrpe.1.gz and check_k8s_<name>.1.gz (scripts/man.mjs)
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { homeOf, loadModel } from './contrib.mjs';
 import { writeCompletion } from './completion.mjs';
 import { writeMan } from './man.mjs';
+import { guardCommands } from './nrpe-guard.mjs';
 import { ARCHES, hostArch, runtime } from './runtime.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -166,7 +167,8 @@ try {
   for (const c of checks) fs.symlinkSync('k8s-nrpe', path.join(tree, PLUGINS, `check_k8s_${c}`));
   fs.mkdirSync(path.join(tree, 'usr/bin'), { recursive: true });
   fs.symlinkSync(`../lib/nagios/plugins/k8s-nrpe`, path.join(tree, 'usr/bin/k8s-nrpe'));
-  put('etc/nagios/nrpe.d/k8s-nrpe.cfg', { from: cfgFile });
+  // Each command guarded, so that after `apt-get remove` NRPE answers what to do (scripts/nrpe-guard.mjs).
+  put('etc/nagios/nrpe.d/k8s-nrpe.cfg', { text: guardCommands(cfg) });
   put('etc/sudoers.d/k8s-nrpe', { from: sudoers, mode: 0o440 });
   put('usr/share/k8s-nrpe/rbac.yaml', { from: path.join(root, 'deploy/rbac.yaml') });
   put('usr/share/k8s-nrpe/rbac-canary.yaml', { from: path.join(root, 'deploy/rbac-canary.yaml') });

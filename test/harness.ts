@@ -40,6 +40,8 @@ export interface ApiServer {
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The path as sent, when the double serves below a prefix (StartOptions.prefix); path is then the part below it. */
+  fullPath?: string;
   query: Record<string, string>;
   status: number;
   bytes: number;
@@ -106,6 +108,8 @@ export interface StartOptions {
   bootTime?: number;
   /** The bearer token the double accepts (default: the run's random one). */
   token?: string;
+  /** Serve the API below this path (as Rancher does); the kubeconfigs' server URL carries it. */
+  prefix?: string;
 }
 
 /**
@@ -113,7 +117,7 @@ export interface StartOptions {
  * removes its directory; apiServers() calls stop for every server in afterAll.
  */
 export async function startApiServer(scenario: string | Scenario, faults?: { rules: unknown[] }, opts: StartOptions | string = {}): Promise<ApiServer> {
-  const { netns, bootTime, token } = typeof opts === 'string' ? { netns: opts } as StartOptions : opts;
+  const { netns, bootTime, token, prefix } = typeof opts === 'string' ? { netns: opts } as StartOptions : opts;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-api-'));
   const certs = inject('k8sNrpeCerts');
   for (const f of CERT_FILES) fs.copyFileSync(path.join(certs, f), path.join(dir, f));
@@ -124,6 +128,7 @@ export async function startApiServer(scenario: string | Scenario, faults?: { rul
     fs.writeFileSync(ff, JSON.stringify(faults));
     args.push('--faults', ff);
   }
+  if (prefix) args.push('--prefix', prefix);
   const env = { ...process.env };
   if (bootTime !== undefined) env[BOOT_TIME_ENV] = String(Math.floor(bootTime));
   const child = netns

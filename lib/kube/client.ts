@@ -3,7 +3,7 @@ import { fromStatus, KubeApiError, malformed, type RequestTarget } from './error
 import { assertName, fieldSelectorText, invalidName, type FieldTerm } from './names.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { resourceName, resourcePath, type Resource } from './resources.js';
-import { JSON_ACCEPT, Transport, type ClientLimits, type ClientStats } from './transport.js';
+import { JSON_ACCEPT, requestUrl, Transport, type ClientLimits, type ClientStats } from './transport.js';
 import type { Logger } from '../plugin/log.js';
 import { whilePending } from '../plugin/pending.js';
 import { redactSecrets, sanitize } from '../plugin/sanitize.js';
@@ -142,7 +142,7 @@ export class KubeClient {
    */
   async getPath(path: string, query: Record<string, string> = {}): Promise<RawResponse> {
     const qs = new URLSearchParams(query).toString().replace(/=(&|$)/g, '$1'); // ?verbose, not ?verbose=
-    const url = new URL(path + (qs ? `?${qs}` : ''), this.conn.server);
+    const url = requestUrl(this.conn.server, path, qs);
     const label = `GET ${path}${qs ? `?${qs}` : ''}`;
     const target: RequestTarget = { verb: 'get', resource: path };
     await this.transport.authenticate();

@@ -1,70 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import https from 'node:https';
 import tls from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { PluginError } from '../plugin/errors.js';
 import { registerSecret } from '../plugin/sanitize.js';
 import { parseCaBundle, verifyingAgent } from './tls-verify.js';
-
-const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-
-export interface KubeconfigChoice {
-  /** Where the config came from: a path, or 'in-cluster service account'. */
-  source: string;
-  /** Every place looked at, in order, for the "nothing found" message. */
-  tried: string[];
-}
-
-/**
- * The discovery order, first hit wins. NRPE passes no environment, so the
- * shipped NRPE config always gives --kubeconfig; the rest serves a person
- * running a check by hand on a node (microk8s first).
- */
-export function candidatePaths(env: NodeJS.ProcessEnv = process.env): string[] {
-  const list: string[] = [];
-  if (env.KUBECONFIG) list.push(...env.KUBECONFIG.split(path.delimiter).filter(Boolean));
-  const home = env.HOME || os.homedir();
-  if (home) list.push(path.join(home, '.kube', 'config'));
-  list.push('/var/snap/microk8s/current/credentials/client.config', '/etc/kubernetes/admin.conf');
-  return list;
-}
-
-function readable(file: string): 'yes' | 'missing' | 'denied' {
-  try {
-    fs.accessSync(file, fs.constants.R_OK);
-    return fs.statSync(file).isFile() ? 'yes' : 'missing';
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'EACCES' || code === 'EPERM' ? 'denied' : 'missing';
-  }
-}
-
-export function chooseKubeconfig(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeconfigChoice {
-  if (explicit) {
-    const r = readable(explicit);
-    if (r === 'missing') throw new PluginError(`kubeconfig ${explicit} (--kubeconfig) does not exist`);
-    if (r === 'denied') throw new PluginError(`kubeconfig ${explicit} (--kubeconfig) is not readable by ${os.userInfo().username}: fix its permissions`);
-    return { source: explicit, tried: [explicit] };
-  }
-  const tried: string[] = [];
-  const denied: string[] = [];
-  for (const file of candidatePaths(env)) {
-    tried.push(file);
-    const r = readable(file);
-    if (r === 'yes') return { source: file, tried };
-    if (r === 'denied') denied.push(file);
-  }
-  tried.push('in-cluster service account');
-  if (env.KUBERNETES_SERVICE_HOST && readable(IN_CLUSTER_TOKEN) === 'yes') {
-    return { source: 'in-cluster service account', tried };
-  }
-  const hint = denied.length
-    ? ` (${denied.join(', ')} exists but is not readable by ${os.userInfo().username}: pass --kubeconfig with a config it can read, see deploy/)`
-    : ' (pass --kubeconfig)';
-  throw new PluginError(`no kubeconfig found; tried ${tried.join(', ')}${hint}`);
-}
+import { parseProxyUrl, throughProxy } from './proxy.js';
+import { obj, resolveKubeconfig, str, type ResolvedKubeconfig } from './kubeconfig-load.js';
 
 /** What a request needs: the server URL and TLS/auth options. Never logged. */
 export interface Connection {
@@ -86,17 +28,9 @@ export interface Connection {
 }
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** Auth and connection fields kubectl honours that this client does not: named, never silently ignored. */
 const UNSUPPORTED_USER = ['auth-provider', 'as', 'as-uid', 'as-groups', 'as-user-extra'];
-const UNSUPPORTED_CLUSTER = ['proxy-url'];
-
-/** kubectl resolves relative file paths in a kubeconfig against the kubeconfig's directory. */
-function resolveFrom(source: string, file: string): string {
-  return path.isAbsolute(file) ? file : path.resolve(path.dirname(source), file);
-}
 
 function readCredentialFile(source: string, user: string, file: string): Buffer {
   try {
@@ -111,7 +45,7 @@ function material(source: string, user: string, section: Obj, field: string): Bu
   const data = str(section[`${field}-data`]);
   if (data) return Buffer.from(data, 'base64');
   const file = str(section[field]);
-  return file ? readCredentialFile(source, user, resolveFrom(source, file)) : undefined;
+  return file ? readCredentialFile(source, user, file) : undefined;
 }
 
 /** Register credential values with sanitize() so no server or command text can print them. */
@@ -124,60 +58,60 @@ function guardKey(key: Buffer | undefined): void {
   for (const line of pem.split('\n')) if (/^[A-Za-z0-9+/=]{16,}$/.test(line.trim())) registerSecret(line.trim());
 }
 
-interface Loaded {
-  server: string;
-  context: string;
-  userName: string;
-  cluster: Obj;
-  user: Obj;
+/**
+ * What kubectl refuses in the chosen cluster and user, with client-go's own reason
+ * (clientcmd/validation.go validateClusterInfo and validateAuthInfo, and
+ * transport.TLSConfigFor for a CA with insecure-skip-tls-verify): a config kubectl
+ * would not use is not guessed at.
+ */
+function refuseConflicts(k: ResolvedKubeconfig): void {
+  const c = k.cluster;
+  const u = k.user;
+  const has = (o: Obj, f: string) => str(o[f]) !== undefined;
+  const refuse = (file: string, why: string) => { throw new PluginError(`kubeconfig ${file}: ${why} (kubectl refuses it too)`); };
+  if (has(c, 'certificate-authority') && has(c, 'certificate-authority-data')) {
+    refuse(k.source, `certificate-authority-data and certificate-authority are both specified for cluster '${k.clusterName}': keep one`);
+  }
+  if (c['insecure-skip-tls-verify'] === true && (has(c, 'certificate-authority') || has(c, 'certificate-authority-data'))) {
+    refuse(k.source, `cluster '${k.clusterName}' has insecure-skip-tls-verify and a certificate authority; specifying a root certificates file with the insecure flag is not allowed: remove insecure-skip-tls-verify`);
+  }
+  if (has(u, 'client-certificate') || has(u, 'client-certificate-data')) {
+    if (has(u, 'client-certificate') && has(u, 'client-certificate-data')) refuse(k.userSource, `client-certificate-data and client-certificate are both specified for user '${k.userName}': keep one`);
+    if (has(u, 'client-key') && has(u, 'client-key-data')) refuse(k.userSource, `client-key-data and client-key are both specified for user '${k.userName}': keep one`);
+    if (!has(u, 'client-key') && !has(u, 'client-key-data')) refuse(k.userSource, `client-key-data or client-key must be specified for user '${k.userName}' to use the client certificate`);
+  }
+  // Only the inline token counts here, as in validateAuthInfo (a tokenFile beside a password is allowed).
+  if (has(u, 'token') && (has(u, 'username') || has(u, 'password'))) {
+    refuse(k.userSource, `more than one authentication method found for user '${k.userName}' (token and basic auth), only one is allowed`);
+  }
 }
 
-/** Read the kubeconfig (YAML) and pick the context: what kubectl does for a single file. */
-async function load(choice: KubeconfigChoice, context: string | undefined, env: NodeJS.ProcessEnv): Promise<Loaded> {
-  if (choice.source === 'in-cluster service account') {
-    const host = env.KUBERNETES_SERVICE_HOST ?? '';
-    const port = env.KUBERNETES_SERVICE_PORT ?? '443';
-    return {
-      server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
-      context: 'in-cluster',
-      userName: 'service account',
-      cluster: { 'certificate-authority': path.join(path.dirname(IN_CLUSTER_TOKEN), 'ca.crt') },
-      user: { tokenFile: IN_CLUSTER_TOKEN },
-    };
-  }
-  // js-yaml alone, not client-node's KubeConfig: we read exactly the fields we honour,
-  // and name the ones we do not (client-node would silently ignore tokenFile).
-  const yaml = await import('js-yaml');
-  let doc: Obj;
+/**
+ * The bearer token kubectl sends. With tokenFile (kubectl's spelling; client-node
+ * reads token-file, honoured too) the file's token wins over an inline token while
+ * the file can be read and is not empty (client-go transport
+ * NewBearerAuthWithRefreshRoundTripper: the CachedFileTokenSource, trimmed, is
+ * asked on every request and the inline token is the fallback); without an inline
+ * token the file must be readable (clientcmd getUserIdentificationPartialConfig).
+ */
+function bearerToken(k: ResolvedKubeconfig): string | undefined {
+  const inline = str(k.user.token);
+  const tokenFile = str(k.user.tokenFile) ?? str(k.user['token-file']);
+  if (!tokenFile) return inline;
+  let fromFile: string | undefined;
   try {
-    doc = obj(yaml.load(fs.readFileSync(choice.source, 'utf8')));
+    fromFile = fs.readFileSync(tokenFile, 'utf8').trim() || undefined;
+    if (!fromFile && !inline) throw new PluginError(`kubeconfig ${k.userSource}: cannot load credentials for user '${k.userName}': token file ${tokenFile} is empty`);
   } catch (e) {
-    // js-yaml errors quote the offending lines, which may hold a token: keep only the position.
-    const mark = (e as { mark?: { line?: number } }).mark;
-    const where = mark?.line !== undefined ? ` (line ${mark.line + 1})` : '';
-    throw new PluginError(`kubeconfig ${choice.source} is not a valid kubeconfig${where}`);
+    if (e instanceof PluginError) throw e;
+    if (!inline) throw new PluginError(`kubeconfig ${k.userSource}: cannot load credentials for user '${k.userName}': ${credentialError(e)}`);
   }
-  const named = (list: unknown, key: string) =>
-    new Map((Array.isArray(list) ? list : []).map(obj).filter((e) => str(e.name)).map((e) => [e.name as string, obj(e[key])]));
-  const contexts = named(doc.contexts, 'context');
-  const clusters = named(doc.clusters, 'cluster');
-  const users = named(doc.users, 'user');
-  const current = context ?? str(doc['current-context']) ?? '';
-  if (context && !contexts.has(context)) {
-    throw new PluginError(`context '${context}' not found in ${choice.source} (has: ${[...contexts.keys()].join(', ') || 'none'})`);
-  }
-  const ctx = contexts.get(current) ?? {};
-  const cluster = clusters.get(str(ctx.cluster) ?? '') ?? {};
-  const userName = str(ctx.user) ?? '';
-  const server = str(cluster.server);
-  if (!server) throw new PluginError(`kubeconfig ${choice.source} has no cluster server for context '${current || '(none)'}'`);
-  return { server, context: current, userName, cluster, user: users.get(userName) ?? {} };
+  return fromFile ?? inline;
 }
 
 export async function connect(explicit: string | undefined, context: string | undefined, env = process.env): Promise<Connection> {
-  const choice = chooseKubeconfig(explicit, env);
-  const source = choice.source;
-  const k = await load(choice, context, env);
+  const k = await resolveKubeconfig(explicit, context, env);
+  const source = k.source;
   let server: URL;
   try {
     server = new URL(k.server);
@@ -189,17 +123,14 @@ export async function connect(explicit: string | undefined, context: string | un
     throw new PluginError(`kubeconfig ${source}: server ${server.origin} is not https`);
   }
   for (const f of UNSUPPORTED_USER) {
-    if (k.user[f] !== undefined) throw new PluginError(`kubeconfig ${source}: user '${k.userName}' uses '${f}', which k8s-nrpe does not support (use a token, client certificate or exec plugin)`);
+    if (k.user[f] !== undefined) throw new PluginError(`kubeconfig ${k.userSource}: user '${k.userName}' uses '${f}', which k8s-nrpe does not support (use a token, client certificate or exec plugin)`);
   }
-  for (const f of UNSUPPORTED_CLUSTER) {
-    if (k.cluster[f] !== undefined) throw new PluginError(`kubeconfig ${source}: the cluster uses '${f}', which k8s-nrpe does not support`);
-  }
+  const proxy = str(k.cluster['proxy-url']) && parseProxyUrl(k.cluster['proxy-url'] as string, `kubeconfig ${source}: cluster '${k.clusterName}'`);
+  refuseConflicts(k);
 
   const headers: Record<string, string> = {};
   const u = k.user;
-  // kubectl spells it tokenFile; client-node read token-file: honour both. A token inline wins, as in client-go.
-  const tokenFile = str(u.tokenFile) ?? str(u['token-file']);
-  const token = str(u.token) ?? (tokenFile ? readCredentialFile(source, k.userName, resolveFrom(source, tokenFile)).toString('utf8').trim() : undefined);
+  const token = bearerToken(k);
   if (token) {
     registerSecret(token);
     headers.Authorization = `Bearer ${token}`;
@@ -211,8 +142,8 @@ export async function connect(explicit: string | undefined, context: string | un
   }
 
   const ca = material(source, k.userName, k.cluster, 'certificate-authority');
-  const cert = material(source, k.userName, u, 'client-certificate');
-  const key = material(source, k.userName, u, 'client-key');
+  const cert = material(k.userSource, k.userName, u, 'client-certificate');
+  const key = material(k.userSource, k.userName, u, 'client-key');
   guardKey(key);
   const skipVerify = k.cluster['insecure-skip-tls-verify'] === true;
   // With a CA in the kubeconfig, the TLS context gets `ca: []` and we judge the
@@ -253,7 +184,8 @@ export async function connect(explicit: string | undefined, context: string | un
       rejectUnauthorized: !skipVerify,
       servername: str(k.cluster['tls-server-name']) || (isIp(server.hostname) ? undefined : server.hostname),
     };
-    return anchors && !skipVerify ? verifyingAgent(options, anchors) : new https.Agent(options);
+    const agent = anchors && !skipVerify ? verifyingAgent(options, anchors) : new https.Agent(options);
+    return proxy ? throughProxy(agent, proxy) : agent;
   };
   const conn: Connection = {
     server,
@@ -269,7 +201,7 @@ export async function connect(explicit: string | undefined, context: string | un
     conn.authenticate = async (signal) => {
       const { runExecCredential } = await import('./exec-credential.js');
       const cred = await runExecCredential(exec, {
-        source, user: k.userName, signal, env,
+        source: k.userSource, user: k.userName, signal, env,
         cluster: { server: server.href, 'certificate-authority-data': ca?.toString('base64'), 'insecure-skip-tls-verify': k.cluster['insecure-skip-tls-verify'] === true },
       });
       if (cred.token) conn.headers.Authorization = `Bearer ${cred.token}`;

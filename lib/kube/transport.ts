@@ -48,6 +48,20 @@ export interface Exchange extends Answer {
   certificate?: PeerCertificate;
 }
 
+/**
+ * The URL of a request: the server URL's path is kept in front of every path, as
+ * client-go keeps it (rest.DefaultServerURL: the host's path is the base of
+ * every request), so a cluster behind Rancher (https://rancher/k8s/clusters/ID)
+ * or a path-routing proxy is asked at its own paths, health endpoints included.
+ * Its query and fragment are dropped, as clientcmd's client_config.go does.
+ */
+export function requestUrl(server: URL, path: string, qs: string): URL {
+  const url = new URL(server.origin);
+  url.pathname = server.pathname.replace(/\/+$/, '') + path;
+  url.search = qs;
+  return url;
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
@@ -89,7 +103,7 @@ export class Transport {
     onItem?: (item: unknown) => void, attempt = 0, write?: Write): Promise<Answer> {
     await this.authenticate();
     const qs = new URLSearchParams(query).toString();
-    const url = new URL(path + (qs ? `?${qs}` : ''), this.conn.server);
+    const url = requestUrl(this.conn.server, path, qs);
     const label = `${write?.method ?? 'GET'} ${path}${qs ? `?${decodeURIComponent(qs)}` : ''}`;
     return whilePending(this.signal, label, async () => {
       const started = Date.now();

@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { KubeClient } from '../kube/client.js';
-import { connect } from '../kube/kubeconfig.js';
+import { connect, type Connection } from '../kube/kubeconfig.js';
+import { KubeApiError } from '../kube/errors.js';
+import { IN_CLUSTER } from '../kube/kubeconfig-load.js';
 import { parseArgs } from './args.js';
 import type { AnyCheck, CheckContext, CommonOptions } from './check.js';
 import { PluginError } from './errors.js';
@@ -75,15 +77,17 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   setMaxListeners(0, controller.signal);
   let client: KubeClient | undefined;
   let connecting: Promise<KubeClient> | undefined;
+  let conn: Connection | undefined;
   const ctx: CheckContext = {
     signal: controller.signal,
     hostClockStart,
     verbose: o.verbose,
     log,
     kube: () =>
-      (connecting ??= connect(o.kubeconfig, o.context, env).then((conn) => {
-        log(2, `using kubeconfig ${conn.source}, context ${conn.context || '(current)'}, server ${conn.server.origin}`);
-        client = new KubeClient(conn, controller.signal, log, o.pageSize, { deadline: deadlineAt });
+      (connecting ??= connect(o.kubeconfig, o.context, env).then((c) => {
+        conn = c;
+        log(2, `using kubeconfig ${c.source}, context ${c.context || '(current)'}, server ${c.server.origin}`);
+        client = new KubeClient(c, controller.signal, log, o.pageSize, { deadline: deadlineAt });
         return client;
       })),
   };
@@ -108,7 +112,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
     work.catch(() => {}); // a late rejection after the deadline is not news
     outcome = await Promise.race([work, deadline]);
   } catch (e) {
-    outcome = failure(e, o, pending(controller.signal), stderr);
+    outcome = failure(withOrigin(e, conn), o, pending(controller.signal), stderr);
   } finally {
     clearTimeout(timer);
     controller.abort(new Timeout());
@@ -116,6 +120,21 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   }
   if (o.verbose >= 2 && client) log(2, `${client.stats.requests} API requests, ${client.stats.bytes} bytes received`);
   return render(outcome);
+}
+
+/**
+ * A server that cannot be reached, trusted or that refuses the credentials: say
+ * which kubeconfig and context named it, since that is what the operator edits.
+ */
+function withOrigin(e: unknown, conn: Connection | undefined): unknown {
+  if (!conn || !(e instanceof KubeApiError)) return e;
+  // Socket and TLS failures carry the errno or OpenSSL code as reason; our own reasons are CamelCase.
+  const reaching = e.status === undefined && /^E[A-Z_]+$|CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ALTNAME|SSL/.test(e.reason ?? '');
+  if (!reaching && e.status !== 401) return e;
+  const from = conn.source === IN_CLUSTER
+    ? 'server of the in-cluster service account: KUBERNETES_SERVICE_HOST/PORT'
+    : `server of context '${sanitize(conn.context, 60)}' in kubeconfig ${conn.source}`;
+  return new KubeApiError(`${e.message} (${from})`, e.status, e.reason, e.target);
 }
 
 /** Say it when this host's clock is off from the API server's: ages were measured on the server's. */

@@ -5,7 +5,11 @@
 // demand. Started by test/harness.ts and scripts/demo.mjs; prints one JSON
 // line {port, pid, url} when it listens; stops on SIGTERM.
 //
-//   node dist/test/apiserver.mjs --scenario FILE|DIR --dir DIR [--faults FILE] [--port N] [--host 127.0.0.1]
+//   node dist/test/apiserver.mjs --scenario FILE|DIR --dir DIR [--faults FILE] [--port N] [--host 127.0.0.1] [--prefix /PATH]
+//
+// --prefix serves the API below a path, as Rancher (/k8s/clusters/ID) or a
+// path-routing proxy does: the kubeconfigs' server URL carries it, and a request
+// outside it is a 404 (recorded with its full path).
 import fs from 'node:fs';
 import https from 'node:https';
 import zlib from 'node:zlib';
@@ -335,16 +339,26 @@ function flood(res: ServerResponse, bytes: number): Promise<number> {
 
 function record(req: IncomingMessage, url: URL, code: number, bytes: number, user?: string): void {
   const wireBytes = wire.get(req);
-  const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: code, bytes, ...(wireBytes !== undefined && wireBytes !== bytes && { wireBytes }), user, at: arrivals.get(req) };
+  const entry = { method: req.method, path: url.pathname, ...(fullPaths.has(req) && { fullPath: fullPaths.get(req) }), query: Object.fromEntries(url.searchParams), status: code, bytes, ...(wireBytes !== undefined && wireBytes !== bytes && { wireBytes }), user, at: arrivals.get(req) };
   fs.appendFileSync(requestLog, JSON.stringify(entry) + '\n');
 }
 
+// The path as sent, when --prefix is set (path is then the part below the prefix).
+const fullPaths = new WeakMap<IncomingMessage, string>();
 // When each request arrived (epoch ms), for tests that ask whether requests were concurrent.
 const arrivals = new WeakMap<IncomingMessage, number>();
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   arrivals.set(req, Date.now());
   const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+  if (prefix) {
+    fullPaths.set(req, url.pathname);
+    if (!url.pathname.startsWith(`${prefix}/`)) {
+      record(req, url, 404, answer(res, 404, status(404, `not below ${prefix}`, 'NotFound', {})));
+      return;
+    }
+    url.pathname = url.pathname.slice(prefix.length);
+  }
   const caller = authenticate(req);
   const r = route(url.pathname);
   const verb = req.method === 'POST' ? 'create' : req.method === 'DELETE' ? 'delete' : r?.name ? 'get' : 'list';
@@ -458,10 +472,11 @@ const server = https.createServer(
 server.keepAliveTimeout = 30_000;
 
 const host = opts.host || '127.0.0.1';
+const prefix = (opts.prefix ?? '').replace(/\/+$/, '');
 server.listen(Number(opts.port ?? 0), host, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const url = `https://${host}:${port}`;
+  const url = `https://${host}:${port}${prefix}`;
   writeKubeconfigs(dir, url);
   process.stdout.write(JSON.stringify({ port, pid: process.pid, url }) + '\n');
 });

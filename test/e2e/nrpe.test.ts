@@ -18,6 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST, ROOT, startApiServer, type ApiServer } from '../harness.js';
+// @ts-expect-error: a plain .mjs build script, no types
+import { guardCommands } from '../../scripts/nrpe-guard.mjs';
 
 const PKG = 'k8s-nrpe';
 const PLUGINS = '/usr/lib/nagios/plugins';
@@ -201,7 +203,7 @@ describe.skipIf(!E2E)('the .deb under real NRPE', () => {
     const installedChecks = (await run(`${PLUGINS}/k8s-nrpe`, ['--list'], { env: { PATH: '/nonexistent' } })).stdout;
     expect(installedChecks.split('\n').filter(Boolean)).toEqual(checks);
 
-    expect(fs.readFileSync(CFG, 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8'));
+    expect(fs.readFileSync(CFG, 'utf8')).toBe(guardCommands(fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8')));
     const conffiles = sh('dpkg-query', ['-W', '-f', '${Conffiles}', PKG]);
     expect(conffiles).toContain(CFG);
     expect(conffiles).toContain(SUDOERS);
@@ -291,6 +293,12 @@ describe.skipIf(!E2E)('the .deb under real NRPE', () => {
     for (const c of checks) expect(fs.existsSync(`${PLUGINS}/check_k8s_${c}`)).toBe(false);
     expect(fs.existsSync(CFG)).toBe(true);
     expect(fs.existsSync(SUDOERS)).toBe(true);
+    // The kept commands, as NRPE runs them (sh -c, as nagios): the next step, not "Unable to read output".
+    for (const m of fs.readFileSync(CFG, 'utf8').matchAll(/^command\[check_k8s_([a-z0-9_]+)\]=(.+)$/gm)) {
+      const r = await run('/usr/bin/setpriv', ['--reuid=nagios', '--regid=nagios', '--init-groups', '--', '/bin/sh', '-c', m[2]!], { env: ENV });
+      expect(r.code, m[1]).toBe(3);
+      expect(r.stdout).toMatch(/^K8S [A-Z ]+ UNKNOWN - \/usr\/lib\/nagios\/plugins\/check_k8s_\w+ is not installed .*apt-get purge k8s-nrpe/);
+    }
 
     const purge = await dpkg(['-P', PKG]);
     expect(purge.code, purge.stderr).toBe(0);

@@ -96,7 +96,9 @@ describe('deploy/make-kubeconfig.sh', () => {
     fs.writeFileSync(noSa, `#!/bin/sh\ncase "$*" in *serviceaccount*) echo 'Error from server (NotFound): serviceaccounts "k8s-nrpe" not found' >&2; exit 1 ;; *) exec ${kubectl} "$@" ;; esac\n`, { mode: 0o755 });
     const r = await sh(['-o', path.join(dir, 'y')], { KUBECTL: noSa });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no ServiceAccount kube-system\/k8s-nrpe: apply rbac.yaml first/);
+    expect(r.stderr).toContain(`make-kubeconfig.sh: no ServiceAccount kube-system/k8s-nrpe: apply rbac.yaml first (${noSa} apply -f ${path.join(ROOT, 'deploy/rbac.yaml')})\n`);
+    const noDir = await sh(['-o', path.join(dir, 'none/kc')], { KUBECTL: kubectl });
+    expect(noDir.stderr).toBe(`make-kubeconfig.sh: ${path.join(dir, 'none')} does not exist: install nagios-nrpe-server first, or write elsewhere with -o FILE\n`);
     expect(fs.existsSync(path.join(dir, 'x')) || fs.existsSync(path.join(dir, 'y'))).toBe(false);
   });
 });
