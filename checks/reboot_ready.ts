@@ -6,7 +6,6 @@ import { readySince } from '../lib/kube/reboots.js';
 import { thisNodeAmong } from '../lib/kube/this-node.js';
 import { condition, controllerOf, objectRef, refOf } from '../lib/kube/objects.js';
 import { matchesNodeSelectorTerms, whyNotOn } from '../lib/kube/scheduling.js';
-import { ageSeconds } from '../lib/kube/time.js';
 import type { Lease, Node, PersistentVolume, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { eachName } from '../lib/plugin/options.js';
@@ -63,7 +62,7 @@ export default defineCheck({
   scope: 'node',
   summary: 'Is it safe to reboot this node now? Every reason it is not',
   description:
-    'Is it safe to reboot --node now? OK only when every other node is Ready, schedulable and settled, draining it ' +
+    'Is it safe to reboot --node now? OK only when every other node is Ready (its kubelet still renewing its Lease), schedulable and settled, draining it ' +
     'breaks no PodDisruptionBudget, the scheduler is scheduling (check_k8s_scheduler_stall not CRITICAL) and no pod ' +
     'on it is stuck Terminating (check_k8s_stuck_terminating --node not CRITICAL). CRITICAL names every reason it is not.\n\n' +
     'A critical pod here (--critical-namespace, system-*-critical) with no ready replica elsewhere blocks only when ' +

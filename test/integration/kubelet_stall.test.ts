@@ -132,7 +132,7 @@ describe('check_k8s_kubelet_stall against the API double', () => {
   });
 
   it('is OK on a healthy cluster and on an empty one', async () => {
-    for (const [name, args] of [['healthy', ['--node', 'k8s02']], ['healthy', []], ['empty', []]] as const) {
+    for (const [name, args] of [['healthy', ['--node', 'k8s02']], ['healthy', ['--all-nodes']], ['empty', ['--all-nodes']]] as const) {
       const s = await start(name);
       const run = await runBuilt('kubelet_stall', ['--kubeconfig', s.kubeconfig, ...args]);
       expectContract(run, TITLE);
