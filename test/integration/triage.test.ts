@@ -11,7 +11,7 @@ describe('k8s-nrpe triage', () => {
   it('on the incident: a table worst first, the long output of each non-OK check, CRITICAL overall', async () => {
     const s = await start('incident');
     const r = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', s.kubeconfig, '--node', 'k8s02', ...API_ONLY]);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^STATE\s+CHECK\s+SUMMARY$/);
     const table = lines.slice(1, lines.indexOf(''));
@@ -34,7 +34,7 @@ describe('k8s-nrpe triage', () => {
   it('--json for tooling, same verdict', async () => {
     const s = await start('incident');
     const r = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', s.kubeconfig, '--node', 'k8s02', '--json', ...API_ONLY]);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
     const o = JSON.parse(r.stdout);
     expect(o).toMatchObject({ state: 'CRITICAL', exitCode: 2 });
     // States as names, as --format json writes them (docs/json.md); exitCode beside them.
