@@ -76,6 +76,7 @@ try {
     if (!/^K8S LEASES (OK|WARNING|CRITICAL) - /.test(first)) throw new Error(`${r.name} against the double: ${first}`);
   }
   const load0 = os.loadavg();
+  const started = new Date().toISOString().slice(0, 16);
   interleaved(rows.map((r) => r.argv), 2); // warm the page cache
   const results = interleaved(rows.map((r) => r.argv), RUNS);
   const load1 = os.loadavg();
@@ -88,7 +89,7 @@ try {
   /** Each row's floor: the `node -e 0` of its own build's runtime. */
   const floorOf = (i) => results[rows.findLastIndex((r, j) => j <= i && r.floor)];
   const lines = [
-    `Start-up, ${RUNS} interleaved rounds (bench/startup.mjs), ${new Date().toISOString().slice(0, 16)}Z: ${os.availableParallelism()} CPUs, load ${load0[0].toFixed(1)} -> ${load1[0].toFixed(1)}; dist/k8s-nrpe embeds node ${embedded[1]}, OpenSSL ${embedded[2]}.`,
+    `Start-up, ${RUNS} interleaved rounds (bench/startup.mjs), ${started}Z: ${os.availableParallelism()} CPUs, load ${load0[0].toFixed(1)} -> ${load1[0].toFixed(1)}; dist/k8s-nrpe embeds node ${embedded[1]}, OpenSSL ${embedded[2]}.`,
     '',
     '| command | median wall | median CPU (IQR) | CPU above `node -e 0` |',
     '|---|---|---|---|',
