@@ -17,17 +17,15 @@
 // Needs: apt-get install hyperfine jq time dnsutils kubernetes-client (kubectl;
 // or any kubectl on PATH, or --kubectl FILE) and a build (npm run build).
 // Not part of npm test or CI: timings are not assertions.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterScenario } from './cluster.mjs';
+import { DIST, DOUBLE, interleaved, quote, ROOT, startDouble } from './common.mjs';
 
-const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const DIST = path.join(ROOT, 'dist');
 const MAIN = path.join(DIST, 'k8s-nrpe');
-const DOUBLE = path.join(DIST, 'test', 'apiserver.mjs');
 const SHELL_DIR = path.join(ROOT, 'bench', 'shell');
 const INCIDENT = path.join(ROOT, 'test', 'fixtures', 'incident');
 const NRPE_CFG = path.join(ROOT, 'nrpe.d', 'k8s-nrpe.cfg');
@@ -151,40 +149,6 @@ function prerequisites(o) {
 }
 
 // ---------------------------------------------------------------- the double
-/** The doubles running now: stopped by PID if the benchmark is interrupted. */
-const running = new Set();
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    for (const pid of running) try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
-    process.exit(130);
-  });
-}
-
-async function startDouble(scenarioFile, dir) {
-  const started = Date.now();
-  const child = spawn(process.execPath, ['--max-old-space-size=4096', DOUBLE, '--scenario', scenarioFile, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = await new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
-    });
-    child.stderr.on('data', (c) => { err += c; });
-    child.on('exit', (code) => reject(new Error(`API double exited ${code}: ${err.trim()}`)));
-  });
-  child.removeAllListeners('exit');
-  running.add(ready.pid);
-  const stop = () => new Promise((resolve) => {
-    running.delete(ready.pid);
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    process.kill(ready.pid, 'SIGTERM');
-  });
-  return { ...ready, dir, startMs: Date.now() - started, kubeconfig: path.join(dir, 'kubeconfig-cert.yaml'), log: path.join(dir, 'requests.jsonl'), stop };
-}
-
 function requestsSince(log, offset) {
   if (!fs.existsSync(log)) return { requests: [], offset };
   const buf = fs.readFileSync(log);
@@ -248,7 +212,6 @@ function helpText(check) {
   }
 }
 
-const quote = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** Peak RSS of a process tree: the sum over its processes of each one's VmHWM, polled. */
 function pollTree(root, peaks) {
@@ -311,28 +274,6 @@ function hyperfine(argv, runs, warmup, dir) {
     { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 16 * 1024 * 1024 });
   const r = JSON.parse(fs.readFileSync(jf, 'utf8')).results[0];
   return { medianMs: r.median * 1000, meanMs: r.mean * 1000, stddevMs: (r.stddev ?? 0) * 1000, minMs: r.min * 1000, maxMs: r.max * 1000, cpuMs: (r.user + r.system) * 1000, runs: r.times.length };
-}
-
-const median = (v) => {
-  const s = [...v].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/** One run's wall and CPU time in ms (bash's time: millisecond resolution, children included). */
-function timed(argv) {
-  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%3R %3U %3S'; time ( ${argv.map(quote).join(' ')} >/dev/null 2>&1 )`], { encoding: 'utf8' });
-  const [wall, user, sys] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
-  return { wallMs: wall * 1000, cpuMs: (user + sys) * 1000 };
-}
-
-/** Medians of `runs` alternating runs of two commands (order swapped every round). */
-function interleaved(argvA, argvB, runs) {
-  const a = [], b = [];
-  for (let i = 0; i < runs; i++) {
-    if (i % 2) { b.push(timed(argvB)); a.push(timed(argvA)); } else { a.push(timed(argvA)); b.push(timed(argvB)); }
-  }
-  const sum = (v) => ({ wallMs: median(v.map((x) => x.wallMs)), cpuMs: median(v.map((x) => x.cpuMs)) });
-  return { a: sum(a), b: sum(b), runs };
 }
 
 // ---------------------------------------------------------------- formatting
@@ -493,7 +434,9 @@ async function main() {
       for (const x of a.rows) {
         const y = b.rows.find((z) => z.check === x.check);
         if (!y) continue;
-        const g = interleaved(x.argv, y.argv, y.medianMs > 5000 ? Math.min(o.runs, 3) : o.runs);
+        const n = y.medianMs > 5000 ? Math.min(o.runs, 3) : o.runs;
+        const [ga, gb] = interleaved([x.argv, y.argv], n);
+        const g = { a: { wallMs: ga.wallMs, cpuMs: ga.cpuMs }, b: { wallMs: gb.wallMs, cpuMs: gb.cpuMs }, runs: n };
         results.growth[x.check] = g;
         log(`${x.check}: wall ${ms(g.a.wallMs)} -> ${ms(g.b.wallMs)}, cpu ${ms(g.a.cpuMs)} -> ${ms(g.b.cpuMs)}`);
       }

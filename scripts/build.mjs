@@ -67,8 +67,8 @@ let result;
 // - an entry that evaluates every module the entry point (cli/main.ts)
 //   imports at build time and runs the entry point itself (argv, exit
 //   handlers) when the binary starts;
-// - node:http, https, tls and http2 could not be loaded while Node 20 built a
-//   snapshot (a SecureContext or parser binding holds handles V8 cannot
+// - node:http, https, tls and http2 cannot be loaded while Node builds a
+//   snapshot (20 and 24 alike: a SecureContext or parser binding holds handles V8 cannot
 //   serialize: "Check failed: handle_checker.CheckGlobalAndEternalHandles()"),
 //   and client-node and lib/kube import them at the top. They are replaced by
 //   a proxy that requires the real module on first use: at run time.
