@@ -209,6 +209,8 @@ describe('check_k8s_volumes evaluate', () => {
         [State.WARNING, '1 volume problem (outside -w 0)'],
         [State.CRITICAL, 'PVC apps/a: Lost: its volume pvc-a no longer exists'],
       ]);
+      const two = check.evaluate({ ...d, pvcs: [claim('a', 'Lost', 86400), claim('b', 'Lost', 86400)] }, await checkOptions(check), NOW);
+      expect(two.summary).toBe('2 volumes lost or failed: PVC apps/a Lost, PVC apps/b Lost');
     });
 
     it('--max-items lists the first ones and says how many it left out', async () => {
