@@ -239,6 +239,24 @@ describe('check_k8s_dqlite_cluster judgement', () => {
     expect(unasked.out.findings.map((f) => f.text)).toContain('live membership unavailable (.cluster: not asked): members and roles from cluster.yaml');
   });
 
+  it('TLS errors from the leader query while a member answers are not the check\'s certificate', async () => {
+    const tlsErr = 'remote error: tls: bad certificate';
+    const { state, out } = await judge(data({
+      leader: { ok: false, reason: tlsErr, timedOut: false, ms: 10 }, live: undefined, liveError: tlsErr,
+      probes: [up(1), down(2, tlsErr), down(3, tlsErr)],
+    }));
+    expect(state).toBe(State.CRITICAL);
+    expect(out.summary).toContain('no quorum: 1 of 3 voters reachable, 2 needed');
+    expect(out.perfdata.find((p) => p.label === 'leader_latency')).toEqual({ label: 'leader_latency', value: undefined, uom: 's', min: 0, warn: undefined, crit: undefined });
+  });
+
+  it('WARNING: exactly three members with two voters', async () => {
+    const members = [m(1), m(2), m(3, 'spare')];
+    const { state, out } = await judge(data({ stored: members, live: members }));
+    expect(state).toBe(State.WARNING);
+    expect(out.summary).toBe('only 2 voters in a cluster of 3 members: one more loss stops the datastore');
+  });
+
   it('WARNING: a standby unreachable is a warning, never quorum', async () => {
     const members = [m(1), m(2), m(3), m(4, 'standby')];
     const { state, out } = await judge(data({ stored: members, live: members, probes: [up(1), up(2), up(3), down(4)] }));
@@ -285,7 +303,7 @@ describe('check_k8s_dqlite_cluster judgement', () => {
     expect(out.summary).toContain(', 4 members');
     expect(out.findings.map((f) => f.text)).toContain('cluster.yaml (this node\'s saved view) differs from the leader\'s: 10.0.0.1:19001 voter, 10.0.0.2:19001 voter, 10.0.0.3:19001 voter');
     // The same members in another order, or a role changed, are told apart.
-    const reordered = await judge(data({ live: [m(3), m(1), m(2)] }));
+    const reordered = await judge(data({ stored: [m(2), m(3), m(1)], live: [m(3), m(1), m(2)] }));
     expect(reordered.out.findings.map((f) => f.text).join('\n')).not.toContain('differs from the leader');
     const demoted = await judge(data({ live: [m(1), m(2), m(3, 'standby')] }));
     expect(demoted.out.findings.map((f) => f.text).join('\n')).toContain('differs from the leader');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, judgeAttachments, judgeClaims, judgeVolumes, usageFromSummaries, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../lib/kube/volumes.js';
+import { formatBytes, judgeAttachments, judgeClaims, judgeVolumes, usageFromSummaries, type PersistentVolume, type PersistentVolumeClaim, type StorageClass, type VolumeAttachment } from '../../lib/kube/volumes.js';
 import check from '../../checks/volumes.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
@@ -165,5 +165,84 @@ describe('check_k8s_volumes evaluate', () => {
     expect(ok.summary).toMatch(/^2 PVCs, 1 PV, 0 VolumeAttachments/);
     expect(ok.findings.every((f) => f.state === undefined)).toBe(true);
     expect(Object.fromEntries(ok.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ volume_problems: 3, pvcs_pending: 2, pvs_released: 1, pvs_failed: 0 });
+  });
+
+  describe('many problems at once', () => {
+    const pv = (name: string, phase: string, policy: string, ns = 'apps', message?: string): PersistentVolume => ({
+      metadata: { name }, spec: { persistentVolumeReclaimPolicy: policy, claimRef: { namespace: ns, name: `c-${name}` } },
+      status: { phase, message, lastPhaseTransitionTime: ago(3600) },
+    });
+    const va = (name: string, pvName: string): VolumeAttachment => ({
+      metadata: { name }, spec: { attacher: 'rbd.csi.ceph.com', nodeName: 'k8s02', source: { persistentVolumeName: pvName } },
+      status: { attached: false, attachError: { time: ago(120), message: 'rpc error: code = Internal' } },
+    });
+    const data = () => ({
+      pvcs: [claim('a', 'Lost', 86400), claim('b', 'Lost', 86400), claim('slow', 'Pending', 2700)],
+      pvs: [pv('pvc-f', 'Failed', 'Delete', 'apps', 'no deletable volume plugin matched'), pv('pvc-r', 'Released', 'Delete', 'other'), pv('pvc-k', 'Released', 'Retain', 'other')],
+      attachments: [va('csi-1', 'pvc-r'), va('csi-2', 'pvc-f')],
+      classes: [...classes.values()],
+      usage: undefined,
+    });
+
+    it('three lost or failed: two named and how many more; the rest counted by kind; each line with its state', async () => {
+      const o = check.evaluate(data(), await checkOptions(check), NOW);
+      expect(outcomeState(o)).toBe(State.CRITICAL);
+      expect(o.summary).toBe('3 volumes lost or failed: PVC apps/a Lost, PVC apps/b Lost and 1 more; 1 PVC Pending, 1 PV not reclaimed, 2 attachment errors');
+      const lines = o.findings.map((f) => [f.state, f.text]);
+      expect(lines).toContainEqual([State.WARNING, '7 volume problems (outside -w 0)']);
+      expect(lines).toContainEqual([State.CRITICAL, 'PV pvc-f: Failed for 1h (was apps/c-pvc-f): no deletable volume plugin matched']);
+      expect(lines).toContainEqual([State.WARNING, 'VolumeAttachment csi-1 (pvc-r on k8s02): attach failed 2m ago: rpc error: code = Internal']);
+      expect(lines).toContainEqual([undefined, 'PV pvc-k: Released for 1h (was other/c-pvc-k), reclaimPolicy Retain: waits for a person to reuse or delete it']);
+      // critical lines first, then the rest
+      expect(o.findings.filter((f) => f.state === State.CRITICAL).length).toBe(3);
+      expect(Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]))).toEqual({
+        volume_problems: 7, pvcs: 3, pvcs_pending: 1, pvcs_lost: 2, pvs: 3, pvs_failed: 1, pvs_released: 2, attachment_errors: 2,
+      });
+      expect(o.perfdata.find((p) => p.label === 'volume_problems')?.warn?.text).toBe('0');
+    });
+
+    it('only lost ones and a -w that the count exceeds: the count is its own line, not a second summary part', async () => {
+      const d = { ...data(), pvcs: [claim('a', 'Lost', 86400)], pvs: [], attachments: [] };
+      const o = check.evaluate(d, await checkOptions(check), NOW);
+      expect(o.summary).toBe('1 volume lost or failed: PVC apps/a Lost');
+      expect(o.findings.map((f) => [f.state, f.text])).toEqual([
+        [State.WARNING, '1 volume problem (outside -w 0)'],
+        [State.CRITICAL, 'PVC apps/a: Lost: its volume pvc-a no longer exists'],
+      ]);
+      const two = check.evaluate({ ...d, pvcs: [claim('a', 'Lost', 86400), claim('b', 'Lost', 86400)] }, await checkOptions(check), NOW);
+      expect(two.summary).toBe('2 volumes lost or failed: PVC apps/a Lost, PVC apps/b Lost');
+    });
+
+    it('--max-items lists the first ones and says how many it left out', async () => {
+      const o = check.evaluate(data(), await checkOptions(check, ['--max-items', '2']), NOW);
+      const texts = o.findings.map((f) => f.text);
+      expect(texts).toContain('... and 5 more (--max-items 2)');
+      expect(o.findings.filter((f) => f.state !== undefined && /^(PVC|PV|VolumeAttachment) /.test(f.text))).toHaveLength(2);
+      const exact = check.evaluate(data(), await checkOptions(check, ['--max-items', '7']), NOW);
+      expect(exact.findings.map((f) => f.text).some((t) => t.startsWith('... and'))).toBe(false);
+    });
+
+    it('--namespace: only the volumes of its claims and their attachments', async () => {
+      const o = check.evaluate(data(), await checkOptions(check, ['--namespace', 'other']), NOW);
+      const perf = Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
+      expect(perf).toMatchObject({ pvs: 2, pvs_failed: 0, pvs_released: 2, attachment_errors: 1 });
+      expect(o.findings.map((f) => f.text).join('\n')).not.toContain('csi-2');
+    });
+  });
+
+  it('the OK line names the scope and, with --usage, the fullest claim', async () => {
+    const o = check.evaluate({ pvcs: [claim('ok', 'Bound', 86400)], pvs: [], attachments: [], classes: [], usage: undefined }, await checkOptions(check, ['--namespace', 'apps']), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('1 PVC in apps, 0 PVs, 0 VolumeAttachments: none lost, failed, stuck or in error');
+    const u = usage([{ name: 'a', pvcRef: { name: 'a', namespace: 'apps' }, usedBytes: 30, capacityBytes: 100 }, { name: 'b', pvcRef: { name: 'b', namespace: 'apps' }, usedBytes: 70, capacityBytes: 100 }]);
+    const full = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage']), NOW);
+    expect(full.summary).toBe('0 PVCs, 0 PVs, 0 VolumeAttachments: none lost, failed, stuck or in error, 2 mounted claims at most 70% full');
+    expect(full.perfdata.find((p) => p.label === 'pvc_usage_max')).toMatchObject({ value: 70 });
+    expect(full.findings).toEqual([]);
+  });
+
+  it('refuses --usage-warning above --usage-critical, accepts them equal', async () => {
+    await expect(checkOptions(check, ['--usage-warning', '95', '--usage-critical', '90'])).rejects.toThrow(/--usage-warning 95 is above --usage-critical 90/);
+    await expect(checkOptions(check, ['--usage-warning', '90', '--usage-critical', '90'])).resolves.toBeDefined();
   });
 });
