@@ -135,6 +135,12 @@ export default defineCheck({
   name: 'apiserver',
   title: 'APISERVER',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 --timeout-state critical',
+    about:
+      'API server: /livez and /readyz (every failing check named), list latency, serving certificate\n' +
+      'expiry, aggregated APIs not Available. Unreachable or timed out is CRITICAL: other services depend on it.',
+  },
   summary: 'API server /livez and /readyz, request latency, serving certificate expiry, aggregated APIs',
   description:
     'Asks the API server of the kubeconfig (microk8s: kubelite on :16443) for /livez?verbose and /readyz?verbose and ' +

@@ -181,6 +181,14 @@ export default defineCheck({
   triage: { args: () => (process.getuid?.() === 0 ? [] : ['--sudo']) },
   title: 'CALICO NAT',
   scope: 'node',
+  nrpe: {
+    args: '--sudo -t 20 -w 0 -c 2 --min-age 60s',
+    about:
+      'This node\'s NAT table against the API: every Service with ready endpoints has its ClusterIP rule\n' +
+      '(KUBE-SERVICES, or kube-proxy\'s nftables table), and this node\'s calico-node pod is Ready and has\n' +
+      'started since the boot. CRITICAL with no KUBE-SERVICES chain (the post-reboot signature).\n' +
+      'Node-local and needs root: --sudo runs the fixed dumps that /etc/sudoers.d/k8s-nrpe allows.',
+  },
   summary: 'Service NAT rules on this node and a calico-node started since the boot',
   description:
     'Node-local: reads this node\'s NAT table (iptables-save -t nat, nf_tables and legacy backends, or kube-proxy\'s ' +

@@ -174,6 +174,14 @@ export default defineCheck({
   name: 'certs',
   title: 'CERTS',
   scope: 'node',
+  nrpe: {
+    args: '-t 20 -w 30 -c 7',
+    kubeconfig: false,
+    about:
+      'Expiry of microk8s\'s certificates on this node: certs/*.crt and the client certificates in\n' +
+      'credentials/*.config (WARNING under -w days, CRITICAL under -c, expired or not yet valid).\n' +
+      'Add --server 127.0.0.1:16443 to judge the certificate the API server really serves.',
+  },
   summary: 'Expiry of the certificates microk8s uses on this node: certs/*.crt, kubeconfig client certificates, the API server\'s',
   description:
     'Days until each certificate microk8s uses on this node expires: every *.crt in --certs-dir, the client ' +

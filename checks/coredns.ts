@@ -157,6 +157,11 @@ export default defineCheck({
   name: 'coredns',
   title: 'COREDNS',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 --resolve kubernetes.default.svc.cluster.local',
+    about:
+      'CoreDNS: ready replicas, spread over nodes (one reboot must not drop cluster DNS), a lookup through the kube-dns Service IP.',
+  },
   summary: 'CoreDNS replicas, the nodes they run on, spreading, and an optional lookup',
   description:
     'Cluster DNS that one node can take down: the CoreDNS Deployment (default kube-system/coredns, as microk8s ' +

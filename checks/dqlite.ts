@@ -140,6 +140,15 @@ export default defineCheck({
   },
   title: 'DQLITE',
   scope: 'node',
+  nrpe: {
+    args: '-t 20 --window 5m',
+    kubeconfig: false,
+    about:
+      'k8s-dqlite journal on this node: "context canceled", "context deadline exceeded" and "database is locked"\n' +
+      'lines per minute over --window (thresholds: check_k8s_dqlite --help), and the unit not running.\n' +
+      'Node-local: reads the journal, never the API, so no --kubeconfig. The nagios user must be in group\n' +
+      'systemd-journal (the package\'s postinst adds it; by hand: usermod -aG systemd-journal nagios).',
+  },
   summary: 'Errors in the k8s-dqlite journal on this node as rates: context canceled, deadline exceeded, database is locked',
   description:
     'Errors in the k8s-dqlite journal on this node: counts the lines of the unit\'s journal in --window that contain ' +

@@ -157,6 +157,15 @@ export default defineCheck({
   name: 'dqlite_cluster',
   title: 'DQLITE CLUSTER',
   scope: 'node',
+  nrpe: {
+    args: '-t 20 --query-timeout 5s',
+    kubeconfig: false,
+    about:
+      'The dqlite cluster itself, asked from this node with the snap\'s dqlite shell: a leader, a quorum\n' +
+      'of voters reachable (CRITICAL), every member reachable and 3+ voters (WARNING). Reads\n' +
+      '/var/snap/microk8s/current/var/kubernetes/backend (root:microk8s, group-readable: see\n' +
+      '/usr/share/doc/k8s-nrpe/README.Debian). The alert for the datastore; check_k8s_dqlite explains it.',
+  },
   summary: 'The k8s-dqlite cluster as dqlite reports it: leader, quorum of voters, each member reachable from this node',
   description:
     'State of the dqlite cluster behind k8s-dqlite, from this node, as dqlite itself reports it (check_k8s_dqlite reads ' +

@@ -76,6 +76,11 @@ export default defineCheck({
   name: 'kubelet_stall',
   title: 'KUBELET STALL',
   scope: 'node',
+  nrpe: {
+    args: '-t 20',
+    about:
+      'Pods bound to this node, Pending with no kubelet event or status: the kubelet is not acting on its pods.',
+  },
   summary: 'Pods bound to a node that stay Pending while its kubelet says nothing',
   description:
     'Pods the scheduler bound to a node that stay Pending while that node\'s kubelet says nothing: no kubelet event ' +

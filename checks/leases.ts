@@ -127,6 +127,11 @@ export default defineCheck({
   name: 'leases',
   title: 'LEASES',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20',
+    about:
+      'Scheduler/controller-manager Leases: expired, held from a NotReady/missing/cordoned node, leaseDurationSeconds > 20s.',
+  },
   summary: 'Leader-election Leases of the scheduler and controller-manager: holder, node, freshness',
   description:
     'Leader-election Leases of the control plane (kube-scheduler, kube-controller-manager in kube-system): who holds ' +

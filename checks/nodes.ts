@@ -260,6 +260,12 @@ export default defineCheck({
   name: 'nodes',
   title: 'NODES',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20',
+    about:
+      'Nodes: NotReady (any is CRITICAL), pressure, cordoned, kubelet heartbeat Leases in kube-node-lease,\n' +
+      'readiness flapping, and nodes that rebooted together.',
+  },
   summary: 'Node readiness, pressure, cordons, heartbeat Leases, flapping and nodes that rebooted together',
   description:
     'Every node (or those matching --selector): the Ready condition (False or Unknown, and since when), the ' +

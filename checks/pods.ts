@@ -60,6 +60,11 @@ export default defineCheck({
   name: 'pods',
   title: 'PODS',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 -w 0 --window 15m --restarts 5',
+    about:
+      'Pods in CrashLoopBackOff, failing image pulls or config, OOM-killed, restarting, not Ready > 15m; failed Jobs.',
+  },
   summary: 'Pods in CrashLoopBackOff, failing image pulls or config, OOM-killed, restarting, not Ready; failed Jobs',
   description:
     'Pods whose containers the kubelet reports failing, and Jobs that failed. The pods that have not finished are ' +

@@ -53,6 +53,13 @@ export default defineCheck({
   name: 'reboot_ready',
   title: 'REBOOT READY',
   scope: 'node',
+  nrpe: {
+    args: '-t 30',
+    about:
+      'Is rebooting this node safe now? Every other node Ready and settled, critical pods replicated\n' +
+      'elsewhere, no PDB blocking the drain, nothing stuck Terminating on this node, scheduler scheduling.\n' +
+      'Mostly for the rolling-reboot playbook (docs/rolling-reboot.md); as a service it shows when a node may be patched.',
+  },
   summary: 'Is it safe to reboot this node now? Every reason it is not',
   description:
     'Is it safe to reboot --node now? OK only when every other node is Ready, schedulable and settled, draining it ' +

@@ -62,6 +62,11 @@ export default defineCheck({
   name: 'sandbox_changed',
   title: 'SANDBOX CHANGED',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20',
+    about:
+      'SandboxChanged/FailedCreatePodSandBox storms per node; CRITICAL on containerd\'s stale "name is reserved" state.',
+  },
   summary: 'SandboxChanged storms and stale "name is reserved" sandboxes, per node',
   description:
     'Pod sandbox churn per node: SandboxChanged ("Pod sandbox changed, it will be killed and re-created") and ' +

@@ -53,6 +53,11 @@ export default defineCheck({
   name: 'scheduler_stall',
   title: 'SCHEDULER STALL',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20',
+    about:
+      'Pods Pending with no node and no FailedScheduling event: the scheduler is not scheduling.',
+  },
   summary: 'Pods the scheduler holding the Lease never tried to schedule',
   description:
     'Pending pods with no node that the scheduler has never tried: no PodScheduled condition (the scheduler sets it ' +

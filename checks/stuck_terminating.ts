@@ -102,6 +102,11 @@ export default defineCheck({
   name: 'stuck_terminating',
   title: 'STUCK TERMINATING',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 -w 0 -c 5 --min-age 10m --critical-age 1h',
+    about:
+      'Pods stuck Terminating (past grace + --min-age): why (node, finalizers, no owner, PDB deadlock) and the remedy.',
+  },
   summary: 'Pods stuck Terminating past their grace period, with the cause and the remedy',
   description:
     'Pods stuck Terminating: deleted, past their grace period by more than --min-age, and still there. Long output says ' +

@@ -40,6 +40,11 @@ export default defineCheck({
   name: 'volumes',
   title: 'VOLUMES',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 -w 0 --window 5m',
+    about:
+      'PVCs Pending/Lost, PVs Failed or left Released, VolumeAttachment errors. Add --usage (and nodes/proxy in deploy/rbac.yaml) for fullness.',
+  },
   summary: 'PVCs Pending or Lost, PVs Failed or left Released, VolumeAttachment errors; --usage: how full claims are',
   description:
     'Claims that never bound or lost their volume, volumes not reclaimed, attach errors; with --usage, how full claims ' +

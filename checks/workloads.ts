@@ -119,6 +119,11 @@ export default defineCheck({
   name: 'workloads',
   title: 'WORKLOADS',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 -w 0 --rollout-window 15m',
+    about:
+      'Deployments, StatefulSets, DaemonSets: none ready (CRITICAL), fewer available than desired, stuck rollouts, DaemonSets missing nodes.',
+  },
   summary: 'Deployments, StatefulSets and DaemonSets: ready vs desired, stuck rollouts, DaemonSets missing nodes',
   description:
     'Deployments, StatefulSets and DaemonSets judged from the status their controllers write. Three paged lists in ' +
