@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { opt, type AnyCheck } from '../lib/plugin/check.js';
 import { UsageError } from '../lib/plugin/errors.js';
-import { findingLine, findingsJson } from '../lib/plugin/render.js';
-import type { Finding } from '../lib/plugin/result.js';
+import { actionLine, actionsJson, findingLine, findingsJson } from '../lib/plugin/render.js';
+import type { Action, Finding } from '../lib/plugin/result.js';
 import { runCheck } from '../lib/plugin/run.js';
 import { bySeverityDesc, State, stateName, worst } from '../lib/plugin/state.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
@@ -17,6 +17,8 @@ export interface TriageRow {
   check: string;
   state: State;
   summary: string;
+  /** What to do (Report.action), worst first. */
+  actions: Action[];
   findings: Finding[];
   ms: number;
 }
@@ -118,14 +120,14 @@ export async function runTriage(checks: AnyCheck[], argv: string[]): Promise<{ s
     const node = parsed.node !== undefined && c.options?.node ? ['--node', parsed.node] : [];
     const r = await runCheck(c, [...parsed.shared, ...node, ...(c.triage?.args?.() ?? [])]);
     const o = r.outcome;
-    return { check: c.name, state: r.exitCode, summary: o?.summary ?? r.stdout.split('\n')[0] ?? '', findings: o?.findings ?? [], ms: Date.now() - started };
+    return { check: c.name, state: r.exitCode, summary: o?.summary ?? r.stdout.split('\n')[0] ?? '', actions: o?.actions ?? [], findings: o?.findings ?? [], ms: Date.now() - started };
   }));
   rows.sort((a, b) => bySeverityDesc(a.state, b.state) || a.check.localeCompare(b.check));
   const overall = worst(...rows.map((r) => r.state));
   const where = parsed.node ?? os.hostname();
   if (parsed.json) {
     const checksJson = rows.map((r) => ({
-      check: r.check, state: stateName(r.state), exitCode: r.state, summary: sanitize(r.summary, 4000), findings: findingsJson(r.findings), ms: r.ms,
+      check: r.check, state: stateName(r.state), exitCode: r.state, summary: sanitize(r.summary, 4000), actions: actionsJson(r.actions), findings: findingsJson(r.findings), ms: r.ms,
     }));
     return { stdout: JSON.stringify({ host: os.hostname(), node: parsed.node ?? null, state: stateName(overall), exitCode: overall, checks: checksJson, skipped }) + '\n', exitCode: overall };
   }
@@ -143,8 +145,9 @@ export function renderTable(rows: TriageRow[], overall: State, color: boolean, s
     const summary = r.summary.length > cols - width - 12 ? r.summary.slice(0, Math.max(20, cols - width - 15)) + '...' : r.summary;
     lines.push(`${paint(r.state, stateName(r.state).padEnd(8))}  ${r.check.padEnd(width)}  ${summary}`);
   }
-  for (const r of rows.filter((x) => x.state !== State.OK && x.findings.length)) {
+  for (const r of rows.filter((x) => x.state !== State.OK && (x.findings.length || x.actions.length))) {
     lines.push('', paint(r.state, `== ${r.check} (${stateName(r.state)})`), `   ${r.summary}`);
+    for (const a of r.actions) lines.push(`   ${actionLine(a)}`);
     for (const f of r.findings.slice(0, 20)) lines.push(`   ${findingLine(f)}`);
     if (r.findings.length > 20) lines.push(`   ... and ${r.findings.length - 20} more (k8s-nrpe ${r.check} -vv)`);
   }
