@@ -57,6 +57,8 @@ function judgeHealth(r: Report, endpoint: 'livez' | 'readyz', res: RawResponse |
   }
   if (failed.length) {
     const names = failed.map((n) => sanitize(n, 80));
+    r.action(State.CRITICAL, `read why ${names[0]} fails in the API server's log (microk8s: journalctl -u snap.microk8s.daemon-kubelite --since -10m | grep -i '${names[0]}'); ` +
+      `a datastore check (etcd, kine) points at check_k8s_dqlite_cluster; then curl -k https://<server>/${endpoint}?verbose or check again`);
     r.problem(State.CRITICAL, `${endpoint} failed: ${names.join(', ')}`,
       `/${endpoint} answered ${res.status}: ${names.map((n) => `[-]${n} failed`).join(', ')} (the reasons are only in the API server's log; microk8s: journalctl -u snap.microk8s.daemon-kubelite)`);
     return answer.checks.length - failed.length;
@@ -70,6 +72,8 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
   const r = new Report();
   if (d.unreachable) {
     r.problem(State.CRITICAL, `API server unreachable: ${d.unreachable}`, `API server ${sanitize(d.server, 100)} unreachable: ${d.unreachable}`);
+    r.action(State.CRITICAL, `on the node behind ${sanitize(d.server, 100)}: sudo snap services microk8s (kubelite must be active) and journalctl -u snap.microk8s.daemon-kubelite --since -10m; ` +
+      'if kubelite is up but the API is not, check_k8s_dqlite_cluster (no datastore, no API); restart with sudo snap restart microk8s.daemon-kubelite; check again');
     r.metric('latency', undefined, { uom: 's', min: 0 });
     return r.done('');
   }
@@ -82,6 +86,7 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
   if (latency !== undefined) {
     const j = r.judge('latency', latency, { uom: 's', warn: o.warning as never, crit: o.critical as never, min: 0 });
     if (j.state !== State.OK) r.problem(j.state, `list of 1 node took ${latency}s`, `an authenticated list of 1 node took ${latency}s (${j.hint})`);
+    r.action(j.state, 'a slow read is a slow datastore more often than a slow API server: run check_k8s_dqlite_cluster and check_k8s_dqlite on the control-plane nodes, and look at their load and disk latency (iostat -x 1)');
   } else r.metric('latency', undefined, { uom: 's', min: 0 });
 
   // The serving certificate, as the TLS handshake showed it.
@@ -93,6 +98,7 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
     const j = r.judge('cert_days_left', days, { warn: certWarn, crit: certCrit });
     const until = new Date(cert.validTo).toISOString().slice(0, 10);
     const who = cert.subject ? ` (CN ${sanitize(cert.subject, 60)}${cert.issuer ? `, issuer ${sanitize(cert.issuer, 60)}` : ''})` : '';
+    r.action(days < 0 ? State.CRITICAL : j.state, `renew the serving certificate on every control-plane node: sudo microk8s refresh-certs --cert server.crt (elsewhere: kubeadm certs renew apiserver), then check again`);
     if (days < 0) r.problem(State.CRITICAL, `serving certificate expired ${formatDuration(-days * 86400)} ago`, `the serving certificate${who} expired on ${until}`);
     else if (j.state !== State.OK) r.problem(j.state, `serving certificate expires in ${formatDuration(days * 86400)}`, `the serving certificate${who} expires on ${until} (${j.hint}); microk8s: sudo microk8s refresh-certs --cert server.crt`);
     else r.info(`serving certificate${who} valid until ${until}`);
@@ -114,6 +120,7 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
     const state = aggregated;
     const short = `${plural(down.length, 'aggregated API')} not Available (${down.join(', ')})`;
     if (state !== State.OK) r.problem(state, short);
+    r.action(state, `see why ${down[0]} is not Available (kubectl get apiservice ${down[0]} -o yaml: its message) and whether its Service's pods run; an unused one can be deleted; check again`);
   }
   r.metric('apiservices', d.apiservices.length, { min: 0 });
   r.metric('apiservices_unavailable', down.length, { min: 0, max: d.apiservices.length });

@@ -198,6 +198,7 @@ export default defineCheck({
     }
 
     for (const [short, n] of reasons) r.problem(State.CRITICAL, n > 1 ? `${n}x ${short}` : short);
+    if (reasons.size) r.action(State.CRITICAL, `do not reboot ${o.node} yet: first clear ${[...reasons.keys()].join('; ')} (the lines below name each), then run check_k8s_reboot_ready --node ${o.node} again (docs/rolling-reboot.md)`);
 
     // 4. The scheduler must be scheduling and nothing may be stuck going away: their
     // CRITICAL blocks; scheduling pressure elsewhere (WARNING) is no reason to refuse.

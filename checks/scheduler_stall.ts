@@ -195,11 +195,21 @@ export default defineCheck({
     const stoppedHint = newestFailure && stalled.length && newestFailure < now - stalled[0]!.age * 1000
       ? `; its newest recorded failure is ${formatDuration((now - newestFailure) / 1000)} old` : '';
     if (stalled.length) {
+      const pod = objectRef(stalled[0]!.pod.metadata);
+      const verify = `then verify ${pod} gets PodScheduled (kubectl get pod -n ${stalled[0]!.pod.metadata?.namespace} ${stalled[0]!.pod.metadata?.name} -o wide shows a node) and run check_k8s_scheduler_stall again`;
+      r.action(stall.state, holder
+        ? `restart the scheduler on ${holder}, which holds Lease ${o.leaseNamespace}/${o.leaseName}: on ${holder} run sudo snap restart microk8s.daemon-kubelite ` +
+          `(elsewhere: restart kube-scheduler there); another node's scheduler takes the Lease within ${duration ?? 60}s; ${verify}`
+        : `no scheduler holds Lease ${o.leaseNamespace}/${o.leaseName}: on each control-plane node see whether the scheduler runs ` +
+          `(sudo snap services microk8s; journalctl -u snap.microk8s.daemon-kubelite | grep -i leader) and restart it (sudo snap restart microk8s.daemon-kubelite); ${verify}`);
       lines(stalled, stall.state, `scheduler stall: ${plural(stalled.length, 'pod')} unscheduled for up to ${formatDuration(stalled[0]!.age)} ` +
         `with no FailedScheduling event in ${formatDuration(o.window)}; ${leaseText}${stoppedHint}`,
       (x) => `${objectRef(x.pod.metadata)} unscheduled for ${formatDuration(x.age)}, never tried (no PodScheduled condition, no FailedScheduling event in ${formatDuration(o.window)})`);
     }
     if (failing.length) {
+      const m = failing[0]!.pod.metadata;
+      r.action(pressure.state, `the scheduler works but cannot place ${plural(failing.length, 'pod')}: read why in kubectl describe pod -n ${m?.namespace} ${m?.name} ` +
+        '(its PodScheduled message: resources, taints, node selectors, volumes) and free or add capacity or fix the pod spec; then check again');
       lines(failing, pressure.state, `${plural(failing.length, 'pod')} cannot be scheduled (scheduler is working): ${mostCommon(failing.map((x) => x.why))}`,
         (x) => `${objectRef(x.pod.metadata)} unschedulable for ${formatDuration(x.age)}: ${x.why}`);
     }

@@ -143,6 +143,8 @@ export default defineCheck({
     const critical = problems.filter((p) => p.severity === 'critical');
     if (critical.length) {
       const names = critical.slice(0, 2).map((p) => `${p.what} ${p.why.split(':')[0]}`).join(', ');
+      r.action(State.CRITICAL, `${critical[0]!.what} is ${critical[0]!.why.split(':')[0]}: kubectl describe ${critical[0]!.what.replace(/^(\S+) (\S+)\/(\S+)$/, '$1 -n $2 $3').toLowerCase()} names the storage backend's error; ` +
+        'restore the volume from the backend (or a backup) and rebind the claim; its pods stay Pending until then');
       r.problem(State.CRITICAL, `${plural(critical.length, 'volume')} lost or failed: ${names}${critical.length > 2 ? ` and ${critical.length - 2} more` : ''}`);
     }
     const rest = critical.length ? problems.filter((p) => p.severity !== 'critical') : problems;
@@ -154,6 +156,7 @@ export default defineCheck({
       ] as const;
       const what = kinds.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`).join(', ');
       r.problem(jp.state, what, `${plural(problems.length, 'volume problem')} (${jp.hint})`);
+      r.action(jp.state, `kubectl describe ${rest[0]!.what.split(' ')[0]!.toLowerCase()} ${rest[0]!.what.split(' ').slice(1).join(' ').replace(/^(\S+)\/(\S+)$/, '-n $1 $2')}: its events name the provisioner, StorageClass or attach error; fix that (a Released PV: delete it or clear its claimRef)`);
     } else if (jp.state !== State.OK) r.add(jp.state, `${plural(problems.length, 'volume problem')} (${jp.hint})`);
     for (const p of [...critical, ...rest].slice(0, o.maxItems)) {
       const state = p.severity === 'critical' ? State.CRITICAL : jp.state;
@@ -183,6 +186,7 @@ export default defineCheck({
       const full = u.map((x) => ({ x, j: judge(pct(x), warn, crit) })).filter((f) => f.j.state !== State.OK);
       if (full.length) {
         const f0 = full[0]!;
+        r.action(jt.state, `free space on PVC ${f0.x.pvc} or expand it (kubectl edit pvc: spec.resources.requests.storage, if its StorageClass allows expansion)`);
         r.problem(jt.state, `${plural(full.length, 'claim')} over ${jt.state === State.CRITICAL ? o.usageCritical : o.usageWarning}% full (${f0.x.pvc} ${pct(f0.x)}%)`);
       }
       for (const { x, j } of full.slice(0, o.maxItems)) {
