@@ -168,7 +168,7 @@ export default defineCheck({
     'aggregated-state': opt.choice(['ok', 'warning', 'critical'] as const, { default: 'warning', describe: 'State when an aggregated API (APIService) is not Available' }),
   },
   perfdata: {
-    latency: { describe: 'Seconds for an authenticated list of one node', thresholds: '-w/-c' },
+    latency: { describe: 'Seconds for an authenticated list of one node', uom: 's', thresholds: '-w/-c' },
     cert_days_left: { describe: 'Days until the serving certificate expires', thresholds: '--cert-warning/--cert-critical' },
     apiservices: { describe: 'APIServices registered' },
     apiservices_unavailable: { describe: 'APIServices whose Available condition is not True', thresholds: '--aggregated-state' },

@@ -198,7 +198,7 @@ export default defineCheck({
     'running it must read the files: microk8s makes them root:microk8s, group-readable (see docs/security.md).',
   thresholds: {
     warning: '30', critical: '7',
-    describe: 'days left before a certificate expires: N alerts below N days (N: as a range); a range with : or @ is used as written',
+    describe: 'days left before a certificate expires: a plain N alerts when fewer than N days are left (it means the range N:); a range with : or @ is used as written',
   },
   options,
   perfdata: {

@@ -103,7 +103,7 @@ export default defineCheck({
   perfdata: {
     stalled_pods: { describe: 'Pods bound longer than --min-age the kubelet is silent about, or reports progress on without writing their status', thresholds: '-w/-c' },
     pending_bound_pods: { describe: 'Pending pods bound to the judged node(s)' },
-    oldest_stalled_age: { describe: 'Seconds since the oldest stalled pod was bound' },
+    oldest_stalled_age: { describe: 'Seconds since the oldest stalled pod was bound', uom: 's' },
     kubelet_events: { describe: 'Kubelet event occurrences in --window about the Pending pods judged' },
   },
   validate(o) {

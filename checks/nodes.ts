@@ -306,14 +306,14 @@ export default defineCheck({
   },
   perfdata: {
     notready_nodes: { describe: 'Nodes whose Ready condition is False or Unknown', thresholds: '-w/-c' },
-    notready_percent: { describe: 'The same as a share of the nodes', thresholds: '-w/-c with --percent' },
+    notready_percent: { describe: 'The same as a share of the nodes', uom: '%', thresholds: '-w/-c with --percent' },
     ready_changes_max: { describe: 'Most Ready changes of one node in --flap-window', thresholds: '--flap-warning/--flap-critical' },
     rebooted_together: { describe: 'Nodes in the largest group that came back within --reboot-window, inside --window', thresholds: '--reboot-warning/--reboot-critical' },
     nodes: { describe: 'Nodes judged' },
     cordoned_nodes: { describe: 'Nodes with spec.unschedulable' },
     pressure_nodes: { describe: 'Nodes with a pressure condition or NetworkUnavailable True' },
     stale_leases: { describe: 'kube-node-lease Leases renewed longer ago than their leaseDurationSeconds' },
-    lease_age_max: { describe: 'Seconds since the least recently renewed node Lease' },
+    lease_age_max: { describe: 'Seconds since the least recently renewed node Lease', uom: 's' },
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every node; CRITICAL when one is NotReady or more than half rebooted together'],

@@ -88,9 +88,9 @@ export default defineCheck({
     stalled_pods: { describe: 'Of those, older than --min-age and never tried', thresholds: '-w/-c' },
     failing_pods: { describe: 'Of those, older than --min-age, tried and not placed (PodScheduled=False or a recent FailedScheduling event)', thresholds: '--pressure-warning/--pressure-critical' },
     gated_pods: { describe: 'Pending pods held by scheduling gates (not judged)' },
-    oldest_pending_age: { describe: 'Age of the oldest unscheduled pod' },
+    oldest_pending_age: { describe: 'Age of the oldest unscheduled pod', uom: 's' },
     failed_scheduling_events: { describe: 'FailedScheduling occurrences in --window about the pods still waiting (0 when none waits: not asked)' },
-    lease_renew_age: { describe: 'Seconds since the scheduler Lease was renewed' },
+    lease_renew_age: { describe: 'Seconds since the scheduler Lease was renewed', uom: 's' },
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: CRITICAL on any stalled pod'],

@@ -130,7 +130,7 @@ export default defineCheck({
   },
   perfdata: {
     stuck_pods: { describe: 'Pods past their deadline (deletionTimestamp) by more than --min-age', thresholds: '-w/-c' },
-    oldest_stuck_age: { describe: 'Seconds the most overdue pod is past its deadline' },
+    oldest_stuck_age: { describe: 'Seconds the most overdue pod is past its deadline', uom: 's' },
     orphaned_stuck_pods: { describe: 'Stuck pods with no owner' },
     pdb_blocked_pods: { describe: 'Stuck pods selected by a PDB allowing no disruption (U when PDBs could not be read)' },
     terminating_pods: { describe: 'Pods with a deletionTimestamp' },

@@ -78,7 +78,7 @@ export default defineCheck({
     pvs_failed: { describe: 'Volumes Failed' },
     pvs_released: { describe: 'Volumes Released or Pending longer than --window (any reclaim policy)' },
     attachment_errors: { describe: 'VolumeAttachments with an attach or detach error' },
-    pvc_usage_max: { describe: 'The fullest mounted claim, percent of its capacity (--usage)', thresholds: '--usage-warning/--usage-critical' },
+    pvc_usage_max: { describe: 'The fullest mounted claim, percent of its capacity (--usage)', uom: '%', thresholds: '--usage-warning/--usage-critical' },
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every claim, volume and attachment'],

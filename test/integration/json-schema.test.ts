@@ -80,7 +80,7 @@ function expectValid(r: CheckRun, kind: 'check' | 'triage', what: string): Recor
 }
 
 describe('the validator', () => {
-  const good = { check: 'x', state: 'OK', exitCode: 0, summary: 's', perfdata: [{ label: 'a', value: 1, uom: 's', warn: null, crit: '5', min: 0, max: null }], findings: [{ state: null, text: 't' }] };
+  const good = { check: 'x', state: 'OK', exitCode: 0, summary: 's', perfdata: [{ label: 'a', value: 1, uom: 's', warn: null, crit: '5', min: 0, max: null }], actions: [{ state: 'CRITICAL', text: 'restart kubelite on k8s02' }], findings: [{ state: null, text: 't' }] };
   it('accepts a well-formed check result and rejects each kind of error the schema forbids', () => {
     expect(validate(good, def('check'))).toEqual([]);
     const bad: [string, Json][] = [
@@ -89,6 +89,8 @@ describe('the validator', () => {
       ['an extra field', { ...good, extra: 1 }],
       ['a | in the summary', { ...good, summary: 'a | b' }],
       ['a newline in a finding', { ...good, findings: [{ state: 'OK', text: 'a\nb' }] }],
+      ['an action without a state', { ...good, actions: [{ state: null, text: 'do x' }] }],
+      ['a | in an action', { ...good, actions: [{ state: 'WARNING', text: 'a | b' }] }],
       ['exitCode 4', { ...good, exitCode: 4 }],
       ['a unit the guidelines do not have', { ...good, perfdata: [{ ...good.perfdata[0], uom: 'kB' }] }],
       ['a string value', { ...good, perfdata: [{ ...good.perfdata[0], value: '1' }] }],
@@ -98,7 +100,7 @@ describe('the validator', () => {
   });
 
   it('rejects triage rows with integer states (the 0.1.0 format) and matches exactly one top-level schema', () => {
-    const row = { check: 'x', state: 'CRITICAL', exitCode: 2, summary: 's', findings: [], ms: 3 };
+    const row = { check: 'x', state: 'CRITICAL', exitCode: 2, summary: 's', actions: [], findings: [], ms: 3 };
     const triage = { host: 'h', node: null, state: 'CRITICAL', exitCode: 2, checks: [row], skipped: [{ check: 'y', reason: 'r' }] };
     expect(validate(triage, def('triage'))).toEqual([]);
     expect(validate(triage, SCHEMA)).toEqual([]);
