@@ -224,6 +224,13 @@ export function readmeReference(model) {
   for (const c of model.checks) {
     const doc = fs.existsSync(path.join(root, 'docs/checks', `${c.name}.md`)) ? ` More: [docs/checks/${c.name}.md](docs/checks/${c.name}.md).` : '';
     out.push(`### check_k8s_${c.name}`, '', `${cell(c.summary)}. Scope: ${c.scope}.${doc}`, '');
+    // What nrpe.d runs and the thresholds' defaults, from the same declarations.
+    out.push(`NRPE command (nrpe.d/k8s-nrpe.cfg, and the Icinga 2 agent's defaults): \`check_k8s_${c.name}${c.nrpe.kubeconfig ? ' --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig' : ''} ${c.nrpe.args}\`.`);
+    if (c.thresholds) {
+      const def = (v) => (v === undefined ? 'unset' : `\`${v}\``);
+      out.push(`\`-w\` ${def(c.thresholds.warning)}, \`-c\` ${def(c.thresholds.critical)} by default: ${cell(c.thresholds.describe)}.`);
+    }
+    out.push('');
     if (c.perfdata.length) {
       out.push('| perfdata | unit | meaning | thresholds |', '|---|---|---|---|');
       for (const p of c.perfdata) out.push(`| \`${p.label}\` | ${cell(p.uom) || ''} | ${cell(p.describe)} | ${cell(p.thresholds) || ''} |`);
