@@ -137,6 +137,7 @@ describe('--format json and triage --json', () => {
 
   const printed = new Map<string, Set<string>>();
   const units = new Map<string, string>();
+  const pagedWithAction = new Set<string>();
   it('every check on the incident and healthy clusters', async () => {
     expect(checks.length).toBeGreaterThan(0);
     const states = new Set<Json>();
@@ -146,6 +147,11 @@ describe('--format json and triage --json', () => {
         const doc = expectValid(r, 'check', `${checks[i]} on ${server === incident ? 'incident' : 'healthy'}`);
         expect(doc.check).toBe(checks[i]);
         states.add(doc.state);
+        // Every page says what to do: a WARNING or CRITICAL verdict carries its next step.
+        if (doc.state === 'WARNING' || doc.state === 'CRITICAL') {
+          expect((doc.actions as { state: string; text: string }[]).length, `${checks[i]}: ${doc.summary}`).toBeGreaterThan(0);
+          pagedWithAction.add(checks[i]!);
+        }
         const perf = doc.perfdata as { label: string; uom: string }[];
         printed.set(checks[i]!, new Set([...(printed.get(checks[i]!) ?? []), ...perf.map((p) => p.label)]));
         for (const p of perf) units.set(`${checks[i]}\0${p.label}`, p.uom);
@@ -153,6 +159,8 @@ describe('--format json and triage --json', () => {
     }
     // The incident makes checks CRITICAL, the healthy cluster OK: both shapes were validated.
     expect(states.has('CRITICAL') && states.has('OK'), [...states].join(',')).toBe(true);
+    // The incident pages most checks: each of them said what to do.
+    expect(pagedWithAction.size).toBeGreaterThanOrEqual(8);
   }, 180000);
 
   // Guidelines: every metric documented (man page, README: from the declarations), and labels
