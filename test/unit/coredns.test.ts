@@ -256,3 +256,10 @@ describe('the test DNS responder encodes RFC 1035 messages', () => {
     expect(encodeName('a.bc.')).toEqual(Buffer.from([1, 0x61, 2, 0x62, 0x63, 0]));
   });
 });
+
+describe('coredns: what to do', () => {
+  it('no ready replica: describe the pod that is not Ready', async () => {
+    const { o } = await run(scaled(['k8s01', 'k8s02'], 0));
+    expect(o.actions?.[0]).toEqual({ state: State.CRITICAL, text: expect.stringMatching(/^see why kube-system\/coredns pods are not Ready: kubectl describe pod -n kube-system coredns-7896dbf49b-p0/) });
+  });
+});
