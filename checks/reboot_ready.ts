@@ -198,7 +198,6 @@ export default defineCheck({
     }
 
     for (const [short, n] of reasons) r.problem(State.CRITICAL, n > 1 ? `${n}x ${short}` : short);
-    if (reasons.size) r.action(State.CRITICAL, `do not reboot ${o.node} yet: first clear ${[...reasons.keys()].join('; ')} (the lines below name each), then run check_k8s_reboot_ready --node ${o.node} again (docs/rolling-reboot.md)`);
 
     // 4. The scheduler must be scheduling and nothing may be stuck going away: their
     // CRITICAL blocks; scheduling pressure elsewhere (WARNING) is no reason to refuse.
@@ -209,6 +208,9 @@ export default defineCheck({
         short: `${what} ${stateName(outcomeState(outcome))}`,
       });
     }
+    // After the sub-checks' own next steps (nest carries them over): what blocks, and when to ask again.
+    const blockers = [...reasons.keys(), ...r.problems().filter((p) => p.state === State.CRITICAL && !reasons.has(p.short)).map((p) => p.short)];
+    if (blockers.length) r.action(State.CRITICAL, `do not reboot ${o.node} yet: first clear ${blockers.join('; ')} (the lines below name each), then run check_k8s_reboot_ready --node ${o.node} again (docs/rolling-reboot.md)`);
 
 
     r.metric('blockers', r.findings.filter((f) => f.state === State.CRITICAL).length, { min: 0 })

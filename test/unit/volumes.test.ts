@@ -92,6 +92,7 @@ describe('check_k8s_volumes evaluate', () => {
     const data = { pvcs: [claim('data', 'Lost', 86400), claim('slow', 'Pending', 2700)], pvs: [lostPv], attachments: [], classes: [...classes.values()], usage: undefined };
     const o = check.evaluate(data, await checkOptions(check, ['-w', '10']), NOW);
     expect(o.summary).toBe('1 volume lost or failed: PVC apps/data Lost');
+    expect(o.actions?.[0]?.text).toMatch(/^PVC apps\/data is Lost: kubectl describe pvc -n apps data names the storage backend's error/);
     expect(Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ volume_problems: 3, pvcs_lost: 1, pvcs_pending: 1, pvs_released: 1 });
     const scoped = check.evaluate(data, await checkOptions(check, ['--namespace', 'apps']), NOW);
     expect(Object.fromEntries(scoped.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ volume_problems: 2, pvs: 0 });
