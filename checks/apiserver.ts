@@ -53,6 +53,7 @@ function judgeHealth(r: Report, endpoint: 'livez' | 'readyz', res: RawResponse |
   if (res.status === 200 && !failed.length) return answer.checks.length;
   if (res.status === 404) {
     r.problem(State.UNKNOWN, `no /${endpoint} (Kubernetes before 1.16?)`, `/${endpoint} answered 404: this API server does not serve it`);
+    r.action(State.UNKNOWN, `see what the server is (kubectl version): before Kubernetes 1.16 only /healthz exists, and a proxy in front of the API server may not pass /${endpoint}`);
     return 0;
   }
   if (failed.length) {

@@ -302,7 +302,8 @@ export default defineCheck({
       if (d.candidates.length > 1) {
         return r.problem(State.UNKNOWN,
           `no Deployment ${id}, and --selector ${o.selector} matches ${plural(d.candidates.length, 'Deployment')} (${d.candidates.join(', ')}): name one with --deployment`,
-          `--selector ${o.selector} matches ${d.candidates.length} Deployments in ${o.namespace}: ${d.candidates.join(', ')}`).done('');
+          `--selector ${o.selector} matches ${d.candidates.length} Deployments in ${o.namespace}: ${d.candidates.join(', ')}`)
+          .action(State.UNKNOWN, `name the cluster DNS Deployment: --deployment ${d.candidates[0]} (or another of ${d.candidates.join(', ')})`).done('');
       }
       const text = `deployment ${id} not found${o.selector ? `, nor one labelled ${o.selector}` : ''} (no cluster DNS)`;
       return r.problem(State.CRITICAL, text, text)

@@ -194,7 +194,10 @@ export default defineCheck({
         const over = j.state === State.CRITICAL ? `--usage-critical ${o.usageCritical}` : `--usage-warning ${o.usageWarning}`;
         r.add(j.state, `PVC ${x.pvc} on ${x.node}: ${x.usedPercent ?? '?'}% used (${formatBytes(x.usedBytes)} of ${formatBytes(x.capacityBytes)})${inodes}, over ${over}%`);
       }
-      for (const f of d.usage.failed) r.problem(State.UNKNOWN, `usage on ${f.node} not known`, `usage of claims on ${f.node} not known: ${f.why}`);
+      for (const f of d.usage.failed) {
+        r.problem(State.UNKNOWN, `usage on ${f.node} not known`, `usage of claims on ${f.node} not known: ${f.why}`);
+        r.action(State.UNKNOWN, `--usage reads each node's kubelet stats through the API (nodes/proxy in deploy/rbac.yaml): grant it, or see why ${f.node}'s kubelet did not answer`);
+      }
       usageText = `, ${plural(u.length, 'mounted claim')} at most ${top}% full`;
     }
 
