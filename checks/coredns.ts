@@ -318,8 +318,11 @@ export default defineCheck({
       const range = replicas.hint.replace(/^outside /, '');
       r.problem(replicas.state, ready === 0 ? 'no ready replica: no cluster DNS' : `${plural(ready, 'ready replica')} (${range})`, `${id}: ${counts} (${replicas.hint})`);
       const notReady = pods.find((pod) => !isPodReady(pod));
-      r.action(replicas.state, `see why ${id} pods are not Ready: kubectl describe pod -n ${dep.metadata?.namespace ?? o.namespace} ${notReady?.metadata?.name ?? `-l ${selectorText(dep.spec?.selector)}`}` +
-        `${desired < 2 ? `; scale it to 2 or more (kubectl scale -n ${dep.metadata?.namespace ?? o.namespace} deploy/${name} --replicas=2)` : ''}; check again`);
+      const ns = dep.metadata?.namespace ?? o.namespace;
+      const scale = `kubectl scale -n ${ns} deploy/${name} --replicas=2`;
+      r.action(replicas.state, notReady || ready < desired
+        ? `see why ${id} pods are not Ready: kubectl describe pod -n ${ns} ${notReady?.metadata?.name ?? `-l ${selectorText(dep.spec?.selector)}`}${desired < 2 ? `; scale it to 2 or more (${scale})` : ''}; check again`
+        : `every replica of ${id} is Ready but there are too few: ${scale} (or more), spread over nodes; check again`);
     } else r.info(`${id}: ${counts}`);
 
     // Nodes: one node's reboot must not take all of DNS.
