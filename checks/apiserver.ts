@@ -51,10 +51,13 @@ function judgeHealth(r: Report, endpoint: 'livez' | 'readyz', res: RawResponse |
   if (res.status === 200 && !failed.length) return answer.checks.length;
   if (res.status === 404) {
     r.problem(State.UNKNOWN, `no /${endpoint} (Kubernetes before 1.16?)`, `/${endpoint} answered 404: this API server does not serve it`);
+    r.action(State.UNKNOWN, `see what the server is (kubectl version): before Kubernetes 1.16 only /healthz exists, and a proxy in front of the API server may not pass /${endpoint}`);
     return 0;
   }
   if (failed.length) {
     const names = failed.map((n) => sanitize(n, 80));
+    r.action(State.CRITICAL, `read why ${names[0]} fails in the API server's log (microk8s: journalctl -u snap.microk8s.daemon-kubelite --since -10m | grep -i '${names[0]}'); ` +
+      `a datastore check (etcd, kine) points at check_k8s_dqlite_cluster; then curl -k https://<server>/${endpoint}?verbose or check again`);
     r.problem(State.CRITICAL, `${endpoint} failed: ${names.join(', ')}`,
       `/${endpoint} answered ${res.status}: ${names.map((n) => `[-]${n} failed`).join(', ')} (the reasons are only in the API server's log; microk8s: journalctl -u snap.microk8s.daemon-kubelite)`);
     return answer.checks.length - failed.length;
@@ -68,6 +71,8 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
   const r = new Report();
   if (d.unreachable) {
     r.problem(State.CRITICAL, `API server unreachable: ${d.unreachable}`, `API server ${sanitize(d.server, 100)} unreachable: ${d.unreachable}`);
+    r.action(State.CRITICAL, `on the node behind ${sanitize(d.server, 100)}: sudo snap services microk8s (kubelite must be active) and journalctl -u snap.microk8s.daemon-kubelite --since -10m; ` +
+      'if kubelite is up but the API is not, check_k8s_dqlite_cluster (no datastore, no API); restart with sudo snap restart microk8s.daemon-kubelite; check again');
     r.metric('latency', undefined, { uom: 's', min: 0 });
     return r.done('');
   }
@@ -80,6 +85,7 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
   if (latency !== undefined) {
     const j = r.judge('latency', latency, { uom: 's', warn: o.warning as never, crit: o.critical as never, min: 0 });
     if (j.state !== State.OK) r.problem(j.state, `list of 1 node took ${latency}s`, `an authenticated list of 1 node took ${latency}s (${j.hint})`);
+    r.action(j.state, 'a slow read is a slow datastore more often than a slow API server: run check_k8s_dqlite_cluster and check_k8s_dqlite on the control-plane nodes, and look at their load and disk latency (iostat -x 1)');
   } else r.metric('latency', undefined, { uom: 's', min: 0 });
 
   // The serving certificate, as the TLS handshake showed it.
@@ -91,6 +97,7 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
     const j = r.judge('cert_days_left', days, { warn: certWarn, crit: certCrit });
     const until = new Date(cert.validTo).toISOString().slice(0, 10);
     const who = cert.subject ? ` (CN ${sanitize(cert.subject, 60)}${cert.issuer ? `, issuer ${sanitize(cert.issuer, 60)}` : ''})` : '';
+    r.action(days < 0 ? State.CRITICAL : j.state, `renew the serving certificate on every control-plane node: sudo microk8s refresh-certs --cert server.crt (elsewhere: kubeadm certs renew apiserver), then check again`);
     if (days < 0) r.problem(State.CRITICAL, `serving certificate expired ${formatDuration(-days * 86400)} ago`, `the serving certificate${who} expired on ${until}`);
     else if (j.state !== State.OK) r.problem(j.state, `serving certificate expires in ${formatDuration(days * 86400)}`, `the serving certificate${who} expires on ${until} (${j.hint}); microk8s: sudo microk8s refresh-certs --cert server.crt`);
     else r.info(`serving certificate${who} valid until ${until}`);
@@ -112,6 +119,7 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
     const state = aggregated;
     const short = `${plural(down.length, 'aggregated API')} not Available (${down.join(', ')})`;
     if (state !== State.OK) r.problem(state, short);
+    r.action(state, `see why ${down[0]} is not Available (kubectl get apiservice ${down[0]} -o yaml: its message) and whether its Service's pods run; an unused one can be deleted; check again`);
   }
   r.metric('apiservices', d.apiservices.length, { min: 0 });
   r.metric('apiservices_unavailable', down.length, { min: 0, max: d.apiservices.length });
@@ -133,6 +141,12 @@ export default defineCheck({
   name: 'apiserver',
   title: 'APISERVER',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 --timeout-state critical',
+    about:
+      'API server: /livez and /readyz (every failing check named), list latency, serving certificate\n' +
+      'expiry, aggregated APIs not Available. Unreachable or timed out is CRITICAL: other services depend on it.',
+  },
   summary: 'API server /livez and /readyz, request latency, serving certificate expiry, aggregated APIs',
   description:
     'Asks the API server of the kubeconfig (microk8s: kubelite on :16443) for /livez?verbose and /readyz?verbose and ' +
@@ -153,7 +167,7 @@ export default defineCheck({
     'aggregated-state': opt.choice(['ok', 'warning', 'critical'] as const, { default: 'warning', describe: 'State when an aggregated API (APIService) is not Available' }),
   },
   perfdata: {
-    latency: { describe: 'Seconds for an authenticated list of one node', thresholds: '-w/-c' },
+    latency: { describe: 'Seconds for an authenticated list of one node', uom: 's', thresholds: '-w/-c' },
     cert_days_left: { describe: 'Days until the serving certificate expires', thresholds: '--cert-warning/--cert-critical' },
     apiservices: { describe: 'APIServices registered' },
     apiservices_unavailable: { describe: 'APIServices whose Available condition is not True', thresholds: '--aggregated-state' },

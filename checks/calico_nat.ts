@@ -187,6 +187,14 @@ export default defineCheck({
   triage: { args: () => (process.getuid?.() === 0 ? [] : ['--sudo']) },
   title: 'CALICO NAT',
   scope: 'node',
+  nrpe: {
+    args: '--sudo -t 20 -w 0 -c 2 --min-age 60s',
+    about:
+      'This node\'s NAT table against the API: every Service with ready endpoints has its ClusterIP rule\n' +
+      '(KUBE-SERVICES, or kube-proxy\'s nftables table), and this node\'s calico-node pod is Ready and has\n' +
+      'started since the boot. CRITICAL with no KUBE-SERVICES chain (the post-reboot signature).\n' +
+      'Node-local and needs root: --sudo runs the fixed dumps that /etc/sudoers.d/k8s-nrpe allows.',
+  },
   summary: 'Service NAT rules on this node and a calico-node started since the boot',
   description:
     'Node-local: reads this node\'s NAT table (iptables-save -t nat, nf_tables and legacy backends, or kube-proxy\'s ' +
@@ -478,7 +486,7 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   // The status line states both halves, an incident signature first; when
   // nothing local is wrong, an API that could not be asked is the news.
   const halves = [nat, ...(calico ? [calico] : []), ...(felix ? [felix] : [])];
-  for (const h of halves) r.problem(h.state, h.text);
+  for (const h of halves) r.problem(h.state, h.text).action(h.state, natAction(h, d, o));
   const line = [...halves.filter((h) => h.signature), ...halves.filter((h) => !h.signature)].map((h) => h.text).join('; ');
   const local = worst(...halves.map((h) => h.state));
   const out = r.done(line);
@@ -577,4 +585,21 @@ function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: stri
 
 function bootAgo(d: Data, now: number): string {
   return formatDuration(Math.max(0, (now - d.bootTime) / 1000));
+}
+
+/** The next step for one half of the verdict (the NAT rules, calico-node, Felix's hooks), with this node's names. */
+function natAction(h: Half, d: Data, o: Options): string {
+  const node = d.node;
+  const restart = `on ${node} run sudo snap restart microk8s.daemon-kubelite (kube-proxy runs inside it)`;
+  const verify = `verify with sudo iptables -t nat -S KUBE-SERVICES | head on ${node} and check again`;
+  const calicoPod = `kubectl -n ${o.calicoNamespace || 'kube-system'} get pods -l ${o.calicoSelector} -o wide --field-selector spec.nodeName=${node}`;
+  if (h.text.startsWith('no Service NAT rules')) return `the Service NAT rules are gone on ${node}: ${restart}; that rebuilds KUBE-SERVICES; ${verify}`;
+  if (/no NAT rule on /.test(h.text)) return `kube-proxy on ${node} is not syncing every Service: ${restart}; ${verify}`;
+  if (h.text.startsWith('kube-proxy IPVS')) return `read the Services from IPVS on ${node} (sudo ipvsadm -Ln): this check reads iptables and nftables rules only`;
+  if (h.text.startsWith('calico-node has not restarted since the reboot')) return `recreate calico-node on ${node}: delete its pod (find it with ${calicoPod}), or ${restart}; then its pod is Ready and started after the boot; check again`;
+  if (h.text.startsWith('calico-node has not restarted yet')) return `wait up to --boot-grace ${formatDuration(o.bootGrace)} for calico-node to restart after the boot, then check again (${calicoPod})`;
+  if (h.text.startsWith('calico-node')) return `see why calico-node on ${node} is not running or Ready: ${calicoPod}, then kubectl describe and kubectl logs -c ${o.calicoContainer} that pod; check again`;
+  if (h.text.startsWith('Calico\'s nat chains missing')) return `Felix has not programmed Calico's NAT on ${node}: delete its calico-node pod (find it with ${calicoPod}) so the DaemonSet recreates it; check again`;
+  if (h.text.startsWith('no calico-node pod')) return `see whether the calico-node DaemonSet runs on ${node} (${calicoPod}); a cluster without Calico: pass --no-calico`;
+  return `run sudo k8s-nrpe triage on ${node} for the rest of the picture, then check again`;
 }

@@ -319,10 +319,10 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
   // Sandbox messages end with what matters (the reserving sandbox id): keep them whole up to 600.
   const ev = (e: KubeEvent) => `${e.reason}${eventCount(e) > 1 ? ` x${eventCount(e)}` : ''}: ${sanitize(e.message ?? '', 600)}`;
   if (s.cause === 'sigterm') {
-    return { state: State.UNKNOWN, short: `ended by a signal in stage ${s.stage} after ${secs(s.seconds)}`, next: 'next: NRPE\'s command_timeout is shorter than -t: raise command_timeout (or lower -t) so the run ends on its own', evidence: [] };
+    return { state: State.UNKNOWN, short: `ended by a signal in stage ${s.stage} after ${secs(s.seconds)}`, next: 'NRPE\'s command_timeout is shorter than -t: raise command_timeout (or lower -t) so the run ends on its own', evidence: [] };
   }
   if (s.cause === 'api') {
-    return { state: State.UNKNOWN, short: `API error in stage ${s.stage} after ${secs(s.seconds)}: ${s.error}`, next: 'next: the API server failed mid-run: check it (check_k8s_apiserver); the next run deletes a canary this one left', evidence: [] };
+    return { state: State.UNKNOWN, short: `API error in stage ${s.stage} after ${secs(s.seconds)}: ${s.error}`, next: 'the API server failed mid-run: check it (check_k8s_apiserver); the next run deletes a canary this one left', evidence: [] };
   }
   switch (s.stage) {
     case 'schedule': {
@@ -331,7 +331,7 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
         const state = s.cause === 'limit' ? (o.unschedulableState === 'critical' ? State.CRITICAL : State.WARNING) : byTime;
         return {
           state, short: `not scheduled after ${secs(s.seconds)}: ${c.reason}: ${sanitize(c.message ?? '', 200)}${outOfTime}`,
-          next: `next: the scheduler works but found no node${d.node ? ` (is ${d.node} cordoned, tainted or full?)` : ''}: free capacity or fix the node (kubectl describe node); check_k8s_scheduler_stall shows who else waits`,
+          next: `the scheduler works but found no node${d.node ? ` (is ${d.node} cordoned, tainted or full?)` : ''}: free capacity or fix the node (kubectl describe node); check_k8s_scheduler_stall shows who else waits`,
           evidence: [`${ref}: PodScheduled=False ${c.reason} since ${c.lastTransitionTime ?? '?'}`, leaseWords(d, now)],
         };
       }
@@ -340,7 +340,7 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
       return {
         state: byTime,
         short: `not scheduled after ${secs(s.seconds)}: no scheduling attempt (PodScheduled absent); ${leaseWords(d, now)}${outOfTime}`,
-        next: `next: the scheduler${holder ? ` on ${holder}` : ''} holds its Lease but does not work its queue: restart it there (microk8s: sudo snap restart microk8s.daemon-kubelite); check_k8s_scheduler_stall and check_k8s_leases confirm`,
+        next: `the scheduler${holder ? ` on ${holder}` : ''} holds its Lease but does not work its queue: restart it there (microk8s: sudo snap restart microk8s.daemon-kubelite); check_k8s_scheduler_stall and check_k8s_leases confirm`,
         evidence: [`${ref}: no PodScheduled condition${failed ? `; ${ev(failed)}` : ', no FailedScheduling event'}`],
       };
     }
@@ -355,15 +355,15 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
         return {
           state: byTime, short: `${bound}, no sandbox: FailedCreatePodSandBox${eventCount(sandbox) > 1 ? ` x${eventCount(sandbox)}` : ''}: ${what}${outOfTime}`,
           next: reserved
-            ? `next: containerd on ${node} holds a stale sandbox name ("name is reserved"): restart containerd there (microk8s: sudo snap restart microk8s.daemon-containerd); check_k8s_sandbox_changed --node ${node} shows the pods it blocks`
-            : `next: containerd or the CNI on ${node} cannot make sandboxes: read its journal (microk8s: journalctl -u snap.microk8s.daemon-containerd) and check_k8s_sandbox_changed --node ${node}`,
+            ? `containerd on ${node} holds a stale sandbox name ("name is reserved"): restart containerd there (microk8s: sudo snap restart microk8s.daemon-containerd); check_k8s_sandbox_changed --node ${node} shows the pods it blocks`
+            : `containerd or the CNI on ${node} cannot make sandboxes: read its journal (microk8s: journalctl -u snap.microk8s.daemon-containerd) and check_k8s_sandbox_changed --node ${node}`,
           evidence: [ev(sandbox), kubeletWords(d, now)],
         };
       }
       if (waiting && /ErrImagePull|ImagePullBackOff|InvalidImageName/.test(waiting.reason ?? '')) {
         return {
           state: byTime, short: `${bound}, container not started: ${waiting.reason}: ${sanitize(waiting.message ?? '', 200)}${outOfTime}`,
-          next: `next: the image ${o.image} is not on ${node} and cannot be pulled: give --image the sandbox image the nodes already have (or a mirror reachable from them)`,
+          next: `the image ${o.image} is not on ${node} and cannot be pulled: give --image the sandbox image the nodes already have (or a mirror reachable from them)`,
           evidence: [kubeletWords(d, now)],
         };
       }
@@ -372,13 +372,13 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
       if (!wroteStatus && !other) {
         return {
           state: byTime, short: `${bound}, its kubelet wrote no status and no events; ${kubeletWords(d, now)}${outOfTime}`,
-          next: `next: the kubelet on ${node} is not working its pods or cannot write to the API: check_k8s_kubelet_stall --node ${node}, then the datastore (check_k8s_dqlite)`,
+          next: `the kubelet on ${node} is not working its pods or cannot write to the API: check_k8s_kubelet_stall --node ${node}, then the datastore (check_k8s_dqlite)`,
           evidence: [`${ref}: phase ${p.status?.phase ?? 'none'}, no container status, no Warning event`],
         };
       }
       return {
         state: byTime, short: `${bound}, container not started${waiting?.reason ? ` (${waiting.reason})` : ''}${other ? `: ${ev(other)}` : ''}${outOfTime}`,
-        next: `next: on ${node} look at the kubelet and containerd (kubectl -n ${d.namespace} describe pod ${d.name} while a run waits; check_k8s_kubelet_stall --node ${node})`,
+        next: `on ${node} look at the kubelet and containerd (kubectl -n ${d.namespace} describe pod ${d.name} while a run waits; check_k8s_kubelet_stall --node ${node})`,
         evidence: [kubeletWords(d, now)],
       };
     }
@@ -386,7 +386,7 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
       const other = latest(warnings, () => true);
       return {
         state: byTime, short: `Running on ${node ?? '?'} but Ready not written for ${secs(s.seconds)}; ${kubeletWords(d, now)}${outOfTime}`,
-        next: `next: the kubelet on ${node} runs the container but its status does not reach the API: check the datastore (check_k8s_dqlite: "context canceled") and check_k8s_kubelet_stall --node ${node}`,
+        next: `the kubelet on ${node} runs the container but its status does not reach the API: check the datastore (check_k8s_dqlite: "context canceled") and check_k8s_kubelet_stall --node ${node}`,
         evidence: other ? [ev(other)] : [],
       };
     }
@@ -394,7 +394,7 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
       const fin = p.metadata?.finalizers?.length ? `; finalizers ${sanitize(p.metadata.finalizers.join(','), 200)}` : '';
       return {
         state: byTime, short: `deleted, still present after ${secs(s.seconds)} on ${node ?? 'no node'} (kubelet or datastore)${fin}${outOfTime}`,
-        next: `next: the kubelet on ${node ?? '?'} has not confirmed the delete: check_k8s_kubelet_stall --node ${node ?? '?'} and check_k8s_stuck_terminating; the next run reports this canary until it goes`,
+        next: `the kubelet on ${node ?? '?'} has not confirmed the delete: check_k8s_kubelet_stall --node ${node ?? '?'} and check_k8s_stuck_terminating; the next run reports this canary until it goes`,
         evidence: [kubeletWords(d, now)],
       };
     }
@@ -405,6 +405,14 @@ export default defineCheck({
   name: 'canary',
   title: 'CANARY',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 55 --node NODE',
+    about: 'Opt-in (it writes): one small pod started and deleted per run, each stage timed (schedule, start,\n' +
+      'Ready, delete), the failed stage named with its evidence and the next step. Needs\n' +
+      'deploy/rbac-canary.yaml applied; NODE is this node\'s name as `kubectl get nodes` shows it. Run it\n' +
+      'every 5 minutes or more: one pod start per run on the node. NRPE\'s command_timeout must exceed -t\n' +
+      '(so the check deletes its pod itself).',
+  },
   summary: 'Starts a small pod and times each stage: scheduled, started, Ready, deleted (opt-in: it writes)',
   description:
     'An end-to-end probe: creates one small pod in its own namespace (--namespace, optionally pinned to --node), from an image every ' +
@@ -452,15 +460,16 @@ export default defineCheck({
     }
     if (d.blocked) {
       const del = ageSeconds(d.blocked.metadata?.deletionTimestamp, now);
-      r.problem(State.CRITICAL, `a previous canary ${ref} is still present${del !== undefined ? ` ${secs(del)} after its delete` : ''} on ${d.blocked.spec?.nodeName ?? 'no node'} (kubelet or datastore)`,
-        `next: the kubelet on ${d.blocked.spec?.nodeName ?? '?'} has not confirmed the delete: check_k8s_kubelet_stall and check_k8s_stuck_terminating; this check waits for it`);
+      r.action(State.CRITICAL, `the kubelet on ${d.blocked.spec?.nodeName ?? '?'} has not confirmed the delete: check_k8s_kubelet_stall and check_k8s_stuck_terminating; this check waits for it`);
+      r.problem(State.CRITICAL, `a previous canary ${ref} is still present${del !== undefined ? ` ${secs(del)} after its delete` : ''} on ${d.blocked.spec?.nodeName ?? 'no node'} (kubelet or datastore)`);
     }
     if (!d.created && !d.foreign.length && !d.busy && !d.blocked && !d.stuck && !d.leftovers.some((l) => typeof l.result === 'object')) {
       r.problem(State.UNKNOWN, 'no canary was created');
     }
     const v = stageVerdict(d, o, now);
     if (v) {
-      r.problem(v.state, v.short, v.next);
+      r.action(v.state, v.next);
+      r.problem(v.state, v.short);
       for (const e of v.evidence) r.info(e);
     }
     for (const l of d.leftovers) {

@@ -129,22 +129,26 @@ export function evaluateCerts(d: Data, o: Pick<Options, 'warning' | 'critical'>,
   // The status line: one problem per kind, soonest first within each.
   const expired = bySoonest.filter((j) => j.why === 'expired');
   if (expired.length) {
+    r.action(State.CRITICAL, renewAction(expired[0]!.name));
     r.problem(State.CRITICAL, `expired: ${few(expired.map((j) => `${j.name} on ${day(j.cert.notAfter)}`))}`);
   }
   const early = bySoonest.filter((j) => j.why === 'not-yet-valid');
   if (early.length) {
+    r.action(State.CRITICAL, `${early[0]!.name} starts ${day(early[0]!.cert.notBefore)}: this host's clock is behind (timedatectl; chronyc tracking) or the certificate was made on a host whose clock is ahead; fix the clock, or reissue the certificate`);
     r.problem(State.CRITICAL, `not yet valid: ${few(early.map((j) => `${j.name} until ${day(j.cert.notBefore)}`))}`);
   }
   for (const state of [State.CRITICAL, State.WARNING]) {
     const soon = bySoonest.filter((j) => j.why === 'range' && j.state === state);
     if (soon.length) {
       const range = state === State.CRITICAL ? crit : warn;
+      r.action(state, renewAction(soon[0]!.name));
       r.problem(state, `expiring: ${few(soon.map((j) => `${j.name} ${inDays(j.daysLeft)} (${day(j.cert.notAfter)})`))}`,
         `${plural(soon.length, 'certificate')} with days left outside ${state === State.CRITICAL ? '-c' : '-w'} ${range?.text ?? ''}`);
     }
   }
   const broken = d.sources.filter((s) => s.error);
   if (broken.length) {
+    r.action(State.UNKNOWN, `make ${sanitize(broken[0]!.where, 200)} readable for this user (the nagios user reads microk8s's certificates through group microk8s: see README.Debian), or fix what the line says`);
     r.problem(State.UNKNOWN, `cannot judge ${few(broken.map((s) => `${nameOf(s)}: ${sanitize(s.error!, 120)}`))}`);
   }
   if (!judged.length && !broken.length) {
@@ -174,6 +178,14 @@ export default defineCheck({
   name: 'certs',
   title: 'CERTS',
   scope: 'node',
+  nrpe: {
+    args: '-t 20 -w 30 -c 7',
+    kubeconfig: false,
+    about:
+      'Expiry of microk8s\'s certificates on this node: certs/*.crt and the client certificates in\n' +
+      'credentials/*.config (WARNING under -w days, CRITICAL under -c, expired or not yet valid).\n' +
+      'Add --server 127.0.0.1:16443 to judge the certificate the API server really serves.',
+  },
   summary: 'Expiry of the certificates microk8s uses on this node: certs/*.crt, kubeconfig client certificates, the API server\'s',
   description:
     'Days until each certificate microk8s uses on this node expires: every *.crt in --certs-dir, the client ' +
@@ -186,7 +198,7 @@ export default defineCheck({
     'running it must read the files: microk8s makes them root:microk8s, group-readable (see docs/security.md).',
   thresholds: {
     warning: '30', critical: '7',
-    describe: 'days left before a certificate expires: N alerts below N days (N: as a range); a range with : or @ is used as written',
+    describe: 'days left before a certificate expires: a plain N alerts when fewer than N days are left (it means the range N:); a range with : or @ is used as written',
   },
   options,
   perfdata: {
@@ -218,3 +230,11 @@ export default defineCheck({
     return evaluateCerts(d, o, now);
   },
 });
+
+/** The renewal command for a microk8s certificate ('ca.crt' is the CA: everything signed by it changes too). */
+function renewAction(name: string): string {
+  const base = name.replace(/^.*\//, '');
+  if (/^ca\.crt$/.test(base)) return `renew the CA on every node: sudo microk8s refresh-certs --cert ca.crt (every certificate and kubeconfig it signed is reissued: re-run make-kubeconfig.sh and restart the clients); check again`;
+  if (/\.crt$/.test(base)) return `renew ${base} on this node: sudo microk8s refresh-certs --cert ${base}, then check again`;
+  return `the client certificate in ${name} is issued with the kubeconfig: sudo microk8s refresh-certs --cert ca.crt reissues them; for the monitoring kubeconfig re-run /usr/share/k8s-nrpe/make-kubeconfig.sh; check again`;
+}

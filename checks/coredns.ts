@@ -157,6 +157,11 @@ export default defineCheck({
   name: 'coredns',
   title: 'COREDNS',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 --resolve kubernetes.default.svc.cluster.local',
+    about:
+      'CoreDNS: ready replicas, spread over nodes (one reboot must not drop cluster DNS), a lookup through the kube-dns Service IP.',
+  },
   summary: 'CoreDNS replicas, the nodes they run on, spreading, and an optional lookup',
   description:
     'Cluster DNS that one node can take down: the CoreDNS Deployment (default kube-system/coredns, as microk8s ' +
@@ -263,13 +268,18 @@ export default defineCheck({
     // The lookup, whatever else happened: no answer means no cluster DNS.
     const p = d.dns;
     let dnsOk = '';
-    if (p?.noServer) r.problem(State.CRITICAL, p.noServer.split(':')[0]!, `cannot resolve ${p.name}: ${p.noServer}`);
+    if (p?.noServer) {
+      r.problem(State.CRITICAL, p.noServer.split(':')[0]!, `cannot resolve ${p.name}: ${p.noServer}`);
+      r.action(State.CRITICAL, `the DNS Service has no address to ask: kubectl get service -n ${o.namespace} ${o.service} -o wide; if it is gone, microk8s enable dns recreates it; check again`);
+    }
     else if (p?.addresses?.length) {
       dnsOk = `${p.name} -> ${p.addresses.join(', ')} in ${Math.round(p.ms ?? 0)}ms`;
       r.info(`DNS: ${dnsOk} (asked ${p.server})`);
     } else if (p) {
       const why = dnsFailure(p.error ?? 'ENODATA', p.timeoutMs);
       r.problem(State.CRITICAL, `${p.name} via ${p.server}: ${why.split(':')[0]}`, `DNS: ${p.name} via ${p.server}: ${why}`);
+      r.action(State.CRITICAL, `${p.server} does not answer for ${p.name}: if the CoreDNS pods are Ready, this node's Service NAT is the suspect (check_k8s_calico_nat on this node); ` +
+        `else kubectl logs -n ${o.namespace} deploy/${o.deployment}; then dig @${(p.server ?? '').replace(/:53$/, '')} ${p.name} and check again`);
     }
 
     const dep = d.deployment;
@@ -292,10 +302,13 @@ export default defineCheck({
       if (d.candidates.length > 1) {
         return r.problem(State.UNKNOWN,
           `no Deployment ${id}, and --selector ${o.selector} matches ${plural(d.candidates.length, 'Deployment')} (${d.candidates.join(', ')}): name one with --deployment`,
-          `--selector ${o.selector} matches ${d.candidates.length} Deployments in ${o.namespace}: ${d.candidates.join(', ')}`).done('');
+          `--selector ${o.selector} matches ${d.candidates.length} Deployments in ${o.namespace}: ${d.candidates.join(', ')}`)
+          .action(State.UNKNOWN, `name the cluster DNS Deployment: --deployment ${d.candidates[0]} (or another of ${d.candidates.join(', ')})`).done('');
       }
       const text = `deployment ${id} not found${o.selector ? `, nor one labelled ${o.selector}` : ''} (no cluster DNS)`;
-      return r.problem(State.CRITICAL, text, text).done(text);
+      return r.problem(State.CRITICAL, text, text)
+        .action(State.CRITICAL, `find the cluster DNS Deployment (kubectl get deploy -A -l k8s-app=kube-dns) and name it with --namespace/--deployment; if there is none, microk8s enable dns; check again`)
+        .done(text);
     }
 
     // Replicas: -w/-c on ready.
@@ -304,12 +317,20 @@ export default defineCheck({
     if (replicas.state !== State.OK) {
       const range = replicas.hint.replace(/^outside /, '');
       r.problem(replicas.state, ready === 0 ? 'no ready replica: no cluster DNS' : `${plural(ready, 'ready replica')} (${range})`, `${id}: ${counts} (${replicas.hint})`);
+      const notReady = pods.find((pod) => !isPodReady(pod));
+      const ns = dep.metadata?.namespace ?? o.namespace;
+      const scale = `kubectl scale -n ${ns} deploy/${name} --replicas=2`;
+      r.action(replicas.state, notReady || ready < desired
+        ? `see why ${id} pods are not Ready: kubectl describe pod -n ${ns} ${notReady?.metadata?.name ?? `-l ${selectorText(dep.spec?.selector)}`}${desired < 2 ? `; scale it to 2 or more (${scale})` : ''}; check again`
+        : `every replica of ${id} is Ready but there are too few: ${scale} (or more), spread over nodes; check again`);
     } else r.info(`${id}: ${counts}`);
 
     // Nodes: one node's reboot must not take all of DNS.
     if (ready > 0 && o.minNodes > 0 && nodes.length < o.minNodes) {
       if (nodes.length === 1) {
         r.problem(State.WARNING, `single point of failure: every ready pod on ${nodes[0]}`, `every ready ${name} pod runs on ${nodes[0]}: a reboot of ${nodes[0]} takes cluster DNS down (--min-nodes ${o.minNodes})`);
+        r.action(State.WARNING, `spread ${id} before ${nodes[0]} reboots: ${desired < 2 ? `kubectl scale -n ${dep.metadata?.namespace ?? o.namespace} deploy/${name} --replicas=2, ` : ''}` +
+          `add a podAntiAffinity on ${HOSTNAME}, then kubectl rollout restart -n ${dep.metadata?.namespace ?? o.namespace} deploy/${name}; check again`);
       } else if (nodes.length === 0) {
         r.problem(State.WARNING, 'no ready pod found', `status says ${ready} ready but no ready pod matches ${selectorText(dep.spec?.selector)}`);
       } else {
@@ -320,6 +341,7 @@ export default defineCheck({
     // Spreading: without it the scheduler may stack every replica on one node.
     const spread = hostnameSpreading(dep, desired);
     if (!spread.found && o.requireAntiAffinity) {
+      r.action(State.WARNING, `add a podAntiAffinity (or topologySpreadConstraint) on ${HOSTNAME} to ${id}'s pod template (kubectl edit -n ${dep.metadata?.namespace ?? o.namespace} deploy/${name}), or pass --no-require-anti-affinity on a single node`);
       r.problem(State.WARNING, 'no hostname anti-affinity',
         `pod template has no podAntiAffinity or topologySpreadConstraints on ${HOSTNAME} selecting its own pods (${selectorText({ matchLabels: dep.spec?.template?.metadata?.labels ?? {} })}): replicas may share a node`);
     } else if (spread.found) r.info(`spread over nodes by ${spread.found.text}`);

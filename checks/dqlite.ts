@@ -140,6 +140,15 @@ export default defineCheck({
   },
   title: 'DQLITE',
   scope: 'node',
+  nrpe: {
+    args: '-t 20 --window 5m',
+    kubeconfig: false,
+    about:
+      'k8s-dqlite journal on this node: "context canceled", "context deadline exceeded" and "database is locked"\n' +
+      'lines per minute over --window (thresholds: check_k8s_dqlite --help), and the unit not running.\n' +
+      'Node-local: reads the journal, never the API, so no --kubeconfig. The nagios user must be in group\n' +
+      'systemd-journal (the package\'s postinst adds it; by hand: usermod -aG systemd-journal nagios).',
+  },
   summary: 'Errors in the k8s-dqlite journal on this node as rates: context canceled, deadline exceeded, database is locked',
   description:
     'Errors in the k8s-dqlite journal on this node: counts the lines of the unit\'s journal in --window that contain ' +
@@ -295,6 +304,11 @@ function judgeUnit(r: Report, u: UnitState | undefined, o: Options): Half | unde
  */
 function statusLine(r: Report, unit: Half | undefined, journal: Half, kubelite?: Half): Outcome {
   for (const h of [unit, journal, kubelite]) if (h) r.problem(h.state, h.text);
+  if (unit) r.action(unit.state, unit.state === State.UNKNOWN ? 'see whether microk8s is installed here (snap list microk8s) and systemd answers (systemctl status); --unit names another unit, --no-unit-state skips this'
+    : 'start k8s-dqlite: sudo snap start microk8s.daemon-k8s-dqlite (journalctl -u snap.microk8s.daemon-k8s-dqlite says why it stopped); then check_k8s_dqlite_cluster and check again');
+  r.action(journal.state, 'run check_k8s_dqlite_cluster (is there a leader, a quorum?) and look at this node\'s disk latency and load (iostat -x 1): ' +
+    '"context canceled" storms are followers not hearing the leader in time; if one member is slow or partitioned, restart it (sudo snap restart microk8s.daemon-k8s-dqlite on it, one node at a time)');
+  if (kubelite) r.action(kubelite.state, 'kubelite cannot write to the datastore: fix k8s-dqlite first (check_k8s_dqlite_cluster), then check again');
   const unitLeads = !!unit && (alerts(unit.state) || (unit.state === State.UNKNOWN && !alerts(journal.state)));
   const line = [...(unitLeads ? [unit, journal] : [journal, unit]), kubelite].filter((h): h is Half => !!h).map((h) => h.text).join('; ');
   return { ...r.done(line), summary: line };

@@ -97,23 +97,34 @@ export function evaluateCluster(d: Data, o: Pick<Options, 'queryTimeout' | 'warn
   // What an unreachable member means here: nothing (TLS is ours), quorum lost, or one member down.
   const downState = tlsBroken ? State.UNKNOWN : reachableVoters.length < quorum ? State.CRITICAL : State.WARNING;
   if (tlsBroken) {
+    r.action(State.UNKNOWN, `the check cannot read ${sanitize(d.backendDir, 120)}/cluster.crt and cluster.key as this user, or they no longer match the cluster: ` +
+      'add the nagios user to group microk8s (README.Debian) or compare them with another node\'s; the cluster itself may be fine (check_k8s_apiserver)');
     problem(State.UNKNOWN, `the dqlite shell cannot talk TLS to any member (${sanitize(d.leader.ok ? failures[0]! : d.leader.reason, 160)}); ` +
       `it uses ${sanitize(d.backendDir, 120)}/cluster.crt and cluster.key`);
   } else {
     if (!leader.address) problem(State.CRITICAL, `no dqlite leader: ${sanitize(leader.why ?? '', 160)}`);
+    if (!leader.address || (voters.length && reachableVoters.length < quorum) || !voters.length) {
+      const down = voters.filter((m) => !reachable(m)).map((m) => showAddress(m.address));
+      r.action(State.CRITICAL, `bring the voters back${down.length ? ` (${down.join(', ')})` : ''}: on each, sudo snap start microk8s and journalctl -u snap.microk8s.daemon-k8s-dqlite; ` +
+        `a quorum of ${quorum} must answer before the API works again; do not remove members while the cluster has no leader; check again`);
+    }
     if (voters.length === 0) {
       problem(State.CRITICAL, `no voters among ${plural(members.length, 'member')} (${source})`);
     } else if (reachableVoters.length < quorum) {
       problem(State.CRITICAL, `no quorum: ${reachableVoters.length} of ${plural(voters.length, 'voter')} reachable, ${quorum} needed`);
     }
     if (unreachable.length) {
+      r.action(downState, `on ${showAddress(unreachable[0]!.address)}: sudo snap services microk8s and journalctl -u snap.microk8s.daemon-k8s-dqlite --since -15m; ` +
+        'a node removed for good: sudo microk8s leave on it, microk8s remove-node on another; check again');
       r.problem(downState, `${unreachable.length} of ${plural(members.length, 'member')} unreachable: ` +
         unreachable.map((m) => `${showAddress(m.address)} (${m.role})`).join(', '));
     }
     if (members.length >= 3 && voters.length < 3) {
+      r.action(State.WARNING, 'dqlite promotes a spare member to voter by itself when it can: see which members are reachable (this check\'s long output) and bring the missing ones back');
       problem(State.WARNING, `only ${plural(voters.length, 'voter')} in a cluster of ${members.length} members: one more loss stops the datastore`);
     }
     if (d.self && !self) {
+      r.action(State.WARNING, `this node's info.yaml names ${showAddress(d.self.address)}, which the cluster does not list: re-join it (sudo microk8s join ...) or check --backend-dir`);
       problem(State.WARNING, `this node (${showAddress(d.self.address)}, info.yaml) is not a member per ${source}`);
     }
   }
@@ -157,6 +168,15 @@ export default defineCheck({
   name: 'dqlite_cluster',
   title: 'DQLITE CLUSTER',
   scope: 'node',
+  nrpe: {
+    args: '-t 20 --query-timeout 5s',
+    kubeconfig: false,
+    about:
+      'The dqlite cluster itself, asked from this node with the snap\'s dqlite shell: a leader, a quorum\n' +
+      'of voters reachable (CRITICAL), every member reachable and 3+ voters (WARNING). Reads\n' +
+      '/var/snap/microk8s/current/var/kubernetes/backend (root:microk8s, group-readable: see\n' +
+      '/usr/share/doc/k8s-nrpe/README.Debian). The alert for the datastore; check_k8s_dqlite explains it.',
+  },
   summary: 'The k8s-dqlite cluster as dqlite reports it: leader, quorum of voters, each member reachable from this node',
   description:
     'State of the dqlite cluster behind k8s-dqlite, from this node, as dqlite itself reports it (check_k8s_dqlite reads ' +

@@ -74,6 +74,11 @@ export default defineCheck({
   name: 'kubelet_stall',
   title: 'KUBELET STALL',
   scope: 'node',
+  nrpe: {
+    args: '-t 20',
+    about:
+      'Pods bound to this node, Pending with no kubelet event or status: the kubelet is not acting on its pods.',
+  },
   summary: 'Pods bound to a node that stay Pending while its kubelet says nothing',
   description:
     'Pods the scheduler bound to a node that stay Pending while that node\'s kubelet says nothing: no kubelet event ' +
@@ -96,7 +101,7 @@ export default defineCheck({
   perfdata: {
     stalled_pods: { describe: 'Pods bound longer than --min-age the kubelet is silent about, or reports progress on without writing their status', thresholds: '-w/-c' },
     pending_bound_pods: { describe: 'Pending pods bound to the judged node(s)' },
-    oldest_stalled_age: { describe: 'Seconds since the oldest stalled pod was bound' },
+    oldest_stalled_age: { describe: 'Seconds since the oldest stalled pod was bound', uom: 's' },
     kubelet_events: { describe: 'Kubelet event occurrences in --window about the Pending pods judged' },
   },
   validate(o) {
@@ -242,6 +247,11 @@ export default defineCheck({
           'if pods then stay Pending, its API writes fail (check k8s-dqlite)');
       }
     });
+    if (stalled.length) {
+      const x = stalled[0]!;
+      r.action(stall.state, `restart the kubelet on ${stalledNames}: on ${x.node} run sudo snap restart microk8s.daemon-kubelite; then verify ${objectRef(x.pod.metadata)} leaves Pending ` +
+        `(kubectl get pod -n ${x.pod.metadata?.namespace} ${x.pod.metadata?.name} -o wide) and check again; if it stays Pending, its API writes fail: check_k8s_dqlite_cluster`);
+    }
     for (const x of stalled) r.add(stall.state, `${objectRef(x.pod.metadata)} on ${x.node}: bound ${formatDuration(x.age)} ago, Pending, no kubelet event or status`);
 
     const statusNodes = groups(statusStalled);
@@ -254,6 +264,10 @@ export default defineCheck({
           `${[...new Set(statusStalled.map((x) => x.progress!.reason))].join('/')} events still Pending with no container status`, text);
       } else r.add(stall.state, text);
     });
+    if (statusStalled.length) {
+      r.action(stall.state, `the kubelet on ${statusNames} cannot write pod status: run check_k8s_apiserver and check_k8s_dqlite_cluster (a struggling datastore refuses writes); ` +
+        `once they are OK, on ${statusStalled[0]!.node} run sudo snap restart microk8s.daemon-kubelite and check again`);
+    }
     for (const x of statusStalled) {
       const ev = x.progress!;
       r.add(stall.state, `${objectRef(x.pod.metadata)} on ${x.node}: bound ${formatDuration(x.age)} ago, kubelet said ${ev.reason} ` +
@@ -269,6 +283,7 @@ export default defineCheck({
       const text = `${node} is ${readiness.get(node) ?? 'Missing'}${since2 !== undefined ? ` for ${formatDuration(since2)}` : ''}: ` +
         `${plural(rows.length, 'pod')} bound to it Pending with no kubelet event; not a watch stall, the node or its kubelet is down (judge the node, not this check)`;
       if (i === 0) r.problem(State.WARNING, downShort, text); else r.add(State.WARNING, text);
+      if (i === 0) r.action(State.WARNING, `${node} is ${readiness.get(node) ?? 'Missing'}: bring it back (check_k8s_nodes says why); its pods start once its kubelet reports again`);
     });
     for (const x of working.slice(0, 5)) {
       const ev = x.last;

@@ -66,25 +66,29 @@ export interface Data {
  * One lease's problems, worst first, each a short phrase for the status line
  * and a line of why, and its facts as one context line.
  */
-export function judgeLease(d: LeaseData, o: Options, now: number): { problems: (Problem & { text: string })[]; line: string } {
+export function judgeLease(d: LeaseData, o: Options, now: number): { problems: (Problem & { text: string; action: string })[]; line: string } {
   const id = refOf(o.namespace, d.name);
-  const problems: (Problem & { text: string })[] = [];
+  const problems: (Problem & { text: string; action: string })[] = [];
+  const restart = (node?: string) => `${node ? `on ${node} ` : 'on each control-plane node '}run sudo snap restart microk8s.daemon-kubelite (elsewhere: restart ${d.name}); ` +
+    `the Lease ${id} should then be renewed within seconds (kubectl get lease -n ${o.namespace} ${d.name}); check again`;
   if (!d.lease) {
     const state = o.lease.length ? State.CRITICAL : State.WARNING;
     const text = `no Lease ${id}: leader election off (--leader-elect=false) or ${d.name} never started`;
-    return { problems: [{ state, short: 'no Lease (leader election off?)', text }], line: `${id}: no such Lease` };
+    const action = `see whether ${d.name} runs with --leader-elect (microk8s: /var/snap/microk8s/current/args/${d.name}); if this cluster has no ${d.name} Lease by design, list the ones it has with --lease`;
+    return { problems: [{ state, short: 'no Lease (leader election off?)', text, action }], line: `${id}: no such Lease` };
   }
   const spec = d.lease.spec ?? {};
   const holder = spec.holderIdentity || undefined;
   const renewAge = ageSeconds(spec.renewTime, now);
   const duration = spec.leaseDurationSeconds;
-  const add = (state: State, short: string, why: string) => problems.push({ state, short, text: `${d.name}: ${short}: ${why}` });
+  const holderHost = d.node?.metadata?.name ?? strictHolderNode(holder)?.toLowerCase();
+  const add = (state: State, short: string, why: string, action = restart(holderHost)) => problems.push({ state, short, text: `${d.name}: ${short}: ${why}`, action });
 
-  if (!holder) add(State.CRITICAL, 'no holder', 'no leader elected');
-  if (renewAge === undefined) add(State.WARNING, 'no renewTime', 'freshness unknown');
-  if (duration === undefined) add(State.WARNING, 'no leaseDurationSeconds', 'expiry unknown');
+  if (!holder) add(State.CRITICAL, 'no holder', 'no leader elected', `no ${d.name} leads: ${restart()}`);
+  if (renewAge === undefined) add(State.WARNING, 'no renewTime', 'freshness unknown', `read the Lease (kubectl get lease -n ${o.namespace} ${d.name} -o yaml): whatever wrote it did not set renewTime`);
+  if (duration === undefined) add(State.WARNING, 'no leaseDurationSeconds', 'expiry unknown', `read the Lease (kubectl get lease -n ${o.namespace} ${d.name} -o yaml): whatever wrote it did not set leaseDurationSeconds`);
   const expired = holder !== undefined && renewAge !== undefined && duration !== undefined && renewAge > duration;
-  if (expired) add(State.CRITICAL, `expired (renewed ${formatDuration(renewAge)} ago, leaseDurationSeconds ${duration})`, 'no working leader');
+  if (expired) add(State.CRITICAL, `expired (renewed ${formatDuration(renewAge)} ago, leaseDurationSeconds ${duration})`, 'no working leader', `the leader ${holder} stopped renewing: ${restart(holderHost)}`);
   else if (holder && renewAge !== undefined) {
     const j = judge(renewAge, o.warning, o.critical);
     if (j.state !== State.OK) add(j.state, `renewed ${formatDuration(renewAge)} ago`, j.hint);
@@ -96,14 +100,17 @@ export function judgeLease(d: LeaseData, o: Options, now: number): { problems: (
     // deleted under its leader stops renewing and is CRITICAL above as expired.
     const state = o.holderNotANode === 'critical' ? State.CRITICAL : o.holderNotANode === 'warning' ? State.WARNING : State.OK;
     where = ` (${d.nodeName} is no node of this cluster: an external control plane?)`;
-    if (state !== State.OK) add(state, `holder ${d.nodeName} is no node`, 'not a node of this cluster by name, kubernetes.io/hostname or Hostname address (--holder-not-a-node)');
+    if (state !== State.OK) add(state, `holder ${d.nodeName} is no node`, 'not a node of this cluster by name, kubernetes.io/hostname or Hostname address (--holder-not-a-node)',
+      `find where ${d.nodeName} runs ${d.name} (an external control plane?); if that is by design, pass --holder-not-a-node ok`);
   } else if (holder && d.node) {
     const readiness = nodeReadiness(d.node);
     const nodeName = d.node.metadata?.name ?? d.nodeName;
     where = ` on node ${nodeName}`;
-    if (readiness !== 'Ready') add(State.CRITICAL, `holder node ${nodeName} ${readiness}`, 'the leader may be gone while its lease keeps the others waiting');
-    else where += ' (Ready)';
-    if (d.node.spec?.unschedulable) add(State.WARNING, `holder node ${nodeName} cordoned`, 'move leadership off it before the drain or reboot');
+    if (readiness !== 'Ready') {
+      add(State.CRITICAL, `holder node ${nodeName} ${readiness}`, 'the leader may be gone while its lease keeps the others waiting',
+        `bring ${nodeName} back (check_k8s_nodes says why it is ${readiness}) or stop its control plane (on ${nodeName}: sudo snap stop microk8s.daemon-kubelite) so another node takes Lease ${id}; check again`);
+    } else where += ' (Ready)';
+    if (d.node.spec?.unschedulable) add(State.WARNING, `holder node ${nodeName} cordoned`, 'move leadership off it before the drain or reboot', `move leadership off ${nodeName} before its drain: ${restart(nodeName)}`);
   } else if (holder) {
     where = ' (identity is not <node>_<uuid>: node not checked)';
   }
@@ -111,7 +118,8 @@ export function judgeLease(d: LeaseData, o: Options, now: number): { problems: (
   const max = maxDuration(o, d.name);
   if (duration !== undefined && max > 0 && duration > max) {
     const fix = o.maxLeaseDuration === undefined && FIX[d.name] ? `; ${FIX[d.name]}` : '';
-    add(State.WARNING, `leaseDurationSeconds ${duration} > ${max}`, `failover waits up to ${formatDuration(duration)}${fix}`);
+    add(State.WARNING, `leaseDurationSeconds ${duration} > ${max}`, `failover waits up to ${formatDuration(duration)}${fix}`,
+      FIX[d.name] ? `${FIX[d.name]!.replace(/^fix: /, 'set ')}, then on each control-plane node sudo snap restart microk8s.daemon-kubelite` : `lower ${d.name}'s --leader-elect-lease-duration to ${max}s or less`);
   }
 
   const facts = [
@@ -128,6 +136,11 @@ export default defineCheck({
   name: 'leases',
   title: 'LEASES',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20',
+    about:
+      'Scheduler/controller-manager Leases: expired, held from a NotReady/missing/cordoned node, leaseDurationSeconds > 20s.',
+  },
   summary: 'Leader-election Leases of the scheduler and controller-manager: holder, node, freshness',
   description:
     'Leader-election Leases of the control plane (kube-scheduler, kube-controller-manager in kube-system): who holds ' +
@@ -187,6 +200,7 @@ export default defineCheck({
       const worstState = worst(...v.problems.map((p) => p.state));
       const short = `${l.name}${holderOf(l)}: ${v.problems.map((p) => p.short).join(', ')}`;
       v.problems.forEach((p, i) => (i === 0 ? r.problem(worstState, short, p.text) : r.add(p.state, p.text)));
+      if (v.problems[0]) r.action(v.problems[0].state, `${l.name}: ${v.problems[0].action}`);
     }
     for (const { v } of verdicts) r.info(v.line);
 

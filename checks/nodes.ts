@@ -159,6 +159,8 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
   if (notReady.length) {
     const first = notReady[0]!.line;
     const short = notReady.length === 1 ? first.split(': ')[0]! : `${notReady.length} of ${total} nodes NotReady (${notReady.map((x) => name(x.n)).join(', ')})`;
+    r.action(ready.state, `on ${notReady.map((x) => name(x.n)).join(', ')}: sudo snap services microk8s and journalctl -u snap.microk8s.daemon-kubelite --since -15m (is the kubelet running, can it reach the API?); ` +
+      `kubectl describe node ${name(notReady[0]!.n)} shows the condition's message; check again once it is Ready`);
     if (ready.state === State.OK) for (const x of notReady) r.info(x.line);
     else if (notReady.length === 1) r.problem(ready.state, short, `${first} (${ready.hint})`);
     else {
@@ -174,6 +176,7 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     const lease = leases.get(n.metadata?.name ?? '');
     const isReady = nodeReadiness(n) === 'Ready';
     if (!lease) {
+      if (isReady) r.action(State.WARNING, `see whether ${name(n)}'s kubelet runs with node leases (kubectl get lease -n ${NODE_LEASE_NAMESPACE} ${name(n)}); restarting it recreates the Lease (on ${name(n)}: sudo snap restart microk8s.daemon-kubelite)`);
       if (isReady) r.problem(State.WARNING, `${name(n)}: no heartbeat Lease`, `${name(n)}: no Lease ${refOf(NODE_LEASE_NAMESPACE, name(n))}: the kubelet's heartbeat cannot be judged (deleted, or a kubelet without node leases)`);
       continue;
     }
@@ -183,6 +186,8 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     stale++;
     const facts = `renewed ${ago(f.renewAge)}, leaseDurationSeconds ${f.duration}`;
     if (isReady) {
+      r.action(State.CRITICAL, `the kubelet on ${name(n)} stopped: on ${name(n)} run sudo snap restart microk8s.daemon-kubelite (journalctl -u snap.microk8s.daemon-kubelite says why); ` +
+        `the Node still says Ready, so also run check_k8s_leases (the controller-manager should have marked it Unknown); check again`);
       r.problem(State.CRITICAL, `${name(n)}: kubelet stopped renewing its Lease (${facts}) but the Node says Ready`,
         `${name(n)}: kubelet stopped renewing its Lease (${facts}) while the Node still says Ready: the node lifecycle controller has not marked it Unknown (is kube-controller-manager working? see check_k8s_leases)`);
     } else r.info(`${name(n)}: heartbeat Lease ${facts}`);
@@ -199,6 +204,9 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
       any = true;
       const state = type === 'NetworkUnavailable' ? State.CRITICAL : State.WARNING;
       const since = ageSeconds(c.lastTransitionTime, now);
+      r.action(state, type === 'NetworkUnavailable'
+        ? `${name(n)} has no pod network: on ${name(n)} kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${name(n)} (is calico-node Ready?) and check_k8s_calico_nat there`
+        : `free ${type === 'DiskPressure' ? 'disk' : type === 'MemoryPressure' ? 'memory' : 'process IDs'} on ${name(n)} (kubectl describe node ${name(n)}: the kubelet evicts pods until it is relieved); check again`);
       r.problem(state, `${name(n)} ${type}`, `${name(n)} ${type} for ${since === undefined ? '?' : formatDuration(since)}: ${sanitize(c.reason ?? '', 60)}${c.message ? `: ${sanitize(c.message, 160)}` : ''}`);
     }
     if (any) pressured++;
@@ -210,7 +218,8 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     const state = STATE_OF[o.cordonedState ?? 'warning'];
     const names = cordoned.map(name).join(', ');
     if (state === State.OK) r.info(`cordoned: ${names}`);
-    else r.problem(state, `${plural(cordoned.length, 'node')} cordoned (${names})`, `cordoned (spec.unschedulable): ${names}; nothing new is scheduled there (--cordoned-state ${o.cordonedState ?? 'warning'})`);
+    else r.action(state, `if the maintenance on ${names} is over: kubectl uncordon ${cordoned.map(name).join(' ')}; check again`);
+    if (state !== State.OK) r.problem(state, `${plural(cordoned.length, 'node')} cordoned (${names})`, `cordoned (spec.unschedulable): ${names}; nothing new is scheduled there (--cordoned-state ${o.cordonedState ?? 'warning'})`);
   }
 
   // 5. Flapping: Ready changes inside --flap-window.
@@ -226,6 +235,7 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
   for (const f of flapping) {
     const j = judge(f.changes, o.flapWarning, o.flapCritical);
     const text = `${name(f.n)}: Ready changed ${plural(f.changes, 'time')} in ${formatDuration(o.flapWindow)}`;
+    r.action(j.state, `find why ${name(f.n)} goes NotReady and back: journalctl -u snap.microk8s.daemon-kubelite on ${name(f.n)} around the changes (kubectl get events --field-selector involvedObject.name=${name(f.n)}), its network to the API and its load`);
     if (j.state !== State.OK) r.problem(j.state, `${name(f.n)} readiness flapping (${f.changes} changes in ${formatDuration(o.flapWindow)})`, `${text} (${j.hint})`);
   }
   // The largest count alerts exactly when some node does: perfdata with the ranges that judged each node.
@@ -261,6 +271,9 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
       ? `${short} on each of them: the incident's failures hide behind Ready nodes (scheduler not scheduling, Service NAT rules or calico-node missing, ` +
         'k8s-dqlite errors); a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)'
       : `${short}: not all of them are back (Ready with a fresh heartbeat); a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)`;
+    r.action(state, allUp
+      ? `nodes that rebooted together leave what the incident left: run sudo k8s-nrpe triage on each of ${names} (Service NAT, sandboxes, scheduler, stuck pods); reboot one node at a time next time (docs/rolling-reboot.md)`
+      : `bring the nodes that are not back up first (kubectl get nodes; on each: sudo snap restart microk8s), then run sudo k8s-nrpe triage on each of ${names}`);
     if (state !== State.OK) r.problem(state, short, text);
     else r.info(short);
     for (const m of how) {
@@ -294,6 +307,12 @@ export default defineCheck({
   name: 'nodes',
   title: 'NODES',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20',
+    about:
+      'Nodes: NotReady (any is CRITICAL), pressure, cordoned, kubelet heartbeat Leases in kube-node-lease,\n' +
+      'readiness flapping, and nodes that rebooted together.',
+  },
   summary: 'Node readiness, pressure, cordons, heartbeat Leases, flapping and nodes that rebooted together',
   description:
     'Every node (or those matching --selector): the Ready condition (False or Unknown, and since when), the ' +
@@ -323,14 +342,14 @@ export default defineCheck({
   },
   perfdata: {
     notready_nodes: { describe: 'Nodes whose Ready condition is False or Unknown', thresholds: '-w/-c' },
-    notready_percent: { describe: 'The same as a share of the nodes', thresholds: '-w/-c with --percent' },
+    notready_percent: { describe: 'The same as a share of the nodes', uom: '%', thresholds: '-w/-c with --percent' },
     ready_changes_max: { describe: 'Most Ready changes of one node in --flap-window', thresholds: '--flap-warning/--flap-critical' },
     rebooted_together: { describe: 'Nodes in the largest group that came back within --reboot-window, inside --window', thresholds: '--reboot-warning/--reboot-critical' },
     nodes: { describe: 'Nodes judged' },
     cordoned_nodes: { describe: 'Nodes with spec.unschedulable' },
     pressure_nodes: { describe: 'Nodes with a pressure condition or NetworkUnavailable True' },
     stale_leases: { describe: 'kube-node-lease Leases renewed longer ago than their leaseDurationSeconds' },
-    lease_age_max: { describe: 'Seconds since the least recently renewed node Lease' },
+    lease_age_max: { describe: 'Seconds since the least recently renewed node Lease', uom: 's' },
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every node; CRITICAL when one is NotReady or more than half rebooted together'],

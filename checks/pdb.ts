@@ -27,6 +27,10 @@ export default defineCheck({
   name: 'pdb',
   title: 'PDB',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 -w 0',
+    about: 'PodDisruptionBudgets that block every drain even with all their pods healthy (rolling reboots wait for ever).',
+  },
   summary: 'PodDisruptionBudgets that block every drain even when all their pods are healthy',
   description:
     'A PodDisruptionBudget that allows no disruption while every pod it expects is healthy (minAvailable equal to the ' +

@@ -61,6 +61,11 @@ export default defineCheck({
   name: 'pods',
   title: 'PODS',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 -w 0 --window 15m --restarts 5',
+    about:
+      'Pods in CrashLoopBackOff, failing image pulls or config, OOM-killed, restarting, not Ready > 15m; failed Jobs.',
+  },
   summary: 'Pods in CrashLoopBackOff, failing image pulls or config, OOM-killed, restarting, not Ready; failed Jobs',
   description:
     'Pods whose containers the kubelet reports failing, and Jobs that failed. The pods that have not finished are ' +
@@ -138,6 +143,8 @@ export default defineCheck({
       const what = counts.filter((c) => c.pods.length).map((c) => `${c.pods.length} ${c.words}`).join(', ');
       const first = bad.length === 1 ? ` (${bad[0]!.id})` : '';
       r.problem(jp.state, `${plural(bad.length, 'pod')} failing: ${what}${first}`, `${plural(bad.length, 'pod')} with problems (${jp.hint}): ${what}`);
+      const worstPod = counts.find((c) => c.pods.length)!;
+      r.action(jp.state, podAction(worstPod.kind, worstPod.pods[0]!.id));
     }
     // Evidence, worst kind first (the order of KINDS), each pod once, under its first problem.
     const ordered = counts.flatMap((c) => c.pods);
@@ -150,6 +157,8 @@ export default defineCheck({
     const current = failures.filter((f) => !f.supersededBy);
     const jj = r.judge('failed_jobs', current.length, { warn: o.jobsWarning, crit: o.jobsCritical, min: 0, max: d.jobs.length });
     if (jj.state !== State.OK) {
+      const [jns, jname] = current[0]!.id.split('/');
+      r.action(jj.state, `read why Job ${current[0]!.id} failed: kubectl logs -n ${jns} job/${jname} and kubectl describe job -n ${jns} ${jname}; fix and rerun it, or delete the failed Job once understood`);
       r.problem(jj.state, `${plural(current.length, 'failed Job')}${current.length <= 2 ? ` (${current.map((f) => f.id).join(', ')})` : ''}`, `${plural(current.length, 'Job')} failed (${jj.hint})`);
     }
     for (const f of current.slice(0, o.maxItems)) {
@@ -171,3 +180,17 @@ export default defineCheck({
       `${failures.length > current.length ? ` (${failures.length - current.length} older failure${failures.length - current.length === 1 ? '' : 's'} superseded by a later run)` : ''}`);
   },
 });
+
+/** The next step for the worst kind of pod problem, for its first pod (namespace/name). */
+function podAction(kind: PodProblemKind, id: string): string {
+  const [ns, name] = id.split('/');
+  const describe = `kubectl describe pod -n ${ns} ${name}`;
+  switch (kind) {
+    case 'crashloop': return `read why ${id} crashes: kubectl logs -n ${ns} ${name} --previous (and ${describe}); fix its config or image, then check again`;
+    case 'image': return `${describe} names the image and the pull error: fix the image name or tag, the registry's reachability from the node, or the imagePullSecret`;
+    case 'config': return `${describe} names what the container lacks (a ConfigMap, Secret or key): create it or fix the reference`;
+    case 'oomkilled': return `${id} ran out of memory: raise its memory limit (or fix the leak), kubectl top pod -n ${ns} ${name} shows its use`;
+    case 'restarts': return `read why ${id} restarts: kubectl logs -n ${ns} ${name} --previous and the last state in ${describe}`;
+    default: return `${describe}: its conditions and events say which probe or container is not ready`;
+  }
+}

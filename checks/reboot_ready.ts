@@ -60,6 +60,13 @@ export default defineCheck({
   name: 'reboot_ready',
   title: 'REBOOT READY',
   scope: 'node',
+  nrpe: {
+    args: '-t 30',
+    about:
+      'Is rebooting this node safe now? Every other node Ready and settled, critical pods replicated\n' +
+      'elsewhere, no PDB blocking the drain, nothing stuck Terminating on this node, scheduler scheduling.\n' +
+      'Mostly for the rolling-reboot playbook (docs/rolling-reboot.md); as a service it shows when a node may be patched.',
+  },
   summary: 'Is it safe to reboot this node now? Every reason it is not',
   description:
     'Is it safe to reboot --node now? OK only when every other node is Ready (its kubelet still renewing its Lease), schedulable and settled, draining it ' +
@@ -224,6 +231,9 @@ export default defineCheck({
         short: `${what} ${stateName(outcomeState(outcome))}`,
       });
     }
+    // After the sub-checks' own next steps (nest carries them over): what blocks, and when to ask again.
+    const blockers = [...reasons.keys(), ...r.problems().filter((p) => p.state === State.CRITICAL && !reasons.has(p.short)).map((p) => p.short)];
+    if (blockers.length) r.action(State.CRITICAL, `do not reboot ${o.node} yet: first clear ${blockers.join('; ')} (the lines below name each), then run check_k8s_reboot_ready --node ${o.node} again (docs/rolling-reboot.md)`);
 
 
     r.metric('blockers', r.findings.filter((f) => f.state === State.CRITICAL).length, { min: 0 })

@@ -62,6 +62,11 @@ export default defineCheck({
   name: 'sandbox_changed',
   title: 'SANDBOX CHANGED',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20',
+    about:
+      'SandboxChanged/FailedCreatePodSandBox storms per node; CRITICAL on containerd\'s stale "name is reserved" state.',
+  },
   summary: 'SandboxChanged storms and stale "name is reserved" sandboxes, per node',
   description:
     'Pod sandbox churn per node: SandboxChanged ("Pod sandbox changed, it will be killed and re-created") and ' +
@@ -278,11 +283,15 @@ export default defineCheck({
         `containerd stale sandbox state on ${names}: ${plural(podsHit, 'pod')} cannot get a sandbox ` +
         `("name is reserved for" another sandbox for ${formatDuration(o.reservedPersist)} or more, ${reserved}x in ${win}); ` +
         `on ${names} crictl stopp/rmp the stale sandboxes or restart containerd/kubelite`);
+      r.action(State.CRITICAL, `on ${names}: find the stale sandbox with sudo crictl -r unix:///var/snap/microk8s/common/run/containerd.sock pods --name <pod> and remove it (crictl stopp <id>, crictl rmp <id>); ` +
+        `if many: sudo snap restart microk8s.daemon-containerd; then the pods get a sandbox (kubectl get pods -A -o wide --field-selector spec.nodeName=${staleNodes[0]!.node}) and check again`);
     }
     const stormState = worst(...stormHits.map((h) => h.state));
     const hit = stormHits.filter((h) => h.state === stormState).map((h) => h.row);
     if (hit.length) {
       const transient = transientNodes.length ? ` ("name is reserved" on ${transientNodes.map((n) => n.node).join(', ')}, settling)` : '';
+      r.action(stormState, `on ${hit[0]!.node}: kubectl get events -A --field-selector involvedObject.kind=Pod,reason=FailedCreatePodSandBox names the CNI or runtime error; ` +
+        'a calico-node not Ready there (check_k8s_calico_nat) or containerd trouble (journalctl -u snap.microk8s.daemon-containerd) are the usual causes; a storm right after a reboot settles by itself');
       r.problem(stormState,
         `sandbox storm on ${hit.map((n) => `${n.node} (${total(n)})`).join(', ')}: ` +
         `${changed} SandboxChanged, ${failed} FailedCreatePodSandBox in ${win} on ${plural(podRows.length, 'pod')}${transient}`);

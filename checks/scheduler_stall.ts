@@ -53,6 +53,11 @@ export default defineCheck({
   name: 'scheduler_stall',
   title: 'SCHEDULER STALL',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20',
+    about:
+      'Pods Pending with no node and no FailedScheduling event: the scheduler is not scheduling.',
+  },
   summary: 'Pods the scheduler holding the Lease never tried to schedule',
   description:
     'Pending pods with no node that the scheduler has never tried: no PodScheduled condition (the scheduler sets it ' +
@@ -83,9 +88,9 @@ export default defineCheck({
     stalled_pods: { describe: 'Of those, older than --min-age and never tried', thresholds: '-w/-c' },
     failing_pods: { describe: 'Of those, older than --min-age, tried and not placed (PodScheduled=False or a recent FailedScheduling event)', thresholds: '--pressure-warning/--pressure-critical' },
     gated_pods: { describe: 'Pending pods held by scheduling gates (not judged)' },
-    oldest_pending_age: { describe: 'Age of the oldest unscheduled pod' },
+    oldest_pending_age: { describe: 'Age of the oldest unscheduled pod', uom: 's' },
     failed_scheduling_events: { describe: 'FailedScheduling occurrences in --window about the pods still waiting (0 when none waits: not asked)' },
-    lease_renew_age: { describe: 'Seconds since the scheduler Lease was renewed' },
+    lease_renew_age: { describe: 'Seconds since the scheduler Lease was renewed', uom: 's' },
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: CRITICAL on any stalled pod'],
@@ -192,11 +197,21 @@ export default defineCheck({
     const stoppedHint = newestFailure && stalled.length && newestFailure < now - stalled[0]!.age * 1000
       ? `; its newest recorded failure is ${formatDuration((now - newestFailure) / 1000)} old` : '';
     if (stalled.length) {
+      const pod = objectRef(stalled[0]!.pod.metadata);
+      const verify = `then verify ${pod} gets PodScheduled (kubectl get pod -n ${stalled[0]!.pod.metadata?.namespace} ${stalled[0]!.pod.metadata?.name} -o wide shows a node) and run check_k8s_scheduler_stall again`;
+      r.action(stall.state, holder
+        ? `restart the scheduler on ${holder}, which holds Lease ${o.leaseNamespace}/${o.leaseName}: on ${holder} run sudo snap restart microk8s.daemon-kubelite ` +
+          `(elsewhere: restart kube-scheduler there); another node's scheduler takes the Lease within ${duration ?? 60}s; ${verify}`
+        : `no scheduler holds Lease ${o.leaseNamespace}/${o.leaseName}: on each control-plane node see whether the scheduler runs ` +
+          `(sudo snap services microk8s; journalctl -u snap.microk8s.daemon-kubelite | grep -i leader) and restart it (sudo snap restart microk8s.daemon-kubelite); ${verify}`);
       lines(stalled, stall.state, `scheduler stall: ${plural(stalled.length, 'pod')} unscheduled for up to ${formatDuration(stalled[0]!.age)} ` +
         `with no FailedScheduling event in ${formatDuration(o.window)}; ${leaseText}${stoppedHint}`,
       (x) => `${objectRef(x.pod.metadata)} unscheduled for ${formatDuration(x.age)}, never tried (no PodScheduled condition, no FailedScheduling event in ${formatDuration(o.window)})`);
     }
     if (failing.length) {
+      const m = failing[0]!.pod.metadata;
+      r.action(pressure.state, `the scheduler works but cannot place ${plural(failing.length, 'pod')}: read why in kubectl describe pod -n ${m?.namespace} ${m?.name} ` +
+        '(its PodScheduled message: resources, taints, node selectors, volumes) and free or add capacity or fix the pod spec; then check again');
       // Tried and not placed says the scheduler worked once; whether it works now is the Lease's to say.
       const who = leaderless ? `tried, but no scheduler leads now: ${leaseText}` : 'scheduler is working';
       lines(failing, pressure.state, `${plural(failing.length, 'pod')} cannot be scheduled (${who}): ${mostCommon(failing.map((x) => x.why))}`,

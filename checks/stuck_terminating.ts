@@ -95,6 +95,11 @@ export default defineCheck({
   name: 'stuck_terminating',
   title: 'STUCK TERMINATING',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 -w 0 -c 5 --min-age 10m --critical-age 1h',
+    about:
+      'Pods stuck Terminating (past grace + --min-age): why (node, finalizers, no owner, PDB deadlock) and the remedy.',
+  },
   summary: 'Pods stuck Terminating past their grace period, with the cause and the remedy',
   description:
     'Pods stuck Terminating: deleted, past their grace period by more than --min-age, and still there. Long output says ' +
@@ -118,7 +123,7 @@ export default defineCheck({
   },
   perfdata: {
     stuck_pods: { describe: 'Pods past their deadline (deletionTimestamp) by more than --min-age', thresholds: '-w/-c' },
-    oldest_stuck_age: { describe: 'Seconds the most overdue pod is past its deadline' },
+    oldest_stuck_age: { describe: 'Seconds the most overdue pod is past its deadline', uom: 's' },
     orphaned_stuck_pods: { describe: 'Stuck pods with no owner' },
     pdb_blocked_pods: { describe: 'Stuck pods selected by a PDB allowing no disruption (U when PDBs could not be read)' },
     terminating_pods: { describe: 'Pods with a deletionTimestamp' },
@@ -330,6 +335,7 @@ export default defineCheck({
     for (const [ns, names] of forceDelete) {
       r.info(`remedy once the cause is understood (this check never acts): kubectl delete pod -n ${ns} --force --grace-period=0 ${names.join(' ')}`);
     }
+    if (stuck.length) r.action(lines[0]?.state ?? count.state, stuckAction(byNode, d.nodes, finalizerPods, forceDelete));
     if (d.gone?.length) r.info(`${plural(d.gone.length, 'stuck pod')} went away between the list and its GET (confirmed): ${d.gone.join(', ')}`);
     if (stuck.length > DETAIL_LIMIT) r.info(`node and affinity looked up for the ${DETAIL_LIMIT} oldest stuck pods only`);
     for (const note of d.notes) r.add(State.UNKNOWN, note);
@@ -342,3 +348,18 @@ export default defineCheck({
       : within ? `no pods stuck Terminating (${plural(within, 'pod')} terminating within grace + ${formatDuration(o.minAge)})` : 'no pods stuck Terminating');
   },
 });
+
+/** The next step for stuck pods: what holds the worst of them, then the force-delete once it is understood. */
+function stuckAction(byNode: Map<string, unknown[]>, nodes: Data['nodes'], finalizerPods: Map<string, string[]>, forceDelete: Map<string, string[]>): string {
+  const steps: string[] = [];
+  const [nodeName] = [...byNode.keys()].filter((n) => n in nodes);
+  const ready = nodeName ? nodeReadiness(nodes[nodeName] ?? undefined) : undefined;
+  if (nodeName && ready === 'Missing') steps.push(`node ${nodeName} is gone, so nothing will finish its pods`);
+  else if (nodeName && ready !== 'Ready') steps.push(`bring node ${nodeName} back (check_k8s_nodes) or make sure it is really down`);
+  else if (nodeName) steps.push(`on ${nodeName} look at the kubelet and containerd (journalctl -u snap.microk8s.daemon-kubelite --since -30m; check_k8s_kubelet_stall there)`);
+  const [finalizer, held] = [...finalizerPods][0] ?? [];
+  if (finalizer) steps.push(`the controller behind finalizer ${finalizer} must release ${held![0]}`);
+  const [ns, names] = [...forceDelete][0] ?? [];
+  if (ns) steps.push(`then, once the cause is understood: kubectl delete pod -n ${ns} --force --grace-period=0 ${names!.slice(0, 5).join(' ')}`);
+  return `${steps.join('; ')}; check again`;
+}

@@ -40,6 +40,11 @@ export default defineCheck({
   name: 'volumes',
   title: 'VOLUMES',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 -w 0 --window 5m',
+    about:
+      'PVCs Pending/Lost, PVs Failed or left Released, VolumeAttachment errors. Add --usage (and nodes/proxy in deploy/rbac.yaml) for fullness.',
+  },
   summary: 'PVCs Pending or Lost, PVs Failed or left Released, VolumeAttachment errors; --usage: how full claims are',
   description:
     'Claims that never bound or lost their volume, volumes not reclaimed, attach errors; with --usage, how full claims ' +
@@ -73,7 +78,7 @@ export default defineCheck({
     pvs_failed: { describe: 'Volumes Failed' },
     pvs_released: { describe: 'Volumes Released or Pending longer than --window (any reclaim policy)' },
     attachment_errors: { describe: 'VolumeAttachments with an attach or detach error' },
-    pvc_usage_max: { describe: 'The fullest mounted claim, percent of its capacity (--usage)', thresholds: '--usage-warning/--usage-critical' },
+    pvc_usage_max: { describe: 'The fullest mounted claim, percent of its capacity (--usage)', uom: '%', thresholds: '--usage-warning/--usage-critical' },
   },
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every claim, volume and attachment'],
@@ -138,6 +143,8 @@ export default defineCheck({
     const critical = problems.filter((p) => p.severity === 'critical');
     if (critical.length) {
       const names = critical.slice(0, 2).map((p) => `${p.what} ${p.why.split(':')[0]}`).join(', ');
+      r.action(State.CRITICAL, `${critical[0]!.what} is ${critical[0]!.why.split(':')[0]}: kubectl describe ${critical[0]!.what.replace(/^(\S+) (\S+)\/(\S+)$/, '$1 -n $2 $3').toLowerCase()} names the storage backend's error; ` +
+        'restore the volume from the backend (or a backup) and rebind the claim; its pods stay Pending until then');
       r.problem(State.CRITICAL, `${plural(critical.length, 'volume')} lost or failed: ${names}${critical.length > 2 ? ` and ${critical.length - 2} more` : ''}`);
     }
     const rest = critical.length ? problems.filter((p) => p.severity !== 'critical') : problems;
@@ -149,6 +156,7 @@ export default defineCheck({
       ] as const;
       const what = kinds.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`).join(', ');
       r.problem(jp.state, what, `${plural(problems.length, 'volume problem')} (${jp.hint})`);
+      r.action(jp.state, `kubectl describe ${rest[0]!.what.split(' ')[0]!.toLowerCase()} ${rest[0]!.what.split(' ').slice(1).join(' ').replace(/^(\S+)\/(\S+)$/, '-n $1 $2')}: its events name the provisioner, StorageClass or attach error; fix that (a Released PV: delete it or clear its claimRef)`);
     } else if (jp.state !== State.OK) r.add(jp.state, `${plural(problems.length, 'volume problem')} (${jp.hint})`);
     for (const p of [...critical, ...rest].slice(0, o.maxItems)) {
       const state = p.severity === 'critical' ? State.CRITICAL : jp.state;
@@ -178,6 +186,7 @@ export default defineCheck({
       const full = u.map((x) => ({ x, j: judge(pct(x), warn, crit) })).filter((f) => f.j.state !== State.OK);
       if (full.length) {
         const f0 = full[0]!;
+        r.action(jt.state, `free space on PVC ${f0.x.pvc} or expand it (kubectl edit pvc: spec.resources.requests.storage, if its StorageClass allows expansion)`);
         r.problem(jt.state, `${plural(full.length, 'claim')} over ${jt.state === State.CRITICAL ? o.usageCritical : o.usageWarning}% full (${f0.x.pvc} ${pct(f0.x)}%)`);
       }
       for (const { x, j } of full.slice(0, o.maxItems)) {
@@ -185,7 +194,10 @@ export default defineCheck({
         const over = j.state === State.CRITICAL ? `--usage-critical ${o.usageCritical}` : `--usage-warning ${o.usageWarning}`;
         r.add(j.state, `PVC ${x.pvc} on ${x.node}: ${x.usedPercent ?? '?'}% used (${formatBytes(x.usedBytes)} of ${formatBytes(x.capacityBytes)})${inodes}, over ${over}%`);
       }
-      for (const f of d.usage.failed) r.problem(State.UNKNOWN, `usage on ${f.node} not known`, `usage of claims on ${f.node} not known: ${f.why}`);
+      for (const f of d.usage.failed) {
+        r.problem(State.UNKNOWN, `usage on ${f.node} not known`, `usage of claims on ${f.node} not known: ${f.why}`);
+        r.action(State.UNKNOWN, `--usage reads each node's kubelet stats through the API (nodes/proxy in deploy/rbac.yaml): grant it, or see why ${f.node}'s kubelet did not answer`);
+      }
       usageText = `, ${plural(u.length, 'mounted claim')} at most ${top}% full`;
     }
 

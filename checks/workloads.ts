@@ -121,6 +121,11 @@ export default defineCheck({
   name: 'workloads',
   title: 'WORKLOADS',
   scope: 'cluster',
+  nrpe: {
+    args: '-t 20 -w 0 --rollout-window 15m',
+    about:
+      'Deployments, StatefulSets, DaemonSets: none ready (CRITICAL), fewer available than desired, stuck rollouts, DaemonSets missing nodes.',
+  },
   summary: 'Deployments, StatefulSets and DaemonSets: ready vs desired, stuck rollouts, DaemonSets missing nodes',
   description:
     'Deployments, StatefulSets and DaemonSets judged from the status their controllers write. Three paged lists in ' +
@@ -205,12 +210,14 @@ export default defineCheck({
       return vs.length > 2 ? `${shown} and ${vs.length - 2} more` : shown;
     };
     if (jd.state !== State.OK) {
+      r.action(jd.state, workloadAction(down[0]!));
       r.problem(jd.state, `${plural(down.length, 'workload')} with no ready replica: ${names(down)}`,
         `${plural(down.length, 'workload')} with replicas wanted and none ready (${jd.hint})`);
     }
     // Down ones are named above when --critical-down fired; -w/-c name the rest.
     const rest = jd.state !== State.OK ? unhealthy.filter((v) => v.health !== 'down') : unhealthy;
     const counted = `${unhealthy.length} of ${plural(judged.length, 'workload')} unhealthy (${ju.hint})`;
+    if (rest.length) r.action(ju.state, workloadAction(rest[0]!));
     if (ju.state !== State.OK && rest.length) r.problem(ju.state, `${plural(rest.length, 'workload')} ${rest === unhealthy ? 'unhealthy' : 'degraded'}: ${names(rest)}`, counted);
     else if (ju.state !== State.OK) r.add(ju.state, counted);
 
@@ -233,3 +240,11 @@ export default defineCheck({
     return r.done(`${judged.length - unhealthy.length}/${judged.length} workloads healthy${scope} (${kinds})${rolling ? `, ${rolling} rolling out` : ''}${excluded ? `, ${excluded} excluded` : ''}`);
   },
 });
+
+/** The next step for a workload that is down or degraded: its pods say why. */
+function workloadAction(v: WorkloadVerdict): string {
+  const [ns, name] = v.id.split('/');
+  const ref = `${v.kind.toLowerCase()}/${name}`;
+  return `see why ${v.kind} ${v.id} has ${v.ready}/${v.desired} ready: kubectl describe -n ${ns} ${ref} and kubectl get pods -n ${ns} -o wide ` +
+    `(check_k8s_pods names failing pods); a stuck rollout: kubectl rollout status -n ${ns} ${ref}, kubectl rollout undo if the new version is broken`;
+}

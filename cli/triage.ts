@@ -6,8 +6,8 @@ import { nodeCheckClient, thisNode } from '../lib/kube/this-node.js';
 import { opt, type AnyCheck, type CheckContext } from '../lib/plugin/check.js';
 import { deadlineFromProcessStart, msLeft } from '../lib/plugin/deadline.js';
 import { UsageError } from '../lib/plugin/errors.js';
-import { findingLine, findingsJson } from '../lib/plugin/render.js';
-import type { Finding } from '../lib/plugin/result.js';
+import { actionLine, actionsJson, findingLine, findingsJson } from '../lib/plugin/render.js';
+import type { Action, Finding } from '../lib/plugin/result.js';
 import { runCheck } from '../lib/plugin/run.js';
 import { bySeverityDesc, State, stateName, worst } from '../lib/plugin/state.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
@@ -22,6 +22,8 @@ export interface TriageRow {
   check: string;
   state: State;
   summary: string;
+  /** What to do (Report.action), worst first. */
+  actions: Action[];
   findings: Finding[];
   ms: number;
 }
@@ -136,7 +138,7 @@ export async function runTriage(checks: AnyCheck[], argv: string[]): Promise<{ s
     const node = given !== undefined && c.options?.node && (parsed.node !== undefined || aboutThisNode(c)) ? ['--node', given] : [];
     const r = await runCheck(c, [...parsed.shared, ...node, ...(c.triage?.args?.() ?? [])]);
     const o = r.outcome;
-    return { check: c.name, state: r.exitCode, summary: o?.summary ?? r.stdout.split('\n')[0] ?? '', findings: o?.findings ?? [], ms: Date.now() - started };
+    return { check: c.name, state: r.exitCode, summary: o?.summary ?? r.stdout.split('\n')[0] ?? '', actions: o?.actions ?? [], findings: o?.findings ?? [], ms: Date.now() - started };
   }));
   const rows = ran.filter((r): r is TriageRow => r !== undefined);
   rows.sort((a, b) => bySeverityDesc(a.state, b.state) || a.check.localeCompare(b.check));
@@ -144,7 +146,7 @@ export async function runTriage(checks: AnyCheck[], argv: string[]): Promise<{ s
   const where = parsed.node ?? os.hostname();
   if (parsed.json) {
     const checksJson = rows.map((r) => ({
-      check: r.check, state: stateName(r.state), exitCode: r.state, summary: sanitize(r.summary, 4000), findings: findingsJson(r.findings), ms: r.ms,
+      check: r.check, state: stateName(r.state), exitCode: r.state, summary: sanitize(r.summary, 4000), actions: actionsJson(r.actions), findings: findingsJson(r.findings), ms: r.ms,
     }));
     return { stdout: JSON.stringify({ host: os.hostname(), node: parsed.node ?? null, state: stateName(overall), exitCode: overall, checks: checksJson, skipped }) + '\n', exitCode: overall };
   }
@@ -196,8 +198,9 @@ export function renderTable(rows: TriageRow[], overall: State, color: boolean, s
     const summary = r.summary.length > cols - width - 12 ? r.summary.slice(0, Math.max(20, cols - width - 15)) + '...' : r.summary;
     lines.push(`${paint(r.state, stateName(r.state).padEnd(8))}  ${r.check.padEnd(width)}  ${summary}`);
   }
-  for (const r of rows.filter((x) => x.state !== State.OK && x.findings.length)) {
+  for (const r of rows.filter((x) => x.state !== State.OK && (x.findings.length || x.actions.length))) {
     lines.push('', paint(r.state, `== ${r.check} (${stateName(r.state)})`), `   ${r.summary}`);
+    for (const a of r.actions) lines.push(`   ${actionLine(a)}`);
     for (const f of r.findings.slice(0, 20)) lines.push(`   ${findingLine(f)}`);
     if (r.findings.length > 20) lines.push(`   ... and ${r.findings.length - 20} more (k8s-nrpe ${r.check} -vv)`);
   }

@@ -1,6 +1,7 @@
-// npm run contrib: write the monitoring-server side from the checks' own
-// declarations (checks/*.ts, lib/plugin/args.ts) and nrpe.d/k8s-nrpe.cfg, and
-// the README's checks reference (scripts/man.mjs), and deploy/rbac.yaml (scripts/rbac.mjs):
+// npm run contrib: write the NRPE commands and the monitoring-server side from
+// the checks' own declarations (checks/*.ts, lib/plugin/args.ts), and the
+// README's generated sections (scripts/man.mjs), and deploy/rbac.yaml (scripts/rbac.mjs):
+//   nrpe.d/k8s-nrpe.cfg                    one command per check, from its `nrpe` declaration
 //   contrib/icinga2/k8s-nrpe.conf          CheckCommands (every option) + NRPE apply rules
 //   contrib/nagios/k8s-nrpe-commands.cfg   Nagios command, hostgroup and services via check_nrpe
 // npm run build writes the same into dist/contrib/ (what the .deb ships), and
@@ -42,7 +43,7 @@ import { BUGS } from './lib/plugin/help.ts';
 import { VERSION } from './lib/plugin/version.ts';
 import { TRIAGE_HELP } from './cli/triage.ts';
 process.stdout.write(JSON.stringify({ version: VERSION, bugs: BUGS, triageHelp: TRIAGE_HELP, common: Object.keys(COMMON_OPTIONS),
-  checks: CHECKS.map((c) => ({ name: c.name, title: c.title, scope: c.scope, optIn: c.optIn, summary: c.summary, description: c.description,
+  checks: CHECKS.map((c) => ({ name: c.name, title: c.title, scope: c.scope, optIn: c.optIn, nrpe: c.nrpe, summary: c.summary, description: c.description,
     thresholds: c.thresholds, options: allOptions(c), perfdata: c.perfdata, examples: c.examples })) }));`,
         resolveDir: root,
         loader: 'ts',
@@ -134,11 +135,14 @@ export async function loadModel() {
     options: Object.entries(c.options).filter(([f]) => !common.has(f)).map(([f, o]) => normalizeOption(f, o)),
     perfdata: Object.entries(c.perfdata ?? {}).map(([label, p]) => ({ label, ...p })),
     examples: c.examples ?? [],
+    nrpe: c.nrpe,
   }));
+  const commonOptions = first ? Object.entries(first.options).filter(([f]) => common.has(f)).map(([f, o]) => normalizeOption(f, o)) : [];
+  for (const c of checks) c.nrpe = { ...c.nrpe, kubeconfig: c.nrpe.kubeconfig !== false, options: nrpeOptions(c, commonOptions) };
   model = {
     version: raw.version,
     bugs: raw.bugs,
-    common: first ? Object.entries(first.options).filter(([f]) => common.has(f)).map(([f, o]) => normalizeOption(f, o)) : [],
+    common: commonOptions,
     checks,
     triage: { help: raw.triageHelp, description: triageDescription(raw.triageHelp), options: triageOptions(raw.triageHelp) },
   };
@@ -146,20 +150,62 @@ export async function loadModel() {
 }
 
 /**
- * NRPE command name -> what the monitoring server needs from nrpe.d/k8s-nrpe.cfg: the plugin's -t
- * (check_nrpe waits longer) and whether the check reads the API (its line names the kubeconfig;
- * a node-local check that reads only the host does not), which makes it depend on check_k8s_apiserver.
+ * A check's declared NRPE arguments (spec.nrpe.args) as options and values:
+ * [{ option, common, value }], value true for a flag, false for --no-flag, the
+ * text for an option with a value (which the declaration must give). Both
+ * nrpe.d/k8s-nrpe.cfg and the agent-mode defaults of contrib/icinga2 come from this.
  */
-function nrpeCommands() {
-  const out = new Map();
-  for (const line of fs.readFileSync(path.join(root, 'nrpe.d/k8s-nrpe.cfg'), 'utf8').split('\n')) {
-    // An opt-in check's command is there commented out: its -t still counts.
-    const m = /^#?\s*command\[([A-Za-z0-9_]+)\]=(.*)$/.exec(line);
-    if (!m) continue;
-    const t = /\s(?:-t|--timeout)[ =](\d+)s?\b/.exec(m[2]);
-    out.set(m[1], { timeout: t ? Number(t[1]) : 10, readsApi: /\s--kubeconfig[ =]/.test(m[2]) });
+function nrpeOptions(c, common) {
+  const tokens = c.nrpe.args.trim().split(/\s+/).filter(Boolean);
+  const out = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    const find = (pred) => {
+      const own = c.options.find(pred);
+      if (own) return { option: own, common: false };
+      const com = common.find(pred);
+      return com && { option: com, common: true };
+    };
+    const neg = /^--no-(.+)$/.exec(t);
+    const hit = neg ? find((o) => o.flag === neg[1] && o.kind === 'flag') : find((o) => (t.startsWith('--') ? o.flag === t.slice(2) : o.short === t.slice(1)));
+    if (!hit || !t.startsWith('-')) throw new Error(`${c.name}: nrpe.args '${c.nrpe.args}': '${t}' is not an option of the check`);
+    if (hit.option.kind === 'value') {
+      const v = tokens[i + 1];
+      if (v === undefined || v.startsWith('-')) throw new Error(`${c.name}: nrpe.args: ${t} needs its value written out`);
+      out.push({ ...hit, value: v });
+      i++;
+    } else if (hit.option.kind === 'flag') out.push({ ...hit, value: !neg });
+    else throw new Error(`${c.name}: nrpe.args: ${t} (-v) does not belong in a monitoring command`);
   }
   return out;
+}
+
+/** The plugin's -t as the NRPE command gives it (the check's default otherwise). */
+const nrpeTimeout = (c, common) => Number(c.nrpe.options.find((a) => a.option.flag === 'timeout')?.value ?? common.find((o) => o.flag === 'timeout')?.default ?? 10);
+
+/** The Icinga 2 custom variable of an option: vars.k8s_nrpe_<flag> for the common ones, vars.k8s_<check>_<flag> else. */
+const varOf = (c, a) => `${a.common ? 'k8s_nrpe_' : `k8s_${c.name}_`}${under(a.option.flag)}`;
+
+const NRPE_HEADER = [
+  '# k8s-nrpe: NRPE command definitions. Installed as /etc/nagios/nrpe.d/k8s-nrpe.cfg.',
+  "# Generated by `npm run contrib` from each check's `nrpe` declaration (checks/*.ts), which",
+  '# also gives the Icinga 2 agent-mode defaults in contrib/: the two run the same arguments.',
+  '# No $ARGn$: thresholds live here, so a monitoring request can never become',
+  '# an option (set dont_blame_nrpe=0). Edit the thresholds here per node.',
+  '# NRPE passes plugins no environment: every command that reads the API names its',
+  '# kubeconfig (deploy/make-kubeconfig.sh writes a read-only one for the nagios user).',
+];
+
+/** nrpe.d/k8s-nrpe.cfg, from the declarations: one commented command per check. */
+export function nrpeConf(model) {
+  const parts = [NRPE_HEADER.join('\n')];
+  for (const c of model.checks) {
+    const args = [...(c.nrpe.kubeconfig ? ['--kubeconfig', KUBECONFIG] : []), c.nrpe.args.trim()].filter(Boolean).join(' ');
+    // An opt-in check (it writes to the cluster) ships commented out: the operator enables it per node.
+    const command = `command[check_k8s_${c.name}]=/usr/lib/nagios/plugins/check_k8s_${c.name} ${args}`;
+    parts.push([...c.nrpe.about.split('\n').map((l) => `# ${l}`), ...(c.optIn ? ['# Opt-in: uncomment the next line to enable it.', `# ${command}`] : [command])].join('\n'));
+  }
+  return `${parts.join('\n\n')}\n`;
 }
 
 const under = (s) => s.replace(/-/g, '_');
@@ -201,17 +247,21 @@ const WHERE = {
   node: 'host.vars.k8s_nrpe == true',
   cluster: 'host.vars.k8s_nrpe_cluster == true',
 };
+
+/** A value as an Icinga 2 literal: booleans bare, the rest as strings. */
+const literal = (v) => (typeof v === 'boolean' ? String(v) : str(v));
+
 /** An opt-in check (it writes to the cluster) goes only where a host asks for it by name. */
 const optInVar = (c) => `host.vars.k8s_nrpe_${c.name} == true`;
 const optInGroup = (c) => `k8s-${c.name}`;
 
-function icinga(model, cmds) {
+function icinga(model) {
   const common = model.common.filter((o) => !INTERACTIVE.has(o.flag)).map((o) => argument(o, 'k8s_nrpe_'));
   const names = model.checks.map((c) => c.name);
   const hasApiserver = names.includes(APISERVER);
   const lines = [
     '/* k8s-nrpe: Icinga 2 definitions. Generated by `npm run contrib` from the',
-    ' * checks\' declarations and nrpe.d/k8s-nrpe.cfg: edit those, not this file.',
+    ' * checks\' declarations (checks/*.ts): edit those, not this file.',
     ' * Needs the ITL (include <itl>, include <plugins>, include <plugins-contrib>):',
     ' * the plugins are in PluginContribDir (/usr/lib/nagios/plugins on Debian).',
     ' *',
@@ -239,14 +289,15 @@ function icinga(model, cmds) {
     ]),
     ' * Options are custom variables: vars.k8s_<check>_<option> (dashes as',
     ' * underscores), vars.k8s_nrpe_verbose_level = 1..3 for -v/-vv/-vvv. Through',
-    ' * NRPE the options are the ones in /etc/nagios/nrpe.d/k8s-nrpe.cfg on the node.',
+    ' * NRPE the options are the ones in /etc/nagios/nrpe.d/k8s-nrpe.cfg on the node;',
+    ' * through the agent each CheckCommand carries the same ones as its defaults',
+    ' * (both come from the check\'s nrpe declaration).',
     ' */',
     '',
     'template CheckCommand "k8s-nrpe-common" {',
     '  arguments = {',
     common.join('\n'),
     '  }',
-    `  vars.k8s_nrpe_kubeconfig = ${str(KUBECONFIG)}`,
     '}',
   ];
   for (const c of model.checks) {
@@ -258,13 +309,16 @@ function icinga(model, cmds) {
       '  import "k8s-nrpe-common"',
       `  command = [ PluginContribDir + "/check_k8s_${c.name}" ]`,
       ...(args.length ? ['  arguments += {', args.join('\n'), '  }'] : []),
+      '  /* The arguments of its NRPE command (its nrpe declaration): agent mode runs the same; override per host or service. */',
+      `  timeout = ${nrpeTimeout(c, model.common) + 10}`,
+      ...(c.nrpe.kubeconfig ? [`  vars.k8s_nrpe_kubeconfig = ${str(KUBECONFIG)}`] : []),
+      ...c.nrpe.options.map((a) => `  vars.${varOf(c, a)} = ${literal(a.value)}`),
       '}',
     );
   }
   lines.push('', '/* One Service per check on the hosts of its scope, through NRPE or the agent. */');
   for (const c of model.checks) {
     const command = `check_k8s_${c.name}`;
-    const cmd = cmds.get(command) ?? { timeout: 10, readsApi: true };
     lines.push(
       '',
       `apply Service "k8s_${c.name}" {`,
@@ -274,11 +328,11 @@ function icinga(model, cmds) {
       '  } else {',
       '    check_command = "nrpe"',
       `    vars.nrpe_command = "${command}"`,
-      `    /* longer than the plugin's own -t in nrpe.d/k8s-nrpe.cfg, so the plugin reports its timeout */`,
-      `    vars.nrpe_timeout = ${cmd.timeout + 10}`,
+      `    /* longer than the plugin's own -t in its NRPE command, so the plugin reports its timeout */`,
+      `    vars.nrpe_timeout = ${nrpeTimeout(c, model.common) + 10}`,
       '  }',
       `  vars.k8s_nrpe_scope = "${c.scope}"`,
-      `  vars.k8s_nrpe_reads_api = ${cmd.readsApi && c.name !== APISERVER}`,
+      `  vars.k8s_nrpe_reads_api = ${c.nrpe.kubeconfig && c.name !== APISERVER}`,
       `  notes_url = "${notesUrl(homeOf(model.bugs), c.name)}"`,
       '  check_interval = 1m',
       '  retry_interval = 30s',
@@ -303,7 +357,7 @@ function icinga(model, cmds) {
   return `${lines.join('\n')}\n`;
 }
 
-function nagios(model, cmds) {
+function nagios(model) {
   const pad = (k) => `    ${k.padEnd(32)}`;
   const block = (kind, fields) => [`define ${kind} {`, ...fields.map(([k, v]) => `${pad(k)}${v}`), '}'].join('\n');
   const group = { node: 'k8s-nodes', cluster: 'k8s-cluster' };
@@ -311,8 +365,8 @@ function nagios(model, cmds) {
   const parts = [
     [
       '# k8s-nrpe: Nagios object definitions for the monitoring server. Generated by',
-      '# `npm run contrib` from the checks\' declarations and nrpe.d/k8s-nrpe.cfg: edit',
-      '# those, not this file.',
+      '# `npm run contrib` from the checks\' declarations (checks/*.ts): edit those,',
+      '# not this file.',
       '#',
       '# Node checks judge the host they run on: put every Kubernetes node with the',
       '# k8s-nrpe .deb and NRPE in hostgroup k8s-nodes. Cluster checks give the same',
@@ -335,12 +389,12 @@ function nagios(model, cmds) {
       ['use', 'k8s-nrpe-service'],
       ['hostgroup_name', c.optIn ? optInGroup(c) : group[c.scope] ?? group.cluster],
       ['service_description', `k8s_${c.name}`],
-      ['check_command', `check_k8s_nrpe!${command}!${(cmds.get(command)?.timeout ?? 10) + 10}`],
+      ['check_command', `check_k8s_nrpe!${command}!${nrpeTimeout(c, model.common) + 10}`],
       ['notes_url', notesUrl(homeOf(model.bugs), c.name)],
     ])}`);
   }
   if (hasApiserver) {
-    const readers = (scope) => model.checks.filter((c) => c.scope === scope && !c.optIn && c.name !== APISERVER && (cmds.get(`check_k8s_${c.name}`)?.readsApi ?? true));
+    const readers = (scope) => model.checks.filter((c) => c.scope === scope && !c.optIn && c.name !== APISERVER && c.nrpe.kubeconfig);
     parts.push(`# While the API server is down the checks that read it have nothing new to say: only
 # k8s_${APISERVER} notifies. (With more than one cluster, one dependency per cluster host.)`);
     for (const scope of ['cluster', 'node']) {
@@ -362,8 +416,7 @@ function nagios(model, cmds) {
 /** Write both files into outDir (contrib/ or dist/contrib/); returns their paths. */
 export async function writeContrib(outDir) {
   const model = await loadModel();
-  const cmds = nrpeCommands();
-  const texts = [icinga(model, cmds), nagios(model, cmds)];
+  const texts = [icinga(model), nagios(model)];
   return CONTRIB_FILES.map((rel, i) => {
     const file = path.join(outDir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -376,6 +429,8 @@ export async function writeContrib(outDir) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const f of await writeContrib(path.join(root, 'contrib'))) console.log(`wrote ${path.relative(root, f)}`);
+  fs.writeFileSync(path.join(root, 'nrpe.d/k8s-nrpe.cfg'), nrpeConf(await loadModel()));
+  console.log('wrote nrpe.d/k8s-nrpe.cfg');
   // deploy/rbac.yaml from the registry of what the checks read (lib/kube/resources.ts).
   console.log(`wrote ${path.relative(root, await writeRbac())}`);
   // The README's checks reference comes from the same declarations (a process of its own:

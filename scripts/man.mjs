@@ -14,6 +14,17 @@ import { homeOf, loadModel } from './contrib.mjs';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const DOC = '/usr/share/doc/k8s-nrpe';
 
+/**
+ * The name a file of the repository (README.md, docs/...) is shipped under in
+ * /usr/share/doc/k8s-nrpe: Debian Policy 12.3 compresses documentation above
+ * 4 KiB (as dh_compress does); JSON stays plain so tools can read the schema.
+ * scripts/package.mjs ships them so; the man pages cite them so.
+ */
+export function shippedDoc(rel) {
+  const size = fs.statSync(path.join(root, rel)).size;
+  return `${rel.replace(/^docs\//, '')}${size > 4096 && !rel.endsWith('.json') ? '.gz' : ''}`;
+}
+
 /** Text for roff: backslashes and hyphens escaped, no line starting with a control character. */
 const esc = (s) => String(s)
   .replace(/\\/g, '\\e')
@@ -47,7 +58,7 @@ function optionBody(o) {
   const notes = [];
   if (o.kind === 'flag') { if (o.default === 'true') notes.push('On by default.'); } else if (o.default !== undefined) notes.push(`Default: ${o.default}.`);
   if (o.repeatable) notes.push('Repeatable.');
-  if (o.kind === 'count') notes.push(`Repeat for more (\\-${o.short}${o.short}).`);
+  if (o.kind === 'count') notes.push(`Repeat for more (-${o.short}${o.short}).`);
   const d = o.describe.trim();
   return [esc(d.endsWith('.') || !d ? d : `${d}.`), ...notes.map(esc)].filter(Boolean).join(' ');
 }
@@ -100,7 +111,7 @@ function footer(see, model) {
     '.SH SEE ALSO',
     see.map((s, i) => `.BR ${esc(s)} (1)${i < see.length - 1 ? ',' : ''}`).join('\n'),
     '.PP',
-    ['README.md.gz', 'plugin-contract.md.gz', 'json.md', 'rolling-reboot.md.gz'].map((f) => `.I ${esc(`${DOC}/${f}`)}`).join('\n.br\n'),
+    ['README.md', 'docs/plugin-contract.md', 'docs/json.md', 'docs/rolling-reboot.md'].map((f) => `.I ${esc(`${DOC}/${shippedDoc(f)}`)}`).join('\n.br\n'),
     '.SH REPORTING BUGS',
     `${esc(model.bugs)} (home page: ${esc(homeOf(model.bugs))}). Please give the output of the check with \\-vvv.`,
     '',
@@ -136,6 +147,13 @@ export function checkPage(check, model, date = pageDate()) {
     perfdata(check),
     '.SH EXIT STATUS',
     EXIT,
+    '.SH WHAT TO DO',
+    'The first long\\-output line of every WARNING, CRITICAL or UNKNOWN result says what to do next, with the node, pod or',
+    'command filled in ("What to do: ...";',
+    '.B actions',
+    'in \\-\\-format json).',
+    ...(fs.existsSync(path.join(root, 'docs/checks', `${check.name}.md`))
+      ? ['What to do for each verdict, and when the check can be wrong, is in', `.I ${esc(`${DOC}/${shippedDoc(`docs/checks/${check.name}.md`)}`)}`] : []),
     ...(check.examples.length ? ['.SH EXAMPLES', examples(check.examples, name)] : []),
     footer(['k8s-nrpe'], model),
   ].filter(Boolean).join('\n');
@@ -206,6 +224,13 @@ export function readmeReference(model) {
   for (const c of model.checks) {
     const doc = fs.existsSync(path.join(root, 'docs/checks', `${c.name}.md`)) ? ` More: [docs/checks/${c.name}.md](docs/checks/${c.name}.md).` : '';
     out.push(`### check_k8s_${c.name}`, '', `${cell(c.summary)}. Scope: ${c.scope}.${doc}`, '');
+    // What nrpe.d runs and the thresholds' defaults, from the same declarations.
+    out.push(`NRPE command (nrpe.d/k8s-nrpe.cfg, and the Icinga 2 agent's defaults): \`check_k8s_${c.name}${c.nrpe.kubeconfig ? ' --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig' : ''} ${c.nrpe.args}\`.`);
+    if (c.thresholds) {
+      const def = (v) => (v === undefined ? 'unset' : `\`${v}\``);
+      out.push(`\`-w\` ${def(c.thresholds.warning)}, \`-c\` ${def(c.thresholds.critical)} by default: ${cell(c.thresholds.describe)}.`);
+    }
+    out.push('');
     if (c.perfdata.length) {
       out.push('| perfdata | unit | meaning | thresholds |', '|---|---|---|---|');
       for (const p of c.perfdata) out.push(`| \`${p.label}\` | ${cell(p.uom) || ''} | ${cell(p.describe)} | ${cell(p.thresholds) || ''} |`);

@@ -16,15 +16,15 @@ export const GUARD_NOTE = [
   '# Edit the options after `exec <plugin>`.',
 ];
 
-/** One command line, guarded; other lines unchanged. */
+/** One command line, guarded (an opt-in one that ships commented out too, so it is guarded once enabled); other lines unchanged. */
 export function guardLine(line) {
-  const m = /^command\[([A-Za-z0-9_]+)\]=(\/\S+\/check_k8s_([a-z0-9_]+))(.*)$/.exec(line);
+  const m = /^(#\s*)?command\[([A-Za-z0-9_]+)\]=(\/\S+\/check_k8s_([a-z0-9_]+))(.*)$/.exec(line);
   if (!m) return line;
-  const [, cmd, exe, name, args] = m;
+  const [, comment = '', cmd, exe, name, args] = m;
   const title = name.toUpperCase().replace(/_/g, ' ');
   const next = `K8S ${title} UNKNOWN - ${exe} is not installed (package k8s-nrpe removed, its NRPE commands stay until purged): ` +
     'apt-get install k8s-nrpe, or apt-get purge k8s-nrpe to drop these commands';
-  return `command[${cmd}]=test -x ${exe} && exec ${exe}${args}; echo '${next}'; exit 3`;
+  return `${comment}command[${cmd}]=test -x ${exe} && exec ${exe}${args}; echo '${next}'; exit 3`;
 }
 
 /** The conffile text from nrpe.d/k8s-nrpe.cfg: the note after the first comment block, every command guarded. */

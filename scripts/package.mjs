@@ -23,7 +23,7 @@ import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { homeOf, loadModel } from './contrib.mjs';
 import { writeCompletion } from './completion.mjs';
-import { writeMan } from './man.mjs';
+import { shippedDoc, writeMan } from './man.mjs';
 import { guardCommands } from './nrpe-guard.mjs';
 import { ARCHES, hostArch, runtime } from './runtime.mjs';
 
@@ -180,10 +180,8 @@ try {
   put(`${doc}/README.Debian`, { from: path.join(debian, 'README.Debian') });
   for (const f of docs) {
     const data = fs.readFileSync(path.join(root, f));
-    // Policy 12.3: documentation above 4 KiB is compressed (what dh_compress does); JSON stays
-    // plain so that tools can read the schema where it is.
-    const dest = `${doc}/${f.replace(/^docs\//, '')}`;
-    if (data.length > 4096 && !f.endsWith('.json')) put(`${dest}.gz`, { data: gzip(data) });
+    const dest = `${doc}/${shippedDoc(f)}`;
+    if (dest.endsWith('.gz')) put(dest, { data: gzip(data) });
     else put(dest, { data });
   }
   put(`${doc}/examples/icinga2/k8s-nrpe.conf`, { from: path.join(dist, 'contrib/icinga2/k8s-nrpe.conf') });

@@ -23,8 +23,9 @@ export const COMMON_OPTIONS = {
   timeout: opt.custom({
     placeholder: 'SECONDS', default: '10', describe: 'Seconds before the whole check gives up, counted from the start of the process (a duration like 30s works too)',
     parse: (s, flag) => {
-      const v = opt.duration({ describe: '', max: 3600 }).parse(s, flag)!;
-      if (!(v > 0)) throw new UsageError(`invalid ${flag} '${s}': must be more than 0 and at most 3600 seconds`);
+      // One bound, one wording: the duration parser checks the syntax only.
+      const v = opt.duration({ describe: '' }).parse(s, flag)!;
+      if (!(v > 0 && v <= 3600)) throw new UsageError(`invalid ${flag} '${s}': must be more than 0 and at most 3600 seconds`);
       return v;
     },
   }),

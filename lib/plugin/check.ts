@@ -64,6 +64,19 @@ export interface CheckSpec<Opts extends OptionTable = OptionTable, D = unknown> 
   /** 'SCHEDULER STALL': the status line reads 'K8S SCHEDULER STALL OK - ...'. */
   title: string;
   scope: Scope;
+  /**
+   * How the shipped NRPE command runs it: nrpe.d/k8s-nrpe.cfg is generated
+   * from this (scripts/contrib.mjs), and so are the defaults of its Icinga 2
+   * CheckCommand for agent mode: the two cannot differ.
+   */
+  nrpe: {
+    /** Arguments as typed after the kubeconfig: '-t 20 --timeout-state critical'. */
+    args: string;
+    /** false: reads only this host, so the command names no kubeconfig (default true). */
+    kubeconfig?: boolean;
+    /** The comment above the command: what it alerts on, what it needs ('\n' between lines). */
+    about: string;
+  };
   /** One line for `k8s-nrpe --help`. */
   summary: string;
   /** Paragraphs for --help and the man page (blank line between paragraphs). */

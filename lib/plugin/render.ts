@@ -1,7 +1,7 @@
 import { formatPerfdata, formatNumber } from './perfdata.js';
-import type { Finding, Outcome } from './result.js';
+import type { Action, Finding, Outcome } from './result.js';
 import { outcomeState } from './result.js';
-import { sanitize } from './sanitize.js';
+import { clipWords, sanitize } from './sanitize.js';
 import { bySeverityDesc, State, stateName } from './state.js';
 
 export interface RenderOptions {
@@ -10,60 +10,75 @@ export interface RenderOptions {
   verbose: number;
 }
 
-/** NRPE v2 returns at most 1 KiB; NRPE 3/4 up to 64 KiB. -v buys more. */
+/**
+ * How many bytes of output each -v level prints, sized for the transports
+ * (docs/plugin-contract.md, "Output size"): Nagios 4 keeps 8 KiB of a
+ * plugin's output, perfdata included (MAX_PLUGIN_OUTPUT_LENGTH 8192 in its
+ * include/nagios.h, the terminating NUL among them); Debian's NRPE 4.1 carries
+ * 64 KiB (src/nrpe.c my_system(): "Maximum buffer is 64K"); Icinga 2 keeps
+ * everything. NRPE cannot pass -v, so the default is what Nagios keeps.
+ */
 export function byteBudget(verbose: number): number {
-  return verbose <= 0 ? 1024 : verbose === 1 ? 8192 : 65536;
+  return verbose <= 0 ? 8191 : verbose === 1 ? 65535 : Infinity;
 }
 
-function lineCap(verbose: number): number {
-  return verbose <= 0 ? 10 : verbose === 1 ? 100 : Infinity;
-}
+/**
+ * The status line (summary and perfdata) stays within 1 KiB whatever the
+ * budget: what even an NRPE v2 packet carries whole (MAX_PACKETBUFFER_LENGTH
+ * 1024), and what a notification shows.
+ */
+export const FIRST_LINE_MAX = 1023;
+
+/** Room the summary always keeps on the status line; perfdata gives way beyond it. */
+const SUMMARY_ROOM = 400;
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /** Bytes kept for the "... and N more (-v shows more)" line and its newline. */
 const MORE_RESERVE = 48;
 
-/** Shorten to a byte budget without splitting a UTF-8 character. */
+/** Shorten to a byte budget at a word boundary, without splitting a UTF-8 character. */
 function clip(s: string, max: number): string {
   if (bytes(s) <= max) return s;
-  let out = s;
-  while (out.length && bytes(out) > Math.max(0, max - 3)) out = out.slice(0, -1);
-  return out + '...';
+  // clipWords counts characters: shrink until the bytes fit (multi-byte text).
+  let chars = Math.min(s.length, max);
+  let out = clipWords(s, chars);
+  while (chars > 0 && bytes(out) > max) out = clipWords(s, (chars = Math.floor(chars * 0.9)));
+  return out;
 }
 
 /**
- * The Monitoring Plugins output: one status line with perfdata, then long
- * output, worst findings first, capped by lines and bytes with a note of
- * what was left out.
+ * The Monitoring Plugins output: one status line with perfdata, then what to
+ * do (Report.action), then long output, worst findings first, capped by
+ * bytes with a note of what was left out.
  */
 export function renderNagios(outcome: Outcome, opts: RenderOptions): string {
   const state = outcomeState(outcome);
   const budget = byteBudget(opts.verbose);
   let perf = outcome.perfdata.map(formatPerfdata).join(' ');
   const head = `K8S ${opts.title} ${stateName(state)} - `;
-  // Perfdata stays whole unless it alone would blow the budget.
-  while (perf && bytes(head) + bytes(perf) + 40 > budget) perf = perf.split(' ').slice(0, -1).join(' ');
+  // Perfdata stays whole unless it would leave the summary no room: then whole labels go, last first.
+  while (perf && bytes(head) + bytes(perf) + 3 + SUMMARY_ROOM > FIRST_LINE_MAX) perf = perf.split(' ').slice(0, -1).join(' ');
   const tail = perf ? ` | ${perf}` : '';
-  // With findings there is always a second line, at least "... and N more": leave room for it.
-  const summary = clip(sanitize(outcome.summary, 4000) || stateName(state), budget - bytes(head) - bytes(tail) - 1 - (outcome.findings.length ? MORE_RESERVE : 0));
+  const summary = clip(sanitize(outcome.summary, 4000) || stateName(state), FIRST_LINE_MAX - bytes(head) - bytes(tail));
   const first = `${head}${summary}${tail}`;
 
-  const findings = flatten(outcome.findings, '', opts.verbose > 0 ? 1000 : 200, childCap(opts.verbose));
+  const actions = (outcome.actions ?? []).map(actionLine);
+  const findings = flatten(outcome.findings, '', 1000, childCap(opts.verbose));
+  const body = [...actions, ...findings];
 
   const lines = [first];
   let used = bytes(first) + 1;
-  const cap = lineCap(opts.verbose);
   let shown = 0;
-  for (const line of findings) {
-    const more = findings.length - shown - 1;
+  for (const line of body) {
+    const more = body.length - shown - 1;
     const reserve = more > 0 ? MORE_RESERVE : 0; // room for the "... and N more" line
-    if (shown >= cap || used + bytes(line) + 1 + reserve > budget) break;
+    if (used + bytes(line) + 1 + reserve > budget) break;
     lines.push(line);
     used += bytes(line) + 1;
     shown++;
   }
-  if (shown < findings.length) lines.push(`... and ${findings.length - shown} more (-v shows more)`);
+  if (shown < body.length) lines.push(`... and ${body.length - shown} more (-v shows more)`);
   return lines.join('\n') + '\n';
 }
 
@@ -80,9 +95,9 @@ export function findingLine(f: Finding, max = 1000): string {
   return (f.state === undefined ? '' : `[${stateName(f.state)}] `) + sanitize(f.text, max);
 }
 
-/** Lines of a sub-check shown under its own line: its worst few unless -v, so every sub-check gets its line in 1 KiB. */
+/** Lines of a sub-check shown under its own line: its worst few unless -v, so every sub-check gets its line within the budget. */
 function childCap(verbose: number): number {
-  return verbose <= 0 ? 2 : verbose === 1 ? 20 : Infinity;
+  return verbose <= 0 ? 5 : verbose === 1 ? 20 : Infinity;
 }
 
 /** Long output lines, worst first; a sub-check's findings indented under its line. */
@@ -93,6 +108,16 @@ function flatten(findings: Finding[], indent: string, max: number, cap = Infinit
     const more = kids.length > cap ? [`${indent}  ... and ${kids.length - cap} more (-v shows more)`] : [];
     return [indent + findingLine(f, max), ...shown, ...more];
   });
+}
+
+/** 'What to do: <the next step>' (Report.action). */
+export function actionLine(a: Action): string {
+  return `What to do: ${sanitize(a.text, 1000)}`;
+}
+
+/** Actions for JSON output: state names, sanitized text, worst first. */
+export function actionsJson(actions: Action[] | undefined): unknown[] {
+  return (actions ?? []).map((a) => ({ state: stateName(a.state), text: sanitize(a.text, 1000) }));
 }
 
 /** Findings for JSON output: state names, sanitized text, nested sub-check findings. */
@@ -113,6 +138,7 @@ export function renderJson(outcome: Outcome, opts: { check: string; title: strin
       state: stateName(state),
       exitCode: state,
       summary: sanitize(outcome.summary, 4000),
+      actions: actionsJson(outcome.actions),
       perfdata: outcome.perfdata.map((p) => ({
         label: p.label,
         value: p.value === undefined || !Number.isFinite(p.value) ? null : Number(formatNumber(p.value)),

@@ -1,6 +1,6 @@
 import type { Perfdata, Uom } from './perfdata.js';
 import type { Range } from './range.js';
-import { outcomeState, type Finding, type Outcome } from './result.js';
+import { outcomeState, type Action, type Finding, type Outcome } from './result.js';
 import { bySeverityDesc, State, worst } from './state.js';
 
 /** A problem as the status line names it: its state and a few words. */
@@ -52,6 +52,19 @@ export class Report {
   readonly findings: Finding[] = [];
   readonly perfdata: Perfdata[] = [];
   private readonly named: Problem[] = [];
+  private readonly todo: Action[] = [];
+
+  /**
+   * What the operator should do about a verdict of this state, with the names
+   * filled in (which node, which command, what to verify after). Rendered as
+   * the first long-output lines ("What to do: ..."), worst first, and as
+   * `actions` in --format json. Ignored when `state` is OK, so a check can
+   * pass a judged state as it is.
+   */
+  action(state: State, text: string): this {
+    if (state !== State.OK) this.todo.push({ state, text });
+    return this;
+  }
 
   /**
    * A problem: `short` goes to the status line; `text`, when given, is its
@@ -94,6 +107,8 @@ export class Report {
   nest(name: string, sub: Outcome, o: { as?: (s: State) => State; short?: string } = {}): State {
     const state = (o.as ?? ((s) => s))(outcomeState(sub));
     this.named.push({ state, short: o.short ?? `${name}: ${sub.summary}` });
+    // A sub-check's own next steps stay next steps here, at the state they mean here.
+    for (const a of sub.actions ?? []) this.action(state, `${name}: ${a.text}`);
     this.findings.push({ state, text: `${name}: ${sub.summary}`, ...(sub.findings.length ? { children: sub.findings } : {}) });
     return state;
   }
@@ -112,6 +127,17 @@ export class Report {
     const summary = bad ? `${o.prefix ?? ''}${summarize(this.problems(), ok)}` : ok;
     // A problem's state counts even when it has no long-output line of its own.
     const state = worst(...this.problems().map((p) => p.state));
-    return { summary, findings: this.findings, perfdata: this.perfdata, ...(state !== State.OK && { state }) };
+    const actions = worstActions(this.todo);
+    return { summary, ...(actions.length && { actions }), findings: this.findings, perfdata: this.perfdata, ...(state !== State.OK && { state }) };
   }
+}
+
+/** Actions worst first (stable), each text once. */
+export function worstActions(actions: readonly Action[]): Action[] {
+  const seen = new Set<string>();
+  return actions
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => bySeverityDesc(x.a.state, y.a.state) || x.i - y.i)
+    .map(({ a }) => a)
+    .filter((a) => !seen.has(a.text) && seen.add(a.text));
 }

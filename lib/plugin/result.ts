@@ -12,9 +12,17 @@ export interface Finding {
   children?: Finding[];
 }
 
+/** The next step for a non-OK verdict, with the names filled in (Report.action). */
+export interface Action {
+  state: State;
+  text: string;
+}
+
 /** What a check's pure evaluation returns; the core renders it. */
 export interface Outcome {
   summary: string;
+  /** What to do, worst verdict first: the first lines of long output. */
+  actions?: Action[];
   findings: Finding[];
   perfdata: Perfdata[];
   /** Set only to force a state the findings do not carry (errors, timeouts). */

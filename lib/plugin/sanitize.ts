@@ -38,6 +38,19 @@ export function sanitize(text: unknown, max = 200): string {
     .replace(/\|/g, '/')
     .replace(/ {2,}/g, ' ')
     .trim();
-  if (s.length > max) s = s.slice(0, Math.max(0, max - 3)) + '...';
-  return s;
+  return clipWords(s, max);
+}
+
+/**
+ * Shorten to `max` characters at a word boundary, never inside a name: back to
+ * the last space (or ',' ';') in the second half, '...' after it. A single
+ * word longer than half the room is cut where it must be.
+ */
+export function clipWords(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const room = Math.max(0, max - 4);
+  const head = s.slice(0, room + 1);
+  const at = Math.max(head.lastIndexOf(' '), head.lastIndexOf(','), head.lastIndexOf(';'));
+  if (at > room / 2) return `${s.slice(0, at).replace(/[\s,;:]+$/, '')} ...`;
+  return `${s.slice(0, Math.max(0, max - 3))}...`;
 }

@@ -86,7 +86,7 @@ describe('check_k8s_canary', () => {
       const r = await run(server, ['--schedule-critical', '2s']);
       expect(r.code, r.stdout).toBe(2);
       expect(r.firstLine).toMatch(/^K8S CANARY CRITICAL - not scheduled after \d+s: no scheduling attempt \(PodScheduled absent\); scheduler Lease held by k8s01, renewed \d+s ago \|/);
-      expect(r.stdout.split('\n')[1]).toMatch(/^\[CRITICAL\] next: the scheduler on k8s01 holds its Lease but does not work its queue: restart it there/);
+      expect(r.stdout.split('\n')[1]).toMatch(/^What to do: the scheduler on k8s01 holds its Lease but does not work its queue: restart it there/);
       expect(r.perf.schedule_seconds).toBe('U');
       expect(await canaries(server)).toEqual([]);
       firstLines.push(r.firstLine.split(' | ')[0]!);
@@ -98,7 +98,7 @@ describe('check_k8s_canary', () => {
       expect(r.code, r.stdout).toBe(2);
       expect(r.firstLine).toMatch(/^K8S CANARY CRITICAL - bound to k8s02 \d+s ago, no sandbox: FailedCreatePodSandBox( x\d+)?: name is reserved \|/);
       expect(r.stdout).toMatch(/FailedCreatePodSandBox( x\d+)?: Failed to create pod sandbox: rpc error: .* is reserved for "[0-9a-f]+"/);
-      expect(r.stdout.split('\n')[1]).toMatch(/next: containerd on k8s02 holds a stale sandbox name \("name is reserved"\): restart containerd there/);
+      expect(r.stdout.split('\n')[1]).toMatch(/What to do: containerd on k8s02 holds a stale sandbox name \("name is reserved"\): restart containerd there/);
       expect(parseFloat(r.perf.schedule_seconds!)).toBeGreaterThanOrEqual(0);
       expect(r.perf.start_seconds).toBe('U');
       expect(server.requests().filter((q) => q.method === 'DELETE').map((q) => q.status)).toEqual([200]);
@@ -110,7 +110,7 @@ describe('check_k8s_canary', () => {
       const r = await run(server, ['--node', 'k8s03', '--ready-critical', '2s']);
       expect(r.code, r.stdout).toBe(2);
       expect(r.firstLine).toMatch(/^K8S CANARY CRITICAL - Running on k8s03 but Ready not written for \d+s; kubelet heartbeat \(Lease kube-node-lease\/k8s03\) renewed \d+s ago \|/);
-      expect(r.stdout.split('\n')[1]).toMatch(/next: the kubelet on k8s03 runs the container but its status does not reach the API: check the datastore/);
+      expect(r.stdout.split('\n')[1]).toMatch(/What to do: the kubelet on k8s03 runs the container but its status does not reach the API: check the datastore/);
       firstLines.push(r.firstLine.split(' | ')[0]!);
     }, 120_000);
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DIST, ROOT } from '../harness.js';
 // @ts-expect-error: plain JS, the generator's own model of the declarations
-import { loadModel } from '../../scripts/contrib.mjs';
+import { loadModel, nrpeConf } from '../../scripts/contrib.mjs';
 // @ts-expect-error: plain JS
 import { readmeReference } from '../../scripts/man.mjs';
 
@@ -191,4 +191,41 @@ define host {
       expect(r.out).toMatch(new RegExp(`Checked ${deps} service dependencies\\b`));
     }
   });
+
+  it('nrpe.d/k8s-nrpe.cfg is exactly what the checks\' nrpe declarations generate', async () => {
+    const committed = fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8');
+    expect(committed === nrpeConf(await model), 'nrpe.d/k8s-nrpe.cfg is stale: run npm run contrib and commit it').toBe(true);
+  });
+
+  it('runs every option of each NRPE command in agent mode too: the CheckCommand sets it, with the same value', async () => {
+    const conf = fs.readFileSync(path.join(DIST, 'contrib/icinga2/k8s-nrpe.conf'), 'utf8');
+    const common = conf.slice(conf.indexOf('template CheckCommand "k8s-nrpe-common" {')).split('\n}\n')[0]!;
+    const nrpe = fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8');
+    const lines = [...nrpe.matchAll(/^command\[check_k8s_([a-z_]+)\]=\S+ (.*)$/gm)];
+    expect(lines.map((m) => m[1]).sort()).toEqual((await checks()).sort());
+    let seen = 0;
+    for (const [, c, args] of lines) {
+      const body = `${conf.slice(conf.indexOf(`object CheckCommand "k8s_${c}" {`)).split('\n}\n')[0]!}\n`;
+      // The short flags as the check's --help prints them ('-w, --warning=RANGE').
+      const help = (await run(path.join(DIST, `check_k8s_${c}`), ['--help'])).out;
+      const long = (t: string) => (t.startsWith('--') ? t.slice(2) : new RegExp(`^ ${t}, --(?:\\[no-\\])?([a-z][a-z0-9-]*)`, 'm').exec(help)?.[1]);
+      const tokens = args!.trim().split(/\s+/);
+      for (let i = 0; i < tokens.length; i++) {
+        const flag = long(tokens[i]!);
+        expect(flag, `${c}: ${tokens[i]} in nrpe.d`).toBeTruthy();
+        // The argument that gives this flag, and the custom variable it reads.
+        const arg = new RegExp(`"--${flag}" = \\{\\n\\s+(value|set_if) = "\\$([a-z0-9_]+)\\$"`).exec(`${body}\n${common}`);
+        expect(arg, `${c}: --${flag} has no Icinga 2 argument`).not.toBeNull();
+        const value = arg![1] === 'set_if' ? 'true' : JSON.stringify(tokens[++i]);
+        expect(body, `${c}: agent mode does not set --${flag} as its NRPE command does`).toContain(`\n  vars.${arg![2]} = ${value}\n`);
+        seen++;
+      }
+      // Icinga waits longer than the plugin's -t, as check_nrpe does.
+      const t = /(?:^|\s)-t (\d+)/.exec(args!);
+      expect(body).toContain(`\n  timeout = ${Number(t?.[1] ?? 10) + 10}\n`);
+    }
+    expect(seen).toBeGreaterThan(lines.length * 2);
+    // The agent-mode Service runs the CheckCommand itself, so it gets these defaults.
+    for (const [, c] of lines) expect(conf).toContain(`    check_command = "k8s_${c}"\n    command_endpoint`);
+  }, 120000);
 });

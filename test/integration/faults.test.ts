@@ -164,7 +164,7 @@ describe('volume', () => {
     expect(r.code).toBe(1);
     expect(r.firstLine).toMatch(/2000 pods cannot be scheduled \(scheduler is working\): 0\/3 nodes are available: 3 node\(s\) didn't match pod topology spread constraints \/ attempt \d+ \| /);
     expect(r.perf).toEqual(expect.objectContaining({ failed_scheduling_events: '100000', unscheduled_pods: '2000', failing_pods: '2000', stalled_pods: '0' }));
-    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(1024);
+    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(8191);
     expect(r.stdout).toMatch(/\.\.\. and \d+ more \(-v shows more\)\n$/);
     // All 2,000 wait in one namespace: that namespace's events, in pages of 500, nothing cluster-wide.
     const events = s.requests().filter((q) => q.path.endsWith('/events') && /FailedScheduling/.test(q.query.fieldSelector ?? ''));

@@ -80,7 +80,7 @@ function expectValid(r: CheckRun, kind: 'check' | 'triage', what: string): Recor
 }
 
 describe('the validator', () => {
-  const good = { check: 'x', state: 'OK', exitCode: 0, summary: 's', perfdata: [{ label: 'a', value: 1, uom: 's', warn: null, crit: '5', min: 0, max: null }], findings: [{ state: null, text: 't' }] };
+  const good = { check: 'x', state: 'OK', exitCode: 0, summary: 's', perfdata: [{ label: 'a', value: 1, uom: 's', warn: null, crit: '5', min: 0, max: null }], actions: [{ state: 'CRITICAL', text: 'restart kubelite on k8s02' }], findings: [{ state: null, text: 't' }] };
   it('accepts a well-formed check result and rejects each kind of error the schema forbids', () => {
     expect(validate(good, def('check'))).toEqual([]);
     const bad: [string, Json][] = [
@@ -89,6 +89,8 @@ describe('the validator', () => {
       ['an extra field', { ...good, extra: 1 }],
       ['a | in the summary', { ...good, summary: 'a | b' }],
       ['a newline in a finding', { ...good, findings: [{ state: 'OK', text: 'a\nb' }] }],
+      ['an action without a state', { ...good, actions: [{ state: null, text: 'do x' }] }],
+      ['a | in an action', { ...good, actions: [{ state: 'WARNING', text: 'a | b' }] }],
       ['exitCode 4', { ...good, exitCode: 4 }],
       ['a unit the guidelines do not have', { ...good, perfdata: [{ ...good.perfdata[0], uom: 'kB' }] }],
       ['a string value', { ...good, perfdata: [{ ...good.perfdata[0], value: '1' }] }],
@@ -98,7 +100,7 @@ describe('the validator', () => {
   });
 
   it('rejects triage rows with integer states (the 0.1.0 format) and matches exactly one top-level schema', () => {
-    const row = { check: 'x', state: 'CRITICAL', exitCode: 2, summary: 's', findings: [], ms: 3 };
+    const row = { check: 'x', state: 'CRITICAL', exitCode: 2, summary: 's', actions: [], findings: [], ms: 3 };
     const triage = { host: 'h', node: null, state: 'CRITICAL', exitCode: 2, checks: [row], skipped: [{ check: 'y', reason: 'r' }] };
     expect(validate(triage, def('triage'))).toEqual([]);
     expect(validate(triage, SCHEMA)).toEqual([]);
@@ -135,6 +137,7 @@ describe('--format json and triage --json', () => {
 
   const printed = new Map<string, Set<string>>();
   const units = new Map<string, string>();
+  const pagedWithAction = new Set<string>();
   it('every check on the incident and healthy clusters', async () => {
     expect(checks.length).toBeGreaterThan(0);
     const states = new Set<Json>();
@@ -144,6 +147,11 @@ describe('--format json and triage --json', () => {
         const doc = expectValid(r, 'check', `${checks[i]} on ${server === incident ? 'incident' : 'healthy'}`);
         expect(doc.check).toBe(checks[i]);
         states.add(doc.state);
+        // Every page says what to do: a WARNING or CRITICAL verdict carries its next step.
+        if (doc.state === 'WARNING' || doc.state === 'CRITICAL') {
+          expect((doc.actions as { state: string; text: string }[]).length, `${checks[i]}: ${doc.summary}`).toBeGreaterThan(0);
+          pagedWithAction.add(checks[i]!);
+        }
         const perf = doc.perfdata as { label: string; uom: string }[];
         printed.set(checks[i]!, new Set([...(printed.get(checks[i]!) ?? []), ...perf.map((p) => p.label)]));
         for (const p of perf) units.set(`${checks[i]}\0${p.label}`, p.uom);
@@ -151,6 +159,8 @@ describe('--format json and triage --json', () => {
     }
     // The incident makes checks CRITICAL, the healthy cluster OK: both shapes were validated.
     expect(states.has('CRITICAL') && states.has('OK'), [...states].join(',')).toBe(true);
+    // The incident pages most checks: each of them said what to do.
+    expect(pagedWithAction.size).toBeGreaterThanOrEqual(8);
   }, 180000);
 
   // Guidelines: every metric documented (man page, README: from the declarations), and labels

@@ -39,8 +39,12 @@ describe('check_k8s_reboot_ready', () => {
     // The sub-checks' verdicts are nested under one line each.
     expect(r.stdout).toMatch(/\[CRITICAL\] check_k8s_scheduler_stall: scheduler stall: 46 pods/);
     expect(r.stdout).toMatch(/\[CRITICAL\] check_k8s_stuck_terminating: /);
+    // What to do first: the stalled scheduler's fix, then not to reboot until the blockers are cleared.
+    const lines = r.stdout.split('\n');
+    expect(lines[1]).toMatch(/^What to do: check_k8s_scheduler_stall: restart the scheduler on k8s02, /);
+    expect(lines.find((l) => l.startsWith('What to do: do not reboot'))).toMatch(/^What to do: do not reboot k8s02 yet: first clear scheduler stall check CRITICAL; stuck Terminating check CRITICAL .*check_k8s_reboot_ready --node k8s02 again/);
     expect(Number(r.perf.blockers)).toBeGreaterThanOrEqual(2);
-    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(1024);
+    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(8191);
   });
 
   it('is OK on the healthy cluster, and says what it verified', async () => {

@@ -35,7 +35,7 @@ describe('check_k8s_sandbox_changed against the API double', () => {
     expect(run.perf.name_reserved).toBe(run.perf.create_failed);
     expect(Number(run.perf.worst_node_events)).toBe(12 + Number(run.perf.create_failed));
     expect(run.stdout).toMatch(/\n\[CRITICAL\] remedy on k8s02: crictl stopp, then crictl rmp, the stale sandboxes \(e\.g\. 5d7c8b[0-9a-f]{7}/);
-    expect(Buffer.byteLength(run.stdout)).toBeLessThanOrEqual(1024);
+    expect(Buffer.byteLength(run.stdout)).toBeLessThanOrEqual(8191);
   });
 
   it('asks for the two reasons server-side, and the Pending pods of the node with stale names', async () => {

@@ -180,3 +180,12 @@ describe('apiserver evaluate', () => {
     expect(perf.latency).toBeUndefined();
   });
 });
+
+describe('apiserver: what to do', () => {
+  it('a failing readyz check: read its reason in the API server log', async () => {
+    const d = healthy();
+    d.readyz = { status: 500, body: verbose('readyz', READYZ, ['etcd']), ms: 5 };
+    const { o } = await run(d);
+    expect(o.actions?.[0]).toEqual({ state: State.CRITICAL, text: expect.stringMatching(/^read why etcd fails in the API server's log \(microk8s: journalctl -u snap\.microk8s\.daemon-kubelite .*grep -i 'etcd'\)/) });
+  });
+});

@@ -103,6 +103,11 @@ describe('check_k8s_calico_nat evaluate', () => {
     const d = data('incident', { sources: sources({ iptables: parseIptablesSave(EMPTY_NAT) }) });
     const o = evaluateNat(d, opts(), NOW);
     expect(outcomeState(o)).toBe(State.CRITICAL);
+    // What to do, on this node, for both halves of the signature.
+    expect(o.actions?.map((a) => a.text)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^the Service NAT rules are gone on k8s02: on k8s02 run sudo snap restart microk8s\.daemon-kubelite .*sudo iptables -t nat -S KUBE-SERVICES/),
+      expect.stringMatching(/^recreate calico-node on k8s02: delete its pod \(find it with kubectl -n kube-system get pods -l k8s-app=calico-node .*spec\.nodeName=k8s02\)/),
+    ]));
     expect(o.summary).toBe('no Service NAT rules on k8s02: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table, ' +
       '18 service ports unreachable by ClusterIP (post-reboot signature); calico-node has not restarted since the reboot');
     const crit = lines(o, State.CRITICAL);

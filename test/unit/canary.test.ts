@@ -49,7 +49,7 @@ describe('canary judgement', () => {
     }));
     expect(r.state).toBe(State.CRITICAL);
     expect(r.first).toMatch(/^K8S CANARY CRITICAL - not scheduled after 20s: no scheduling attempt \(PodScheduled absent\); scheduler Lease held by k8s02, renewed 3s ago \|/);
-    expect(r.second).toMatch(/^\[CRITICAL\] next: the scheduler on k8s02 holds its Lease but does not work its queue: restart it there/);
+    expect(r.second).toMatch(/^What to do: the scheduler on k8s02 holds its Lease but does not work its queue: restart it there/);
     expect(r.perf.schedule_seconds).toBeUndefined();
     expect(r.perf.total_seconds).toBeUndefined();
   });
@@ -63,7 +63,7 @@ describe('canary judgement', () => {
     const r = await run(d);
     expect(r.state).toBe(State.WARNING);
     expect(r.first).toContain(`not scheduled after 20s: Unschedulable: ${msg}`);
-    expect(r.second).toMatch(/next: the scheduler works but found no node \(is k8s02 cordoned, tainted or full\?\)/);
+    expect(r.second).toMatch(/What to do: the scheduler works but found no node \(is k8s02 cordoned, tainted or full\?\)/);
     expect((await run(d, ['--unschedulable-state', 'critical'])).state).toBe(State.CRITICAL);
   });
 
@@ -80,7 +80,7 @@ describe('canary judgement', () => {
     expect(r.state).toBe(State.CRITICAL);
     expect(r.first).toMatch(/^K8S CANARY CRITICAL - bound to k8s02 30s ago, no sandbox: FailedCreatePodSandBox x4: name is reserved \|/);
     expect(r.text).toContain('FailedCreatePodSandBox x4: Failed to create pod sandbox: rpc error: code = Unknown desc = failed to reserve sandbox name "x_y_u1_0": name "x_y_u1_0" is reserved for "abc"');
-    expect(r.second).toMatch(/next: containerd on k8s02 holds a stale sandbox name \("name is reserved"\): restart containerd there/);
+    expect(r.second).toMatch(/What to do: containerd on k8s02 holds a stale sandbox name \("name is reserved"\): restart containerd there/);
     expect(r.perf.schedule_seconds).toBe(0.3);
   });
 
@@ -93,7 +93,7 @@ describe('canary judgement', () => {
     }));
     expect(notReady.state).toBe(State.CRITICAL);
     expect(notReady.first).toMatch(/CRITICAL - Running on k8s02 but Ready not written for 20s/);
-    expect(notReady.second).toMatch(/next: .*check the datastore \(check_k8s_dqlite/);
+    expect(notReady.second).toMatch(/What to do: .*check the datastore \(check_k8s_dqlite/);
   });
 
   it('delete never confirmed: CRITICAL with the node and finalizers', async () => {

@@ -143,3 +143,15 @@ describe('check_k8s_certs judgement', () => {
     expect(out.summary).toBe('expiring: server.crt in 45 days (2026-07-20)');
   });
 });
+
+describe('certs: what to do', () => {
+  it('an expiring server certificate: the refresh-certs command for it', async () => {
+    const { out } = await judge(data(file('ca', cert(-1, 3000)), file('server', cert(-1, 6.5))));
+    expect(out.actions).toEqual([{ state: State.CRITICAL, text: 'renew server.crt on this node: sudo microk8s refresh-certs --cert server.crt, then check again' }]);
+  });
+
+  it('an expiring CA: every certificate it signed is reissued', async () => {
+    const { out } = await judge(data(file('ca', cert(-1, 20))));
+    expect(out.actions?.[0]?.text).toMatch(/^renew the CA on every node: sudo microk8s refresh-certs --cert ca\.crt .*make-kubeconfig\.sh/);
+  });
+});

@@ -257,3 +257,18 @@ describe('the test DNS responder encodes RFC 1035 messages', () => {
     expect(encodeName('a.bc.')).toEqual(Buffer.from([1, 0x61, 2, 0x62, 0x63, 0]));
   });
 });
+
+describe('coredns: what to do', () => {
+  it('no ready replica: describe the pod that is not Ready', async () => {
+    const { o } = await run(scaled(['k8s01', 'k8s02'], 0));
+    expect(o.actions?.[0]).toEqual({ state: State.CRITICAL, text: expect.stringMatching(/^see why kube-system\/coredns pods are not Ready: kubectl describe pod -n kube-system coredns-7896dbf49b-p0/) });
+  });
+});
+
+describe('coredns: what to do when every replica is Ready but too few', () => {
+  it('says to scale, not to describe a Ready pod', async () => {
+    const { o, state } = await run(scaled(['k8s02']));
+    expect(state).toBe(State.WARNING);
+    expect(o.actions?.[0]?.text).toBe('every replica of kube-system/coredns is Ready but there are too few: kubectl scale -n kube-system deploy/coredns --replicas=2 (or more), spread over nodes; check again');
+  });
+});

@@ -277,8 +277,10 @@ describe('check_k8s_dqlite evaluate()', () => {
   });
 
   it('CRITICAL from a storm of context canceled lines; -v adds earlier examples', async () => {
-    const { state, text } = await judge({ scan: scanOf({ context_canceled: 40, database_is_locked: 3 }), unit: active }, '-v');
+    const { state, text, out } = await judge({ scan: scanOf({ context_canceled: 40, database_is_locked: 3 }), unit: active }, '-v');
     expect(state).toBe(State.CRITICAL);
+    expect(out.actions?.[0]?.text).toMatch(/^run check_k8s_dqlite_cluster \(is there a leader, a quorum\?\) .*sudo snap restart microk8s\.daemon-k8s-dqlite on it, one node at a time/);
+    expect(text.split('\n')[1]).toMatch(/^What to do: run check_k8s_dqlite_cluster/);
     expect(text).toMatch(/^K8S DQLITE CRITICAL - 40 context canceled \(8\/min, last 12s ago\), 3 database is locked \(0\.6\/min, last 12s ago\) in 5m/);
     expect(text).toContain('[CRITICAL] context canceled: 40 lines');
     expect(text).toContain('[WARNING] database is locked: 3 lines');

@@ -152,6 +152,7 @@ describe('check_k8s_dqlite_cluster judgement', () => {
     }));
     expect(state).toBe(State.CRITICAL);
     expect(out.summary).toMatch(/^no dqlite leader: no answer within 4s \(none elected, or none reachable from this node\); /);
+    expect(out.actions?.[0]).toEqual({ state: State.CRITICAL, text: expect.stringMatching(/^bring the voters back \(.+\): on each, sudo snap start microk8s .*do not remove members while the cluster has no leader/) });
     expect(out.summary).toContain('no quorum: 1 of 3 voters reachable, 2 needed');
     expect(text).toContain('leader_latency=U');
     expect(text).toContain('members and roles from cluster.yaml');

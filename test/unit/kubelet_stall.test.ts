@@ -52,6 +52,7 @@ describe('kubelet_stall evaluate', () => {
     const o = check.evaluate(data({ pods }), await opts(), NOW);
     expect(outcomeState(o)).toBe(State.CRITICAL);
     expect(o.summary).toBe('kubelet watch stall on k8s02: 3 pods bound up to 10m ago still Pending with no kubelet event; restart kubelite on k8s02');
+    expect(o.actions?.[0]?.text).toMatch(/^restart the kubelet on k8s02: on k8s02 run sudo snap restart microk8s\.daemon-kubelite; then verify \S+ leaves Pending/);
     expect(perf(o)).toEqual({ stalled_pods: 3, pending_bound_pods: 3, oldest_stalled_age: 600, kubelet_events: 0 });
     expect(o.findings.map((f) => f.text)).toContain('default/kubelet-test on k8s02: bound 6m ago, Pending, no kubelet event or status');
     expect(o.findings.some((f) => /^remedy on k8s02: restart the kubelet \(microk8s: snap restart microk8s\.daemon-kubelite\)/.test(f.text))).toBe(true);

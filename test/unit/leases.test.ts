@@ -167,3 +167,24 @@ describe('leases evaluate', () => {
     expect(o.summary).toMatch(/^kube-scheduler \(k8s02\): expired .*; kube-controller-manager \(k8s01\): leaseDurationSeconds 60 > 30$/);
   });
 });
+
+describe('leases: what to do', () => {
+  it('an expired lease: restart kubelite on the node that held it', async () => {
+    const { o } = await run({ leases: [held('kube-scheduler', 'k8s02', 120), held('kube-controller-manager', 'k8s03', 1)] });
+    expect(o.actions?.[0]).toEqual({ state: State.CRITICAL, text: expect.stringMatching(/^kube-scheduler: the leader k8s02_\S+ stopped renewing: on k8s02 run sudo snap restart microk8s\.daemon-kubelite .*kubectl get lease -n kube-system kube-scheduler.*check again$/) });
+  });
+
+  it('a holder on a NotReady node: bring it back or stop its control plane', async () => {
+    const { o } = await run({ leases: [held('kube-scheduler', 'k8s02', 2, 15, node('k8s02', 'False'))] });
+    expect(o.actions?.[0]?.text).toMatch(/^kube-scheduler: bring k8s02 back .*on k8s02: sudo snap stop microk8s\.daemon-kubelite/);
+  });
+
+  it('no holder: restart on each control-plane node', async () => {
+    const { o } = await run({ leases: [{ name: 'kube-scheduler', lease: lease('kube-scheduler', undefined, 5) }] });
+    expect(o.actions?.[0]?.text).toMatch(/^kube-scheduler: no kube-scheduler leads: on each control-plane node run sudo snap restart microk8s\.daemon-kubelite/);
+  });
+
+  it('is silent when every lease is fine', async () => {
+    expect((await run(healthy())).o.actions).toBeUndefined();
+  });
+});

@@ -311,3 +311,12 @@ describe('nodes that came back together', () => {
     expect(returnMoments(nodes, [], NOW - 3600_000).map((x) => x.node)).toEqual(['a']);
   });
 });
+
+describe('nodes: what to do', () => {
+  it('nodes that rebooted together: triage on each of them', async () => {
+    const d = three();
+    d.nodes = [node('k8s01', { readySince: 58 * 60 }), node('k8s02', { readySince: 57 * 60 }), node('k8s03', { readySince: 58 * 60 + 40 })];
+    const { o } = await run(d);
+    expect(o.actions?.[0]?.text).toMatch(/^nodes that rebooted together .*sudo k8s-nrpe triage on each of k8s03, k8s01, k8s02 .*docs\/rolling-reboot\.md/);
+  });
+});

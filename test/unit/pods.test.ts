@@ -121,6 +121,11 @@ describe('check_k8s_pods evaluate', () => {
     const o = check.evaluate(data, await checkOptions(check), NOW);
     expect(outcomeState(o)).toBe(State.WARNING);
     expect(o.summary).toBe('1 pod failing: 1 CrashLoopBackOff (games/survive-minecraft-7d4b9c8f6-p2xkq); 1 failed Job (apps/backup-1)');
+    // What to do, worst kind first, the pod and the Job named.
+    expect(o.actions?.map((a) => a.text)).toEqual([
+      expect.stringMatching(/^read why games\/survive-minecraft-7d4b9c8f6-p2xkq crashes: kubectl logs -n games survive-minecraft-7d4b9c8f6-p2xkq --previous/),
+      expect.stringMatching(/^read why Job apps\/backup-1 failed: kubectl logs -n apps job\/backup-1/),
+    ]);
     const perf = Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
     expect(perf).toMatchObject({ problem_pods: 1, crashloop_pods: 1, failed_jobs: 1, pods: 13, unscheduled_pods: 1, terminating_pods: 1 });
     expect(o.findings.map((f) => f.text)).toContain('Job apps/backup-1 failed 5m ago: DeadlineExceeded: Job was active longer than specified deadline');

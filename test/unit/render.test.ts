@@ -23,19 +23,50 @@ describe('renderNagios', () => {
     expect(renderNagios(outcome([{ state: State.UNKNOWN, text: 'u' }, { state: State.WARNING, text: 'w' }]), { title: 'X', verbose: 0 })).toMatch(/^K8S X WARNING/);
   });
 
-  it('stays within 1 KiB and says how many findings it left out', () => {
+  it('stays within what Nagios 4 keeps (8 KiB) by default and says how many findings it left out', () => {
     const many = Array.from({ length: 500 }, (_, i) => ({ state: State.CRITICAL, text: `ns/pod-${i} with a long enough description to fill the budget` }));
     const text = renderNagios(outcome(many), { title: 'X', verbose: 0 });
-    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1024);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(8191);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(7000);
     expect(text).toMatch(/\.\.\. and \d+ more/);
     const more = Number(/\.\.\. and (\d+) more/.exec(text)![1]);
     expect(text.trimEnd().split('\n').length - 2 + more).toBe(500);
   });
 
-  it('gives more room with -v', () => {
-    const many = Array.from({ length: 500 }, (_, i) => ({ state: State.CRITICAL, text: `ns/pod-${i}` }));
-    expect(Buffer.byteLength(renderNagios(outcome(many), { title: 'X', verbose: 1 }))).toBeGreaterThan(1024);
-    expect(Buffer.byteLength(renderNagios(outcome(many), { title: 'X', verbose: 1 }))).toBeLessThanOrEqual(8192);
+  it('shows up to a hundred findings whole by default: no line cap below the byte budget', () => {
+    const names = Array.from({ length: 100 }, (_, i) => ({ state: State.CRITICAL, text: `kube-system/pod-${i} on node k8s0${i % 3}` }));
+    const text = renderNagios(outcome(names), { title: 'X', verbose: 0 });
+    expect(text).not.toContain('more (-v shows more)');
+    for (let i = 0; i < 100; i++) expect(text).toContain(`kube-system/pod-${i} on node`);
+  });
+
+  it('gives more room with -v (what NRPE 4 carries, 64 KiB) and all with -vv', () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({ state: State.CRITICAL, text: `ns/pod-${i}` }));
+    expect(Buffer.byteLength(renderNagios(outcome(many), { title: 'X', verbose: 1 }))).toBeGreaterThan(8192);
+    expect(Buffer.byteLength(renderNagios(outcome(many), { title: 'X', verbose: 1 }))).toBeLessThanOrEqual(65535);
+    expect(renderNagios(outcome(many), { title: 'X', verbose: 2 })).not.toContain('more (-v shows more)');
+  });
+
+  it('puts what to do first, worst first, before every finding', () => {
+    const o: Outcome = {
+      ...outcome(Array.from({ length: 300 }, (_, i) => ({ state: State.CRITICAL, text: `ns/pod-${i} `.repeat(10) }))),
+      actions: [{ state: State.CRITICAL, text: 'restart kubelite on k8s02: sudo snap restart microk8s.daemon-kubelite' }, { state: State.WARNING, text: 'look at ns/x' }],
+    };
+    const lines = renderNagios(o, { title: 'X', verbose: 0 }).split('\n');
+    expect(lines[1]).toBe('What to do: restart kubelite on k8s02: sudo snap restart microk8s.daemon-kubelite');
+    expect(lines[2]).toBe('What to do: look at ns/x');
+    expect(lines[3]).toMatch(/^\[CRITICAL\] ns\/pod-0 /);
+    const json = JSON.parse(renderJson(o, { check: 'x', title: 'X' }));
+    expect(json.actions).toEqual([{ state: 'CRITICAL', text: o.actions![0]!.text }, { state: 'WARNING', text: 'look at ns/x' }]);
+  });
+
+  it('never cuts inside a name: long lines end at a word boundary', () => {
+    const long = Array.from({ length: 200 }, (_, i) => `namespace-${i}/pod-name-${i}`).join(', ');
+    const text = renderNagios(outcome([{ state: State.CRITICAL, text: long }], long), { title: 'X', verbose: 0 });
+    for (const line of text.trimEnd().split('\n')) {
+      const words = line.replace(/^\[CRITICAL\] /, '').replace(/^K8S X CRITICAL - /, '').split(' | ')[0]!.split(/,? /).filter((w) => w !== '...');
+      for (const w of words) expect(w, line.slice(-80)).toMatch(/^namespace-\d+\/pod-name-\d+$/);
+    }
   });
 
   it('never lets cluster text break the protocol', () => {
@@ -47,18 +78,19 @@ describe('renderNagios', () => {
     expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
   });
 
-  it('shortens a huge summary but keeps the perfdata', () => {
-    const text = renderNagios(outcome([], 'x'.repeat(10000)), { title: 'X', verbose: 0 });
-    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1024);
-    expect(text.trimEnd()).toMatch(/\.\.\. \| pods=0;;;0$/);
+  it('keeps the status line within 1 KiB, the summary cut at a word and the perfdata kept', () => {
+    const text = renderNagios(outcome([], 'word '.repeat(3000)), { title: 'X', verbose: 0 });
+    const first = text.split('\n')[0]!;
+    expect(Buffer.byteLength(first)).toBeLessThanOrEqual(1023);
+    expect(first).toMatch(/ word \.\.\. \| pods=0;;;0$/);
   });
 
   it('keeps room for "... and N more" when a huge summary comes with findings', () => {
     for (const n of [1, 3, 12345]) {
-      const findings = Array.from({ length: n }, () => ({ state: State.WARNING, text: 'y'.repeat(5000) }));
+      const findings = Array.from({ length: n }, () => ({ state: State.WARNING, text: 'y'.repeat(9000) }));
       const text = renderNagios(outcome(findings, 'x'.repeat(10000)), { title: 'SCHEDULER STALL', verbose: 0 });
-      expect(Buffer.byteLength(text), `${n} findings`).toBeLessThanOrEqual(1024);
-      expect(text).toMatch(new RegExp(`\\n\\.\\.\\. and ${n} more \\(-v shows more\\)\\n$`));
+      expect(Buffer.byteLength(text), `${n} findings`).toBeLessThanOrEqual(8191);
+      expect(Buffer.byteLength(text.split('\n')[0]!)).toBeLessThanOrEqual(1023);
     }
   });
 });

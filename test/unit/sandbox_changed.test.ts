@@ -53,6 +53,7 @@ describe('sandbox_changed evaluate', () => {
     });
     const o = check.evaluate(d, await opts(), NOW);
     expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.actions?.[0]?.text).toMatch(/^on k8s02: find the stale sandbox with sudo crictl -r unix:\/\/\/var\/snap\/microk8s\/common\/run\/containerd\.sock pods --name <pod> and remove it/);
     expect(o.summary).toMatch(/^containerd stale sandbox state on k8s02: 3 pods cannot get a sandbox \("name is reserved for" another sandbox for 5m or more, 9x in 10m\); on k8s02 crictl stopp\/rmp/);
     // Aggregated events count their occurrences, not 1 per object.
     expect(perf(o)).toEqual({ sandbox_changed: 6, create_failed: 9, name_reserved: 9, affected_pods: 3, affected_nodes: 1, worst_node_events: 15 });

@@ -157,3 +157,23 @@ describe('scheduler_stall evaluate', () => {
     expect(o.summary).toBe('no unscheduled pods; lease held by node-a, renewed 2s ago');
   });
 });
+
+describe('scheduler_stall: what to do', () => {
+  it('names the Lease holder, the restart command there and what to verify after', async () => {
+    const p = pod('web-1', 1800);
+    const o = check.evaluate(data({ pods: [p], lease: lease('k8s02_3f2c1a9e', 3), holderNode: readyNode('k8s02') }), await opts(), NOW);
+    expect(o.actions?.[0]?.state).toBe(State.CRITICAL);
+    expect(o.actions?.[0]?.text).toMatch(/^restart the scheduler on k8s02, which holds Lease kube-system\/kube-scheduler: on k8s02 run sudo snap restart microk8s\.daemon-kubelite .*another node's scheduler takes the Lease.*verify apps\/web-1 gets PodScheduled .*check_k8s_scheduler_stall again/);
+  });
+
+  it('with no holder, says to find and restart the scheduler', async () => {
+    const o = check.evaluate(data({ pods: [pod('web-1', 1800)] }), await opts(), NOW);
+    expect(o.actions?.[0]?.text).toMatch(/^no scheduler holds Lease kube-system\/kube-scheduler: .*sudo snap restart microk8s\.daemon-kubelite/);
+  });
+
+  it('on pressure, points at the pod whose message says why', async () => {
+    const a = pod('a', 900);
+    const o = check.evaluate(data({ pods: [a], failedScheduling: [failedEvent(a, 30)] }), await opts(), NOW);
+    expect(o.actions).toEqual([{ state: State.WARNING, text: expect.stringMatching(/^the scheduler works but cannot place 1 pod: read why in kubectl describe pod -n apps a /) }]);
+  });
+});

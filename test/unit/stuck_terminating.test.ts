@@ -117,6 +117,7 @@ describe('stuck_terminating: thresholds', () => {
     expect(outcomeState(check.evaluate(data(many(6)), await opts(), NOW))).toBe(State.CRITICAL);
     const old = check.evaluate(data([deleted('old', 2 * 3600), deleted('young', 20 * 60)]), await opts(), NOW);
     expect(outcomeState(old)).toBe(State.CRITICAL);
+    expect(old.actions?.[0]).toEqual({ state: State.CRITICAL, text: expect.stringMatching(/kubectl delete pod -n \S+ --force --grace-period=0 (old|young)/) });
     expect(old.findings.map((f) => f.state)).toEqual([State.CRITICAL, State.WARNING, ...old.findings.slice(2).map(() => undefined)]);
   });
 

@@ -96,6 +96,7 @@ describe('check_k8s_volumes evaluate', () => {
     const o = check.evaluate(data, await checkOptions(check, ['-w', '10']), NOW);
     expect(outcomeState(o)).toBe(State.CRITICAL);
     expect(o.summary).toBe('1 volume lost or failed: PVC apps/data Lost');
+    expect(o.actions?.[0]?.text).toMatch(/^PVC apps\/data is Lost: kubectl describe pvc -n apps data names the storage backend's error/);
     expect(Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ volume_problems: 3, pvcs_lost: 1, pvcs_pending: 1, pvs_released: 1 });
     const scoped = check.evaluate(data, await checkOptions(check, ['--namespace', 'apps']), NOW);
     expect(outcomeState(scoped)).toBe(State.CRITICAL);

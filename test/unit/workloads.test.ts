@@ -183,6 +183,7 @@ describe('check_k8s_workloads evaluate', () => {
 
     const o = check.evaluate(data, await checkOptions(check), NOW);
     expect(o.summary).toBe('1 workload with no ready replica: openebs/ctrl; 1 workload degraded: apps/web');
+    expect(o.actions?.[0]).toEqual({ state: 2, text: expect.stringMatching(/^see why Deployment openebs\/ctrl has 0\/1 ready: kubectl describe -n openebs deployment\/ctrl /) });
     expect(o.perfdata.map((p) => [p.label, p.value])).toEqual([['unhealthy_workloads', 2], ['down_workloads', 1], ['workloads', 3], ['excluded_workloads', 1]]);
     expect(o.findings.filter((f) => f.state !== undefined).map((f) => f.text)).toEqual([
       '1 workload with replicas wanted and none ready (outside --critical-down 0)',
