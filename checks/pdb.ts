@@ -10,6 +10,8 @@ import { State } from '../lib/plugin/state.js';
 /** What is kept of a PodDisruptionBudget: its name, its rule and its status. */
 export interface Budget {
   id: string;
+  namespace: string;
+  name: string;
   rule: string;
   tooStrict: boolean;
   deadlocked: boolean;
@@ -54,7 +56,7 @@ export default defineCheck({
     const kube = await ctx.kube();
     const budgets = await kube.list<PodDisruptionBudget, Budget>(RESOURCES.poddisruptionbudgets, {
       namespace: o.namespace,
-      project: (p) => ({ id: objectRef(p.metadata), rule: ruleOf(p), tooStrict: pdbTooStrict(p), deadlocked: pdbDeadlocked(p), status: pdbStatus(p) }),
+      project: (p) => ({ id: objectRef(p.metadata), namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', rule: ruleOf(p), tooStrict: pdbTooStrict(p), deadlocked: pdbDeadlocked(p), status: pdbStatus(p) }),
     });
     return { budgets };
   },
@@ -69,6 +71,9 @@ export default defineCheck({
     if (j.state !== State.OK) {
       const names = blocking.slice(0, 3).map((b) => b.id).join(', ') + (blocking.length > 3 ? ` and ${blocking.length - 3} more` : '');
       r.problem(j.state, `${plural(blocking.length, 'PodDisruptionBudget')} blocking every drain: ${names}`);
+      const first = blocking[0]!;
+      r.action(j.state, `before the next drain, let ${first.id} allow one disruption: scale its workload to 2+ replicas, or set maxUnavailable: 1 ` +
+        `(kubectl -n ${first.namespace} edit pdb ${first.name}); check again: disruptionsAllowed must be 1 or more`);
     }
     for (const b of blocking) r.add(j.state, `${b.id}: ${b.rule}, ${b.status}: no eviction can pass even with every pod healthy; a drain of its nodes waits for ever`);
     for (const b of short) r.info(`${b.id}: ${b.rule}, ${b.status}: its pods are short (check_k8s_workloads), drains wait until they are back`);

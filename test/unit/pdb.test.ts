@@ -9,7 +9,7 @@ import { checkOptions, clock } from './support.js';
 const { NOW } = clock('2026-06-05T06:30:00Z');
 const pdb = (name: string, status: PodDisruptionBudget['status'], spec: PodDisruptionBudget['spec'] = { minAvailable: 1 }): PodDisruptionBudget =>
   ({ metadata: { name, namespace: 'apps' }, spec, status });
-const budget = (p: PodDisruptionBudget) => ({ id: `apps/${p.metadata!.name}`, rule: `minAvailable ${p.spec?.minAvailable}`, tooStrict: pdbTooStrict(p), deadlocked: pdbDeadlocked(p), status: 'x' });
+const budget = (p: PodDisruptionBudget) => ({ id: `apps/${p.metadata!.name}`, namespace: 'apps', name: p.metadata!.name!, rule: `minAvailable ${p.spec?.minAvailable}`, tooStrict: pdbTooStrict(p), deadlocked: pdbDeadlocked(p), status: 'x' });
 
 describe('PodDisruptionBudget status', () => {
   it('too strict: none allowed with every expected pod healthy; deadlocked: none allowed because pods are short', () => {
