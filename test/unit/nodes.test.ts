@@ -270,6 +270,36 @@ describe('nodes evaluate', () => {
     expect(readyChanges('k8s02', [], NOW - 1000, NOW - 60_000)).toBe(1); // no events: the condition's last change
   });
 
+  it('two NotReady nodes under -c: named together when it alerts, each an information line when it does not', async () => {
+    const d = three();
+    d.nodes[1] = node('k8s02', { conditions: unknownConditions(300) });
+    d.nodes[2] = node('k8s03', { conditions: unknownConditions(600) });
+    const bad = await run(d);
+    expect(bad.state).toBe(State.CRITICAL);
+    expect(bad.o.summary).toBe('2 of 3 nodes NotReady (k8s02, k8s03)');
+    const quiet = await run(d, ['-c', '2']);
+    expect(quiet.state).toBe(State.OK);
+    expect(quiet.o.findings.filter((f) => f.text.includes('NotReady (Unknown) for')).map((f) => [f.state, f.text.split(':')[0]]))
+      .toEqual([[undefined, 'k8s02 NotReady (Unknown) for 5m'], [undefined, 'k8s03 NotReady (Unknown) for 10m']]);
+  });
+
+  it('two cordoned nodes are named together; the latest of several Rebooted events of a node counts', async () => {
+    const d = three();
+    d.nodes[0] = node('k8s01', { cordoned: true });
+    d.nodes[2] = node('k8s03', { cordoned: true });
+    expect((await run(d)).o.summary).toBe('2 nodes cordoned (k8s01, k8s03)');
+    const e = three();
+    e.nodes = e.nodes.map((n) => node(n.metadata!.name!, { readySince: 200 }));
+    // k8s01 rebooted twice: 50m ago and 4m ago; the later one groups it with k8s02
+    e.events = [event('k8s01', 'Rebooted', 240), event('k8s01', 'Rebooted', 3000), event('k8s02', 'Rebooted', 250), event('k8s03', 'Rebooted', 1000)];
+    const { state, o } = await run(e);
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('2 nodes rebooted together (Rebooted events within 10s of each other, 4m ago: k8s02, k8s01)');
+    expect(returnMoments(e.nodes, e.events, NOW - 3600_000).find((m) => m.node === 'k8s01')).toEqual({ node: 'k8s01', at: NOW - 240_000, how: 'Rebooted event' });
+    // outside the window: the Rebooted event is ignored and Ready since is used
+    expect(returnMoments(e.nodes, [event('k8s01', 'Rebooted', 4000)], NOW - 3600_000).find((m) => m.node === 'k8s01')?.how).toBe('Ready since');
+  });
+
   it('kubelet version skew is information, not a problem', async () => {
     const d = three();
     d.nodes[2] = node('k8s03', { version: 'v1.31.9', readySince: 6 * 86400 });
