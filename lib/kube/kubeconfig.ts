@@ -73,8 +73,6 @@ export interface Connection {
   user: string;
   agent: https.Agent;
   headers: Record<string, string>;
-  /** Per-response byte budget, when the caller sets one (KubeClient has the default). */
-  maxResponseBytes?: number;
   /** The cluster's `disable-compression: true`: do not ask for gzip. */
   disableCompression?: boolean;
   /**
