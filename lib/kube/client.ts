@@ -185,7 +185,9 @@ export class KubeClient {
             if (!isObject(item)) throw new TypeError(`a list item that is ${describeValue(item)}`);
             if (items.length + page.length >= max) return;
             const kept = project(item as T);
-            if (kept !== undefined) page.push(kept);
+            if (kept === undefined) return;
+            this.transport.budget.keep(target);
+            page.push(kept);
           };
           const a = await this.transport.get(path, query, target, opts.metadataOnly ? METADATA_ACCEPT : JSON_ACCEPT, onItem);
           const body = a.body as ListBody;

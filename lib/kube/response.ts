@@ -33,20 +33,24 @@ export interface BudgetLimits {
   decodedBytes: number;
   /** Bytes held at once: bodies kept whole until parsed (objects, health endpoints, errors) and the list item being read. */
   heldBytes: number;
-  /** List items parsed: bounds what a check can keep, since it keeps at most what was parsed. */
+  /** List items parsed: bounds the parsing work of lists a check only counts or filters. */
   items: number;
+  /** List items a check keeps (its project function returned something): bounds its memory. */
+  kept: number;
 }
 
 const MiB = 1024 * 1024;
 /**
  * Bytes: a 50k-pod cluster of 13 KB pods is 650 MB of pod list. Held: no
  * object exceeds etcd's 1.5 MiB request limit, so 8 MiB is several parallel
- * GETs of the largest object. Items: what a check reads on a 50k-pod cluster
- * (50k pods; 52k SandboxChanged events in bench/'s), and at about 0.7 KB of
- * RSS a kept item, what keeps a check under 150 MB against a server that
- * ignores limit= (bench/hostile.mjs); --max-list-items sets it per run.
+ * GETs of the largest object. Kept items: scheduler_stall keeps 100k
+ * FailedScheduling events of a mass-unschedulable incident, other checks 50k
+ * pods on a 50k-pod cluster; at about 0.7 KB of RSS a kept item a server
+ * that ignores limit= costs up to ~180 MB (bench/hostile.mjs);
+ * --max-list-items sets it per run. Parsed items: those 100k events five
+ * times over.
  */
-export const DEFAULT_BUDGET: BudgetLimits = { decodedBytes: 1024 * MiB, heldBytes: 8 * MiB, items: 60_000 };
+export const DEFAULT_BUDGET: BudgetLimits = { decodedBytes: 1024 * MiB, heldBytes: 8 * MiB, items: 500_000, kept: 120_000 };
 
 /** One per check process: every response counts against it, in parallel too. */
 export class ResponseBudget {
@@ -54,7 +58,13 @@ export class ResponseBudget {
   decoded = 0;
   held = 0;
   items = 0;
+  kept = 0;
   constructor(readonly limits: BudgetLimits = DEFAULT_BUDGET) {}
+
+  /** A check keeps one more list item (called from its list's item callback, so a throw ends that response). */
+  keep(target: RequestTarget): void {
+    if (++this.kept > this.limits.kept) throw exceeded(target, `more than ${this.limits.kept} list items kept`, ' A cluster with more objects: raise --max-list-items');
+  }
 }
 
 const mb = (n: number) => (n < MiB ? `${Math.round(n / 1024)} KB` : `${Math.round(n / MiB)} MB`);
@@ -82,7 +92,7 @@ export function readResponse(res: IncomingMessage, opts: ReadOptions, fail: (e: 
   const limits = budget.limits;
   const status = res.statusCode ?? 0;
   const onItem = opts.onItem && ((item: unknown) => {
-    if (++budget.items > limits.items) throw exceeded(target, `more than ${limits.items} list items`, ' A cluster with more objects: raise --max-list-items');
+    if (++budget.items > limits.items) throw exceeded(target, `more than ${limits.items} list items parsed`);
     opts.onItem!(item);
   });
   const streaming = onItem && status >= 200 && status < 300 ? new ListStreamParser(onItem) : undefined;

@@ -16,7 +16,7 @@ export interface CommonOptions {
   timeoutState: State;
   /** limit= for list requests. */
   pageSize: number;
-  /** The run's budget of parsed list items (lib/kube/response.ts). */
+  /** The run's budget of kept list items (lib/kube/response.ts). */
   maxListItems: number;
   verbose: number;
   format: 'nagios' | 'json';

@@ -83,7 +83,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
     kube: () =>
       (connecting ??= connect(o.kubeconfig, o.context, env).then((conn) => {
         log(2, `using kubeconfig ${conn.source}, context ${conn.context || '(current)'}, server ${conn.server.origin}`);
-        client = new KubeClient(conn, controller.signal, log, o.pageSize, { deadline: deadlineAt, budget: { items: o.maxListItems } });
+        client = new KubeClient(conn, controller.signal, log, o.pageSize, { deadline: deadlineAt, budget: { kept: o.maxListItems } });
         return client;
       })),
   };

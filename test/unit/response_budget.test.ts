@@ -28,7 +28,7 @@ const settle = () => new Promise((r) => setImmediate(r));
 
 describe('one budget for the whole run', () => {
   it('two bodies that each fit add up: the one that crosses the line fails, naming its request', async () => {
-    const budget = new ResponseBudget({ decodedBytes: 100 * MiB, heldBytes: 8 * MiB, items: 1000 });
+    const budget = new ResponseBudget({ decodedBytes: 100 * MiB, heldBytes: 8 * MiB, items: 1000, kept: 1000 });
     const a = response();
     const b = response();
     const ra = read(a.res, budget, lease('a'));
@@ -53,7 +53,7 @@ describe('one budget for the whole run', () => {
   });
 
   it('list items count over every list of the run', async () => {
-    const budget = new ResponseBudget({ decodedBytes: 100 * MiB, heldBytes: 8 * MiB, items: 1500 });
+    const budget = new ResponseBudget({ decodedBytes: 100 * MiB, heldBytes: 8 * MiB, items: 1500, kept: 1500 });
     const list = (n: number) => `{"kind":"PodList","metadata":{},"items":[${Array.from({ length: n }, (_, i) => `{"metadata":{"name":"p${i}"}}`).join(',')}]}`;
     const first = response();
     const r1 = read(first.res, budget, { verb: 'list', resource: 'pods' }, () => {});
@@ -66,12 +66,12 @@ describe('one budget for the whole run', () => {
     second.end();
     const e = await r2.catch((x: unknown) => x);
     expect(e).toBeInstanceOf(KubeApiError);
-    expect((e as KubeApiError).message).toMatch(/^response budget exceeded: list jobs\.batch in namespace ns \(more than 1500 list items in this run\)/);
+    expect((e as KubeApiError).message).toMatch(/^response budget exceeded: list jobs\.batch in namespace ns \(more than 1500 list items parsed in this run\)/);
     expect((e as KubeApiError).reason).toBe('BudgetExceeded');
   });
 
   it('decompressed bytes count over the run, read or streamed', async () => {
-    const budget = new ResponseBudget({ decodedBytes: 3 * MiB, heldBytes: 8 * MiB, items: 1000 });
+    const budget = new ResponseBudget({ decodedBytes: 3 * MiB, heldBytes: 8 * MiB, items: 1000, kept: 1000 });
     const body = `{"kind":"Lease","metadata":{"name":"x","annotations":{"pad":"${'p'.repeat(2 * MiB)}"}}}`;
     const one = response();
     const r1 = read(one.res, budget, lease('one'));
