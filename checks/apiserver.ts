@@ -188,7 +188,7 @@ export default defineCheck({
       livez = await kube.getPath('/livez', { verbose: '' });
     } catch (e) {
       // The API server itself is what this check judges: a connection that fails is CRITICAL here, not UNKNOWN.
-      if (e instanceof KubeApiError && e.status === undefined && e.reason !== 'Malformed') return { server, unreachable: e.message, apiservices: [] } satisfies ApiserverData;
+      if (e instanceof KubeApiError && e.status === undefined && !ANSWERED_BADLY.has(e.reason ?? '')) return { server, unreachable: e.message, apiservices: [] } satisfies ApiserverData;
       throw healthError(e) ?? e;
     }
     const data: ApiserverData = { server, livez, certificate: livez.certificate, apiservices: [] };
@@ -210,6 +210,9 @@ export default defineCheck({
     return evaluateApiserver(d, o, now);
   },
 });
+
+/** The server answered, but not as an API server would: UNKNOWN with the client's line, not "unreachable". */
+const ANSWERED_BADLY = new Set(['Malformed', 'BudgetExceeded']);
 
 /** A 403 on a health endpoint names the nonResourceURLs the ClusterRole must grant. */
 function healthError(e: unknown): Error | undefined {

@@ -9,7 +9,7 @@ import { whilePending } from '../plugin/pending.js';
 import { redactSecrets, sanitize } from '../plugin/sanitize.js';
 
 export type { PeerCertificate } from './peer-certificate.js';
-export { DEFAULT_MAX_RESPONSE_BYTES, type ClientLimits, type ClientStats } from './transport.js';
+export type { ClientLimits, ClientStats } from './transport.js';
 
 /** A non-resource path's answer (/livez, /readyz): any status but 401/403/429, text as sent. */
 export interface RawResponse {
@@ -46,6 +46,8 @@ interface ListBody {
 }
 
 const DEFAULT_PAGE = 500;
+/** A non-resource answer (/livez?verbose, /version) is a few KB; its text is redacted and searched whole. */
+const MAX_PATH_BODY = 1024 * 1024;
 /** What kubectl sends for metadata-only lists, including its fallback. */
 const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
@@ -148,7 +150,7 @@ export class KubeClient {
     await this.transport.authenticate();
     return whilePending(this.signal, label, async () => {
       const started = performance.now();
-      const a = await this.transport.send(url, target, 'text/plain, */*', undefined, true);
+      const a = await this.transport.send(url, target, 'text/plain, */*', undefined, true, MAX_PATH_BODY);
       const ms = performance.now() - started;
       this.log(2, `${label} -> ${a.status} (${Math.round(ms)} ms)`);
       if (a.status === 401 || a.status === 403 || a.status === 429) throw fromStatus(a.status, a.notJson ? undefined : a.body, target, this.conn.server.origin);
@@ -184,7 +186,9 @@ export class KubeClient {
             if (!isObject(item)) throw new TypeError(`a list item that is ${describeValue(item)}`);
             if (items.length + page.length >= max) return;
             const kept = project(item as T);
-            if (kept !== undefined) page.push(kept);
+            if (kept === undefined) return;
+            this.transport.budget.keep(target);
+            page.push(kept);
           };
           const a = await this.transport.get(path, query, target, opts.metadataOnly ? METADATA_ACCEPT : JSON_ACCEPT, onItem);
           const body = a.body as ListBody;
@@ -195,7 +199,7 @@ export class KubeClient {
           if (body.kind !== undefined && !(typeof body.kind === 'string' && body.kind.endsWith('List'))) {
             throw this.malformed(target, `a ${sanitize(body.kind, 40)} instead of a list`);
           }
-          items.push(...page);
+          for (const kept of page) items.push(kept); // not push(...page): a page of 10^5 items would overflow the stack
           cont = (isObject(body.metadata) && typeof body.metadata.continue === 'string' && body.metadata.continue) || undefined;
           if (items.length >= max) return items;
         } while (cont);

@@ -75,6 +75,9 @@ export function malformed(server: string, target: RequestTarget, what: string): 
   );
 }
 
+/** Node's codes for a server that failed OpenSSL's verification or the name check (tls.connect's verifyError). */
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_|ERR_TLS|HOSTNAME|ALTNAME|SSL|INVALID_CA|PATH_LENGTH|INVALID_PURPOSE|^UNSPECIFIED$/;
+
 /** Socket and TLS failures, in words. Never includes request headers. */
 export function fromNetwork(err: NodeJS.ErrnoException, target: RequestTarget, server: string): KubeApiError {
   const code = err.code ?? '';
@@ -83,8 +86,10 @@ export function fromNetwork(err: NodeJS.ErrnoException, target: RequestTarget, s
   else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') line = `cannot resolve API server host in ${server}`;
   else if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') line = `API server ${server} unreachable (${code})`;
   else if (code === 'ECONNRESET' || code === 'EPIPE') line = `API server ${server} closed the connection during ${describeTarget(target)}`;
-  else if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME|ALTNAME|SSL/.test(code) || /certificate|ssl|tls/i.test(err.message ?? '')) {
-    line = `TLS verification of API server ${server} failed (${code || 'TLS error'}): check certificate-authority-data and the server name in the kubeconfig`;
+  else if (TLS_CODE.test(code) || /certificate|ssl|tls/i.test(err.message ?? '')) {
+    // Node names the common OpenSSL verify errors; the others (name constraints, critical extensions, weak digests) are UNSPECIFIED with OpenSSL's words.
+    const why = code === 'UNSPECIFIED' ? sanitize(err.message || code, 80) : code || 'TLS error';
+    line = `TLS verification of API server ${server} failed (${why}): check certificate-authority-data and the server name in the kubeconfig`;
   } else line = `request to API server ${server} failed during ${describeTarget(target)}: ${sanitize(code || err.message, 120)}`;
   return new KubeApiError(line, undefined, code || undefined, target);
 }

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { PluginError } from '../plugin/errors.js';
 import { registerSecret } from '../plugin/sanitize.js';
-import { parseCaBundle, verifyingAgent } from './tls-verify.js';
 import { parseProxyUrl, throughProxy } from './proxy.js';
 import { obj, resolveKubeconfig, str, type ResolvedKubeconfig } from './kubeconfig-load.js';
 
@@ -16,8 +15,6 @@ export interface Connection {
   user: string;
   agent: https.Agent;
   headers: Record<string, string>;
-  /** Per-response byte budget, when the caller sets one (KubeClient has the default). */
-  maxResponseBytes?: number;
   /** The cluster's `disable-compression: true`: do not ask for gzip. */
   disableCompression?: boolean;
   /**
@@ -146,30 +143,23 @@ export async function connect(explicit: string | undefined, context: string | un
   const key = material(k.userSource, k.userName, u, 'client-key');
   guardKey(key);
   const skipVerify = k.cluster['insecure-skip-tls-verify'] === true;
-  // With a CA in the kubeconfig, the TLS context gets `ca: []` and we judge the
-  // server's chain ourselves (tls-verify.ts). Any non-empty `ca` (or none) makes
-  // Node build its bundled root store first: SecureContext::SetCACert compares the
-  // context's store with GetOrCreateRootCertStore(), whose first call runs
-  // NewRootCertStore() and PEM-parses all ~140 bundled roots, and addRootCerts
-  // does the same (nodejs/node src/crypto/crypto_context.cc; `ca` -> addCACert per
-  // item in lib/internal/tls/secure-context.js, so an empty array adds nothing).
-  // That was 25-45 ms CPU of every check's start-up (27 ms measured in-process).
-  // OpenSSL still does the handshake (the server proves it holds the leaf's
-  // key); only the chain and name are judged in JavaScript, before the HTTP
-  // layer gets the socket.
-  // Without a CA (a public endpoint): Node's default store and OpenSSL's checks;
-  // insecure-skip-tls-verify: no store, no checks, as before.
-  let anchors: X509Certificate[] | undefined;
+  // OpenSSL judges the server (chain, purpose, validity, constraints; Node
+  // checks the name), before the HTTP layer writes a byte: docs/security.md.
+  // Every certificate of the kubeconfig's CA is a trust anchor, as in
+  // client-go, so a CA file holding an intermediate works as with kubectl
+  // (allowPartialTrustChain). Without a CA: Node's bundled roots.
+  // insecure-skip-tls-verify: nothing is verified.
   if (ca && !skipVerify) {
     try {
-      anchors = parseCaBundle(ca);
+      caCertificates(ca);
     } catch (e) {
       throw new PluginError(`kubeconfig ${source}: cannot load credentials for user '${k.userName}': ${credentialError(e)}`);
     }
   }
+  const trust: tls.SecureContextOptions = ca && !skipVerify ? { ca, allowPartialTrustChain: true } : {};
   const tlsFor = (c: Buffer | string | undefined, kk: Buffer | string | undefined) => {
     try {
-      return tls.createSecureContext({ ca: anchors || skipVerify ? [] : undefined, cert: c, key: kk });
+      return tls.createSecureContext({ ...trust, cert: c, key: kk });
     } catch (e) {
       throw new PluginError(`kubeconfig ${source}: cannot load credentials for user '${k.userName}': ${credentialError(e)}`);
     }
@@ -177,14 +167,13 @@ export async function connect(explicit: string | undefined, context: string | un
   // Our own keep-alive agent so sequential requests reuse one TLS connection, and
   // one TLS context for every connection (Node would otherwise build one per socket).
   const agentFor = (secureContext: tls.SecureContext): https.Agent => {
-    const options: https.AgentOptions = {
+    const agent = new https.Agent({
       keepAlive: true,
       maxSockets: 8,
       secureContext,
       rejectUnauthorized: !skipVerify,
       servername: str(k.cluster['tls-server-name']) || (isIp(server.hostname) ? undefined : server.hostname),
-    };
-    const agent = anchors && !skipVerify ? verifyingAgent(options, anchors) : new https.Agent(options);
+    });
     return proxy ? throughProxy(agent, proxy) : agent;
   };
   const conn: Connection = {
@@ -212,6 +201,13 @@ export async function connect(explicit: string | undefined, context: string | un
     };
   }
   return conn;
+}
+
+/** The certificates of a CA file; like client-go, a file without one is an error, not an empty trust store. */
+function caCertificates(pem: Buffer): X509Certificate[] {
+  const blocks = pem.toString('latin1').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  if (!blocks.length) throw new Error('no PEM certificate in the certificate authority');
+  return blocks.map((b) => new X509Certificate(b));
 }
 
 function isIp(host: string): boolean {

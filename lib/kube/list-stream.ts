@@ -15,6 +15,38 @@ const ITEMS_KEY = Buffer.from('"items"');
 
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
+/**
+ * Deepest nesting of JSON the client parses. Kubernetes objects nest a few
+ * dozen levels; JSON.stringify and recursive readers overflow the stack near
+ * 10^4 (client-go's decoder stops at 10^4 too), so deeper is a hostile body.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** A body nested deeper than MAX_JSON_DEPTH. */
+export class TooDeepError extends Error {
+  constructor() {
+    super(`JSON nested more than ${MAX_JSON_DEPTH} deep`);
+    this.name = 'TooDeepError';
+  }
+}
+
+/** Throws TooDeepError when a whole JSON text nests deeper than MAX_JSON_DEPTH (strings skipped). */
+export function assertDepth(buf: Buffer): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i]!;
+    if (inString) {
+      if (b === BACKSLASH) i++;
+      else if (b === QUOTE) inString = false;
+      continue;
+    }
+    if (b === QUOTE) inString = true;
+    else if (b === OPEN_OBJ || b === OPEN_ARR) { if (++depth > MAX_JSON_DEPTH) throw new TooDeepError(); }
+    else if (b === CLOSE_OBJ || b === CLOSE_ARR) depth--;
+  }
+}
+
 export class ListStreamParser {
   private depth = 0;
   private inString = false;
@@ -30,7 +62,14 @@ export class ListStreamParser {
   private item: Buffer[] = [];
   private itemOpen = false;
   private skeleton: Buffer[] = [];
+  /** Bytes held for the item being read and the skeleton (the response budget counts them). */
+  private itemBytes = 0;
+  private skeletonBytes = 0;
   itemCount = 0;
+
+  get buffered(): number {
+    return this.itemBytes + this.skeletonBytes;
+  }
 
   constructor(private readonly onItem: (item: unknown) => void) {}
 
@@ -71,7 +110,7 @@ export class ListStreamParser {
       if (this.inItems && this.depth === 2) {
         // Between items: ',' separates, ']' ends the array, anything else starts an item.
         if (b === COMMA || b === CLOSE_ARR) {
-          if (this.itemOpen) { this.item.push(chunk.subarray(from, i)); this.emit(); }
+          if (this.itemOpen) { this.keepItem(chunk.subarray(from, i)); this.emit(); }
           from = i; // the skeleton never sees items; the ']' itself is kept below
           if (b === CLOSE_ARR) { this.inItems = false; this.depth--; }
           else from = i + 1;
@@ -87,10 +126,10 @@ export class ListStreamParser {
       if (this.depth === 1 && b === COLON) { this.awaitingItems = this.lastKeyIsItems; this.lastKeyIsItems = false; continue; }
       if (this.depth === 1 && b === COMMA) { this.lastKeyIsItems = false; continue; }
       if (b === OPEN_OBJ || b === OPEN_ARR) {
-        this.depth++;
+        if (++this.depth > MAX_JSON_DEPTH) throw new TooDeepError();
         if (this.awaitingItems && this.depth === 2 && b === OPEN_ARR) {
           this.inItems = true;
-          this.skeleton.push(chunk.subarray(from, i + 1));
+          this.keepSkeleton(chunk.subarray(from, i + 1));
           from = i + 1;
         }
         this.awaitingItems = false;
@@ -101,19 +140,30 @@ export class ListStreamParser {
         this.depth--;
         if (this.inItems && this.depth === 2 && this.itemOpen) {
           // An object or array item just closed.
-          this.item.push(chunk.subarray(from, i + 1));
+          this.keepItem(chunk.subarray(from, i + 1));
           from = i + 1;
           this.emit();
         }
       }
     }
-    if (this.inItems && this.itemOpen) this.item.push(chunk.subarray(from));
-    else if (!this.inItems) this.skeleton.push(chunk.subarray(from));
+    if (this.inItems && this.itemOpen) this.keepItem(chunk.subarray(from));
+    else if (!this.inItems) this.keepSkeleton(chunk.subarray(from));
+  }
+
+  private keepItem(b: Buffer): void {
+    this.item.push(b);
+    this.itemBytes += b.length;
+  }
+
+  private keepSkeleton(b: Buffer): void {
+    this.skeleton.push(b);
+    this.skeletonBytes += b.length;
   }
 
   private emit(): void {
     const text = Buffer.concat(this.item).toString('utf8');
     this.item = [];
+    this.itemBytes = 0;
     this.itemOpen = false;
     if (!text.trim()) return;
     this.itemCount++;

@@ -1,6 +1,6 @@
 // The HTTP side of the client: one GET (or a canary's POST/DELETE) over the connection's keep-alive
-// agent, aborted by the run's AbortSignal, its body read within the budget
-// (response.ts), the server's Date noted for clock skew, and statuses turned
+// agent, aborted by the run's AbortSignal, its body read within the run's
+// response budget (response.ts), the server's Date noted for clock skew, and statuses turned
 // into KubeApiErrors, with a 429 retried once when the deadline allows.
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -8,7 +8,7 @@ import type { Connection } from './kubeconfig.js';
 import { ClockSkew } from './clock-skew.js';
 import { describeTarget, fromNetwork, fromStatus, KubeApiError, malformed, type RequestTarget } from './errors.js';
 import { peerCertificate, type PeerCertificate } from './peer-certificate.js';
-import { readError, readResponse, type Answer } from './response.js';
+import { DEFAULT_BUDGET, readError, readResponse, ResponseBudget, type Answer, type BudgetLimits } from './response.js';
 import type { Logger } from '../plugin/log.js';
 import { whilePending } from '../plugin/pending.js';
 
@@ -21,20 +21,14 @@ export interface ClientStats {
 }
 
 export interface ClientLimits {
-  /** Byte budget per response, received and decompressed (default DEFAULT_MAX_RESPONSE_BYTES). */
-  maxResponseBytes?: number;
+  /** The run's response budget, where it differs from DEFAULT_BUDGET (tests). */
+  budget?: Partial<BudgetLimits>;
   /** When the run must end (epoch ms), so a 429 whose Retry-After runs past it fails at once. */
   deadline?: number;
   /** Ask for gzip (default true). */
   gzip?: boolean;
 }
 
-/**
- * Holds a 10,000-item page (the largest --page-size) of 13 KB pods. Lists are
- * parsed as they stream, so memory follows what the check keeps; the budget
- * bounds the time a server that ignores limit= can make the check spend.
- */
-export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
 export const JSON_ACCEPT = 'application/json';
 
 /** A request that writes (the canary's pod): its method and JSON body. */
@@ -74,7 +68,8 @@ export class Transport {
   readonly stats: ClientStats = { requests: 0, bytes: 0, decodedBytes: 0 };
   readonly skew = new ClockSkew();
   private authenticated: Promise<void> | undefined;
-  private readonly maxBytes: number;
+  /** One for the whole run: every response of this client counts against it. */
+  readonly budget: ResponseBudget;
 
   constructor(
     readonly conn: Connection,
@@ -82,7 +77,7 @@ export class Transport {
     private readonly log: Logger,
     private readonly limits: ClientLimits,
   ) {
-    this.maxBytes = limits.maxResponseBytes ?? conn.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.budget = new ResponseBudget({ ...DEFAULT_BUDGET, ...limits.budget });
   }
 
   /** The server's origin, for messages. */
@@ -107,7 +102,7 @@ export class Transport {
     const label = `${write?.method ?? 'GET'} ${path}${qs ? `?${decodeURIComponent(qs)}` : ''}`;
     return whilePending(this.signal, label, async () => {
       const started = Date.now();
-      const a = await this.send(url, target, accept, onItem, false, write);
+      const a = await this.send(url, target, accept, onItem, false, undefined, write);
       this.log(2, `${label} -> ${a.status} (${Date.now() - started} ms)`);
       const ok = a.status >= 200 && a.status < 300;
       if (ok && a.notJson) throw malformed(this.server, target, 'a response that is not JSON');
@@ -138,7 +133,7 @@ export class Transport {
   }
 
   /** One HTTP exchange, any status; network failures and the abort reject. */
-  send(url: URL, target: RequestTarget, accept: string, onItem?: (item: unknown) => void, wantCertificate = false, write?: Write): Promise<Exchange> {
+  send(url: URL, target: RequestTarget, accept: string, onItem?: (item: unknown) => void, wantCertificate = false, maxBody?: number, write?: Write): Promise<Exchange> {
     const server = this.server;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -158,7 +153,7 @@ export class Transport {
           this.skew.note(res.headers.date, sent, Date.now());
           this.stats.requests++;
           const certificate = wantCertificate ? peerCertificate(res.socket as TLSSocket) : undefined;
-          readResponse(res, { target, server, signal: this.signal, maxBytes: this.maxBytes, stats: this.stats, onItem }, fail,
+          readResponse(res, { target, server, signal: this.signal, budget: this.budget, stats: this.stats, onItem, maxBody }, fail,
             (a) => { if (!settled) { settled = true; resolve({ ...a, certificate }); } });
         } catch (e) {
           fail(readError(server, target, e));

@@ -16,6 +16,8 @@ export interface CommonOptions {
   timeoutState: State;
   /** limit= for list requests. */
   pageSize: number;
+  /** The run's budget of kept list items (lib/kube/response.ts). */
+  maxListItems: number;
   verbose: number;
   format: 'nagios' | 'json';
   kubeconfig?: string;

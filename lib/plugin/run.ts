@@ -87,7 +87,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
       (connecting ??= connect(o.kubeconfig, o.context, env).then((c) => {
         conn = c;
         log(2, `using kubeconfig ${c.source}, context ${c.context || '(current)'}, server ${c.server.origin}`);
-        client = new KubeClient(c, controller.signal, log, o.pageSize, { deadline: deadlineAt });
+        client = new KubeClient(c, controller.signal, log, o.pageSize, { deadline: deadlineAt, budget: { kept: o.maxListItems } });
         return client;
       })),
   };

@@ -3,9 +3,10 @@
 // kubeconfigs: bad-input.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHECKS, expectSafe, pool } from '../bad-input-support.js';
-import { apiServers, EVENT_LISTS, runBuilt, tempDir, type ApiServer } from '../harness.js';
+import { apiServers, EVENT_LISTS, expectContract, runBuilt, tempDir, type ApiServer } from '../harness.js';
+import { startHostile, type Hostility } from '../hostile-server.js';
 
 let api: ApiServer;
 const tmp = tempDir('bad');
@@ -77,4 +78,49 @@ describe('secrets never appear in output', () => {
       for (const secret of secrets) expect(r.stdout + r.stderr, `${runs[i]![0]} ${runs[i]![1].join(' ')}`).not.toContain(secret);
     });
   }, 900000);
+});
+
+describe('memory bounded whatever the server sends (peak RSS: bench/hostile.mjs)', () => {
+  const certs = inject('k8sNrpeCerts');
+  const tls = () => ({ cert: fs.readFileSync(path.join(certs, 'server.crt')), key: fs.readFileSync(path.join(certs, 'server.key')), ca: fs.readFileSync(path.join(certs, 'ca.crt')) });
+  const against = async (h: Hostility, check: string) => {
+    const s = await startHostile(h, tls(), tmp);
+    try {
+      const r = await runBuilt(check, ['--kubeconfig', s.kubeconfig, '-t', '30']);
+      expectContract(r, check.toUpperCase().replace(/_/g, ' '));
+      expect(r.stdout).not.toMatch(/internal error|timed out/);
+      return r;
+    } finally {
+      await s.stop();
+    }
+  };
+  const BUDGET = (what: string) => new RegExp(`UNKNOWN - response budget exceeded: ${what} in this run\\): stopped reading`);
+
+  it('a gzip bomb (1 GB of one string in 1 MB) ends at the bytes a run may hold', async () => {
+    const r = await against('gzip-bomb', 'leases');
+    expect(r.code).toBe(3);
+    expect(r.firstLine).toMatch(BUDGET('get leases\\.coordination\\.k8s\\.io kube-(scheduler|controller-manager) in namespace kube-system \\(more than 8 MB to hold at once'));
+  }, 120000);
+
+  it.each(['apiserver', 'pods'])('%s: a list that ignores limit= with 10^6 items ends at the items a run may read', async (check) => {
+    const r = await against('million-items', check);
+    expect(r.code).toBe(3);
+    expect(r.firstLine).toMatch(BUDGET('list \\S+ at cluster scope \\(more than (120000 list items kept|500000 list items parsed)'));
+    if (/kept/.test(r.firstLine)) expect(r.firstLine).toContain('raise --max-list-items');
+  }, 120000);
+
+  it.each(['apiserver', 'pods'])('%s: JSON nested 10^5 deep is not an API server\'s answer', async (check) => {
+    const r = await against('deep-json', check);
+    expect(r.code).toBe(3);
+    expect(r.firstLine).toMatch(/UNKNOWN - API server https:\/\/127\.0\.0\.1:\d+ sent JSON nested more than 1000 deep for (get \/livez|list pods): not a Kubernetes API server/);
+  }, 120000);
+
+  it('12 MB answers on parallel lists (workloads) and health endpoints (apiserver) end at the budget', async () => {
+    const w = await against('large-bodies', 'workloads');
+    expect(w.code).toBe(3);
+    expect(w.firstLine).toMatch(BUDGET('list \\S+ at cluster scope \\(more than 8 MB to hold at once'));
+    const a = await against('large-bodies', 'apiserver');
+    expect(a.code).toBe(3);
+    expect(a.firstLine).toMatch(BUDGET('get /livez \\(an answer of more than 1 MB'));
+  }, 120000);
 });

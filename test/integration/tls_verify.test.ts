@@ -1,16 +1,16 @@
-// The API server's certificate is judged before the HTTP layer gets the
-// socket (lib/kube/tls-verify.ts): a server that cannot prove itself never
+// The API server's certificate is judged by OpenSSL during the handshake
+// (Node's TLS, rejectUnauthorized): a server that cannot prove itself never
 // receives a request byte, so never the bearer token. The built binary meets
-// a plain TLS server on 127.0.0.1 that records what it receives.
-import { execFileSync } from 'node:child_process';
+// a plain TLS server on 127.0.0.1 that records what it receives, with chains
+// made by the openssl CLI and judged also by `openssl verify` and kubectl.
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { parseCaBundle, verifyingAgent } from '../../lib/kube/tls-verify.js';
 import { expectContract, runBuilt, tempDir } from '../harness.js';
+import { makeChains, opensslVerify, presentedPem, type Chain, type ChainName } from '../tls-chains.js';
 
 const dir = tempDir('tls-verify-int');
 const certs = inject('k8sNrpeCerts');
@@ -54,10 +54,10 @@ async function recordingServer(cert: Buffer, key: Buffer) {
   };
 }
 
-function kubeconfig(name: string, port: number, extra = '', user = `    token: ${TOKEN}\n`): string {
+function kubeconfig(name: string, port: number, extra = '', user = `    token: ${TOKEN}\n`, ca = read('ca.crt')): string {
   const file = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(file, `apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: t\n  cluster:\n    server: https://127.0.0.1:${port}\n` +
-    `    certificate-authority-data: ${read('ca.crt').toString('base64')}\n${extra}users:\n- name: u\n  user:\n${user}` +
+    `    certificate-authority-data: ${ca.toString('base64')}\n${extra}users:\n- name: u\n  user:\n${user}` +
     'contexts:\n- name: t\n  context:\n    cluster: t\n    user: u\n');
   return file;
 }
@@ -85,7 +85,7 @@ describe('no request byte before the server is verified', () => {
     const r = await runBuilt('leases', ['--kubeconfig', kubeconfig('impostor', s.port), '-t', '20']);
     expectContract(r, 'LEASES');
     expect(r.code).toBe(3);
-    expect(r.firstLine).toMatch(/^K8S LEASES UNKNOWN - TLS verification of API server https:\/\/127\.0\.0\.1:\d+ failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\)/);
+    expect(r.firstLine).toMatch(/^K8S LEASES UNKNOWN - TLS verification of API server https:\/\/127\.0\.0\.1:\d+ failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\)/);
     await s.idle();
     expect(s.connections).toBeGreaterThan(0); // the handshake happened; the judgement came after it
     expect(s.text()).toBe('');
@@ -130,7 +130,7 @@ describe('insecure-skip-tls-verify', () => {
   });
 });
 
-describe('an exec plugin\'s client certificate gets the same verifying agent', () => {
+describe('an exec plugin\'s client certificate is verified the same way', () => {
   const execUser = () => {
     const cred = path.join(dir, 'cred.json');
     fs.writeFileSync(cred, JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential',
@@ -156,42 +156,66 @@ describe('an exec plugin\'s client certificate gets the same verifying agent', (
   });
 });
 
-describe('the verifying agent', () => {
-  const anchors = () => parseCaBundle(read('ca.crt'));
-  const get = (agent: https.Agent, port: number) => new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-      const reused = (res.socket as tls.TLSSocket).isSessionReused();
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, reused }));
-    });
-    req.on('error', reject);
-  });
+describe('judged as `openssl verify -purpose sslserver` judges it (and kubectl)', () => {
+  const chainDir = tempDir('tls-chains');
+  let chains: Record<ChainName, Chain>;
+  beforeAll(() => { chains = makeChains(chainDir); }, 180000);
+  const haveKubectl = fs.existsSync('/usr/bin/kubectl');
 
-  it('counts connections still in their handshake towards maxSockets', async () => {
-    const s = await start(read('server.crt'), read('server.key'));
-    const agent = verifyingAgent({ keepAlive: true, maxSockets: 3, secureContext: tls.createSecureContext({ ca: [] }) }, anchors());
-    try {
-      const answers = await Promise.all(Array.from({ length: 12 }, () => get(agent, s.port)));
-      expect(answers.map((a) => a.status)).toEqual(Array(12).fill(404));
-      expect(s.connections).toBeLessThanOrEqual(3);
-    } finally {
-      agent.destroy();
-    }
-  });
+  // What OpenSSL says of each chain (the openssl CLI); the test fails if a chain is not made as meant.
+  const expected: Record<ChainName, string> = {
+    good: 'OK',
+    'good-via-intermediate': 'OK',
+    'good-rsa': 'OK',
+    'ca-file-holds-intermediate': 'OK', // every certificate of the CA file is an anchor, as in client-go
+    'other-ca': 'self-signed certificate in certificate chain',
+    'pathlen-exceeded': 'path length constraint exceeded',
+    'name-constraint-dns': 'permitted subtree violation',
+    'name-constraint-ip': 'permitted subtree violation',
+    'unknown-critical-extension': 'unhandled critical extension',
+    'intermediate-client-auth-only': 'unsuitable certificate purpose',
+    'sha1-leaf': 'CA signature digest algorithm too weak',
+    'md5-leaf': 'CA signature digest algorithm too weak',
+    expired: 'certificate has expired',
+    'not-yet-valid': 'certificate is not yet valid',
+    'wrong-host': 'hostname mismatch',
+    'look-alike-self-signed': 'self-signed certificate in certificate chain',
+  };
+  /** Node's name for what OpenSSL said (UNSPECIFIED: Node has no name, the line gives OpenSSL's words). */
+  const nodeWords: Record<string, string> = {
+    'self-signed certificate in certificate chain': 'SELF_SIGNED_CERT_IN_CHAIN',
+    'path length constraint exceeded': 'PATH_LENGTH_EXCEEDED',
+    'unsuitable certificate purpose': 'INVALID_PURPOSE',
+    'certificate has expired': 'CERT_HAS_EXPIRED',
+    'certificate is not yet valid': 'CERT_NOT_YET_VALID',
+    'hostname mismatch': 'ERR_TLS_CERT_ALTNAME_INVALID',
+  };
 
-  it('verifies every new connection: a full handshake each time, no session resumed', async () => {
-    const s = await start(read('server.crt'), read('server.key'));
-    const agent = verifyingAgent({ keepAlive: true, maxSockets: 1, secureContext: tls.createSecureContext({ ca: [] }) }, anchors());
-    try {
-      expect(await get(agent, s.port)).toEqual({ status: 404, reused: false });
-      expect(await get(agent, s.port)).toEqual({ status: 404, reused: false }); // keep-alive: the same verified socket
-      expect(s.connections).toBe(1);
-      for (const list of Object.values(agent.freeSockets)) for (const sock of list ?? []) sock.destroy();
-      await new Promise((r) => setTimeout(r, 50));
-      expect(await get(agent, s.port)).toEqual({ status: 404, reused: false });
-      expect(s.connections).toBe(2);
-    } finally {
-      agent.destroy();
-    }
-  });
+  for (const name of Object.keys(expected) as ChainName[]) {
+    it(name, async () => {
+      const c = chains[name];
+      const verdict = opensslVerify(chainDir, c);
+      expect(verdict).toBe(expected[name]);
+      const s = await start(presentedPem(chainDir, c), fs.readFileSync(path.join(chainDir, c.key)));
+      const cfg = kubeconfig(`chain-${name}`, s.port, c.serverName ? `    tls-server-name: ${c.serverName}\n` : '', undefined, fs.readFileSync(path.join(chainDir, c.ca)));
+      const r = await runBuilt('leases', ['--kubeconfig', cfg, '-t', '3']);
+      expectContract(r, 'LEASES');
+      await s.idle();
+      if (verdict === 'OK') {
+        expect(r.firstLine).not.toMatch(/TLS verification/);
+        expect(s.text()).toContain(`Bearer ${TOKEN}`);
+      } else {
+        expect(r.code).toBe(3);
+        expect(r.firstLine).toContain(`failed (${nodeWords[verdict] ?? verdict}): check certificate-authority-data`);
+        expect(s.text()).toBe('');
+      }
+      if (haveKubectl) {
+        // kubectl (client-go, Go's crypto/x509) on the same server: it refuses the TLS handshake exactly when we do.
+        // Not spawnSync: the recording server lives in this process and must answer the handshake.
+        const stderr = await new Promise<string>((resolve) => execFile('/usr/bin/kubectl', ['--kubeconfig', cfg, 'get', '--raw', '/livez', '--request-timeout=20s'],
+          { env: { PATH: '/usr/bin:/bin', HOME: chainDir } }, (_e, _out, err) => resolve(String(err))));
+        expect(/x509:|tls:/.test(stderr), stderr).toBe(verdict !== 'OK');
+      }
+    }, 60000);
+  }
 });

@@ -90,10 +90,10 @@ describe('bounded whatever the server sends', () => {
   it('a list that ignores limit= stops at the byte budget, received or decompressed', async () => {
     const s = await start({ objects: [] }, { rules: [{ path: '^/api/v1/pods$', flood: 64 * 1024 * 1024 }] });
     for (const gzip of [false, true]) {
-      const c = await client(s, 'cert', { maxResponseBytes: 4 * 1024 * 1024, gzip });
+      const c = await client(s, 'cert', { budget: { decodedBytes: 4 * 1024 * 1024 }, gzip });
       let seen = 0;
       const e = await failure(c.list(RESOURCES.pods, { project: () => { seen++; return undefined; } }));
-      expect(e.message).toMatch(new RegExp(`sent more than 4194304 bytes${gzip ? ' \\(decompressed\\)' : ''} for list pods at cluster scope: stopped reading`));
+      expect(e.message).toMatch(new RegExp(`^response budget exceeded: list pods at cluster scope \\(more than 4 MB ${gzip ? 'decompressed' : '(received|decompressed)'} in this run\\): stopped reading`));
       // Items were parsed as they arrived, before the budget ran out.
       expect(seen).toBeGreaterThan(1000);
       expect(c.stats.decodedBytes).toBeLessThan(5 * 1024 * 1024);
