@@ -406,13 +406,14 @@ export default defineCheck({
   title: 'CANARY',
   scope: 'cluster',
   nrpe: {
-    args: '-t 55 --node NODE',
+    args: '-t 55',
     about: 'Opt-in (it writes): one small pod started and deleted per run, each stage timed (schedule, start,\n' +
       'Ready, delete), the failed stage named with its evidence and the next step. Needs\n' +
-      'deploy/rbac-canary.yaml applied; NODE is this node\'s name as `kubectl get nodes` shows it. Run it\n' +
-      'every 5 minutes or more: one pod start per run on the node. NRPE\'s command_timeout must exceed -t\n' +
-      '(so the check deletes its pod itself).',
+      'deploy/rbac-canary.yaml applied. Add --node NAME (this node as `kubectl get nodes` shows it) to\n' +
+      'pin the pod here; without it the scheduler picks the node. Run it every 5 minutes or more: one pod\n' +
+      'start per run. NRPE\'s command_timeout must exceed -t (so the check deletes its pod itself).',
   },
+
   summary: 'Starts a small pod and times each stage: scheduled, started, Ready, deleted (opt-in: it writes)',
   description:
     'An end-to-end probe: creates one small pod in its own namespace (--namespace, optionally pinned to --node), from an image every ' +

@@ -174,13 +174,13 @@ async function readFileConfig(file: string): Promise<FileConfig> {
     const where = mark?.line !== undefined ? ` (line ${mark.line + 1})` : '';
     throw new PluginError(`kubeconfig ${file} is not a valid kubeconfig${where}`);
   }
-  const named = (list: unknown, key: 'cluster' | 'user' | 'context', plural: string): Map<string, Entry> => {
+  const named = (list: unknown, key: 'cluster' | 'user' | 'context', listName: string): Map<string, Entry> => {
     const m = new Map<string, Entry>();
     for (const e of (Array.isArray(list) ? list : []).map(obj)) {
       const name = str(e.name);
       if (name === undefined) continue;
       // kubectl refuses a file that names one twice (its message quotes the entries, credentials included).
-      if (m.has(name)) throw new PluginError(`kubeconfig ${file}: ${plural} has '${sanitize(name, 60)}' twice (kubectl refuses it too): remove one`);
+      if (m.has(name)) throw new PluginError(`kubeconfig ${file}: ${listName} has '${sanitize(name, 60)}' twice (kubectl refuses it too): remove one`);
       const value = obj(e[key]);
       m.set(name, { value: key === 'context' ? value : withAbsolutePaths(key, file, value), file });
     }

@@ -14,7 +14,8 @@ import { GUARD_NOTE, guardCommands } from '../../scripts/nrpe-guard.mjs';
 const PLUGINS = '/usr/lib/nagios/plugins';
 const source = fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8');
 const installed = (guardCommands as (t: string) => string)(source);
-const commands = [...installed.matchAll(/^command\[(check_k8s_([a-z0-9_]+))\]=(.+)$/gm)].map((m) => ({ name: m[2]!, line: m[3]! }));
+// Opt-in commands ship commented out ('# command[...]'), guarded alike so they are guarded once enabled.
+const commands = [...installed.matchAll(/^(?:# )?command\[(check_k8s_([a-z0-9_]+))\]=(.+)$/gm)].map((m) => ({ name: m[2]!, line: m[3]! }));
 
 function sh(line: string): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
@@ -26,11 +27,11 @@ function sh(line: string): Promise<{ code: number; stdout: string }> {
 
 describe('installed NRPE commands', () => {
   it('are the source commands with the same plugin and options, nothing else changed', () => {
-    expect(commands.length).toBe([...source.matchAll(/^command\[/gm)].length);
-    for (const m of source.matchAll(/^command\[(check_k8s_[a-z0-9_]+)\]=(\S+)(.*)$/gm)) {
-      expect(installed).toContain(`command[${m[1]}]=test -x ${m[2]} && exec ${m[2]}${m[3]}; echo '`);
+    expect(commands.length).toBe([...source.matchAll(/^(?:# )?command\[/gm)].length);
+    for (const m of source.matchAll(/^((?:# )?)command\[(check_k8s_[a-z0-9_]+)\]=(\S+)(.*)$/gm)) {
+      expect(installed).toContain(`${m[1]}command[${m[2]}]=test -x ${m[3]} && exec ${m[3]}${m[4]}; echo '`);
     }
-    const others = (t: string) => t.split('\n').filter((l) => !l.startsWith('command[') && !(GUARD_NOTE as string[]).includes(l));
+    const others = (t: string) => t.split('\n').filter((l) => !/^(# )?command\[/.test(l) && !(GUARD_NOTE as string[]).includes(l));
     expect(others(installed)).toEqual(others(source));
     for (const c of commands) expect(c.line).not.toContain('$'); // NRPE would read $...$ as a macro
   });
