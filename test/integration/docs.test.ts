@@ -82,7 +82,7 @@ describe('docs/ and README.md', () => {
     const ours = ourOptions((await loadModel()) as Model);
     const unknown: string[] = [];
     for (const f of DOCS) {
-      for (const m of text(f).matchAll(/(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(-\*)?/g)) {
+      for (const m of text(f).matchAll(/(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(-\*)?(?![A-Za-z])/g)) {
         const flag = m[1]!;
         // '--context-deadline-exceeded-*': a family of options sharing a prefix.
         const known = m[2] ? [...ours].some((o) => o.startsWith(`${flag}-`)) : ours.has(flag) || OTHER_TOOLS.has(flag);

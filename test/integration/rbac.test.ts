@@ -169,11 +169,14 @@ describe('deploy/rbac.yaml', () => {
       for (const scenario of ['healthy', 'incident', ROLLOUT]) {
         const server = await start(scenario);
         const runs = await mapBounded(checks, 4, (c) => runAsNrpe(c, server, ['-vv']));
-        // -vv logs each request the check made; the double's log is the same requests as it answered them.
+        // -vv logs each answered request; each is in the double's log. (Not the converse: a check that
+        // ends on its verdict, e.g. calico_nat when the nat table cannot be read, may leave a request
+        // in flight that the double answered after the check stopped logging.)
         const logged = runs.flatMap((r) => [...r.stderr.matchAll(/\] GET (\/\S*?)(?:\?\S*)? -> \d+/g)].map((m) => m[1]!));
         const reqs = server.requests();
         expect(reqs.length).toBeGreaterThan(0);
-        expect(new Set(logged)).toEqual(new Set(reqs.map((r) => r.path)));
+        const answered = new Set(reqs.map((r) => r.path));
+        expect(logged.filter((p) => !answered.has(p))).toEqual([]);
         for (const a of asked(reqs)) seen.add(a);
       }
       expect([...seen].filter((a) => !grants.has(a)).sort(), 'asked for but not granted').toEqual([]);
