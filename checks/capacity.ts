@@ -121,7 +121,7 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
 
   // 1. N-1: the worst single node loss, per resource.
   const loss = worstLoss(d);
-  const okParts: string[] = [];
+  const okParts: { node: string; part: string }[] = [];
   let bad: LossCase[] = [];
   for (const { key, what, show } of RESOURCE) {
     const c = loss[key];
@@ -137,7 +137,7 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
       r.problem(j.state, `losing ${node} needs ${pct} of the ${what} free elsewhere`,
         `losing ${node}: ${facts}: the move needs ${pct} of it (${j.hint})`);
       bad.push(c);
-    } else okParts.push(`losing ${sanitize(c.node, 80)} needs ${c.percent}% of the ${what} free elsewhere`);
+    } else okParts.push({ node: sanitize(c.node, 80), part: `${c.percent}% of the ${what}` });
     r.info(`${what}: the worst node to lose is ${sanitize(c.node, 80)}: ${facts} (${c.percent >= MOVE_PERCENT_CAP ? 'nothing free' : `${c.percent}%`})`);
   }
   for (const { key } of RESOURCE) {
@@ -172,7 +172,10 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   if (todo.length) r.findings.unshift({ text: `What to do: ${todo.join('; ')}` });
   if (!nodeCount) return r.done('no nodes');
   const fullest = fill[0] ? `, fullest ${sanitize(fill[0].node, 80)} at ${fill[0].pods}/${fill[0].allocatable} pods` : '';
-  const n1 = nodeCount < 2 ? 'one node, N-1 not judged' : okParts.join(', ');
+  // 'losing k8s01 needs 50% of the CPU and 40% of the memory free elsewhere'
+  const byNode = new Map<string, string[]>();
+  for (const p of okParts) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p.part]);
+  const n1 = nodeCount < 2 ? 'one node, N-1 not judged' : [...byNode].map(([n, parts]) => `losing ${n} needs ${parts.join(' and ')} free elsewhere`).join(', ');
   return r.done(`${plural(nodeCount, 'node')}: ${n1}${fullest}`);
 }
 
