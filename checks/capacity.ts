@@ -10,7 +10,7 @@ import type { Range } from '../lib/plugin/range.js';
 import { judge, Report, type Judgement } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
-import { State } from '../lib/plugin/state.js';
+import { State, worst } from '../lib/plugin/state.js';
 
 /** A Node as this check keeps it: what the scheduler may place there. */
 export interface CapacityNode {
@@ -150,7 +150,7 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   bad = [...new Map(bad.map((c) => [c.node, c])).values()];
   if (bad.length) {
     const names = bad.map((c) => sanitize(c.node, 80)).join(', ');
-    todo.push(`add a node or allocatable CPU/memory, or lower the requests of the pods on ${names} ('kubectl describe node ${sanitize(bad[0]!.node, 80)}' lists them); until then a reboot or loss of ${names} leaves pods Pending`);
+    todo.push(`add a node or capacity, or lower requests on ${names} (kubectl describe node ${sanitize(bad[0]!.node, 80)}) before it reboots`);
   }
 
   // 2. Pods per node against the node's allocatable pods (the kubelet's maxPods).
@@ -166,10 +166,10 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   r.metric('pods_max', fill[0]?.percent ?? 0, { uom: '%', warn: o.podsWarning, crit: o.podsCritical, min: 0, max: 100 });
   r.metric('nodes', nodeCount, { min: 0 });
   r.metric('schedulable_nodes', schedulable, { min: 0, max: nodeCount });
-  if (full.length) todo.push(`spread or remove pods on ${full.join(', ')}, or raise the kubelet's maxPods there (microk8s: --max-pods in /var/snap/microk8s/current/args/kubelet)`);
+  if (full.length) todo.push(`move pods off ${full.join(', ')} or raise its kubelet's maxPods`);
 
-  // What to do first: the first long-output line of a non-OK verdict.
-  if (todo.length) r.findings.unshift({ text: `What to do: ${todo.join('; ')}` });
+  // What to do first: the first long-output line of a non-OK verdict (worst state, first of its rank).
+  if (todo.length) r.findings.unshift({ state: worst(...r.problems().map((p) => p.state)), text: `What to do: ${todo.join('; ')}` });
   if (!nodeCount) return r.done('no nodes');
   const fullest = fill[0] ? `, fullest ${sanitize(fill[0].node, 80)} at ${fill[0].pods}/${fill[0].allocatable} pods` : '';
   // 'losing k8s01 needs 50% of the CPU and 40% of the memory free elsewhere'
