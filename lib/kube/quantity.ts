@@ -1,4 +1,4 @@
-// Kubernetes resource quantities (k8s.io/apimachinery/pkg/api/resource,
+// Kubernetes resource quantities (apimachinery resource.Quantity,
 // quantity.go) and what a pod asks the scheduler for.
 import type { Pod, ResourceList } from './types.js';
 
