@@ -150,7 +150,7 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   bad = [...new Map(bad.map((c) => [c.node, c])).values()];
   if (bad.length) {
     const names = bad.map((c) => sanitize(c.node, 80)).join(', ');
-    todo.push(`add a node or capacity, or lower requests on ${names} (kubectl describe node ${sanitize(bad[0]!.node, 80)}) before it reboots`);
+    todo.push(`add a node or capacity, or lower requests on ${names} (kubectl describe node ${sanitize(bad[0]!.node, 80)}) before ${bad.length > 1 ? 'they reboot' : 'it reboots'}`);
   }
 
   // 2. Pods per node against the node's allocatable pods (the kubelet's maxPods).
@@ -166,7 +166,7 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   r.metric('pods_max', fill[0]?.percent ?? 0, { uom: '%', warn: o.podsWarning, crit: o.podsCritical, min: 0, max: 100 });
   r.metric('nodes', nodeCount, { min: 0 });
   r.metric('schedulable_nodes', schedulable, { min: 0, max: nodeCount });
-  if (full.length) todo.push(`move pods off ${full.join(', ')} or raise its kubelet's maxPods`);
+  if (full.length) todo.push(`move pods off ${full.join(', ')} or raise ${full.length > 1 ? 'their' : 'its'} kubelet's maxPods`);
 
   // What to do first: the first long-output line of a non-OK verdict (worst state, first of its rank).
   if (todo.length) r.findings.unshift({ state: worst(...r.problems().map((p) => p.state)), text: `What to do: ${todo.join('; ')}` });
