@@ -156,17 +156,24 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   // 2. Pods per node against the node's allocatable pods (the kubelet's maxPods).
   const fill = podFill(d);
   const full: string[] = [];
+  const byState = new Map<State, string[]>();
   for (const f of fill) {
     const j = judge(f.percent, o.podsWarning, o.podsCritical);
     if (j.state === State.OK) continue;
     const node = sanitize(f.node, 80);
     full.push(node);
-    r.problem(j.state, `${node} ${f.pods}/${f.allocatable} pods`, `${node}: ${f.pods} of ${f.allocatable} allocatable pods (${f.percent}%, ${j.hint}): new pods for it fail with "Too many pods"`);
+    byState.set(j.state, [...(byState.get(j.state) ?? []), `${node} ${f.pods}/${f.allocatable} pods`]);
+    r.add(j.state, `${node}: ${f.pods} of ${f.allocatable} allocatable pods (${f.percent}%, ${j.hint}): new pods for it fail with "Too many pods"`);
   }
-  r.metric('pods_max', fill[0]?.percent ?? 0, { uom: '%', warn: o.podsWarning, crit: o.podsCritical, min: 0, max: 100 });
+  // The status line stays short on a large cluster: the fullest three of each state, then a count.
+  for (const [state, items] of byState) {
+    r.problem(state, items.length <= 3 ? items.join('; ') : `${items.length} nodes near their pod limit (${items.slice(0, 3).join(', ')} and ${items.length - 3} more)`);
+  }
+  // Not bounded by 100: a node can hold more pods than a lowered maxPods allows.
+  r.metric('pods_max', fill[0]?.percent ?? 0, { uom: '%', warn: o.podsWarning, crit: o.podsCritical, min: 0 });
   r.metric('nodes', nodeCount, { min: 0 });
   r.metric('schedulable_nodes', schedulable, { min: 0, max: nodeCount });
-  if (full.length) todo.push(`move pods off ${full.join(', ')} or raise ${full.length > 1 ? 'their' : 'its'} kubelet's maxPods`);
+  if (full.length) todo.push(`move pods off ${full.length <= 3 ? full.join(', ') : `${full.slice(0, 3).join(', ')} and ${full.length - 3} more`} or raise ${full.length > 1 ? 'their' : 'its'} kubelet's maxPods`);
 
   // What to do first: the first long-output line of a non-OK verdict (worst state, first of its rank).
   if (todo.length) r.findings.unshift({ state: worst(...r.problems().map((p) => p.state)), text: `What to do: ${todo.join('; ')}` });

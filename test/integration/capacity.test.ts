@@ -19,7 +19,7 @@ describe('check_k8s_capacity against the API double', () => {
     expect(run.firstLine).toMatch(/^K8S CAPACITY WARNING - losing k8s02 needs 90% of the CPU free elsewhere; k8s03 4\/4 pods \| /);
     expect(run.perf).toMatchObject({ cpu_move: '90%', memory_move: '56.5%', cpu_headroom: '0.3', memory_headroom: '4136275968B', pods_max: '100%', nodes: '3', schedulable_nodes: '3' });
     expect(run.firstLine).toContain('cpu_move=90%;80;100;0 ');
-    expect(run.firstLine).toContain('pods_max=100%;90;;0;100 ');
+    expect(run.firstLine).toContain('pods_max=100%;90;;0 ');
     const body = run.stdout.split('\n').slice(1);
     expect(body[0]).toBe("[WARNING] What to do: add a node or capacity, or lower requests on k8s02 (kubectl describe node k8s02) before it reboots; move pods off k8s03 or raise its kubelet's maxPods");
     expect(body).toContain('[WARNING] losing k8s02: its pods request 2.7 CPU, the other schedulable nodes have 3 CPU free: the move needs 90% of it (outside -w 80)');

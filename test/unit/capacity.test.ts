@@ -98,7 +98,17 @@ describe('capacity: pods per node', () => {
     expect(texts[0]).toBe("What to do: move pods off a or raise its kubelet's maxPods");
     expect(texts).toContain('a: 100 of 110 allocatable pods (90.9%, outside --pods-warning 90): new pods for it fail with "Too many pods"');
     expect((await run(d, ['--pods-warning', '95'])).state).toBe(State.OK);
+    expect((await run(d, ['--pods-warning', '10'])).o.summary).toBe('a 100/110 pods; b 20/110 pods');
     expect((await run(d, ['--pods-critical', '90'])).state).toBe(State.CRITICAL);
+  });
+  it('many full nodes: the status line names the fullest three and counts the rest; every node has its line', async () => {
+    const nodes = Array.from({ length: 6 }, (_, i) => node(`n${i}`, 8, 16, { pods: 10 }));
+    const d = { nodes, pods: nodes.flatMap((n) => pods(10, n.name, 10, 0.01)) };
+    const { o, texts, perf } = await run(d);
+    expect(o.summary).toBe('6 nodes near their pod limit (n0 10/10 pods, n1 10/10 pods, n2 10/10 pods and 3 more)');
+    expect(texts.filter((t) => t.includes('allocatable pods'))).toHaveLength(6);
+    expect(texts[0]).toBe("What to do: move pods off n0, n1, n2 and 3 more or raise their kubelet's maxPods");
+    expect(perf.pods_max).toBe(100);
   });
 });
 
