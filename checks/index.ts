@@ -17,6 +17,7 @@ import dqliteCluster from './dqlite_cluster.js';
 import certs from './certs.js';
 import pdb from './pdb.js';
 import canary from './canary.js';
+import capacity from './capacity.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, dqliteCluster, certs, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady, nodes, apiserver, workloads, pods, volumes, pdb, canary];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, dqliteCluster, certs, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady, nodes, apiserver, workloads, pods, volumes, pdb, capacity, canary];

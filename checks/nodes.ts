@@ -24,6 +24,9 @@ export const NODE_EVENT_REASONS = ['Rebooted', 'NodeNotReady', 'NodeReady'] as c
 /** Conditions other than Ready that say something is wrong when True. */
 const PRESSURE = ['MemoryPressure', 'DiskPressure', 'PIDPressure'] as const;
 
+/** The conditions the kubelet and the node controllers own; any other type comes from an agent such as node-problem-detector. */
+export const STANDARD_CONDITIONS: ReadonlySet<string> = new Set(['Ready', ...PRESSURE, 'NetworkUnavailable']);
+
 /** A threshold on a number of nodes, or on their share with a '%' suffix ('1', '50%', '2:'). */
 export interface NodeThreshold {
   range: Range;
@@ -67,6 +70,10 @@ export interface NodesOptions {
   flapWarning?: Range;
   flapCritical?: Range;
   cordonedState?: 'ok' | 'warning' | 'critical';
+  /** State for a True condition of a non-standard type (node-problem-detector's KernelDeadlock...). */
+  problemConditionState?: 'ok' | 'warning' | 'critical';
+  /** Condition types never judged (exact, case-sensitive, as the API spells them). */
+  ignoreCondition?: readonly string[];
 }
 
 const STATE_OF = { ok: State.OK, warning: State.WARNING, critical: State.CRITICAL } as const;
@@ -212,6 +219,27 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     if (any) pressured++;
   }
 
+  // 3b. Conditions of other types (node-problem-detector and the like): True means a problem.
+  let problemConditions = 0;
+  const problemState = STATE_OF[o.problemConditionState ?? 'warning'];
+  const ignored = new Set(o.ignoreCondition ?? []);
+  for (const n of d.nodes) {
+    if (nodeReadiness(n) === 'Unknown') continue;
+    for (const c of n.status?.conditions ?? []) {
+      if (!c.type || STANDARD_CONDITIONS.has(c.type) || ignored.has(c.type) || c.status !== 'True') continue;
+      problemConditions++;
+      const type = sanitize(c.type, 60);
+      const since = ageSeconds(c.lastTransitionTime, now);
+      const text = `${name(n)} ${type} for ${since === undefined ? '?' : formatDuration(since)}: ${sanitize(c.reason ?? '', 60)}${c.message ? `: ${sanitize(c.message, 160)}` : ''}`;
+      if (problemState === State.OK) r.info(text);
+      else {
+        r.action(problemState, `read what ${type} means on ${name(n)} (kubectl describe node ${name(n)}; node-problem-detector's journal there) and fix the host; ` +
+          `the condition clears when its detector sees it healthy; --ignore-condition ${type} if it is not yours to act on`);
+        r.problem(problemState, `${name(n)} ${type}`, `${text} (--problem-condition-state ${o.problemConditionState ?? 'warning'}; --ignore-condition ${type} to silence)`);
+      }
+    }
+  }
+
   // 4. Cordoned nodes.
   const cordoned = d.nodes.filter((n) => n.spec?.unschedulable);
   if (cordoned.length) {
@@ -294,6 +322,7 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
   r.metric('nodes', total, { min: 0 });
   r.metric('cordoned_nodes', cordoned.length, { min: 0, max: total });
   r.metric('pressure_nodes', pressured, { min: 0, max: total });
+  r.metric('problem_conditions', problemConditions, { min: 0 });
   r.metric('stale_leases', stale, { min: 0, max: total });
   r.metric('lease_age_max', oldest === undefined ? undefined : Math.round(oldest * 10) / 10, { uom: 's', min: 0 });
 
@@ -317,7 +346,9 @@ export default defineCheck({
   description:
     'Every node (or those matching --selector): the Ready condition (False or Unknown, and since when), the ' +
     'MemoryPressure, DiskPressure and PIDPressure conditions (WARNING) and NetworkUnavailable (CRITICAL), cordoned ' +
-    'nodes (--cordoned-state), and the heartbeat Lease each kubelet renews in kube-node-lease: a Lease renewed longer ' +
+    'nodes (--cordoned-state), any other condition type that is True (node-problem-detector\'s KernelDeadlock, ' +
+    'ReadonlyFilesystem, FrequentContainerdRestart...: --problem-condition-state, WARNING by default; --ignore-condition), ' +
+    'and the heartbeat Lease each kubelet renews in kube-node-lease: a Lease renewed longer ' +
     `ago than its leaseDurationSeconds (${DEFAULT_NODE_LEASE_SECONDS}s by default) while the Node still says Ready is ` +
     'CRITICAL (the kubelet stopped, and the node lifecycle controller has not noticed).\n\n' +
     'Readiness flapping counts Ready changes in --flap-window from NodeReady/NodeNotReady events and the Ready ' +
@@ -339,6 +370,8 @@ export default defineCheck({
     'flap-warning': opt.range({ default: '2', describe: 'Ready changes of one node in --flap-window (default: more than 2)' }),
     'flap-critical': opt.range({ describe: 'Ready changes of one node in --flap-window' }),
     'cordoned-state': opt.choice(['ok', 'warning', 'critical'] as const, { default: 'warning', describe: 'State for a cordoned node' }),
+    'problem-condition-state': opt.choice(['ok', 'warning', 'critical'] as const, { default: 'warning', describe: 'State for a True node condition of a type other than the five standard ones (node-problem-detector: KernelDeadlock, ReadonlyFilesystem, FrequentContainerdRestart...)' }),
+    'ignore-condition': opt.list({ placeholder: 'TYPE', describe: 'A node condition type never judged (repeatable; e.g. a custom condition whose True means healthy)' }),
   },
   perfdata: {
     notready_nodes: { describe: 'Nodes whose Ready condition is False or Unknown', thresholds: '-w/-c' },
@@ -348,6 +381,7 @@ export default defineCheck({
     nodes: { describe: 'Nodes judged' },
     cordoned_nodes: { describe: 'Nodes with spec.unschedulable' },
     pressure_nodes: { describe: 'Nodes with a pressure condition or NetworkUnavailable True' },
+    problem_conditions: { describe: 'True node conditions of non-standard types (node-problem-detector), not ignored', thresholds: '--problem-condition-state' },
     stale_leases: { describe: 'kube-node-lease Leases renewed longer ago than their leaseDurationSeconds' },
     lease_age_max: { describe: 'Seconds since the least recently renewed node Lease', uom: 's' },
   },

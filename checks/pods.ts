@@ -1,6 +1,7 @@
 import { RESOURCES } from '../lib/kube/resources.js';
 import { failedJobs, type Job } from '../lib/kube/jobs.js';
 import { judgePod, pointedElsewhere, type PodProblemKind, type PodVerdict } from '../lib/kube/pod-status.js';
+import { NOT_FINISHED } from '../lib/kube/pods.js';
 import type { ContainerStatus, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
@@ -16,8 +17,6 @@ export interface Data {
   jobs: Job[];
 }
 
-/** Pods that finished are not judged: the apiserver leaves them out (pods register status.phase as a field selector). */
-const NOT_FINISHED = 'status.phase!=Succeeded,status.phase!=Failed';
 
 const KINDS: { kind: PodProblemKind; label: string; words: string }[] = [
   { kind: 'crashloop', label: 'crashloop_pods', words: 'CrashLoopBackOff' },

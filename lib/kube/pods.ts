@@ -2,6 +2,9 @@
 import { condition } from './objects.js';
 import type { Pod } from './types.js';
 
+/** Pods that have not finished (Succeeded/Failed): the apiserver registers status.phase as a pod field selector. */
+export const NOT_FINISHED = 'status.phase!=Succeeded,status.phase!=Failed';
+
 /** The pod's Ready condition is True (its containers run and pass their readiness probes). */
 export function isPodReady(p: Pod): boolean {
   return condition(p.status?.conditions, 'Ready')?.status === 'True';

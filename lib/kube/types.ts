@@ -76,6 +76,15 @@ export interface Affinity {
   };
 }
 
+/** Quantities by resource name ('cpu': '500m', 'memory': '1Gi'), as the API serializes them. */
+export type ResourceList = Record<string, string | number | undefined>;
+
+export interface Container {
+  name?: string;
+  image?: string;
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+}
+
 export interface PodSpec {
   nodeName?: string;
   schedulerName?: string;
@@ -84,7 +93,13 @@ export interface PodSpec {
   affinity?: Affinity;
   topologySpreadConstraints?: TopologySpreadConstraint[];
   priorityClassName?: string;
-  containers?: { name?: string; image?: string }[];
+  containers?: Container[];
+  /** Init containers; restartPolicy Always makes one a sidecar that runs beside the containers. */
+  initContainers?: (Container & { restartPolicy?: string })[];
+  /** RuntimeClass overhead, added to the pod's requests by the scheduler. */
+  overhead?: ResourceList;
+  /** Pod-level resources (PodLevelResources): when set they are the pod's requests. */
+  resources?: { requests?: ResourceList };
   tolerations?: Toleration[];
   nodeSelector?: Record<string, string>;
   volumes?: { name?: string; persistentVolumeClaim?: { claimName?: string }; hostPath?: { path?: string } }[];
@@ -147,6 +162,9 @@ export interface Node {
     conditions?: Condition[];
     addresses?: { type?: string; address?: string }[];
     nodeInfo?: { bootID?: string; kubeletVersion?: string; containerRuntimeVersion?: string };
+    /** What the scheduler may place there: capacity minus system and kube reservations. */
+    allocatable?: ResourceList;
+    capacity?: ResourceList;
   };
 }
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiServers, expectContract, runBuilt, type ApiServer } from '../harness.js';
+import fs from 'node:fs';
+import { apiServers, expectContract, near, runBuilt, type ApiServer } from '../harness.js';
 
 const TITLE = 'NODES';
 
@@ -93,6 +94,38 @@ describe('check_k8s_nodes against the API double', () => {
     expect(run.stdout).toMatch(/^\[WARNING\] 2 nodes rebooted together .*, all Ready again: verify with k8s-nrpe triage on each of them/m);
     run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '--reboot-warning', '50%', '--reboot-critical', '50%', '-v']);
     expect(run.stdout).toMatch(/^2 nodes rebooted together /m);
+  });
+
+  it('a True node-problem-detector condition is WARNING naming type, node and message; --ignore-condition and --problem-condition-state choose', async () => {
+    // The healthy cluster, with k8s02 carrying the conditions node-problem-detector writes (config/kernel-monitor.json,
+    // config/systemd-monitor-counter.json): KernelDeadlock True, ReadonlyFilesystem False, FrequentContainerdRestart True.
+    const dir = new URL('../fixtures/healthy/', import.meta.url);
+    type Obj = { kind: string; metadata: { name: string }; status?: { conditions?: unknown[] } };
+    const objects = fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
+      .flatMap((f) => (JSON.parse(fs.readFileSync(new URL(f, dir), 'utf8')) as { objects: Obj[] }).objects);
+    const k8s02 = objects.find((o) => o.kind === 'Node' && o.metadata.name === 'k8s02')!;
+    const npd = (type: string, status: string, reason: string, message: string) =>
+      ({ type, status, reason, message, lastHeartbeatTime: '$now-30s', lastTransitionTime: '$now-12m' });
+    k8s02.status!.conditions = [...k8s02.status!.conditions!,
+      npd('KernelDeadlock', 'True', 'DockerHung', 'kernel: INFO: task docker:20744 blocked for more than 120 seconds.'),
+      npd('ReadonlyFilesystem', 'False', 'FilesystemIsNotReadOnly', 'Filesystem is not read-only'),
+      npd('FrequentContainerdRestart', 'True', 'FrequentContainerdRestart', 'Found 5 matching logs, which meets the threshold of 5')];
+    const s = await start({ objects });
+    const run = await runBuilt('nodes', ['--kubeconfig', s.kubeconfig]);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.firstLine).toMatch(/^K8S NODES WARNING - k8s02 KernelDeadlock; k8s02 FrequentContainerdRestart \| /);
+    expect(run.perf).toMatchObject({ problem_conditions: '2', notready_nodes: '0' });
+    const body = run.stdout.split('\n').slice(1);
+    expect(body.some((l) => new RegExp(`^\\[WARNING\\] k8s02 KernelDeadlock for ${near('12m')}: DockerHung: kernel: INFO: task docker:20744 blocked for more than 120 seconds\\. \\(--problem-condition-state warning; --ignore-condition KernelDeadlock to silence\\)$`).test(l)), run.stdout).toBe(true);
+    expect(run.stdout).not.toContain('ReadonlyFilesystem');
+
+    const ignored = await runBuilt('nodes', ['--kubeconfig', s.kubeconfig, '--ignore-condition', 'KernelDeadlock', '--ignore-condition', 'FrequentContainerdRestart']);
+    expect(ignored.code, ignored.stdout).toBe(0);
+    expect(ignored.perf).toMatchObject({ problem_conditions: '0' });
+    const crit = await runBuilt('nodes', ['--kubeconfig', s.kubeconfig, '--problem-condition-state', 'critical', '--ignore-condition', 'KernelDeadlock']);
+    expect(crit.code, crit.stdout).toBe(2);
+    expect(crit.firstLine).toMatch(/^K8S NODES CRITICAL - k8s02 FrequentContainerdRestart \| /);
   });
 
   it('a bad option is UNKNOWN with one line', async () => {

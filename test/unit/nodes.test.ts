@@ -327,6 +327,50 @@ describe('nodes evaluate', () => {
   });
 });
 
+describe('node conditions of other types (node-problem-detector)', () => {
+  // As node-problem-detector writes them (config/kernel-monitor.json, config/systemd-monitor-counter.json).
+  const npd = (type: string, status: 'True' | 'False', reason: string, message: string): Condition =>
+    ({ type, status, reason, message, lastTransitionTime: ago(600) });
+  const withProblems = (extra: Condition[]) => node('k8s02', { conditions: [...healthyConditions(86400), ...extra] });
+  const data = (nodes: Node[]): NodesData => ({ nodes, leases: nodes.map((n) => lease(n.metadata!.name!)), events: [] });
+  const problems = [
+    npd('KernelDeadlock', 'True', 'DockerHung', 'kernel: INFO: task docker:20744 blocked for more than 120 seconds.'),
+    npd('ReadonlyFilesystem', 'False', 'FilesystemIsNotReadOnly', 'Filesystem is not read-only'),
+    npd('FrequentContainerdRestart', 'True', 'FrequentContainerdRestart', 'Found 5 matching logs, which meets the threshold of 5'),
+  ];
+
+  it('a True one is WARNING by default, naming type, node and message; False ones and the standard five are not judged here', async () => {
+    const o = check.evaluate(data([node('k8s01'), withProblems(problems)]), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('k8s02 KernelDeadlock; k8s02 FrequentContainerdRestart');
+    const texts = o.findings.map((f) => f.text);
+    expect(texts).toContain('k8s02 KernelDeadlock for 10m: DockerHung: kernel: INFO: task docker:20744 blocked for more than 120 seconds. (--problem-condition-state warning; --ignore-condition KernelDeadlock to silence)');
+    expect(texts.some((t) => t.includes('ReadonlyFilesystem'))).toBe(false);
+    expect(o.perfdata.find((p) => p.label === 'problem_conditions')?.value).toBe(2);
+  });
+
+  it('--problem-condition-state chooses the state; ok keeps them as context lines', async () => {
+    const crit = check.evaluate(data([withProblems(problems)]), await opts(['--problem-condition-state', 'critical']), NOW);
+    expect(outcomeState(crit)).toBe(State.CRITICAL);
+    const ok = check.evaluate(data([withProblems(problems)]), await opts(['--problem-condition-state', 'ok']), NOW);
+    expect(outcomeState(ok)).toBe(State.OK);
+    expect(ok.findings.filter((f) => f.state === undefined).map((f) => f.text)).toContain('k8s02 FrequentContainerdRestart for 10m: FrequentContainerdRestart: Found 5 matching logs, which meets the threshold of 5');
+  });
+
+  it('--ignore-condition (repeatable) leaves those types out, of the state and of the count', async () => {
+    const o = check.evaluate(data([withProblems(problems)]), await opts(['--ignore-condition', 'KernelDeadlock', '--ignore-condition', 'FrequentContainerdRestart']), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.perfdata.find((p) => p.label === 'problem_conditions')?.value).toBe(0);
+    const one = check.evaluate(data([withProblems(problems)]), await opts(['--ignore-condition', 'KernelDeadlock']), NOW);
+    expect(one.summary).toBe('k8s02 FrequentContainerdRestart');
+  });
+
+  it('a node whose kubelet stopped reporting is judged by its Ready condition, not by stale agent conditions', async () => {
+    const o = check.evaluate(data([node('k8s03', { conditions: [...unknownConditions(600), problems[0]!] })]), await opts(), NOW);
+    expect(o.summary).not.toContain('KernelDeadlock');
+  });
+});
+
 describe('nodes that came back together', () => {
   const m = (node: string, s: number) => ({ node, at: NOW - s * 1000 });
   it('groups moments whose first and last are within the spread, largest first, each once', () => {
