@@ -16,6 +16,8 @@ import { readmeReference } from '../../scripts/man.mjs';
 
 interface ModelCheck { name: string; scope: 'node' | 'cluster'; optIn?: string }
 const model = loadModel() as Promise<{ checks: ModelCheck[] }>;
+/** The opt-in checks (the canary): the test's cluster host opts in to each, so its rules match somewhere. */
+const optIn = (await model).checks.filter((c) => c.optIn).map((c) => c.name);
 /** NRPE commands that name the kubeconfig: the checks that read the API. */
 const readsApi = (c: string) => new RegExp(`^command\\[check_k8s_${c}\\]=.*\\s--kubeconfig[ =]`, 'm').test(fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8'));
 
@@ -101,6 +103,7 @@ object Host "k8s01" {
   address = "127.0.0.1"
   vars.k8s_nrpe = true
   vars.k8s_nrpe_cluster = true
+${optIn.map((c) => `  vars.k8s_nrpe_${c} = true`).join('\n')}
 }
 object Host "k8s02" {
   check_command = "dummy"
@@ -126,8 +129,9 @@ object Host "agent-node" {
     // Node checks on the three nodes, cluster checks on k8s01 only: one problem, one alert.
     expect(r.out).toContain(`Instantiated ${node.length * 3 + cluster.length} Services.`);
     if (names.includes('apiserver')) {
-      // On k8s01 every API reader but the apiserver check; on k8s02 its node checks that read the API.
-      const deps = declared.filter((c) => c.name !== 'apiserver' && readsApi(c.name)).length + node.filter((c) => readsApi(c.name)).length;
+      // On k8s01 every API reader but the apiserver check (the opt-in ones it opted in to as well: an
+      // apply rule matches them there only); on k8s02 its node checks that read the API.
+      const deps = declared.filter((c) => c.name !== 'apiserver' && (readsApi(c.name) || optIn.includes(c.name))).length + node.filter((c) => readsApi(c.name)).length;
       expect(r.out).toContain(`Instantiated ${deps} Dependenc${deps === 1 ? 'y' : 'ies'}.`);
     }
   }, 120000); // icinga2 daemon -C alone takes ~10 s on a quiet machine
@@ -157,7 +161,7 @@ define host {
     use             linux-server
     host_name       k8s01
     address         127.0.0.1
-    hostgroups      k8s-nodes,k8s-cluster
+    hostgroups      ${['k8s-nodes', 'k8s-cluster', ...optIn.map((c) => `k8s-${c}`)].join(',')}
 }
 define host {
     use             linux-server
@@ -203,7 +207,6 @@ define host {
     const nrpe = fs.readFileSync(path.join(ROOT, 'nrpe.d/k8s-nrpe.cfg'), 'utf8');
     const lines = [...nrpe.matchAll(/^command\[check_k8s_([a-z_]+)\]=\S+ (.*)$/gm)];
     // Opt-in checks ship commented out (and are set in agent mode only where a host opts in).
-    const optIn = (await model).checks.filter((c) => c.optIn).map((c) => c.name);
     expect(lines.map((m) => m[1]).sort()).toEqual((await checks()).filter((c) => !optIn.includes(c)).sort());
     let seen = 0;
     for (const [, c, args] of lines) {

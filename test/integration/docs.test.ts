@@ -48,6 +48,8 @@ const OTHER_TOOLS = new Set([
   'minify', 'raw', // kubectl config view / get --raw
   'single-threaded', 'v8-pool-size', 'disable-wasm-trap-handler', 'no-experimental-require-module', // node (docs/performance.md)
   'change', 'base', // the duplicates tool (docs/writing-a-check.md)
+  'max-pods', // the kubelet's (docs/checks/capacity.md)
+  'count', 'lookback', // node-problem-detector's log monitor rules (docs/checks/nodes.md)
 ]);
 
 function ourOptions(model: Model): Set<string> {
@@ -102,7 +104,9 @@ describe('docs/ and README.md', () => {
         const label = m[2]!.replace(/\$\{[^}]+\}/g, '<x>');
         // A label built from a template ('${s}_seconds') is documented by every label it makes.
         const made = new RegExp(`^${label.split('<x>').map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[a-z0-9_]+')}$`);
-        const doc = c.perfdata.find((p) => p.label === m[2] || p.label.replace(/<[^>]+>/g, '<x>') === label || made.test(p.label));
+        const docs = c.perfdata.filter((p) => p.label === m[2] || p.label.replace(/<[^>]+>/g, '<x>') === label || made.test(p.label));
+        // Of the labels a template makes, the one with this unit ('memory_headroom' of '${key}_headroom').
+        const doc = docs.find((p) => p.uom === m[3]) ?? docs[0];
         if (!doc) wrong.push(`${c.name}: ${m[2]} is not documented`);
         else if (doc.uom !== m[3]) wrong.push(`${c.name}: ${m[2]} prints '${m[3]}', its perfdata doc says '${doc.uom ?? ''}'`);
       }

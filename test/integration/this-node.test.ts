@@ -97,7 +97,7 @@ describe.skipIf(!!why)('which node this host is, with real hostnames', () => {
     for (const check of ['calico_nat', 'kubelet_stall', 'reboot_ready']) {
       expect(r.stdout, check).toMatch(new RegExp(`not run: .*${check} \\(this host is not a node of the cluster: no node has its name \\(vm\\.example\\.org, vm\\)`));
     }
-    expect(r.stdout).toMatch(/^overall: OK \(11 ok\) on vm\.example\.org$/m);
+    expect(r.stdout).toMatch(/^overall: OK \(12 ok\) on vm\.example\.org$/m);
   }, 120000);
 
   it('triage on a node whose hostname is an FQDN judges that node', async () => {

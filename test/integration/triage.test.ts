@@ -48,7 +48,7 @@ describe('k8s-nrpe triage', () => {
     const r = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', s.kubeconfig, '--node', 'k8s01', ...API_ONLY]);
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).not.toMatch(/^== /m);
-    expect(r.stdout).toMatch(/^overall: OK \(13 ok\) on \S+$/m); // the API checks of k8s-nrpe --list but dqlite and calico_nat
+    expect(r.stdout).toMatch(/^overall: OK \(14 ok\) on \S+$/m); // the API checks of k8s-nrpe --list but dqlite and calico_nat
   });
 
   it('runs the checks at once, not one after another', async () => {
