@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect } from '../../lib/kube/kubeconfig.js';
 import { apiServers, expectContract, runBuilt, tempDir, type ApiServer } from '../harness.js';
 import { startConnectProxy } from '../connect-proxy.js';
@@ -85,6 +85,8 @@ async function sameOutcome(args: string[], env: Env, expectOk: boolean) {
   expect(theirs.code === 0, theirs.stderr).toBe(expectOk);
   // kubectl may also ask /version (its version-skew warning): the same user.
   if (expectOk) {
+    // The double appends to its log as it answers: kubectl may have exited a moment before the line is there.
+    await vi.waitFor(() => expect(seen(before).some(([p]) => p === '/api/v1/nodes')).toBe(true), { timeout: 10_000, interval: 50 });
     expect(seen(before).filter(([p]) => p === '/api/v1/nodes')).toEqual([['/api/v1/nodes', 'system:serviceaccount:kube-system:k8s-nrpe']]);
     expect(seen(before).every(([, u]) => u === 'system:serviceaccount:kube-system:k8s-nrpe')).toBe(true);
   }

@@ -21,9 +21,11 @@ describe('check_k8s_leases against the API double', () => {
     expect(Number.parseFloat(run.perf['renew_age_kube-scheduler']!)).toBeLessThan(15);
     expect(run.firstLine).toContain("duration_kube-scheduler=60s;20;;0");
     const lines = run.stdout.trim().split('\n').slice(1);
-    expect(lines[0]).toBe('[WARNING] kube-scheduler: leaseDurationSeconds 60 > 20: failover waits up to 1m; fix: --leader-elect-lease-duration=20s --leader-elect-renew-deadline=15s in /var/snap/microk8s/current/args/kube-scheduler');
-    expect(lines[1]).toMatch(/^kube-system\/kube-scheduler: held by k8s02_4f7c2a1e-9b3d-4c6e-8f2a-1d5e7b9c3a60 on node k8s02 \(Ready\), renewed \d+s ago, leaseDurationSeconds 60, 14 transitions$/);
-    expect(lines).toHaveLength(3);
+    // What to do first, then the problem, then each lease's facts.
+    expect(lines[0]).toBe('What to do: kube-scheduler: set --leader-elect-lease-duration=20s --leader-elect-renew-deadline=15s in /var/snap/microk8s/current/args/kube-scheduler, then on each control-plane node sudo snap restart microk8s.daemon-kubelite');
+    expect(lines[1]).toBe('[WARNING] kube-scheduler: leaseDurationSeconds 60 > 20: failover waits up to 1m; fix: --leader-elect-lease-duration=20s --leader-elect-renew-deadline=15s in /var/snap/microk8s/current/args/kube-scheduler');
+    expect(lines[2]).toMatch(/^kube-system\/kube-scheduler: held by k8s02_4f7c2a1e-9b3d-4c6e-8f2a-1d5e7b9c3a60 on node k8s02 \(Ready\), renewed \d+s ago, leaseDurationSeconds 60, 14 transitions$/);
+    expect(lines).toHaveLength(4);
   });
 
   it('GETs each lease and each holder node once, lists nothing', async () => {
