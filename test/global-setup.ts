@@ -76,12 +76,48 @@ function checkRuntime(): void {
   }
 }
 
+/** The file in a run directory naming the vitest process that owns it. */
+const OWNER = '.owner';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Run directories of earlier runs that were killed before their teardown (a timeout, ^C, a
+ * SIGKILL): their owner is gone, so nothing else will remove them, and they hold the double's keys
+ * and tokens. A directory whose owner still runs (another run on this machine) is left alone.
+ */
+function removeOrphanedRuns(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith('k8s-nrpe-run-')) continue;
+    const dir = path.join(os.tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(fs.readFileSync(path.join(dir, OWNER), 'utf8'));
+    } catch {
+      continue; // not one of ours, or still being set up
+    }
+    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+      console.warn(`global setup: removing ${dir}, left by run ${owner} that ended before its teardown`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 export default function setup(project: TestProject): () => void {
   checkRuntime();
+  removeOrphanedRuns();
   const tag = crypto.randomBytes(3).toString('hex');
   // 0755: tests run binaries as nobody/nagios from directories below this one.
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-run-'));
   fs.chmodSync(run, 0o755);
+  fs.writeFileSync(path.join(run, OWNER), String(process.pid));
   const certs = path.join(run, '.certs');
   fs.mkdirSync(certs, { mode: 0o700 });
   ensureCerts(certs);
@@ -109,7 +145,7 @@ export default function setup(project: TestProject): () => void {
         console.warn(`global teardown: network namespace ${ns} appeared during the run without this run's tag (${tag})`);
       }
     }
-    for (const f of fs.readdirSync(run)) if (f !== '.certs') left.push(`${path.join(run, f)}`);
+    for (const f of fs.readdirSync(run)) if (f !== '.certs' && f !== OWNER) left.push(`${path.join(run, f)}`);
     // Outside the run directory: only a test that ignores TMPDIR could put it there (or another run).
     const outside = hostTmp().filter((f) => !tmpBefore.has(f));
     if (outside.length) {
