@@ -7,13 +7,13 @@ import { RESOURCES } from '../lib/kube/resources.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { compactEvent, eventCount, eventLastSeen } from '../lib/kube/events.js';
 import { leaseFreshness, NODE_LEASE_NAMESPACE } from '../lib/kube/node-lease.js';
-import { findHolderNode, holderNode, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
+import { findHolderNode, holderNode, nodeNamed, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
 import { condition } from '../lib/kube/objects.js';
 import { ageSeconds } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node, Pod } from '../lib/kube/types.js';
 import { runAlive, thisRunOwner } from '../lib/host/run-owner.js';
 import { defineCheck, opt, type CheckContext, type OptionsOf } from '../lib/plugin/check.js';
-import { deadlineFromProcessStart } from '../lib/plugin/deadline.js';
+import { deadlineFromProcessStart, sleep } from '../lib/plugin/deadline.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { PluginError } from '../lib/plugin/errors.js';
 import { parseRange, type Range } from '../lib/plugin/range.js';
@@ -99,13 +99,6 @@ export interface Data {
   timeout: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  if (signal.aborted) return resolve();
-  const t = setTimeout(done, ms);
-  function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-  signal.addEventListener('abort', done, { once: true });
-});
-
 /** Poll quickly while a healthy stage usually ends (the first 2 s), then every 500 ms: a few dozen GETs of one pod per run. */
 const pollMs = (inStageMs: number) => (inStageMs < 2000 ? 200 : 500);
 
@@ -127,8 +120,8 @@ async function runCanary(ctx: CheckContext, o: Options, kube: KubeClient): Promi
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    const node = o.node ? await kube.getOptional<Node>(RESOURCES.nodes, o.node) : undefined;
-    if (o.node && !node) throw unknownNode(o.node);
+    const node = await nodeNamed(kube, o.node);
+    if (node === null) throw unknownNode(o.node!);
     // Every pod in the namespace (it should hold only canaries: a handful).
     const pods = await kube.list<Pod>(RESOURCES.pods, { namespace: ns });
     d.foreign = pods.filter((p) => !isCanary(p)).map((p) => p.metadata?.name ?? '?');

@@ -3,7 +3,7 @@ import { fromStatus, KubeApiError, malformed, type RequestTarget } from './error
 import { assertName, fieldSelectorText, invalidName, type FieldTerm } from './names.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { resourceName, resourcePath, type Resource } from './resources.js';
-import { JSON_ACCEPT, requestUrl, Transport, type ClientLimits, type ClientStats } from './transport.js';
+import { isObject, JSON_ACCEPT, requestUrl, Transport, type ClientLimits, type ClientStats } from './transport.js';
 import type { Logger } from '../plugin/log.js';
 import { whilePending } from '../plugin/pending.js';
 import { redactSecrets, sanitize } from '../plugin/sanitize.js';
@@ -52,7 +52,6 @@ const MAX_PATH_BODY = 1024 * 1024;
 const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A deliberately small client: GET and paged LIST over one keep-alive

@@ -5,7 +5,8 @@
 import type { KubeClient } from './client.js';
 import { RESOURCES } from './resources.js';
 import { isNodeName } from './names.js';
-import { nodeHostNames, NodeNotKnown, unknownNode, type HostNameSource } from './nodes.js';
+import { MAKE_KUBECONFIG } from './kubeconfig-load.js';
+import { nodeHostNames, nodeNamed, NodeNotKnown, unknownNode, type HostNameSource } from './nodes.js';
 import type { Node } from './types.js';
 import { hostNames } from '../host/node-name.js';
 import type { CheckContext } from '../plugin/check.js';
@@ -104,11 +105,9 @@ function identityOnly(n: Node): Node {
  * several match, and an unknown --node; `alt` names another way out (' (or --all-nodes)').
  */
 export async function thisNode(kube: KubeClient, given: string | undefined, names: readonly string[] = hostNames(), alt = ''): Promise<ThisNode> {
-  if (given !== undefined) {
-    const node = await kube.getOptional<Node>(RESOURCES.nodes, given);
-    if (!node) throw unknownNode(given, alt);
-    return { name: given, node, how: 'by --node' };
-  }
+  const byFlag = await nodeNamed(kube, given);
+  if (byFlag === null) throw unknownNode(given!, alt);
+  if (byFlag) return { name: given!, node: byFlag, how: 'by --node' };
   const host = names[0] ?? '';
   const byHost = isNodeName(host) ? await kube.getOptional<Node>(RESOURCES.nodes, host) : undefined;
   if (byHost) return { name: host, node: byHost, how: HOW.name };
@@ -141,7 +140,7 @@ export async function nodeCheckClient(ctx: CheckContext): Promise<KubeClient> {
     return await ctx.kube();
   } catch (e) {
     const why = (e as Error).message;
-    const step = /make-kubeconfig/.test(why) ? '' : ': write one with sudo /usr/share/k8s-nrpe/make-kubeconfig.sh (deploy/make-kubeconfig.sh)';
+    const step = /make-kubeconfig/.test(why) ? '' : `: write one with sudo ${MAKE_KUBECONFIG} (deploy/make-kubeconfig.sh)`;
     throw new NodeNotKnown(`cannot tell whether this host is a node of a cluster: ${why}${step}`);
   }
 }

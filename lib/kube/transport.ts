@@ -10,6 +10,7 @@ import { describeTarget, fromNetwork, fromStatus, KubeApiError, malformed, type 
 import { peerCertificate, type PeerCertificate } from './peer-certificate.js';
 import { DEFAULT_BUDGET, readError, readResponse, ResponseBudget, type Answer, type BudgetLimits } from './response.js';
 import type { Logger } from '../plugin/log.js';
+import { sleep } from '../plugin/deadline.js';
 import { whilePending } from '../plugin/pending.js';
 
 export interface ClientStats {
@@ -56,13 +57,7 @@ export function requestUrl(server: URL, path: string, qs: string): URL {
   return url;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
-  });
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class Transport {
   readonly stats: ClientStats = { requests: 0, bytes: 0, decodedBytes: 0 };
@@ -126,6 +121,7 @@ export class Transport {
         const wait = (this.limits.deadline !== undefined ? seconds : Math.min(seconds, 5)) * 1000;
         this.log(2, `${label}: throttled, retrying in ${wait} ms`);
         await sleep(wait, this.signal);
+        if (this.signal.aborted) throw this.signal.reason;
         return await this.get(path, query, target, accept, onItem, attempt + 1, write);
       }
       throw fromStatus(a.status, a.notJson ? undefined : b, target, this.server);

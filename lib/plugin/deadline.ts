@@ -8,6 +8,16 @@ export function deadlineFromProcessStart(timeoutSeconds: number): number {
   return performance.timeOrigin + timeoutSeconds * 1000;
 }
 
+/** Wait `ms`, or less: an aborted `signal` ends the wait at once (the caller checks signal.aborted). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Milliseconds left until `deadline` (never negative). */
 export function msLeft(deadline: number): number {
   return Math.max(0, deadline - Date.now());
