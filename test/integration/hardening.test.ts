@@ -135,7 +135,8 @@ describe('server text and bodies', () => {
       if (extra.length) expect(JSON.parse(r.stdout)).toMatchObject({ state: 'UNKNOWN' });
       else {
         expectContract(r, 'SCHEDULER STALL');
-        expect(r.firstLine).toMatch(/sent more than \d+ bytes .*for list pods|check timed out after 5s/);
+        // Which budget ends it first depends on the machine: bytes, or the items kept (a fast reader).
+        expect(r.firstLine).toMatch(/sent more than \d+ bytes .*for list pods|response budget exceeded: list pods .*list items kept|check timed out after 5s/);
       }
       // Functional bound (the check's own -t plus a margin), not a speed target.
       expect(r.ms).toBeLessThan(5000 + 3000);
