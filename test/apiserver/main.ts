@@ -292,7 +292,11 @@ const GZIP_THRESHOLD = 128 * 1024;
 const acceptsGzip = (res: ServerResponse) => /\bgzip\b/.test(String(res.req?.headers['accept-encoding'] ?? ''));
 
 /** Bytes of the body as served, before any compression (compressed size in wireBytes of the request log). */
-function answer(res: ServerResponse, code: number, body: Obj | string, headers: Record<string, string> = {}, json = typeof body !== 'string'): number {
+/**
+ * Writes an answer. `logged` (the request log's line) runs before the last byte is sent: a client
+ * that has its answer finds its request in the log (a line written after res.end() raced a fast client).
+ */
+function answer(res: ServerResponse, code: number, body: Obj | string, headers: Record<string, string> = {}, json = typeof body !== 'string', logged?: (bytes: number) => void): number {
   const text = json ? renderNow(JSON.stringify(body)) : (body as string);
   const plain = Buffer.from(text);
   let data = plain;
@@ -302,6 +306,7 @@ function answer(res: ServerResponse, code: number, body: Obj | string, headers: 
     extra['Content-Encoding'] = 'gzip';
   }
   if (res.req) wire.set(res.req, data.length);
+  logged?.(plain.length);
   res.writeHead(code, { 'Content-Type': json ? 'application/json' : 'text/plain; charset=utf-8', 'Content-Length': data.length, ...extra, ...headers });
   res.end(data);
   return plain.length;
@@ -354,7 +359,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (prefix) {
     fullPaths.set(req, url.pathname);
     if (!url.pathname.startsWith(`${prefix}/`)) {
-      record(req, url, 404, answer(res, 404, status(404, `not below ${prefix}`, 'NotFound', {})));
+      answer(res, 404, status(404, `not below ${prefix}`, 'NotFound', {}), {}, undefined, (bytes) => record(req, url, 404, bytes));
       return;
     }
     url.pathname = url.pathname.slice(prefix.length);
@@ -374,7 +379,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (rule.clockOffsetS !== undefined) res.setHeader('Date', new Date(Date.now() + rule.clockOffsetS * 1000).toUTCString());
     if (rule.flood) { record(req, url, 200, await flood(res, rule.flood), caller.user); return; }
     if ('body' in rule) {
-      record(req, url, rule.status ?? 200, answer(res, rule.status ?? 200, rule.body as Obj, {}, true), caller.user);
+      answer(res, rule.status ?? 200, rule.body as Obj, {}, true, (bytes) => record(req, url, rule.status ?? 200, bytes, caller.user));
       return;
     }
     if (rule.truncate) {
@@ -405,7 +410,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       if (rule.retryAfter !== undefined) headers['Retry-After'] = String(rule.retryAfter);
     }
     if (code !== undefined && body !== undefined) {
-      record(req, url, code, answer(res, code, body, headers), caller.user);
+      answer(res, code, body, headers, undefined, (bytes) => record(req, url, code, bytes, caller.user));
       return;
     }
   }
@@ -423,7 +428,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   else if (!r?.type || r.extra) [code, body] = [404, status(404, 'the server could not find the requested resource', 'NotFound', {})];
   else if (r.name) [code, body] = serveGet(r);
   else [code, body] = serveList(r, url.searchParams, String(req.headers.accept ?? ''));
-  record(req, url, code, answer(res, code, body), caller.user);
+  answer(res, code, body, {}, undefined, (bytes) => record(req, url, code, bytes, caller.user));
 }
 
 const lifecycle = PodLifecycle.from(store, status);
