@@ -125,6 +125,7 @@ export function findingsJson(findings: Finding[]): unknown[] {
   return findings.map((f) => ({
     state: f.state === undefined ? null : stateName(f.state),
     text: sanitize(f.text, 1000),
+    ...(f.section !== undefined ? { section: sanitize(f.section, 200) } : {}),
     ...(f.children ? { findings: findingsJson(f.children) } : {}),
   }));
 }
