@@ -100,12 +100,17 @@ function childCap(verbose: number): number {
   return verbose <= 0 ? 5 : verbose === 1 ? 20 : Infinity;
 }
 
-/** Long output lines, worst first; a sub-check's findings indented under its line. */
+/**
+ * Long output lines, worst first; a sub-check's findings indented under its
+ * line, a section's under its heading. A section is part of this check, so its
+ * lines are not capped (only the byte budget cuts them).
+ */
 function flatten(findings: Finding[], indent: string, max: number, cap = Infinity): string[] {
   return worstFirst(findings).flatMap((f) => {
     const kids = f.children ?? [];
-    const shown = flatten(kids, `${indent}  `, max, cap).slice(0, cap);
-    const more = kids.length > cap ? [`${indent}  ... and ${kids.length - cap} more (-v shows more)`] : [];
+    const limit = f.section === undefined ? cap : Infinity;
+    const shown = flatten(kids, `${indent}  `, max, cap).slice(0, limit);
+    const more = kids.length > limit ? [`${indent}  ... and ${kids.length - limit} more (-v shows more)`] : [];
     return [indent + findingLine(f, max), ...shown, ...more];
   });
 }
