@@ -5,13 +5,14 @@ import { hostNames } from '../lib/host/node-name.js';
 import { RESOURCES } from '../lib/kube/resources.js';
 import { NodeNotKnown } from '../lib/kube/nodes.js';
 import { condition } from '../lib/kube/objects.js';
-import { expectedServicePorts, PROXY_SERVICE_SELECTOR, PROXY_SLICE_SELECTOR, type Expected, type ServiceJudgement } from '../lib/kube/service-rules.js';
+import { newestLivePod } from '../lib/kube/pods.js';
+import { expectedServicePorts, PROXY_SERVICE_SELECTOR, PROXY_SLICE_SELECTOR } from '../lib/kube/service-rules.js';
 import { nodeCheckClient, thisNode } from '../lib/kube/this-node.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { EndpointSlice, Pod, Service } from '../lib/kube/types.js';
 import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
-import { deadlineFromProcessStart, msLeft } from '../lib/plugin/deadline.js';
+import { withinShare } from '../lib/plugin/deadline.js';
 import { PluginError } from '../lib/plugin/errors.js';
 import { Report, type Section } from '../lib/plugin/report.js';
 import { plural, withheld, type Outcome } from '../lib/plugin/result.js';
@@ -28,24 +29,6 @@ const BOOT_SLACK_S = 30;
 /** The kube-proxy tables to read: --dataplane iptables/nftables, else --proxy-mode (eBPF dataplanes: all, for the cali-* chains). */
 function tablesMode(o: Options): ProxyMode {
   return o.dataplane === 'iptables' || o.dataplane === 'nftables' ? o.dataplane : o.proxyMode;
-}
-
-/** The API part's answer, or an apiError when it failed or did not answer within half of -t (from process start). */
-export async function withinApiShare<T extends object>(api: Promise<T>, timeoutS: number): Promise<T | { services: []; slices: []; apiError: PluginError }> {
-  const share = timeoutS / 2;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PluginError(`the API server did not answer within ${formatDuration(share)} (half of -t ${timeoutS})`)), msLeft(deadlineFromProcessStart(share)));
-  });
-  try {
-    return await Promise.race([api, late]);
-  } catch (e) {
-    if (e instanceof PluginError) return { services: [], slices: [], apiError: e };
-    throw e;
-  } finally {
-    clearTimeout(timer);
-    api.catch(() => {}); // answered after its share: not news
-  }
 }
 
 const options = {
@@ -94,7 +77,7 @@ export interface Data {
 export function ebpfDataplane(d: Data, o: Options, kubeProxyRules: boolean): { dataplane: Dataplane; evidence: string } | undefined {
   if (o.dataplane === 'calico-ebpf' || o.dataplane === 'cilium') return { dataplane: o.dataplane, evidence: `--dataplane ${o.dataplane}` };
   if (o.dataplane !== 'auto') return undefined;
-  if (felixBpfEnabled(pickPod(d.calicoPods ?? []), o.calicoContainer)) return { dataplane: 'calico-ebpf', evidence: 'calico-node has FELIX_BPFENABLED=true' };
+  if (felixBpfEnabled(newestLivePod(d.calicoPods ?? []), o.calicoContainer)) return { dataplane: 'calico-ebpf', evidence: 'calico-node has FELIX_BPFENABLED=true' };
   // Pinned maps outlive a switch back to iptables: without kube-proxy rules they are the explanation, with them they are leftovers.
   if (kubeProxyRules) return undefined;
   if (d.bpf?.ciliumServices) return { dataplane: 'cilium', evidence: `pinned BPF map ${d.bpf.ciliumServices}` };
@@ -163,42 +146,25 @@ export default defineCheck({
       readNatTables(tablesMode(o), { sudo: o.sudo, signal: ctx.signal, log: ctx.log }),
       // The NAT table is local evidence: an API server that fails or hangs (the incident's own
       // failure mode) gets half of -t, and the local verdict is reported either way.
-      withinApiShare(api, o.timeout),
+      withinShare(api, o.timeout / 2, `the API server did not answer within ${formatDuration(o.timeout / 2)} (half of -t ${o.timeout})`),
       o.dataplane === 'auto' ? readBpfPins() : undefined,
     ]);
     // Named in the output while the API cannot say which node this is: --node, else the hostname.
     const node = o.node ?? hostNames()[0]!;
-    if ('apiError' in fromApi && fromApi.apiError instanceof NodeNotKnown) return { node, bootTime, sources, bpf, services: [], slices: [], nodeUnknown: fromApi.apiError.message };
-    return { node, bootTime, sources, bpf, ...fromApi };
+    if (fromApi instanceof NodeNotKnown) return { node, bootTime, sources, bpf, services: [], slices: [], nodeUnknown: fromApi.message };
+    if (fromApi instanceof PluginError) return { node, bootTime, sources, bpf, services: [], slices: [], apiError: fromApi };
+    return { bootTime, sources, bpf, ...fromApi };
   },
 
   evaluate: evaluateNat,
 });
 
-/** What the Service NAT section judges: the tables read, and the API's view when it was asked. */
-interface NatView {
-  t: NatTables;
-  ebpf?: { dataplane: Dataplane; evidence: string };
-  judged?: ServiceJudgement;
-  missing: Expected[];
-  missingState: State;
-}
-
 export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const r = new Report();
   const t = natTables(d.sources);
   const ebpf = ebpfDataplane(d, o, t.withKube.length > 0);
-  const judged = d.apiError || d.nodeUnknown || ebpf ? undefined : expectedServicePorts(d.services, d.slices, d.node, o.minAge, now);
-  const expected = judged?.expected ?? [];
-  const working = new Set(t.portals.filter((p) => !p.emptyTarget).map((p) => p.key));
-  const missing = t.withKube.length && !t.ipvs ? expected.filter((e) => !working.has(e.key)) : t.withKube.length ? [] : expected;
-  r.metric('expected_services', judged ? expected.length : undefined, { min: 0 });
-  r.metric('programmed_services', judged ? expected.length - missing.length : undefined, { min: 0 });
-  const limits = { warn: o.warning, crit: o.critical, min: 0 };
-  const missingState = judged ? r.judge('missing_services', missing.length, limits).state : (r.metric('missing_services', undefined, limits), State.OK);
+  judgeNat(r.section('Service NAT'), d, o, now, t, ebpf);
   r.metric('nat_rules', t.rules, { min: 0 });
-
-  judgeNat(r.section('Service NAT'), d, o, now, { t, ebpf, judged, missing, missingState });
   const caliText = t.caliChains.length ? `Calico nat chains: ${t.caliChains.join(', ')}` : 'no Calico nat chains (cali-*) in the nat table';
   const calicoOk = judgeCalico(r, d, o, now, caliText) === State.OK;
   // Calico's own NAT (pod egress masquerade, floating IPs): Felix's iptables dataplane hooks cali-* chains into the nat table.
@@ -212,9 +178,15 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
 }
 
 /** The Service NAT section: kube-proxy's rules against the Service ports with ready endpoints. */
-function judgeNat(s: Section, d: Data, o: Options, now: number, v: NatView): void {
-  const { t, ebpf, judged, missing } = v;
+function judgeNat(s: Section, d: Data, o: Options, now: number, t: NatTables, ebpf: ReturnType<typeof ebpfDataplane>): void {
+  const judged = d.apiError || d.nodeUnknown || ebpf ? undefined : expectedServicePorts(d.services, d.slices, d.node, o.minAge, now);
   const expected = judged?.expected ?? [];
+  const working = new Set(t.portals.filter((p) => !p.emptyTarget).map((p) => p.key));
+  const missing = t.withKube.length && !t.ipvs ? expected.filter((e) => !working.has(e.key)) : t.withKube.length ? [] : expected;
+  s.metric('expected_services', judged ? expected.length : undefined, { min: 0 });
+  s.metric('programmed_services', judged ? expected.length - missing.length : undefined, { min: 0 });
+  const limits = { warn: o.warning, crit: o.critical, min: 0 };
+  const missingState = judged ? s.judge('missing_services', missing.length, limits).state : (s.metric('missing_services', undefined, limits), State.OK);
   const restart = `on ${d.node} run sudo snap restart microk8s.daemon-kubelite (kube-proxy runs inside it)`;
   const verify = `verify with sudo iptables -t nat -S KUBE-SERVICES | head on ${d.node} and check again`;
   if (ebpf) {
@@ -230,15 +202,14 @@ function judgeNat(s: Section, d: Data, o: Options, now: number, v: NatView): voi
       `${judged && expected.length ? `, ${plural(expected.length, 'service port')} unreachable by ClusterIP` : ''} (post-reboot signature)`, { state: State.CRITICAL, priority: 1 });
     s.action(State.CRITICAL, `the Service NAT rules are gone on ${d.node}: ${restart}; that rebuilds KUBE-SERVICES; ${verify}`);
   } else if (t.ipvs) {
-    s.add(State.UNKNOWN, 'kube-proxy runs in IPVS mode (KUBE-SERVICES matches the KUBE-CLUSTER-IP ipset): per-Service rules are in IPVS, which this check does not read');
-    s.status('kube-proxy IPVS mode: Service rules not judged', { state: State.UNKNOWN });
-    s.action(State.UNKNOWN, `read the Services from IPVS on ${d.node} (sudo ipvsadm -Ln): this check reads iptables and nftables rules only`);
+    s.problem(State.UNKNOWN, 'kube-proxy IPVS mode: Service rules not judged', 'kube-proxy runs in IPVS mode (KUBE-SERVICES matches the KUBE-CLUSTER-IP ipset): per-Service rules are in IPVS, which this check does not read')
+      .action(State.UNKNOWN, `read the Services from IPVS on ${d.node} (sudo ipvsadm -Ln): this check reads iptables and nftables rules only`);
   } else if (!judged) {
     s.status(`${t.withKube.map((x) => x.name).join(' and ')} ${t.withKube.length > 1 ? 'hold' : 'holds'} Service rules (${plural(t.portals.length, 'service port')}); not cross-checked with the API`, { state: State.OK });
   } else if (missing.length) {
     const names = missing.slice(0, 3).map((m) => m.name).join(', ');
-    s.status(`${missing.length} of ${plural(expected.length, 'service port')} with ready endpoints ${missing.length === 1 ? 'has' : 'have'} no NAT rule on ${d.node}: ${names}${missing.length > 3 ? ', ...' : ''}`, { state: v.missingState });
-    s.action(v.missingState, `kube-proxy on ${d.node} is not syncing every Service: ${restart}; ${verify}`);
+    s.status(`${missing.length} of ${plural(expected.length, 'service port')} with ready endpoints ${missing.length === 1 ? 'has' : 'have'} no NAT rule on ${d.node}: ${names}${missing.length > 3 ? ', ...' : ''}`, { state: missingState });
+    s.action(missingState, `kube-proxy on ${d.node} is not syncing every Service: ${restart}; ${verify}`);
   } else {
     const held = `${t.withKube.map((x) => x.name).join(', ')}, ${plural(t.rules, 'nat rule')}`;
     s.status(expected.length ? `${expected.length}/${plural(expected.length, 'service port')} programmed on ${d.node} (${held})` : `no Service port with ready endpoints to check on ${d.node} (${held})`, { state: State.OK });
@@ -247,7 +218,7 @@ function judgeNat(s: Section, d: Data, o: Options, now: number, v: NatView): voi
   for (const m of missing) {
     const empty = emptyTargets.get(m.key);
     const why = empty ? `rule jumps to ${empty.target}, which has no rules` : 'no NAT rule';
-    s.add(t.withKube.length ? v.missingState : State.CRITICAL, `${why} for ${m.name} ${m.address}:${m.port}/${m.protocol} (${plural(m.endpoints, 'ready endpoint')})`);
+    s.add(t.withKube.length ? missingState : State.CRITICAL, `${why} for ${m.name} ${m.address}:${m.port}/${m.protocol} (${plural(m.endpoints, 'ready endpoint')})`);
   }
   if (!judged) return;
   const stale = t.portals.filter((p) => p.source !== 'nftables' && p.comment?.endsWith(' cluster IP') && !judged.known.has(p.key));
@@ -265,7 +236,7 @@ const FELIX_NAT_HOOKS = ['cali-PREROUTING', 'cali-POSTROUTING', 'cali-OUTPUT'];
  * nftables Felix (the caller checks that an iptables table was read).
  */
 function judgeFelixNat(r: Report, d: Data, o: Options, now: number, chains: Set<string>): void {
-  const pod = pickPod(d.calicoPods ?? [])!;
+  const pod = newestLivePod(d.calicoPods ?? [])!;
   if (felixEnv(pod, o.calicoContainer, 'FELIX_NFTABLESMODE')?.toLowerCase() === 'enabled') return;
   const started = parseTime(pod.status?.containerStatuses?.find((x) => x.name === o.calicoContainer)?.state?.running?.startedAt);
   if (started === undefined || (now - started) / 1000 < o.minAge) return;
@@ -275,8 +246,7 @@ function judgeFelixNat(r: Report, d: Data, o: Options, now: number, chains: Set<
     return;
   }
   r.section('Calico NAT')
-    .add(State.WARNING, `calico-node is Ready but its nat chains are missing (${missing.join(', ')}): Felix has not programmed Calico's NAT, pod egress is not masqueraded; restart calico-node`)
-    .status(`Calico's nat chains missing (${missing.join(', ')})`, { state: State.WARNING })
+    .problem(State.WARNING, `Calico's nat chains missing (${missing.join(', ')})`, `calico-node is Ready but its nat chains are missing (${missing.join(', ')}): Felix has not programmed Calico's NAT, pod egress is not masqueraded; restart calico-node`)
     .action(State.WARNING, `Felix has not programmed Calico's NAT on ${d.node}: delete its calico-node pod (find it with ${calicoPods(d, o)}) so the DaemonSet recreates it; check again`);
 }
 
@@ -293,10 +263,10 @@ function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: stri
   }
   const s = r.section('calico-node');
   const find = calicoPods(d, o);
-  const pod = pickPod(d.calicoPods ?? []);
+  const pod = newestLivePod(d.calicoPods ?? []);
   if (!pod) {
-    s.add(State.WARNING, `no calico-node pod on ${d.node} (${o.calicoSelector}${o.calicoNamespace ? ` in ${o.calicoNamespace}` : ''}): the DaemonSet does not run here, or the cluster has no Calico (then use --no-calico)`);
-    s.status('no calico-node pod', { state: State.WARNING }).action(State.WARNING, `see whether the calico-node DaemonSet runs on ${d.node} (${find}); a cluster without Calico: pass --no-calico`);
+    s.problem(State.WARNING, 'no calico-node pod', `no calico-node pod on ${d.node} (${o.calicoSelector}${o.calicoNamespace ? ` in ${o.calicoNamespace}` : ''}): the DaemonSet does not run here, or the cluster has no Calico (then use --no-calico)`)
+      .action(State.WARNING, `see whether the calico-node DaemonSet runs on ${d.node} (${find}); a cluster without Calico: pass --no-calico`);
     return noMetrics() ?? State.WARNING;
   }
   const podName = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -312,10 +282,9 @@ function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: stri
   const why = `see why calico-node on ${d.node} is not running or Ready: ${find}, then kubectl describe and kubectl logs -c ${o.calicoContainer} that pod; check again`;
   const booted = (now - d.bootTime) / 1000;
   if (sinceBoot !== undefined && sinceBoot < -BOOT_SLACK_S && booted < o.bootGrace) {
-    s.add(State.WARNING,
+    s.problem(State.WARNING, `calico-node has not restarted yet (host booted ${bootAgo(d, now)} ago)`,
       `calico-node has not restarted yet: ${podName} started ${formatDuration(-sinceBoot)} before this host booted ${bootAgo(d, now)} ago; ` +
-      `CRITICAL if it has not restarted ${formatDuration(o.bootGrace)} after the boot (--boot-grace)`);
-    s.status(`calico-node has not restarted yet (host booted ${bootAgo(d, now)} ago)`, { state: State.WARNING })
+      `CRITICAL if it has not restarted ${formatDuration(o.bootGrace)} after the boot (--boot-grace)`)
       .action(State.WARNING, `wait up to --boot-grace ${formatDuration(o.bootGrace)} for calico-node to restart after the boot, then check again (${find})`);
   } else if (sinceBoot !== undefined && sinceBoot < -BOOT_SLACK_S) {
     s.add(State.CRITICAL,
@@ -324,18 +293,15 @@ function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: stri
     s.status('calico-node has not restarted since the reboot', { state: State.CRITICAL, priority: 1 })
       .action(State.CRITICAL, `recreate calico-node on ${d.node}: delete its pod (find it with ${find}), or on ${d.node} run sudo snap restart microk8s.daemon-kubelite (kube-proxy runs inside it); then its pod is Ready and started after the boot; check again`);
   } else if (!cs) {
-    s.add(State.WARNING, `${podName} has no status for container ${o.calicoContainer} (${facts})`);
-    s.status(`calico-node container ${o.calicoContainer} has no status`, { state: State.WARNING }).action(State.WARNING, why);
+    s.problem(State.WARNING, `calico-node container ${o.calicoContainer} has no status`, `${podName} has no status for container ${o.calicoContainer} (${facts})`).action(State.WARNING, why);
   } else if (!cs.state?.running) {
     const w: { reason?: string; message?: string } | undefined = cs.state?.waiting ?? cs.state?.terminated;
     const reason = w ? `${cs.state?.waiting ? 'waiting' : 'terminated'}: ${w.reason ?? '?'}${w.message ? ` (${sanitize(w.message, 120)})` : ''}` : 'not running';
-    s.add(State.CRITICAL, `${podName} container ${o.calicoContainer} is not running, ${reason}; ${facts}`);
-    s.status(`calico-node not running (${w?.reason ?? 'no state'})`, { state: State.CRITICAL }).action(State.CRITICAL, why);
+    s.problem(State.CRITICAL, `calico-node not running (${w?.reason ?? 'no state'})`, `${podName} container ${o.calicoContainer} is not running, ${reason}; ${facts}`).action(State.CRITICAL, why);
   } else if (ready?.status !== 'True') {
     const since = ageSeconds(ready?.lastTransitionTime, now);
     const state = since === undefined || since >= o.minAge ? State.CRITICAL : State.WARNING;
-    s.add(state, `${podName} is not Ready${since !== undefined ? ` for ${formatDuration(since)}` : ''}${ready?.reason ? ` (${ready.reason})` : ''}; ${facts}`);
-    s.status('calico-node not Ready', { state }).action(state, why);
+    s.problem(state, 'calico-node not Ready', `${podName} is not Ready${since !== undefined ? ` for ${formatDuration(since)}` : ''}${ready?.reason ? ` (${ready.reason})` : ''}; ${facts}`).action(state, why);
   } else {
     s.status(`calico-node Ready, ${startText}`, { state: State.OK });
   }
@@ -351,11 +317,3 @@ function calicoPods(d: Data, o: Options): string {
 function bootAgo(d: Data, now: number): string {
   return formatDuration(Math.max(0, (now - d.bootTime) / 1000));
 }
-
-/** The newest calico-node pod of the node that is not being deleted (a replacement may overlap the old one). */
-function pickPod(pods: Pod[]): Pod | undefined {
-  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
-  const pool = live.length ? live : pods;
-  return [...pool].sort((a, b) => (parseTime(b.metadata?.creationTimestamp) ?? 0) - (parseTime(a.metadata?.creationTimestamp) ?? 0))[0];
-}
-
