@@ -135,7 +135,7 @@ export class Report {
    * PartialResult): its problems, findings, perfdata and actions roll up into
    * this report; its state is the one set by status(), else the worst of its
    * problems, findings and sections. In long output it is one heading line
-   * ('[STATE] name: status') with its findings indented below, placed where
+   * ('[STATE] name: status', or '[STATE] name') with its findings indented below, placed where
    * section() was called; in --format json a finding with `section` set.
    */
   section(name: string, o: SectionOptions = {}): Section {
@@ -234,10 +234,9 @@ export class Section extends Report {
     return this.said === undefined && this.explicit === undefined && this.isEmpty();
   }
 
+  /** Its heading: '[STATE] name: status', or the name alone (its problems are on the status line and below it). */
   settle(): void {
-    const bad = this.problems().filter((p) => p.state !== State.OK);
-    const about = this.said ?? (bad.length ? summarize(bad) : undefined);
-    Object.assign(this.heading, { state: this.state(), text: about === undefined ? this.name : `${this.name}: ${about}`, children: this.settled() });
+    Object.assign(this.heading, { state: this.state(), text: this.said === undefined ? this.name : `${this.name}: ${this.said}`, children: this.settled() });
   }
 }
 

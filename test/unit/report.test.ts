@@ -141,7 +141,7 @@ describe('Report.section', () => {
     expect(outcomeState(o)).toBe(State.WARNING);
     expect(o.summary).toBe('1 Service port without a rule');
     expect(o.findings).toEqual([
-      { section: 'Service NAT', state: State.WARNING, text: 'Service NAT: 1 Service port without a rule', children: [{ state: State.WARNING, text: 'no NAT rule for media/sonarr:http' }] },
+      { section: 'Service NAT', state: State.WARNING, text: 'Service NAT', children: [{ state: State.WARNING, text: 'no NAT rule for media/sonarr:http' }] },
       { section: 'calico-node', state: State.OK, text: 'calico-node', children: [{ text: 'kube-system/calico-node-x: Ready' }] },
     ]);
   });
