@@ -109,8 +109,10 @@ function flatten(findings: Finding[], indent: string, max: number, cap = Infinit
   return worstFirst(findings).flatMap((f) => {
     const kids = f.children ?? [];
     const limit = f.section === undefined ? cap : Infinity;
-    const shown = flatten(kids, `${indent}  `, max, cap).slice(0, limit);
-    const more = kids.length > limit ? [`${indent}  ... and ${kids.length - limit} more (-v shows more)`] : [];
+    // Counted in lines: a sub-check's sections bring their own lines.
+    const lines = flatten(kids, `${indent}  `, max, cap);
+    const shown = lines.slice(0, limit);
+    const more = lines.length > limit ? [`${indent}  ... and ${lines.length - limit} more (-v shows more)`] : [];
     return [indent + findingLine(f, max), ...shown, ...more];
   });
 }
