@@ -1,5 +1,5 @@
 import { readBootTime } from '../lib/host/boot.js';
-import { felixBpfEnabled, felixEnv, readBpfPins, type BpfPins, type Dataplane } from '../lib/host/dataplane.js';
+import { ebpfDataplane, felixEnv, readBpfPins, type BpfPins, type EbpfDataplane } from '../lib/host/dataplane.js';
 import { natTables, readNatTables, type NatSource, type NatTables, type ProxyMode } from '../lib/host/nat-tables.js';
 import { hostNames } from '../lib/host/node-name.js';
 import { RESOURCES } from '../lib/kube/resources.js';
@@ -71,18 +71,6 @@ export interface Data {
   apiError?: PluginError;
   /** Pinned eBPF maps (--dataplane auto only). */
   bpf?: BpfPins;
-}
-
-/** Who does Service NAT on this node, and what says so; undefined: kube-proxy (its tables are judged). */
-export function ebpfDataplane(d: Data, o: Options, kubeProxyRules: boolean): { dataplane: Dataplane; evidence: string } | undefined {
-  if (o.dataplane === 'calico-ebpf' || o.dataplane === 'cilium') return { dataplane: o.dataplane, evidence: `--dataplane ${o.dataplane}` };
-  if (o.dataplane !== 'auto') return undefined;
-  if (felixBpfEnabled(newestLivePod(d.calicoPods ?? []), o.calicoContainer)) return { dataplane: 'calico-ebpf', evidence: 'calico-node has FELIX_BPFENABLED=true' };
-  // Pinned maps outlive a switch back to iptables: without kube-proxy rules they are the explanation, with them they are leftovers.
-  if (kubeProxyRules) return undefined;
-  if (d.bpf?.ciliumServices) return { dataplane: 'cilium', evidence: `pinned BPF map ${d.bpf.ciliumServices}` };
-  if (d.bpf?.calicoNat) return { dataplane: 'calico-ebpf', evidence: `pinned BPF map ${d.bpf.calicoNat}` };
-  return undefined;
 }
 
 export default defineCheck({
@@ -162,7 +150,7 @@ export default defineCheck({
 export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const r = new Report();
   const t = natTables(d.sources);
-  const ebpf = ebpfDataplane(d, o, t.withKube.length > 0);
+  const ebpf = ebpfDataplane(o.dataplane, { pod: newestLivePod(d.calicoPods ?? []), container: o.calicoContainer, bpf: d.bpf, kubeProxyRules: t.withKube.length > 0 });
   judgeNat(r.section('Service NAT'), d, o, now, t, ebpf);
   r.metric('nat_rules', t.rules, { min: 0 });
   const caliText = t.caliChains.length ? `Calico nat chains: ${t.caliChains.join(', ')}` : 'no Calico nat chains (cali-*) in the nat table';
@@ -178,7 +166,7 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
 }
 
 /** The Service NAT section: kube-proxy's rules against the Service ports with ready endpoints. */
-function judgeNat(s: Section, d: Data, o: Options, now: number, t: NatTables, ebpf: ReturnType<typeof ebpfDataplane>): void {
+function judgeNat(s: Section, d: Data, o: Options, now: number, t: NatTables, ebpf: EbpfDataplane | undefined): void {
   const judged = d.apiError || d.nodeUnknown || ebpf ? undefined : expectedServicePorts(d.services, d.slices, d.node, o.minAge, now);
   const expected = judged?.expected ?? [];
   const working = new Set(t.portals.filter((p) => !p.emptyTarget).map((p) => p.key));
