@@ -1,9 +1,9 @@
 import { RESOURCES } from '../lib/kube/resources.js';
-import { compactEvent, eventLastSeen, eventReporter, occurrencesSince } from '../lib/kube/events.js';
+import { compactEvent } from '../lib/kube/events.js';
 import { DEFAULT_NODE_LEASE_SECONDS, leaseFreshness, NODE_LEASE_NAMESPACE } from '../lib/kube/node-lease.js';
-import { nodeReadiness } from '../lib/kube/nodes.js';
+import { compactNode, nodeReadiness, versionSkew } from '../lib/kube/nodes.js';
 import { condition, refOf } from '../lib/kube/objects.js';
-import { readySince, togetherGroups, type NodeMoment } from '../lib/kube/reboots.js';
+import { joinedMoments, readyChanges, returnMoments, togetherGroups } from '../lib/kube/reboots.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
@@ -80,75 +80,13 @@ const STATE_OF = { ok: State.OK, warning: State.WARNING, critical: State.CRITICA
 const name = (n: Node) => sanitize(n.metadata?.name ?? '?', 80);
 const ago = (s: number | undefined) => (s === undefined ? 'at an unknown time' : `${formatDuration(s)} ago`);
 
-/** Ready=True/False/Unknown changes of one node inside the flap window, from events and the condition itself. */
-export function readyChanges(node: string, events: KubeEvent[], readyTransition: number | undefined, since: number): number {
-  let ready = 0;
-  const notReady = new Map<string, number>(); // the kubelet and the node controller both report NotReady: count the larger
-  for (const e of events) {
-    if (e.involvedObject?.name !== node) continue;
-    const n = occurrencesSince(e, since);
-    if (!n) continue;
-    if (e.reason === 'NodeReady') ready += n;
-    else if (e.reason === 'NodeNotReady') {
-      const who = e.source?.component || e.reportingComponent || eventReporter(e) || '?';
-      notReady.set(who, (notReady.get(who) ?? 0) + n);
-    }
-  }
-  const fromEvents = ready + Math.max(0, ...notReady.values());
-  // With no event left (TTL), the condition still shows the last change.
-  return Math.max(fromEvents, readyTransition !== undefined && readyTransition >= since ? 1 : 0);
-}
-
-/**
- * When each node came back inside the window: its Rebooted event (the
- * kubelet's report that the node's bootID changed), else its Ready condition
- * turning True again. A node whose Ready is its first (it joined the cluster,
- * lib/kube/reboots.ts readySince) did not come back from anything.
- */
-export function returnMoments(nodes: Node[], events: KubeEvent[], since: number): (NodeMoment & { how: 'Rebooted event' | 'Ready since' })[] {
-  const out: (NodeMoment & { how: 'Rebooted event' | 'Ready since' })[] = [];
-  for (const n of nodes) {
-    const node = n.metadata?.name ?? '';
-    let rebooted: number | undefined;
-    for (const e of events) {
-      if (e.reason !== 'Rebooted' || e.involvedObject?.name !== node) continue;
-      const t = eventLastSeen(e);
-      if (t !== undefined && t >= since && (rebooted === undefined || t > rebooted)) rebooted = t;
-    }
-    if (rebooted !== undefined) { out.push({ node, at: rebooted, how: 'Rebooted event' }); continue; }
-    const back = readySince(n);
-    if (back && !back.first && back.at >= since) out.push({ node, at: back.at, how: 'Ready since' });
-  }
-  return out;
-}
-
-/** Nodes whose first Ready lies inside the window: they joined the cluster, they did not reboot. */
-export function joinedMoments(nodes: Node[], events: KubeEvent[], since: number): NodeMoment[] {
-  const rebooted = new Set(events.filter((e) => e.reason === 'Rebooted').map((e) => e.involvedObject?.name));
-  return nodes.flatMap((n) => {
-    const back = readySince(n);
-    const node = n.metadata?.name ?? '';
-    return back?.first && back.at >= since && !rebooted.has(node) ? [{ node, at: back.at }] : [];
-  });
-}
-
-/** 'v1.32.3 (k8s01, k8s02), v1.31.9 (k8s03)' when versions differ. */
-export function versionSkew(nodes: Node[]): string | undefined {
-  const by = new Map<string, string[]>();
-  for (const n of nodes) {
-    const v = sanitize(n.status?.nodeInfo?.kubeletVersion ?? 'unknown', 40);
-    by.set(v, [...(by.get(v) ?? []), name(n)]);
-  }
-  if (by.size < 2) return undefined;
-  return [...by.entries()].map(([v, ns]) => `${v} (${ns.join(', ')})`).join(', ');
-}
-
 export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
   const r = new Report();
   const total = d.nodes.length;
   const leases = new Map(d.leases.map((l) => [l.metadata?.name ?? '', l]));
 
-  // 1. Readiness: the quantity -w/-c judge.
+  // Readiness: the quantity -w/-c judge.
+  const readiness = r.section('Readiness');
   const notReady: { n: Node; line: string }[] = [];
   for (const n of d.nodes) {
     const readiness = nodeReadiness(n);
@@ -160,31 +98,32 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     notReady.push({ n, line: `${name(n)} ${label} for ${since === undefined ? '?' : formatDuration(since)}: ${why}` });
   }
   const pct = total ? Math.round((1000 * notReady.length) / total) / 10 : 0;
-  const byCount = r.judge('notready_nodes', notReady.length, { warn: o.percent ? undefined : o.warning, crit: o.percent ? undefined : o.critical, min: 0, max: total });
-  const byPct = r.judge('notready_percent', pct, { uom: '%', warn: o.percent ? o.warning : undefined, crit: o.percent ? o.critical : undefined, min: 0, max: 100 });
+  const byCount = readiness.judge('notready_nodes', notReady.length, { warn: o.percent ? undefined : o.warning, crit: o.percent ? undefined : o.critical, min: 0, max: total });
+  const byPct = readiness.judge('notready_percent', pct, { uom: '%', warn: o.percent ? o.warning : undefined, crit: o.percent ? o.critical : undefined, min: 0, max: 100 });
   const ready = o.percent ? byPct : byCount;
   if (notReady.length) {
     const first = notReady[0]!.line;
     const short = notReady.length === 1 ? first.split(': ')[0]! : `${notReady.length} of ${total} nodes NotReady (${notReady.map((x) => name(x.n)).join(', ')})`;
-    r.action(ready.state, `on ${notReady.map((x) => name(x.n)).join(', ')}: sudo snap services microk8s and journalctl -u snap.microk8s.daemon-kubelite --since -15m (is the kubelet running, can it reach the API?); ` +
+    readiness.action(ready.state, `on ${notReady.map((x) => name(x.n)).join(', ')}: sudo snap services microk8s and journalctl -u snap.microk8s.daemon-kubelite --since -15m (is the kubelet running, can it reach the API?); ` +
       `kubectl describe node ${name(notReady[0]!.n)} shows the condition's message; check again once it is Ready`);
-    if (ready.state === State.OK) for (const x of notReady) r.info(x.line);
-    else if (notReady.length === 1) r.problem(ready.state, short, `${first} (${ready.hint})`);
+    if (ready.state === State.OK) for (const x of notReady) readiness.info(x.line);
+    else if (notReady.length === 1) readiness.problem(ready.state, short, `${first} (${ready.hint})`);
     else {
-      r.problem(ready.state, short, `${short} (${ready.hint})`);
-      for (const x of notReady) r.add(ready.state, x.line);
+      readiness.problem(ready.state, short, `${short} (${ready.hint})`);
+      for (const x of notReady) readiness.add(ready.state, x.line);
     }
   }
 
-  // 2. Heartbeat Leases: a kubelet that stopped renewing while the Node still says Ready.
+  // Heartbeat Leases: a kubelet that stopped renewing while the Node still says Ready.
+  const heartbeats = r.section('Heartbeats');
   let stale = 0;
   let oldest: number | undefined;
   for (const n of d.nodes) {
     const lease = leases.get(n.metadata?.name ?? '');
     const isReady = nodeReadiness(n) === 'Ready';
     if (!lease) {
-      if (isReady) r.action(State.WARNING, `see whether ${name(n)}'s kubelet runs with node leases (kubectl get lease -n ${NODE_LEASE_NAMESPACE} ${name(n)}); restarting it recreates the Lease (on ${name(n)}: sudo snap restart microk8s.daemon-kubelite)`);
-      if (isReady) r.problem(State.WARNING, `${name(n)}: no heartbeat Lease`, `${name(n)}: no Lease ${refOf(NODE_LEASE_NAMESPACE, name(n))}: the kubelet's heartbeat cannot be judged (deleted, or a kubelet without node leases)`);
+      if (isReady) heartbeats.action(State.WARNING, `see whether ${name(n)}'s kubelet runs with node leases (kubectl get lease -n ${NODE_LEASE_NAMESPACE} ${name(n)}); restarting it recreates the Lease (on ${name(n)}: sudo snap restart microk8s.daemon-kubelite)`);
+      if (isReady) heartbeats.problem(State.WARNING, `${name(n)}: no heartbeat Lease`, `${name(n)}: no Lease ${refOf(NODE_LEASE_NAMESPACE, name(n))}: the kubelet's heartbeat cannot be judged (deleted, or a kubelet without node leases)`);
       continue;
     }
     const f = leaseFreshness(lease, now);
@@ -193,14 +132,15 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     stale++;
     const facts = `renewed ${ago(f.renewAge)}, leaseDurationSeconds ${f.duration}`;
     if (isReady) {
-      r.action(State.CRITICAL, `the kubelet on ${name(n)} stopped: on ${name(n)} run sudo snap restart microk8s.daemon-kubelite (journalctl -u snap.microk8s.daemon-kubelite says why); ` +
+      heartbeats.action(State.CRITICAL, `the kubelet on ${name(n)} stopped: on ${name(n)} run sudo snap restart microk8s.daemon-kubelite (journalctl -u snap.microk8s.daemon-kubelite says why); ` +
         `the Node still says Ready, so also run check_k8s_leases (the controller-manager should have marked it Unknown); check again`);
-      r.problem(State.CRITICAL, `${name(n)}: kubelet stopped renewing its Lease (${facts}) but the Node says Ready`,
+      heartbeats.problem(State.CRITICAL, `${name(n)}: kubelet stopped renewing its Lease (${facts}) but the Node says Ready`,
         `${name(n)}: kubelet stopped renewing its Lease (${facts}) while the Node still says Ready: the node lifecycle controller has not marked it Unknown (is kube-controller-manager working? see check_k8s_leases)`);
-    } else r.info(`${name(n)}: heartbeat Lease ${facts}`);
+    } else heartbeats.info(`${name(n)}: heartbeat Lease ${facts}`);
   }
 
-  // 3. Conditions that are True when something is wrong (only from a kubelet that still reports).
+  // Conditions that are True when something is wrong (only from a kubelet that still reports).
+  const conditions = r.section('Conditions');
   let pressured = 0;
   for (const n of d.nodes) {
     if (nodeReadiness(n) === 'Unknown') continue;
@@ -211,15 +151,15 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
       any = true;
       const state = type === 'NetworkUnavailable' ? State.CRITICAL : State.WARNING;
       const since = ageSeconds(c.lastTransitionTime, now);
-      r.action(state, type === 'NetworkUnavailable'
+      conditions.action(state, type === 'NetworkUnavailable'
         ? `${name(n)} has no pod network: on ${name(n)} kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${name(n)} (is calico-node Ready?) and check_k8s_calico_nat there`
         : `free ${type === 'DiskPressure' ? 'disk' : type === 'MemoryPressure' ? 'memory' : 'process IDs'} on ${name(n)} (kubectl describe node ${name(n)}: the kubelet evicts pods until it is relieved); check again`);
-      r.problem(state, `${name(n)} ${type}`, `${name(n)} ${type} for ${since === undefined ? '?' : formatDuration(since)}: ${sanitize(c.reason ?? '', 60)}${c.message ? `: ${sanitize(c.message, 160)}` : ''}`);
+      conditions.problem(state, `${name(n)} ${type}`, `${name(n)} ${type} for ${since === undefined ? '?' : formatDuration(since)}: ${sanitize(c.reason ?? '', 60)}${c.message ? `: ${sanitize(c.message, 160)}` : ''}`);
     }
     if (any) pressured++;
   }
 
-  // 3b. Conditions of other types (node-problem-detector and the like): True means a problem.
+  // Conditions of other types (node-problem-detector and the like): True means a problem.
   let problemConditions = 0;
   const problemState = STATE_OF[o.problemConditionState ?? 'warning'];
   const ignored = new Set(o.ignoreCondition ?? []);
@@ -231,26 +171,26 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
       const type = sanitize(c.type, 60);
       const since = ageSeconds(c.lastTransitionTime, now);
       const text = `${name(n)} ${type} for ${since === undefined ? '?' : formatDuration(since)}: ${sanitize(c.reason ?? '', 60)}${c.message ? `: ${sanitize(c.message, 160)}` : ''}`;
-      if (problemState === State.OK) r.info(text);
+      if (problemState === State.OK) conditions.info(text);
       else {
-        r.action(problemState, `read what ${type} means on ${name(n)} (kubectl describe node ${name(n)}; node-problem-detector's journal there) and fix the host; ` +
+        conditions.action(problemState, `read what ${type} means on ${name(n)} (kubectl describe node ${name(n)}; node-problem-detector's journal there) and fix the host; ` +
           `the condition clears when its detector sees it healthy; --ignore-condition ${type} if it is not yours to act on`);
-        r.problem(problemState, `${name(n)} ${type}`, `${text} (--problem-condition-state ${o.problemConditionState ?? 'warning'}; --ignore-condition ${type} to silence)`);
+        conditions.problem(problemState, `${name(n)} ${type}`, `${text} (--problem-condition-state ${o.problemConditionState ?? 'warning'}; --ignore-condition ${type} to silence)`);
       }
     }
   }
 
-  // 4. Cordoned nodes.
+  const cordon = r.section('Cordoned');
   const cordoned = d.nodes.filter((n) => n.spec?.unschedulable);
   if (cordoned.length) {
     const state = STATE_OF[o.cordonedState ?? 'warning'];
     const names = cordoned.map(name).join(', ');
-    if (state === State.OK) r.info(`cordoned: ${names}`);
-    else r.action(state, `if the maintenance on ${names} is over: kubectl uncordon ${cordoned.map(name).join(' ')}; check again`);
-    if (state !== State.OK) r.problem(state, `${plural(cordoned.length, 'node')} cordoned (${names})`, `cordoned (spec.unschedulable): ${names}; nothing new is scheduled there (--cordoned-state ${o.cordonedState ?? 'warning'})`);
+    if (state === State.OK) cordon.info(`cordoned: ${names}`);
+    else cordon.action(state, `if the maintenance on ${names} is over: kubectl uncordon ${cordoned.map(name).join(' ')}; check again`);
+    if (state !== State.OK) cordon.problem(state, `${plural(cordoned.length, 'node')} cordoned (${names})`, `cordoned (spec.unschedulable): ${names}; nothing new is scheduled there (--cordoned-state ${o.cordonedState ?? 'warning'})`);
   }
 
-  // 5. Flapping: Ready changes inside --flap-window.
+  const flaps = r.section('Flapping');
   const flapSince = now - o.flapWindow * 1000;
   let maxChanges = 0;
   const flapping: { n: Node; changes: number }[] = [];
@@ -263,22 +203,23 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
   for (const f of flapping) {
     const j = judge(f.changes, o.flapWarning, o.flapCritical);
     const text = `${name(f.n)}: Ready changed ${plural(f.changes, 'time')} in ${formatDuration(o.flapWindow)}`;
-    r.action(j.state, `find why ${name(f.n)} goes NotReady and back: journalctl -u snap.microk8s.daemon-kubelite on ${name(f.n)} around the changes (kubectl get events --field-selector involvedObject.name=${name(f.n)}), its network to the API and its load`);
-    if (j.state !== State.OK) r.problem(j.state, `${name(f.n)} readiness flapping (${f.changes} changes in ${formatDuration(o.flapWindow)})`, `${text} (${j.hint})`);
+    flaps.action(j.state, `find why ${name(f.n)} goes NotReady and back: journalctl -u snap.microk8s.daemon-kubelite on ${name(f.n)} around the changes (kubectl get events --field-selector involvedObject.name=${name(f.n)}), its network to the API and its load`);
+    if (j.state !== State.OK) flaps.problem(j.state, `${name(f.n)} readiness flapping (${f.changes} changes in ${formatDuration(o.flapWindow)})`, `${text} (${j.hint})`);
   }
   // The largest count alerts exactly when some node does: perfdata with the ranges that judged each node.
-  r.judge('ready_changes_max', maxChanges, { warn: o.flapWarning, crit: o.flapCritical, min: 0 });
+  flaps.judge('ready_changes_max', maxChanges, { warn: o.flapWarning, crit: o.flapCritical, min: 0 });
 
-  // 6. Nodes that came back together inside --window. While one of them is
+  // Nodes that came back together inside --window. While one of them is
   // still down that is an outage (the thresholds' state); once all are Ready
   // with fresh heartbeats it is history worth a look, not a page: WARNING.
+  const reboots = r.section('Reboots');
   const since = now - o.window * 1000;
   const moments = returnMoments(d.nodes, d.events, since);
   const groups = togetherGroups(moments, o.rebootWindow * 1000);
   const largest = groups[0]?.length ?? 0;
   const perfRange = (t?: NodeThreshold) => (t && !t.percent ? t.range : undefined);
   // Recorded with the count ranges (a percentage cannot be written as perfdata thresholds); judged below.
-  r.judge('rebooted_together', largest, { warn: perfRange(o.rebootWarning), crit: perfRange(o.rebootCritical), min: 0, max: total });
+  reboots.judge('rebooted_together', largest, { warn: perfRange(o.rebootWarning), crit: perfRange(o.rebootCritical), min: 0, max: total });
   const up = (node: string) => {
     const n = d.nodes.find((x) => x.metadata?.name === node);
     const lease = leases.get(node);
@@ -299,20 +240,20 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
       ? `${short} on each of them: the incident's failures hide behind Ready nodes (scheduler not scheduling, Service NAT rules or calico-node missing, ` +
         'k8s-dqlite errors); a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)'
       : `${short}: not all of them are back (Ready with a fresh heartbeat); a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)`;
-    r.action(state, allUp
+    reboots.action(state, allUp
       ? `nodes that rebooted together leave what the incident left: run sudo k8s-nrpe triage on each of ${names} (Service NAT, sandboxes, scheduler, stuck pods); reboot one node at a time next time (docs/rolling-reboot.md)`
       : `bring the nodes that are not back up first (kubectl get nodes; on each: sudo snap restart microk8s), then run sudo k8s-nrpe triage on each of ${names}`);
-    if (state !== State.OK) r.problem(state, short, text);
-    else r.info(short);
+    if (state !== State.OK) reboots.problem(state, short, text);
+    else reboots.info(short);
     for (const m of how) {
       const line = m.how === 'Rebooted event' ? `${sanitize(m.node, 80)}: Rebooted event ${ago((now - m.at) / 1000)}` : `${sanitize(m.node, 80)}: Ready again since ${ago((now - m.at) / 1000)} (no Rebooted event left: events expire)`;
-      r.add(state === State.OK ? undefined : state, line);
+      reboots.add(state === State.OK ? undefined : state, line);
     }
   }
   const joined = joinedMoments(d.nodes, d.events, since);
   if (joined.length) {
     const newest = Math.max(...joined.map((m) => m.at));
-    r.info(`${plural(joined.length, 'node')} joined the cluster in ${formatDuration(o.window)}, Ready for the first time (not a reboot), the last ${ago((now - newest) / 1000)}: ` +
+    reboots.info(`${plural(joined.length, 'node')} joined the cluster in ${formatDuration(o.window)}, Ready for the first time (not a reboot), the last ${ago((now - newest) / 1000)}: ` +
       joined.map((m) => sanitize(m.node, 80)).join(', '));
   }
 
@@ -402,17 +343,5 @@ export default defineCheck({
     return { nodes, leases, events: events.flat() } satisfies NodesData;
   },
 
-  evaluate(d, o, now) {
-    return evaluateNodes(d, o, now);
-  },
+  evaluate: evaluateNodes,
 });
-
-/** What the check reads of a Node: not its images list (tens of KB per node). */
-function compactNode(n: Node): Node {
-  return {
-    // creationTimestamp: a first Ready is a node joining, not a reboot (readySince).
-    metadata: { name: n.metadata?.name, creationTimestamp: n.metadata?.creationTimestamp },
-    spec: { unschedulable: n.spec?.unschedulable },
-    status: { conditions: n.status?.conditions, nodeInfo: n.status?.nodeInfo },
-  };
-}

@@ -55,3 +55,28 @@ export function felixEnv(pod: PodWithEnv | undefined, container: string, name: s
   const env = pod?.spec?.containers?.find((c) => c.name === container)?.env ?? [];
   return env.find((e) => e.name?.toUpperCase() === name)?.value;
 }
+
+/** An eBPF dataplane that translates Services instead of kube-proxy, and what showed it. */
+export interface EbpfDataplane {
+  dataplane: 'calico-ebpf' | 'cilium';
+  evidence: string;
+}
+
+/**
+ * Who does Service NAT on this node when it is not kube-proxy: `choice` is
+ * --dataplane (auto: from calico-node's FELIX_BPFENABLED, else the pinned
+ * maps); undefined: kube-proxy, whose tables are judged.
+ */
+export function ebpfDataplane(
+  choice: 'auto' | Dataplane,
+  seen: { pod: PodWithEnv | undefined; container: string; bpf: BpfPins | undefined; kubeProxyRules: boolean },
+): EbpfDataplane | undefined {
+  if (choice === 'calico-ebpf' || choice === 'cilium') return { dataplane: choice, evidence: `--dataplane ${choice}` };
+  if (choice !== 'auto') return undefined;
+  if (felixBpfEnabled(seen.pod, seen.container)) return { dataplane: 'calico-ebpf', evidence: 'calico-node has FELIX_BPFENABLED=true' };
+  // Pinned maps outlive a switch back to iptables: without kube-proxy rules they are the explanation, with them they are leftovers.
+  if (seen.kubeProxyRules) return undefined;
+  if (seen.bpf?.ciliumServices) return { dataplane: 'cilium', evidence: `pinned BPF map ${seen.bpf.ciliumServices}` };
+  if (seen.bpf?.calicoNat) return { dataplane: 'calico-ebpf', evidence: `pinned BPF map ${seen.bpf.calicoNat}` };
+  return undefined;
+}

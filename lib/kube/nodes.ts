@@ -4,6 +4,7 @@ import { isNodeName } from './names.js';
 import { PluginError } from '../plugin/errors.js';
 import { condition } from './objects.js';
 import type { Node } from './types.js';
+import { sanitize } from '../plugin/sanitize.js';
 
 /** 'Ready', 'NotReady' (False), or 'Unknown' (kubelet stopped posting). */
 export function nodeReadiness(node: Node | undefined): 'Ready' | 'NotReady' | 'Unknown' | 'Missing' {
@@ -113,4 +114,25 @@ export class NodeNotKnown extends PluginError {
     super(message);
     this.name = 'NodeNotKnown';
   }
+}
+
+/** 'v1.32.3 (k8s01, k8s02), v1.31.9 (k8s03)' when versions differ. */
+export function versionSkew(nodes: Node[]): string | undefined {
+  const by = new Map<string, string[]>();
+  for (const n of nodes) {
+    const v = sanitize(n.status?.nodeInfo?.kubeletVersion ?? 'unknown', 40);
+    by.set(v, [...(by.get(v) ?? []), sanitize(n.metadata?.name ?? '?', 80)]);
+  }
+  if (by.size < 2) return undefined;
+  return [...by.entries()].map(([v, ns]) => `${v} (${ns.join(', ')})`).join(', ');
+}
+
+/** What check_k8s_nodes reads of a Node: not its images list (tens of KB per node). */
+export function compactNode(n: Node): Node {
+  return {
+    // creationTimestamp: a first Ready is a node joining, not a reboot (readySince).
+    metadata: { name: n.metadata?.name, creationTimestamp: n.metadata?.creationTimestamp },
+    spec: { unschedulable: n.spec?.unschedulable },
+    status: { conditions: n.status?.conditions, nodeInfo: n.status?.nodeInfo },
+  };
 }

@@ -1,5 +1,6 @@
 // What several checks say about pods.
 import { condition } from './objects.js';
+import { parseTime } from './time.js';
 import type { Pod } from './types.js';
 
 /** Pods that have not finished (Succeeded/Failed): the apiserver registers status.phase as a pod field selector. */
@@ -20,4 +21,11 @@ export function podNotReadyReason(p: Pod): string {
   const notReady = statuses.find((c) => c.ready === false && c.state?.running);
   if (notReady) return `container ${notReady.name} running but not ready`;
   return condition(p.status?.conditions, 'Ready')?.reason || 'not ready';
+}
+
+/** The newest pod that is not being deleted (a DaemonSet's replacement may overlap the old one); the newest of all when every one is. */
+export function newestLivePod(pods: Pod[]): Pod | undefined {
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  const pool = live.length ? live : pods;
+  return [...pool].sort((a, b) => (parseTime(b.metadata?.creationTimestamp) ?? 0) - (parseTime(a.metadata?.creationTimestamp) ?? 0))[0];
 }

@@ -100,12 +100,19 @@ function childCap(verbose: number): number {
   return verbose <= 0 ? 5 : verbose === 1 ? 20 : Infinity;
 }
 
-/** Long output lines, worst first; a sub-check's findings indented under its line. */
+/**
+ * Long output lines, worst first; a sub-check's findings indented under its
+ * line, a section's under its heading. A section is part of this check, so its
+ * lines are not capped (only the byte budget cuts them).
+ */
 function flatten(findings: Finding[], indent: string, max: number, cap = Infinity): string[] {
   return worstFirst(findings).flatMap((f) => {
     const kids = f.children ?? [];
-    const shown = flatten(kids, `${indent}  `, max, cap).slice(0, cap);
-    const more = kids.length > cap ? [`${indent}  ... and ${kids.length - cap} more (-v shows more)`] : [];
+    const limit = f.section === undefined ? cap : Infinity;
+    // Counted in lines: a sub-check's sections bring their own lines.
+    const lines = flatten(kids, `${indent}  `, max, cap);
+    const shown = lines.slice(0, limit);
+    const more = lines.length > limit ? [`${indent}  ... and ${lines.length - limit} more (-v shows more)`] : [];
     return [indent + findingLine(f, max), ...shown, ...more];
   });
 }
@@ -125,6 +132,7 @@ export function findingsJson(findings: Finding[]): unknown[] {
   return findings.map((f) => ({
     state: f.state === undefined ? null : stateName(f.state),
     text: sanitize(f.text, 1000),
+    ...(f.section !== undefined ? { section: sanitize(f.section, 200) } : {}),
     ...(f.children ? { findings: findingsJson(f.children) } : {}),
   }));
 }

@@ -7,6 +7,16 @@ import { bySeverityDesc, State, worst } from './state.js';
 export interface Problem {
   state: State;
   short: string;
+  /** Among equally bad problems, higher leads the status line (a section's priority; default 0). */
+  priority?: number;
+  /** A section's status (Section.status): named on the status line whatever its state, after the problems. */
+  status?: boolean;
+}
+
+/** Where a section stands among its siblings on the status line. */
+export interface SectionOptions {
+  /** Among equally bad problems, a higher priority leads the status line (an incident's signature). Default 0. */
+  priority?: number;
 }
 
 /** The result of judging one value against its ranges (nagiosplugin's ScalarContext.evaluate). */
@@ -34,13 +44,19 @@ export function judge(value: number, warn?: Range, crit?: Range): Judgement {
 
 /**
  * The status line of a check with problems (nagiosplugin's Summary.problem):
- * the short text of every problem that is not OK, worst first, each once.
+ * the short text of every problem that is not OK, worst first (then higher
+ * priority, then as found), each once; then the status of each OK section
+ * (Section.status), so a check of several parts says how each part is. With
+ * no problem, `ok`, or when it is undefined the sections' statuses.
  */
-export function summarize(problems: readonly Problem[], ok: string): string {
+export function summarize(problems: readonly Problem[], ok?: string): string {
   const bad = problems.filter((p) => p.state !== State.OK);
-  if (!bad.length) return ok;
-  const order = bad.map((p, i) => ({ p, i })).sort((a, b) => bySeverityDesc(a.p.state, b.p.state) || a.i - b.i);
-  return [...new Set(order.map(({ p }) => p.short))].join('; ');
+  const stated = problems.filter((p) => p.state === State.OK && p.status).map((p) => p.short);
+  if (!bad.length) return ok ?? [...new Set(stated)].join('; ');
+  const order = bad
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => bySeverityDesc(a.p.state, b.p.state) || (b.p.priority ?? 0) - (a.p.priority ?? 0) || a.i - b.i);
+  return [...new Set([...order.map(({ p }) => p.short), ...stated])].join('; ');
 }
 
 /**
@@ -53,6 +69,7 @@ export class Report {
   readonly perfdata: Perfdata[] = [];
   private readonly named: Problem[] = [];
   private readonly todo: Action[] = [];
+  private readonly parts: Section[] = [];
 
   /**
    * What the operator should do about a verdict of this state, with the names
@@ -113,22 +130,113 @@ export class Report {
     return state;
   }
 
-  /** The problems so far (for composed checks and tests). */
+  /**
+   * A named part of the check (monitoring-plugins' mp_subcheck, go-check's
+   * PartialResult): its problems, findings, perfdata and actions roll up into
+   * this report; its state is the one set by status(), else the worst of its
+   * problems, findings and sections. In long output it is one heading line
+   * ('[STATE] name: status', or '[STATE] name') with its findings indented below, placed where
+   * section() was called; in --format json a finding with `section` set.
+   */
+  section(name: string, o: SectionOptions = {}): Section {
+    const part = new Section(this, name, o.priority ?? 0);
+    this.parts.push(part);
+    this.findings.push(part.heading);
+    return part;
+  }
+
+  /** The problems so far, sections' included (for composed checks and tests). */
   problems(): Problem[] {
-    return [...this.named];
+    return [...this.named, ...this.parts.flatMap((p) => p.rolledUp())];
   }
 
   /**
    * The Outcome: the status line names the problems, worst first, or says
-   * `ok`. `prefix` goes before the problems (what they are about: 'kube-system/coredns: 1/2 ready: ').
+   * `ok` (left out: the sections' statuses). `prefix` goes before the problems
+   * (what they are about: 'kube-system/coredns: 1/2 ready: ').
    */
-  done(ok: string, o: { prefix?: string } = {}): Outcome {
-    const bad = this.problems().some((p) => p.state !== State.OK);
-    const summary = bad ? `${o.prefix ?? ''}${summarize(this.problems(), ok)}` : ok;
+  done(ok?: string, o: { prefix?: string } = {}): Outcome {
+    const problems = this.problems();
+    const bad = problems.some((p) => p.state !== State.OK);
+    const summary = bad ? `${o.prefix ?? ''}${summarize(problems, ok)}` : summarize(problems, ok);
     // A problem's state counts even when it has no long-output line of its own.
-    const state = worst(...this.problems().map((p) => p.state));
+    const state = worst(...problems.map((p) => p.state));
     const actions = worstActions(this.todo);
-    return { summary, ...(actions.length && { actions }), findings: this.findings, perfdata: this.perfdata, ...(state !== State.OK && { state }) };
+    const findings = this.settled();
+    return { summary, ...(actions.length && { actions }), findings, perfdata: this.perfdata, ...(state !== State.OK && { state }) };
+  }
+
+  /** The findings with every section's heading filled in; sections with nothing to say left out. */
+  protected settled(): Finding[] {
+    for (const p of this.parts) p.settle();
+    return this.findings.filter((f) => f.section === undefined || !this.parts.some((p) => p.heading === f && p.empty()));
+  }
+
+  /** Own problems and findings states, and the sections' (Section.state without an explicit state). */
+  protected derivedState(): State {
+    return worst(...this.named.map((p) => p.state), ...this.findings.filter((f) => f.section === undefined).map((f) => f.state ?? State.OK), ...this.parts.map((p) => p.state()));
+  }
+
+  protected isEmpty(): boolean {
+    return !this.named.length && this.parts.every((p) => p.empty()) && !this.findings.some((f) => f.section === undefined);
+  }
+}
+
+/** A part of a check (Report.section): a Report whose state, problems and perfdata roll up into its parent's. */
+export class Section extends Report {
+  /** Its line in the parent's findings: text and state filled in when the parent is done. */
+  readonly heading: Finding;
+  private explicit?: State;
+  private said?: string;
+
+  constructor(private readonly parent: Report, readonly name: string, private priority: number) {
+    super();
+    this.heading = { text: name, section: name, children: [] };
+  }
+
+  /**
+   * What this part amounts to (mp_subcheck's output, PartialResult.Output):
+   * named on the parent's status line whatever its state, in place of its
+   * problems. `state` sets the part's state (mp_set_subcheck_state; derived
+   * when left out); `priority` replaces section()'s, once the verdict says
+   * whether this part is the incident's signature.
+   */
+  status(text: string, o: { state?: State; priority?: number } = {}): this {
+    this.said = text;
+    if (o.state !== undefined) this.explicit = o.state;
+    if (o.priority !== undefined) this.priority = o.priority;
+    return this;
+  }
+
+  /** The part's state: set by status(), else the worst of its problems, findings and sections (go-check's GetStatus). */
+  state(): State {
+    return this.explicit ?? this.derivedState();
+  }
+
+  override metric(label: string, value: number | undefined, o: MetricOptions = {}): this {
+    super.metric(label, value, o);
+    this.parent.metric(label, value, o);
+    return this;
+  }
+
+  override action(state: State, text: string): this {
+    this.parent.action(state, text);
+    return this;
+  }
+
+  /** Its problems as the parent names them: its status, or each problem, with its priority. */
+  rolledUp(): Problem[] {
+    if (this.said !== undefined) return [{ state: this.state(), short: this.said, priority: this.priority, status: true }];
+    return this.problems().map((p) => ({ ...p, priority: p.priority ?? this.priority }));
+  }
+
+  empty(): boolean {
+    return this.said === undefined && this.explicit === undefined && this.isEmpty();
+  }
+
+  /** Its heading: '[STATE] name: status', or the name alone (its problems are on the status line and below it). */
+  settle(): void {
+    Object.assign(this.heading, { state: this.state(), text: this.said === undefined ? this.name : `${this.name}: ${this.said}`, children: this.settled() });
   }
 }
 

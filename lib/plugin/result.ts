@@ -10,6 +10,8 @@ export interface Finding {
   state?: State;
   text: string;
   children?: Finding[];
+  /** The heading of a section (Report.section): its name; `children` are its findings. */
+  section?: string;
 }
 
 /** The next step for a non-OK verdict, with the names filled in (Report.action). */
@@ -41,7 +43,7 @@ export function plural(n: number, word: string, pluralWord = `${word}s`): string
 
 /** Findings as context: the same lines, no state (evidence shown, not judged). */
 export function unjudged(findings: readonly Finding[]): Finding[] {
-  return findings.map((f) => ({ text: f.text, ...(f.children && { children: unjudged(f.children) }) }));
+  return findings.map((f) => ({ text: f.text, ...(f.children && { children: unjudged(f.children) }), ...(f.section !== undefined && { section: f.section }) }));
 }
 
 /**

@@ -153,7 +153,7 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     expect(r.perf).toEqual({
       expected_services: '18', programmed_services: '18', missing_services: '0', nat_rules: '127', calico_started_after_boot: '52s', calico_restarts: '1',
     });
-    expect(r.stdout).toMatch(/\nkube-system\/calico-node-q9w4m: Ready, .*Calico nat chains: cali-OUTPUT, cali-POSTROUTING, cali-PREROUTING, cali-fip-dnat, cali-fip-snat, cali-nat-outgoing\n/);
+    expect(r.stdout).toMatch(/\n  kube-system\/calico-node-q9w4m: Ready, .*Calico nat chains: cali-OUTPUT, cali-POSTROUTING, cali-PREROUTING, cali-fip-dnat, cali-fip-snat, cali-nat-outgoing\n/);
     expect(r.stdout).toMatch(/nftables: no table ip kube-proxy/);
 
     const reqs = healthy.requests().slice(before);
@@ -173,8 +173,8 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     expect(r.code, r.stdout).toBe(2);
     expect(r.firstLine).toMatch(/^K8S CALICO NAT CRITICAL - no Service NAT rules on k8s02: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table, 18 service ports unreachable by ClusterIP \(post-reboot signature\); calico-node has not restarted since the reboot \| /);
     expect(r.perf).toMatchObject({ expected_services: '18', programmed_services: '0', missing_services: '18', nat_rules: '0', calico_started_after_boot: '-7200s', calico_restarts: '0' });
-    expect(r.stdout).toMatch(/\n\[CRITICAL\] no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table: ClusterIP traffic from k8s02 is dropped \(post-reboot incident signature; booted \S+ ago\)\. Restart kube-proxy\/kubelite\n/);
-    expect(r.stdout).toMatch(/\n\[CRITICAL\] calico-node has not restarted since the reboot: kube-system\/calico-node-q9w4m started 2h before this host booted \S+ ago \(0 restarts\); delete the pod or restart kubelite\n/);
+    expect(r.stdout).toMatch(/\n  \[CRITICAL\] no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table: ClusterIP traffic from k8s02 is dropped \(post-reboot incident signature; booted \S+ ago\)\. Restart kube-proxy\/kubelite\n/);
+    expect(r.stdout).toMatch(/\n  \[CRITICAL\] calico-node has not restarted since the reboot: kube-system\/calico-node-q9w4m started 2h before this host booted \S+ ago \(0 restarts\); delete the pod or restart kubelite\n/);
     expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(8191);
   });
 
@@ -194,7 +194,7 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     expectContract(r, TITLE);
     expect(r.code).toBe(1);
     expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 1 of 18 service ports with ready endpoints has no NAT rule on k8s02: openebs\/pvc-05e03b60-7c1d-4a8e-9f3b-2d6e8a41c0f7-jiva-ctrl-svc:iscsi;/);
-    expect(r.stdout).toMatch(/\n\[WARNING\] no NAT rule for openebs\/pvc-05e03b60-7c1d-4a8e-9f3b-2d6e8a41c0f7-jiva-ctrl-svc:iscsi 10\.152\.183\.101:3260\/TCP \(1 ready endpoint\)/);
+    expect(r.stdout).toMatch(/\n  \[WARNING\] no NAT rule for openebs\/pvc-05e03b60-7c1d-4a8e-9f3b-2d6e8a41c0f7-jiva-ctrl-svc:iscsi 10\.152\.183\.101:3260\/TCP \(1 ready endpoint\)/);
     expect(r.perf).toMatchObject({ programmed_services: '17', missing_services: '1' });
 
     nat({ nft: withoutServices(KUBE_PROXY, 'default/kubernetes:https', 'kube-system/kube-dns:dns', 'kube-system/kube-dns:dns-tcp') });
@@ -387,7 +387,8 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     let r = await run([], { server: freshIncident, bootTime: fresh });
     expectContract(r, TITLE);
     expect(r.code, r.stdout).toBe(1);
-    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 18\/18 service ports programmed on k8s02 \(iptables-nft, 127 nat rules\); calico-node has not restarted yet \(host booted (\d+m(\d+s)?|\d+s) ago\) \| /); // '1m ago' on the whole minute, '1m2s ago' after
+    // The worst section leads the status line (Report.section); the OK NAT section follows.
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - calico-node has not restarted yet \(host booted (\d+m(\d+s)?|\d+s) ago\); 18\/18 service ports programmed on k8s02 \(iptables-nft, 127 nat rules\) \| /); // '1m ago' on the whole minute, '1m2s ago' after
     r = await run(['--boot-grace', '30s'], { server: freshIncident, bootTime: fresh });
     expect(r.code).toBe(2);
     expect(r.firstLine).toMatch(/^K8S CALICO NAT CRITICAL - calico-node has not restarted since the reboot; /);
@@ -398,6 +399,7 @@ describe.skipIf(missing.length > 0)('check_k8s_calico_nat in a network namespace
     const r = await run([]);
     expectContract(r, TITLE);
     expect(r.code, r.stdout).toBe(1);
-    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - 18\/18 service ports programmed on k8s02 .*; calico-node Ready, started 52s after boot; Calico's nat chains missing \(cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT\) \| /);
+    // The WARNING section leads the status line (Report.section); the OK ones follow in order.
+    expect(r.firstLine).toMatch(/^K8S CALICO NAT WARNING - Calico's nat chains missing \(cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT\); 18\/18 service ports programmed on k8s02 .*; calico-node Ready, started 52s after boot \| /);
   });
 });

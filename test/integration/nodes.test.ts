@@ -29,7 +29,8 @@ describe('check_k8s_nodes against the API double', () => {
     expect(run.firstLine).toMatch(/^K8S NODES WARNING - 3 nodes rebooted together \(Ready again within 1m40s of each other, 57m\d*s? ago: k8s03, k8s01, k8s02\), all Ready again: verify with k8s-nrpe triage \| /);
     expect(run.perf).toMatchObject({ notready_nodes: '0', rebooted_together: '3', stale_leases: '0' });
     expect(run.firstLine).toContain('rebooted_together=3;1;;0;3');
-    expect(run.stdout).toMatch(/^\[WARNING\] k8s03: Ready again since 58m ago \(no Rebooted event left: events expire\)$/m);
+    // Findings sit indented under their section's heading ([WARNING] Reboots, [CRITICAL] Readiness...: Report.section).
+    expect(run.stdout).toMatch(/^  \[WARNING\] k8s03: Ready again since 58m ago \(no Rebooted event left: events expire\)$/m);
   });
 
   it('three nodes that registered and became Ready together 10m ago joined the cluster: OK, not "rebooted together"', async () => {
@@ -39,7 +40,7 @@ describe('check_k8s_nodes against the API double', () => {
     expect(run.code, run.stdout).toBe(0);
     expect(run.firstLine).toMatch(/^K8S NODES OK - 3 nodes Ready, heartbeats fresh, kubelet v1\.36\.2 \| /);
     expect(run.perf.rebooted_together).toBe('0');
-    expect(run.stdout).toMatch(/\n3 nodes joined the cluster in 1h, Ready for the first time \(not a reboot\), the last 9m\d*s? ago: k8s01, k8s02, k8s03\n/);
+    expect(run.stdout).toMatch(/\n  3 nodes joined the cluster in 1h, Ready for the first time \(not a reboot\), the last 9m\d*s? ago: k8s01, k8s02, k8s03\n/);
   });
 
   it('asks for one node list, the kube-node-lease Leases and three server-filtered event lists', async () => {
@@ -65,8 +66,8 @@ describe('check_k8s_nodes against the API double', () => {
     }
     expect(run.firstLine).toMatch(/; 2 nodes rebooted together \(Rebooted events within 10s of each other, 2m\d*s? ago: k8s05, k8s04\), all Ready again: verify with k8s-nrpe triage \| /);
     const body = run.stdout.split('\n').slice(1);
-    expect(body.some((l) => /^\[CRITICAL\] k8s02 NotReady \(Unknown\) for 6m\d*s?: NodeStatusUnknown: Kubelet stopped posting node status\. \(outside -c 0\)$/.test(l))).toBe(true);
-    expect(body.some((l) => /^\[WARNING\] k8s04 DiskPressure for 8m\d*s?: KubeletHasDiskPressure: kubelet has disk pressure$/.test(l))).toBe(true);
+    expect(body.some((l) => /^  \[CRITICAL\] k8s02 NotReady \(Unknown\) for 6m\d*s?: NodeStatusUnknown: Kubelet stopped posting node status\. \(outside -c 0\)$/.test(l))).toBe(true);
+    expect(body.some((l) => /^  \[WARNING\] k8s04 DiskPressure for 8m\d*s?: KubeletHasDiskPressure: kubelet has disk pressure$/.test(l))).toBe(true);
     expect(body).toContain('kubelet versions differ: v1.32.3 (k8s01, k8s02, k8s03, k8s04), v1.31.9 (k8s05)');
     expect(run.perf).toMatchObject({ notready_nodes: '1', notready_percent: '20%', stale_leases: '2', cordoned_nodes: '1', pressure_nodes: '1', rebooted_together: '2', ready_changes_max: '6', nodes: '5' });
   });
@@ -91,9 +92,9 @@ describe('check_k8s_nodes against the API double', () => {
     expect(run.firstLine).toContain("notready_percent=33.3%;;25;0;100");
     // 2 of 5 is over 30%, CRITICAL while one of them is down; both are back, so WARNING.
     run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '--reboot-critical', '30%', '-v']);
-    expect(run.stdout).toMatch(/^\[WARNING\] 2 nodes rebooted together .*, all Ready again: verify with k8s-nrpe triage on each of them/m);
+    expect(run.stdout).toMatch(/^  \[WARNING\] 2 nodes rebooted together .*, all Ready again: verify with k8s-nrpe triage on each of them/m);
     run = await runBuilt('nodes', ['--kubeconfig', degraded.kubeconfig, '--reboot-warning', '50%', '--reboot-critical', '50%', '-v']);
-    expect(run.stdout).toMatch(/^2 nodes rebooted together /m);
+    expect(run.stdout).toMatch(/^  2 nodes rebooted together /m);
   });
 
   it('a True node-problem-detector condition is WARNING naming type, node and message; --ignore-condition and --problem-condition-state choose', async () => {
@@ -117,7 +118,7 @@ describe('check_k8s_nodes against the API double', () => {
     expect(run.firstLine).toMatch(/^K8S NODES WARNING - k8s02 KernelDeadlock; k8s02 FrequentContainerdRestart \| /);
     expect(run.perf).toMatchObject({ problem_conditions: '2', notready_nodes: '0' });
     const body = run.stdout.split('\n').slice(1);
-    expect(body.some((l) => new RegExp(`^\\[WARNING\\] k8s02 KernelDeadlock for ${near('12m')}: DockerHung: kernel: INFO: task docker:20744 blocked for more than 120 seconds\\. \\(--problem-condition-state warning; --ignore-condition KernelDeadlock to silence\\)$`).test(l)), run.stdout).toBe(true);
+    expect(body.some((l) => new RegExp(`^  \\[WARNING\\] k8s02 KernelDeadlock for ${near('12m')}: DockerHung: kernel: INFO: task docker:20744 blocked for more than 120 seconds\\. \\(--problem-condition-state warning; --ignore-condition KernelDeadlock to silence\\)$`).test(l)), run.stdout).toBe(true);
     expect(run.stdout).not.toContain('ReadonlyFilesystem');
 
     const ignored = await runBuilt('nodes', ['--kubeconfig', s.kubeconfig, '--ignore-condition', 'KernelDeadlock', '--ignore-condition', 'FrequentContainerdRestart']);

@@ -6,14 +6,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import check, { evaluateNat, expectedServicePorts, NAT_COMMANDS, sudoersLine, type Data, type NatSource } from '../../checks/calico_nat.js';
+import check, { evaluateNat, type Data } from '../../checks/calico_nat.js';
+import { NAT_COMMANDS, sudoersLine, type NatSource } from '../../lib/host/nat-tables.js';
+import { expectedServicePorts } from '../../lib/kube/service-rules.js';
 import { felixBpfEnabled, readBpfPins } from '../../lib/host/dataplane.js';
 import { parseIptablesSave, type IptablesSave } from '../../lib/host/iptables.js';
 import { parseNftJson } from '../../lib/host/nft.js';
 import type { EndpointSlice, Pod, Service } from '../../lib/kube/types.js';
 import { parseArgs } from '../../lib/plugin/args.js';
 import { PluginError } from '../../lib/plugin/errors.js';
-import { outcomeState, type Outcome } from '../../lib/plugin/result.js';
+import { outcomeState, type Finding, type Outcome } from '../../lib/plugin/result.js';
 import { parseRange } from '../../lib/plugin/range.js';
 import { State } from '../../lib/plugin/state.js';
 import { resolveTime } from '../apiserver/store.js';
@@ -74,7 +76,9 @@ function opts(over: Partial<Opts> = {}): Opts {
 }
 
 const perf = (o: Outcome) => Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
-const lines = (o: Outcome, state?: State) => o.findings.filter((f) => state === undefined || f.state === state).map((f) => f.text);
+// A section's findings (Service NAT, calico-node, Calico NAT) are listed in its place, its heading line left out.
+const flat = (fs: Finding[]): Finding[] => fs.flatMap((f) => (f.section === undefined ? [f] : flat(f.children ?? [])));
+const lines = (o: Outcome, state?: State) => flat(o.findings).filter((f) => state === undefined || f.state === state).map((f) => f.text);
 
 /** Drop the KUBE-SERVICES rules whose comment names one of these service ports. */
 function without(s: IptablesSave, ...servicePorts: string[]): IptablesSave {
@@ -233,7 +237,8 @@ describe('check_k8s_calico_nat evaluate', () => {
       let o = evaluateNat(d, opts(), NOW);
       expect(outcomeState(o)).toBe(State.CRITICAL);
       expect(lines(o, State.CRITICAL)).toEqual(['kube-system/calico-node-q9w4m is not Ready for 5m (ContainersNotReady); restarts 1; host booted 1h ago']);
-      expect(o.summary).toMatch(/; calico-node not Ready$/);
+      // The worst section leads the status line, the OK one follows (Report.section; was NAT first).
+      expect(o.summary).toMatch(/^calico-node not Ready; 18\/18 service ports programmed on k8s02/);
       ready.lastTransitionTime = new Date(NOW - 20_000).toISOString();
       o = evaluateNat(d, opts(), NOW);
       expect(outcomeState(o)).toBe(State.WARNING);
@@ -307,7 +312,7 @@ describe('check_k8s_calico_nat evaluate', () => {
       // What the table shows stays in the long output, with no state of its own: no CRITICAL on a host that may be no node.
       const seen = o.findings.find((f) => f.text.startsWith('not judged: '))!;
       expect(seen.text).toBe('not judged: no Service NAT rules on vm: no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table (post-reboot signature)');
-      expect(seen.children!.map((f) => f.text)).toContainEqual(expect.stringMatching(/^no KUBE-SERVICES chain in the nat table/));
+      expect(flat(seen.children!).map((f) => f.text)).toContainEqual(expect.stringMatching(/^no KUBE-SERVICES chain in the nat table/));
       expect(JSON.stringify(o.findings)).not.toMatch(/"state":2/);
       expect(perf(o)).toMatchObject({ expected_services: undefined, missing_services: undefined, nat_rules: 0 });
     });
@@ -335,7 +340,8 @@ describe('check_k8s_calico_nat evaluate', () => {
     it('is UNKNOWN, with the API error, when the local rules look fine', () => {
       const o = evaluateNat(data('healthy', { apiError, services: [], slices: [], calicoPods: undefined }), opts(), NOW);
       expect(outcomeState(o)).toBe(State.UNKNOWN);
-      expect(o.summary).toBe(`cannot cross-check with the API: ${apiError.message}`);
+      // The API error leads; the NAT section still says what the table holds (Report.section states every part).
+      expect(o.summary).toBe(`cannot cross-check with the API: ${apiError.message}; iptables-nft holds Service rules (18 service ports); not cross-checked with the API`);
       expect(perf(o).nat_rules).toBe(127);
     });
   });
@@ -482,7 +488,8 @@ describe("Calico's own NAT (behaviour change, issue 13.6)", () => {
   it('WARNING when a Ready calico-node has not hooked its cali-* chains into the nat table', () => {
     const o = evaluateNat(data('healthy', { sources: kubeProxyOnly() }), opts(), NOW);
     expect(outcomeState(o)).toBe(State.WARNING);
-    expect(o.summary).toMatch(/^18\/18 service ports programmed on k8s02 .*; calico-node Ready, started 52s after boot; Calico's nat chains missing \(cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT\)$/);
+    // The WARNING section leads, the OK ones follow in order (Report.section; was last).
+    expect(o.summary).toMatch(/^Calico's nat chains missing \(cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT\); 18\/18 service ports programmed on k8s02 .*; calico-node Ready, started 52s after boot$/);
     expect(lines(o, State.WARNING)).toEqual(["calico-node is Ready but its nat chains are missing (cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT): Felix has not programmed Calico's NAT, pod egress is not masqueraded; restart calico-node"]);
   });
   it('not judged for a calico-node younger than --min-age, an nftables Felix, or without calico', () => {

@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DOCS = ['docs/writing-a-check.md', 'docs/plugin-contract.md'];
-/** Paths of other projects the docs cite (monitoring-plugins' lib/states.h). */
-const UPSTREAM = new Set(['lib/states.h']);
+/** Paths of other projects the docs cite (monitoring-plugins' lib/states.h, lib/output.h and lib/output.c). */
+const UPSTREAM = new Set(['lib/states.h', 'lib/output.h', 'lib/output.c']);
 const TOP = ['lib', 'checks', 'cli', 'test', 'docs', 'scripts', 'nrpe.d', 'deploy', 'contrib', 'packaging', 'bench'];
 const PATH = new RegExp(`(?<![\\w/.-])((?:${TOP.map((t) => t.replace('.', '\\.')).join('|')})/[\\w./*<>-]*)`, 'g');
 

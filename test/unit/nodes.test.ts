@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import check, { parseNodeThreshold, readyChanges, returnMoments, versionSkew, type NodesData } from '../../checks/nodes.js';
+import check, { parseNodeThreshold, type NodesData } from '../../checks/nodes.js';
+import { versionSkew } from '../../lib/kube/nodes.js';
 import { leaseFreshness } from '../../lib/kube/node-lease.js';
-import { togetherGroups } from '../../lib/kube/reboots.js';
+import { readyChanges, returnMoments, togetherGroups } from '../../lib/kube/reboots.js';
 import type { Condition, KubeEvent, Lease, Node } from '../../lib/kube/types.js';
 import { parseArgs } from '../../lib/plugin/args.js';
-import { outcomeState } from '../../lib/plugin/result.js';
+import { outcomeState, type Finding } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
 import { clock, checkOptions } from './support.js';
 
@@ -52,9 +53,12 @@ const three = (): NodesData => ({
   events: [],
 });
 
+// A section's findings (Readiness, Heartbeats, ...) in its place, its heading line left out.
+const flat = (fs: Finding[]): Finding[] => fs.flatMap((f) => (f.section === undefined ? [f] : flat(f.children ?? [])));
+
 const run = async (d: NodesData, args: string[] = []) => {
   const o = check.evaluate(d, await opts(args), NOW);
-  return { o, state: outcomeState(o), perf: Object.fromEntries(o.perfdata.map((p) => [p.label, p.value])), texts: o.findings.map((f) => f.text) };
+  return { o, state: outcomeState(o), perf: Object.fromEntries(o.perfdata.map((p) => [p.label, p.value])), texts: flat(o.findings).map((f) => f.text) };
 };
 
 describe('nodes options', () => {
@@ -279,7 +283,7 @@ describe('nodes evaluate', () => {
     expect(bad.o.summary).toBe('2 of 3 nodes NotReady (k8s02, k8s03)');
     const quiet = await run(d, ['-c', '2']);
     expect(quiet.state).toBe(State.OK);
-    expect(quiet.o.findings.filter((f) => f.text.includes('NotReady (Unknown) for')).map((f) => [f.state, f.text.split(':')[0]]))
+    expect(flat(quiet.o.findings).filter((f) => f.text.includes('NotReady (Unknown) for')).map((f) => [f.state, f.text.split(':')[0]]))
       .toEqual([[undefined, 'k8s02 NotReady (Unknown) for 5m'], [undefined, 'k8s03 NotReady (Unknown) for 10m']]);
   });
 
@@ -316,7 +320,7 @@ describe('nodes evaluate', () => {
     d.nodes[0] = node('k8s01', { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'PLEG is not healthy | x=1\nnext', lastTransitionTime: ago(30) }] });
     const { o, state } = await run(d);
     expect(state).toBe(State.CRITICAL);
-    for (const f of o.findings) expect(f.text).not.toMatch(/[|\n]/);
+    for (const f of flat(o.findings)) expect(f.text).not.toMatch(/[|\n]/);
     expect(o.summary).toBe('k8s01 NotReady for 30s');
   });
 
@@ -343,7 +347,7 @@ describe('node conditions of other types (node-problem-detector)', () => {
     const o = check.evaluate(data([node('k8s01'), withProblems(problems)]), await opts(), NOW);
     expect(outcomeState(o)).toBe(State.WARNING);
     expect(o.summary).toBe('k8s02 KernelDeadlock; k8s02 FrequentContainerdRestart');
-    const texts = o.findings.map((f) => f.text);
+    const texts = flat(o.findings).map((f) => f.text);
     expect(texts).toContain('k8s02 KernelDeadlock for 10m: DockerHung: kernel: INFO: task docker:20744 blocked for more than 120 seconds. (--problem-condition-state warning; --ignore-condition KernelDeadlock to silence)');
     expect(texts.some((t) => t.includes('ReadonlyFilesystem'))).toBe(false);
     expect(o.perfdata.find((p) => p.label === 'problem_conditions')?.value).toBe(2);
@@ -354,7 +358,7 @@ describe('node conditions of other types (node-problem-detector)', () => {
     expect(outcomeState(crit)).toBe(State.CRITICAL);
     const ok = check.evaluate(data([withProblems(problems)]), await opts(['--problem-condition-state', 'ok']), NOW);
     expect(outcomeState(ok)).toBe(State.OK);
-    expect(ok.findings.filter((f) => f.state === undefined).map((f) => f.text)).toContain('k8s02 FrequentContainerdRestart for 10m: FrequentContainerdRestart: Found 5 matching logs, which meets the threshold of 5');
+    expect(flat(ok.findings).filter((f) => f.state === undefined).map((f) => f.text)).toContain('k8s02 FrequentContainerdRestart for 10m: FrequentContainerdRestart: Found 5 matching logs, which meets the threshold of 5');
   });
 
   it('--ignore-condition (repeatable) leaves those types out, of the state and of the count', async () => {

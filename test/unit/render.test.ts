@@ -111,3 +111,30 @@ describe('sanitize', () => {
     expect(sanitize(undefined)).toBe('');
   });
 });
+
+describe('sections (Report.section) in the output', () => {
+  const rules = Array.from({ length: 8 }, (_, i) => ({ state: State.WARNING, text: `no NAT rule for svc${i}` }));
+  const nat = { section: 'Service NAT', state: State.WARNING, text: 'Service NAT: 8 missing', children: rules };
+  const calico = { section: 'calico-node', state: State.OK, text: 'calico-node: Ready', children: [{ text: 'kube-system/calico-node-x: Ready' }] };
+
+  it('a heading with its state, its lines indented below and not capped like a sub-check\'s', () => {
+    const lines = renderNagios(outcome([calico, nat]), { title: 'X', verbose: 0 }).trimEnd().split('\n');
+    expect(lines.slice(1)).toEqual([
+      '[WARNING] Service NAT: 8 missing',
+      ...rules.map((r) => `  [WARNING] ${r.text}`),
+      '[OK] calico-node: Ready',
+      '  kube-system/calico-node-x: Ready',
+    ]);
+  });
+
+  it('under a composed sub-check, the cap counts lines, sections\' included', () => {
+    const text = renderNagios(outcome([{ state: State.WARNING, text: 'calico_nat: 8 missing', children: [nat, calico] }]), { title: 'X', verbose: 0 });
+    expect(text).toContain('\n  [WARNING] Service NAT: 8 missing\n    [WARNING] no NAT rule for svc0\n');
+    expect(text).toContain('\n  ... and 6 more (-v shows more)\n'); // 11 lines below the sub-check, 5 shown
+  });
+
+  it('--format json: a finding with section set, its findings nested', () => {
+    const json = JSON.parse(renderJson(outcome([calico]), { check: 'x', title: 'X' }));
+    expect(json.findings).toEqual([{ state: 'OK', text: 'calico-node: Ready', section: 'calico-node', findings: [{ state: null, text: 'kube-system/calico-node-x: Ready' }] }]);
+  });
+});

@@ -125,3 +125,93 @@ describe('states', () => {
     expect([plural(0, 'pod'), plural(1, 'pod'), plural(2, 'pod'), plural(2, 'Lease', 'Leases held')]).toEqual(['0 pods', '1 pod', '2 pods', '2 Leases held']);
   });
 });
+
+// Report.section: a named part with its own state (mp_subcheck, go-check's PartialResult) that rolls up.
+describe('Report.section', () => {
+  it('derives its state from its problems and findings (worst of), which roll up into the check', () => {
+    const r = new Report();
+    const nat = r.section('Service NAT');
+    nat.add(State.WARNING, 'no NAT rule for media/sonarr:http');
+    nat.problem(State.WARNING, '1 Service port without a rule');
+    const calico = r.section('calico-node');
+    calico.info('kube-system/calico-node-x: Ready');
+    expect(nat.state()).toBe(State.WARNING);
+    expect(calico.state()).toBe(State.OK);
+    const o = r.done('all fine');
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('1 Service port without a rule');
+    expect(o.findings).toEqual([
+      { section: 'Service NAT', state: State.WARNING, text: 'Service NAT', children: [{ state: State.WARNING, text: 'no NAT rule for media/sonarr:http' }] },
+      { section: 'calico-node', state: State.OK, text: 'calico-node', children: [{ text: 'kube-system/calico-node-x: Ready' }] },
+    ]);
+  });
+
+  it('an explicit state wins over the derived one, and carries to the check', () => {
+    const r = new Report();
+    const s = r.section('ipvs');
+    s.add(State.OK, 'KUBE-SERVICES matches an ipset');
+    s.status('IPVS mode: not judged', { state: State.UNKNOWN });
+    expect(s.state()).toBe(State.UNKNOWN);
+    const o = r.done('fine');
+    expect(outcomeState(o)).toBe(State.UNKNOWN);
+    expect(o.summary).toBe('IPVS mode: not judged');
+    expect(o.findings[0]).toMatchObject({ state: State.UNKNOWN, text: 'ipvs: IPVS mode: not judged' });
+  });
+
+  it('a status is named whatever its state, problems first (worst, then priority, then order), OK parts after', () => {
+    const parts = (calicoState: State, natPriority = 0) => {
+      const r = new Report();
+      r.section('nat').status('18/18 programmed');
+      r.section('calico').status('calico-node not Ready', { state: calicoState });
+      r.section('felix').status('nat chains missing', { state: State.CRITICAL, priority: natPriority });
+      return r.done().summary;
+    };
+    expect(parts(State.OK)).toBe('nat chains missing; 18/18 programmed; calico-node not Ready');
+    expect(parts(State.CRITICAL)).toBe('calico-node not Ready; nat chains missing; 18/18 programmed');
+    // Among equally bad parts the higher priority leads: the incident's signature.
+    expect(parts(State.CRITICAL, 1)).toBe('nat chains missing; calico-node not Ready; 18/18 programmed');
+    // Priority does not lift a lesser state over a worse one.
+    const r = new Report();
+    r.section('a', { priority: 5 }).problem(State.WARNING, 'w');
+    r.problem(State.CRITICAL, 'c');
+    expect(r.done('ok').summary).toBe('c; w');
+  });
+
+  it('all OK: the given OK text, else the sections\' statuses in order', () => {
+    const r = new Report();
+    r.section('nat').status('18/18 programmed');
+    r.section('calico').status('calico-node Ready');
+    expect(r.done().summary).toBe('18/18 programmed; calico-node Ready');
+    expect(r.done('both fine').summary).toBe('both fine');
+  });
+
+  it('perfdata and actions of a section (nested too) roll up into the check, in call order', () => {
+    const r = new Report();
+    r.metric('a', 1);
+    const s = r.section('s');
+    const inner = s.section('inner');
+    const j = inner.judge('b', 3, { warn: parseRange('2', '-w') });
+    s.metric('c', 4);
+    inner.action(j.state, 'lower b');
+    s.action(State.OK, 'not an action');
+    const o = r.done('ok');
+    expect(o.perfdata.map((p) => p.label)).toEqual(['a', 'b', 'c']);
+    expect(s.perfdata.map((p) => p.label)).toEqual(['b', 'c']);
+    expect(o.actions).toEqual([{ state: State.WARNING, text: 'lower b' }]);
+    // The nested section's perfdata judged WARNING, but perfdata is not a finding: a judged state becomes one only through a problem or a finding.
+    expect(outcomeState(o)).toBe(State.OK);
+  });
+
+  it('nested sections: the inner state rolls up through its heading, an empty section leaves no line', () => {
+    const r = new Report();
+    const outer = r.section('outer');
+    outer.section('inner').add(State.CRITICAL, 'broken');
+    r.section('empty');
+    expect(outer.state()).toBe(State.CRITICAL);
+    const o = r.done('ok');
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('ok'); // findings only: no problem named
+    expect(o.findings).toHaveLength(1);
+    expect(o.findings[0]).toMatchObject({ section: 'outer', state: State.CRITICAL, children: [{ section: 'inner', state: State.CRITICAL, text: 'inner', children: [{ text: 'broken' }] }] });
+  });
+});
