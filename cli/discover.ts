@@ -114,6 +114,7 @@ export function discoverDirector(d: Discovered): string {
 /** An Icinga 2 string literal: the names are Kubernetes names, JSON's escapes are Icinga 2's. */
 const str = (s: string) => JSON.stringify(s);
 
+/** The workloads' namespace is `ns` there: `namespace` is a keyword of the Icinga 2 language. */
 export function discoverIcinga2(d: Discovered, template: string): string {
   const dict = (entries: [string, Record<string, string | string[]>][]) => entries.length
     ? `{\n${entries.map(([k, v]) => `    ${str(k)} = { ${Object.entries(v).map(([f, x]) => `${f} = ${Array.isArray(x) ? `[ ${x.map(str).join(', ')} ]` : str(x)}`).join(', ')} }`).join('\n')}\n  }`
@@ -124,7 +125,7 @@ export function discoverIcinga2(d: Discovered, template: string): string {
     ' * contrib/icinga2/k8s-nrpe-discover.conf make a service per object. Regenerate, do not edit. */',
     `template Host ${str(template)} {`,
     `  vars.k8s_nrpe_nodes = ${dict(d.nodes.map((n) => [n.name, { roles: n.roles }]))}`,
-    `  vars.k8s_nrpe_workloads = ${dict(d.workloads.map((w) => [`${w.kind}/${w.namespace}/${w.name}`, { kind: w.kind, namespace: w.namespace, name: w.name }]))}`,
+    `  vars.k8s_nrpe_workloads = ${dict(d.workloads.map((w) => [`${w.kind}/${w.namespace}/${w.name}`, { kind: w.kind, ns: w.namespace, name: w.name }]))}`,
     '}',
     '',
   ].join('\n');
