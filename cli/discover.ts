@@ -135,6 +135,8 @@ export function discoverIcinga2(d: Discovered, template: string): string {
 export async function runDiscover(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: State }> {
   const r = await runCheck(DISCOVER, argv);
   const g = r.gathered;
+  // --help/--version name the subcommand, not a check_k8s_ link that does not exist.
+  if (!r.outcome) return { ...r, stdout: r.stdout.replaceAll('check_k8s_discover', 'k8s-nrpe discover') };
   if (r.exitCode !== State.OK || !g || g.data === undefined) return r;
   const d = g.data as Discovered;
   const o = g.opts as unknown as CommonOptions & { icinga2: boolean; director: boolean; template: string };

@@ -58,8 +58,8 @@ export function selectionOptions(spec: SelectionSpec): OptionTable {
   const namespaced = spec.namespaced ?? true;
   return {
     ...(spec.name && { name: nameOption(namespaced) }),
-    ...(namespaced && { 'exclude-namespace': regexList(`Do not judge ${spec.what} in namespaces matching this regular expression (unanchored, as grep: ^dev- for a prefix); repeatable`) }),
-    'exclude-name': regexList(`Do not judge ${spec.what} whose name matches this regular expression (unanchored, as grep); repeatable`),
+    ...(namespaced && { 'exclude-namespace': regexList(`Do not judge ${spec.what} in namespaces matching this regular expression (unanchored, as grep: ^dev- for a prefix)`) }),
+    'exclude-name': regexList(`Do not judge ${spec.what} whose name matches this regular expression (unanchored, as grep)`),
     'unmatched-state': opt.custom({
       placeholder: 'STATE', default: 'unknown',
       describe: `State when no ${one(spec)} is left to judge after ${spec.name ? '--name and ' : ''}the exclusions: ok, warning, critical or unknown`,

@@ -84,11 +84,16 @@ object Host "k8s-prod" {
     expect(services - Number(/Instantiated (\d+) Services?\./.exec(plain)?.[1])).toBe(json.nodes.length + json.workloads.length);
   }, 240000); // two icinga2 daemon -C runs, ~10 s each on a quiet machine
 
-  it('is UNKNOWN with one line on a bad option, and when the exclusions leave nothing', async () => {
+  it('is UNKNOWN with one line on a bad option and when the exclusions leave nothing; --help names the subcommand', async () => {
     const s = await start('healthy');
     const both = await runBuilt('k8s-nrpe', ['discover', '--kubeconfig', s.kubeconfig, '--icinga2', '--director']);
     expect(both.code).toBe(3);
     expect(both.stdout).toBe('K8S DISCOVER UNKNOWN - --icinga2 and --director: choose one (see --help)\n');
+    const help = await runBuilt('k8s-nrpe', ['discover', '--help']);
+    expect(help.code).toBe(3);
+    expect(help.stdout).toMatch(/^k8s-nrpe discover \(k8s-nrpe\) /);
+    expect(help.stdout).toContain('  k8s-nrpe discover [--icinga2] [--director] [--template NAME]\n    [--exclude-namespace REGEX] [--exclude-name REGEX]');
+    expect(help.stdout).not.toContain('check_k8s_discover');
     const none = await runBuilt('k8s-nrpe', ['discover', '--kubeconfig', s.kubeconfig, '--exclude-name', '.']);
     expect(none.code).toBe(3);
     expect(none.stdout).toMatch(/^K8S DISCOVER UNKNOWN - no object matched the exclusions \(\d+ excluded by --exclude-namespace\/--exclude-name\): nothing judged \(--unmatched-state unknown\)\n$/);
