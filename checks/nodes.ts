@@ -300,6 +300,7 @@ export default defineCheck({
     '-w/-c judge the number of NotReady nodes, or their percentage with --percent. Kubelet version skew between nodes ' +
     'is shown as information.',
   thresholds: { critical: '0', describe: 'NotReady nodes (a count; a percentage of the nodes with --percent)' },
+  selection: { what: 'nodes', name: true, namespaced: false },
   options: {
     selector: opt.labelSelector({ describe: 'Judge only the nodes with these labels (e.g. node.kubernetes.io/microk8s-controlplane)' }),
     percent: opt.flag({ describe: '-w/-c judge the share of NotReady nodes in percent, not their number' }),
@@ -335,7 +336,7 @@ export default defineCheck({
     const kube = await ctx.kube();
     // Three small lists in parallel; the events are filtered by the server (kind and reason).
     const [nodes, leases, ...events] = await Promise.all([
-      kube.list<Node>(RESOURCES.nodes, { labelSelector: o.selector, project: compactNode }),
+      kube.list<Node>(RESOURCES.nodes, { labelSelector: o.selector, selected: true, project: compactNode }),
       kube.list<Lease>(RESOURCES.leases, { namespace: NODE_LEASE_NAMESPACE, project: (l) => ({ metadata: { name: l.metadata?.name }, spec: l.spec }) }),
       ...NODE_EVENT_REASONS.map((reason) =>
         kube.list<KubeEvent>(RESOURCES.events, { fieldSelector: `involvedObject.kind=Node,reason=${reason}`, project: compactEvent })),

@@ -42,6 +42,7 @@ export default defineCheck({
     'are only listed: check_k8s_workloads judges the missing pods, and check_k8s_stuck_terminating and ' +
     'check_k8s_reboot_ready judge the drains they block. Lists PodDisruptionBudgets (--namespace or all namespaces).',
   thresholds: { describe: 'PodDisruptionBudgets that block every drain while all their pods are healthy', warning: '0' },
+  selection: { what: 'PodDisruptionBudgets', name: true },
   options: {
     namespace: opt.namespace({ describe: 'Only this namespace (default: all namespaces)' }),
   },
@@ -55,7 +56,7 @@ export default defineCheck({
   async gather(ctx, o) {
     const kube = await ctx.kube();
     const budgets = await kube.list<PodDisruptionBudget, Budget>(RESOURCES.poddisruptionbudgets, {
-      namespace: o.namespace,
+      namespace: o.namespace, selected: true,
       project: (p) => ({ id: objectRef(p.metadata), namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', rule: ruleOf(p), tooStrict: pdbTooStrict(p), deadlocked: pdbDeadlocked(p), status: pdbStatus(p) }),
     });
     return { budgets };

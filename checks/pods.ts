@@ -80,6 +80,7 @@ export default defineCheck({
     'means at least one restart in --window, not 12. Pods Pending without a node and pods stuck Terminating are ' +
     'counted and pointed to check_k8s_scheduler_stall and check_k8s_stuck_terminating, not judged twice.',
   thresholds: { describe: 'number of pods with a problem', warning: '0' },
+  selection: { what: 'pods and Jobs', name: true },
   options: {
     namespace: opt.namespace({ describe: 'Only this namespace (default: all namespaces)' }),
     selector: opt.labelSelector({ describe: 'Only pods and Jobs with these labels (server-side)' }),
@@ -113,9 +114,9 @@ export default defineCheck({
     const kube = await ctx.kube();
     let fine = 0;
     const [pods, jobs] = await Promise.all([
-      kube.list<Pod, Pod>(RESOURCES.pods, { namespace: o.namespace, labelSelector: o.selector, fieldSelector: NOT_FINISHED, project: keep(o.restarts, () => { fine++; }) }),
+      kube.list<Pod, Pod>(RESOURCES.pods, { namespace: o.namespace, labelSelector: o.selector, fieldSelector: NOT_FINISHED, selected: true, project: keep(o.restarts, () => { fine++; }) }),
       kube.list<Job, Job>(RESOURCES.jobs, {
-        namespace: o.namespace, labelSelector: o.selector,
+        namespace: o.namespace, labelSelector: o.selector, selected: true,
         project: (j) => ({ metadata: { name: j.metadata?.name, namespace: j.metadata?.namespace, ownerReferences: j.metadata?.ownerReferences }, status: { conditions: j.status?.conditions, completionTime: j.status?.completionTime } }),
       }),
     ]);

@@ -113,6 +113,7 @@ export default defineCheck({
     warning: '0',
     critical: '5',
   },
+  selection: { what: 'pods', name: true },
   options: {
     node: opt.node({
       describe: 'Only pods bound to this node (server-side spec.nodeName): the cost follows the node, not the cluster. ' +
@@ -144,7 +145,7 @@ export default defineCheck({
     // what is going away, not the cluster (bench/: flat from 1k to 50k pods).
     const [terminating, named] = await Promise.all([
       kube.list<Pod, Pod>(RESOURCES.pods, {
-        metadataOnly: true,
+        metadataOnly: true, selected: true,
         ...(o.node !== undefined && { fieldSelector: `spec.nodeName=${o.node}` }),
         project: (p) => (p.metadata?.deletionTimestamp ? { metadata: p.metadata } : undefined),
       }),

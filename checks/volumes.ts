@@ -60,6 +60,7 @@ export default defineCheck({
     'nodes/proxy, commented out in deploy/rbac.yaml) of each node that runs a pod mounting a claim, no other node, and ' +
     'judges each claim\'s used bytes and inodes in percent of capacity by --usage-warning/--usage-critical.',
   thresholds: { describe: 'number of volume problems (Lost claims and Failed volumes are CRITICAL whatever the count)', warning: '0' },
+  selection: { what: 'claims', name: true },
   options: {
     namespace: opt.namespace({ describe: 'Only claims in this namespace, and the volumes and attachments of those claims' }),
     selector: opt.labelSelector({ describe: 'Only claims with these labels (server-side)' }),
@@ -92,7 +93,7 @@ export default defineCheck({
   async gather(ctx, o) {
     const kube = await ctx.kube();
     const [pvcs, pvs, attachments] = await Promise.all([
-      kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace: o.namespace, labelSelector: o.selector }),
+      kube.list<PersistentVolumeClaim>(RESOURCES.persistentvolumeclaims, { namespace: o.namespace, labelSelector: o.selector, selected: true }),
       kube.list<PersistentVolume>(RESOURCES.persistentvolumes),
       kube.list<VolumeAttachment>(RESOURCES.volumeattachments),
     ]);

@@ -140,6 +140,7 @@ export default defineCheck({
     'nodes to name where (nodeSelector and taints; node affinity is not evaluated). Exclude workloads with --exclude ' +
     'NS/NAME globs or the annotation k8s-nrpe/ignore: "true". The worst offenders are listed with why.',
   thresholds: { describe: 'number of unhealthy workloads (down ones included)', warning: '0' },
+  selection: { what: 'workloads', name: true },
   options: {
     namespace: opt.namespace({ describe: 'Only this namespace (default: all namespaces)' }),
     selector: opt.labelSelector({ describe: 'Only workloads with these labels (server-side)' }),
@@ -162,7 +163,7 @@ export default defineCheck({
 
   async gather(ctx, o) {
     const kube = await ctx.kube();
-    const q = { namespace: o.namespace, labelSelector: o.selector, project: compact };
+    const q = { namespace: o.namespace, labelSelector: o.selector, project: compact, selected: true };
     const [deployments, statefulsets, daemonsets] = await Promise.all([
       kube.list<Deployment, Deployment>(RESOURCES.deployments, q),
       kube.list<Deployment, Deployment>(RESOURCES.statefulsets, q),

@@ -6,6 +6,7 @@ import { BUGS, EXIT_STATES, WIDTH, wrap } from '../lib/plugin/help.js';
 import { State } from '../lib/plugin/state.js';
 import { VERSION, versionLine } from '../lib/plugin/version.js';
 import { runTriage } from './triage.js';
+import { runDiscover } from './discover.js';
 
 /**
  * The multi-call entry point: invoked as check_k8s_<name> (a symlink) it runs
@@ -30,13 +31,15 @@ function usage(): string {
     'Usage:',
     '  k8s-nrpe CHECK [OPTION]...      (or: check_k8s_CHECK [OPTION]...)',
     '  k8s-nrpe triage [OPTION]...',
+    '  k8s-nrpe discover [--icinga2 | --director] [OPTION]...',
     '  k8s-nrpe --list | --help | --version',
     '',
     'Checks:',
     ...checks,
     '',
     ...wrap('k8s-nrpe CHECK --help shows the options of a check; man check_k8s_CHECK has them too, with its perfdata. ' +
-      'k8s-nrpe triage runs every check that applies to this host at once and prints them worst first (k8s-nrpe triage --help).'),
+      'k8s-nrpe triage runs every check that applies to this host at once and prints them worst first (k8s-nrpe triage --help). ' +
+      'k8s-nrpe discover prints the nodes and workloads to monitor one by one (k8s-nrpe discover --help, docs/discover.md).'),
     '',
     ...wrap(EXIT_STATES),
     '',
@@ -64,6 +67,10 @@ async function main(): Promise<void> {
     if (first === 'triage') {
       const r = await runTriage(CHECKS, argv.slice(1));
       return finish(r.stdout, '', r.exitCode);
+    }
+    if (first === 'discover') {
+      const r = await runDiscover(argv.slice(1));
+      return finish(r.stdout, r.stderr, r.exitCode);
     }
     // Machine-readable list of checks, for packaging, the demo and triage.
     if (first === '--list') return finish(CHECKS.map((c) => c.name).join('\n') + '\n', '', State.OK);

@@ -42,7 +42,9 @@ import { COMMON_OPTIONS, allOptions } from './lib/plugin/args.ts';
 import { BUGS } from './lib/plugin/help.ts';
 import { VERSION } from './lib/plugin/version.ts';
 import { TRIAGE_HELP } from './cli/triage.ts';
+import { DISCOVER } from './cli/discover.ts';
 process.stdout.write(JSON.stringify({ version: VERSION, bugs: BUGS, triageHelp: TRIAGE_HELP, common: Object.keys(COMMON_OPTIONS),
+  discover: Object.entries(allOptions(DISCOVER)).filter(([f]) => !(f in COMMON_OPTIONS)).map(([f, o]) => ({ flag: f, boolean: Boolean(o.boolean) })),
   checks: CHECKS.map((c) => ({ name: c.name, title: c.title, scope: c.scope, optIn: c.optIn, nrpe: c.nrpe, summary: c.summary, description: c.description,
     thresholds: c.thresholds, options: allOptions(c), perfdata: c.perfdata, examples: c.examples })) }));`,
         resolveDir: root,
@@ -145,6 +147,8 @@ export async function loadModel() {
     common: commonOptions,
     checks,
     triage: { help: raw.triageHelp, description: triageDescription(raw.triageHelp), options: triageOptions(raw.triageHelp) },
+    /** `k8s-nrpe discover`'s own options (docs/discover.md), declared like a check's. */
+    discover: { options: raw.discover },
   };
   return model;
 }

@@ -2,6 +2,7 @@ import type { Connection } from './kubeconfig.js';
 import { fromStatus, KubeApiError, malformed, type RequestTarget } from './errors.js';
 import { assertName, fieldSelectorText, invalidName, type FieldTerm } from './names.js';
 import type { PeerCertificate } from './peer-certificate.js';
+import type { Selection } from './selection.js';
 import { resourceName, resourcePath, type Resource } from './resources.js';
 import { isObject, JSON_ACCEPT, requestUrl, Transport, type ClientLimits, type ClientStats } from './transport.js';
 import type { Logger } from '../plugin/log.js';
@@ -37,6 +38,8 @@ export interface ListOptions {
    * must read only item.metadata.
    */
   metadataOnly?: boolean;
+  /** The objects the check judges: the run's --name/--exclude-* apply (lib/kube/selection.ts). */
+  selected?: boolean;
 }
 
 interface ListBody {
@@ -66,6 +69,8 @@ const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8
  */
 export class KubeClient {
   private readonly transport: Transport;
+  /** The run's --name/--exclude-* (set by the core for a check that declares a selection); lists marked `selected` obey it. */
+  selection?: Selection;
 
   constructor(
     readonly conn: Connection,
@@ -165,10 +170,16 @@ export class KubeClient {
    * what the server sends.
    */
   async list<T, R = T>(res: Resource, opts: ListOptions & { project?: (item: T) => R | undefined } = {}): Promise<R[]> {
-    const project = opts.project ?? ((item: T) => item as unknown as R);
-    const target: RequestTarget = { verb: 'list', resource: resourceName(res), namespace: res.namespaced ? opts.namespace : undefined };
-    const path = resourcePath(res, opts.namespace);
-    const fieldSelector = typeof opts.fieldSelector === 'string' ? opts.fieldSelector : opts.fieldSelector && fieldSelectorText(opts.fieldSelector);
+    const sel = opts.selected ? this.selection : undefined;
+    const own = opts.project ?? ((item: T) => item as unknown as R);
+    const project = sel ? (item: T) => (sel.keeps(item as { metadata?: { name?: string; namespace?: string } }) ? own(item) : undefined) : own;
+    const namespace = sel && res.namespaced ? sel.namespace(opts.namespace) : opts.namespace;
+    const target: RequestTarget = { verb: 'list', resource: resourceName(res), namespace: res.namespaced ? namespace : undefined };
+    const path = resourcePath(res, namespace);
+    const given = typeof opts.fieldSelector === 'string' ? opts.fieldSelector : opts.fieldSelector && fieldSelectorText(opts.fieldSelector);
+    const terms = sel?.fieldTerms(res.namespaced ? namespace : undefined) ?? [];
+    const fieldSelector = [given, terms.length ? fieldSelectorText(terms) : ''].filter(Boolean).join(',');
+    sel?.noteList();
     const max = opts.maxItems ?? Infinity;
     let restarted = false;
     for (;;) {

@@ -5,6 +5,7 @@ import { renderHelp } from './help.js';
 import { camel, opt, yargsOption, type AnyOption, type OptionSpec, type OptionTable } from './options.js';
 import { parseState, type State } from './state.js';
 import { versionLine } from './version.js';
+import { selectionOptions } from '../kube/selection.js';
 
 const timeoutState: OptionSpec<State> = {
   placeholder: 'STATE',
@@ -55,6 +56,7 @@ export function allOptions(check: AnyCheck): OptionTable {
     table.critical = { ...opt.range({ default: critical, describe: `Critical range: ${describe}` }), alias: 'c' };
   }
   Object.assign(table, check.options ?? {});
+  if (check.selection) Object.assign(table, selectionOptions(check.selection));
   for (const [k, spec] of Object.entries(COMMON_OPTIONS)) table[k] = ALIASES[k] ? { ...(spec as AnyOption), alias: ALIASES[k] } : spec;
   return table;
 }

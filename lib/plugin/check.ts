@@ -1,4 +1,5 @@
 import type { KubeClient } from '../kube/client.js';
+import type { SelectionSpec } from '../kube/selection.js';
 import type { Logger } from './log.js';
 import type { OptionTable, OptionValues } from './options.js';
 import type { Range } from './range.js';
@@ -86,6 +87,11 @@ export interface CheckSpec<Opts extends OptionTable = OptionTable, D = unknown> 
   /** Offer -w/-c with these defaults and this meaning. */
   thresholds?: { warning?: string; critical?: string; describe: string };
   options?: Opts;
+  /**
+   * Offer --exclude-namespace/--exclude-name (and --name, --no-match-state):
+   * the lists the check marks `selected: true` obey them (lib/kube/selection.ts).
+   */
+  selection?: SelectionSpec;
   /** Every perfdata label the check writes, documented (man page, README). */
   perfdata?: Record<string, PerfdataDoc>;
   examples?: [string, string][];

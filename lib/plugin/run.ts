@@ -3,6 +3,7 @@ import { KubeClient } from '../kube/client.js';
 import { connect, type Connection } from '../kube/kubeconfig.js';
 import { KubeApiError } from '../kube/errors.js';
 import { IN_CLUSTER } from '../kube/kubeconfig-load.js';
+import { Selection, type SelectionValues } from '../kube/selection.js';
 import { parseArgs } from './args.js';
 import type { AnyCheck, CheckContext, CommonOptions } from './check.js';
 import { PluginError } from './errors.js';
@@ -20,6 +21,8 @@ export interface RunResult {
   stderr: string;
   /** The structured result (triage composes these); undefined for --help/--version. */
   outcome?: Outcome;
+  /** What gather() returned and the parsed options (k8s-nrpe discover prints its own document from them). */
+  gathered?: { data: unknown; opts: CommonOptions & Record<string, unknown> };
 }
 
 /** An outcome that is only a status line: errors, timeouts, usage. */
@@ -88,6 +91,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
         conn = c;
         log(2, `using kubeconfig ${c.source}, context ${c.context || '(current)'}, server ${c.server.origin}`);
         client = new KubeClient(c, controller.signal, log, o.pageSize, { deadline: deadlineAt, budget: { kept: o.maxListItems } });
+        if (check.selection) client.selection = new Selection(check.selection, o as unknown as SelectionValues);
         return client;
       })),
   };
@@ -98,6 +102,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
   });
 
   let outcome: Outcome;
+  let gathered: unknown;
   try {
     const work = (async () => {
       // Started so late (a starved machine) that the deadline has passed: do not begin the I/O.
@@ -105,7 +110,10 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
       const data = await check.gather(ctx, o);
       // Ages are judged on the API server's clock when the check asked it: a
       // monitoring host whose clock is off by minutes gives the same verdicts.
-      const o2 = check.evaluate(data, o, client ? client.serverNow() : Date.now());
+      gathered = data;
+      // Nothing left to judge after --name/--exclude-*: the one documented outcome (docs/selection.md), not an empty OK.
+      const missed = client?.selection?.noMatch();
+      const o2 = missed ? statusOnly(missed.state, missed.summary) : check.evaluate(data, o, client ? client.serverNow() : Date.now());
       if (client?.significantSkewMs) noteSkew(o2, client.significantSkewMs);
       return o2;
     })();
@@ -119,7 +127,7 @@ export async function runCheck(check: AnyCheck, argv: string[], env: NodeJS.Proc
     client?.close();
   }
   if (o.verbose >= 2 && client) log(2, `${client.stats.requests} API requests, ${client.stats.bytes} bytes received`);
-  return render(outcome);
+  return { ...render(outcome), gathered: { data: gathered, opts: o } };
 }
 
 /**

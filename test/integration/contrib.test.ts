@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DIST, ROOT } from '../harness.js';
+import { icinga2Check, need } from '../icinga2.js';
 // @ts-expect-error: plain JS, the generator's own model of the declarations
 import { loadModel, nrpeConf } from '../../scripts/contrib.mjs';
 // @ts-expect-error: plain JS
@@ -35,15 +36,6 @@ function run(cmd: string, args: string[]): Promise<{ code: number; out: string }
       resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, out: stdout + stderr });
     });
   });
-}
-
-/** The tool, or why it cannot be used here: a failure in CI, a skip elsewhere. */
-function need(tool: string, pkg: string): boolean {
-  if (fs.existsSync(tool)) return true;
-  const why = `${tool} is missing (apt-get install ${pkg}; .ci/run installs it)`;
-  if (process.env.CI) throw new Error(why);
-  console.warn(`skipped: ${why}`);
-  return false;
 }
 
 describe('contrib/', () => {
@@ -85,10 +77,9 @@ describe('contrib/', () => {
     }
     if (!need('/usr/sbin/icinga2', 'icinga2-bin icinga2-common')) return;
     const dir = path.join(tmp, 'icinga2');
-    for (const d of ['data', 'log', 'cache', 'spool', 'run']) fs.mkdirSync(path.join(dir, d), { recursive: true });
     // k8s01: a node that also runs the cluster checks; k8s02: a node whose API checks depend on
     // k8s01's apiserver check; agent-node: a node checked through the Icinga 2 agent.
-    fs.writeFileSync(path.join(dir, 'icinga2.conf'), `include <itl>
+    const r = await icinga2Check(dir, `include <itl>
 include <plugins>
 include <plugins-contrib>
 const PluginDir = "/usr/lib/nagios/plugins"
@@ -118,9 +109,6 @@ object Host "agent-node" {
   vars.k8s_nrpe_agent = true
 }
 `);
-    const r = await run('/usr/sbin/icinga2', ['daemon', '-C', '-c', path.join(dir, 'icinga2.conf'),
-      ...['DataDir=data', 'LogDir=log', 'CacheDir=cache', 'SpoolDir=spool', 'InitRunDir=run'].flatMap((d) => ['-D', d.replace('=', `=${dir}/`)]),
-      '-D', `RunAsUser=${os.userInfo().username}`, '-D', `RunAsGroup=${execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim()}`]);
     expect(r.out).not.toMatch(/critical\/|warning\//);
     expect(r.code, r.out).toBe(0);
     const { checks: declared } = await model;

@@ -13,6 +13,7 @@ interface ModelOption { flag: string }
 interface Model {
   common: ModelOption[];
   triage: { options: ModelOption[] };
+  discover: { options: ModelOption[] };
   checks: { name: string; options: ModelOption[]; perfdata: { label: string; uom?: string }[] }[];
 }
 
@@ -50,11 +51,12 @@ const OTHER_TOOLS = new Set([
   'change', 'base', // the duplicates tool (docs/writing-a-check.md)
   'max-pods', // the kubelet's (docs/checks/capacity.md)
   'count', 'lookback', // node-problem-detector's log monitor rules (docs/checks/nodes.md)
+  'ignore', // ITRS check_k8s's (docs/selection.md)
 ]);
 
 function ourOptions(model: Model): Set<string> {
   const flags = new Set(['help', 'version', 'list', 'json']);
-  for (const o of [...model.common, ...model.triage.options, ...model.checks.flatMap((c) => c.options)]) flags.add(o.flag).add(`no-${o.flag}`);
+  for (const o of [...model.common, ...model.triage.options, ...model.discover.options, ...model.checks.flatMap((c) => c.options)]) flags.add(o.flag).add(`no-${o.flag}`);
   // bench/run.mjs's own options (docs/performance.md): `a === '--x'`.
   for (const m of text('bench/run.mjs').matchAll(/a === '--([a-z-]+)'/g)) flags.add(m[1]!);
   // bench/startup.mjs's: opt('--x').
