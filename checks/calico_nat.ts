@@ -12,6 +12,7 @@ import { hostNames } from '../lib/host/node-name.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { EndpointSlice, Pod, Service } from '../lib/kube/types.js';
 import { defineCheck, opt, type CheckContext, type OptionsOf } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { deadlineFromProcessStart, msLeft } from '../lib/plugin/deadline.js';
 import { PluginError } from '../lib/plugin/errors.js';
@@ -181,6 +182,15 @@ type ProxiedService = Service & { spec?: { internalTrafficPolicy?: string; exter
 const PROXY_SERVICE_SELECTOR = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
 const PROXY_SLICE_SELECTOR = `kubernetes.io/service-name,${PROXY_SERVICE_SELECTOR}`;
 
+const perf = declareMetrics({
+  expected_services: { describe: 'Service ports with ready endpoints that need a NAT rule on this node (unset when not judged)' },
+  programmed_services: { describe: 'Those that have one' },
+  missing_services: { describe: 'Those that do not', judge: range('warning', 'critical') },
+  nat_rules: { describe: 'Rules in the nat tables read (every backend)' },
+  calico_started_after_boot: { describe: 'Seconds from the boot to calico-node\'s start (negative: it started before the boot)', uom: 's' },
+  calico_restarts: { describe: 'restartCount of the calico-node container' },
+});
+
 export default defineCheck({
   name: 'calico_nat',
   // Reading the nat table needs root: a person running triage as themselves goes through the sudoers drop-in.
@@ -208,14 +218,7 @@ export default defineCheck({
     critical: '2',
   },
   options,
-  perfdata: {
-    expected_services: { describe: 'Service ports with ready endpoints that need a NAT rule on this node (unset when not judged)' },
-    programmed_services: { describe: 'Those that have one' },
-    missing_services: { describe: 'Those that do not', thresholds: '-w/-c' },
-    nat_rules: { describe: 'Rules in the nat tables read (every backend)' },
-    calico_started_after_boot: { describe: 'Seconds from the boot to calico-node\'s start (negative: it started before the boot)', uom: 's' },
-    calico_restarts: { describe: 'restartCount of the calico-node container' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --sudo --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'as NRPE runs it on each node'],
     ['$0 --sudo --node k8s02 -w 0 -c 5 --min-age 2m', 'explicit node name, tolerate more missing rules'],
@@ -419,8 +422,7 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const programmed = expected.length - missing.length;
   r.metric('expected_services', judged ? expected.length : undefined, { min: 0 });
   r.metric('programmed_services', judged ? programmed : undefined, { min: 0 });
-  const limits = { warn: o.warning, crit: o.critical, min: 0 };
-  const missingJudged = judged ? r.judge('missing_services', missing.length, limits) : (r.metric('missing_services', undefined, limits), undefined);
+  const missingJudged = judged ? perf.judge(r, 'missing_services', missing.length, o, { min: 0 }) : (perf.metric(r, 'missing_services', undefined, o, { min: 0 }), undefined);
   r.metric('nat_rules', natRules, { min: 0 });
 
   const nat = judgeNat();

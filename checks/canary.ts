@@ -13,10 +13,10 @@ import { ageSeconds } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node, Pod } from '../lib/kube/types.js';
 import { runAlive, thisRunOwner } from '../lib/host/run-owner.js';
 import { defineCheck, opt, type CheckContext, type OptionsOf } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { deadlineFromProcessStart, sleep } from '../lib/plugin/deadline.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { PluginError } from '../lib/plugin/errors.js';
-import { parseRange, type Range } from '../lib/plugin/range.js';
 import { judge, Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
@@ -265,11 +265,6 @@ function stageLimits(o: Options, stage: Stage): [number, number] {
   return [Math.min(w, c), c];
 }
 
-/** Stage ranges as perfdata shows them. */
-function stageRanges(o: Options, stage: Stage): { warn: Range; crit: Range } {
-  const [w, c] = stageLimits(o, stage);
-  return { warn: parseRange(String(w), `--${stage}-warning`), crit: parseRange(String(c), `--${stage}-critical`) };
-}
 
 const secs = (s: number) => formatDuration(Math.round(s));
 const latest = (events: KubeEvent[], pred: (e: KubeEvent) => boolean) =>
@@ -304,7 +299,7 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
   const p = d.pod ?? {};
   const node = p.spec?.nodeName;
   const ref = `${d.namespace}/${d.name}`;
-  const { warn, crit } = stageRanges(o, s.stage);
+  const { warn, crit } = perf.options(`${s.stage}_seconds`, o);
   const judged = judge(s.seconds, warn, crit).state;
   const byTime = s.cause === 'limit' ? State.CRITICAL : judged !== State.OK ? judged : o.timeoutState;
   const outOfTime = s.cause === 'time' ? ` (the run's -t ${o.timeout}s ended first: give -t more than the stage limits)` : '';
@@ -394,6 +389,15 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
   }
 }
 
+const perf = declareMetrics({
+  schedule_seconds: { describe: 'Created until bound to a node (PodScheduled)', judge: range('scheduleWarning', 'scheduleCritical', { as: 'max' }), uom: 's' },
+  start_seconds: { describe: 'Bound until its container runs (sandbox made, container started)', judge: range('startWarning', 'startCritical', { as: 'max' }), uom: 's' },
+  ready_seconds: { describe: 'Running until Ready is written', judge: range('readyWarning', 'readyCritical', { as: 'max' }), uom: 's' },
+  delete_seconds: { describe: 'Delete until gone from the API (the kubelet confirmed)', judge: range('deleteWarning', 'deleteCritical', { as: 'max' }), uom: 's' },
+  total_seconds: { describe: 'Create until gone (U when a stage failed)', judge: range('warning', 'critical'), uom: 's' },
+  leftovers_deleted: { describe: 'Canaries of ended runs this run deleted' },
+});
+
 export default defineCheck({
   name: 'canary',
   title: 'CANARY',
@@ -422,14 +426,7 @@ export default defineCheck({
     '-w/-c judge the total seconds from create to gone. -t must exceed the stage limits you want judged (the NRPE entry uses 60s).',
   thresholds: { describe: 'total seconds from create to gone', warning: '30', critical: '60' },
   options,
-  perfdata: {
-    schedule_seconds: { describe: 'Created until bound to a node (PodScheduled)', thresholds: '--schedule-warning/--schedule-critical', uom: 's' },
-    start_seconds: { describe: 'Bound until its container runs (sandbox made, container started)', thresholds: '--start-warning/--start-critical', uom: 's' },
-    ready_seconds: { describe: 'Running until Ready is written', thresholds: '--ready-warning/--ready-critical', uom: 's' },
-    delete_seconds: { describe: 'Delete until gone from the API (the kubelet confirmed)', thresholds: '--delete-warning/--delete-critical', uom: 's' },
-    total_seconds: { describe: 'Create until gone (U when a stage failed)', thresholds: '-w/-c', uom: 's' },
-    leftovers_deleted: { describe: 'Canaries of ended runs this run deleted' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe-canary.kubeconfig --node k8s01 -t 60', 'one pod start on k8s01, judged stage by stage'],
     ['$0 --image registry.local/pause:3.10 --start-critical 60s -t 90', 'an air-gapped registry, a slower start allowed'],
@@ -482,19 +479,18 @@ export default defineCheck({
     let total = 0;
     let complete = d.created;
     for (const s of STAGES) {
-      const { warn, crit } = stageRanges(o, s);
       const value = d.seconds[s];
-      if (value === undefined) { complete = false; r.metric(`${s}_seconds`, undefined, { uom: 's', warn, crit, min: 0 }); continue; }
+      if (value === undefined) { complete = false; perf.metric(r, `${s}_seconds`, undefined, o, { min: 0 }); continue; }
       const rounded = Math.round(value * 100) / 100;
       total += value;
-      const j = r.judge(`${s}_seconds`, rounded, { uom: 's', warn, crit, min: 0 });
+      const j = perf.judge(r, `${s}_seconds`, rounded, o, { min: 0 });
       if (j.state !== State.OK) r.problem(j.state, `${s} took ${rounded}s (${j.hint})`, `next: ${s} is slow but works: ${STAGE_WORDS[s]}; compare with other nodes' canaries`);
     }
     if (complete) {
       const t = Math.round(total * 100) / 100;
-      const j = r.judge('total_seconds', t, { uom: 's', warn: o.warning, crit: o.critical, min: 0 });
+      const j = perf.judge(r, 'total_seconds', t, o, { min: 0 });
       if (j.state !== State.OK) r.problem(j.state, `create to gone took ${t}s (${j.hint})`);
-    } else r.metric('total_seconds', undefined, { uom: 's', warn: o.warning, crit: o.critical, min: 0 });
+    } else perf.metric(r, 'total_seconds', undefined, o, { min: 0 });
     r.metric('leftovers_deleted', d.leftovers.filter((l) => l.result === 'deleted').length, { min: 0 });
 
     const where = d.pod?.spec?.nodeName ? ` on ${d.pod.spec.nodeName}` : '';

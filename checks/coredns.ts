@@ -5,10 +5,10 @@ import { condition, refOf } from '../lib/kube/objects.js';
 import type { Deployment, LabelSelector, Pod, PodAffinityTerm, Service } from '../lib/kube/types.js';
 import type { OptionSpec } from '../lib/plugin/options.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { resolveA } from '../lib/host/dns.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { UsageError } from '../lib/plugin/errors.js';
-import { parseRange } from '../lib/plugin/range.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
@@ -153,6 +153,14 @@ function dnsFailure(code: string | undefined, timeoutMs: number): string {
 
 // ---- the check -------------------------------------------------------------
 
+const perf = declareMetrics({
+  desired_replicas: { describe: 'spec.replicas of the DNS Deployment' },
+  ready_replicas: { describe: 'Ready replicas (status.readyReplicas)', judge: range('warning', 'critical') },
+  available_replicas: { describe: 'Available replicas (status.availableReplicas)' },
+  ready_nodes: { describe: 'Distinct nodes the ready DNS pods run on', judge: range('minNodes', undefined, { as: 'min', zeroOff: true }) },
+  resolve_time: { describe: 'Time the --resolve lookup took (U without an answer)', uom: 'ms' },
+});
+
 export default defineCheck({
   name: 'coredns',
   title: 'COREDNS',
@@ -196,13 +204,7 @@ export default defineCheck({
     }),
     service: opt.name({ default: 'kube-dns', describe: 'Name of the DNS Service whose ClusterIP --resolve asks' }),
   },
-  perfdata: {
-    desired_replicas: { describe: 'spec.replicas of the DNS Deployment' },
-    ready_replicas: { describe: 'Ready replicas (status.readyReplicas)', thresholds: '-w/-c' },
-    available_replicas: { describe: 'Available replicas (status.availableReplicas)' },
-    ready_nodes: { describe: 'Distinct nodes the ready DNS pods run on', thresholds: '--min-nodes (warning)' },
-    resolve_time: { describe: 'Time the --resolve lookup took (U without an answer)', uom: 'ms' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig --resolve', 'replicas, nodes, spreading, and one lookup through the Service IP'],
     ['$0 --selector k8s-app=kube-dns', 'coredns, or whatever Deployment carries the kube-dns label'],
@@ -291,11 +293,11 @@ export default defineCheck({
     const nodes = [...new Set(readyPods.map((pod) => pod.spec?.nodeName).filter((n): n is string => !!n))].sort();
     const ready = st.readyReplicas ?? 0;
     const available = st.availableReplicas ?? 0;
-    r.metric('desired_replicas', desired, { min: 0 });
-    const replicas = r.judge('ready_replicas', ready, { warn: o.warning, crit: o.critical, min: 0 });
-    r.metric('available_replicas', available, { min: 0 })
-      .metric('ready_nodes', nodes.length, { warn: o.minNodes > 0 ? parseRange(`${o.minNodes}:`, '--min-nodes') : undefined, min: 0 });
-    if (p) r.metric('resolve_time', p.addresses?.length ? Math.round((p.ms ?? 0) * 10) / 10 : undefined, { uom: 'ms', min: 0 });
+    perf.metric(r, 'desired_replicas', desired, o, { min: 0 });
+    const replicas = perf.judge(r, 'ready_replicas', ready, o, { min: 0 });
+    perf.metric(r, 'available_replicas', available, o, { min: 0 });
+    const onNodes = perf.judge(r, 'ready_nodes', nodes.length, o, { min: 0 });
+    if (p) perf.metric(r, 'resolve_time', p.addresses?.length ? Math.round((p.ms ?? 0) * 10) / 10 : undefined, o, { min: 0 });
 
     if (!dep) {
       const id = refOf(o.namespace, o.deployment);
@@ -326,7 +328,7 @@ export default defineCheck({
     } else r.info(`${id}: ${counts}`);
 
     // Nodes: one node's reboot must not take all of DNS.
-    if (ready > 0 && o.minNodes > 0 && nodes.length < o.minNodes) {
+    if (ready > 0 && onNodes.state !== State.OK) {
       if (nodes.length === 1) {
         r.problem(State.WARNING, `single point of failure: every ready pod on ${nodes[0]}`, `every ready ${name} pod runs on ${nodes[0]}: a reboot of ${nodes[0]} takes cluster DNS down (--min-nodes ${o.minNodes})`);
         r.action(State.WARNING, `spread ${id} before ${nodes[0]} reboots: ${desired < 2 ? `kubectl scale -n ${dep.metadata?.namespace ?? o.namespace} deploy/${name} --replicas=2, ` : ''}` +

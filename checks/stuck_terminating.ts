@@ -6,6 +6,7 @@ import { nodeNamed, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
 import { parseTime } from '../lib/kube/time.js';
 import type { Node, ObjectMeta, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural, type Finding } from '../lib/plugin/result.js';
@@ -91,6 +92,14 @@ function pdbBlocked(p: PodDisruptionBudget): boolean {
   return p.status?.disruptionsAllowed === 0;
 }
 
+const perf = declareMetrics({
+  stuck_pods: { describe: 'Pods past their deadline (deletionTimestamp) by more than --min-age', judge: range('warning', 'critical') },
+  oldest_stuck_age: { describe: 'Seconds the most overdue pod is past its deadline', uom: 's' },
+  orphaned_stuck_pods: { describe: 'Stuck pods with no owner' },
+  pdb_blocked_pods: { describe: 'Stuck pods selected by a PDB allowing no disruption (U when PDBs could not be read)' },
+  terminating_pods: { describe: 'Pods with a deletionTimestamp' },
+});
+
 export default defineCheck({
   name: 'stuck_terminating',
   title: 'STUCK TERMINATING',
@@ -121,13 +130,7 @@ export default defineCheck({
     'min-age': opt.duration({ default: '10m', describe: 'How long past its grace period a terminating pod must be to count as stuck' }),
     'critical-age': opt.duration({ default: '1h', describe: 'A pod stuck this long is CRITICAL whatever the count (0 turns this off)' }),
   },
-  perfdata: {
-    stuck_pods: { describe: 'Pods past their deadline (deletionTimestamp) by more than --min-age', thresholds: '-w/-c' },
-    oldest_stuck_age: { describe: 'Seconds the most overdue pod is past its deadline', uom: 's' },
-    orphaned_stuck_pods: { describe: 'Stuck pods with no owner' },
-    pdb_blocked_pods: { describe: 'Stuck pods selected by a PDB allowing no disruption (U when PDBs could not be read)' },
-    terminating_pods: { describe: 'Pods with a deletionTimestamp' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: WARNING on one stuck pod, CRITICAL on 6 or more or on one stuck 1h'],
     ['$0 -w 2 -c 10 --critical-age 0', 'tolerate a couple, judge by count only'],
@@ -222,7 +225,7 @@ export default defineCheck({
   evaluate(d, o, now) {
     const stuck = stuckPods(d.terminating, o.minAge, now);
     const r = new Report();
-    const count = r.judge('stuck_pods', stuck.length, { warn: o.warning, crit: o.critical, min: 0 });
+    const count = perf.judge(r, 'stuck_pods', stuck.length, o, { min: 0 });
     const lines: Finding[] = [];
 
     let orphaned = 0;

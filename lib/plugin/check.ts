@@ -2,7 +2,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { Logger } from './log.js';
 import type { OptionTable, OptionValues } from './options.js';
 import type { Range } from './range.js';
-import type { Uom } from './perfdata.js';
+import type { PerfdataDoc } from './context.js';
 import type { Outcome } from './result.js';
 import type { State } from './state.js';
 
@@ -47,13 +47,7 @@ export interface CheckContext {
  */
 export type Scope = 'cluster' | 'node';
 
-export interface PerfdataDoc {
-  describe: string;
-  /** Which options judge it, e.g. '-w/-c'. */
-  thresholds?: string;
-  /** Its unit as printed ('s', '%', 'B', 'c'); none for a plain count. The man page and README show it. */
-  uom?: Uom;
-}
+export type { PerfdataDoc } from './context.js';
 
 /**
  * One check: its options (declared once, typed), its queries (gather) and its
@@ -86,7 +80,11 @@ export interface CheckSpec<Opts extends OptionTable = OptionTable, D = unknown> 
   /** Offer -w/-c with these defaults and this meaning. */
   thresholds?: { warning?: string; critical?: string; describe: string };
   options?: Opts;
-  /** Every perfdata label the check writes, documented (man page, README). */
+  /**
+   * Every perfdata label the check writes, documented (--help, man page,
+   * README), each with the context that judges it: declareMetrics(options, {...}).docs
+   * (lib/plugin/context.ts), so evaluate() judges with the declared options.
+   */
   perfdata?: Record<string, PerfdataDoc>;
   examples?: [string, string][];
   /** Rules between options (one excludes another...); throw UsageError. */
