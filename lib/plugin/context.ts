@@ -143,12 +143,12 @@ export function contextRanges(c: MetricContext | undefined, o: object): { warn?:
   return { ...(warn && { warn }), ...(crit && { crit }) };
 }
 
-/** '-w (default 1), -c (default 5)': how --help, the man page and README name an option. */
-function flagText(key: string, table: OptionTable): string {
+/** '-w (WARNING, default 1)': how --help, the man page and README name an option. */
+function flagText(key: string, table: OptionTable, what?: string): string {
   const spec: AnyOption | undefined = table[kebab(key)];
   const flag = spec?.alias ? `-${spec.alias}` : `--${kebab(key)}`;
   if (spec?.boolean) return flag;
-  return `${flag} (default ${spec?.default === undefined ? 'unset' : String(spec.default)})`;
+  return `${flag} (${what ? `${what}, ` : ''}default ${spec?.default === undefined ? 'unset' : String(spec.default)})`;
 }
 
 /** The thresholds column: which options judge the metric, with their defaults, and how. */
@@ -157,9 +157,9 @@ export function contextText(c: MetricContext | undefined, table: OptionTable): s
   if (c.kind === 'state') return `any non-zero is the state of ${flagText(c.option, table)}`;
   if (c.kind === 'fixed') return c.rule;
   if (c.kind === 'each') return `${c.rule}: ${c.options.map((k) => flagText(k, table)).join(', ')}`;
-  const pair = [c.warning && `WARNING ${flagText(c.warning, table)}`, c.critical && `CRITICAL ${flagText(c.critical, table)}`].filter(Boolean).join(', ');
-  const how = c.as === 'min' ? 'below' : c.as === 'max' ? 'above' : 'outside';
-  const parts = [`${how} ${pair}`];
+  const parts = [[c.warning && flagText(c.warning, table, 'WARNING'), c.critical && flagText(c.critical, table, 'CRITICAL')].filter(Boolean).join(', ')];
+  if (c.as === 'min') parts.push('N alerts below N');
+  if (c.as === 'max') parts.push('N alerts above N');
   if (c.of) parts.push(`in percent of ${c.of}`);
   if (c.when) parts.push(`with ${flagText(c.when, table)}`);
   if (c.unless) parts.push(`without ${flagText(c.unless, table)}`);

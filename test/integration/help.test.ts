@@ -61,6 +61,11 @@ describe('--help', () => {
         expect(h, `${c} --${o.flag}`).toMatch(new RegExp(`(^|\\s)--(\\[no-\\])?${o.flag}\\b`, 'm'));
         expect(splitWords(o.describe, h), `${c} --${o.flag}: words split`).toEqual([]);
       }
+      // Every declared metric, with the thresholds its context renders (the man page and README print the same).
+      for (const p of decl.perfdata) {
+        expect(h, `${c} perfdata ${p.label}`).toMatch(new RegExp(`^ ${p.label.replace(/[<>]/g, '.')}( \\(|$)`, 'm'));
+        if (p.thresholds) expect(splitWords(`Thresholds: ${p.thresholds}.`, h), `${c} ${p.label}: thresholds`).toEqual([]);
+      }
     });
   }, 120000);
 
