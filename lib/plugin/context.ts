@@ -158,7 +158,7 @@ export function contextText(c: MetricContext | undefined, table: OptionTable): s
   if (c.kind === 'fixed') return c.rule;
   if (c.kind === 'each') return `${c.rule}: ${c.options.map((k) => flagText(k, table)).join(', ')}`;
   const parts = [[c.warning && flagText(c.warning, table, 'WARNING'), c.critical && flagText(c.critical, table, 'CRITICAL')].filter(Boolean).join(', ')];
-  if (c.as === 'min') parts.push('N alerts below N');
+  if (c.as === 'min') parts.push('a plain N alerts below N');
   if (c.as === 'max') parts.push('N alerts above N');
   if (c.of) parts.push(`in percent of ${c.of}`);
   if (c.when) parts.push(`with ${flagText(c.when, table)}`);

@@ -12,7 +12,7 @@ import { DIST, ROOT } from '../harness.js';
 import { loadModel } from '../../scripts/contrib.mjs';
 
 interface Opt { flag: string; short?: string; describe: string }
-interface ModelCheck { name: string; summary: string; options: Opt[] }
+interface ModelCheck { name: string; summary: string; options: Opt[]; perfdata: { label: string; thresholds: string }[] }
 interface Model { version: string; common: Opt[]; checks: ModelCheck[] }
 
 function run(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
