@@ -173,10 +173,10 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
 }
 
 const perf = declareMetrics({
-  schedule_seconds: { describe: 'Created until bound to a node (PodScheduled)', judge: range('scheduleWarning', 'scheduleCritical', { as: 'max' }), uom: 's' },
-  start_seconds: { describe: 'Bound until its container runs (sandbox made, container started)', judge: range('startWarning', 'startCritical', { as: 'max' }), uom: 's' },
-  ready_seconds: { describe: 'Running until Ready is written', judge: range('readyWarning', 'readyCritical', { as: 'max' }), uom: 's' },
-  delete_seconds: { describe: 'Delete until gone from the API (the kubelet confirmed)', judge: range('deleteWarning', 'deleteCritical', { as: 'max' }), uom: 's' },
+  schedule_seconds: { describe: 'Created until bound to a node (PodScheduled)', judge: range('scheduleWarning', 'scheduleCritical', { as: 'max', cap: true }), uom: 's' },
+  start_seconds: { describe: 'Bound until its container runs (sandbox made, container started)', judge: range('startWarning', 'startCritical', { as: 'max', cap: true }), uom: 's' },
+  ready_seconds: { describe: 'Running until Ready is written', judge: range('readyWarning', 'readyCritical', { as: 'max', cap: true }), uom: 's' },
+  delete_seconds: { describe: 'Delete until gone from the API (the kubelet confirmed)', judge: range('deleteWarning', 'deleteCritical', { as: 'max', cap: true }), uom: 's' },
   total_seconds: { describe: 'Create until gone (U when a stage failed)', judge: range('warning', 'critical'), uom: 's' },
   leftovers_deleted: { describe: 'Canaries of ended runs this run deleted' },
 });

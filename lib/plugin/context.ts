@@ -34,6 +34,8 @@ export interface RangeContext<K extends string = string> {
   as?: RangeAs;
   /** A number option of 0 judges nothing (--min-nodes 0). */
   zeroOff?: boolean;
+  /** Number options: a warning above the critical is the critical (the canary stops waiting at the critical). */
+  cap?: boolean;
   /** Judged only while this boolean option is on (nodes: -w/-c with --percent) ... */
   when?: K;
   /** ... or only while it is off. */
@@ -138,7 +140,8 @@ export function contextRanges(c: MetricContext | undefined, o: object): { warn?:
   if (c.kind === 'fixed') return { ...(c.warning && { warn: parseRange(c.warning) }), ...(c.critical && { crit: parseRange(c.critical) }) };
   if (c.kind !== 'range') return {};
   if ((c.when && !v[c.when]) || (c.unless && v[c.unless])) return {};
-  const warn = c.warning ? asRange(v[c.warning], c.warning, c) : undefined;
+  const w = c.cap && typeof v[c.warning ?? ''] === 'number' && typeof v[c.critical ?? ''] === 'number' ? Math.min(v[c.warning!] as number, v[c.critical!] as number) : v[c.warning ?? ''];
+  const warn = c.warning ? asRange(w, c.warning, c) : undefined;
   const crit = c.critical ? asRange(v[c.critical], c.critical, c) : undefined;
   return { ...(warn && { warn }), ...(crit && { crit }) };
 }
@@ -164,6 +167,7 @@ export function contextText(c: MetricContext | undefined, table: OptionTable): s
   if (c.when) parts.push(`with ${flagText(c.when, table)}`);
   if (c.unless) parts.push(`without ${flagText(c.unless, table)}`);
   if (c.zeroOff) parts.push('0: not judged');
+  if (c.cap) parts.push('a warning above the critical is the critical');
   if (c.note) parts.push(c.note);
   return parts.join('; ');
 }
