@@ -140,9 +140,12 @@ export function contextRanges(c: MetricContext | undefined, o: object): { warn?:
   if (c.kind === 'fixed') return { ...(c.warning && { warn: parseRange(c.warning) }), ...(c.critical && { crit: parseRange(c.critical) }) };
   if (c.kind !== 'range') return {};
   if ((c.when && !v[c.when]) || (c.unless && v[c.unless])) return {};
-  const w = c.cap && typeof v[c.warning ?? ''] === 'number' && typeof v[c.critical ?? ''] === 'number' ? Math.min(v[c.warning!] as number, v[c.critical!] as number) : v[c.warning ?? ''];
+  let w = c.warning ? v[c.warning] : undefined;
+  const cv = c.critical ? v[c.critical] : undefined;
+  // A warning past the critical never fires first: show the critical (the canary stops waiting there).
+  if (c.cap && typeof w === 'number' && typeof cv === 'number') w = Math.min(w, cv);
   const warn = c.warning ? asRange(w, c.warning, c) : undefined;
-  const crit = c.critical ? asRange(v[c.critical], c.critical, c) : undefined;
+  const crit = c.critical ? asRange(cv, c.critical, c) : undefined;
   return { ...(warn && { warn }), ...(crit && { crit }) };
 }
 
@@ -181,8 +184,9 @@ export function declaredKey(label: string, keys: readonly string[]): string | un
 type Extra = Pick<MetricOptions, 'min' | 'max'>;
 
 /**
- * A check's perfdata declarations, bound for evaluate(): every metric it
- * writes goes through here, so its unit and ranges are the declared ones.
+ * A check's perfdata declarations, bound for evaluate(): a judged metric
+ * goes through here, so its unit and ranges are the declared ones (a metric
+ * that is not judged may, for its unit).
  * `K` is a declared name; a templated one ('renew_age_<lease>') takes the
  * written label as `label`.
  */
