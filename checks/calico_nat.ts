@@ -420,10 +420,10 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const expected = judged?.expected ?? [];
   const missing = withKube.length && !ipvs ? expected.filter((e) => !working.has(e.key)) : withKube.length ? [] : expected;
   const programmed = expected.length - missing.length;
-  r.metric('expected_services', judged ? expected.length : undefined, { min: 0 });
-  r.metric('programmed_services', judged ? programmed : undefined, { min: 0 });
+  perf.metric(r, 'expected_services', judged ? expected.length : undefined, o, { min: 0 });
+  perf.metric(r, 'programmed_services', judged ? programmed : undefined, o, { min: 0 });
   const missingJudged = judged ? perf.judge(r, 'missing_services', missing.length, o, { min: 0 }) : (perf.metric(r, 'missing_services', undefined, o, { min: 0 }), undefined);
-  r.metric('nat_rules', natRules, { min: 0 });
+  perf.metric(r, 'nat_rules', natRules, o, { min: 0 });
 
   const nat = judgeNat();
   function judgeNat(): Half {
@@ -525,8 +525,8 @@ function judgeFelixNat(r: Report, d: Data, o: Options, now: number, c: { calicoO
 /** This node's calico-node pod, judged against the boot: a line for the status line, or undefined when not asked. */
 function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: string): Half | undefined {
   const noMetrics = (): undefined => {
-    r.metric('calico_started_after_boot', undefined, { uom: 's' });
-    r.metric('calico_restarts', undefined, { min: 0 });
+    perf.metric(r, 'calico_started_after_boot', undefined, o);
+    perf.metric(r, 'calico_restarts', undefined, o, { min: 0 });
     return undefined;
   };
   if (!o.calico) {
@@ -549,8 +549,8 @@ function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: stri
   const restarts = cs?.restartCount;
   const started = parseTime(cs?.state?.running?.startedAt);
   const sinceBoot = started === undefined ? undefined : (started - d.bootTime) / 1000;
-  r.metric('calico_started_after_boot', sinceBoot === undefined ? undefined : Math.round(sinceBoot), { uom: 's' });
-  r.metric('calico_restarts', restarts, { min: 0 });
+  perf.metric(r, 'calico_started_after_boot', sinceBoot === undefined ? undefined : Math.round(sinceBoot), o);
+  perf.metric(r, 'calico_restarts', restarts, o, { min: 0 });
   const facts = `restarts ${restarts ?? '?'}; host booted ${bootAgo(d, now)} ago`;
   const startText = sinceBoot === undefined ? 'start time unknown' : sinceBoot >= -BOOT_SLACK_S ? `started ${formatDuration(Math.max(0, sinceBoot))} after boot` : `started ${formatDuration(-sinceBoot)} BEFORE boot`;
   const summary = `${podName}: ${ready?.status === 'True' ? 'Ready' : 'not Ready'}, ${startText}, ${plural(restarts ?? 0, 'restart')}; ${caliText}`;

@@ -275,7 +275,7 @@ export default defineCheck({
       const j = perf.judge(r, 'total_seconds', t, o, { min: 0 });
       if (j.state !== State.OK) r.problem(j.state, `create to gone took ${t}s (${j.hint})`);
     } else perf.metric(r, 'total_seconds', undefined, o, { min: 0 });
-    r.metric('leftovers_deleted', d.leftovers.filter((l) => l.result === 'deleted').length, { min: 0 });
+    perf.metric(r, 'leftovers_deleted', d.leftovers.filter((l) => l.result === 'deleted').length, o, { min: 0 });
 
     const where = d.pod?.spec?.nodeName ? ` on ${d.pod.spec.nodeName}` : '';
     const steps = STAGES.map((s) => `${s} ${d.seconds[s] === undefined ? '-' : `${Math.round(d.seconds[s]! * 10) / 10}s`}`).join(', ');

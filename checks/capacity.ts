@@ -144,7 +144,7 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
     const c = nodeCount < 2 ? undefined : loss[key];
     // Headroom in the metric's own unit: millicores as cores, bytes.
     const v = c ? (key === 'cpu' ? Math.round(c.free - c.need) / 1000 : c.free - c.need) : undefined;
-    r.metric(`${key}_headroom`, v, key === 'memory' ? { uom: 'B' } : {});
+    perf.metric(r, `${key}_headroom` as const, v, o);
   }
   if (nodeCount === 1) r.info('one node: losing it loses every pod, so N-1 is not judged (kubernetes-mixin does not judge single-node clusters either)');
   bad = [...new Map(bad.map((c) => [c.node, c])).values()];
@@ -172,8 +172,8 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   }
   // Not bounded by 100: a node can hold more pods than a lowered maxPods allows.
   perf.metric(r, 'pods_max', fill[0]?.percent ?? 0, o, { min: 0 });
-  r.metric('nodes', nodeCount, { min: 0 });
-  r.metric('schedulable_nodes', schedulable, { min: 0, max: nodeCount });
+  perf.metric(r, 'nodes', nodeCount, o, { min: 0 });
+  perf.metric(r, 'schedulable_nodes', schedulable, o, { min: 0, max: nodeCount });
   if (full.length) r.action(worst(...byState.keys()), `move pods off ${full.length <= 3 ? full.join(', ') : `${full.slice(0, 3).join(', ')} and ${full.length - 3} more`} or raise ${full.length > 1 ? 'their' : 'its'} kubelet's maxPods`);
 
   if (!nodeCount) return r.done('no nodes');

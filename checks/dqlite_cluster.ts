@@ -147,9 +147,9 @@ export function evaluateCluster(d: Data, o: Pick<Options, 'queryTimeout' | 'warn
   r.info(`queried with ${d.tls ? 'TLS (cluster.crt, cluster.key)' : 'no TLS (no cluster.crt/cluster.key in the backend directory)'}, ` +
     `each query at most ${o.queryTimeout}s`);
 
-  r.metric('voters', voters.length, { min: 0 });
-  r.metric('reachable_voters', reachableVoters.length, { min: 0, max: voters.length });
-  r.metric('members', members.length, { min: 0 });
+  perf.metric(r, 'voters', voters.length, o, { min: 0 });
+  perf.metric(r, 'reachable_voters', reachableVoters.length, o, { min: 0, max: voters.length });
+  perf.metric(r, 'members', members.length, o, { min: 0 });
   const latency = d.leader.ok ? d.leader.ms / 1000 : undefined;
   if (latency !== undefined) {
     const j = perf.judge(r, 'leader_latency', Number(latency.toFixed(3)), o, { min: 0 });

@@ -69,8 +69,8 @@ export default defineCheck({
     const blocking = d.budgets.filter((b) => b.tooStrict);
     const short = d.budgets.filter((b) => b.deadlocked);
     const j = perf.judge(r, 'blocking_pdbs', blocking.length, o, { min: 0 });
-    r.metric('short_pdbs', short.length, { min: 0 });
-    r.metric('pdbs', d.budgets.length, { min: 0 });
+    perf.metric(r, 'short_pdbs', short.length, o, { min: 0 });
+    perf.metric(r, 'pdbs', d.budgets.length, o, { min: 0 });
     if (j.state !== State.OK) {
       const names = blocking.slice(0, 3).map((b) => b.id).join(', ') + (blocking.length > 3 ? ` and ${blocking.length - 3} more` : '');
       r.problem(j.state, `${plural(blocking.length, 'PodDisruptionBudget')} blocking every drain: ${names}`);

@@ -169,9 +169,9 @@ export default defineCheck({
     for (const f of failures.filter((x) => x.supersededBy)) r.info(`Job ${f.id} failed (${f.why}); a later run of its CronJob, ${f.supersededBy}, completed`);
 
     for (const c of counts) r.metric(c.label, c.pods.length, { min: 0 });
-    r.metric('pods', total, { min: 0 });
-    r.metric('unscheduled_pods', unscheduled, { min: 0 });
-    r.metric('terminating_pods', terminating, { min: 0 });
+    perf.metric(r, 'pods', total, o, { min: 0 });
+    perf.metric(r, 'unscheduled_pods', unscheduled, o, { min: 0 });
+    perf.metric(r, 'terminating_pods', terminating, o, { min: 0 });
     if (unscheduled) r.info(`${plural(unscheduled, 'pod')} Pending without a node: not judged here, see check_k8s_scheduler_stall`);
     if (terminating) r.info(`${plural(terminating, 'pod')} Terminating: not judged here, see check_k8s_stuck_terminating`);
 

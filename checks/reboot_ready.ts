@@ -239,12 +239,12 @@ export default defineCheck({
     if (blockers.length) r.action(State.CRITICAL, `do not reboot ${o.node} yet: first clear ${blockers.join('; ')} (the lines below name each), then run check_k8s_reboot_ready --node ${o.node} again (docs/rolling-reboot.md)`);
 
 
-    r.metric('blockers', r.findings.filter((f) => f.state === State.CRITICAL).length, { min: 0 })
-      .metric('other_nodes_ready', othersReady, { min: 0, max: others.length })
-      .metric('pods_on_node', staying.length, { min: 0 })
-      .metric('critical_pods_without_replica', unprotected, { min: 0 })
-      .metric('disrupted_pods', disrupted, { min: 0 })
-      .metric('pdb_violations', pdbViolations, { min: 0 });
+    perf.metric(r, 'blockers', r.findings.filter((f) => f.state === State.CRITICAL).length, o, { min: 0 });
+    perf.metric(r, 'other_nodes_ready', othersReady, o, { min: 0, max: others.length });
+    perf.metric(r, 'pods_on_node', staying.length, o, { min: 0 });
+    perf.metric(r, 'critical_pods_without_replica', unprotected, o, { min: 0 });
+    perf.metric(r, 'disrupted_pods', disrupted, o, { min: 0 });
+    perf.metric(r, 'pdb_violations', pdbViolations, o, { min: 0 });
     return r.done(
       `safe to reboot ${d.node}: ${othersReady}/${others.length} other nodes Ready and settled, ` +
       (disrupted ? `${plural(disrupted, 'single-replica critical pod')} will restart elsewhere, ` : `${plural(critical.length, 'critical pod')} here with replicas elsewhere, `) +

@@ -168,12 +168,12 @@ export default defineCheck({
     failing.sort((a, b) => b.age - a.age);
 
     const r = new Report();
-    r.metric('unscheduled_pods', unscheduled, { min: 0 });
+    perf.metric(r, 'unscheduled_pods', unscheduled, o, { min: 0 });
     const stall = perf.judge(r, 'stalled_pods', stalled.length, o, { min: 0 });
     const pressure = perf.judge(r, 'failing_pods', failing.length, o, { min: 0 });
-    r.metric('gated_pods', gated, { min: 0 })
-      .metric('oldest_pending_age', Math.round(oldest), { uom: 's', min: 0 })
-      .metric('failed_scheduling_events', failedInWindow, { min: 0 });
+    perf.metric(r, 'gated_pods', gated, o, { min: 0 });
+    perf.metric(r, 'oldest_pending_age', Math.round(oldest), o, { min: 0 });
+    perf.metric(r, 'failed_scheduling_events', failedInWindow, o, { min: 0 });
 
     // The Lease says who should be scheduling; report it whatever the verdict.
     const spec = d.lease?.spec;
@@ -190,7 +190,7 @@ export default defineCheck({
       const readiness = nodeReadiness(d.holderNode);
       leaseText = `lease held by ${holder}${readiness === 'Ready' ? '' : ` (node ${readiness})`}, renewed ${renewAge === undefined ? '?' : formatDuration(renewAge)} ago${expired ? `, EXPIRED (duration ${duration}s)` : ''}`;
     }
-    if (renewAge !== undefined) r.metric('lease_renew_age', Math.round(renewAge * 10) / 10, { uom: 's', min: 0 });
+    if (renewAge !== undefined) perf.metric(r, 'lease_renew_age', Math.round(renewAge * 10) / 10, o, { min: 0 });
 
     // Each verdict names itself once in the status line; its first pod is its long-output line.
     const lines = (rows: Row[], state: State, short: string, line: (x: Row) => string) =>

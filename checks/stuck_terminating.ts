@@ -292,10 +292,10 @@ export default defineCheck({
     if (stuck.length > DETAIL_LIMIT) r.info(`node and affinity looked up for the ${DETAIL_LIMIT} oldest stuck pods only`);
     for (const note of d.notes) r.add(State.UNKNOWN, note);
 
-    r.metric('oldest_stuck_age', Math.round(oldest), { uom: 's', min: 0 })
-      .metric('orphaned_stuck_pods', orphaned, { min: 0 })
-      .metric('pdb_blocked_pods', pdbUnknown ? undefined : pdbBlockedPods, { min: 0 })
-      .metric('terminating_pods', d.terminating.length, { min: 0 });
+    perf.metric(r, 'oldest_stuck_age', Math.round(oldest), o, { min: 0 });
+    perf.metric(r, 'orphaned_stuck_pods', orphaned, o, { min: 0 });
+    perf.metric(r, 'pdb_blocked_pods', pdbUnknown ? undefined : pdbBlockedPods, o, { min: 0 });
+    perf.metric(r, 'terminating_pods', d.terminating.length, o, { min: 0 });
     return r.done(stuck.length ? stuckText
       : within ? `no pods stuck Terminating (${plural(within, 'pod')} terminating within grace + ${formatDuration(o.minAge)})` : 'no pods stuck Terminating');
   },

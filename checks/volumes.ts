@@ -168,13 +168,13 @@ export default defineCheck({
     for (const line of [...claims.waiting, ...volumes.retained]) r.info(line);
 
     const count = (xs: VolumeProblem[], re: RegExp) => xs.filter((p) => re.test(p.why)).length;
-    r.metric('pvcs', d.pvcs.length, { min: 0 });
-    r.metric('pvcs_pending', count(claims.problems, /^Pending/), { min: 0 });
-    r.metric('pvcs_lost', count(claims.problems, /^Lost/), { min: 0 });
-    r.metric('pvs', pvs.length, { min: 0 });
-    r.metric('pvs_failed', count(volumes.problems, /^Failed/), { min: 0 });
-    r.metric('pvs_released', volumes.problems.length - count(volumes.problems, /^Failed/) + volumes.retained.length, { min: 0 });
-    r.metric('attachment_errors', attach.length, { min: 0 });
+    perf.metric(r, 'pvcs', d.pvcs.length, o, { min: 0 });
+    perf.metric(r, 'pvcs_pending', count(claims.problems, /^Pending/), o, { min: 0 });
+    perf.metric(r, 'pvcs_lost', count(claims.problems, /^Lost/), o, { min: 0 });
+    perf.metric(r, 'pvs', pvs.length, o, { min: 0 });
+    perf.metric(r, 'pvs_failed', count(volumes.problems, /^Failed/), o, { min: 0 });
+    perf.metric(r, 'pvs_released', volumes.problems.length - count(volumes.problems, /^Failed/) + volumes.retained.length, o, { min: 0 });
+    perf.metric(r, 'attachment_errors', attach.length, o, { min: 0 });
 
     let usageText = '';
     if (d.usage) {

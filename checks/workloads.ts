@@ -205,8 +205,8 @@ export default defineCheck({
     const down = unhealthy.filter((v) => v.health === 'down');
     const ju = perf.judge(r, 'unhealthy_workloads', unhealthy.length, o, { min: 0, max: judged.length });
     const jd = perf.judge(r, 'down_workloads', down.length, o, { min: 0, max: judged.length });
-    r.metric('workloads', judged.length, { min: 0 });
-    r.metric('excluded_workloads', excluded, { min: 0 });
+    perf.metric(r, 'workloads', judged.length, o, { min: 0 });
+    perf.metric(r, 'excluded_workloads', excluded, o, { min: 0 });
 
     const names = (vs: WorkloadVerdict[]) => {
       const shown = vs.slice(0, 2).map((v) => v.id).join(', ');
