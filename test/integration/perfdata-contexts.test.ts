@@ -7,9 +7,9 @@
 // incident scenarios, with --format json; certs gets the double's own
 // certificates as in the sweep. dqlite, dqlite_cluster and calico_nat read
 // this host (a journal, a dqlite cluster, a network namespace) and canary is
-// opt-in: their outputs are held to their contexts by their own tests'
-// runs here only through the static half (every context names options the
-// check has), which covers all 19.
+// opt-in, so their output is not run here: for them (as for all 19) the first
+// case holds every context to options the check has, and
+// test/unit/context.test.ts holds what a context makes of options.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
