@@ -6,7 +6,7 @@ import { condition, refOf } from '../lib/kube/objects.js';
 import type { Condition, ObjectMeta } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { formatDuration } from '../lib/plugin/duration.js';
-import { parseRange } from '../lib/plugin/range.js';
+import { declareMetrics, range, stateOf } from '../lib/plugin/context.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
@@ -67,13 +67,22 @@ function judgeHealth(r: Report, endpoint: 'livez' | 'readyz', res: RawResponse |
   return 0;
 }
 
+const perf = declareMetrics({
+  latency: { describe: 'Seconds for an authenticated list of one node', uom: 's', judge: range('warning', 'critical') },
+  cert_days_left: { describe: 'Days until the serving certificate expires', judge: range('certWarning', 'certCritical', { as: 'min' }) },
+  apiservices: { describe: 'APIServices registered' },
+  apiservices_unavailable: { describe: 'APIServices whose Available condition is not True', judge: stateOf('aggregatedState') },
+  livez_checks_ok: { describe: 'Checks /livez?verbose reports as ok' },
+  readyz_checks_ok: { describe: 'Checks /readyz?verbose reports as ok' },
+});
+
 export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: number) {
   const r = new Report();
   if (d.unreachable) {
     r.problem(State.CRITICAL, `API server unreachable: ${d.unreachable}`, `API server ${sanitize(d.server, 100)} unreachable: ${d.unreachable}`);
     r.action(State.CRITICAL, `on the node behind ${sanitize(d.server, 100)}: sudo snap services microk8s (kubelite must be active) and journalctl -u snap.microk8s.daemon-kubelite --since -10m; ` +
       'if kubelite is up but the API is not, check_k8s_dqlite_cluster (no datastore, no API); restart with sudo snap restart microk8s.daemon-kubelite; check again');
-    r.metric('latency', undefined, { uom: 's', min: 0 });
+    perf.metric(r, 'latency', undefined, o, { min: 0 });
     return r.done('');
   }
 
@@ -83,25 +92,23 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
   // Latency of one authenticated read that goes through the storage (kine/dqlite on microk8s, etcd elsewhere).
   const latency = d.latency === undefined ? undefined : Math.round(d.latency * 1000) / 1000;
   if (latency !== undefined) {
-    const j = r.judge('latency', latency, { uom: 's', warn: o.warning as never, crit: o.critical as never, min: 0 });
+    const j = perf.judge(r, 'latency', latency, o, { min: 0 });
     if (j.state !== State.OK) r.problem(j.state, `list of 1 node took ${latency}s`, `an authenticated list of 1 node took ${latency}s (${j.hint})`);
     r.action(j.state, 'a slow read is a slow datastore more often than a slow API server: run check_k8s_dqlite_cluster and check_k8s_dqlite on the control-plane nodes, and look at their load and disk latency (iostat -x 1)');
-  } else r.metric('latency', undefined, { uom: 's', min: 0 });
+  } else perf.metric(r, 'latency', undefined, o, { min: 0 });
 
   // The serving certificate, as the TLS handshake showed it.
   const cert = d.certificate;
-  const certWarn = parseRange(`${o.certWarning}:`, '--cert-warning');
-  const certCrit = parseRange(`${o.certCritical}:`, '--cert-critical');
   if (cert?.validTo !== undefined) {
     const days = Math.floor(((cert.validTo - now) / DAY) * 10) / 10;
-    const j = r.judge('cert_days_left', days, { warn: certWarn, crit: certCrit });
+    const j = perf.judge(r, 'cert_days_left', days, o);
     const until = new Date(cert.validTo).toISOString().slice(0, 10);
     const who = cert.subject ? ` (CN ${sanitize(cert.subject, 60)}${cert.issuer ? `, issuer ${sanitize(cert.issuer, 60)}` : ''})` : '';
     r.action(days < 0 ? State.CRITICAL : j.state, `renew the serving certificate on every control-plane node: sudo microk8s refresh-certs --cert server.crt (elsewhere: kubeadm certs renew apiserver), then check again`);
     if (days < 0) r.problem(State.CRITICAL, `serving certificate expired ${formatDuration(-days * 86400)} ago`, `the serving certificate${who} expired on ${until}`);
     else if (j.state !== State.OK) r.problem(j.state, `serving certificate expires in ${formatDuration(days * 86400)}`, `the serving certificate${who} expires on ${until} (${j.hint}); microk8s: sudo microk8s refresh-certs --cert server.crt`);
     else r.info(`serving certificate${who} valid until ${until}`);
-  } else r.metric('cert_days_left', undefined);
+  } else perf.metric(r, 'cert_days_left', undefined, o);
 
   // Aggregated APIs: an APIService whose Available condition is not True (metrics-server down breaks kubectl top and HPA).
   const aggregated = STATE_OF[o.aggregatedState ?? 'warning'];
@@ -121,10 +128,10 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
     if (state !== State.OK) r.problem(state, short);
     r.action(state, `see why ${down[0]} is not Available (kubectl get apiservice ${down[0]} -o yaml: its message) and whether its Service's pods run; an unused one can be deleted; check again`);
   }
-  r.metric('apiservices', d.apiservices.length, { min: 0 });
-  r.metric('apiservices_unavailable', down.length, { min: 0, max: d.apiservices.length });
-  r.metric('livez_checks_ok', liveOk, { min: 0 });
-  r.metric('readyz_checks_ok', readyOk, { min: 0 });
+  perf.metric(r, 'apiservices', d.apiservices.length, o, { min: 0 });
+  perf.metric(r, 'apiservices_unavailable', down.length, o, { min: 0, max: d.apiservices.length });
+  perf.metric(r, 'livez_checks_ok', liveOk, o, { min: 0 });
+  perf.metric(r, 'readyz_checks_ok', readyOk, o, { min: 0 });
 
   const days = cert?.validTo !== undefined ? Math.floor((cert.validTo - now) / DAY) : undefined;
   const ok = [
@@ -166,14 +173,7 @@ export default defineCheck({
     'cert-critical': opt.int({ default: 7, min: 0, max: 36500, describe: 'CRITICAL when the serving certificate expires in fewer days than this' }),
     'aggregated-state': opt.choice(['ok', 'warning', 'critical'] as const, { default: 'warning', describe: 'State when an aggregated API (APIService) is not Available' }),
   },
-  perfdata: {
-    latency: { describe: 'Seconds for an authenticated list of one node', uom: 's', thresholds: '-w/-c' },
-    cert_days_left: { describe: 'Days until the serving certificate expires', thresholds: '--cert-warning/--cert-critical' },
-    apiservices: { describe: 'APIServices registered' },
-    apiservices_unavailable: { describe: 'APIServices whose Available condition is not True', thresholds: '--aggregated-state' },
-    livez_checks_ok: { describe: 'Checks /livez?verbose reports as ok' },
-    readyz_checks_ok: { describe: 'Checks /readyz?verbose reports as ok' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig --timeout-state critical', 'health, latency, certificate, aggregated APIs'],
     ['$0 -w 0.5 -c 2 --cert-warning 60 --aggregated-state critical', 'stricter'],

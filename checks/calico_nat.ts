@@ -11,6 +11,7 @@ import { nodeCheckClient, thisNode } from '../lib/kube/this-node.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { EndpointSlice, Pod, Service } from '../lib/kube/types.js';
 import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { withinShare } from '../lib/plugin/deadline.js';
 import { PluginError } from '../lib/plugin/errors.js';
@@ -73,6 +74,15 @@ export interface Data {
   bpf?: BpfPins;
 }
 
+const perf = declareMetrics({
+  expected_services: { describe: 'Service ports with ready endpoints that need a NAT rule on this node (unset when not judged)' },
+  programmed_services: { describe: 'Those that have one' },
+  missing_services: { describe: 'Those that do not', judge: range('warning', 'critical') },
+  nat_rules: { describe: 'Rules in the nat tables read (every backend)' },
+  calico_started_after_boot: { describe: 'Seconds from the boot to calico-node\'s start (negative: it started before the boot)', uom: 's' },
+  calico_restarts: { describe: 'restartCount of the calico-node container' },
+});
+
 export default defineCheck({
   name: 'calico_nat',
   // Reading the nat table needs root: a person running triage as themselves goes through the sudoers drop-in.
@@ -100,14 +110,7 @@ export default defineCheck({
     critical: '2',
   },
   options,
-  perfdata: {
-    expected_services: { describe: 'Service ports with ready endpoints that need a NAT rule on this node (unset when not judged)' },
-    programmed_services: { describe: 'Those that have one' },
-    missing_services: { describe: 'Those that do not', thresholds: '-w/-c' },
-    nat_rules: { describe: 'Rules in the nat tables read (every backend)' },
-    calico_started_after_boot: { describe: 'Seconds from the boot to calico-node\'s start (negative: it started before the boot)', uom: 's' },
-    calico_restarts: { describe: 'restartCount of the calico-node container' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --sudo --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'as NRPE runs it on each node'],
     ['$0 --sudo --node k8s02 -w 0 -c 5 --min-age 2m', 'explicit node name, tolerate more missing rules'],
@@ -152,7 +155,7 @@ export function evaluateNat(d: Data, o: Options, now: number): Outcome {
   const t = natTables(d.sources);
   const ebpf = ebpfDataplane(o.dataplane, { pod: newestLivePod(d.calicoPods ?? []), container: o.calicoContainer, bpf: d.bpf, kubeProxyRules: t.withKube.length > 0 });
   judgeNat(r.section('Service NAT'), d, o, now, t, ebpf);
-  r.metric('nat_rules', t.rules, { min: 0 });
+  perf.metric(r, 'nat_rules', t.rules, o, { min: 0 });
   const caliText = t.caliChains.length ? `Calico nat chains: ${t.caliChains.join(', ')}` : 'no Calico nat chains (cali-*) in the nat table';
   const calicoOk = judgeCalico(r, d, o, now, caliText) === State.OK;
   // Calico's own NAT (pod egress masquerade, floating IPs): Felix's iptables dataplane hooks cali-* chains into the nat table.
@@ -171,10 +174,9 @@ function judgeNat(s: Section, d: Data, o: Options, now: number, t: NatTables, eb
   const expected = judged?.expected ?? [];
   const working = new Set(t.portals.filter((p) => !p.emptyTarget).map((p) => p.key));
   const missing = t.withKube.length && !t.ipvs ? expected.filter((e) => !working.has(e.key)) : t.withKube.length ? [] : expected;
-  s.metric('expected_services', judged ? expected.length : undefined, { min: 0 });
-  s.metric('programmed_services', judged ? expected.length - missing.length : undefined, { min: 0 });
-  const limits = { warn: o.warning, crit: o.critical, min: 0 };
-  const missingState = judged ? s.judge('missing_services', missing.length, limits).state : (s.metric('missing_services', undefined, limits), State.OK);
+  perf.metric(s, 'expected_services', judged ? expected.length : undefined, o, { min: 0 });
+  perf.metric(s, 'programmed_services', judged ? expected.length - missing.length : undefined, o, { min: 0 });
+  const missingState = judged ? perf.judge(s, 'missing_services', missing.length, o, { min: 0 }).state : (perf.metric(s, 'missing_services', undefined, o, { min: 0 }), State.OK);
   const restart = `on ${d.node} run sudo snap restart microk8s.daemon-kubelite (kube-proxy runs inside it)`;
   const verify = `verify with sudo iptables -t nat -S KUBE-SERVICES | head on ${d.node} and check again`;
   if (ebpf) {
@@ -241,8 +243,8 @@ function judgeFelixNat(r: Report, d: Data, o: Options, now: number, chains: Set<
 /** This node's calico-node pod judged against the boot, as the calico-node section; its state, or undefined when not judged. */
 function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: string): State | undefined {
   const noMetrics = (): undefined => {
-    r.metric('calico_started_after_boot', undefined, { uom: 's' });
-    r.metric('calico_restarts', undefined, { min: 0 });
+    perf.metric(r, 'calico_started_after_boot', undefined, o);
+    perf.metric(r, 'calico_restarts', undefined, o, { min: 0 });
     return undefined;
   };
   if (!o.calico || d.apiError || d.nodeUnknown) {
@@ -263,8 +265,8 @@ function judgeCalico(r: Report, d: Data, o: Options, now: number, caliText: stri
   const restarts = cs?.restartCount;
   const started = parseTime(cs?.state?.running?.startedAt);
   const sinceBoot = started === undefined ? undefined : (started - d.bootTime) / 1000;
-  s.metric('calico_started_after_boot', sinceBoot === undefined ? undefined : Math.round(sinceBoot), { uom: 's' });
-  s.metric('calico_restarts', restarts, { min: 0 });
+  perf.metric(s, 'calico_started_after_boot', sinceBoot === undefined ? undefined : Math.round(sinceBoot), o);
+  perf.metric(s, 'calico_restarts', restarts, o, { min: 0 });
   const facts = `restarts ${restarts ?? '?'}; host booted ${bootAgo(d, now)} ago`;
   const startText = sinceBoot === undefined ? 'start time unknown' : sinceBoot >= -BOOT_SLACK_S ? `started ${formatDuration(Math.max(0, sinceBoot))} after boot` : `started ${formatDuration(-sinceBoot)} BEFORE boot`;
   const why = `see why calico-node on ${d.node} is not running or Ready: ${find}, then kubectl describe and kubectl logs -c ${o.calicoContainer} that pod; check again`;

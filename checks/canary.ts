@@ -1,22 +1,14 @@
-import {
-  canaryManifest, canaryName, DEFAULT_CANARY_IMAGE, DEFAULT_CANARY_NAMESPACE, deletePod, isCanary, leftBehind, OWNER_ANNOTATION,
-  podIfPresent, progressOf, STAGES, waitingIn, type Stage,
-} from '../lib/kube/canary.js';
-import type { KubeClient } from '../lib/kube/client.js';
-import { RESOURCES } from '../lib/kube/resources.js';
-import { KubeApiError } from '../lib/kube/errors.js';
-import { compactEvent, eventCount, eventLastSeen } from '../lib/kube/events.js';
+import { DEFAULT_CANARY_IMAGE, DEFAULT_CANARY_NAMESPACE, STAGES, type Stage } from '../lib/kube/canary.js';
+import { runCanary, type CanaryRun } from '../lib/kube/canary-run.js';
+import { eventCount, eventLastSeen } from '../lib/kube/events.js';
 import { leaseFreshness, NODE_LEASE_NAMESPACE } from '../lib/kube/node-lease.js';
-import { findHolderNode, holderNode, nodeNamed, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
+import { holderNode, nodeReadiness } from '../lib/kube/nodes.js';
 import { condition } from '../lib/kube/objects.js';
 import { ageSeconds } from '../lib/kube/time.js';
-import type { KubeEvent, Lease, Node, Pod } from '../lib/kube/types.js';
-import { runAlive, thisRunOwner } from '../lib/host/run-owner.js';
-import { defineCheck, opt, type CheckContext, type OptionsOf } from '../lib/plugin/check.js';
-import { deadlineFromProcessStart, sleep } from '../lib/plugin/deadline.js';
+import type { KubeEvent, Lease } from '../lib/kube/types.js';
+import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
-import { PluginError } from '../lib/plugin/errors.js';
-import { parseRange, type Range } from '../lib/plugin/range.js';
 import { judge, Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
@@ -54,222 +46,8 @@ const options = {
   }),
 };
 type Options = OptionsOf<typeof options>;
-
-const SCHEDULER_LEASE = { namespace: 'kube-system', name: 'kube-scheduler' };
-
-/** Why the run stopped waiting in a stage. */
-export type StopCause = 'limit' | 'time' | 'sigterm' | 'api';
-
-export interface Leftover {
-  name: string;
-  why: string;
-  /** 'deleted', 'gone' (already), or the error that kept it. */
-  result: 'deleted' | 'gone' | { error: string };
-}
-
-export interface Data {
-  namespace: string;
-  name: string;
-  node?: string;
-  /** Pods in the namespace not made by k8s-nrpe: the check refused to run. */
-  foreign: string[];
-  /** Another run's canary of this name, still in progress. */
-  busy?: { owner?: string; age?: number };
-  leftovers: Leftover[];
-  /** The canary of this name left by an ended run, deleted and still present (a previous delete stage that failed). */
-  blocked?: Pod;
-  created: boolean;
-  /** Seconds each stage took, for the stages that ended. */
-  seconds: Partial<Record<Stage, number>>;
-  /** The stage the run stopped waiting in. */
-  stuck?: { stage: Stage; seconds: number; cause: StopCause; error?: string };
-  /** The pod as last seen. */
-  pod?: Pod;
-  /** Events about the canary (fetched only when a stage failed). */
-  events: KubeEvent[];
-  schedulerLease?: Lease;
-  schedulerHolderNode?: Node;
-  /** The node the canary was bound to, and its kubelet's heartbeat Lease (fetched only when a stage after binding failed). */
-  boundNode?: Node;
-  nodeLease?: Lease;
-  /** Evidence that could not be read (a forbidden Lease): said, not judged. */
-  evidenceErrors: string[];
-  /** After the run: gone, deleting (accepted, still there when the run ended), or the error that kept it. */
-  cleanup?: 'gone' | 'deleting' | { error: string };
-  timeout: number;
-}
-
-/** Poll quickly while a healthy stage usually ends (the first 2 s), then every 500 ms: a few dozen GETs of one pod per run. */
-const pollMs = (inStageMs: number) => (inStageMs < 2000 ? 200 : 500);
-
-const errText = (e: unknown) => sanitize(e instanceof Error ? e.message : String(e), 300);
-
-/** Everything a run does against the API, in order: look, clean up, create, time each stage, delete. */
-async function runCanary(ctx: CheckContext, o: Options, kube: KubeClient): Promise<Data> {
-  const ns = o.namespace;
-  const name = canaryName(o.node);
-  const d: Data = { namespace: ns, name, node: o.node, foreign: [], leftovers: [], created: false, seconds: {}, events: [], evidenceErrors: [], timeout: o.timeout };
-  // The run's own end, ahead of -t: time to gather evidence and delete before the core's deadline aborts every request.
-  const deadline = deadlineFromProcessStart(o.timeout) - 500;
-  const reserve = Math.min(8000, Math.max(2000, o.timeout * 250));
-  const waitEnd = deadline - reserve;
-  // NRPE's command_timeout, a person's ^C: stop waiting, delete first, then say so.
-  const stop = new AbortController();
-  let cause: StopCause | undefined;
-  const onSignal = () => { cause = 'sigterm'; stop.abort(); };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    const node = await nodeNamed(kube, o.node);
-    if (node === null) throw unknownNode(o.node!);
-    // Every pod in the namespace (it should hold only canaries: a handful).
-    const pods = await kube.list<Pod>(RESOURCES.pods, { namespace: ns });
-    d.foreign = pods.filter((p) => !isCanary(p)).map((p) => p.metadata?.name ?? '?');
-    if (d.foreign.length) return d;
-    const now = kube.serverNow();
-    for (const p of pods) {
-      const alive = runAlive(p.metadata?.annotations?.[OWNER_ANNOTATION]);
-      const why = leftBehind(p, now, alive);
-      const pname = p.metadata?.name ?? '';
-      if (!why) {
-        if (pname === name) d.busy = { owner: p.metadata?.annotations?.[OWNER_ANNOTATION], age: ageSeconds(p.metadata?.creationTimestamp, now) };
-        continue;
-      }
-      try {
-        ctx.log(2, `canary: deleting the leftover ${ns}/${pname}: ${why}`);
-        const r = await deletePod(kube, ns, pname, p.metadata?.uid);
-        d.leftovers.push({ name: pname, why, result: r === 'gone' ? 'gone' : 'deleted' });
-      } catch (e) {
-        d.leftovers.push({ name: pname, why, result: { error: errText(e) } });
-      }
-    }
-    if (d.busy || d.leftovers.some((l) => typeof l.result === 'object')) return d;
-    // A leftover by our name must be gone before ours can exist: wait for it as long as a delete stage may take.
-    const ours = pods.find((p) => p.metadata?.name === name);
-    if (ours) {
-      const until = Math.min(waitEnd, Date.now() + o.deleteCritical * 1000);
-      let left: Pod | undefined = ours;
-      while (left && Date.now() < until && !stop.signal.aborted) {
-        await sleep(200, stop.signal);
-        left = await podIfPresent(kube, ns, name, ours.metadata?.uid);
-      }
-      if (left) {
-        if (stop.signal.aborted) d.stuck = { stage: 'delete', seconds: 0, cause: 'sigterm' };
-        else d.blocked = left;
-        return d;
-      }
-    }
-    // Signalled before anything was created: create nothing.
-    if (stop.signal.aborted) { d.stuck = { stage: 'schedule', seconds: 0, cause: 'sigterm' }; return d; }
-
-    const manifest = canaryManifest({
-      name, namespace: ns, node: o.node, hostnameLabel: node?.metadata?.labels?.['kubernetes.io/hostname'] ?? o.node,
-      image: o.image, timeoutSeconds: o.timeout, owner: thisRunOwner(),
-    });
-    let pod: Pod;
-    try {
-      pod = await kube.create<Pod>(RESOURCES.pods, ns, manifest);
-    } catch (e) {
-      // Another run created it between our list and our create: the lock did its job.
-      if (e instanceof KubeApiError && e.status === 409) { d.busy = {}; return d; }
-      throw e;
-    }
-    d.created = true;
-    d.pod = pod;
-    const uid = pod.metadata?.uid;
-    let stageStart = Date.now();
-    let stage: Stage | undefined = 'schedule';
-
-    // Wait through schedule -> start -> ready; a pod may skip a stage between two polls (it took less than one poll).
-    try {
-      while (stage && stage !== 'delete') {
-        const limit = stageStart + stageLimits(o, stage)[1] * 1000;
-        if (stop.signal.aborted) break;
-        if (Date.now() >= limit) { cause = 'limit'; break; }
-        if (Date.now() >= waitEnd) { cause = 'time'; break; }
-        await sleep(Math.min(pollMs(Date.now() - stageStart), Math.max(0, Math.min(limit, waitEnd) - Date.now())), stop.signal);
-        if (stop.signal.aborted) break;
-        const seen = await podIfPresent(kube, ns, name, uid);
-        if (!seen) throw new PluginError(`the canary ${ns}/${name} disappeared before it was deleted: someone else deleted it, or the pod was evicted`);
-        d.pod = seen;
-        const next = waitingIn(progressOf(seen));
-        const at = Date.now();
-        // Every stage passed since the last poll ends now; a skipped one took no measurable time.
-        while (stage !== (next ?? 'delete')) {
-          d.seconds[stage] = (at - stageStart) / 1000;
-          ctx.log(2, `canary ${ns}/${name}: stage ${stage} took ${d.seconds[stage]}s`);
-          stageStart = at;
-          stage = STAGES[STAGES.indexOf(stage) + 1]!;
-        }
-      }
-    } catch (e) {
-      if (e instanceof PluginError && !(e instanceof KubeApiError)) throw e;
-      cause = 'api';
-      d.stuck = { stage: stage!, seconds: (Date.now() - stageStart) / 1000, cause, error: errText(e) };
-    }
-    if (stage !== 'delete' && !d.stuck) d.stuck = { stage: stage!, seconds: (Date.now() - stageStart) / 1000, cause: cause ?? 'time' };
-
-    // Evidence for a failed stage, read while the delete goes out; skipped when signalled (NRPE may SIGKILL next).
-    const evidence = d.stuck && d.stuck.cause !== 'sigterm' && d.stuck.cause !== 'api' ? gatherEvidence(kube, d, ns, name, uid) : Promise.resolve();
-    const deleteStart = Date.now();
-    try {
-      let r = await deletePod(kube, ns, name, uid);
-      if (!d.stuck) {
-        // The delete stage: until the kubelet confirms and the object is gone.
-        const until = Math.min(deadline, deleteStart + o.deleteCritical * 1000);
-        while (r !== 'gone' && Date.now() < until && !stop.signal.aborted) {
-          await sleep(Math.min(pollMs(Date.now() - deleteStart), Math.max(0, until - Date.now())), stop.signal);
-          const p = await podIfPresent(kube, ns, name, uid);
-          if (p) d.pod = p; else r = 'gone';
-        }
-        const seconds = (Date.now() - deleteStart) / 1000;
-        if (r === 'gone') d.seconds.delete = seconds;
-        else d.stuck = { stage: 'delete', seconds, cause: stop.signal.aborted ? 'sigterm' : Date.now() >= deadline ? 'time' : 'limit' };
-      }
-      d.cleanup = r;
-    } catch (e) {
-      d.cleanup = { error: errText(e) };
-    }
-    await evidence;
-    return d;
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    if (cause === 'sigterm' && d.stuck) d.stuck.cause = 'sigterm';
-    else if (cause === 'sigterm' && !d.stuck && d.created) d.stuck = { stage: 'delete', seconds: 0, cause: 'sigterm' };
-  }
-}
-
-/** What explains a failed stage: the canary's events, the scheduler Lease, the bound node and its kubelet's heartbeat. */
-async function gatherEvidence(kube: KubeClient, d: Data, ns: string, name: string, uid: string | undefined): Promise<void> {
-  const note = (what: string) => (e: unknown) => { d.evidenceErrors.push(`${what}: ${errText(e)}`); return undefined; };
-  const nodeName = d.pod?.spec?.nodeName;
-  await Promise.all([
-    kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { namespace: ns, fieldSelector: [['involvedObject.name', '=', name]], project: compactEvent })
-      .then((ev) => { d.events = ev.filter((e) => !uid || !e.involvedObject?.uid || e.involvedObject.uid === uid); }, note('events')),
-    d.stuck?.stage === 'schedule'
-      ? kube.getOptional<Lease>(RESOURCES.leases, SCHEDULER_LEASE.name, SCHEDULER_LEASE.namespace).then(async (l) => {
-        d.schedulerLease = l;
-        d.schedulerHolderNode = await findHolderNode(kube, l?.spec?.holderIdentity);
-      }, note('scheduler Lease'))
-      : undefined,
-    nodeName ? kube.getOptional<Node>(RESOURCES.nodes, nodeName).then((n) => { d.boundNode = n; }, note(`node ${nodeName}`)) : undefined,
-    nodeName ? kube.getOptional<Lease>(RESOURCES.leases, nodeName, NODE_LEASE_NAMESPACE).then((l) => { d.nodeLease = l; }, note(`node Lease ${nodeName}`)) : undefined,
-  ]);
-}
-
-/** A stage's warning and critical seconds; a warning past the critical limit is the critical limit (-w above -c never fires). */
-function stageLimits(o: Options, stage: Stage): [number, number] {
-  const [w, c] = stage === 'schedule' ? [o.scheduleWarning, o.scheduleCritical] : stage === 'start' ? [o.startWarning, o.startCritical]
-    : stage === 'ready' ? [o.readyWarning, o.readyCritical] : [o.deleteWarning, o.deleteCritical];
-  return [Math.min(w, c), c];
-}
-
-/** Stage ranges as perfdata shows them. */
-function stageRanges(o: Options, stage: Stage): { warn: Range; crit: Range } {
-  const [w, c] = stageLimits(o, stage);
-  return { warn: parseRange(String(w), `--${stage}-warning`), crit: parseRange(String(c), `--${stage}-critical`) };
-}
+/** What a run saw (lib/kube/canary-run.ts). */
+export type Data = CanaryRun;
 
 const secs = (s: number) => formatDuration(Math.round(s));
 const latest = (events: KubeEvent[], pred: (e: KubeEvent) => boolean) =>
@@ -304,7 +82,7 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
   const p = d.pod ?? {};
   const node = p.spec?.nodeName;
   const ref = `${d.namespace}/${d.name}`;
-  const { warn, crit } = stageRanges(o, s.stage);
+  const { warn, crit } = perf.options(`${s.stage}_seconds`, o);
   const judged = judge(s.seconds, warn, crit).state;
   const byTime = s.cause === 'limit' ? State.CRITICAL : judged !== State.OK ? judged : o.timeoutState;
   const outOfTime = s.cause === 'time' ? ` (the run's -t ${o.timeout}s ended first: give -t more than the stage limits)` : '';
@@ -394,6 +172,15 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
   }
 }
 
+const perf = declareMetrics({
+  schedule_seconds: { describe: 'Created until bound to a node (PodScheduled)', judge: range('scheduleWarning', 'scheduleCritical', { as: 'max', cap: true }), uom: 's' },
+  start_seconds: { describe: 'Bound until its container runs (sandbox made, container started)', judge: range('startWarning', 'startCritical', { as: 'max', cap: true }), uom: 's' },
+  ready_seconds: { describe: 'Running until Ready is written', judge: range('readyWarning', 'readyCritical', { as: 'max', cap: true }), uom: 's' },
+  delete_seconds: { describe: 'Delete until gone from the API (the kubelet confirmed)', judge: range('deleteWarning', 'deleteCritical', { as: 'max', cap: true }), uom: 's' },
+  total_seconds: { describe: 'Create until gone (U when a stage failed)', judge: range('warning', 'critical'), uom: 's' },
+  leftovers_deleted: { describe: 'Canaries of ended runs this run deleted' },
+});
+
 export default defineCheck({
   name: 'canary',
   title: 'CANARY',
@@ -422,14 +209,7 @@ export default defineCheck({
     '-w/-c judge the total seconds from create to gone. -t must exceed the stage limits you want judged (the NRPE entry uses 60s).',
   thresholds: { describe: 'total seconds from create to gone', warning: '30', critical: '60' },
   options,
-  perfdata: {
-    schedule_seconds: { describe: 'Created until bound to a node (PodScheduled)', thresholds: '--schedule-warning/--schedule-critical', uom: 's' },
-    start_seconds: { describe: 'Bound until its container runs (sandbox made, container started)', thresholds: '--start-warning/--start-critical', uom: 's' },
-    ready_seconds: { describe: 'Running until Ready is written', thresholds: '--ready-warning/--ready-critical', uom: 's' },
-    delete_seconds: { describe: 'Delete until gone from the API (the kubelet confirmed)', thresholds: '--delete-warning/--delete-critical', uom: 's' },
-    total_seconds: { describe: 'Create until gone (U when a stage failed)', thresholds: '-w/-c', uom: 's' },
-    leftovers_deleted: { describe: 'Canaries of ended runs this run deleted' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe-canary.kubeconfig --node k8s01 -t 60', 'one pod start on k8s01, judged stage by stage'],
     ['$0 --image registry.local/pause:3.10 --start-critical 60s -t 90', 'an air-gapped registry, a slower start allowed'],
@@ -438,7 +218,8 @@ export default defineCheck({
   triage: { skip: () => 'creates a pod: run it with k8s-nrpe triage --only canary' },
 
   async gather(ctx, o): Promise<Data> {
-    return runCanary(ctx, o, await ctx.kube());
+    const limits = { schedule: o.scheduleCritical, start: o.startCritical, ready: o.readyCritical, delete: o.deleteCritical };
+    return runCanary(await ctx.kube(), { namespace: o.namespace, node: o.node, image: o.image, timeout: o.timeout, limits, log: ctx.log });
   },
 
   evaluate(d, o, now) {
@@ -482,20 +263,19 @@ export default defineCheck({
     let total = 0;
     let complete = d.created;
     for (const s of STAGES) {
-      const { warn, crit } = stageRanges(o, s);
       const value = d.seconds[s];
-      if (value === undefined) { complete = false; r.metric(`${s}_seconds`, undefined, { uom: 's', warn, crit, min: 0 }); continue; }
+      if (value === undefined) { complete = false; perf.metric(r, `${s}_seconds`, undefined, o, { min: 0 }); continue; }
       const rounded = Math.round(value * 100) / 100;
       total += value;
-      const j = r.judge(`${s}_seconds`, rounded, { uom: 's', warn, crit, min: 0 });
+      const j = perf.judge(r, `${s}_seconds`, rounded, o, { min: 0 });
       if (j.state !== State.OK) r.problem(j.state, `${s} took ${rounded}s (${j.hint})`, `next: ${s} is slow but works: ${STAGE_WORDS[s]}; compare with other nodes' canaries`);
     }
     if (complete) {
       const t = Math.round(total * 100) / 100;
-      const j = r.judge('total_seconds', t, { uom: 's', warn: o.warning, crit: o.critical, min: 0 });
+      const j = perf.judge(r, 'total_seconds', t, o, { min: 0 });
       if (j.state !== State.OK) r.problem(j.state, `create to gone took ${t}s (${j.hint})`);
-    } else r.metric('total_seconds', undefined, { uom: 's', warn: o.warning, crit: o.critical, min: 0 });
-    r.metric('leftovers_deleted', d.leftovers.filter((l) => l.result === 'deleted').length, { min: 0 });
+    } else perf.metric(r, 'total_seconds', undefined, o, { min: 0 });
+    perf.metric(r, 'leftovers_deleted', d.leftovers.filter((l) => l.result === 'deleted').length, o, { min: 0 });
 
     const where = d.pod?.spec?.nodeName ? ` on ${d.pod.spec.nodeName}` : '';
     const steps = STAGES.map((s) => `${s} ${d.seconds[s] === undefined ? '-' : `${Math.round(d.seconds[s]! * 10) / 10}s`}`).join(', ');

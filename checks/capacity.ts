@@ -6,6 +6,7 @@ import { RESOURCES } from '../lib/kube/resources.js';
 import type { Node, Pod } from '../lib/kube/types.js';
 import { formatBytes } from '../lib/kube/volumes.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, percent, range } from '../lib/plugin/context.js';
 import type { Range } from '../lib/plugin/range.js';
 import { judge, Report, type Judgement } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
@@ -125,10 +126,10 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   for (const { key, what, show } of RESOURCE) {
     const c = loss[key];
     if (nodeCount < 2 || !c) {
-      r.metric(`${key}_move`, undefined, { uom: '%', warn: o.warning, crit: o.critical, min: 0 });
+      perf.metric(r, `${key}_move` as const, undefined, o, { min: 0 });
       continue;
     }
-    const j: Judgement = r.judge(`${key}_move`, c.percent, { uom: '%', warn: o.warning, crit: o.critical, min: 0 });
+    const j: Judgement = perf.judge(r, `${key}_move` as const, c.percent, o, { min: 0 });
     const facts = `its pods request ${show(c.need)}, the other schedulable nodes have ${show(c.free)} free`;
     const pct = c.percent >= MOVE_PERCENT_CAP ? 'more than all' : `${c.percent}%`;
     if (j.state !== State.OK) {
@@ -143,7 +144,7 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
     const c = nodeCount < 2 ? undefined : loss[key];
     // Headroom in the metric's own unit: millicores as cores, bytes.
     const v = c ? (key === 'cpu' ? Math.round(c.free - c.need) / 1000 : c.free - c.need) : undefined;
-    r.metric(`${key}_headroom`, v, key === 'memory' ? { uom: 'B' } : {});
+    perf.metric(r, `${key}_headroom` as const, v, o);
   }
   if (nodeCount === 1) r.info('one node: losing it loses every pod, so N-1 is not judged (kubernetes-mixin does not judge single-node clusters either)');
   bad = [...new Map(bad.map((c) => [c.node, c])).values()];
@@ -155,9 +156,10 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   // 2. Pods per node against the node's allocatable pods (the kubelet's maxPods).
   const fill = podFill(d);
   const full: string[] = [];
+  const pods = perf.options('pods_max', o);
   const byState = new Map<State, string[]>();
   for (const f of fill) {
-    const j = judge(f.percent, o.podsWarning, o.podsCritical);
+    const j = judge(f.percent, pods.warn, pods.crit);
     if (j.state === State.OK) continue;
     const node = sanitize(f.node, 80);
     full.push(node);
@@ -169,9 +171,9 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
     r.problem(state, items.length <= 3 ? items.join('; ') : `${items.length} nodes near their pod limit (${items.slice(0, 3).join(', ')} and ${items.length - 3} more)`);
   }
   // Not bounded by 100: a node can hold more pods than a lowered maxPods allows.
-  r.metric('pods_max', fill[0]?.percent ?? 0, { uom: '%', warn: o.podsWarning, crit: o.podsCritical, min: 0 });
-  r.metric('nodes', nodeCount, { min: 0 });
-  r.metric('schedulable_nodes', schedulable, { min: 0, max: nodeCount });
+  perf.metric(r, 'pods_max', fill[0]?.percent ?? 0, o, { min: 0 });
+  perf.metric(r, 'nodes', nodeCount, o, { min: 0 });
+  perf.metric(r, 'schedulable_nodes', schedulable, o, { min: 0, max: nodeCount });
   if (full.length) r.action(worst(...byState.keys()), `move pods off ${full.length <= 3 ? full.join(', ') : `${full.slice(0, 3).join(', ')} and ${full.length - 3} more`} or raise ${full.length > 1 ? 'their' : 'its'} kubelet's maxPods`);
 
   if (!nodeCount) return r.done('no nodes');
@@ -182,6 +184,16 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   const n1 = nodeCount < 2 ? 'one node, N-1 not judged' : [...byNode].map(([n, parts]) => `losing ${n} needs ${parts.join(' and ')} free elsewhere`).join(', ');
   return r.done(`${plural(nodeCount, 'node')}: ${n1}${fullest}`);
 }
+
+const perf = declareMetrics({
+  cpu_move: { describe: 'CPU requests of the worst node to lose as a share of the CPU free on the other schedulable nodes (capped at 1000; U on a one-node cluster)', judge: range('warning', 'critical'), uom: '%' },
+  memory_move: { describe: 'The same for memory', judge: range('warning', 'critical'), uom: '%' },
+  cpu_headroom: { describe: 'CPU (cores) left free on the other schedulable nodes after that move; negative when it does not fit' },
+  memory_headroom: { describe: 'Memory (bytes) left free after the worst move; negative when it does not fit', uom: 'B' },
+  pods_max: { describe: 'Pods on the fullest node as a percentage of its allocatable pods', judge: percent('podsWarning', 'podsCritical', 'a node\'s allocatable pods'), uom: '%' },
+  nodes: { describe: 'Nodes' },
+  schedulable_nodes: { describe: 'Nodes that are Ready and not cordoned' },
+});
 
 export default defineCheck({
   name: 'capacity',
@@ -205,15 +217,7 @@ export default defineCheck({
     'pods-warning': opt.range({ default: '90', describe: 'Pods on one node as a percentage of its allocatable pods (the kubelet\'s maxPods)' }),
     'pods-critical': opt.range({ describe: 'Pods on one node as a percentage of its allocatable pods' }),
   },
-  perfdata: {
-    cpu_move: { describe: 'CPU requests of the worst node to lose as a share of the CPU free on the other schedulable nodes (capped at 1000; U on a one-node cluster)', thresholds: '-w/-c', uom: '%' },
-    memory_move: { describe: 'The same for memory', thresholds: '-w/-c', uom: '%' },
-    cpu_headroom: { describe: 'CPU (cores) left free on the other schedulable nodes after that move; negative when it does not fit' },
-    memory_headroom: { describe: 'Memory (bytes) left free after the worst move; negative when it does not fit', uom: 'B' },
-    pods_max: { describe: 'Pods on the fullest node as a percentage of its allocatable pods', thresholds: '--pods-warning/--pods-critical', uom: '%' },
-    nodes: { describe: 'Nodes' },
-    schedulable_nodes: { describe: 'Nodes that are Ready and not cordoned' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'WARNING when losing a node needs more than 80% of the room left, CRITICAL when it does not fit'],
     ['$0 -w 60 -c 90 --pods-warning 80', 'keep more room: a rolling reboot drains one node at a time'],

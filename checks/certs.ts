@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import {
   DEFAULT_CERTS_DIR,
   DEFAULT_KUBECONFIG_GLOB,
@@ -13,7 +14,6 @@ import {
   type CertSource,
 } from '../lib/host/x509.js';
 import { mapBounded } from '../lib/kube/parallel.js';
-import { parseRange, type Range } from '../lib/plugin/range.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
@@ -55,15 +55,6 @@ export const MAX_LABEL = 19;
 // Where the microk8s snap lives: without it the default paths hold nothing.
 const MICROK8S_SNAP = ['/snap/microk8s', '/var/snap/microk8s'];
 
-/**
- * -w/-c count days left. A plain N means "fewer than N days left" (N: in
- * range syntax), as every certificate check reads it; anything with ':' or
- * '@' is a Monitoring Plugins range used as written.
- */
-export function daysRange(r: Range | undefined): Range | undefined {
-  if (!r || r.inside || r.text.includes(':')) return r;
-  return parseRange(`${r.end}:`, r.flag);
-}
 
 /** Perfdata labels: safe characters, at most MAX_LABEL long, unique (a _2, _3 suffix when cutting makes two equal). */
 export function uniqueLabels(names: readonly string[]): string[] {
@@ -102,8 +93,8 @@ function few(items: string[]): string {
 
 export function evaluateCerts(d: Data, o: Pick<Options, 'warning' | 'critical'>, now: number): ReturnType<Report['done']> {
   const r = new Report();
-  const warn = daysRange(o.warning);
-  const crit = daysRange(o.critical);
+  // -w/-c count days left: a plain N means "fewer than N days left" (N:), as every certificate check reads it.
+  const { warn, crit } = perf.options('<certificate>', o);
 
   const flat: { name: string; label: string; cert: CertInfo }[] = [];
   for (const s of d.sources) {
@@ -166,13 +157,20 @@ export function evaluateCerts(d: Data, o: Pick<Options, 'warning' | 'critical'>,
   }
   for (const s of broken) r.add(State.UNKNOWN, `${sanitize(s.where, 200)}: ${sanitize(s.error!, 200)}`);
 
-  for (const j of judged) r.metric(j.label, j.daysLeft, { warn, crit });
+  for (const j of judged) perf.metric(r, '<certificate>', j.daysLeft, o, {}, j.label);
 
   const soonest = bySoonest[0];
   return r.done(soonest
     ? `${plural(judged.length, 'certificate')}, soonest expiry ${soonest.name} ${inDays(soonest.daysLeft)} (${day(soonest.cert.notAfter)})`
     : 'no certificates');
 }
+
+const perf = declareMetrics({
+  '<certificate>': {
+    describe: 'Days left (negative when expired) per certificate, labelled by file name (kc_NAME for kubeconfigs, tls_HOST:PORT), at most 19 characters',
+    judge: range('warning', 'critical', { as: 'min' }),
+  },
+});
 
 export default defineCheck({
   name: 'certs',
@@ -201,12 +199,7 @@ export default defineCheck({
     describe: 'days left before a certificate expires: a plain N alerts when fewer than N days are left (it means the range N:); a range with : or @ is used as written',
   },
   options,
-  perfdata: {
-    '<certificate>': {
-      describe: 'Days left (negative when expired) per certificate, labelled by file name (kc_NAME for kubeconfigs, tls_HOST:PORT), at most 19 characters',
-      thresholds: '-w/-c',
-    },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0', 'the NRPE default: /var/snap/microk8s/current/certs and credentials/*.config, warn under 30 days, critical under 7'],
     ['$0 --server 127.0.0.1:16443 -w 60 -c 14', 'also the API server\'s serving certificate, earlier alerts'],

@@ -1,20 +1,20 @@
 import { isIP } from 'node:net';
 import { RESOURCES } from '../lib/kube/resources.js';
-import { matchesSelector, selectorToString } from '../lib/kube/labels.js';
 import { condition, refOf } from '../lib/kube/objects.js';
-import type { Deployment, LabelSelector, Pod, PodAffinityTerm, Service } from '../lib/kube/types.js';
+import type { Deployment, Pod, Service } from '../lib/kube/types.js';
 import type { OptionSpec } from '../lib/plugin/options.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
-import { resolveA } from '../lib/host/dns.js';
-import { formatDuration } from '../lib/plugin/duration.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
+import { dnsFailureText, parseDnsServer, resolveA } from '../lib/host/dns.js';
 import { UsageError } from '../lib/plugin/errors.js';
-import { parseRange } from '../lib/plugin/range.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
 import { isPodReady, podNotReadyReason } from '../lib/kube/pods.js';
+import { HOSTNAME, hostnameSpreading, selectorText } from '../lib/kube/spreading.js';
+import { selectorToString } from '../lib/kube/labels.js';
+import { ownedByDeployment } from '../lib/kube/workloads.js';
 
-const HOSTNAME = 'kubernetes.io/hostname';
 const DEFAULT_NAME = 'kubernetes.default.svc.cluster.local';
 
 export interface DnsProbe {
@@ -42,20 +42,6 @@ export interface Data {
 
 // ---- options -------------------------------------------------------------
 
-function parseDnsServer(v: string): string {
-  let host = v;
-  let port = '53';
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(v);
-  const v4 = /^([^:]+):(\d+)$/.exec(v);
-  if (v6) { host = v6[1]!; port = v6[2] ?? '53'; }
-  else if (v4) { host = v4[1]!; port = v4[2]!; }
-  const p = Number(port);
-  if (!isIP(host) || !Number.isInteger(p) || p < 1 || p > 65535) {
-    throw new UsageError(`invalid --dns-server '${v}': give an IP address, optionally with :PORT (IPv6 as [addr]:PORT)`);
-  }
-  return isIP(host) === 6 ? `[${host}]:${p}` : `${host}:${p}`;
-}
-
 function parseResolveName(v: unknown): string | undefined {
   if (v === undefined) return undefined;
   if (Array.isArray(v)) throw new UsageError('--resolve given more than once');
@@ -66,92 +52,15 @@ function parseResolveName(v: unknown): string | undefined {
   return name.replace(/\.$/, '');
 }
 
-// ---- judgement helpers (pure) --------------------------------------------
-
-
-/**
- * A pod of this Deployment: controlled by one of its ReplicaSets, which are
- * named <deployment>-<pod-template-hash> (a prefix test would also take
- * coredns-autoscaler-...), or by nothing (a ReplicaSet would adopt it).
- */
-function ownedBy(p: Pod, deployment: string): boolean {
-  const ctrl = p.metadata?.ownerReferences?.find((r) => r.controller);
-  if (!ctrl) return true;
-  const hash = p.metadata?.labels?.['pod-template-hash'];
-  return ctrl.kind === 'ReplicaSet' && hash !== undefined && ctrl.name === `${deployment}-${hash}`;
-}
-
-
-function selectorText(sel: LabelSelector | undefined): string {
-  if (!sel) return 'no labelSelector';
-  try {
-    return selectorToString(sel) || 'everything';
-  } catch {
-    return 'an invalid selector';
-  }
-}
-
-export interface Spreading {
-  /** The strongest rule that spreads the pods over hostnames, if any. */
-  found?: { strength: 'required' | 'preferred'; text: string };
-  /** Rules that look like spreading but are not (another key, other pods). */
-  misses: string[];
-}
-
-/**
- * Does the pod template keep its own replicas on different nodes?
- * podAntiAffinity (required or preferred) on kubernetes.io/hostname whose
- * term selects the template's own labels in its own namespace, or a
- * topologySpreadConstraint on kubernetes.io/hostname over its own pods with
- * a maxSkew smaller than the replica count (otherwise all may share a node).
- */
-export function hostnameSpreading(d: Deployment, desired: number): Spreading {
-  const ns = d.metadata?.namespace ?? '';
-  const labels = d.spec?.template?.metadata?.labels ?? {};
-  const spec = d.spec?.template?.spec ?? {};
-  const misses: string[] = [];
-  const found: NonNullable<Spreading['found']>[] = [];
-
-  const ownNamespace = (t: PodAffinityTerm) =>
-    (!t.namespaces?.length && !t.namespaceSelector) ||
-    (t.namespaces ?? []).includes(ns) ||
-    matchesSelector(t.namespaceSelector, { 'kubernetes.io/metadata.name': ns });
-  const term = (t: PodAffinityTerm | undefined, strength: 'required' | 'preferred', what: string) => {
-    if (!t) return;
-    if (t.topologyKey !== HOSTNAME) misses.push(`${what} on ${t.topologyKey || 'no topologyKey'}, not ${HOSTNAME}`);
-    else if (!matchesSelector(t.labelSelector, labels)) misses.push(`${what} on ${HOSTNAME} selects ${selectorText(t.labelSelector)}, not its own pods`);
-    else if (!ownNamespace(t)) misses.push(`${what} on ${HOSTNAME} looks only in other namespaces`);
-    else found.push({ strength, text: `${what} on ${HOSTNAME}` });
-  };
-  const anti = spec.affinity?.podAntiAffinity;
-  for (const t of anti?.requiredDuringSchedulingIgnoredDuringExecution ?? []) term(t, 'required', 'required podAntiAffinity');
-  for (const w of anti?.preferredDuringSchedulingIgnoredDuringExecution ?? []) term(w.podAffinityTerm, 'preferred', `preferred podAntiAffinity (weight ${w.weight ?? '?'})`);
-  for (const c of spec.topologySpreadConstraints ?? []) {
-    const strength = c.whenUnsatisfiable === 'ScheduleAnyway' ? 'preferred' : 'required';
-    const skew = c.maxSkew ?? 1;
-    const what = `topologySpreadConstraint (maxSkew ${skew}, ${c.whenUnsatisfiable ?? 'DoNotSchedule'})`;
-    if (c.topologyKey !== HOSTNAME) misses.push(`${what} on ${c.topologyKey || 'no topologyKey'}, not ${HOSTNAME}`);
-    else if (!matchesSelector(c.labelSelector, labels)) misses.push(`${what} on ${HOSTNAME} selects ${selectorText(c.labelSelector)}, not its own pods`);
-    else if (skew >= Math.max(desired, 2)) misses.push(`${what} on ${HOSTNAME} lets all ${desired} replicas share a node`);
-    else found.push({ strength, text: `${what} on ${HOSTNAME}` });
-  }
-  return { found: found.find((f) => f.strength === 'required') ?? found[0], misses };
-}
-
-function dnsFailure(code: string | undefined, timeoutMs: number): string {
-  switch (code) {
-    case 'ETIMEOUT': return `no answer within ${timeoutMs % 1000 ? `${Math.round(timeoutMs)}ms` : formatDuration(timeoutMs / 1000)}`;
-    case 'ENOTFOUND': return 'NXDOMAIN: the name does not exist (is the kubernetes plugin serving this zone?)';
-    case 'ENODATA': return 'no A record in the answer';
-    case 'ESERVFAIL': return 'SERVFAIL: CoreDNS could not answer (API server or upstream trouble?)';
-    case 'EREFUSED': return 'REFUSED';
-    case 'ECONNREFUSED': return 'connection refused: nothing listening';
-    case 'ECANCELLED': return 'cancelled by the check timeout';
-    default: return `failed (${code ?? 'unknown error'})`;
-  }
-}
-
 // ---- the check -------------------------------------------------------------
+
+const perf = declareMetrics({
+  desired_replicas: { describe: 'spec.replicas of the DNS Deployment' },
+  ready_replicas: { describe: 'Ready replicas (status.readyReplicas)', judge: range('warning', 'critical') },
+  available_replicas: { describe: 'Available replicas (status.availableReplicas)' },
+  ready_nodes: { describe: 'Distinct nodes the ready DNS pods run on', judge: range('minNodes', undefined, { as: 'min', zeroOff: true }) },
+  resolve_time: { describe: 'Time the --resolve lookup took (U without an answer)', uom: 'ms' },
+});
 
 export default defineCheck({
   name: 'coredns',
@@ -196,13 +105,7 @@ export default defineCheck({
     }),
     service: opt.name({ default: 'kube-dns', describe: 'Name of the DNS Service whose ClusterIP --resolve asks' }),
   },
-  perfdata: {
-    desired_replicas: { describe: 'spec.replicas of the DNS Deployment' },
-    ready_replicas: { describe: 'Ready replicas (status.readyReplicas)', thresholds: '-w/-c' },
-    available_replicas: { describe: 'Available replicas (status.availableReplicas)' },
-    ready_nodes: { describe: 'Distinct nodes the ready DNS pods run on', thresholds: '--min-nodes (warning)' },
-    resolve_time: { describe: 'Time the --resolve lookup took (U without an answer)', uom: 'ms' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig --resolve', 'replicas, nodes, spreading, and one lookup through the Service IP'],
     ['$0 --selector k8s-app=kube-dns', 'coredns, or whatever Deployment carries the kube-dns label'],
@@ -276,7 +179,7 @@ export default defineCheck({
       dnsOk = `${p.name} -> ${p.addresses.join(', ')} in ${Math.round(p.ms ?? 0)}ms`;
       r.info(`DNS: ${dnsOk} (asked ${p.server})`);
     } else if (p) {
-      const why = dnsFailure(p.error ?? 'ENODATA', p.timeoutMs);
+      const why = dnsFailureText(p.error ?? 'ENODATA', p.timeoutMs);
       r.problem(State.CRITICAL, `${p.name} via ${p.server}: ${why.split(':')[0]}`, `DNS: ${p.name} via ${p.server}: ${why}`);
       r.action(State.CRITICAL, `${p.server} does not answer for ${p.name}: if the CoreDNS pods are Ready, this node's Service NAT is the suspect (check_k8s_calico_nat on this node); ` +
         `else kubectl logs -n ${o.namespace} deploy/${o.deployment}; then dig @${(p.server ?? '').replace(/:53$/, '')} ${p.name} and check again`);
@@ -286,16 +189,16 @@ export default defineCheck({
     const desired = dep ? (dep.spec?.replicas ?? 1) : 0;
     const st = dep?.status ?? {};
     const name = dep?.metadata?.name ?? o.deployment;
-    const pods = dep ? d.pods.filter((pod) => ownedBy(pod, name)) : [];
+    const pods = dep ? d.pods.filter((pod) => ownedByDeployment(pod, name)) : [];
     const readyPods = pods.filter((pod) => isPodReady(pod) && !pod.metadata?.deletionTimestamp);
     const nodes = [...new Set(readyPods.map((pod) => pod.spec?.nodeName).filter((n): n is string => !!n))].sort();
     const ready = st.readyReplicas ?? 0;
     const available = st.availableReplicas ?? 0;
-    r.metric('desired_replicas', desired, { min: 0 });
-    const replicas = r.judge('ready_replicas', ready, { warn: o.warning, crit: o.critical, min: 0 });
-    r.metric('available_replicas', available, { min: 0 })
-      .metric('ready_nodes', nodes.length, { warn: o.minNodes > 0 ? parseRange(`${o.minNodes}:`, '--min-nodes') : undefined, min: 0 });
-    if (p) r.metric('resolve_time', p.addresses?.length ? Math.round((p.ms ?? 0) * 10) / 10 : undefined, { uom: 'ms', min: 0 });
+    perf.metric(r, 'desired_replicas', desired, o, { min: 0 });
+    const replicas = perf.judge(r, 'ready_replicas', ready, o, { min: 0 });
+    perf.metric(r, 'available_replicas', available, o, { min: 0 });
+    const onNodes = perf.judge(r, 'ready_nodes', nodes.length, o, { min: 0 });
+    if (p) perf.metric(r, 'resolve_time', p.addresses?.length ? Math.round((p.ms ?? 0) * 10) / 10 : undefined, o, { min: 0 });
 
     if (!dep) {
       const id = refOf(o.namespace, o.deployment);
@@ -326,7 +229,7 @@ export default defineCheck({
     } else r.info(`${id}: ${counts}`);
 
     // Nodes: one node's reboot must not take all of DNS.
-    if (ready > 0 && o.minNodes > 0 && nodes.length < o.minNodes) {
+    if (ready > 0 && onNodes.state !== State.OK) {
       if (nodes.length === 1) {
         r.problem(State.WARNING, `single point of failure: every ready pod on ${nodes[0]}`, `every ready ${name} pod runs on ${nodes[0]}: a reboot of ${nodes[0]} takes cluster DNS down (--min-nodes ${o.minNodes})`);
         r.action(State.WARNING, `spread ${id} before ${nodes[0]} reboots: ${desired < 2 ? `kubectl scale -n ${dep.metadata?.namespace ?? o.namespace} deploy/${name} --replicas=2, ` : ''}` +

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
+import { declareMetrics, each, range } from '../lib/plugin/context.js';
 import type { Range } from '../lib/plugin/range.js';
 import type { OptionSpec } from '../lib/plugin/options.js';
 import { excerpt, parsePatternSpec, readJournal, substringPattern, type JournalRead, type JournalScanResult, type LinePattern } from '../lib/host/journal.js';
@@ -133,6 +134,13 @@ export function kubelitePatternsOf(o: Options): JudgedPattern[] {
   ];
 }
 
+const perf = declareMetrics({
+  '<pattern>': { describe: 'Lines in --window that match the pattern (context_canceled, context_deadline_exceeded, database_is_locked, each --pattern; kubelite_* with --kubelite)' },
+  'rate_<pattern>': { describe: 'The same in lines per minute over --window: what the pattern thresholds judge', judge: each('per pattern', ['contextCanceledWarning', 'contextCanceledCritical', 'contextDeadlineExceededWarning', 'contextDeadlineExceededCritical', 'databaseIsLockedWarning', 'databaseIsLockedCritical', 'patternWarning', 'patternCritical', 'kubeliteWarning', 'kubeliteCritical']) },
+  matched_lines: { describe: 'Lines matching any pattern, each once', judge: range('warning', 'critical') },
+  lines_scanned: { describe: 'Journal lines read' },
+});
+
 export default defineCheck({
   name: 'dqlite',
   triage: {
@@ -168,12 +176,7 @@ export default defineCheck({
     describe: 'journal lines in --window matching any pattern, each line once (default: unset; every pattern has its own pair)',
   },
   options,
-  perfdata: {
-    '<pattern>': { describe: 'Lines in --window that match the pattern (context_canceled, context_deadline_exceeded, database_is_locked, each --pattern; kubelite_* with --kubelite)' },
-    'rate_<pattern>': { describe: 'The same in lines per minute over --window: what the pattern thresholds judge', thresholds: '--<pattern>-warning/-critical, --pattern-*, --kubelite-*' },
-    matched_lines: { describe: 'Lines matching any pattern, each once', thresholds: '-w/-c' },
-    lines_scanned: { describe: 'Journal lines read' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0', 'the NRPE default: snap.microk8s.daemon-k8s-dqlite, last 5 minutes'],
     ['$0 --pattern \'raft=/raft.*(timeout|lost)/i\' --pattern-critical 4', 'count more errors (critical above 4 lines a minute)'],
@@ -213,9 +216,9 @@ export default defineCheck({
     }
 
     const journal = judgePatterns(r, d.scan, patternsOf(o), o, now, o.unit);
-    const matched = r.judge('matched_lines', d.scan.matched, { warn: o.warning, crit: o.critical, min: 0 });
+    const matched = perf.judge(r, 'matched_lines', d.scan.matched, o, { min: 0 });
     if (matched.state !== State.OK) r.add(matched.state, `${plural(d.scan.matched, 'line')} in ${formatDuration(o.window)} match a pattern (-w ${o.warning ?? '-'} -c ${o.critical ?? '-'})`);
-    r.metric('lines_scanned', d.scan.scanned, { min: 0 });
+    perf.metric(r, 'lines_scanned', d.scan.scanned, o, { min: 0 });
     if (d.scan.malformed) r.info(`${plural(d.scan.malformed, 'journalctl line')} not JSON, skipped`);
     if (d.journalNote) r.info(`journalctl: ${d.journalNote}`);
 
@@ -241,7 +244,8 @@ function judgePatterns(r: Report, s: JournalScanResult, patterns: JudgedPattern[
   const judged = s.patterns.map((c, i) => {
     const p = patterns[i]!;
     const rate = perMinute(c.count, o.window);
-    r.metric(c.label, c.count, { min: 0 });
+    perf.metric(r, '<pattern>', c.count, o, { min: 0 }, c.label);
+    // Judged per pattern: its ranges are one of the pairs the 'rate_<pattern>' context names (patternsOf).
     return { c, rate, j: r.judge(`rate_${c.label}`, rate, { warn: p.warn, crit: p.crit, min: 0 }) };
   });
   for (const { c, j } of judged) {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import {
   DEFAULT_BACKEND_DIR,
   SNAP_DQLITE,
@@ -146,15 +147,15 @@ export function evaluateCluster(d: Data, o: Pick<Options, 'queryTimeout' | 'warn
   r.info(`queried with ${d.tls ? 'TLS (cluster.crt, cluster.key)' : 'no TLS (no cluster.crt/cluster.key in the backend directory)'}, ` +
     `each query at most ${o.queryTimeout}s`);
 
-  r.metric('voters', voters.length, { min: 0 });
-  r.metric('reachable_voters', reachableVoters.length, { min: 0, max: voters.length });
-  r.metric('members', members.length, { min: 0 });
+  perf.metric(r, 'voters', voters.length, o, { min: 0 });
+  perf.metric(r, 'reachable_voters', reachableVoters.length, o, { min: 0, max: voters.length });
+  perf.metric(r, 'members', members.length, o, { min: 0 });
   const latency = d.leader.ok ? d.leader.ms / 1000 : undefined;
   if (latency !== undefined) {
-    const j = r.judge('leader_latency', Number(latency.toFixed(3)), { uom: 's', min: 0, warn: o.warning, crit: o.critical });
+    const j = perf.judge(r, 'leader_latency', Number(latency.toFixed(3)), o, { min: 0 });
     if (j.state !== State.OK) problem(j.state, `leader query took ${latency.toFixed(2)}s (${j.hint})`);
   } else {
-    r.metric('leader_latency', undefined, { uom: 's', min: 0, warn: o.warning, crit: o.critical });
+    perf.metric(r, 'leader_latency', undefined, o, { min: 0 });
   }
 
   const selfText = self
@@ -163,6 +164,13 @@ export function evaluateCluster(d: Data, o: Pick<Options, 'queryTimeout' | 'warn
   return r.done(`leader ${showAddress(leader.address ?? '?')}, ${reachableVoters.length} of ${plural(voters.length, 'voter')} reachable` +
     `${members.length > voters.length ? `, ${members.length} members` : ''}${selfText ? `; ${selfText}` : ''}`);
 }
+
+const perf = declareMetrics({
+  voters: { describe: 'Voting members (role 0)' },
+  reachable_voters: { describe: 'Voters that answered a direct request from this node' },
+  members: { describe: 'Members: voters, standbys (role 1) and spares (role 2)' },
+  leader_latency: { describe: 'Seconds the dqlite shell took to find the leader and ask it who leads (U when it failed)', judge: range('warning', 'critical'), uom: 's' },
+});
 
 export default defineCheck({
   name: 'dqlite_cluster',
@@ -191,12 +199,7 @@ export default defineCheck({
     'root:microk8s, group-readable (see docs/security.md).',
   thresholds: { describe: 'seconds the .leader query took, process start included (default: unset)' },
   options,
-  perfdata: {
-    voters: { describe: 'Voting members (role 0)' },
-    reachable_voters: { describe: 'Voters that answered a direct request from this node' },
-    members: { describe: 'Members: voters, standbys (role 1) and spares (role 2)' },
-    leader_latency: { describe: 'Seconds the dqlite shell took to find the leader and ask it who leads (U when it failed)', thresholds: '-w/-c', uom: 's' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0', 'the NRPE default: /var/snap/microk8s/current/var/kubernetes/backend with the snap\'s dqlite shell'],
     ['$0 --dqlite /usr/bin/dqlite --backend-dir /srv/dqlite -w 1', 'another layout; warn when finding the leader takes over 1s'],

@@ -7,6 +7,7 @@ import { mapBounded } from '../lib/kube/parallel.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Node, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { UsageError } from '../lib/plugin/errors.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
@@ -70,6 +71,13 @@ function kubeletStatus(p: Pod): string | undefined {
   return own ? `${own.type}=${own.status}` : undefined;
 }
 
+const perf = declareMetrics({
+  stalled_pods: { describe: 'Pods bound longer than --min-age the kubelet is silent about, or reports progress on without writing their status', judge: range('warning', 'critical') },
+  pending_bound_pods: { describe: 'Pending pods bound to the judged node(s)' },
+  oldest_stalled_age: { describe: 'Seconds since the oldest stalled pod was bound', uom: 's' },
+  kubelet_events: { describe: 'Kubelet event occurrences in --window about the Pending pods judged' },
+});
+
 export default defineCheck({
   name: 'kubelet_stall',
   title: 'KUBELET STALL',
@@ -98,12 +106,7 @@ export default defineCheck({
     'min-age': opt.duration({ default: '60s', describe: 'Give the kubelet this long after binding before its silence counts' }),
     window: opt.duration({ default: '10m', min: 1, describe: 'Window for the kubelet_events perfdata (kubelet events about the Pending pods)' }),
   },
-  perfdata: {
-    stalled_pods: { describe: 'Pods bound longer than --min-age the kubelet is silent about, or reports progress on without writing their status', thresholds: '-w/-c' },
-    pending_bound_pods: { describe: 'Pending pods bound to the judged node(s)' },
-    oldest_stalled_age: { describe: 'Seconds since the oldest stalled pod was bound', uom: 's' },
-    kubelet_events: { describe: 'Kubelet event occurrences in --window about the Pending pods judged' },
-  },
+  perfdata: perf.docs,
   validate(o) {
     if (o.node && o.allNodes) throw new UsageError('--node and --all-nodes exclude each other');
   },
@@ -223,10 +226,10 @@ export default defineCheck({
     const r = new Report();
     const oldestStalled = Math.max(stalled[0]?.age ?? 0, statusStalled[0]?.age ?? 0);
     // Both kinds are stalled pods: the kubelet does not get them going, or cannot say it did.
-    const stall = r.judge('stalled_pods', stalled.length + statusStalled.length, { warn: o.warning, crit: o.critical, min: 0 });
-    r.metric('pending_bound_pods', pending, { min: 0 })
-      .metric('oldest_stalled_age', Math.round(oldestStalled), { uom: 's', min: 0 })
-      .metric('kubelet_events', kubeletEvents, { min: 0 });
+    const stall = perf.judge(r, 'stalled_pods', stalled.length + statusStalled.length, o, { min: 0 });
+    perf.metric(r, 'pending_bound_pods', pending, o, { min: 0 });
+    perf.metric(r, 'oldest_stalled_age', Math.round(oldestStalled), o, { min: 0 });
+    perf.metric(r, 'kubelet_events', kubeletEvents, o, { min: 0 });
     const groups = (rows: Row[]) => {
       const m = new Map<string, Row[]>();
       for (const x of rows) m.set(x.node, [...(m.get(x.node) ?? []), x]);

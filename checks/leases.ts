@@ -4,6 +4,7 @@ import { holderIsNode, nodeReadiness, strictHolderNode } from '../lib/kube/nodes
 import { ageSeconds } from '../lib/kube/time.js';
 import type { Lease, Node } from '../lib/kube/types.js';
 import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
+import { declareMetrics, each, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { eachName } from '../lib/plugin/options.js';
 import { parseRange } from '../lib/plugin/range.js';
@@ -90,7 +91,8 @@ export function judgeLease(d: LeaseData, o: Options, now: number): { problems: (
   const expired = holder !== undefined && renewAge !== undefined && duration !== undefined && renewAge > duration;
   if (expired) add(State.CRITICAL, `expired (renewed ${formatDuration(renewAge)} ago, leaseDurationSeconds ${duration})`, 'no working leader', `the leader ${holder} stopped renewing: ${restart(holderHost)}`);
   else if (holder && renewAge !== undefined) {
-    const j = judge(renewAge, o.warning, o.critical);
+    const { warn, crit } = perf.options('renew_age_<lease>', o);
+    const j = judge(renewAge, warn, crit);
     if (j.state !== State.OK) add(j.state, `renewed ${formatDuration(renewAge)} ago`, j.hint);
   }
 
@@ -132,6 +134,12 @@ export function judgeLease(d: LeaseData, o: Options, now: number): { problems: (
   return { problems, line: `${id}: ${facts}` };
 }
 
+const perf = declareMetrics({
+  'renew_age_<lease>': { describe: 'Seconds since the lease was renewed', judge: range('warning', 'critical', { note: 'expiry past leaseDurationSeconds is CRITICAL whatever they say' }), uom: 's' },
+  'duration_<lease>': { describe: 'leaseDurationSeconds of the lease', judge: each('WARNING above, per lease (default 20s for kube-scheduler, 60s for the others; 0: not judged)', ['maxLeaseDuration']), uom: 's' },
+  'transitions_<lease>': { describe: 'leaseTransitions: how often leadership changed hands (counter)', uom: 'c' },
+});
+
 export default defineCheck({
   name: 'leases',
   title: 'LEASES',
@@ -156,11 +164,7 @@ export default defineCheck({
     'A fresh lease on a Ready node says the leader is alive, not that it works: run check_k8s_scheduler_stall too.',
   thresholds: { describe: 'seconds since each lease was renewed (expiry past leaseDurationSeconds is CRITICAL anyway)' },
   options,
-  perfdata: {
-    'renew_age_<lease>': { describe: 'Seconds since the lease was renewed', thresholds: '-w/-c', uom: 's' },
-    'duration_<lease>': { describe: 'leaseDurationSeconds of the lease', thresholds: '--max-lease-duration (warning)', uom: 's' },
-    'transitions_<lease>': { describe: 'leaseTransitions: how often leadership changed hands (counter)', uom: 'c' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the scheduler and controller-manager leases'],
     ['$0 --lease kube-scheduler --max-lease-duration 30s -c 30', 'only the scheduler; CRITICAL when not renewed for 30s'],
@@ -210,9 +214,10 @@ export default defineCheck({
       const spec = l.lease?.spec;
       const renewAge = l.lease ? ageSeconds(spec?.renewTime, now) : undefined;
       // Judged per lease in judgeLease (expiry outranks the ranges); the ranges are shown here.
-      r.metric(`renew_age_${l.name}`, renewAge === undefined ? undefined : Math.round(renewAge * 10) / 10, { uom: 's', min: 0, warn: o.warning, crit: o.critical });
-      r.metric(`duration_${l.name}`, spec?.leaseDurationSeconds, { uom: 's', min: 0, warn: durationRange });
-      r.metric(`transitions_${l.name}`, spec?.leaseTransitions ?? (l.lease ? 0 : undefined), { uom: 'c', min: 0 });
+      perf.metric(r, 'renew_age_<lease>', renewAge === undefined ? undefined : Math.round(renewAge * 10) / 10, o, { min: 0 }, `renew_age_${l.name}`);
+      // Per lease: its own default unless --max-lease-duration (the 'each' context).
+      r.metric(`duration_${l.name}`, spec?.leaseDurationSeconds, { ...perf.options('duration_<lease>', o, { min: 0 }), warn: durationRange });
+      perf.metric(r, 'transitions_<lease>', spec?.leaseTransitions ?? (l.lease ? 0 : undefined), o, { min: 0 }, `transitions_${l.name}`);
     }
 
     const ok = verdicts.map(({ l }) => {

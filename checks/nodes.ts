@@ -7,6 +7,7 @@ import { joinedMoments, readyChanges, returnMoments, togetherGroups } from '../l
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, percent, range, stateOf } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { UsageError } from '../lib/plugin/errors.js';
 import { parseRange, type Range } from '../lib/plugin/range.js';
@@ -98,8 +99,9 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     notReady.push({ n, line: `${name(n)} ${label} for ${since === undefined ? '?' : formatDuration(since)}: ${why}` });
   }
   const pct = total ? Math.round((1000 * notReady.length) / total) / 10 : 0;
-  const byCount = readiness.judge('notready_nodes', notReady.length, { warn: o.percent ? undefined : o.warning, crit: o.percent ? undefined : o.critical, min: 0, max: total });
-  const byPct = readiness.judge('notready_percent', pct, { uom: '%', warn: o.percent ? o.warning : undefined, crit: o.percent ? o.critical : undefined, min: 0, max: 100 });
+  // -w/-c judge one of the two, by --percent (their contexts).
+  const byCount = perf.judge(readiness, 'notready_nodes', notReady.length, o, { min: 0, max: total });
+  const byPct = perf.judge(readiness, 'notready_percent', pct, o, { min: 0, max: 100 });
   const ready = o.percent ? byPct : byCount;
   if (notReady.length) {
     const first = notReady[0]!.line;
@@ -200,14 +202,15 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     maxChanges = Math.max(maxChanges, changes);
     if (changes) flapping.push({ n, changes });
   }
+  const flap = perf.options('ready_changes_max', o);
   for (const f of flapping) {
-    const j = judge(f.changes, o.flapWarning, o.flapCritical);
+    const j = judge(f.changes, flap.warn, flap.crit);
     const text = `${name(f.n)}: Ready changed ${plural(f.changes, 'time')} in ${formatDuration(o.flapWindow)}`;
     flaps.action(j.state, `find why ${name(f.n)} goes NotReady and back: journalctl -u snap.microk8s.daemon-kubelite on ${name(f.n)} around the changes (kubectl get events --field-selector involvedObject.name=${name(f.n)}), its network to the API and its load`);
     if (j.state !== State.OK) flaps.problem(j.state, `${name(f.n)} readiness flapping (${f.changes} changes in ${formatDuration(o.flapWindow)})`, `${text} (${j.hint})`);
   }
   // The largest count alerts exactly when some node does: perfdata with the ranges that judged each node.
-  flaps.judge('ready_changes_max', maxChanges, { warn: o.flapWarning, crit: o.flapCritical, min: 0 });
+  perf.judge(flaps, 'ready_changes_max', maxChanges, o, { min: 0 });
 
   // Nodes that came back together inside --window. While one of them is
   // still down that is an outage (the thresholds' state); once all are Ready
@@ -217,9 +220,8 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
   const moments = returnMoments(d.nodes, d.events, since);
   const groups = togetherGroups(moments, o.rebootWindow * 1000);
   const largest = groups[0]?.length ?? 0;
-  const perfRange = (t?: NodeThreshold) => (t && !t.percent ? t.range : undefined);
   // Recorded with the count ranges (a percentage cannot be written as perfdata thresholds); judged below.
-  reboots.judge('rebooted_together', largest, { warn: perfRange(o.rebootWarning), crit: perfRange(o.rebootCritical), min: 0, max: total });
+  perf.judge(reboots, 'rebooted_together', largest, o, { min: 0, max: total });
   const up = (node: string) => {
     const n = d.nodes.find((x) => x.metadata?.name === node);
     const lease = leases.get(node);
@@ -260,18 +262,31 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
   // Context.
   const skew = versionSkew(d.nodes);
   if (skew) r.info(`kubelet versions differ: ${skew}`);
-  r.metric('nodes', total, { min: 0 });
-  r.metric('cordoned_nodes', cordoned.length, { min: 0, max: total });
-  r.metric('pressure_nodes', pressured, { min: 0, max: total });
-  r.metric('problem_conditions', problemConditions, { min: 0 });
-  r.metric('stale_leases', stale, { min: 0, max: total });
-  r.metric('lease_age_max', oldest === undefined ? undefined : Math.round(oldest * 10) / 10, { uom: 's', min: 0 });
+  perf.metric(r, 'nodes', total, o, { min: 0 });
+  perf.metric(r, 'cordoned_nodes', cordoned.length, o, { min: 0, max: total });
+  perf.metric(r, 'pressure_nodes', pressured, o, { min: 0, max: total });
+  perf.metric(r, 'problem_conditions', problemConditions, o, { min: 0 });
+  perf.metric(r, 'stale_leases', stale, o, { min: 0, max: total });
+  perf.metric(r, 'lease_age_max', oldest === undefined ? undefined : Math.round(oldest * 10) / 10, o, { min: 0 });
 
   if (!total) return r.done('no nodes match');
   const version = d.nodes[0]?.status?.nodeInfo?.kubeletVersion;
   const ok = `${plural(total, 'node')} Ready, heartbeats fresh${version && !skew ? `, kubelet ${sanitize(version, 40)}` : ''}`;
   return r.done(ok);
 }
+
+const perf = declareMetrics({
+  notready_nodes: { describe: 'Nodes whose Ready condition is False or Unknown', judge: range('warning', 'critical', { unless: 'percent' }) },
+  notready_percent: { describe: 'The same as a share of the nodes', uom: '%', judge: percent('warning', 'critical', 'the nodes', { when: 'percent' }) },
+  ready_changes_max: { describe: 'Most Ready changes of one node in --flap-window', judge: range('flapWarning', 'flapCritical') },
+  rebooted_together: { describe: 'Nodes in the largest group that came back within --reboot-window, inside --window', judge: range('rebootWarning', 'rebootCritical', { note: 'a value with % judges the share of the nodes, and is not written here' }) },
+  nodes: { describe: 'Nodes judged' },
+  cordoned_nodes: { describe: 'Nodes with spec.unschedulable' },
+  pressure_nodes: { describe: 'Nodes with a pressure condition or NetworkUnavailable True' },
+  problem_conditions: { describe: 'True node conditions of non-standard types (node-problem-detector), not ignored', judge: stateOf('problemConditionState') },
+  stale_leases: { describe: 'kube-node-lease Leases renewed longer ago than their leaseDurationSeconds' },
+  lease_age_max: { describe: 'Seconds since the least recently renewed node Lease', uom: 's' },
+});
 
 export default defineCheck({
   name: 'nodes',
@@ -315,18 +330,7 @@ export default defineCheck({
     'problem-condition-state': opt.choice(['ok', 'warning', 'critical'] as const, { default: 'warning', describe: 'State for a True node condition of a type other than the five standard ones (node-problem-detector: KernelDeadlock, ReadonlyFilesystem, FrequentContainerdRestart...)' }),
     'ignore-condition': opt.list({ placeholder: 'TYPE', describe: 'A node condition type never judged (repeatable; e.g. a custom condition whose True means healthy)' }),
   },
-  perfdata: {
-    notready_nodes: { describe: 'Nodes whose Ready condition is False or Unknown', thresholds: '-w/-c' },
-    notready_percent: { describe: 'The same as a share of the nodes', uom: '%', thresholds: '-w/-c with --percent' },
-    ready_changes_max: { describe: 'Most Ready changes of one node in --flap-window', thresholds: '--flap-warning/--flap-critical' },
-    rebooted_together: { describe: 'Nodes in the largest group that came back within --reboot-window, inside --window', thresholds: '--reboot-warning/--reboot-critical' },
-    nodes: { describe: 'Nodes judged' },
-    cordoned_nodes: { describe: 'Nodes with spec.unschedulable' },
-    pressure_nodes: { describe: 'Nodes with a pressure condition or NetworkUnavailable True' },
-    problem_conditions: { describe: 'True node conditions of non-standard types (node-problem-detector), not ignored', thresholds: '--problem-condition-state' },
-    stale_leases: { describe: 'kube-node-lease Leases renewed longer ago than their leaseDurationSeconds' },
-    lease_age_max: { describe: 'Seconds since the least recently renewed node Lease', uom: 's' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every node; CRITICAL when one is NotReady or more than half rebooted together'],
     ['$0 --percent -w 10 -c 30 --cordoned-state ok', 'a large cluster: judge the NotReady share, cordons are routine'],

@@ -3,6 +3,7 @@ import { objectRef } from '../lib/kube/objects.js';
 import { RESOURCES } from '../lib/kube/resources.js';
 import type { PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
@@ -25,6 +26,12 @@ export interface Data {
 const ruleOf = (p: PodDisruptionBudget) =>
   p.spec?.minAvailable !== undefined ? `minAvailable ${p.spec.minAvailable}` : p.spec?.maxUnavailable !== undefined ? `maxUnavailable ${p.spec.maxUnavailable}` : 'no rule';
 
+const perf = declareMetrics({
+  blocking_pdbs: { describe: 'PodDisruptionBudgets allowing no disruption while every expected pod is healthy', judge: range('warning', 'critical') },
+  short_pdbs: { describe: 'PodDisruptionBudgets allowing no disruption because too few pods are healthy (judged by other checks)' },
+  pdbs: { describe: 'PodDisruptionBudgets' },
+});
+
 export default defineCheck({
   name: 'pdb',
   title: 'PDB',
@@ -46,11 +53,7 @@ export default defineCheck({
   options: {
     namespace: opt.namespace({ describe: 'Only this namespace (default: all namespaces)' }),
   },
-  perfdata: {
-    blocking_pdbs: { describe: 'PodDisruptionBudgets allowing no disruption while every expected pod is healthy', thresholds: '-w/-c' },
-    short_pdbs: { describe: 'PodDisruptionBudgets allowing no disruption because too few pods are healthy (judged by other checks)' },
-    pdbs: { describe: 'PodDisruptionBudgets' },
-  },
+  perfdata: perf.docs,
   examples: [['$0 -c 0', 'CRITICAL for any budget that blocks every drain']],
 
   async gather(ctx, o) {
@@ -66,9 +69,9 @@ export default defineCheck({
     const r = new Report();
     const blocking = d.budgets.filter((b) => b.tooStrict);
     const short = d.budgets.filter((b) => b.deadlocked);
-    const j = r.judge('blocking_pdbs', blocking.length, { warn: o.warning, crit: o.critical, min: 0 });
-    r.metric('short_pdbs', short.length, { min: 0 });
-    r.metric('pdbs', d.budgets.length, { min: 0 });
+    const j = perf.judge(r, 'blocking_pdbs', blocking.length, o, { min: 0 });
+    perf.metric(r, 'short_pdbs', short.length, o, { min: 0 });
+    perf.metric(r, 'pdbs', d.budgets.length, o, { min: 0 });
     if (j.state !== State.OK) {
       const names = blocking.slice(0, 3).map((b) => b.id).join(', ') + (blocking.length > 3 ? ` and ${blocking.length - 3} more` : '');
       r.problem(j.state, `${plural(blocking.length, 'PodDisruptionBudget')} blocking every drain: ${names}`);

@@ -4,6 +4,7 @@ import { judgePod, pointedElsewhere, type PodProblemKind, type PodVerdict } from
 import { NOT_FINISHED } from '../lib/kube/pods.js';
 import type { ContainerStatus, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
@@ -56,6 +57,20 @@ function keep(restarts: number, onFine: () => void) {
   };
 }
 
+const perf = declareMetrics({
+  pods: { describe: 'Pods listed (not Succeeded or Failed)' },
+  problem_pods: { describe: 'Pods with any problem below', judge: range('warning', 'critical') },
+  crashloop_pods: { describe: 'Pods with a container waiting in CrashLoopBackOff' },
+  image_pull_pods: { describe: 'Pods with a container waiting on its image (ImagePullBackOff, ErrImagePull, ...)' },
+  config_error_pods: { describe: 'Pods with a container that cannot be created (CreateContainerConfigError, ...)' },
+  oomkilled_pods: { describe: 'Pods with a container OOM-killed within --window' },
+  restarting_pods: { describe: 'Pods with a container restarted more than --restarts times, the last within --window' },
+  not_ready_pods: { describe: 'Pods not Ready for longer than --not-ready-window (nothing above explaining it)' },
+  failed_jobs: { describe: 'Jobs with Failed=True not superseded by a later run', judge: range('jobsWarning', 'jobsCritical') },
+  unscheduled_pods: { describe: 'Pending pods without a node (judged by check_k8s_scheduler_stall)' },
+  terminating_pods: { describe: 'Pods being deleted (judged by check_k8s_stuck_terminating)' },
+});
+
 export default defineCheck({
   name: 'pods',
   title: 'PODS',
@@ -91,19 +106,7 @@ export default defineCheck({
     'jobs-critical': opt.range({ describe: 'CRITICAL when the number of failed Jobs is outside this range' }),
     'max-items': opt.int({ default: 20, min: 1, max: 1000, describe: 'List at most this many pods in the long output' }),
   },
-  perfdata: {
-    pods: { describe: 'Pods listed (not Succeeded or Failed)' },
-    problem_pods: { describe: 'Pods with any problem below', thresholds: '-w/-c' },
-    crashloop_pods: { describe: 'Pods with a container waiting in CrashLoopBackOff' },
-    image_pull_pods: { describe: 'Pods with a container waiting on its image (ImagePullBackOff, ErrImagePull, ...)' },
-    config_error_pods: { describe: 'Pods with a container that cannot be created (CreateContainerConfigError, ...)' },
-    oomkilled_pods: { describe: 'Pods with a container OOM-killed within --window' },
-    restarting_pods: { describe: 'Pods with a container restarted more than --restarts times, the last within --window' },
-    not_ready_pods: { describe: 'Pods not Ready for longer than --not-ready-window (nothing above explaining it)' },
-    failed_jobs: { describe: 'Jobs with Failed=True not superseded by a later run', thresholds: '--jobs-warning/--jobs-critical' },
-    unscheduled_pods: { describe: 'Pending pods without a node (judged by check_k8s_scheduler_stall)' },
-    terminating_pods: { describe: 'Pods being deleted (judged by check_k8s_stuck_terminating)' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every namespace'],
     ['$0 --namespace media --restarts 3 --window 1h', 'one namespace, stricter on restarts'],
@@ -136,7 +139,7 @@ export default defineCheck({
       if (v.problems.length) bad.push(v);
     }
     const total = d.pods.length + d.fine;
-    const jp = r.judge('problem_pods', bad.length, { warn: o.warning, crit: o.critical, min: 0, max: total });
+    const jp = perf.judge(r, 'problem_pods', bad.length, o, { min: 0, max: total });
     const byKind = (k: PodProblemKind) => bad.filter((v) => v.problems[0]!.kind === k);
     const counts = KINDS.map((k) => ({ ...k, pods: byKind(k.kind) }));
     if (jp.state !== State.OK) {
@@ -155,7 +158,7 @@ export default defineCheck({
 
     const failures = failedJobs(d.jobs);
     const current = failures.filter((f) => !f.supersededBy);
-    const jj = r.judge('failed_jobs', current.length, { warn: o.jobsWarning, crit: o.jobsCritical, min: 0, max: d.jobs.length });
+    const jj = perf.judge(r, 'failed_jobs', current.length, o, { min: 0, max: d.jobs.length });
     if (jj.state !== State.OK) {
       const [jns, jname] = current[0]!.id.split('/');
       r.action(jj.state, `read why Job ${current[0]!.id} failed: kubectl logs -n ${jns} job/${jname} and kubectl describe job -n ${jns} ${jname}; fix and rerun it, or delete the failed Job once understood`);
@@ -167,9 +170,9 @@ export default defineCheck({
     for (const f of failures.filter((x) => x.supersededBy)) r.info(`Job ${f.id} failed (${f.why}); a later run of its CronJob, ${f.supersededBy}, completed`);
 
     for (const c of counts) r.metric(c.label, c.pods.length, { min: 0 });
-    r.metric('pods', total, { min: 0 });
-    r.metric('unscheduled_pods', unscheduled, { min: 0 });
-    r.metric('terminating_pods', terminating, { min: 0 });
+    perf.metric(r, 'pods', total, o, { min: 0 });
+    perf.metric(r, 'unscheduled_pods', unscheduled, o, { min: 0 });
+    perf.metric(r, 'terminating_pods', terminating, o, { min: 0 });
     if (unscheduled) r.info(`${plural(unscheduled, 'pod')} Pending without a node: not judged here, see check_k8s_scheduler_stall`);
     if (terminating) r.info(`${plural(terminating, 'pod')} Terminating: not judged here, see check_k8s_stuck_terminating`);
 

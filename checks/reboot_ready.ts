@@ -8,6 +8,7 @@ import { condition, controllerOf, objectRef, refOf } from '../lib/kube/objects.j
 import { matchesNodeSelectorTerms, whyNotOn } from '../lib/kube/scheduling.js';
 import type { Lease, Node, PersistentVolume, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics } from '../lib/plugin/context.js';
 import { eachName } from '../lib/plugin/options.js';
 import { evaluateSub, gatherSub, type SubResult } from '../lib/plugin/compose.js';
 import { formatDuration, parseDuration } from '../lib/plugin/duration.js';
@@ -56,6 +57,15 @@ function localVolume(p: Pod, volumes: PersistentVolume[], others: Node[]): strin
   return undefined;
 }
 
+const perf = declareMetrics({
+  blockers: { describe: 'Reasons the reboot is not safe (CRITICAL findings)' },
+  other_nodes_ready: { describe: 'Other nodes Ready (max: other nodes)' },
+  pods_on_node: { describe: 'Pods on the node that a drain would move' },
+  critical_pods_without_replica: { describe: 'Critical pods with no replica elsewhere that cannot move' },
+  disrupted_pods: { describe: 'Critical single-replica pods that will restart on another node' },
+  pdb_violations: { describe: 'PodDisruptionBudgets the drain would break' },
+});
+
 export default defineCheck({
   name: 'reboot_ready',
   title: 'REBOOT READY',
@@ -86,14 +96,7 @@ export default defineCheck({
     }),
     'allow-single-node': opt.flag({ describe: 'Allow a reboot when no other node exists (the whole cluster goes down)' }),
   },
-  perfdata: {
-    blockers: { describe: 'Reasons the reboot is not safe (CRITICAL findings)' },
-    other_nodes_ready: { describe: 'Other nodes Ready (max: other nodes)' },
-    pods_on_node: { describe: 'Pods on the node that a drain would move' },
-    critical_pods_without_replica: { describe: 'Critical pods with no replica elsewhere that cannot move' },
-    disrupted_pods: { describe: 'Critical single-replica pods that will restart on another node' },
-    pdb_violations: { describe: 'PodDisruptionBudgets the drain would break' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --node k8s02', 'before rebooting k8s02 in a rolling reboot'],
     ['$0 --critical-namespace kube-system --critical-namespace openebs', 'storage controllers must survive the reboot too'],
@@ -236,12 +239,12 @@ export default defineCheck({
     if (blockers.length) r.action(State.CRITICAL, `do not reboot ${o.node} yet: first clear ${blockers.join('; ')} (the lines below name each), then run check_k8s_reboot_ready --node ${o.node} again (docs/rolling-reboot.md)`);
 
 
-    r.metric('blockers', r.findings.filter((f) => f.state === State.CRITICAL).length, { min: 0 })
-      .metric('other_nodes_ready', othersReady, { min: 0, max: others.length })
-      .metric('pods_on_node', staying.length, { min: 0 })
-      .metric('critical_pods_without_replica', unprotected, { min: 0 })
-      .metric('disrupted_pods', disrupted, { min: 0 })
-      .metric('pdb_violations', pdbViolations, { min: 0 });
+    perf.metric(r, 'blockers', r.findings.filter((f) => f.state === State.CRITICAL).length, o, { min: 0 });
+    perf.metric(r, 'other_nodes_ready', othersReady, o, { min: 0, max: others.length });
+    perf.metric(r, 'pods_on_node', staying.length, o, { min: 0 });
+    perf.metric(r, 'critical_pods_without_replica', unprotected, o, { min: 0 });
+    perf.metric(r, 'disrupted_pods', disrupted, o, { min: 0 });
+    perf.metric(r, 'pdb_violations', pdbViolations, o, { min: 0 });
     return r.done(
       `safe to reboot ${d.node}: ${othersReady}/${others.length} other nodes Ready and settled, ` +
       (disrupted ? `${plural(disrupted, 'single-replica critical pod')} will restart elsewhere, ` : `${plural(critical.length, 'critical pod')} here with replicas elsewhere, `) +

@@ -4,8 +4,8 @@ import { mapBounded } from '../lib/kube/parallel.js';
 import { nodeNamed, unknownNode } from '../lib/kube/nodes.js';
 import type { KubeEvent, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, fixed, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
-import { parseRange } from '../lib/plugin/range.js';
 import { judge, Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
@@ -31,8 +31,6 @@ export interface Data {
 export const MAX_POD_LOOKUPS = 20;
 const LOOKUP_PARALLEL = 5;
 const UNKNOWN_NODE = '(node unknown)';
-/** The fixed rule for name_reserved, shown in its perfdata: any occurrence is CRITICAL. */
-const ANY = parseRange('0');
 
 /**
  * containerd's answer when BoltDB still holds a sandbox name from before the
@@ -57,6 +55,15 @@ interface NodeRow {
   /** First and last occurrence of any counted event on the node (epoch ms): how long the churn has gone on. */
   first: number; last: number;
 }
+
+const perf = declareMetrics({
+  sandbox_changed: { describe: 'SandboxChanged occurrences in --window' },
+  create_failed: { describe: 'FailedCreatePodSandBox occurrences in --window' },
+  name_reserved: { describe: '"name is reserved" occurrences in --window', judge: fixed('any non-zero is CRITICAL once it lasts --reserved-persist', { critical: '0' }) },
+  affected_pods: { describe: 'Pods with sandbox events in --window' },
+  affected_nodes: { describe: 'Nodes with sandbox events in --window' },
+  worst_node_events: { describe: 'Sandbox events on the worst node in --window', judge: range('warning', 'critical', { note: 'CRITICAL only once the storm lasts --storm-persist' }) },
+});
 
 export default defineCheck({
   name: 'sandbox_changed',
@@ -104,14 +111,7 @@ export default defineCheck({
       describe: 'A storm over -c is CRITICAL only when the node\'s sandbox events have gone on this long; a shorter burst (one reboot) is WARNING',
     }),
   },
-  perfdata: {
-    sandbox_changed: { describe: 'SandboxChanged occurrences in --window' },
-    create_failed: { describe: 'FailedCreatePodSandBox occurrences in --window' },
-    name_reserved: { describe: '"name is reserved" occurrences in --window', thresholds: 'judged by --reserved-persist' },
-    affected_pods: { describe: 'Pods with sandbox events in --window' },
-    affected_nodes: { describe: 'Nodes with sandbox events in --window' },
-    worst_node_events: { describe: 'Sandbox events on the worst node in --window', thresholds: '-w/-c (and --storm-persist for CRITICAL)' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every node; CRITICAL on stale sandbox names or a sustained storm'],
     ['$0 --node k8s02 -w 20 -c 100 --window 15m', 'one node, more tolerant'],
@@ -229,6 +229,7 @@ export default defineCheck({
     const staleNodes = rows.filter((n) => staleOn.has(n.node));
     const transientNodes = rows.filter((n) => n.reserved && !staleOn.has(n.node));
     const stormHits: { row: NodeRow; state: State }[] = [];
+    const events = perf.options('worst_node_events', o);
     for (const n of rows) {
       const counts = `${plural(total(n), 'sandbox event')} in ${win} (${n.changed} SandboxChanged, ${n.failed} FailedCreatePodSandBox) on ${plural(n.pods.size, 'pod')}`;
       const stale = staleOn.get(n.node);
@@ -241,7 +242,7 @@ export default defineCheck({
           'or restart containerd/kubelite (snap restart microk8s.daemon-containerd)');
         continue;
       }
-      let storm = judge(total(n), o.warning, o.critical).state;
+      let storm = judge(total(n), events.warn, events.crit).state;
       const lasted = Math.max(0, n.last - n.first) / 1000;
       let note = '';
       if (storm === State.CRITICAL && lasted < o.stormPersist) {
@@ -268,13 +269,13 @@ export default defineCheck({
     const changed = sum((n) => n.changed);
     const failed = sum((n) => n.failed);
     const reserved = sum((n) => n.reserved);
-    r.metric('sandbox_changed', changed, { min: 0 })
-      .metric('create_failed', failed, { min: 0 })
-      .metric('name_reserved', reserved, { crit: ANY, min: 0 })
-      .metric('affected_pods', podRows.length, { min: 0 })
-      .metric('affected_nodes', rows.filter((n) => n.node !== UNKNOWN_NODE).length, { min: 0 })
-      // Judged per node above; the worst node carries the ranges.
-      .metric('worst_node_events', rows.reduce((m, n) => Math.max(m, total(n)), 0), { warn: o.warning, crit: o.critical, min: 0 });
+    perf.metric(r, 'sandbox_changed', changed, o, { min: 0 });
+    perf.metric(r, 'create_failed', failed, o, { min: 0 });
+    perf.metric(r, 'name_reserved', reserved, o, { min: 0 });
+    perf.metric(r, 'affected_pods', podRows.length, o, { min: 0 });
+    perf.metric(r, 'affected_nodes', rows.filter((n) => n.node !== UNKNOWN_NODE).length, o, { min: 0 });
+    // Judged per node above; the worst node carries the ranges.
+    perf.metric(r, 'worst_node_events', rows.reduce((m, n) => Math.max(m, total(n)), 0), o, { min: 0 });
 
     if (staleNodes.length) {
       const names = staleNodes.map((n) => n.node).join(', ');

@@ -5,6 +5,7 @@ import { condition, objectRef, refOf } from '../lib/kube/objects.js';
 import { ageSeconds, parseTime } from '../lib/kube/time.js';
 import type { KubeEvent, Lease, Node, Pod } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
@@ -49,6 +50,16 @@ function attemptCondition(p: Pod) {
   return c && c.status === 'False' && c.reason && c.reason !== 'SchedulingGated' ? c : undefined;
 }
 
+const perf = declareMetrics({
+  unscheduled_pods: { describe: 'Pending pods without a node for this scheduler, not gated (any age)' },
+  stalled_pods: { describe: 'Of those, older than --min-age and never tried', judge: range('warning', 'critical') },
+  failing_pods: { describe: 'Of those, older than --min-age, tried and not placed (PodScheduled=False or a recent FailedScheduling event)', judge: range('pressureWarning', 'pressureCritical') },
+  gated_pods: { describe: 'Pending pods held by scheduling gates (not judged)' },
+  oldest_pending_age: { describe: 'Age of the oldest unscheduled pod', uom: 's' },
+  failed_scheduling_events: { describe: 'FailedScheduling occurrences in --window about the pods still waiting (0 when none waits: not asked)' },
+  lease_renew_age: { describe: 'Seconds since the scheduler Lease was renewed', uom: 's' },
+});
+
 export default defineCheck({
   name: 'scheduler_stall',
   title: 'SCHEDULER STALL',
@@ -83,15 +94,7 @@ export default defineCheck({
     'lease-namespace': opt.namespace({ default: 'kube-system', describe: 'Namespace of the scheduler Lease' }),
     'lease-name': opt.name({ default: 'kube-scheduler', describe: 'Name of the scheduler Lease' }),
   },
-  perfdata: {
-    unscheduled_pods: { describe: 'Pending pods without a node for this scheduler, not gated (any age)' },
-    stalled_pods: { describe: 'Of those, older than --min-age and never tried', thresholds: '-w/-c' },
-    failing_pods: { describe: 'Of those, older than --min-age, tried and not placed (PodScheduled=False or a recent FailedScheduling event)', thresholds: '--pressure-warning/--pressure-critical' },
-    gated_pods: { describe: 'Pending pods held by scheduling gates (not judged)' },
-    oldest_pending_age: { describe: 'Age of the oldest unscheduled pod', uom: 's' },
-    failed_scheduling_events: { describe: 'FailedScheduling occurrences in --window about the pods still waiting (0 when none waits: not asked)' },
-    lease_renew_age: { describe: 'Seconds since the scheduler Lease was renewed', uom: 's' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: CRITICAL on any stalled pod'],
     ['$0 -c 5 --min-age 10m --pressure-warning 10', 'tolerate a few, warn only on more than 10 unschedulable pods'],
@@ -165,12 +168,12 @@ export default defineCheck({
     failing.sort((a, b) => b.age - a.age);
 
     const r = new Report();
-    r.metric('unscheduled_pods', unscheduled, { min: 0 });
-    const stall = r.judge('stalled_pods', stalled.length, { warn: o.warning, crit: o.critical, min: 0 });
-    const pressure = r.judge('failing_pods', failing.length, { warn: o.pressureWarning, crit: o.pressureCritical, min: 0 });
-    r.metric('gated_pods', gated, { min: 0 })
-      .metric('oldest_pending_age', Math.round(oldest), { uom: 's', min: 0 })
-      .metric('failed_scheduling_events', failedInWindow, { min: 0 });
+    perf.metric(r, 'unscheduled_pods', unscheduled, o, { min: 0 });
+    const stall = perf.judge(r, 'stalled_pods', stalled.length, o, { min: 0 });
+    const pressure = perf.judge(r, 'failing_pods', failing.length, o, { min: 0 });
+    perf.metric(r, 'gated_pods', gated, o, { min: 0 });
+    perf.metric(r, 'oldest_pending_age', Math.round(oldest), o, { min: 0 });
+    perf.metric(r, 'failed_scheduling_events', failedInWindow, o, { min: 0 });
 
     // The Lease says who should be scheduling; report it whatever the verdict.
     const spec = d.lease?.spec;
@@ -187,7 +190,7 @@ export default defineCheck({
       const readiness = nodeReadiness(d.holderNode);
       leaseText = `lease held by ${holder}${readiness === 'Ready' ? '' : ` (node ${readiness})`}, renewed ${renewAge === undefined ? '?' : formatDuration(renewAge)} ago${expired ? `, EXPIRED (duration ${duration}s)` : ''}`;
     }
-    if (renewAge !== undefined) r.metric('lease_renew_age', Math.round(renewAge * 10) / 10, { uom: 's', min: 0 });
+    if (renewAge !== undefined) perf.metric(r, 'lease_renew_age', Math.round(renewAge * 10) / 10, o, { min: 0 });
 
     // Each verdict names itself once in the status line; its first pod is its long-output line.
     const lines = (rows: Row[], state: State, short: string, line: (x: Row) => string) =>

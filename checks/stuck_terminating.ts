@@ -1,11 +1,13 @@
 import { RESOURCES } from '../lib/kube/resources.js';
-import { pdbDeadlocked, pdbStatus } from '../lib/kube/disruption.js';
+import { pdbAllowsNone, pdbDeadlocked, pdbStatus } from '../lib/kube/disruption.js';
 import { KubeApiError } from '../lib/kube/errors.js';
 import { matchesSelector } from '../lib/kube/labels.js';
 import { nodeNamed, nodeReadiness, unknownNode } from '../lib/kube/nodes.js';
-import { parseTime } from '../lib/kube/time.js';
+import { requiresAntiAffinity } from '../lib/kube/spreading.js';
+import { graceSeconds, stuckPods } from '../lib/kube/terminating.js';
 import type { Node, ObjectMeta, Pod, PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural, type Finding } from '../lib/plugin/result.js';
@@ -32,64 +34,20 @@ export interface Data {
 
 /** Pods whose detail (node, affinity) is fetched one GET each; beyond this the long output is cut anyway. */
 export const DETAIL_LIMIT = 50;
-const DEFAULT_GRACE = 30;
 
-
-/**
- * Seconds a terminating pod is past the moment it should have been gone;
- * negative while still within its grace period; undefined when it is not
- * terminating (or the timestamp is unreadable).
- *
- * When a pod is deleted gracefully the apiserver (rest.BeforeDelete) sets
- *   deletionTimestamp          = time of the DELETE + grace period
- *   deletionGracePeriodSeconds = grace period
- * and a later DELETE with a shorter grace moves deletionTimestamp earlier by
- * the difference. So deletionTimestamp already is the deadline: how long a
- * pod is stuck is now - deletionTimestamp, and adding the grace period again
- * would hide a stuck pod for one more grace period (a StatefulSet with
- * terminationGracePeriodSeconds: 3600 for a whole hour). A deletionTimestamp
- * in the future (the pod is within its grace, or the apiserver's clock runs
- * ahead of ours) gives a negative value: not stuck. A clock behind ours makes
- * pods look stuck earlier by the skew; --min-age absorbs that.
- */
-export function overdueSeconds(meta: ObjectMeta | undefined, now: number): number | undefined {
-  const deadline = parseTime(meta?.deletionTimestamp);
-  return deadline === undefined ? undefined : (now - deadline) / 1000;
-}
-
-/**
- * The grace period the pod was given, for the text only: the one recorded at
- * deletion (deletionGracePeriodSeconds), else the pod's
- * terminationGracePeriodSeconds (what the apiserver would have used), else
- * the Kubernetes default of 30 s. It never moves the deadline (see above).
- */
-export function graceSeconds(pod: Pod): number {
-  return pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE;
-}
-
-/** The stuck pods, most overdue first: past their deadline by more than --min-age. */
-export function stuckPods(pods: Pod[], minAge: number, now: number): { pod: Pod; overdue: number }[] {
-  const out: { pod: Pod; overdue: number }[] = [];
-  for (const pod of pods) {
-    const overdue = overdueSeconds(pod.metadata, now);
-    if (overdue !== undefined && overdue > minAge) out.push({ pod, overdue });
-  }
-  return out.sort((a, b) => b.overdue - a.overdue);
-}
 
 /** A 403 or a server error on a detail lookup loses that detail, not the check; timeouts and network failures still end it. */
 function detailLost(e: unknown): e is KubeApiError {
   return e instanceof KubeApiError && e.status !== undefined && e.status !== 401;
 }
 
-function requiresAntiAffinity(p: Pod): boolean {
-  return (p.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0;
-}
-
-/** PDBs that can allow no eviction now; "deadlock" when it is because fewer pods are healthy than it demands. */
-function pdbBlocked(p: PodDisruptionBudget): boolean {
-  return p.status?.disruptionsAllowed === 0;
-}
+const perf = declareMetrics({
+  stuck_pods: { describe: 'Pods past their deadline (deletionTimestamp) by more than --min-age', judge: range('warning', 'critical') },
+  oldest_stuck_age: { describe: 'Seconds the most overdue pod is past its deadline', uom: 's' },
+  orphaned_stuck_pods: { describe: 'Stuck pods with no owner' },
+  pdb_blocked_pods: { describe: 'Stuck pods selected by a PDB allowing no disruption (U when PDBs could not be read)' },
+  terminating_pods: { describe: 'Pods with a deletionTimestamp' },
+});
 
 export default defineCheck({
   name: 'stuck_terminating',
@@ -122,13 +80,7 @@ export default defineCheck({
     'min-age': opt.duration({ default: '10m', describe: 'How long past its grace period a terminating pod must be to count as stuck' }),
     'critical-age': opt.duration({ default: '1h', describe: 'A pod stuck this long is CRITICAL whatever the count (0 turns this off)' }),
   },
-  perfdata: {
-    stuck_pods: { describe: 'Pods past their deadline (deletionTimestamp) by more than --min-age', thresholds: '-w/-c' },
-    oldest_stuck_age: { describe: 'Seconds the most overdue pod is past its deadline', uom: 's' },
-    orphaned_stuck_pods: { describe: 'Stuck pods with no owner' },
-    pdb_blocked_pods: { describe: 'Stuck pods selected by a PDB allowing no disruption (U when PDBs could not be read)' },
-    terminating_pods: { describe: 'Pods with a deletionTimestamp' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'the NRPE default: WARNING on one stuck pod, CRITICAL on 6 or more or on one stuck 1h'],
     ['$0 -w 2 -c 10 --critical-age 0', 'tolerate a couple, judge by count only'],
@@ -223,7 +175,7 @@ export default defineCheck({
   evaluate(d, o, now) {
     const stuck = stuckPods(d.terminating, o.minAge, now);
     const r = new Report();
-    const count = r.judge('stuck_pods', stuck.length, { warn: o.warning, crit: o.critical, min: 0 });
+    const count = perf.judge(r, 'stuck_pods', stuck.length, o, { min: 0 });
     const lines: Finding[] = [];
 
     let orphaned = 0;
@@ -273,7 +225,7 @@ export default defineCheck({
       const nsPdbs = d.pdbs[ns];
       if (nsPdbs === undefined) pdbUnknown = true;
       const selecting = (nsPdbs ?? []).filter((p) => matchesSelector(p.spec?.selector, m.labels));
-      if (selecting.some(pdbBlocked)) pdbBlockedPods++;
+      if (selecting.some(pdbAllowsNone)) pdbBlockedPods++;
       if (selecting.some(pdbDeadlocked)) deadlockedPods++;
       for (const p of selecting) {
         const pdbName = p.metadata?.name ?? '';
@@ -341,10 +293,10 @@ export default defineCheck({
     if (stuck.length > DETAIL_LIMIT) r.info(`node and affinity looked up for the ${DETAIL_LIMIT} oldest stuck pods only`);
     for (const note of d.notes) r.add(State.UNKNOWN, note);
 
-    r.metric('oldest_stuck_age', Math.round(oldest), { uom: 's', min: 0 })
-      .metric('orphaned_stuck_pods', orphaned, { min: 0 })
-      .metric('pdb_blocked_pods', pdbUnknown ? undefined : pdbBlockedPods, { min: 0 })
-      .metric('terminating_pods', d.terminating.length, { min: 0 });
+    perf.metric(r, 'oldest_stuck_age', Math.round(oldest), o, { min: 0 });
+    perf.metric(r, 'orphaned_stuck_pods', orphaned, o, { min: 0 });
+    perf.metric(r, 'pdb_blocked_pods', pdbUnknown ? undefined : pdbBlockedPods, o, { min: 0 });
+    perf.metric(r, 'terminating_pods', d.terminating.length, o, { min: 0 });
     return r.done(stuck.length ? stuckText
       : within ? `no pods stuck Terminating (${plural(within, 'pod')} terminating within grace + ${formatDuration(o.minAge)})` : 'no pods stuck Terminating');
   },

@@ -7,8 +7,8 @@ import {
   type PersistentVolume, type PersistentVolumeClaim, type StatsSummary, type StorageClass, type VolumeAttachment, type VolumeProblem,
 } from '../lib/kube/volumes.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, percent, range } from '../lib/plugin/context.js';
 import { UsageError } from '../lib/plugin/errors.js';
-import { parseRange } from '../lib/plugin/range.js';
 import { judge, Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
@@ -35,6 +35,18 @@ const PARALLEL = 4;
 function kubeletUnreachable(e: unknown): e is KubeApiError {
   return e instanceof KubeApiError && e.status !== undefined && e.status !== 401 && e.status !== 403;
 }
+
+const perf = declareMetrics({
+  volume_problems: { describe: 'Claims, volumes and attachments with a problem', judge: range('warning', 'critical', { note: 'Lost claims and Failed volumes are CRITICAL whatever the count' }) },
+  pvcs: { describe: 'Claims listed' },
+  pvcs_pending: { describe: 'Claims Pending longer than --window (WaitForFirstConsumer without a pod excepted)' },
+  pvcs_lost: { describe: 'Claims Lost' },
+  pvs: { describe: 'Volumes listed' },
+  pvs_failed: { describe: 'Volumes Failed' },
+  pvs_released: { describe: 'Volumes Released or Pending longer than --window (any reclaim policy)' },
+  attachment_errors: { describe: 'VolumeAttachments with an attach or detach error' },
+  pvc_usage_max: { describe: 'The fullest mounted claim, percent of its capacity (--usage)', uom: '%', judge: percent('usageWarning', 'usageCritical', 'the claim\'s capacity (bytes or inodes)', { as: 'max' }) },
+});
 
 export default defineCheck({
   name: 'volumes',
@@ -70,17 +82,7 @@ export default defineCheck({
     'usage-critical': opt.int({ default: 90, min: 1, max: 100, describe: 'CRITICAL when a claim is more than this percent full (bytes or inodes)' }),
     'max-items': opt.int({ default: 20, min: 1, max: 1000, describe: 'List at most this many problems in the long output' }),
   },
-  perfdata: {
-    volume_problems: { describe: 'Claims, volumes and attachments with a problem', thresholds: '-w/-c' },
-    pvcs: { describe: 'Claims listed' },
-    pvcs_pending: { describe: 'Claims Pending longer than --window (WaitForFirstConsumer without a pod excepted)' },
-    pvcs_lost: { describe: 'Claims Lost' },
-    pvs: { describe: 'Volumes listed' },
-    pvs_failed: { describe: 'Volumes Failed' },
-    pvs_released: { describe: 'Volumes Released or Pending longer than --window (any reclaim policy)' },
-    attachment_errors: { describe: 'VolumeAttachments with an attach or detach error' },
-    pvc_usage_max: { describe: 'The fullest mounted claim, percent of its capacity (--usage)', uom: '%', thresholds: '--usage-warning/--usage-critical' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every claim, volume and attachment'],
     ['$0 --usage --usage-warning 85 --usage-critical 95', 'and how full they are (RBAC: nodes/proxy)'],
@@ -140,7 +142,7 @@ export default defineCheck({
     const attach = judgeAttachments(attachments, { now });
     const problems: VolumeProblem[] = [...claims.problems, ...volumes.problems, ...attach];
 
-    const jp = r.judge('volume_problems', problems.length, { warn: o.warning, crit: o.critical, min: 0 });
+    const jp = perf.judge(r, 'volume_problems', problems.length, o, { min: 0 });
     const critical = problems.filter((p) => p.severity === 'critical');
     if (critical.length) {
       const names = critical.slice(0, 2).map((p) => `${p.what} ${p.why.split(':')[0]}`).join(', ');
@@ -167,23 +169,22 @@ export default defineCheck({
     for (const line of [...claims.waiting, ...volumes.retained]) r.info(line);
 
     const count = (xs: VolumeProblem[], re: RegExp) => xs.filter((p) => re.test(p.why)).length;
-    r.metric('pvcs', d.pvcs.length, { min: 0 });
-    r.metric('pvcs_pending', count(claims.problems, /^Pending/), { min: 0 });
-    r.metric('pvcs_lost', count(claims.problems, /^Lost/), { min: 0 });
-    r.metric('pvs', pvs.length, { min: 0 });
-    r.metric('pvs_failed', count(volumes.problems, /^Failed/), { min: 0 });
-    r.metric('pvs_released', volumes.problems.length - count(volumes.problems, /^Failed/) + volumes.retained.length, { min: 0 });
-    r.metric('attachment_errors', attach.length, { min: 0 });
+    perf.metric(r, 'pvcs', d.pvcs.length, o, { min: 0 });
+    perf.metric(r, 'pvcs_pending', count(claims.problems, /^Pending/), o, { min: 0 });
+    perf.metric(r, 'pvcs_lost', count(claims.problems, /^Lost/), o, { min: 0 });
+    perf.metric(r, 'pvs', pvs.length, o, { min: 0 });
+    perf.metric(r, 'pvs_failed', count(volumes.problems, /^Failed/), o, { min: 0 });
+    perf.metric(r, 'pvs_released', volumes.problems.length - count(volumes.problems, /^Failed/) + volumes.retained.length, o, { min: 0 });
+    perf.metric(r, 'attachment_errors', attach.length, o, { min: 0 });
 
     let usageText = '';
     if (d.usage) {
       const u = usageFromSummaries(d.usage.summaries);
       const pct = (x: (typeof u)[number]) => Math.max(x.usedPercent ?? 0, x.inodesPercent ?? 0);
-      // '80' as a Monitoring Plugins range: above 80 alerts.
-      const warn = parseRange(String(o.usageWarning));
-      const crit = parseRange(String(o.usageCritical));
+      // '80' as a Monitoring Plugins range: above 80 alerts (the context's as: 'max').
+      const { warn, crit } = perf.options('pvc_usage_max', o);
       const top = u.length ? Math.max(...u.map(pct)) : 0;
-      const jt = r.judge('pvc_usage_max', top, { uom: '%', warn, crit, min: 0, max: 100 });
+      const jt = perf.judge(r, 'pvc_usage_max', top, o, { min: 0, max: 100 });
       const full = u.map((x) => ({ x, j: judge(pct(x), warn, crit) })).filter((f) => f.j.state !== State.OK);
       if (full.length) {
         const f0 = full[0]!;

@@ -10,6 +10,7 @@ import {
   type DaemonPlacement, type WorkloadKind, type WorkloadVerdict,
 } from '../lib/kube/workloads.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
@@ -117,6 +118,13 @@ async function placements(kube: KubeClient, daemonsets: Deployment[], exclude: s
   return out;
 }
 
+const perf = declareMetrics({
+  workloads: { describe: 'Workloads judged (Deployments, StatefulSets, DaemonSets; excluded ones not counted)' },
+  unhealthy_workloads: { describe: 'Workloads down or degraded (unavailable replicas, stuck rollout, missing DaemonSet pods)', judge: range('warning', 'critical') },
+  down_workloads: { describe: 'Workloads with replicas wanted and none ready', judge: range(undefined, 'criticalDown') },
+  excluded_workloads: { describe: 'Workloads skipped by --exclude or the k8s-nrpe/ignore annotation' },
+});
+
 export default defineCheck({
   name: 'workloads',
   title: 'WORKLOADS',
@@ -149,12 +157,7 @@ export default defineCheck({
     'critical-down': opt.range({ default: '0', describe: 'CRITICAL when the number of workloads with no ready replica is outside this range' }),
     'max-items': opt.int({ default: 20, min: 1, max: 1000, describe: 'List at most this many workloads in the long output' }),
   },
-  perfdata: {
-    workloads: { describe: 'Workloads judged (Deployments, StatefulSets, DaemonSets; excluded ones not counted)' },
-    unhealthy_workloads: { describe: 'Workloads down or degraded (unavailable replicas, stuck rollout, missing DaemonSet pods)', thresholds: '-w/-c' },
-    down_workloads: { describe: 'Workloads with replicas wanted and none ready', thresholds: '--critical-down' },
-    excluded_workloads: { describe: 'Workloads skipped by --exclude or the k8s-nrpe/ignore annotation' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0 --kubeconfig /etc/nagios/k8s-nrpe.kubeconfig', 'every workload in every namespace'],
     ['$0 --namespace openebs --rollout-window 30m', 'one namespace, slower rollouts'],
@@ -201,10 +204,10 @@ export default defineCheck({
     const unhealthy = judged.filter((v) => v.health !== 'ok')
       .sort((a, b) => (a.health === b.health ? 0 : a.health === 'down' ? -1 : 1) || shortfall(b) - shortfall(a) || a.id.localeCompare(b.id));
     const down = unhealthy.filter((v) => v.health === 'down');
-    const ju = r.judge('unhealthy_workloads', unhealthy.length, { warn: o.warning, crit: o.critical, min: 0, max: judged.length });
-    const jd = r.judge('down_workloads', down.length, { crit: o.criticalDown, min: 0, max: judged.length });
-    r.metric('workloads', judged.length, { min: 0 });
-    r.metric('excluded_workloads', excluded, { min: 0 });
+    const ju = perf.judge(r, 'unhealthy_workloads', unhealthy.length, o, { min: 0, max: judged.length });
+    const jd = perf.judge(r, 'down_workloads', down.length, o, { min: 0, max: judged.length });
+    perf.metric(r, 'workloads', judged.length, o, { min: 0 });
+    perf.metric(r, 'excluded_workloads', excluded, o, { min: 0 });
 
     const names = (vs: WorkloadVerdict[]) => {
       const shown = vs.slice(0, 2).map((v) => v.id).join(', ');

@@ -39,14 +39,14 @@ async function loadChecks() {
       stdin: {
         contents: `import { CHECKS } from './checks/index.ts';
 import { COMMON_OPTIONS, allOptions } from './lib/plugin/args.ts';
-import { BUGS } from './lib/plugin/help.ts';
+import { BUGS, perfdataRows } from './lib/plugin/help.ts';
 import { VERSION } from './lib/plugin/version.ts';
 import { TRIAGE_HELP } from './cli/triage.ts';
 import { DISCOVER } from './cli/discover.ts';
 process.stdout.write(JSON.stringify({ version: VERSION, bugs: BUGS, triageHelp: TRIAGE_HELP, common: Object.keys(COMMON_OPTIONS),
   discover: Object.entries(allOptions(DISCOVER)).filter(([f]) => !(f in COMMON_OPTIONS)).map(([f, o]) => ({ flag: f, boolean: Boolean(o.boolean) })),
   checks: CHECKS.map((c) => ({ name: c.name, title: c.title, scope: c.scope, optIn: c.optIn, nrpe: c.nrpe, summary: c.summary, description: c.description,
-    thresholds: c.thresholds, options: allOptions(c), perfdata: c.perfdata, examples: c.examples })) }));`,
+    thresholds: c.thresholds, options: allOptions(c), perfdata: perfdataRows(c, allOptions(c)), examples: c.examples })) }));`,
         resolveDir: root,
         loader: 'ts',
       },
@@ -135,7 +135,8 @@ export async function loadModel() {
     thresholds: c.thresholds,
     // Its own options (-w/-c first), then the common ones: the order of --help.
     options: Object.entries(c.options).filter(([f]) => !common.has(f)).map(([f, o]) => normalizeOption(f, o)),
-    perfdata: Object.entries(c.perfdata ?? {}).map(([label, p]) => ({ label, ...p })),
+    // { label, describe, uom, thresholds }: thresholds rendered from the metric's context (lib/plugin/context.ts).
+    perfdata: c.perfdata,
     examples: c.examples ?? [],
     nrpe: c.nrpe,
   }));

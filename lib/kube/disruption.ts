@@ -18,3 +18,8 @@ export function pdbStatus(p: PodDisruptionBudget): string {
   const s = p.status ?? {};
   return `${s.disruptionsAllowed ?? '?'} disruptions allowed, ${s.currentHealthy ?? '?'}/${s.desiredHealthy ?? '?'} healthy`;
 }
+
+/** No eviction may pass now, for whatever reason (a drain of its pods waits). */
+export function pdbAllowsNone(p: PodDisruptionBudget): boolean {
+  return p.status?.disruptionsAllowed === 0;
+}

@@ -271,3 +271,15 @@ export function daemonPlacement(ds: Deployment, pods: Pod[], nodes: Node[]): Dae
     .sort((a, b) => a.node.localeCompare(b.node));
   return { missingOn, notReadyOn };
 }
+
+/**
+ * A pod of this Deployment: controlled by one of its ReplicaSets, which are
+ * named <deployment>-<pod-template-hash> (a prefix test would also take
+ * coredns-autoscaler-...), or by nothing (a ReplicaSet would adopt it).
+ */
+export function ownedByDeployment(p: Pod, deployment: string): boolean {
+  const ctrl = p.metadata?.ownerReferences?.find((r) => r.controller);
+  if (!ctrl) return true;
+  const hash = p.metadata?.labels?.['pod-template-hash'];
+  return ctrl.kind === 'ReplicaSet' && hash !== undefined && ctrl.name === `${deployment}-${hash}`;
+}

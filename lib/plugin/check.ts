@@ -3,7 +3,7 @@ import type { SelectionSpec } from '../kube/selection.js';
 import type { Logger } from './log.js';
 import type { OptionTable, OptionValues } from './options.js';
 import type { Range } from './range.js';
-import type { Uom } from './perfdata.js';
+import type { PerfdataDoc } from './context.js';
 import type { Outcome } from './result.js';
 import type { State } from './state.js';
 
@@ -48,13 +48,7 @@ export interface CheckContext {
  */
 export type Scope = 'cluster' | 'node';
 
-export interface PerfdataDoc {
-  describe: string;
-  /** Which options judge it, e.g. '-w/-c'. */
-  thresholds?: string;
-  /** Its unit as printed ('s', '%', 'B', 'c'); none for a plain count. The man page and README show it. */
-  uom?: Uom;
-}
+export type { PerfdataDoc } from './context.js';
 
 /**
  * One check: its options (declared once, typed), its queries (gather) and its
@@ -88,11 +82,15 @@ export interface CheckSpec<Opts extends OptionTable = OptionTable, D = unknown> 
   thresholds?: { warning?: string; critical?: string; describe: string };
   options?: Opts;
   /**
-   * Offer --exclude-namespace/--exclude-name (and --name, --no-match-state):
+   * Offer --exclude-namespace/--exclude-name (and --name, --unmatched-state):
    * the lists the check marks `selected: true` obey them (lib/kube/selection.ts).
    */
   selection?: SelectionSpec;
-  /** Every perfdata label the check writes, documented (man page, README). */
+  /**
+   * Every perfdata label the check writes, documented (--help, man page,
+   * README), each with the context that judges it: declareMetrics(options, {...}).docs
+   * (lib/plugin/context.ts), so evaluate() judges with the declared options.
+   */
   perfdata?: Record<string, PerfdataDoc>;
   examples?: [string, string][];
   /** Rules between options (one excludes another...); throw UsageError. */

@@ -1,4 +1,5 @@
 import type { AnyCheck } from './check.js';
+import { contextText } from './context.js';
 import type { AnyOption, OptionTable } from './options.js';
 import { VERSION } from './version.js';
 
@@ -60,10 +61,31 @@ export function renderHelp(check: AnyCheck, table: OptionTable): string {
   for (const [name, spec] of Object.entries(table)) {
     out.push(` ${optionSynopsis(name, spec)}`, ...wrap(optionText(spec), WIDTH, '    '));
   }
+  const perf = perfdataRows(check, table);
+  if (perf.length) {
+    out.push('', 'Perfdata (after the \'|\'; thresholds: what judges it):');
+    for (const p of perf) {
+      out.push(` ${p.label}${p.uom ? ` (${p.uom})` : ''}`, ...wrap(`${p.describe}${p.thresholds ? `. Thresholds: ${p.thresholds}.` : ''}`, WIDTH, '    '));
+    }
+  }
   if (check.examples?.length) {
     out.push('', 'Examples:');
     for (const [c, what] of check.examples) out.push(...wrap(c.replace('$0', cmd), WIDTH, '  '), ...wrap(what, WIDTH, '    '));
   }
   out.push('', ...wrap(RANGES), '', ...wrap(EXIT_STATES), '', ...wrap(`Report bugs: ${BUGS}`));
   return out.join('\n') + '\n';
+}
+
+/**
+ * Every perfdata metric a check declares with its thresholds column, rendered
+ * from the metric's context (lib/plugin/context.ts): the options that judge it
+ * and their defaults (`table`: allOptions(check)). --help, the man page and README's reference all print these.
+ */
+export function perfdataRows(check: AnyCheck, table: OptionTable): { label: string; describe: string; uom?: string; thresholds: string }[] {
+  return Object.entries(check.perfdata ?? {}).map(([label, p]) => ({
+    label,
+    describe: p.describe.replace(/\.$/, ''),
+    ...(p.uom && { uom: p.uom }),
+    thresholds: contextText(p.judge, table),
+  }));
 }

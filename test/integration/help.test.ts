@@ -12,7 +12,7 @@ import { DIST, ROOT } from '../harness.js';
 import { loadModel } from '../../scripts/contrib.mjs';
 
 interface Opt { flag: string; short?: string; describe: string }
-interface ModelCheck { name: string; summary: string; options: Opt[] }
+interface ModelCheck { name: string; summary: string; options: Opt[]; perfdata: { label: string; thresholds: string }[] }
 interface Model { version: string; common: Opt[]; checks: ModelCheck[] }
 
 function run(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -60,6 +60,11 @@ describe('--help', () => {
       for (const o of [...decl.options, ...model.common]) {
         expect(h, `${c} --${o.flag}`).toMatch(new RegExp(`(^|\\s)--(\\[no-\\])?${o.flag}\\b`, 'm'));
         expect(splitWords(o.describe, h), `${c} --${o.flag}: words split`).toEqual([]);
+      }
+      // Every declared metric, with the thresholds its context renders (the man page and README print the same).
+      for (const p of decl.perfdata) {
+        expect(h, `${c} perfdata ${p.label}`).toMatch(new RegExp(`^ ${p.label.replace(/[<>]/g, '.')}( \\(|$)`, 'm'));
+        if (p.thresholds) expect(splitWords(`Thresholds: ${p.thresholds}.`, h), `${c} ${p.label}: thresholds`).toEqual([]);
       }
     });
   }, 120000);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import certs, { daysRange, evaluateCerts, uniqueLabels, type Data } from '../../checks/certs.js';
+import certs, { evaluateCerts, uniqueLabels, type Data } from '../../checks/certs.js';
 import { parseCertificates, parseHostPort, type CertInfo, type CertSource } from '../../lib/host/x509.js';
-import { parseRange } from '../../lib/plugin/range.js';
+import { contextRanges } from '../../lib/plugin/context.js';
+import { parseRange, type Range } from '../../lib/plugin/range.js';
 import { renderNagios } from '../../lib/plugin/render.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
@@ -21,6 +22,9 @@ const judge = async (d: Data, ...argv: string[]) => {
   const out = evaluateCerts(d, o, NOW);
   return { out, state: outcomeState(out), text: renderNagios(out, { title: 'CERTS', verbose: 1 }) };
 };
+
+// -w/-c as the declared context reads them (range(..., { as: 'min' }), lib/plugin/context.ts).
+const daysRange = (r?: Range) => contextRanges(certs.perfdata!['<certificate>']!.judge, { warning: r }).warn;
 
 describe('check_k8s_certs thresholds and labels', () => {
   it('reads a plain N as "fewer than N days", any range as written', () => {

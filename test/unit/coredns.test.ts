@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import check, { hostnameSpreading, type Data, type DnsProbe } from '../../checks/coredns.js';
+import check, { type Data, type DnsProbe } from '../../checks/coredns.js';
+import { hostnameSpreading } from '../../lib/kube/spreading.js';
 import type { Deployment, Pod, PodAffinityTerm, TopologySpreadConstraint } from '../../lib/kube/types.js';
 import { parseArgs } from '../../lib/plugin/args.js';
 import { UsageError } from '../../lib/plugin/errors.js';

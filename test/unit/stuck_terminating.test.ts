@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import check, { graceSeconds, overdueSeconds, type Data } from '../../checks/stuck_terminating.js';
+import check, { type Data } from '../../checks/stuck_terminating.js';
+import { graceSeconds, overdueSeconds } from '../../lib/kube/terminating.js';
 import { outcomeState, type Outcome } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
 import type { Node, Pod, PodDisruptionBudget } from '../../lib/kube/types.js';
