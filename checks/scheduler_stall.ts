@@ -14,8 +14,13 @@ import type { State } from '../lib/plugin/state.js';
 export interface Data {
   /** Pending pods without a node (the scheduler's queue as the API shows it). */
   pods: Pod[];
-  /** FailedScheduling events; fetched only when a pod of this scheduler waits. */
+  /**
+   * The newest FailedScheduling event of this scheduler about each waiting
+   * pod (attemptsOf); fetched only when a pod of this scheduler waits.
+   */
   failedScheduling: KubeEvent[];
+  /** FailedScheduling occurrences in --window about the waiting pods, counted as the events streamed. */
+  failedInWindow: number;
   lease?: Lease;
   /** The Node of the Lease holder (lib/kube/nodes.ts findHolderNode); undefined: none matches. */
   holderNode?: Node;
@@ -36,6 +41,40 @@ function waiting(p: Pod, scheduler: string): boolean {
 function fromScheduler(e: KubeEvent, scheduler: string): boolean {
   const who = e.reportingComponent || e.source?.component;
   return !who || who === scheduler;
+}
+
+/** The pods the events are asked about: waiting for this scheduler, not gated. */
+const asked = (pods: Pod[], scheduler: string) => pods.filter((p) => waiting(p, scheduler) && !isGated(p));
+
+/** What the events say so far: the newest event about each asked pod (by namespace/name) and the occurrences in the window. */
+export interface Attempts {
+  newest: Map<string, KubeEvent>;
+  occurrences: number;
+}
+
+/**
+ * FailedScheduling events reduced as they stream (KubeClient.fold): a mass-
+ * unschedulable incident is 100,000 events about 2,000 pods, and the verdict
+ * needs one per pod (the newest: is it recent, what does it say) and a count.
+ * Only events of this scheduler about an asked pod count; a recreated pod
+ * with the same name (another uid) must not inherit old attempts. The state
+ * is one entry per asked pod, so it is bounded by the pod list.
+ */
+export function attemptsOf(pods: Pod[], scheduler: string, since: number) {
+  const uids = new Map(asked(pods, scheduler).map((p) => [refOf(p.metadata?.namespace, p.metadata?.name), p.metadata?.uid]));
+  return {
+    init: (): Attempts => ({ newest: new Map(), occurrences: 0 }),
+    step: (s: Attempts, e: KubeEvent): void => {
+      const io = e.involvedObject;
+      const k = refOf(io?.namespace, io?.name);
+      if (!uids.has(k) || !fromScheduler(e, scheduler)) return;
+      const uid = uids.get(k);
+      if (io?.uid && uid && io.uid !== uid) return;
+      s.occurrences += occurrencesSince(e, since);
+      const held = s.newest.get(k);
+      if (!held || (eventLastSeen(e) ?? 0) > (eventLastSeen(held) ?? 0)) s.newest.set(k, compactEvent(e));
+    },
+  };
 }
 
 /**
@@ -109,10 +148,16 @@ export default defineCheck({
     // Events in the namespaces of the waiting pods only: a reboot's
     // FailedScheduling burst elsewhere is not read (lib/kube/events.ts).
     const podsAndEvents = kube.list<Pod>(RESOURCES.pods, { fieldSelector: 'status.phase=Pending,spec.nodeName=' }).then(async (pods) => {
-      const asked = pods.filter((p) => waiting(p, o.schedulerName) && !isGated(p)).map((p) => p.metadata?.namespace);
-      const { events, query } = await eventsInNamespaces(kube, asked, 'involvedObject.kind=Pod,reason=FailedScheduling', compactEvent);
+      // Counted against the server's clock as the events arrive: evaluate's now is moments later.
+      const { init, step } = attemptsOf(pods, o.schedulerName, kube.serverNow() - o.window * 1000);
+      const namespaces = asked(pods, o.schedulerName).map((p) => p.metadata?.namespace);
+      const { states, query } = await eventsInNamespaces(kube, namespaces, 'involvedObject.kind=Pod,reason=FailedScheduling', init, step);
       ctx.log(2, `scheduler_stall: FailedScheduling events asked ${query}`);
-      return { pods, failedScheduling: events };
+      return {
+        pods,
+        failedScheduling: states.flatMap((s) => [...s.newest.values()]),
+        failedInWindow: states.reduce((n, s) => n + s.occurrences, 0),
+      };
     });
     // Awaited together: a failure of either ends the check now, none is left unhandled.
     const [pe, ln] = await Promise.all([podsAndEvents, leaseAndNode]);
@@ -122,22 +167,8 @@ export default defineCheck({
   evaluate(d, o, now) {
     const since = now - o.window * 1000;
     const seriesSince = since - o.seriesHeartbeat * 1000;
-    const failed = d.failedScheduling.filter((e) => fromScheduler(e, o.schedulerName));
-
-    // FailedScheduling events per pod name; a recreated pod with the same
-    // name (another uid) must not inherit old attempts.
-    const byName = new Map<string, KubeEvent[]>();
-    for (const e of failed) {
-      const k = refOf(e.involvedObject?.namespace, e.involvedObject?.name);
-      const list = byName.get(k);
-      if (list) list.push(e); else byName.set(k, [e]);
-    }
-    const eventsOf = (p: Pod): KubeEvent[] => {
-      const m = p.metadata ?? {};
-      return (byName.get(refOf(m.namespace, m.name)) ?? []).filter((e) => !e.involvedObject?.uid || !m.uid || e.involvedObject.uid === m.uid);
-    };
-    const latestOf = (events: KubeEvent[]) =>
-      events.reduce<KubeEvent | undefined>((a, e) => (!a || (eventLastSeen(e) ?? 0) > (eventLastSeen(a) ?? 0) ? e : a), undefined);
+    // The newest event about each waiting pod (attemptsOf matched scheduler and uid).
+    const newest = new Map(d.failedScheduling.map((e) => [refOf(e.involvedObject?.namespace, e.involvedObject?.name), e]));
     const recent = (e: KubeEvent | undefined) => {
       const seen = e ? eventLastSeen(e) ?? 0 : 0;
       return e && (seen >= since || (e.series && seen >= seriesSince)) ? e : undefined;
@@ -146,7 +177,7 @@ export default defineCheck({
     type Row = { pod: Pod; age: number; why?: string; failedAt?: number };
     const stalled: Row[] = [];
     const failing: Row[] = [];
-    let unscheduled = 0, gated = 0, otherScheduler = 0, oldest = 0, failedInWindow = 0;
+    let unscheduled = 0, gated = 0, otherScheduler = 0, oldest = 0;
     for (const pod of d.pods) {
       if (pod.spec?.nodeName || (pod.status?.phase && pod.status.phase !== 'Pending') || pod.metadata?.deletionTimestamp) continue;
       if (!waiting(pod, o.schedulerName)) { otherScheduler++; continue; }
@@ -154,11 +185,9 @@ export default defineCheck({
       unscheduled++;
       const age = ageSeconds(pod.metadata?.creationTimestamp, now) ?? 0;
       oldest = Math.max(oldest, age);
-      const events = eventsOf(pod);
-      failedInWindow += events.reduce((n, e) => n + occurrencesSince(e, since), 0);
       if (age < o.minAge) continue;
       const cond = attemptCondition(pod);
-      const event = recent(latestOf(events));
+      const event = recent(newest.get(refOf(pod.metadata?.namespace, pod.metadata?.name)));
       if (!cond && !event) { stalled.push({ pod, age }); continue; }
       // The condition first: it is the scheduler's current verdict on the pod, whatever the event's fate.
       const why = cond?.message || event?.message || cond?.reason || 'FailedScheduling';
@@ -173,7 +202,7 @@ export default defineCheck({
     const pressure = perf.judge(r, 'failing_pods', failing.length, o, { min: 0 });
     perf.metric(r, 'gated_pods', gated, o, { min: 0 });
     perf.metric(r, 'oldest_pending_age', Math.round(oldest), o, { min: 0 });
-    perf.metric(r, 'failed_scheduling_events', failedInWindow, o, { min: 0 });
+    perf.metric(r, 'failed_scheduling_events', d.failedInWindow, o, { min: 0 });
 
     // The Lease says who should be scheduling; report it whatever the verdict.
     const spec = d.lease?.spec;

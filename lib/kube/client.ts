@@ -170,9 +170,58 @@ export class KubeClient {
    * what the server sends.
    */
   async list<T, R = T>(res: Resource, opts: ListOptions & { project?: (item: T) => R | undefined } = {}): Promise<R[]> {
+    const project = opts.project ?? ((item: T) => item as unknown as R);
+    const max = opts.maxItems ?? Infinity;
+    let items: R[] = [];
+    await this.pages(res, opts, (target) => {
+      items = [];
+      let page: R[] = [];
+      return {
+        item: (item) => {
+          if (items.length + page.length >= max) return;
+          const kept = project(item as T);
+          if (kept === undefined) return;
+          this.transport.budget.keep(target);
+          page.push(kept);
+        },
+        // A page's items count once its body proved to be a list.
+        page: () => {
+          for (const kept of page) items.push(kept); // not push(...page): a page of 10^5 items would overflow the stack
+          page = [];
+          return items.length >= max;
+        },
+      };
+    });
+    return items;
+  }
+
+  /**
+   * A list reduced as it streams: `step` sees each item once, as it is parsed,
+   * and nothing is kept but what it puts in the state, so a check that needs
+   * one record per object (the newest event about each pod) or only counts
+   * does not hold every item (no --max-list-items either: the state is the
+   * caller's to bound). A list started again (410) starts from a fresh init().
+   */
+  async fold<T, S>(res: Resource, opts: ListOptions, init: () => S, step: (state: S, item: T) => void): Promise<S> {
+    let state!: S;
+    await this.pages(res, opts, () => {
+      state = init();
+      return { item: (item) => step(state, item as T), page: () => false };
+    });
+    return state;
+  }
+
+  /**
+   * The paging of list and fold: `begin` is called at the start and again
+   * when the list restarts; its sink gets each item (an object) as it is
+   * parsed and each page's end once that page's body is a list, and ends the
+   * list early by returning true from it.
+   */
+  private async pages(res: Resource, opts: ListOptions,
+    begin: (target: RequestTarget) => { item: (item: object) => void; page: () => boolean }): Promise<void> {
+    // --name/--exclude-* (lib/kube/selection.ts) for the lists a check marks selected: a namespace and
+    // field terms the server applies, exclusions dropped here before the sink sees them.
     const sel = opts.selected ? this.selection : undefined;
-    const own = opts.project ?? ((item: T) => item as unknown as R);
-    const project = sel ? (item: T) => (sel.keeps(item as { metadata?: { name?: string; namespace?: string } }) ? own(item) : undefined) : own;
     const namespace = sel && res.namespaced ? sel.namespace(opts.namespace) : opts.namespace;
     const target: RequestTarget = { verb: 'list', resource: resourceName(res), namespace: res.namespaced ? namespace : undefined };
     const path = resourcePath(res, namespace);
@@ -180,10 +229,9 @@ export class KubeClient {
     const terms = sel?.fieldTerms(res.namespaced ? namespace : undefined) ?? [];
     const fieldSelector = [given, terms.length ? fieldSelectorText(terms) : ''].filter(Boolean).join(',');
     sel?.noteList();
-    const max = opts.maxItems ?? Infinity;
     let restarted = false;
     for (;;) {
-      const items: R[] = [];
+      const sink = begin(target);
       let cont: string | undefined;
       try {
         do {
@@ -191,14 +239,10 @@ export class KubeClient {
           if (fieldSelector) query.fieldSelector = fieldSelector;
           if (opts.labelSelector) query.labelSelector = opts.labelSelector;
           if (cont) query.continue = cont;
-          const page: R[] = [];
           const onItem = (item: unknown) => {
             if (!isObject(item)) throw new TypeError(`a list item that is ${describeValue(item)}`);
-            if (items.length + page.length >= max) return;
-            const kept = project(item as T);
-            if (kept === undefined) return;
-            this.transport.budget.keep(target);
-            page.push(kept);
+            if (sel && !sel.keeps(item as { metadata?: { name?: string; namespace?: string } })) return;
+            sink.item(item);
           };
           const a = await this.transport.get(path, query, target, opts.metadataOnly ? METADATA_ACCEPT : JSON_ACCEPT, onItem);
           const body = a.body as ListBody;
@@ -209,11 +253,10 @@ export class KubeClient {
           if (body.kind !== undefined && !(typeof body.kind === 'string' && body.kind.endsWith('List'))) {
             throw this.malformed(target, `a ${sanitize(body.kind, 40)} instead of a list`);
           }
-          for (const kept of page) items.push(kept); // not push(...page): a page of 10^5 items would overflow the stack
           cont = (isObject(body.metadata) && typeof body.metadata.continue === 'string' && body.metadata.continue) || undefined;
-          if (items.length >= max) return items;
+          if (sink.page()) return;
         } while (cont);
-        return items;
+        return;
       } catch (e) {
         // 410 Gone: the continue token outlived etcd compaction. The API
         // conventions say to start the list again; do that once.

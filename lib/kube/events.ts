@@ -92,19 +92,22 @@ const NAMESPACE_PARALLEL = 8;
 /**
  * Events matching `fieldSelector` in the namespaces of the given objects: one
  * list per namespace (in parallel, bounded) when they are few, else one
- * cluster-wide list. Callers still match each event to its object.
+ * cluster-wide list. Each list is reduced as it streams (KubeClient.fold):
+ * one state per list, so the caller merges `states` (per namespace, they
+ * never share an object). Callers still match each event to its object.
  */
-export async function eventsInNamespaces<R = KubeEvent>(
+export async function eventsInNamespaces<S>(
   kube: KubeClient,
   namespaces: Iterable<string | undefined>,
   fieldSelector: string,
-  project: (e: KubeEvent) => R | undefined,
-): Promise<{ events: R[]; query: 'none' | 'per-namespace' | 'cluster-wide' }> {
+  init: () => S,
+  step: (state: S, e: KubeEvent) => void,
+): Promise<{ states: S[]; query: 'none' | 'per-namespace' | 'cluster-wide' }> {
   const set = [...new Set([...namespaces].filter((n): n is string => Boolean(n)))].sort();
-  if (!set.length) return { events: [], query: 'none' };
+  if (!set.length) return { states: [], query: 'none' };
   if (set.length > PER_NAMESPACE_EVENT_LISTS) {
-    return { events: await kube.list<KubeEvent, R>(RESOURCES.events, { fieldSelector, project }), query: 'cluster-wide' };
+    return { states: [await kube.fold(RESOURCES.events, { fieldSelector }, init, step)], query: 'cluster-wide' };
   }
-  const lists = await mapBounded(set, NAMESPACE_PARALLEL, (namespace) => kube.list<KubeEvent, R>(RESOURCES.events, { namespace, fieldSelector, project }));
-  return { events: lists.flat(), query: 'per-namespace' };
+  const states = await mapBounded(set, NAMESPACE_PARALLEL, (namespace) => kube.fold(RESOURCES.events, { namespace, fieldSelector }, init, step));
+  return { states, query: 'per-namespace' };
 }

@@ -43,14 +43,14 @@ const MiB = 1024 * 1024;
 /**
  * Bytes: a 50k-pod cluster of 13 KB pods is 650 MB of pod list. Held: no
  * object exceeds etcd's 1.5 MiB request limit, so 8 MiB is several parallel
- * GETs of the largest object. Kept items: scheduler_stall keeps 100k
- * FailedScheduling events of a mass-unschedulable incident, other checks 50k
- * pods on a 50k-pod cluster; at about 0.7 KB of RSS a kept item a server
- * that ignores limit= costs up to ~180 MB (bench/hostile.mjs);
- * --max-list-items sets it per run. Parsed items: those 100k events five
- * times over.
+ * GETs of the largest object. Kept items: a check keeps at most the 50k
+ * pods of a 50k-pod cluster (events are reduced as they stream, KubeClient.fold);
+ * at about 0.6 KB of RSS a kept item, 60k keep every check under 150 MB
+ * against a server that ignores limit= (bench/hostile.mjs, docs/performance.md);
+ * --max-list-items sets it per run. Parsed items: the 100k FailedScheduling
+ * events of a mass-unschedulable incident five times over.
  */
-export const DEFAULT_BUDGET: BudgetLimits = { decodedBytes: 1024 * MiB, heldBytes: 8 * MiB, items: 500_000, kept: 120_000 };
+export const DEFAULT_BUDGET: BudgetLimits = { decodedBytes: 1024 * MiB, heldBytes: 8 * MiB, items: 500_000, kept: 60_000 };
 
 /** One per check process: every response counts against it, in parallel too. */
 export class ResponseBudget {

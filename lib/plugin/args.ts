@@ -36,7 +36,7 @@ export const COMMON_OPTIONS = {
   context: opt.string({ placeholder: 'NAME', describe: 'Kubeconfig context to use (default: current-context)' }),
   format: opt.choice(['nagios', 'json'] as const, { default: 'nagios', describe: 'Output format: nagios (status line, perfdata, long output) or json (docs/json.md)' }),
   'page-size': opt.int({ default: 500, min: 1, max: 10000, describe: 'Items per page when listing (limit/continue); larger pages mean fewer round trips on a big cluster' }),
-  'max-list-items': opt.int({ default: 120000, min: 1000, max: 10000000, describe: 'List items one run may keep, all lists together (memory: a server that ignores limit= is UNKNOWN past it); raise it for a cluster with more objects of a listed kind' }),
+  'max-list-items': opt.int({ default: 60000, min: 1000, max: 10000000, describe: 'List items one run may keep, all lists together (memory: a server that ignores limit= is UNKNOWN past it); raise it for a cluster with more objects of a listed kind' }),
 } satisfies OptionTable;
 
 /** Aliases of the common options: -t, -v. */

@@ -61,6 +61,8 @@ function ourOptions(model: Model): Set<string> {
   for (const m of text('bench/run.mjs').matchAll(/a === '--([a-z-]+)'/g)) flags.add(m[1]!);
   // bench/startup.mjs's: opt('--x').
   for (const m of text('bench/startup.mjs').matchAll(/opt\('--([a-z-]+)'/g)) flags.add(m[1]!);
+  // bench/hostile.mjs's: arg('--x', default).
+  for (const m of text('bench/hostile.mjs').matchAll(/arg\('--([a-z-]+)'/g)) flags.add(m[1]!);
   return flags;
 }
 

@@ -105,6 +105,22 @@ describe('API server faults end in one clear line, never a stack trace', () => {
     expect(statuses.slice(0, 3)).toEqual([[200, false], [410, true], [200, false]]);
   });
 
+  it('410 Expired while events are reduced as they stream: the restarted list counts each event once', async () => {
+    const s = await start({
+      generate: [
+        { count: 3, template: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'w-{{i}}', namespace: 'batch', creationTimestamp: '$now-30m' },
+          spec: { schedulerName: 'default-scheduler', containers: [{ name: 'c', image: 'busybox' }] }, status: { phase: 'Pending' } } },
+        { count: 30, template: { apiVersion: 'v1', kind: 'Event', metadata: { name: 'w-{{i%3}}.{{i}}', namespace: 'batch', creationTimestamp: '$now-2m' },
+          involvedObject: { kind: 'Pod', namespace: 'batch', name: 'w-{{i%3}}', apiVersion: 'v1' }, reason: 'FailedScheduling', type: 'Warning',
+          message: '0/3 nodes are available', eventTime: '$now-2m.micro', reportingComponent: 'default-scheduler' } },
+      ],
+    }, { rules: [{ path: '/events$', expireContinue: true, times: 1 }] });
+    const r = await run(s, ['--page-size', '10']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.perf).toEqual(expect.objectContaining({ failed_scheduling_events: '30', failing_pods: '3', stalled_pods: '0' }));
+    expect(s.requests().filter((q) => q.path.endsWith('/events')).map((q) => q.status)).toContain(410);
+  });
+
   it('410 Expired again after the restart is UNKNOWN', async () => {
     const s = await start('incident', { rules: [{ path: '^/api/v1/pods$', expireContinue: true }] });
     const r = await run(s, ['--page-size', '10']);

@@ -105,7 +105,7 @@ describe('memory bounded whatever the server sends (peak RSS: bench/hostile.mjs)
   it.each(['apiserver', 'pods'])('%s: a list that ignores limit= with 10^6 items ends at the items a run may read', async (check) => {
     const r = await against('million-items', check);
     expect(r.code).toBe(3);
-    expect(r.firstLine).toMatch(BUDGET('list \\S+ at cluster scope \\(more than (120000 list items kept|500000 list items parsed)'));
+    expect(r.firstLine).toMatch(BUDGET('list \\S+ at cluster scope \\(more than (60000 list items kept|500000 list items parsed)'));
     if (/kept/.test(r.firstLine)) expect(r.firstLine).toContain('raise --max-list-items');
   }, 120000);
 

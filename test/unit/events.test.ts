@@ -54,26 +54,30 @@ describe('eventsInNamespaces', () => {
   const recorder = () => {
     const asked: { namespace?: string; fieldSelector: unknown }[] = [];
     const kube = {
-      list: async (_res: unknown, o: { namespace?: string; fieldSelector: unknown; project: (e: KubeEvent) => unknown }) => {
+      fold: async <S>(_res: unknown, o: { namespace?: string; fieldSelector: unknown }, init: () => S, step: (s: S, e: KubeEvent) => void) => {
         asked.push({ namespace: o.namespace, fieldSelector: o.fieldSelector });
-        return [o.project({ reason: 'FailedScheduling', involvedObject: { namespace: o.namespace ?? 'any', name: 'p' } })];
+        const s = init();
+        step(s, { reason: 'FailedScheduling', involvedObject: { namespace: o.namespace ?? 'any', name: 'p' } });
+        return s;
       },
     } as unknown as KubeClient;
     return { kube, asked };
   };
   const selector = 'involvedObject.kind=Pod,reason=FailedScheduling';
+  const collect = (): KubeEvent[] => [];
+  const keep = (s: KubeEvent[], e: KubeEvent) => { s.push(e); };
 
   it('asks nothing when no object is asked about', async () => {
     const { kube, asked } = recorder();
-    expect(await eventsInNamespaces(kube, [undefined], selector, (e) => e)).toEqual({ events: [], query: 'none' });
+    expect(await eventsInNamespaces(kube, [undefined], selector, collect, keep)).toEqual({ states: [], query: 'none' });
     expect(asked).toEqual([]);
   });
 
   it('asks each namespace once, with the same selector, when they are few', async () => {
     const { kube, asked } = recorder();
-    const r = await eventsInNamespaces(kube, ['b', 'a', 'b', undefined, 'c'], selector, (e) => e.involvedObject?.namespace);
+    const r = await eventsInNamespaces(kube, ['b', 'a', 'b', undefined, 'c'], selector, collect, keep);
     expect(r.query).toBe('per-namespace');
-    expect(r.events.sort()).toEqual(['a', 'b', 'c']);
+    expect(r.states.flat().map((e) => e.involvedObject?.namespace).sort()).toEqual(['a', 'b', 'c']);
     expect(asked.map((a) => a.namespace).sort()).toEqual(['a', 'b', 'c']);
     for (const a of asked) expect(a.fieldSelector).toBe(selector);
   });
@@ -81,12 +85,12 @@ describe('eventsInNamespaces', () => {
   it('asks the cluster once when the namespaces are more than the limit', async () => {
     const { kube, asked } = recorder();
     const many = Array.from({ length: PER_NAMESPACE_EVENT_LISTS + 1 }, (_, i) => `ns-${i}`);
-    const r = await eventsInNamespaces(kube, many, selector, (e) => e);
+    const r = await eventsInNamespaces(kube, many, selector, collect, keep);
     expect(r.query).toBe('cluster-wide');
     expect(asked).toEqual([{ namespace: undefined, fieldSelector: selector }]);
     // At the limit itself, still per namespace.
     const at = recorder();
-    expect((await eventsInNamespaces(at.kube, many.slice(1), selector, (e) => e)).query).toBe('per-namespace');
+    expect((await eventsInNamespaces(at.kube, many.slice(1), selector, collect, keep)).query).toBe('per-namespace');
     expect(at.asked).toHaveLength(PER_NAMESPACE_EVENT_LISTS);
   });
 });

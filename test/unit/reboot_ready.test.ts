@@ -29,7 +29,7 @@ const subOptions = async (c: AnyCheck, args: string[] = []) => (await checkOptio
 async function data(nodes: Node[], leases: Lease[]): Promise<Data> {
   return {
     node: 'k8s01', nodes, leases, podsHere: [], criticalPods: [], pdbs: [],
-    scheduler: { check: schedulerStall, opts: await subOptions(schedulerStall), data: { pods: [], failedScheduling: [] } },
+    scheduler: { check: schedulerStall, opts: await subOptions(schedulerStall), data: { pods: [], failedScheduling: [], failedInWindow: 0 } },
     terminating: { check: stuckTerminating, opts: await subOptions(stuckTerminating, ['--node', 'k8s01']), data: { terminating: [], nodes: {}, pdbs: {}, notes: [] } },
   };
 }

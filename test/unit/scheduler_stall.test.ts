@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import check, { type Data } from '../../checks/scheduler_stall.js';
+import check, { attemptsOf, type Data } from '../../checks/scheduler_stall.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
 import type { KubeEvent, Pod } from '../../lib/kube/types.js';
@@ -37,7 +37,13 @@ const lease = (holder: string, renewAgo: number, duration = 60) => ({
 });
 const readyNode = (name: string, ready = 'True') => ({ metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready }] } });
 
-const data = (d: Partial<Data>): Data => ({ pods: [], failedScheduling: [], ...d });
+/** Data as gather makes it: the events given are folded as they would stream (default scheduler, 10m window). */
+const data = (d: Partial<Data>): Data => {
+  const { init, step } = attemptsOf(d.pods ?? [], 'default-scheduler', NOW - 600_000);
+  const s = init();
+  for (const e of d.failedScheduling ?? []) step(s, e);
+  return { pods: [], ...d, failedScheduling: [...s.newest.values()], failedInWindow: s.occurrences };
+};
 
 describe('scheduler_stall evaluate', () => {
   it('is CRITICAL on the incident: 46 unscheduled pods, zero events, lease on k8s02', async () => {
