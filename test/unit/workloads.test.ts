@@ -179,12 +179,12 @@ describe('check_k8s_workloads evaluate', () => {
     const degraded = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 1, availableReplicas: 1 }, { name: 'web' });
     const fine = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }, { name: 'api' });
     const ignored = deployment({ replicas: 1 }, { replicas: 1 }, { name: 'scratch', annotations: { 'k8s-nrpe/ignore': 'true' } });
-    const data = { deployments: [fine, degraded, down, ignored], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] };
+    const data = { deployments: [fine, degraded, down, ignored], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [] };
 
     const o = check.evaluate(data, await checkOptions(check), NOW);
     expect(o.summary).toBe('1 workload with no ready replica: openebs/ctrl; 1 workload degraded: apps/web');
     expect(o.actions?.[0]).toEqual({ state: 2, text: expect.stringMatching(/^see why Deployment openebs\/ctrl has 0\/1 ready: kubectl describe -n openebs deployment\/ctrl /) });
-    expect(o.perfdata.map((p) => [p.label, p.value])).toEqual([['unhealthy_workloads', 2], ['down_workloads', 1], ['workloads', 3], ['excluded_workloads', 1]]);
+    expect(o.perfdata.map((p) => [p.label, p.value])).toEqual([['unhealthy_workloads', 2], ['down_workloads', 1], ['workloads', 3], ['excluded_workloads', 1], ['stale_cronjobs', 0], ['long_running_jobs', 0]]);
     expect(o.findings.filter((f) => f.state !== undefined).map((f) => f.text)).toEqual([
       '1 workload with replicas wanted and none ready (outside --critical-down 0)',
       '2 of 3 workloads unhealthy (outside -w 0)',
@@ -205,10 +205,10 @@ describe('check_k8s_workloads evaluate', () => {
     const { default: check } = await import('../../checks/workloads.js');
     const { checkOptions } = await import('./support.js');
     const fine = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
-    const o = check.evaluate({ deployments: [fine], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] }, await checkOptions(check, ['--namespace', 'apps']), NOW);
+    const o = check.evaluate({ deployments: [fine], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [] }, await checkOptions(check, ['--namespace', 'apps']), NOW);
     expect(outcomeState(o)).toBe(State.OK);
     expect(o.summary).toBe('1/1 workloads healthy in apps (1 Deployment, 0 StatefulSets, 0 DaemonSets)');
-    const none = check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] }, await checkOptions(check, ['--selector', 'app=x']), NOW);
+    const none = check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [] }, await checkOptions(check, ['--selector', 'app=x']), NOW);
     expect(outcomeState(none)).toBe(State.OK);
     expect(none.summary).toBe('no workloads matching app=x');
   });
