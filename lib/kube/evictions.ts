@@ -77,7 +77,7 @@ export interface EvictionGroup {
   pods: Eviction[];
 }
 
-/** By node, then by resource; the largest group first. */
+/** By node, then by resource; the largest group first, the newest eviction first in each. */
 export function groupEvictions(list: Eviction[]): EvictionGroup[] {
   const groups = new Map<string, EvictionGroup>();
   for (const e of list) {
@@ -86,6 +86,7 @@ export function groupEvictions(list: Eviction[]): EvictionGroup[] {
     if (!g) groups.set(k, (g = { node: e.node, resource: e.resource, pods: [] }));
     g.pods.push(e);
   }
+  for (const g of groups.values()) g.pods.sort((a, b) => (b.at ?? 0) - (a.at ?? 0));
   return [...groups.values()].sort((a, b) => b.pods.length - a.pods.length || a.node.localeCompare(b.node) || a.resource.localeCompare(b.resource));
 }
 

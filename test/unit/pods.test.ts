@@ -184,7 +184,7 @@ describe('evictions', () => {
     expect(o.summary).toBe('3 pods evicted in 15m: 2 on k8s02 for ephemeral-storage, 1 on k8s01 for memory');
     expect(o.actions?.[0]?.text).toMatch(/^node k8s02 ran short of ephemeral-storage: on it, df -h/);
     const texts = o.findings.map((f) => f.text);
-    expect(texts.find((t) => t.startsWith('k8s02:'))).toMatch(/^k8s02: 2 pods evicted for ephemeral-storage, the last 1m40s ago: apps\/web-1, apps\/web-2 \(The node was low on resource: ephemeral-storage\. Threshold quantity: 2Gi, /);
+    expect(texts.find((t) => t.startsWith('k8s02:'))).toMatch(/^k8s02: 2 pods evicted for ephemeral-storage, the last 1m40s ago: apps\/web-2, apps\/web-1 \(The node was low on resource: ephemeral-storage\. Threshold quantity: 2Gi, /);
     expect(o.findings.find((f) => f.text.startsWith('k8s01:'))?.state).toBe(State.WARNING);
     expect(texts).toContain('event on node k8s02, 2m10s ago: EvictionThresholdMet: Attempting to reclaim ephemeral-storage');
     expect(texts).toContain('2 evicted pods from before --window 15m not counted (kubectl delete pods -A --field-selector status.phase=Failed removes them)');
