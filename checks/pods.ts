@@ -87,9 +87,10 @@ export default defineCheck({
   nrpe: {
     args: '-t 20 -w 0 --window 15m --restarts 5',
     about:
-      'Pods in CrashLoopBackOff, failing image pulls or config, OOM-killed, restarting, not Ready > 15m; failed Jobs.',
+      'Pods in CrashLoopBackOff, failing image pulls or config, OOM-killed, restarting, not Ready > 15m; failed Jobs;\n' +
+      'pods the kubelet evicted within 15m (node pressure), by node and resource.',
   },
-  summary: 'Pods in CrashLoopBackOff, failing image pulls or config, OOM-killed, restarting, not Ready; failed Jobs',
+  summary: 'Pods in CrashLoopBackOff, failing image pulls or config, OOM-killed, restarting, not Ready; failed Jobs; evictions',
   description:
     'Pods whose containers the kubelet reports failing, and Jobs that failed. The pods that have not finished are ' +
     'listed (field selector status.phase!=Succeeded,status.phase!=Failed, --namespace or all namespaces, --selector on ' +

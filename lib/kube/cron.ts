@@ -4,11 +4,11 @@
 // microk8s). Only what judging staleness needs: the interval between fire
 // times around a moment. Pure; zones through Intl (the runtime's tz data).
 //
-// Written here rather than taken from npm: the packages that parse cron
-// either lack robfig's day-of-month/day-of-week rule (a '*'-started field
-// makes the two ANDed, else ORed) or its descriptors, or carry a scheduler
-// with timers; this is the few dozen lines the check needs, tested against
-// the cases that differ (test/unit/cron.test.ts).
+// Written here rather than taken from npm: a dependency would have to match
+// robfig exactly (its day-of-month/day-of-week rule: a '*'-started field
+// makes the two ANDed, else ORed; its descriptors; what it rejects) and
+// brings scheduling code the check does not need. The cases where cron
+// dialects differ are pinned in test/unit/cron.test.ts.
 
 import { parseDuration } from '../plugin/duration.js';
 
