@@ -50,6 +50,8 @@ const OTHER_TOOLS = new Set([
   'change', 'base', // the duplicates tool (docs/writing-a-check.md)
   'max-pods', // the kubelet's (docs/checks/capacity.md)
   'count', 'lookback', // node-problem-detector's log monitor rules (docs/checks/nodes.md)
+  'root', // journalctl --root (docs/checks/dqlite.md)
+  'terminated-pod-gc-threshold', // kube-controller-manager's (docs/checks/pods.md)
 ]);
 
 function ourOptions(model: Model): Set<string> {
