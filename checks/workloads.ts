@@ -14,7 +14,7 @@ import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
 import { objectRef } from '../lib/kube/objects.js';
-import { judgeCronJob, longRunningJob, type CronJob, type Job } from '../lib/kube/jobs.js';
+import { judgeCronJob, longRunningJob, newestCompletions, type CronJob, type Job } from '../lib/kube/jobs.js';
 
 /** A ControllerRevision: only when it was made and which revision it is. */
 interface ControllerRevision {
@@ -282,7 +282,8 @@ function judgeBatch(r: Report, d: Data, o: { exclude: string[]; cronjobStale?: n
     if (why) skipped.push(`${kind} ${objectRef(x.metadata)} not judged (${why})`);
     return !why;
   });
-  const crons = kept('CronJob', d.cronjobs).map((c) => judgeCronJob(c, d.jobs, { now, staleAfter: o.cronjobStale }));
+  const completions = newestCompletions(d.jobs);
+  const crons = kept('CronJob', d.cronjobs).map((c) => judgeCronJob(c, completions, { now, staleAfter: o.cronjobStale }));
   const stale = crons.filter((c) => c.problem);
   const long = kept('Job', d.jobs).map((j) => ({ id: objectRef(j.metadata), why: longRunningJob(j, now, o.jobMaxDuration) })).filter((x) => x.why);
   r.metric('stale_cronjobs', stale.length, { min: 0, max: crons.length });

@@ -82,22 +82,30 @@ export interface CronVerdict {
 
 const ago = (ms: number) => formatDuration(ms / 1000);
 
-/** When a CronJob last succeeded: status.lastSuccessfulTime, else the newest completed Job it owns. */
-function lastSuccess(c: CronJob, jobs: Job[]): number | undefined {
-  const own = jobs.filter((j) => j.metadata?.namespace === c.metadata?.namespace &&
-    j.metadata?.ownerReferences?.some((r) => r.controller && r.kind === 'CronJob' && (r.uid ? r.uid === c.metadata?.uid : r.name === c.metadata?.name)));
-  const done = own.map((j) => condition(j.status?.conditions, 'Complete')?.status === 'True' ? parseTime(j.status?.completionTime) : undefined)
-    .filter((t): t is number => t !== undefined);
-  const status = parseTime(c.status?.lastSuccessfulTime);
-  return [status, ...done].reduce<number | undefined>((a, b) => (b !== undefined && (a === undefined || b > a) ? b : a), undefined);
+/**
+ * When each CronJob's newest completed Job finished, by 'namespace/cronjob
+ * name' (its controller ownerReference): one pass over the Jobs, whatever
+ * the number of CronJobs.
+ */
+export function newestCompletions(jobs: Job[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const j of jobs) {
+    const owner = j.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'CronJob')?.name;
+    if (!owner || condition(j.status?.conditions, 'Complete')?.status !== 'True') continue;
+    const t = parseTime(j.status?.completionTime);
+    const k = refOf(j.metadata?.namespace, owner);
+    if (t !== undefined && t > (out.get(k) ?? -Infinity)) out.set(k, t);
+  }
+  return out;
 }
 
 /**
  * A CronJob (not suspended) whose last success is older than `staleAfter`
  * seconds, or twice the interval of its schedule in its zone around `now`;
- * one that never succeeded counts from its creation.
+ * one that never succeeded counts from its creation. `completions` is
+ * newestCompletions() of the Jobs.
  */
-export function judgeCronJob(c: CronJob, jobs: Job[], o: { now: number; staleAfter?: number }): CronVerdict {
+export function judgeCronJob(c: CronJob, completions: Map<string, number>, o: { now: number; staleAfter?: number }): CronVerdict {
   const id = objectRef(c.metadata);
   const schedule = c.spec?.schedule ?? '';
   if (c.spec?.suspend) return { id, note: `suspended (spec.suspend), not judged` };
@@ -114,7 +122,10 @@ export function judgeCronJob(c: CronJob, jobs: Job[], o: { now: number; staleAft
     every = `, runs every ${ago(interval)} ('${oneLine(schedule, 80)}'${c.spec?.timeZone ? ` ${c.spec.timeZone}` : ''})`;
   }
   const running = c.status?.active?.length ? `; ${c.status.active.length} Job${c.status.active.length === 1 ? '' : 's'} running now` : '';
-  const last = lastSuccess(c, jobs);
+  // status.lastSuccessfulTime, else (an older controller, or status lost) the newest completed Job it owns.
+  const owned = completions.get(id);
+  const status = parseTime(c.status?.lastSuccessfulTime);
+  const last = status === undefined || (owned !== undefined && owned > status) ? owned : status;
   if (last !== undefined) {
     return o.now - last > limit ? { id, problem: `last succeeded ${ago(o.now - last)} ago${every}, more than ${ago(limit)}${running}` } : { id };
   }

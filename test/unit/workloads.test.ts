@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment, Node, Pod } from '../../lib/kube/types.js';
-import { judgeCronJob, longRunningJob, type CronJob, type Job } from '../../lib/kube/jobs.js';
+import { judgeCronJob, longRunningJob, newestCompletions, type CronJob, type Job } from '../../lib/kube/jobs.js';
 import { daemonPlacement, excludedByName, ignoredByAnnotation, judgeDaemonSet, judgeDeployment, judgeStatefulSet } from '../../lib/kube/workloads.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
@@ -245,32 +245,36 @@ describe('CronJobs and Jobs', () => {
   const job = (name: string, st: NonNullable<Job['status']>, spec: Job['spec'] = {}, owned = true): Job =>
     ({ metadata: { name, namespace: 'ops', ownerReferences: owned ? [owner] : undefined }, spec, status: st });
   const complete = (secondsAgo: number) => ({ completionTime: ago(secondsAgo), conditions: [{ type: 'Complete', status: 'True' }] });
+  const none = new Map<string, number>();
 
   it('is stale when the last success is older than twice the interval, at the boundary on both sides', () => {
-    expect(judgeCronJob(cron({}, { lastSuccessfulTime: ago(2 * 86400) }), [], { now: NOW })).toEqual({ id: 'ops/backup' });
-    const v = judgeCronJob(cron({}, { lastSuccessfulTime: ago(2 * 86400 + 1) }), [], { now: NOW });
+    expect(judgeCronJob(cron({}, { lastSuccessfulTime: ago(2 * 86400) }), none, { now: NOW })).toEqual({ id: 'ops/backup' });
+    const v = judgeCronJob(cron({}, { lastSuccessfulTime: ago(2 * 86400 + 1) }), none, { now: NOW });
     expect(v.problem).toBe("last succeeded 2d ago, runs every 1d ('0 2 * * *'), more than 2d");
     // The zone of the schedule is named.
-    expect(judgeCronJob(cron({ timeZone: 'Europe/Berlin' }, { lastSuccessfulTime: ago(3 * 86400), active: [{}] }), [], { now: NOW }).problem)
+    expect(judgeCronJob(cron({ timeZone: 'Europe/Berlin' }, { lastSuccessfulTime: ago(3 * 86400), active: [{}] }), none, { now: NOW }).problem)
       .toBe("last succeeded 3d ago, runs every 1d ('0 2 * * *' Europe/Berlin), more than 2d; 1 Job running now");
   });
 
   it('falls back to the newest completed Job it owns, then to its creation for one that never succeeded', () => {
     const jobs = [job('backup-1', complete(3600)), job('other', complete(60), {}, false)];
-    expect(judgeCronJob(cron({}, {}), jobs, { now: NOW }).problem).toBeUndefined();
-    expect(judgeCronJob(cron({}, {}), [job('backup-1', complete(5 * 86400))], { now: NOW }).problem).toMatch(/^last succeeded 5d ago/);
+    expect(judgeCronJob(cron({}, {}), newestCompletions(jobs), { now: NOW }).problem).toBeUndefined();
+    expect(judgeCronJob(cron({}, {}), newestCompletions([job('backup-1', complete(5 * 86400))]), { now: NOW }).problem).toMatch(/^last succeeded 5d ago/);
+    // The newer of status.lastSuccessfulTime and the Jobs wins.
+    expect(judgeCronJob(cron({}, { lastSuccessfulTime: ago(5 * 86400) }), newestCompletions(jobs), { now: NOW }).problem).toBeUndefined();
+    expect(judgeCronJob(cron({}, { lastSuccessfulTime: ago(3600) }), newestCompletions([job('backup-1', complete(5 * 86400))]), { now: NOW }).problem).toBeUndefined();
     // Never succeeded (status {} as the real API shows a CronJob that has not run): counts from creation.
-    expect(judgeCronJob(cron({}, {}, 86400), [], { now: NOW }).problem).toBeUndefined();
-    expect(judgeCronJob(cron({}, { lastScheduleTime: ago(600) }, 3 * 86400), [], { now: NOW }).problem)
+    expect(judgeCronJob(cron({}, {}, 86400), none, { now: NOW }).problem).toBeUndefined();
+    expect(judgeCronJob(cron({}, { lastScheduleTime: ago(600) }, 3 * 86400), none, { now: NOW }).problem)
       .toBe("never succeeded in 3d since it was created, runs every 1d ('0 2 * * *'); last scheduled 10m ago");
   });
 
   it('--cronjob-stale overrides the schedule; suspended and unreadable schedules are notes, not problems', () => {
-    expect(judgeCronJob(cron({}, { lastSuccessfulTime: ago(7200) }), [], { now: NOW, staleAfter: 3600 }).problem).toBe('last succeeded 2h ago, more than 1h');
-    expect(judgeCronJob(cron({ suspend: true }, { lastSuccessfulTime: ago(90 * 86400) }), [], { now: NOW })).toEqual({ id: 'ops/backup', note: 'suspended (spec.suspend), not judged' });
-    expect(judgeCronJob(cron({ schedule: '0 2 * *' }, {}), [], { now: NOW }).note).toBe("schedule '0 2 * *' not understood (4 fields, not 5): not judged; --cronjob-stale judges it");
-    expect(judgeCronJob(cron({ schedule: '0 0 30 2 *' }, {}), [], { now: NOW }).note).toBe("schedule '0 0 30 2 *' never fires: not judged");
-    expect(judgeCronJob(cron({ schedule: '0 2 * *' }, { lastSuccessfulTime: ago(7200) }), [], { now: NOW, staleAfter: 3600 }).problem).toBe('last succeeded 2h ago, more than 1h');
+    expect(judgeCronJob(cron({}, { lastSuccessfulTime: ago(7200) }), none, { now: NOW, staleAfter: 3600 }).problem).toBe('last succeeded 2h ago, more than 1h');
+    expect(judgeCronJob(cron({ suspend: true }, { lastSuccessfulTime: ago(90 * 86400) }), none, { now: NOW })).toEqual({ id: 'ops/backup', note: 'suspended (spec.suspend), not judged' });
+    expect(judgeCronJob(cron({ schedule: '0 2 * *' }, {}), none, { now: NOW }).note).toBe("schedule '0 2 * *' not understood (4 fields, not 5): not judged; --cronjob-stale judges it");
+    expect(judgeCronJob(cron({ schedule: '0 0 30 2 *' }, {}), none, { now: NOW }).note).toBe("schedule '0 0 30 2 *' never fires: not judged");
+    expect(judgeCronJob(cron({ schedule: '0 2 * *' }, { lastSuccessfulTime: ago(7200) }), none, { now: NOW, staleAfter: 3600 }).problem).toBe('last succeeded 2h ago, more than 1h');
   });
 
   it('a Job running past the limit is named; finished, suspended and deadline-bound Jobs are not', () => {
