@@ -1,4 +1,5 @@
 import type { KubeClient } from '../lib/kube/client.js';
+import { KubeApiError } from '../lib/kube/errors.js';
 import { compactEvent, eventLastSeen, eventsInNamespaces } from '../lib/kube/events.js';
 import { compactEvicted, EVICTED, evictionOf, evictionTime, groupEvictions, THRESHOLD_MET, thresholdEventNode, type Eviction } from '../lib/kube/evictions.js';
 import { RESOURCES } from '../lib/kube/resources.js';
@@ -24,6 +25,8 @@ export interface Data {
   evicted: Pod[];
   /** EvictionThresholdMet (nodes) and Evicted (pods) events, asked only when an eviction is within --window: evidence. */
   evictionEvents: KubeEvent[];
+  /** Why the events could not be read (forbidden), when so. */
+  evictionNote?: string;
 }
 
 /**
@@ -32,13 +35,19 @@ export interface Data {
  * the pods' namespaces. Events expire (5 minutes on microk8s' kube-apiserver,
  * --event-ttl): evidence when present, never the signal.
  */
-async function evictionEvidence(kube: KubeClient, recent: Pod[]): Promise<KubeEvent[]> {
+async function evictionEvidence(kube: KubeClient, recent: Pod[]): Promise<KubeEvent[] | string> {
   if (!recent.length) return [];
-  const [nodes, pods] = await Promise.all([
-    kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { namespace: 'default', fieldSelector: `reason=${THRESHOLD_MET}`, project: compactEvent }),
-    eventsInNamespaces(kube, recent.map((p) => p.metadata?.namespace), `involvedObject.kind=Pod,reason=${EVICTED}`, compactEvent),
-  ]);
-  return [...nodes, ...pods.events];
+  try {
+    const [nodes, pods] = await Promise.all([
+      kube.list<KubeEvent, KubeEvent>(RESOURCES.events, { namespace: 'default', fieldSelector: `reason=${THRESHOLD_MET}`, project: compactEvent }),
+      eventsInNamespaces(kube, recent.map((p) => p.metadata?.namespace), `involvedObject.kind=Pod,reason=${EVICTED}`, compactEvent),
+    ]);
+    return [...nodes, ...pods.events];
+  } catch (e) {
+    // Evidence only: a refused events list leaves the verdict, from the pods, as it is.
+    if (e instanceof KubeApiError && e.status !== undefined && e.status !== 401) return `the kubelet's eviction events not read: ${e.message}`;
+    throw e;
+  }
 }
 
 
@@ -154,8 +163,8 @@ export default defineCheck({
       }),
     ]);
     const now = kube.serverNow();
-    const evictionEvents = await evictionEvidence(kube, evicted.filter((p) => now - (evictionTime(p) ?? -Infinity) <= o.window * 1000));
-    return { pods, fine, jobs, evicted, evictionEvents };
+    const events = await evictionEvidence(kube, evicted.filter((p) => now - (evictionTime(p) ?? -Infinity) <= o.window * 1000));
+    return { pods, fine, jobs, evicted, ...(typeof events === 'string' ? { evictionEvents: [], evictionNote: events } : { evictionEvents: events }) };
   },
 
   evaluate(d, o, now) {
@@ -239,11 +248,13 @@ function judgeEvictions(r: Report, d: Data, o: { window: number; evictedWarning?
   }
   // Evidence: the kubelet's events, when they have not expired yet.
   const nodes = new Set(groups.map((g) => g.node));
-  for (const e of d.evictionEvents.filter((x) => x.reason === THRESHOLD_MET && nodes.has(thresholdEventNode(x) ?? ''))) {
+  const fresh = (x: KubeEvent) => now - (eventLastSeen(x) ?? -Infinity) <= o.window * 1000;
+  for (const e of d.evictionEvents.filter((x) => x.reason === THRESHOLD_MET && fresh(x) && nodes.has(thresholdEventNode(x) ?? ''))) {
     r.info(`event on node ${thresholdEventNode(e)}, ${ago(eventLastSeen(e))}: ${THRESHOLD_MET}: ${oneLine(e.message)}`);
   }
-  const podEvents = d.evictionEvents.filter((x) => x.reason === EVICTED).length;
+  const podEvents = d.evictionEvents.filter((x) => x.reason === EVICTED && fresh(x)).length;
   if (podEvents) r.info(`${plural(podEvents, 'Evicted event')} on the pods (kubectl get events -A --field-selector reason=Evicted)`);
+  if (d.evictionNote) r.info(d.evictionNote);
   const older = all.length - recent.length;
   if (older) r.info(`${plural(older, 'evicted pod')} from before --window ${win} not counted (kubectl delete pods -A --field-selector status.phase=Failed removes them)`);
   return all.length ? `, ${recent.length} evicted in ${win}` : '';

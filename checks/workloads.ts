@@ -39,10 +39,11 @@ export interface Data {
 const PARALLEL = 4;
 const key = (kind: WorkloadKind, w: Deployment) => `${kind}/${objectRef(w.metadata)}`;
 
-/** The fields judgement reads, so a cluster's worth of workloads costs little memory. */
+/** Of the annotations, only the ignore one is read. */
 const ignoreAnnotation = (m: ObjectMeta | undefined) =>
   (m?.annotations?.[IGNORE_ANNOTATION] !== undefined ? { [IGNORE_ANNOTATION]: m.annotations[IGNORE_ANNOTATION] } : undefined);
 
+/** The fields judgement reads, so a cluster's worth of workloads costs little memory. */
 function compact(w: Deployment): Deployment {
   const m = w.metadata ?? {};
   const t = w.spec?.template?.spec;

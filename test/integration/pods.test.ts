@@ -136,6 +136,16 @@ describe('check_k8s_pods against the API double', () => {
     expect(critical.code, critical.stdout).toBe(2);
   });
 
+  it('judges evictions the same when the events are forbidden, and says they were not read', async () => {
+    const s = await start('evictions', { rules: [{ path: '/events$', forbid: true }] });
+    const run = await runBuilt('pods', ['--kubeconfig', s.kubeconfig, '-v']);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.firstLine).toMatch(/^K8S PODS WARNING - 3 pods evicted in 15m: 2 on k8s02 for ephemeral-storage, 1 on k8s01 for memory \| /);
+    expect(run.stdout).toMatch(/\nthe kubelet's eviction events not read: .*forbidden/);
+    expect(run.stdout).not.toContain('EvictionThresholdMet');
+  });
+
   it('judges failed Jobs by --jobs-warning/--jobs-critical', async () => {
     const run = await runBuilt('pods', ['--kubeconfig', incident.kubeconfig, '--namespace', 'apps', '--jobs-critical', '0', '-w', '100']);
     expect(run.code, run.stdout).toBe(2);
