@@ -24,7 +24,7 @@ export interface Data {
   journalError?: string;
   /** journalctl's stderr on success (warnings such as a truncated journal file). */
   journalNote?: string;
-  /** undefined when not asked (--no-unit-state, --journal-directory). */
+  /** undefined when not asked (--no-unit-state, --journal-directory, --journal-root). */
   unit?: UnitState;
   /** The kubelite unit's journal (--kubelite). */
   kubelite?: JournalRead;
@@ -55,6 +55,8 @@ const options = {
   'context-deadline-exceeded-critical': opt.range({ default: '2', describe: 'Critical range for "context deadline exceeded" lines per minute (default: more than 10 in 5m)' }),
   'database-is-locked-warning': opt.range({ default: '0.4', describe: 'Warning range for "database is locked" lines per minute (default: more than 2 in 5m)' }),
   'database-is-locked-critical': opt.range({ default: '2', describe: 'Critical range for "database is locked" lines per minute (default: more than 10 in 5m)' }),
+  'no-available-leader-warning': opt.range({ default: '0.2', describe: 'Warning range for "no available dqlite leader server found" lines per minute (default: more than 1 in 5m)' }),
+  'no-available-leader-critical': opt.range({ default: '1', describe: 'Critical range for "no available dqlite leader server found" lines per minute (default: more than 5 in 5m)' }),
   pattern: opt.list({
     placeholder: '[NAME=]TEXT', max: MAX_CUSTOM_PATTERNS, each: (spec) => void parsePatternSpec(spec),
     describe: `More to count (up to ${MAX_CUSTOM_PATTERNS}): [NAME=]TEXT or [NAME=]/REGEX/FLAGS`,
@@ -70,18 +72,21 @@ const options = {
   'kubelite-critical': opt.range({ default: '2', describe: 'Critical range for each kubelite pattern, lines per minute (default: more than 10 in 5m)' }),
   'unit-state': {
     boolean: true,
-    describe: 'Judge the unit\'s systemd state (default: on, off with --journal-directory); --no-unit-state skips it',
+    describe: 'Judge the unit\'s systemd state (default: on, off with --journal-directory or --journal-root); --no-unit-state skips it',
     parse: (raw: unknown) => (raw === undefined ? undefined : Boolean(raw)),
   } satisfies OptionSpec<boolean | undefined>,
   'journal-directory': opt.string({
-    placeholder: 'DIR', describe: 'Read journal files from this directory (journalctl -D), e.g. a host journal mounted into a container',
+    placeholder: 'DIR', describe: 'Read journal files from this one directory (journalctl -D), e.g. a copy of another machine\'s journal',
+  }),
+  'journal-root': opt.string({
+    placeholder: 'DIR', describe: 'Read the journals of the system whose root is mounted here (journalctl --root): DIR/var/log/journal and the volatile DIR/run/log/journal, e.g. /host in a container',
   }),
 };
 type Options = OptionsOf<typeof options>;
 
-/** Ask systemd whether the unit runs: yes unless reading another machine's journal directory. */
+/** Ask systemd whether the unit runs: yes unless reading another machine's journal. */
 export function checksUnit(o: Options): boolean {
-  return o.unitState ?? o.journalDirectory === undefined;
+  return o.unitState ?? (o.journalDirectory === undefined && o.journalRoot === undefined);
 }
 
 /**
@@ -101,12 +106,19 @@ export function checksUnit(o: Options): boolean {
  *
  * database is locked: SQLite's SQLITE_BUSY surfacing through kine: a write
  * gave up waiting for the lock, and the API request behind it failed.
+ *
+ * no available dqlite leader server found: go-dqlite's client found no
+ * member that knows a leader. One line while a leader is elected (a member
+ * restarts) happens; a loop is a node that cannot join its cluster at all
+ * (a stale raft address after a hostname change, canonical/microk8s#5524)
+ * while `microk8s inspect` shows nothing.
  */
 export function patternsOf(o: Options): JudgedPattern[] {
   const patterns: JudgedPattern[] = [
     { ...substringPattern('context_canceled', 'context canceled'), warn: o.contextCanceledWarning, crit: o.contextCanceledCritical },
     { ...substringPattern('context_deadline_exceeded', 'context deadline exceeded'), warn: o.contextDeadlineExceededWarning, crit: o.contextDeadlineExceededCritical },
     { ...substringPattern('database_is_locked', 'database is locked'), warn: o.databaseIsLockedWarning, crit: o.databaseIsLockedCritical },
+    { ...substringPattern('no_available_leader', 'no available dqlite leader server found'), warn: o.noAvailableLeaderWarning, crit: o.noAvailableLeaderCritical },
   ];
   for (const spec of o.pattern) {
     const p = parsePatternSpec(spec);
@@ -135,8 +147,8 @@ export function kubelitePatternsOf(o: Options): JudgedPattern[] {
 }
 
 const perf = declareMetrics({
-  '<pattern>': { describe: 'Lines in --window that match the pattern (context_canceled, context_deadline_exceeded, database_is_locked, each --pattern; kubelite_* with --kubelite)' },
-  'rate_<pattern>': { describe: 'The same in lines per minute over --window: what the pattern thresholds judge', judge: each('per pattern', ['contextCanceledWarning', 'contextCanceledCritical', 'contextDeadlineExceededWarning', 'contextDeadlineExceededCritical', 'databaseIsLockedWarning', 'databaseIsLockedCritical', 'patternWarning', 'patternCritical', 'kubeliteWarning', 'kubeliteCritical']) },
+  '<pattern>': { describe: 'Lines in --window that match the pattern (context_canceled, context_deadline_exceeded, database_is_locked, no_available_leader, each --pattern; kubelite_* with --kubelite)' },
+  'rate_<pattern>': { describe: 'The same in lines per minute over --window: what the pattern thresholds judge', judge: each('per pattern', ['contextCanceledWarning', 'contextCanceledCritical', 'contextDeadlineExceededWarning', 'contextDeadlineExceededCritical', 'databaseIsLockedWarning', 'databaseIsLockedCritical', 'noAvailableLeaderWarning', 'noAvailableLeaderCritical', 'patternWarning', 'patternCritical', 'kubeliteWarning', 'kubeliteCritical']) },
   matched_lines: { describe: 'Lines matching any pattern, each once', judge: range('warning', 'critical') },
   lines_scanned: { describe: 'Journal lines read' },
 });
@@ -152,7 +164,8 @@ export default defineCheck({
     args: '-t 20 --window 5m',
     kubeconfig: false,
     about:
-      'k8s-dqlite journal on this node: "context canceled", "context deadline exceeded" and "database is locked"\n' +
+      'k8s-dqlite journal on this node: "context canceled", "context deadline exceeded", "database is locked" and\n' +
+      '"no available dqlite leader server found"\n' +
       'lines per minute over --window (thresholds: check_k8s_dqlite --help), and the unit not running.\n' +
       'Node-local: reads the journal, never the API, so no --kubeconfig. The nagios user must be in group\n' +
       'systemd-journal (the package\'s postinst adds it; by hand: usermod -aG systemd-journal nagios).',
@@ -160,17 +173,19 @@ export default defineCheck({
   summary: 'Errors in the k8s-dqlite journal on this node as rates: context canceled, deadline exceeded, database is locked',
   description:
     'Errors in the k8s-dqlite journal on this node: counts the lines of the unit\'s journal in --window that contain ' +
-    '"context canceled", "context deadline exceeded" or "database is locked", plus any --pattern, and judges each as a rate ' +
+    '"context canceled", "context deadline exceeded", "database is locked" or "no available dqlite leader server found", plus ' +
+    'any --pattern, and judges each as a rate ' +
     '(lines per minute over --window) against its own --<pattern>-warning/--<pattern>-critical ranges: a healthy node ' +
     'logs the odd "context canceled" (the apiserver cancelling watches), so one or two lines are OK, a sustained rate ' +
     'warns and a storm is critical. Also judges whether the unit is running (CRITICAL when inactive or failed). With ' +
     '--kubelite, also reads the kubelite unit\'s journal for what dqlite trouble does to the apiserver and kubelet ("Failed ' +
     'to update status for pod", "Error updating node status", "Failed to update lease", "context deadline exceeded"). ' +
-    'Reads the journal with journalctl: the user running it (nagios) must be in group systemd-journal or adm. --pattern ' +
+    'Reads the journal with journalctl (this system\'s persistent and volatile journals, /var/log/journal and ' +
+    '/run/log/journal): the user running it (nagios) must be in group systemd-journal or adm. --pattern ' +
     'takes [NAME=]TEXT or [NAME=]/REGEX/FLAGS (flags i, m, s, u): TEXT is a case-sensitive substring, NAME ([a-z][a-z0-9_]*) ' +
     'the perfdata label (made from TEXT if omitted; to match text with an "=" in it, name it: \'lvl=level=error\'); every ' +
     '--pattern is judged by --pattern-warning/--pattern-critical. Unit state: without systemd as PID 1 (a container) ' +
-    'systemctl cannot answer and the check says UNKNOWN unless --no-unit-state; with --journal-directory (another ' +
+    'systemctl cannot answer and the check says UNKNOWN unless --no-unit-state; with --journal-directory or --journal-root (another ' +
     'machine\'s journal) the local unit is not asked unless --unit-state.',
   thresholds: {
     describe: 'journal lines in --window matching any pattern, each line once (default: unset; every pattern has its own pair)',
@@ -181,15 +196,16 @@ export default defineCheck({
     ['$0', 'the NRPE default: snap.microk8s.daemon-k8s-dqlite, last 5 minutes'],
     ['$0 --pattern \'raft=/raft.*(timeout|lost)/i\' --pattern-critical 4', 'count more errors (critical above 4 lines a minute)'],
     ['$0 --kubelite', 'also what the apiserver and kubelet in kubelite log about storage trouble'],
-    ['$0 --journal-directory /host/var/log/journal --window 15m', 'a host journal mounted into a container'],
+    ['$0 --journal-root /host --window 15m', 'the host\'s journals (persistent and volatile) with its root mounted at /host in a container'],
   ],
 
   validate(o) {
+    if (o.journalDirectory !== undefined && o.journalRoot !== undefined) throw new UsageError('--journal-directory and --journal-root: give one');
     patternsOf(o);
   },
 
   async gather(ctx, o): Promise<Data> {
-    const read = { signal: ctx.signal, log: ctx.log, since: ctx.hostClockStart - o.window * 1000, directory: o.journalDirectory, maxBytes: MAX_JOURNAL_BYTES };
+    const read = { signal: ctx.signal, log: ctx.log, since: ctx.hostClockStart - o.window * 1000, directory: o.journalDirectory, root: o.journalRoot, maxBytes: MAX_JOURNAL_BYTES };
     const unit = checksUnit(o)
       ? unitState(o.unit, { signal: ctx.signal, log: ctx.log }).catch((e: unknown): UnitState => {
         if (e instanceof PluginError) return { known: false, unit: o.unit, reason: e.message, noSystemd: /not found/.test(e.message) };
@@ -283,7 +299,7 @@ interface Half {
 /** Is k8s-dqlite running at all? undefined when not asked. */
 function judgeUnit(r: Report, u: UnitState | undefined, o: Options): Half | undefined {
   if (!u) {
-    r.info(`unit state not checked (${o.journalDirectory ? 'reading a journal directory, maybe another machine\'s; --unit-state judges the local unit' : '--no-unit-state'})`);
+    r.info(`unit state not checked (${o.journalDirectory || o.journalRoot ? 'reading a journal directory, maybe another machine\'s; --unit-state judges the local unit' : '--no-unit-state'})`);
     return undefined;
   }
   if (!u.known) {

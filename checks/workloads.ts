@@ -10,11 +10,12 @@ import {
   type DaemonPlacement, type WorkloadKind, type WorkloadVerdict,
 } from '../lib/kube/workloads.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
-import { declareMetrics, range } from '../lib/plugin/context.js';
+import { declareMetrics, fixed, range } from '../lib/plugin/context.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
 import { objectRef } from '../lib/kube/objects.js';
+import { judgeCronJob, longRunningJob, newestCompletions, type CronJob, type Job } from '../lib/kube/jobs.js';
 
 /** A ControllerRevision: only when it was made and which revision it is. */
 interface ControllerRevision {
@@ -32,10 +33,16 @@ export interface Data {
   placement: Record<string, DaemonPlacement>;
   /** Detail that could not be looked up (forbidden, gone): judged without it. */
   notes: string[];
+  cronjobs: CronJob[];
+  jobs: Job[];
 }
 
 const PARALLEL = 4;
 const key = (kind: WorkloadKind, w: Deployment) => `${kind}/${objectRef(w.metadata)}`;
+
+/** Of the annotations, only the ignore one is read. */
+const ignoreAnnotation = (m: ObjectMeta | undefined) =>
+  (m?.annotations?.[IGNORE_ANNOTATION] !== undefined ? { [IGNORE_ANNOTATION]: m.annotations[IGNORE_ANNOTATION] } : undefined);
 
 /** The fields judgement reads, so a cluster's worth of workloads costs little memory. */
 function compact(w: Deployment): Deployment {
@@ -44,7 +51,7 @@ function compact(w: Deployment): Deployment {
   return {
     metadata: {
       name: m.name, namespace: m.namespace, uid: m.uid, generation: m.generation, creationTimestamp: m.creationTimestamp,
-      annotations: m.annotations?.[IGNORE_ANNOTATION] !== undefined ? { [IGNORE_ANNOTATION]: m.annotations[IGNORE_ANNOTATION] } : undefined,
+      annotations: ignoreAnnotation(m),
     },
     spec: {
       replicas: w.spec?.replicas, paused: w.spec?.paused, selector: w.spec?.selector, updateStrategy: w.spec?.updateStrategy,
@@ -54,8 +61,20 @@ function compact(w: Deployment): Deployment {
   };
 }
 
+/** The fields CronJob and Job judgement reads. */
+const compactCron = (c: CronJob): CronJob => ({
+  metadata: { name: c.metadata?.name, namespace: c.metadata?.namespace, uid: c.metadata?.uid, creationTimestamp: c.metadata?.creationTimestamp, annotations: ignoreAnnotation(c.metadata) },
+  spec: { schedule: c.spec?.schedule, timeZone: c.spec?.timeZone, suspend: c.spec?.suspend },
+  status: c.status,
+});
+const compactJob = (j: Job): Job => ({
+  metadata: { name: j.metadata?.name, namespace: j.metadata?.namespace, annotations: ignoreAnnotation(j.metadata), ownerReferences: j.metadata?.ownerReferences },
+  spec: { suspend: j.spec?.suspend, activeDeadlineSeconds: j.spec?.activeDeadlineSeconds },
+  status: { conditions: j.status?.conditions, startTime: j.status?.startTime, completionTime: j.status?.completionTime, active: j.status?.active },
+});
+
 /** Excluded by --exclude or the annotation: the pattern or annotation that did it. */
-function exclusion(w: Deployment, patterns: readonly string[]): string | undefined {
+function exclusion(w: Pick<Deployment, 'metadata'>, patterns: readonly string[]): string | undefined {
   if (ignoredByAnnotation(w)) return `annotation ${IGNORE_ANNOTATION}`;
   const p = excludedByName(w.metadata?.namespace ?? '', w.metadata?.name ?? '', patterns);
   return p === undefined ? undefined : `--exclude ${p}`;
@@ -102,9 +121,9 @@ async function placements(kube: KubeClient, daemonsets: Deployment[], exclude: s
   if (!short.length) return {};
   const out: Record<string, DaemonPlacement> = {};
   try {
-    const missing = short.some((x) => (x.status?.currentNumberScheduled ?? 0) < (x.status?.desiredNumberScheduled ?? 0));
+    // The nodes: where pods are missing, and which are cordoned (a short DaemonSet there is maintenance).
     const [nodes, pods] = await Promise.all([
-      missing ? kube.list<Node>(RESOURCES.nodes) : Promise.resolve([] as Node[]),
+      kube.list<Node, Node>(RESOURCES.nodes, { project: (x) => ({ metadata: { name: x.metadata?.name, labels: x.metadata?.labels }, spec: x.spec }) }),
       mapBounded(short, PARALLEL, (x) => kube.list<Pod>(RESOURCES.pods, { namespace: x.metadata?.namespace, labelSelector: selectorToString(x.spec?.selector) })),
     ]);
     short.forEach((x, i) => {
@@ -123,6 +142,8 @@ const perf = declareMetrics({
   unhealthy_workloads: { describe: 'Workloads down or degraded (unavailable replicas, stuck rollout, missing DaemonSet pods)', judge: range('warning', 'critical') },
   down_workloads: { describe: 'Workloads with replicas wanted and none ready', judge: range(undefined, 'criticalDown') },
   excluded_workloads: { describe: 'Workloads skipped by --exclude or the k8s-nrpe/ignore annotation' },
+  stale_cronjobs: { describe: 'CronJobs (not suspended) whose last success is older than twice their interval or --cronjob-stale', judge: fixed('each such CronJob is WARNING') },
+  long_running_jobs: { describe: 'Jobs running longer than --job-max-duration', judge: fixed('each such Job is WARNING') },
 });
 
 export default defineCheck({
@@ -132,9 +153,10 @@ export default defineCheck({
   nrpe: {
     args: '-t 20 -w 0 --rollout-window 15m',
     about:
-      'Deployments, StatefulSets, DaemonSets: none ready (CRITICAL), fewer available than desired, stuck rollouts, DaemonSets missing nodes.',
+      'Deployments, StatefulSets, DaemonSets: none ready (CRITICAL), fewer available than desired, stuck rollouts, DaemonSets missing nodes;\n' +
+      'CronJobs not succeeding for twice their interval, Jobs running over 12h (WARNING).',
   },
-  summary: 'Deployments, StatefulSets and DaemonSets: ready vs desired, stuck rollouts, DaemonSets missing nodes',
+  summary: 'Deployments, StatefulSets and DaemonSets: ready vs desired, stuck rollouts, DaemonSets missing nodes; stale CronJobs, endless Jobs',
   description:
     'Deployments, StatefulSets and DaemonSets judged from the status their controllers write. Three paged lists in ' +
     'parallel (--namespace or all namespaces, --selector applied by the server). A workload with ' +
@@ -146,7 +168,13 @@ export default defineCheck({
     'Unavailable replicas of a workload created, or a rollout that progressed, within --rollout-window are not judged ' +
     '(a rolling update takes pods away on purpose). For DaemonSets short of pods the check lists their pods and the ' +
     'nodes to name where (nodeSelector and taints; node affinity is not evaluated). Exclude workloads with --exclude ' +
-    'NS/NAME globs or the annotation k8s-nrpe/ignore: "true". The worst offenders are listed with why.',
+    'NS/NAME globs or the annotation k8s-nrpe/ignore: "true". The worst offenders are listed with why. A DaemonSet short ' +
+    'of pods only on cordoned nodes (spec.unschedulable: a rolling reboot) is not counted, said as info.\n\n' +
+    'CronJobs and Jobs (two more lists): a CronJob, not suspended, whose last success (status.lastSuccessfulTime, or the ' +
+    'newest completed Job it owns) is older than twice the interval between its fire times around now (its schedule ' +
+    'in spec.timeZone or a CRON_TZ= prefix) or --cronjob-stale is WARNING, and so is one that never succeeded since ' +
+    'it was created that long ago; a Job running longer than --job-max-duration (12h, as kubernetes-mixin\'s ' +
+    'KubeJobNotCompleted) without spec.activeDeadlineSeconds is WARNING. Failed Jobs are check_k8s_pods\'s.',
   thresholds: { describe: 'number of unhealthy workloads (down ones included)', warning: '0' },
   selection: { what: 'workloads', name: true },
   options: {
@@ -154,6 +182,8 @@ export default defineCheck({
     selector: opt.labelSelector({ describe: 'Only workloads with these labels (server-side)' }),
     exclude: opt.list({ placeholder: 'NS/NAME', describe: 'Do not judge workloads matching this glob (* and ?; NAME alone: any namespace); repeatable' }),
     'rollout-window': opt.duration({ default: '15m', min: 1, describe: 'How long a rollout or a new workload may take before unavailable replicas and unfinished updates count' }),
+    'cronjob-stale': opt.duration({ min: 1, describe: 'A CronJob whose last success is older than this is stale (default: twice its schedule\'s interval)' }),
+    'job-max-duration': opt.duration({ default: '12h', min: 1, describe: 'A Job running longer than this (and without activeDeadlineSeconds) is a problem' }),
     'critical-down': opt.range({ default: '0', describe: 'CRITICAL when the number of workloads with no ready replica is outside this range' }),
     'max-items': opt.int({ default: 20, min: 1, max: 1000, describe: 'List at most this many workloads in the long output' }),
   },
@@ -167,17 +197,19 @@ export default defineCheck({
   async gather(ctx, o) {
     const kube = await ctx.kube();
     const q = { namespace: o.namespace, labelSelector: o.selector, project: compact, selected: true };
-    const [deployments, statefulsets, daemonsets] = await Promise.all([
+    const [deployments, statefulsets, daemonsets, cronjobs, jobs] = await Promise.all([
       kube.list<Deployment, Deployment>(RESOURCES.deployments, q),
       kube.list<Deployment, Deployment>(RESOURCES.statefulsets, q),
       kube.list<Deployment, Deployment>(RESOURCES.daemonsets, q),
+      kube.list<CronJob, CronJob>(RESOURCES.cronjobs, { ...q, project: compactCron }),
+      kube.list<Job, Job>(RESOURCES.jobs, { ...q, project: compactJob }),
     ]);
     const notes: string[] = [];
     const [revisionCreated, placement] = await Promise.all([
       rolloutStarts(kube, { statefulsets, daemonsets }, o.exclude, notes),
       placements(kube, daemonsets, o.exclude, notes),
     ]);
-    return { deployments, statefulsets, daemonsets, revisionCreated, placement, notes };
+    return { deployments, statefulsets, daemonsets, revisionCreated, placement, notes, cronjobs, jobs };
   },
 
   evaluate(d, o, now) {
@@ -209,10 +241,6 @@ export default defineCheck({
     perf.metric(r, 'workloads', judged.length, o, { min: 0 });
     perf.metric(r, 'excluded_workloads', excluded, o, { min: 0 });
 
-    const names = (vs: WorkloadVerdict[]) => {
-      const shown = vs.slice(0, 2).map((v) => v.id).join(', ');
-      return vs.length > 2 ? `${shown} and ${vs.length - 2} more` : shown;
-    };
     if (jd.state !== State.OK) {
       r.action(jd.state, workloadAction(down[0]!));
       r.problem(jd.state, `${plural(down.length, 'workload')} with no ready replica: ${names(down)}`,
@@ -232,6 +260,7 @@ export default defineCheck({
     if (unhealthy.length > o.maxItems) r.info(`... and ${unhealthy.length - o.maxItems} more unhealthy (--max-items ${o.maxItems})`);
     for (const v of judged) for (const note of v.notes) r.info(`${v.kind} ${v.id}: ${note}`);
     for (const note of d.notes) r.info(note);
+    judgeBatch(r, d, o, now, skipped);
     // After the evidence: a long exclusion list must not push it out of the output.
     for (const line of skipped.slice(0, o.maxItems)) r.info(line);
     if (excluded > o.maxItems) r.info(`... and ${excluded - o.maxItems} more not judged`);
@@ -244,6 +273,40 @@ export default defineCheck({
     return r.done(`${judged.length - unhealthy.length}/${judged.length} workloads healthy${scope} (${kinds})${rolling ? `, ${rolling} rolling out` : ''}${excluded ? `, ${excluded} excluded` : ''}`);
   },
 });
+
+/** The first two ids, then how many more. */
+function names(vs: { id: string }[]): string {
+  const shown = vs.slice(0, 2).map((v) => v.id).join(', ');
+  return vs.length > 2 ? `${shown} and ${vs.length - 2} more` : shown;
+}
+
+/** CronJobs that stopped succeeding and Jobs that never end: WARNING each, named (lib/kube/jobs.ts). */
+function judgeBatch(r: Report, d: Data, o: { exclude: string[]; cronjobStale?: number; jobMaxDuration: number; maxItems: number }, now: number, skipped: string[]): void {
+  const kept = <T extends { metadata?: ObjectMeta }>(kind: string, list: T[]) => list.filter((x) => {
+    const why = exclusion(x, o.exclude);
+    if (why) skipped.push(`${kind} ${objectRef(x.metadata)} not judged (${why})`);
+    return !why;
+  });
+  const completions = newestCompletions(d.jobs);
+  const crons = kept('CronJob', d.cronjobs).map((c) => judgeCronJob(c, completions, { now, staleAfter: o.cronjobStale }));
+  const stale = crons.filter((c) => c.problem);
+  const long = kept('Job', d.jobs).map((j) => ({ id: objectRef(j.metadata), why: longRunningJob(j, now, o.jobMaxDuration) })).filter((x) => x.why);
+  perf.metric(r, 'stale_cronjobs', stale.length, o, { min: 0, max: crons.length });
+  perf.metric(r, 'long_running_jobs', long.length, o, { min: 0 });
+  if (stale.length) {
+    const [ns, name] = stale[0]!.id.split('/');
+    r.problem(State.WARNING, `${plural(stale.length, 'CronJob')} not succeeding: ${names(stale)}`);
+    r.action(State.WARNING, `see why CronJob ${stale[0]!.id} stopped succeeding: kubectl describe cronjob -n ${ns} ${name} (events: missed starts, FailedCreate) and kubectl get jobs -n ${ns}; the logs of its last Job say why it failed`);
+  }
+  if (long.length) {
+    const [ns, name] = long[0]!.id.split('/');
+    r.problem(State.WARNING, `${plural(long.length, 'Job')} running too long: ${names(long)}`);
+    r.action(State.WARNING, `see what Job ${long[0]!.id} is doing: kubectl logs -n ${ns} job/${name}; delete it if it hangs, or give it spec.activeDeadlineSeconds (or --job-max-duration) if it is meant to run this long`);
+  }
+  for (const c of stale.slice(0, o.maxItems)) r.add(State.WARNING, `CronJob ${c.id}: ${c.problem}`);
+  for (const j of long.slice(0, o.maxItems)) r.add(State.WARNING, `Job ${j.id}: ${j.why}`);
+  for (const c of crons) if (c.note) r.info(`CronJob ${c.id}: ${c.note}`);
+}
 
 /** The next step for a workload that is down or degraded: its pods say why. */
 function workloadAction(v: WorkloadVerdict): string {

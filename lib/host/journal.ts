@@ -254,6 +254,12 @@ export interface ReadJournalOptions {
   since: number;
   /** journalctl -D: another machine's journal files. */
   directory?: string;
+  /**
+   * journalctl --root: the journals of the system mounted there, persistent
+   * (var/log/journal) and volatile (run/log/journal) both. Without it or
+   * `directory` journalctl reads this system's, both of them too.
+   */
+  root?: string;
   maxBytes: number;
 }
 
@@ -273,6 +279,7 @@ export async function readJournal(unit: string, patterns: readonly LinePattern[]
     '--no-pager',
   ];
   if (o.directory) args.push('-D', o.directory);
+  else if (o.root) args.push('--root', o.root);
   const scan = new JournalScan(patterns);
   try {
     const r = await runCommand('journalctl', args, { signal: o.signal, log: o.log, maxBytes: o.maxBytes, onLine: (l) => scan.line(l) });

@@ -41,6 +41,7 @@ export const RESOURCES = {
   statefulsets: r('apps', 'v1', 'statefulsets', 'StatefulSet', LIST),
   controllerrevisions: r('apps', 'v1', 'controllerrevisions', 'ControllerRevision', GET_LIST),
   jobs: r('batch', 'v1', 'jobs', 'Job', LIST),
+  cronjobs: r('batch', 'v1', 'cronjobs', 'CronJob', LIST),
   poddisruptionbudgets: r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', LIST),
   endpointslices: r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', LIST),
   apiservices: r('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', LIST, false),

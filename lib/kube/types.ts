@@ -115,6 +115,8 @@ export interface Pod {
     initContainerStatuses?: ContainerStatus[];
     nominatedNodeName?: string;
     reason?: string;
+    /** Why the pod is in this phase (the kubelet's eviction message). */
+    message?: string;
     startTime?: string;
   };
 }

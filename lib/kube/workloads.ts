@@ -39,6 +39,8 @@ export interface DaemonPlacement {
   missingOn: string[];
   /** node -> why its pod is not available. */
   notReadyOn: { node: string; why: string }[];
+  /** Nodes cordoned (spec.unschedulable): drained for maintenance, a rolling reboot. */
+  cordoned?: string[];
 }
 
 const n = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
@@ -219,6 +221,8 @@ export function judgeDaemonSet(ds: Deployment, o: JudgeOptions & { revisionCreat
 
   const current = n(st.currentNumberScheduled);
   const missing = desired - current;
+  const maintenance = shortOnCordoned(o.placement, desired - v.available, missing, v.available);
+  if (maintenance) { v.notes.push(maintenance); young ??= 'the nodes short of a pod are cordoned'; }
   const strategy = ds.spec?.updateStrategy?.type ?? 'RollingUpdate';
   if (v.updated < desired && strategy !== 'OnDelete') young ??= rolloutAge(v, o, `${v.updated}/${desired} updated`);
   else if (v.updated < desired) v.notes.push(`${v.updated}/${desired} pods of the current template (updateStrategy OnDelete)`);
@@ -233,6 +237,21 @@ export function judgeDaemonSet(ds: Deployment, o: JudgeOptions & { revisionCreat
   const mis = n(st.numberMisscheduled);
   if (mis > 0) degrade(v, `${mis} ${mis === 1 ? 'pod' : 'pods'} on nodes that should not run it (numberMisscheduled)`);
   return v;
+}
+
+/**
+ * A DaemonSet short of pods only on cordoned nodes is a node under
+ * maintenance (a rolling reboot drains and cordons one node at a time), not a
+ * broken DaemonSet: kubernetes-mixin#625. Only when every node short of a pod
+ * is named and cordoned, and some pod still serves elsewhere. The note says
+ * where; undefined when the rule does not apply.
+ */
+function shortOnCordoned(where: DaemonPlacement | undefined, short: number, missing: number, available: number): string | undefined {
+  if (!where?.cordoned?.length || short <= 0 || available <= 0) return undefined;
+  if (missing > 0 && where.missingOn.length !== missing) return undefined;
+  const nodes = new Set([...where.missingOn, ...where.notReadyOn.map((x) => x.node)]);
+  if (nodes.size < short || [...nodes].some((x) => !where.cordoned!.includes(x))) return undefined;
+  return `${short} ${short === 1 ? 'pod' : 'pods'} short on cordoned ${[...nodes].sort().join(', ')} (spec.unschedulable: maintenance or a rolling reboot), not counted; uncordon when done`;
 }
 
 // ---- DaemonSet placement: which nodes, from its pods and the nodes ----------
@@ -269,7 +288,8 @@ export function daemonPlacement(ds: Deployment, pods: Pod[], nodes: Node[]): Dae
     .filter((p) => condition(p.status?.conditions, 'Ready')?.status !== 'True')
     .map((p) => ({ node: p.spec?.nodeName || 'no node', why: podNotReadyReason(p) }))
     .sort((a, b) => a.node.localeCompare(b.node));
-  return { missingOn, notReadyOn };
+  const cordoned = nodes.filter((x) => x.spec?.unschedulable).map((x) => x.metadata?.name ?? '').filter(Boolean).sort();
+  return { missingOn, notReadyOn, ...(cordoned.length ? { cordoned } : {}) };
 }
 
 /**

@@ -52,6 +52,8 @@ const OTHER_TOOLS = new Set([
   'max-pods', // the kubelet's (docs/checks/capacity.md)
   'count', 'lookback', // node-problem-detector's log monitor rules (docs/checks/nodes.md)
   'ignore', // ITRS check_k8s's (docs/selection.md)
+  'root', // journalctl --root (docs/checks/dqlite.md)
+  'terminated-pod-gc-threshold', // kube-controller-manager's (docs/checks/pods.md)
 ]);
 
 function ourOptions(model: Model): Set<string> {

@@ -89,9 +89,9 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     const r = await run(['--journal-directory', healthy]);
     expect(r.code, r.stdout).toBe(0);
     expect(r.firstLine).toBe(
-      `K8S DQLITE OK - 0 context canceled, 0 context deadline exceeded, 0 database is locked in 5m (20 lines of ${UNIT} scanned) ` +
+      `K8S DQLITE OK - 0 context canceled, 0 context deadline exceeded, 0 database is locked, 0 no available dqlite leader server found in 5m (20 lines of ${UNIT} scanned) ` +
       '| context_canceled=0;;;0 rate_context_canceled=0;1;6;0 context_deadline_exceeded=0;;;0 rate_context_deadline_exceeded=0;0.4;2;0 ' +
-      'database_is_locked=0;;;0 rate_database_is_locked=0;0.4;2;0 matched_lines=0;;;0 lines_scanned=20;;;0',
+      'database_is_locked=0;;;0 rate_database_is_locked=0;0.4;2;0 no_available_leader=0;;;0 rate_no_available_leader=0;0.2;1;0 matched_lines=0;;;0 lines_scanned=20;;;0',
     );
     expect(r.stdout).toContain("\nunit state not checked (reading a journal directory, maybe another machine's; --unit-state judges the local unit)\n");
   });
@@ -160,7 +160,7 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     r = await run(['--journal-directory', dir, '--kubelite']);
     expect(r.code, r.stdout).toBe(1);
     expect(r.perf).toMatchObject({ kubelite_pod_status_failed: '4', rate_kubelite_pod_status_failed: '0.8', kubelite_node_status_failed: '1', kubelite_deadline_exceeded: '5', rate_kubelite_deadline_exceeded: '1' });
-    expect(r.firstLine).toMatch(/^K8S DQLITE WARNING - 0 context canceled, 0 context deadline exceeded, 0 database is locked in 5m \(20 lines of snap\.microk8s\.daemon-k8s-dqlite scanned\); 4 Failed to update status for pod \(0\.8\/min, last [\dms]+ ago\), 5 context deadline exceeded \(1\/min, last [\dms]+ ago\) in 5m of snap\.microk8s\.daemon-kubelite \(\d+ lines scanned\)/);
+    expect(r.firstLine).toMatch(/^K8S DQLITE WARNING - 0 context canceled, 0 context deadline exceeded, 0 database is locked, 0 no available dqlite leader server found in 5m \(20 lines of snap\.microk8s\.daemon-k8s-dqlite scanned\); 4 Failed to update status for pod \(0\.8\/min, last [\dms]+ ago\), 5 context deadline exceeded \(1\/min, last [\dms]+ ago\) in 5m of snap\.microk8s\.daemon-kubelite \(\d+ lines scanned\)/);
   });
 
   it('CRITICAL on the incident: context canceled from k8s-dqlite, a non-UTF-8 database is locked counted too', async () => {
@@ -190,6 +190,23 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     expect(r.firstLine).toContain(' matched_lines=38;30;50;0 ');
   });
 
+  it('counts a "no available dqlite leader server found" loop (canonical/microk8s#5524), read from the volatile journal with --journal-root', async () => {
+    const t = Date.now();
+    // journalctl --root reads ROOT/var/log/journal and ROOT/run/log/journal (Storage=volatile, or before the flush).
+    const host = path.join(root, 'host');
+    writeJournal(path.join(host, 'var', 'log', 'journal', '0123456789abcdef0123456789abcdef'), background(t));
+    writeJournal(path.join(host, 'run', 'log', 'journal', '0123456789abcdef0123456789abcdef'), Array.from({ length: 8 }, (_, k) =>
+      dqliteEntry(t - 10 * S - k * 30 * S, 'error', 'failed to create dqlite connection: no available dqlite leader server found')));
+    const r = await run(['--journal-root', host]);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.perf).toMatchObject({ no_available_leader: '8', rate_no_available_leader: '1.6', lines_scanned: '28' });
+    expect(r.firstLine).toMatch(/^K8S DQLITE CRITICAL - 8 no available dqlite leader server found \(1\.6\/min, last [\dms]+ ago\) in 5m of snap\.microk8s\.daemon-k8s-dqlite \(28 lines scanned\)/);
+    // The persistent directory alone (-D) does not see it.
+    const persistent = await run(['--journal-directory', path.join(host, 'var', 'log', 'journal')]);
+    expect(persistent.code, persistent.stdout).toBe(0);
+    expect(persistent.perf).toMatchObject({ no_available_leader: '0', lines_scanned: '20' });
+  });
+
   it('--format json: the same result as one object', async () => {
     const r = await runBuilt('dqlite', ['--journal-directory', incidentJournal(), '--format', 'json']);
     expect(r.code).toBe(2);
@@ -197,7 +214,8 @@ describe.skipIf(!required)('check_k8s_dqlite reading real journal files', () => 
     expect(o).toMatchObject({ check: 'dqlite', state: 'CRITICAL', exitCode: 2 });
     expect(o.perfdata.map((p: { label: string; value: number }) => [p.label, p.value])).toEqual([
       ['context_canceled', 37], ['rate_context_canceled', 7.4], ['context_deadline_exceeded', 0], ['rate_context_deadline_exceeded', 0],
-      ['database_is_locked', 1], ['rate_database_is_locked', 0.2], ['matched_lines', 38], ['lines_scanned', 59],
+      ['database_is_locked', 1], ['rate_database_is_locked', 0.2], ['no_available_leader', 0], ['rate_no_available_leader', 0],
+      ['matched_lines', 38], ['lines_scanned', 59],
     ]);
     expect(o.findings.find((f: { state: string }) => f.state === 'CRITICAL').text).toMatch(/^context canceled: 37 lines in 5m/);
   });

@@ -60,8 +60,13 @@ describe('check_k8s_pods against the API double', () => {
     const before = incident.requests().length;
     await runBuilt('pods', ['--kubeconfig', incident.kubeconfig, '--namespace', 'games', '--selector', 'app=survive-minecraft']);
     const reqs = incident.requests().slice(before);
-    expect(reqs.map((r) => r.path).sort()).toEqual(['/api/v1/namespaces/games/pods', '/apis/batch/v1/namespaces/games/jobs']);
-    expect(reqs.find((r) => r.path.endsWith('/pods'))!.query).toMatchObject({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed', labelSelector: 'app=survive-minecraft' });
+    expect(reqs.map((r) => r.path).sort()).toEqual(['/api/v1/namespaces/games/pods', '/api/v1/namespaces/games/pods', '/apis/batch/v1/namespaces/games/jobs']);
+    const pods = reqs.filter((r) => r.path.endsWith('/pods')).map((r) => r.query).sort((a, b) => String(a.fieldSelector).localeCompare(String(b.fieldSelector)));
+    expect(pods).toEqual([
+      expect.objectContaining({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed', labelSelector: 'app=survive-minecraft' }),
+      // Evicted pods: only the Failed ones, filtered by the server.
+      expect.objectContaining({ fieldSelector: 'status.phase=Failed', labelSelector: 'app=survive-minecraft' }),
+    ]);
   });
 
   it('is OK on the healthy cluster; a failed Job a later run superseded is history', async () => {
@@ -99,6 +104,46 @@ describe('check_k8s_pods against the API double', () => {
     // 12 restarts no longer count above 20; a 4-minute-old OOM kill is history in a 2-minute window.
     const narrow = await runBuilt('pods', ['--kubeconfig', s.kubeconfig, '--restarts', '20', '--window', '2m']);
     expect(narrow.perf).toMatchObject({ restarting_pods: '0', oomkilled_pods: '0', problem_pods: '3' });
+  });
+
+  it('warns on pods evicted within --window, by node and resource, with the kubelet\'s events; asks for events only then', async () => {
+    const s = await start('evictions');
+    const before = s.requests().length;
+    const run = await runBuilt('pods', ['--kubeconfig', s.kubeconfig, '-v']);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.firstLine).toMatch(/^K8S PODS WARNING - 3 pods evicted in 15m: 2 on k8s02 for ephemeral-storage, 1 on k8s01 for memory \| .*evicted_pods=3;0;;0$/);
+    expect(run.stdout).toMatch(/\nWhat to do: node k8s02 ran short of ephemeral-storage: on it, df -h and df -i /);
+    expect(run.stdout).toMatch(/\n\[WARNING\] k8s02: 2 pods evicted for ephemeral-storage, the last 2m\d*s? ago: media\/transcode-7c9d8f6b5-x2k4p, media\/transcode-7c9d8f6b5-q8w3n \(The node was low on resource: ephemeral-storage\. /);
+    expect(run.stdout).toMatch(/\nevent on node k8s02, 2m\d*s? ago: EvictionThresholdMet: Attempting to reclaim ephemeral-storage\n/);
+    expect(run.stdout).toContain('\n1 evicted pod from before --window 15m not counted');
+    const reqs = s.requests().slice(before);
+    expect(reqs.map((r) => `${r.path}?${r.query.fieldSelector ?? ''}`).sort()).toEqual([
+      '/api/v1/namespaces/default/events?reason=EvictionThresholdMet',
+      '/api/v1/namespaces/media/events?involvedObject.kind=Pod,reason=Evicted',
+      '/api/v1/namespaces/monitoring/events?involvedObject.kind=Pod,reason=Evicted',
+      '/api/v1/pods?status.phase!=Succeeded,status.phase!=Failed',
+      '/api/v1/pods?status.phase=Failed',
+      '/apis/batch/v1/jobs?',
+    ]);
+    // Older evictions only: OK, and no events asked for.
+    const mark = s.requests().length;
+    const narrow = await runBuilt('pods', ['--kubeconfig', s.kubeconfig, '--window', '1m']);
+    expect(narrow.code, narrow.stdout).toBe(0);
+    expect(narrow.firstLine).toMatch(/^K8S PODS OK - 2\/2 pods fine, 0 evicted in 1m, 0 Jobs, none failed \| /);
+    expect(s.requests().slice(mark).some((r) => r.path.endsWith('/events'))).toBe(false);
+    const critical = await runBuilt('pods', ['--kubeconfig', s.kubeconfig, '--evicted-critical', '2']);
+    expect(critical.code, critical.stdout).toBe(2);
+  });
+
+  it('judges evictions the same when the events are forbidden, and says they were not read', async () => {
+    const s = await start('evictions', { rules: [{ path: '/events$', forbid: true }] });
+    const run = await runBuilt('pods', ['--kubeconfig', s.kubeconfig, '-v']);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.firstLine).toMatch(/^K8S PODS WARNING - 3 pods evicted in 15m: 2 on k8s02 for ephemeral-storage, 1 on k8s01 for memory \| /);
+    expect(run.stdout).toMatch(/\nthe kubelet's eviction events not read: .*forbidden/);
+    expect(run.stdout).not.toContain('EvictionThresholdMet');
   });
 
   it('judges failed Jobs by --jobs-warning/--jobs-critical', async () => {

@@ -69,12 +69,13 @@ describe('check_k8s_workloads against the API double', () => {
     expect(run.stdout).not.toMatch(/DaemonSet kube-system\/calico-node/);
   });
 
-  it('asks three paged lists, then only the pods of the DaemonSet short of pods', async () => {
+  it('asks five paged lists, then only the nodes and the pods of the DaemonSet short of pods', async () => {
     const before = incident.requests().length;
     await runBuilt('workloads', ['--kubeconfig', incident.kubeconfig]);
     const reqs = incident.requests().slice(before);
     expect(reqs.map((r) => r.path).sort()).toEqual([
-      '/api/v1/namespaces/openebs/pods', '/apis/apps/v1/daemonsets', '/apis/apps/v1/deployments', '/apis/apps/v1/statefulsets',
+      '/api/v1/namespaces/openebs/pods', '/api/v1/nodes', '/apis/apps/v1/daemonsets', '/apis/apps/v1/deployments', '/apis/apps/v1/statefulsets',
+      '/apis/batch/v1/cronjobs', '/apis/batch/v1/jobs',
     ]);
     expect(reqs.find((r) => r.path.endsWith('/pods'))!.query).toMatchObject({ labelSelector: 'app=openebs-jiva-csi-node' });
     for (const r of reqs) expect(r.query.limit).toBe('500');
@@ -95,7 +96,7 @@ describe('check_k8s_workloads against the API double', () => {
     expectContract(run, TITLE);
     expect(run.code, run.stdout).toBe(0);
     expect(run.firstLine).toBe('K8S WORKLOADS OK - 17/17 workloads healthy (9 Deployments, 6 StatefulSets, 2 DaemonSets), 1 rolling out' +
-      ' | unhealthy_workloads=0;0;;0;17 down_workloads=0;;0;0;17 workloads=17;;;0 excluded_workloads=0;;;0');
+      ' | unhealthy_workloads=0;0;;0;17 down_workloads=0;;0;0;17 workloads=17;;;0 excluded_workloads=0;;;0 stale_cronjobs=0;;;0;2 long_running_jobs=0;;;0');
     expect(run.stdout).toMatch(/\nDeployment apps\/web-frontend: rolling out: 1\/2 updated, last progress \d+s ago\n/);
   });
 
@@ -105,14 +106,15 @@ describe('check_k8s_workloads against the API double', () => {
     expect(run.code, run.stdout).toBe(2);
     expect(run.firstLine).toMatch(/^K8S WORKLOADS CRITICAL - 1 workload with no ready replica: games\/survive-minecraft \| .* workloads=1;;;0/);
     const reqs = incident.requests().slice(before);
-    expect(reqs.map((r) => r.path).sort()).toEqual(['/apis/apps/v1/namespaces/games/daemonsets', '/apis/apps/v1/namespaces/games/deployments', '/apis/apps/v1/namespaces/games/statefulsets']);
+    expect(reqs.map((r) => r.path).sort()).toEqual(['/apis/apps/v1/namespaces/games/daemonsets', '/apis/apps/v1/namespaces/games/deployments', '/apis/apps/v1/namespaces/games/statefulsets',
+      '/apis/batch/v1/namespaces/games/cronjobs', '/apis/batch/v1/namespaces/games/jobs']);
     for (const r of reqs) expect(r.query).toMatchObject({ labelSelector: 'app=survive-minecraft', limit: '1' });
   });
 
   it('excludes by NS/NAME glob and by the k8s-nrpe/ignore annotation', async () => {
     const run = await runBuilt('workloads', ['--kubeconfig', incident.kubeconfig, '--exclude', 'openebs/*', '--exclude', 'survive-*', '-v']);
     expect(run.code, run.stdout).toBe(0);
-    expect(run.firstLine).toMatch(/^K8S WORKLOADS OK - 2\/2 workloads healthy \(1 Deployment, 0 StatefulSets, 1 DaemonSet\), 14 excluded \| .* excluded_workloads=14;;;0$/);
+    expect(run.firstLine).toMatch(/^K8S WORKLOADS OK - 2\/2 workloads healthy \(1 Deployment, 0 StatefulSets, 1 DaemonSet\), 14 excluded \| .* excluded_workloads=14;;;0 stale_cronjobs=0;;;0;0 long_running_jobs=0;;;0$/);
     expect(run.stdout).toContain('\nDeployment games/survive-minecraft not judged (--exclude survive-*)\n');
 
     const objects = [...fixture('incident', 'workloads.json'), ...nodes()];
@@ -131,6 +133,40 @@ describe('check_k8s_workloads against the API double', () => {
     expect(run.firstLine).toMatch(/^K8S WORKLOADS WARNING - 1 workload unhealthy: monitoring\/node-exporter \| /);
     expect(run.stdout).toContain('\n[WARNING] DaemonSet monitoring/node-exporter: 2/3 pods ready, 2 available; no pod on 1 of 3 nodes that should run one: k8s02\n');
     expect(s.requests().map((r) => r.path)).toContain('/api/v1/nodes');
+  });
+
+  it('stays quiet about a DaemonSet one pod short on a cordoned node (a rolling reboot), saying so', async () => {
+    const s = await start('rolling-reboot');
+    const run = await runBuilt('workloads', ['--kubeconfig', s.kubeconfig, '-v']);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.firstLine).toMatch(/^K8S WORKLOADS OK - 1\/1 workloads healthy \(0 Deployments, 0 StatefulSets, 1 DaemonSet\) \| /);
+    expect(run.stdout).toContain('\nDaemonSet kube-system/calico-node: 1 pod short on cordoned k8s02 (spec.unschedulable: maintenance or a rolling reboot), not counted; uncordon when done\n');
+    // Uncordoned with the pod still not ready: counted.
+    const objects = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'rolling-reboot.json'), 'utf8')).objects as Obj[];
+    for (const o of objects) if (o.kind === 'Node') o.spec = {};
+    const after = await start({ objects });
+    const late = await runBuilt('workloads', ['--kubeconfig', after.kubeconfig]);
+    expect(late.code, late.stdout).toBe(1);
+    expect(late.firstLine).toMatch(/^K8S WORKLOADS WARNING - 1 workload unhealthy: kube-system\/calico-node \| /);
+  });
+
+  it('warns naming a CronJob not succeeding for twice its interval (in its zone), one never succeeding, and a Job running too long', async () => {
+    const s = await start('cronjobs');
+    const run = await runBuilt('workloads', ['--kubeconfig', s.kubeconfig, '-v']);
+    expectContract(run, TITLE);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.firstLine).toMatch(/^K8S WORKLOADS WARNING - 2 CronJobs not succeeding: ops\/backup, ops\/never; 1 Job running too long: ops\/migrate-schema \| .*stale_cronjobs=2;;;0;4 long_running_jobs=1;;;0$/);
+    expect(run.stdout).toMatch(/\nWhat to do: see why CronJob ops\/backup stopped succeeding: kubectl describe cronjob -n ops backup /);
+    expect(run.stdout).toContain("\n[WARNING] CronJob ops/backup: last succeeded 4d ago, runs every 1d ('0 2 * * *' Europe/Berlin), more than 2d\n");
+    expect(run.stdout).toMatch(/\n\[WARNING\] CronJob ops\/never: never succeeded in 3d since it was created, runs every 1d \('0 2 \* \* \*'\); last scheduled never\n/);
+    expect(run.stdout).toContain('\n[WARNING] Job ops/migrate-schema: running for 13h, more than 12h (1 active pod)\n');
+    expect(run.stdout).toContain('\nCronJob ops/paused: suspended (spec.suspend), not judged\n');
+    expect(run.stdout).not.toMatch(/reindex|ops\/sync:/);
+    // --cronjob-stale and --job-max-duration move the lines.
+    const loose = await runBuilt('workloads', ['--kubeconfig', s.kubeconfig, '--cronjob-stale', '5d', '--job-max-duration', '14h']);
+    expect(loose.code, loose.stdout).toBe(0);
+    expect(loose.perf).toMatchObject({ stale_cronjobs: '0', long_running_jobs: '0' });
   });
 
   it('judges misscheduled DaemonSet pods, and -w/-c on the count', async () => {

@@ -162,19 +162,22 @@ describe('check_k8s_dqlite options', () => {
       ['context_canceled', 'context canceled', '1', '6'],
       ['context_deadline_exceeded', 'context deadline exceeded', '0.4', '2'],
       ['database_is_locked', 'database is locked', '0.4', '2'],
+      ['no_available_leader', 'no available dqlite leader server found', '0.2', '1'],
     ]);
     expect(o.warning).toBeUndefined();
   });
 
   it('--pattern repeats, in order, with --pattern-warning/--pattern-critical', async () => {
     const o = await opts('--pattern', 'deadline=context deadline exceeded', '--pattern=/raft/i', '--pattern', 'x', '--pattern-critical', '5:');
-    expect(patternsOf(o).slice(3).map((p) => [p.label, p.warn?.text, p.crit?.text])).toEqual([
+    expect(patternsOf(o).slice(4).map((p) => [p.label, p.warn?.text, p.crit?.text])).toEqual([
       ['deadline', '0', '5:'], ['raft', '0', '5:'], ['x', '0', '5:'],
     ]);
   });
 
-  it('--journal-directory turns the local unit state off unless --unit-state', async () => {
+  it('--journal-directory and --journal-root turn the local unit state off unless --unit-state', async () => {
     expect(checksUnit(await opts('--journal-directory', '/x'))).toBe(false);
+    expect(checksUnit(await opts('--journal-root', '/host'))).toBe(false);
+    expect(checksUnit(await opts('--journal-root', '/host', '--unit-state'))).toBe(true);
     expect(checksUnit(await opts('--journal-directory', '/x', '--unit-state'))).toBe(true);
     expect(checksUnit(await opts('--no-unit-state'))).toBe(false);
   });
@@ -194,6 +197,7 @@ describe('check_k8s_dqlite options', () => {
     expect(await usage('--unit', '-x')).toMatch(/.+/);
     expect(await usage('--unit', 'a b')).toBe("invalid --unit 'a b': not a systemd unit name");
     expect(await usage('--journal-directory', '')).toBe('--journal-directory needs a value');
+    expect(await usage('--journal-directory', '/x', '--journal-root', '/host')).toBe('--journal-directory and --journal-root: give one');
     expect(await usage(...Array.from({ length: 21 }, (_, i) => [`--pattern`, `p${i}=x${i}`]).flat())).toMatch(/at most 20/);
   });
 });
@@ -203,6 +207,7 @@ const BUILTIN = [
   { label: 'context_canceled', display: 'context canceled' },
   { label: 'context_deadline_exceeded', display: 'context deadline exceeded' },
   { label: 'database_is_locked', display: 'database is locked' },
+  { label: 'no_available_leader', display: 'no available dqlite leader server found' },
 ];
 
 function scanOf(counts: Record<string, number>, extra: Partial<JournalScanResult> = {}, o?: { patterns: { label: string; display: string }[] }): JournalScanResult {
@@ -236,9 +241,9 @@ describe('check_k8s_dqlite evaluate()', () => {
     const { state, text } = await judge({ scan: scanOf({}), unit: active });
     expect(state).toBe(State.OK);
     expect(text.split('\n')[0]).toBe(
-      'K8S DQLITE OK - 0 context canceled, 0 context deadline exceeded, 0 database is locked in 5m (4210 lines of snap.microk8s.daemon-k8s-dqlite scanned); unit active (running) ' +
+      'K8S DQLITE OK - 0 context canceled, 0 context deadline exceeded, 0 database is locked, 0 no available dqlite leader server found in 5m (4210 lines of snap.microk8s.daemon-k8s-dqlite scanned); unit active (running) ' +
       '| context_canceled=0;;;0 rate_context_canceled=0;1;6;0 context_deadline_exceeded=0;;;0 rate_context_deadline_exceeded=0;0.4;2;0 ' +
-      'database_is_locked=0;;;0 rate_database_is_locked=0;0.4;2;0 matched_lines=0;;;0 lines_scanned=4210;;;0',
+      'database_is_locked=0;;;0 rate_database_is_locked=0;0.4;2;0 no_available_leader=0;;;0 rate_no_available_leader=0;0.2;1;0 matched_lines=0;;;0 lines_scanned=4210;;;0',
     );
     expect(text).toContain('\ncontext canceled: no lines in 5m\n');
   });
@@ -285,7 +290,7 @@ describe('check_k8s_dqlite evaluate()', () => {
     expect(text).toContain('[CRITICAL] context canceled: 40 lines');
     expect(text).toContain('[WARNING] database is locked: 3 lines');
     expect(text).toContain('\nearlier context canceled: 2026-06-12T23:14:00Z: older context canceled\n');
-    expect(text).toMatch(/\| context_canceled=40;;;0 rate_context_canceled=8;1;6;0 context_deadline_exceeded=0;;;0 rate_context_deadline_exceeded=0;0\.4;2;0 database_is_locked=3;;;0 rate_database_is_locked=0\.6;0\.4;2;0 matched_lines=43;;;0 lines_scanned=4210;;;0\n/);
+    expect(text).toMatch(/\| context_canceled=40;;;0 rate_context_canceled=8;1;6;0 context_deadline_exceeded=0;;;0 rate_context_deadline_exceeded=0;0\.4;2;0 database_is_locked=3;;;0 rate_database_is_locked=0\.6;0\.4;2;0 no_available_leader=0;;;0 rate_no_available_leader=0;0\.2;1;0 matched_lines=43;;;0 lines_scanned=4210;;;0\n/);
   });
 
   it('each pattern has its own thresholds', async () => {

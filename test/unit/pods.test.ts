@@ -116,7 +116,7 @@ describe('check_k8s_pods evaluate', () => {
     const unscheduled: Pod = { metadata: { name: 'web-0', namespace: 'apps' }, spec: {}, status: { phase: 'Pending' } };
     const leaving: Pod = { metadata: { name: 'old', namespace: 'apps', deletionTimestamp: ago(60) }, spec: { nodeName: 'k8s02' }, status: { phase: 'Running' } };
     const failedJob: Job = { metadata: { name: 'backup-1', namespace: 'apps' }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastTransitionTime: ago(300) }] } };
-    const data = { pods: [pod([crash], { ready: false, readySince: 3120 }), unscheduled, leaving], fine: 10, jobs: [failedJob] };
+    const data = { pods: [pod([crash], { ready: false, readySince: 3120 }), unscheduled, leaving], fine: 10, jobs: [failedJob], evicted: [], evictionEvents: [] };
 
     const o = check.evaluate(data, await checkOptions(check), NOW);
     expect(outcomeState(o)).toBe(State.WARNING);
@@ -133,5 +133,71 @@ describe('check_k8s_pods evaluate', () => {
 
     const quiet = check.evaluate({ ...data, jobs: [] }, await checkOptions(check, ['-w', '1']), NOW);
     expect(quiet.summary).toBe('10/13 pods fine, 1 within thresholds (1 unscheduled, 1 terminating: judged by other checks), 0 Jobs, none failed');
+  });
+});
+
+describe('evictions', () => {
+  // As the kubelet leaves an evicted pod (pkg/kubelet/eviction: phase Failed, reason Evicted, DisruptionTarget since 1.26).
+  const evicted = (name: string, node: string, message: string, secondsAgo: number | undefined, ns = 'apps'): Pod => ({
+    metadata: { name, namespace: ns, creationTimestamp: ago(86400) },
+    spec: { nodeName: node },
+    status: {
+      phase: 'Failed', reason: 'Evicted', message,
+      conditions: secondsAgo === undefined ? [] : [{ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: 'The node was low on resource', lastTransitionTime: ago(secondsAgo) }],
+    },
+  });
+  const DISK = 'The node was low on resource: ephemeral-storage. Threshold quantity: 2Gi, available: 1523564Ki. Container web was using 2Gi, request is 0, has larger consumption of ephemeral-storage. ';
+  const MEM = 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 91244Ki. ';
+
+  it('reads the resource from the kubelet\'s message formats, and the time from its conditions', async () => {
+    const { evictedResource, evictionTime } = await import('../../lib/kube/evictions.js');
+    expect(evictedResource(DISK)).toBe('ephemeral-storage');
+    expect(evictedResource(MEM)).toBe('memory');
+    expect(evictedResource('The node had condition: [DiskPressure]. ')).toBe('DiskPressure');
+    expect(evictedResource('Pod ephemeral local storage usage exceeds the total limit of containers 1Gi. ')).toBe('ephemeral-storage (its own limit)');
+    expect(evictedResource('Usage of EmptyDir volume "scratch" exceeds the limit "1Gi". ')).toBe('ephemeral-storage (its own limit)');
+    expect(evictedResource(undefined)).toBe('unknown');
+    expect(evictionTime(evicted('a', 'k8s01', DISK, 120))).toBe(NOW - 120_000);
+    const readyOnly: Pod = { status: { conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: ago(30) }] } };
+    expect(evictionTime(readyOnly)).toBe(NOW - 30_000);
+    const containerEnd: Pod = { status: { containerStatuses: [{ state: { terminated: { finishedAt: ago(50) } } }, { state: { terminated: { finishedAt: ago(40) } } }] } };
+    expect(evictionTime(containerEnd)).toBe(NOW - 40_000);
+    expect(evictionTime({ status: {} })).toBeUndefined();
+  });
+
+  it('is WARNING for evictions within --window, grouped by node and resource, naming the node; older ones are info', async () => {
+    const { default: check } = await import('../../checks/pods.js');
+    const { checkOptions } = await import('./support.js');
+    const data = {
+      pods: [], fine: 5, jobs: [],
+      evicted: [
+        evicted('web-1', 'k8s02', DISK, 120), evicted('web-2', 'k8s02', DISK, 100), evicted('cache-1', 'k8s01', MEM, 300),
+        evicted('old', 'k8s03', DISK, 3 * 3600), evicted('unknown-time', 'k8s03', DISK, undefined),
+      ],
+      evictionEvents: [
+        { reason: 'EvictionThresholdMet', message: 'Attempting to reclaim ephemeral-storage', type: 'Warning', involvedObject: { kind: 'Node', name: 'k8s02' }, lastTimestamp: ago(130) },
+        { reason: 'Evicted', message: DISK, involvedObject: { kind: 'Pod', namespace: 'apps', name: 'web-1' }, lastTimestamp: ago(120) },
+      ],
+    };
+    const o = check.evaluate(data, await checkOptions(check), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('3 pods evicted in 15m: 2 on k8s02 for ephemeral-storage, 1 on k8s01 for memory');
+    expect(o.actions?.[0]?.text).toMatch(/^node k8s02 ran short of ephemeral-storage: on it, df -h/);
+    const texts = o.findings.map((f) => f.text);
+    expect(texts.find((t) => t.startsWith('k8s02:'))).toMatch(/^k8s02: 2 pods evicted for ephemeral-storage, the last 1m40s ago: apps\/web-2, apps\/web-1 \(The node was low on resource: ephemeral-storage\. Threshold quantity: 2Gi, /);
+    expect(o.findings.find((f) => f.text.startsWith('k8s01:'))?.state).toBe(State.WARNING);
+    expect(texts).toContain('event on node k8s02, 2m10s ago: EvictionThresholdMet: Attempting to reclaim ephemeral-storage');
+    expect(texts).toContain('2 evicted pods from before --window 15m not counted (kubectl delete pods -A --field-selector status.phase=Failed removes them)');
+    expect(Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ evicted_pods: 3 });
+
+    // The boundary: at -w 3 three evictions are OK, CRITICAL above --evicted-critical.
+    const tolerated = check.evaluate(data, await checkOptions(check, ['--evicted-warning', '3']), NOW);
+    expect(outcomeState(tolerated)).toBe(State.OK);
+    expect(tolerated.summary).toBe('5/5 pods fine, 3 evicted in 15m, 0 Jobs, none failed');
+    const critical = check.evaluate(data, await checkOptions(check, ['--evicted-critical', '2']), NOW);
+    expect(outcomeState(critical)).toBe(State.CRITICAL);
+    // A longer --window takes the 3-hour-old one in.
+    const longer = check.evaluate(data, await checkOptions(check, ['--window', '4h']), NOW);
+    expect(longer.summary).toMatch(/^4 pods evicted in 4h: 2 on k8s02 for ephemeral-storage, 1 on k8s01 for memory and 1 more$/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment, Node, Pod } from '../../lib/kube/types.js';
+import { judgeCronJob, longRunningJob, newestCompletions, type CronJob, type Job } from '../../lib/kube/jobs.js';
 import { daemonPlacement, excludedByName, ignoredByAnnotation, judgeDaemonSet, judgeDeployment, judgeStatefulSet } from '../../lib/kube/workloads.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
@@ -144,6 +145,29 @@ describe('judgeDaemonSet and daemonPlacement', () => {
     expect(unsure.why).toContain('no pod on 1 of 2 nodes that should run one');
   });
 
+  it('is quiet about pods short only on cordoned nodes (a rolling reboot), saying so as a note', () => {
+    const cordoned = (name: string): Node => ({ metadata: { name, labels: { 'kubernetes.io/os': 'linux' } }, spec: { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] } });
+    const d = ds({ desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 2, numberAvailable: 2, numberUnavailable: 1, updatedNumberScheduled: 3 });
+    // k8s02 rebooting: cordoned, its pod not ready.
+    const placement = daemonPlacement(d, [pod('k8s01', true), pod('k8s02', false, 'ContainerCreating'), pod('k8s03', true)], [node('k8s01'), cordoned('k8s02'), node('k8s03')]);
+    expect(placement.cordoned).toEqual(['k8s02']);
+    const v = judgeDaemonSet(d, { ...base, placement });
+    expect(v.health).toBe('ok');
+    expect(v.notes).toContain('1 pod short on cordoned k8s02 (spec.unschedulable: maintenance or a rolling reboot), not counted; uncordon when done');
+    // The same pod short on a node that is not cordoned counts.
+    expect(judgeDaemonSet(d, { ...base, placement: { ...placement, cordoned: ['k8s03'] } }).health).toBe('degraded');
+    // Missing (not just unready) on the cordoned node: quiet too.
+    const gone = ds({ desiredNumberScheduled: 3, currentNumberScheduled: 2, numberReady: 2, numberAvailable: 2, updatedNumberScheduled: 2 });
+    expect(judgeDaemonSet(gone, { ...base, revisionCreated: NOW - 86400_000, placement: { missingOn: ['k8s02'], notReadyOn: [], cordoned: ['k8s02'] } }).health).toBe('ok');
+    // Two short, one of them on an uncordoned node: counted.
+    const two = ds({ desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 1, numberAvailable: 1, updatedNumberScheduled: 3 });
+    const both = { missingOn: [], notReadyOn: [{ node: 'k8s02', why: 'x' }, { node: 'k8s03', why: 'y' }], cordoned: ['k8s02'] };
+    expect(judgeDaemonSet(two, { ...base, placement: both }).health).toBe('degraded');
+    // Nothing available anywhere is never excused.
+    const none = ds({ desiredNumberScheduled: 1, currentNumberScheduled: 1, updatedNumberScheduled: 1 });
+    expect(judgeDaemonSet(none, { ...base, placement: { missingOn: [], notReadyOn: [{ node: 'k8s02', why: 'x' }], cordoned: ['k8s02'] } }).health).toBe('down');
+  });
+
   it('is down with no pod ready anywhere, and says so for misscheduled pods', () => {
     expect(judgeDaemonSet(ds({ desiredNumberScheduled: 3, currentNumberScheduled: 3, updatedNumberScheduled: 3, numberUnavailable: 3 }), base).health).toBe('down');
     const v = judgeDaemonSet(ds({ desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 3, numberAvailable: 3, updatedNumberScheduled: 3, numberMisscheduled: 1 }), base);
@@ -179,12 +203,12 @@ describe('check_k8s_workloads evaluate', () => {
     const degraded = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 1, availableReplicas: 1 }, { name: 'web' });
     const fine = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }, { name: 'api' });
     const ignored = deployment({ replicas: 1 }, { replicas: 1 }, { name: 'scratch', annotations: { 'k8s-nrpe/ignore': 'true' } });
-    const data = { deployments: [fine, degraded, down, ignored], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] };
+    const data = { deployments: [fine, degraded, down, ignored], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [] };
 
     const o = check.evaluate(data, await checkOptions(check), NOW);
     expect(o.summary).toBe('1 workload with no ready replica: openebs/ctrl; 1 workload degraded: apps/web');
     expect(o.actions?.[0]).toEqual({ state: 2, text: expect.stringMatching(/^see why Deployment openebs\/ctrl has 0\/1 ready: kubectl describe -n openebs deployment\/ctrl /) });
-    expect(o.perfdata.map((p) => [p.label, p.value])).toEqual([['unhealthy_workloads', 2], ['down_workloads', 1], ['workloads', 3], ['excluded_workloads', 1]]);
+    expect(o.perfdata.map((p) => [p.label, p.value])).toEqual([['unhealthy_workloads', 2], ['down_workloads', 1], ['workloads', 3], ['excluded_workloads', 1], ['stale_cronjobs', 0], ['long_running_jobs', 0]]);
     expect(o.findings.filter((f) => f.state !== undefined).map((f) => f.text)).toEqual([
       '1 workload with replicas wanted and none ready (outside --critical-down 0)',
       '2 of 3 workloads unhealthy (outside -w 0)',
@@ -205,11 +229,84 @@ describe('check_k8s_workloads evaluate', () => {
     const { default: check } = await import('../../checks/workloads.js');
     const { checkOptions } = await import('./support.js');
     const fine = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
-    const o = check.evaluate({ deployments: [fine], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] }, await checkOptions(check, ['--namespace', 'apps']), NOW);
+    const o = check.evaluate({ deployments: [fine], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [] }, await checkOptions(check, ['--namespace', 'apps']), NOW);
     expect(outcomeState(o)).toBe(State.OK);
     expect(o.summary).toBe('1/1 workloads healthy in apps (1 Deployment, 0 StatefulSets, 0 DaemonSets)');
-    const none = check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [] }, await checkOptions(check, ['--selector', 'app=x']), NOW);
+    const none = check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [] }, await checkOptions(check, ['--selector', 'app=x']), NOW);
     expect(outcomeState(none)).toBe(State.OK);
     expect(none.summary).toBe('no workloads matching app=x');
+  });
+});
+
+describe('CronJobs and Jobs', () => {
+  const owner = { kind: 'CronJob', name: 'backup', uid: 'cj-uid', controller: true };
+  const cron = (spec: Partial<NonNullable<CronJob['spec']>>, status: CronJob['status'] = {}, createdAgo = 86400 * 30): CronJob =>
+    ({ metadata: { name: 'backup', namespace: 'ops', uid: 'cj-uid', creationTimestamp: ago(createdAgo) }, spec: { schedule: '0 2 * * *', ...spec }, status });
+  const job = (name: string, st: NonNullable<Job['status']>, spec: Job['spec'] = {}, owned = true): Job =>
+    ({ metadata: { name, namespace: 'ops', ownerReferences: owned ? [owner] : undefined }, spec, status: st });
+  const complete = (secondsAgo: number) => ({ completionTime: ago(secondsAgo), conditions: [{ type: 'Complete', status: 'True' }] });
+  const none = new Map<string, number>();
+
+  it('is stale when the last success is older than twice the interval, at the boundary on both sides', () => {
+    expect(judgeCronJob(cron({}, { lastSuccessfulTime: ago(2 * 86400) }), none, { now: NOW })).toEqual({ id: 'ops/backup' });
+    const v = judgeCronJob(cron({}, { lastSuccessfulTime: ago(2 * 86400 + 1) }), none, { now: NOW });
+    expect(v.problem).toBe("last succeeded 2d ago, runs every 1d ('0 2 * * *'), more than 2d");
+    // The zone of the schedule is named.
+    expect(judgeCronJob(cron({ timeZone: 'Europe/Berlin' }, { lastSuccessfulTime: ago(3 * 86400), active: [{}] }), none, { now: NOW }).problem)
+      .toBe("last succeeded 3d ago, runs every 1d ('0 2 * * *' Europe/Berlin), more than 2d; 1 Job running now");
+  });
+
+  it('falls back to the newest completed Job it owns, then to its creation for one that never succeeded', () => {
+    const jobs = [job('backup-1', complete(3600)), job('other', complete(60), {}, false)];
+    expect(judgeCronJob(cron({}, {}), newestCompletions(jobs), { now: NOW }).problem).toBeUndefined();
+    expect(judgeCronJob(cron({}, {}), newestCompletions([job('backup-1', complete(5 * 86400))]), { now: NOW }).problem).toMatch(/^last succeeded 5d ago/);
+    // The newer of status.lastSuccessfulTime and the Jobs wins.
+    expect(judgeCronJob(cron({}, { lastSuccessfulTime: ago(5 * 86400) }), newestCompletions(jobs), { now: NOW }).problem).toBeUndefined();
+    expect(judgeCronJob(cron({}, { lastSuccessfulTime: ago(3600) }), newestCompletions([job('backup-1', complete(5 * 86400))]), { now: NOW }).problem).toBeUndefined();
+    // Never succeeded (status {} as the real API shows a CronJob that has not run): counts from creation.
+    expect(judgeCronJob(cron({}, {}, 86400), none, { now: NOW }).problem).toBeUndefined();
+    expect(judgeCronJob(cron({}, { lastScheduleTime: ago(600) }, 3 * 86400), none, { now: NOW }).problem)
+      .toBe("never succeeded in 3d since it was created, runs every 1d ('0 2 * * *'); last scheduled 10m ago");
+  });
+
+  it('--cronjob-stale overrides the schedule; suspended and unreadable schedules are notes, not problems', () => {
+    expect(judgeCronJob(cron({}, { lastSuccessfulTime: ago(7200) }), none, { now: NOW, staleAfter: 3600 }).problem).toBe('last succeeded 2h ago, more than 1h');
+    expect(judgeCronJob(cron({ suspend: true }, { lastSuccessfulTime: ago(90 * 86400) }), none, { now: NOW })).toEqual({ id: 'ops/backup', note: 'suspended (spec.suspend), not judged' });
+    expect(judgeCronJob(cron({ schedule: '0 2 * *' }, {}), none, { now: NOW }).note).toBe("schedule '0 2 * *' not understood (4 fields, not 5): not judged; --cronjob-stale judges it");
+    expect(judgeCronJob(cron({ schedule: '0 0 30 2 *' }, {}), none, { now: NOW }).note).toBe("schedule '0 0 30 2 *' never fires: not judged");
+    expect(judgeCronJob(cron({ schedule: '0 2 * *' }, { lastSuccessfulTime: ago(7200) }), none, { now: NOW, staleAfter: 3600 }).problem).toBe('last succeeded 2h ago, more than 1h');
+  });
+
+  it('a Job running past the limit is named; finished, suspended and deadline-bound Jobs are not', () => {
+    const running = job('backup-29163420', { startTime: ago(13 * 3600), active: 1 });
+    expect(longRunningJob(running, NOW, 12 * 3600)).toBe('running for 13h, more than 12h (1 active pod), a run of CronJob backup');
+    expect(longRunningJob(running, NOW, 13 * 3600)).toBeUndefined();
+    expect(longRunningJob(job('x', { startTime: ago(13 * 3600), ...complete(60) }), NOW, 3600)).toBeUndefined();
+    expect(longRunningJob(job('x', { startTime: ago(13 * 3600) }, { suspend: true }), NOW, 3600)).toBeUndefined();
+    expect(longRunningJob(job('x', { startTime: ago(13 * 3600) }, { activeDeadlineSeconds: 86400 }), NOW, 3600)).toBeUndefined();
+  });
+
+  it('check_k8s_workloads warns naming the stale CronJob and the long Job', async () => {
+    const { default: check } = await import('../../checks/workloads.js');
+    const { checkOptions } = await import('./support.js');
+    const data = {
+      deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [],
+      cronjobs: [cron({}, { lastSuccessfulTime: ago(4 * 86400) }), { ...cron({ schedule: '@hourly' }, { lastSuccessfulTime: ago(600) }), metadata: { name: 'report', namespace: 'ops', uid: 'r' } }],
+      jobs: [job('backup-1', { startTime: ago(20 * 3600), active: 1 })],
+    };
+    const o = check.evaluate(data, await checkOptions(check), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('1 CronJob not succeeding: ops/backup; 1 Job running too long: ops/backup-1');
+    expect(o.actions?.map((a) => a.text)).toEqual([
+      expect.stringMatching(/^see why CronJob ops\/backup stopped succeeding: kubectl describe cronjob -n ops backup/),
+      expect.stringMatching(/^see what Job ops\/backup-1 is doing: kubectl logs -n ops job\/backup-1/),
+    ]);
+    expect(Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ stale_cronjobs: 1, long_running_jobs: 1 });
+    const quiet = check.evaluate(data, await checkOptions(check, ['--cronjob-stale', '5d', '--job-max-duration', '1d']), NOW);
+    expect(outcomeState(quiet)).toBe(State.OK);
+    // Excluded by name: not judged, said.
+    const excluded = check.evaluate(data, await checkOptions(check, ['--exclude', 'ops/backup*']), NOW);
+    expect(outcomeState(excluded)).toBe(State.OK);
+    expect(excluded.findings.map((f) => f.text)).toContain('CronJob ops/backup not judged (--exclude ops/backup*)');
   });
 });
