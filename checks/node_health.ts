@@ -50,7 +50,7 @@ const options = {
   'restarts-critical': opt.range({ default: '4', describe: 'Critical range for the same' }),
   'kubelet-port': opt.int({ default: 10248, min: 0, max: 65535, describe: 'The kubelet\'s healthz port on 127.0.0.1 (0: not probed)' }),
   'containerd-socket': opt.string({ placeholder: 'PATH', describe: 'containerd\'s socket (default: the flavour\'s; microk8s /var/snap/microk8s/common/run/containerd.sock)' }),
-  runtime: opt.flag({ default: true, describe: 'Probe containerd\'s socket (--no-runtime: the user cannot open it)' }),
+  runtime: opt.flag({ default: true, describe: 'Probe containerd\'s socket (skipped, saying so, when this user may not open it)' }),
   'probe-timeout': opt.duration({ default: '2s', min: 0.05, max: 30, describe: 'Time the healthz and containerd probes may take each (within -t)' }),
   'sysctl-root': opt.string({ placeholder: 'DIR', default: '/proc/sys', describe: 'Where the kernel settings are read (a host\'s /proc/sys mounted elsewhere)' }),
   'module-root': opt.string({ placeholder: 'DIR', default: '/sys/module', describe: 'Where loaded kernel modules are listed' }),
@@ -116,15 +116,13 @@ export function judgeKubelet(r: Report, h: ProbeResult, o: Options): void {
   r.action(State.CRITICAL, 'the kubelet is down or unhealthy on this node: see the kubelite (microk8s) or kubelet unit\'s journal (journalctl -u snap.microk8s.daemon-kubelite -n 200), restart it (sudo snap restart microk8s.daemon-kubelite), then check again; --kubelet-port names another port');
 }
 
-/** containerd's gRPC server answers on its socket. */
+/** containerd's gRPC server answers on its socket; a socket this user may not open is said, not judged (root-only on microk8s). */
 export function judgeRuntime(r: Report, c: ProbeResult & { socket: string }): void {
+  if (/EACCES|EPERM/.test(c.said)) { r.info(`containerd not probed: this user may not open ${c.socket} (${c.said}); its unit is judged`); return; }
   r.metric('containerd_ms', c.ms, { uom: 'ms', min: 0 });
   if (c.ok) { r.add(undefined, `containerd answered on ${c.socket} in ${c.ms} ms`); return; }
-  const denied = /EACCES|EPERM/.test(c.said);
-  const state = denied ? State.UNKNOWN : State.CRITICAL;
-  r.problem(state, denied ? `cannot open ${c.socket} (${c.said})` : `containerd not answering (${c.said})`, `containerd socket ${c.socket}: ${c.said} after ${c.ms} ms`);
-  r.action(state, denied ? `let the user running the check open ${c.socket} (its group) or pass --no-runtime`
-    : 'containerd does not answer: sudo microk8s ctr version (or sudo ctr version) to see it hang, journalctl -u snap.microk8s.daemon-containerd -n 200, then sudo snap restart microk8s.daemon-containerd; --containerd-socket names another socket');
+  r.problem(State.CRITICAL, `containerd not answering (${c.said})`, `containerd socket ${c.socket}: ${c.said} after ${c.ms} ms`);
+  r.action(State.CRITICAL, 'containerd does not answer: sudo microk8s ctr version (or sudo ctr version) to see it hang, journalctl -u snap.microk8s.daemon-containerd -n 200, then sudo snap restart microk8s.daemon-containerd; --containerd-socket names another socket');
 }
 
 /** The kernel settings microk8s inspect and node-problem-detector warn about. */
@@ -174,15 +172,14 @@ export default defineCheck({
   title: 'NODE HEALTH',
   scope: 'node',
   nrpe: {
-    // containerd's socket is root-only on microk8s: probing it as nagios would be UNKNOWN on every node.
-    args: '-t 15 --no-runtime',
+    args: '-t 15',
     kubeconfig: false,
     about:
       'This node\'s own services and kernel settings: kubelite/kubelet, containerd and k8s-dqlite units active and not\n' +
       'restart-looping, the kubelet\'s /healthz on 127.0.0.1:10248, containerd answering on its socket, fs.aio-nr near\n' +
       'fs.aio-max-nr, inotify limits, br_netfilter, ip_forward, conntrack table near full. Reads only this host.\n' +
-      'containerd\'s socket is root-only on microk8s, so the probe is off (--no-runtime; its unit is still judged):\n' +
-      'drop --no-runtime where the nagios user may open the socket.',
+      'containerd\'s socket is root-only on microk8s: as nagios the socket probe is skipped (said in the long output)\n' +
+      'and containerd is judged by its unit; give nagios the socket\'s group to have it probed.',
   },
   summary: 'This node\'s kubelet, containerd and datastore units, kubelet healthz, containerd, and the kernel settings microk8s inspect warns about',
   description:
@@ -193,7 +190,7 @@ export default defineCheck({
     'hung daemon\'s socket still accepts connections); and the kernel settings `microk8s inspect` and node-problem-detector ' +
     'warn about, read from --sysctl-root: fs.aio-nr as a percent of fs.aio-max-nr (dqlite stops answering when it is full), ' +
     'fs.inotify limits, br_netfilter and net.bridge.bridge-nf-call-iptables, net.ipv4.ip_forward, and nf_conntrack_count as ' +
-    'a percent of nf_conntrack_max. What it cannot know (no systemd, a socket it may not open) is UNKNOWN, never CRITICAL.',
+    'a percent of nf_conntrack_max. What it cannot know (no systemd, not a node) is UNKNOWN, never CRITICAL; a containerd socket this user may not open is skipped, saying so.',
   options,
   perfdata: {
     'restarts_<unit>': { describe: 'systemd\'s automatic restarts of the unit (NRestarts); judged only when it restarted within --restart-window', thresholds: '--restarts-warning/-critical', uom: 'c' },
@@ -207,7 +204,7 @@ export default defineCheck({
   },
   examples: [
     ['$0', 'the NRPE default: units, healthz, containerd and kernel settings of this node'],
-    ['$0 --no-runtime --unit kubelet --unit containerd', 'a kubeadm node, as a user that may not open containerd\'s socket'],
+    ['$0 --flavour kubeadm --restart-window 30m', 'a kubeadm node (kubelet, containerd units; /run/containerd/containerd.sock), restarts judged for 30 minutes'],
   ],
   triage: { skip: () => (detectFlavour() ? undefined : 'not a Kubernetes node (no /snap/microk8s, no /var/lib/kubelet/config.yaml)') },
 
@@ -244,7 +241,8 @@ export default defineCheck({
     if (d.healthz) judgeKubelet(r, d.healthz, o);
     if (d.runtime) judgeRuntime(r, d.runtime);
     if (d.sysctl) judgeKernel(r, d.sysctl, d.brNetfilter ?? false, o);
-    const parts = [d.units && plural(d.units.length, 'unit') + ' active', d.healthz && 'kubelet healthy', d.runtime && 'containerd answering', 'kernel settings fine'];
+    const probed = d.runtime && !/EACCES|EPERM/.test(d.runtime.said);
+    const parts = [d.units && plural(d.units.length, 'unit') + ' active', d.healthz && 'kubelet healthy', probed && 'containerd answering', 'kernel settings fine'];
     return r.done(`${d.flavour ?? 'node'}: ${parts.filter(Boolean).join(', ')}`);
   },
 });

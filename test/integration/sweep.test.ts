@@ -75,7 +75,7 @@ describe('the sweep: every check OK on a healthy cluster, run as NRPE runs it', 
     containerd = await startGrpcSocket(socket);
     const running = { active: 'active', sub: 'running', restarts: 0, upS: 60 };
     const systemctl = fakeSystemctl(tmp, { 'snap.microk8s.daemon-kubelite': running, 'snap.microk8s.daemon-containerd': running, 'snap.microk8s.daemon-k8s-dqlite': running });
-    host.node_health = ['--flavour', 'microk8s', '--systemctl', systemctl, '--kubelet-port', String(healthz.port), '--containerd-socket', socket, ...writeHostTree(path.join(tmp, 'host'))];
+    host.node_health = ['--flavour', 'microk8s', '--probe-timeout', '10s', '--systemctl', systemctl, '--kubelet-port', String(healthz.port), '--containerd-socket', socket, ...writeHostTree(path.join(tmp, 'host'))];
 
     if (!haveDqlite()) host.dqlite_cluster = 'dqlite and dqlite-demo are missing (apt-get install go-dqlite)';
     else {

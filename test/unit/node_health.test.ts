@@ -122,15 +122,19 @@ describe('check_k8s_node_health evaluate', () => {
     expect(outcomeState(check.evaluate(d, o, NOW))).toBe(State.CRITICAL);
   });
 
-  it('what it cannot know is UNKNOWN, one status line for all units; a socket it may not open too', async () => {
+  it('what it cannot know is UNKNOWN, one status line for all units; a socket it may not open is said, not judged', async () => {
     const o = await checkOptions(check);
     const d = healthy();
     d.units = UNITS.map((unit) => ({ known: false, unit, reason: 'systemctl: System has not been booted with systemd as init system (PID 1). Can\'t operate.', noSystemd: true }));
     d.runtime = { ok: false, ms: 0.1, said: 'EACCES', socket: '/x.sock' };
     const out = check.evaluate(d, o, NOW);
     expect(outcomeState(out)).toBe(State.UNKNOWN);
-    expect(out.summary).toBe(`state of ${UNITS.join(', ')} unknown: no systemd on this host; cannot open /x.sock (EACCES)`);
-    expect(out.actions?.map((a) => a.text)).toContain('let the user running the check open /x.sock (its group) or pass --no-runtime');
+    expect(out.summary).toBe(`state of ${UNITS.join(', ')} unknown: no systemd on this host`);
+    expect(out.findings.map((f) => f.text)).toContain('containerd not probed: this user may not open /x.sock (EACCES); its unit is judged');
+    d.units = healthy().units;
+    const ok = check.evaluate(d, o, NOW);
+    expect(outcomeState(ok)).toBe(State.OK);
+    expect(ok.summary).toBe('microk8s: 3 units active, kubelet healthy, kernel settings fine');
   });
 
   it('not a node: UNKNOWN and nothing else', async () => {
