@@ -97,7 +97,7 @@ export function judgeServices(r: Report, units: UnitState[], o: Options, flavour
     if (u.active === 'inactive' || u.active === 'failed') {
       r.problem(State.CRITICAL, `${u.unit} ${u.active}`, `unit ${u.unit} is ${u.active} (${u.sub}): not running${times}`);
       r.action(State.CRITICAL, `start it: ${restartCmd(u.unit)}; journalctl -u ${u.unit} -n 100 says why it stopped`);
-    } else if (u.active !== 'active') {
+    } else if (u.active !== 'active' && u.active !== 'reloading') {
       const state = j.state === State.CRITICAL ? State.CRITICAL : State.WARNING;
       r.problem(state, `${u.unit} ${u.active} (${u.sub})`, `unit ${u.unit} is ${u.active} (${u.sub})${u.sub === 'auto-restart' ? ': it exited and systemd is restarting it' : ''}${times}`);
       r.action(state, `read why it exits: journalctl -u ${u.unit} -n 200; fix that, then check again`);
@@ -109,20 +109,22 @@ export function judgeServices(r: Report, units: UnitState[], o: Options, flavour
 }
 
 /** The kubelet answers /healthz on its local port. */
-export function judgeKubelet(r: Report, h: ProbeResult, o: Options): void {
+export function judgeKubelet(r: Report, h: ProbeResult, o: Options, flavour?: Flavour): void {
   r.metric('healthz_ms', h.ms, { uom: 'ms', min: 0 });
   if (h.ok) { r.add(undefined, `kubelet healthz on 127.0.0.1:${o.kubeletPort}: ${h.said} in ${h.ms} ms`); return; }
   r.problem(State.CRITICAL, `kubelet healthz failed (${h.said})`, `kubelet healthz on 127.0.0.1:${o.kubeletPort}/healthz: ${h.said} after ${h.ms} ms`);
-  r.action(State.CRITICAL, 'the kubelet is down or unhealthy on this node: see the kubelite (microk8s) or kubelet unit\'s journal (journalctl -u snap.microk8s.daemon-kubelite -n 200), restart it (sudo snap restart microk8s.daemon-kubelite), then check again; --kubelet-port names another port');
+  const unit = UNITS[flavour ?? 'kubeadm'][0]!.unit;
+  r.action(State.CRITICAL, `the kubelet is down or unhealthy on this node: read its journal (journalctl -u ${unit} -n 200), restart it (${restartCmd(unit)}), then check again; --kubelet-port names another port`);
 }
 
 /** containerd's gRPC server answers on its socket; a socket this user may not open is said, not judged (root-only on microk8s). */
-export function judgeRuntime(r: Report, c: ProbeResult & { socket: string }): void {
+export function judgeRuntime(r: Report, c: ProbeResult & { socket: string }, flavour?: Flavour): void {
   if (/EACCES|EPERM/.test(c.said)) { r.info(`containerd not probed: this user may not open ${c.socket} (${c.said}); its unit is judged`); return; }
   r.metric('containerd_ms', c.ms, { uom: 'ms', min: 0 });
   if (c.ok) { r.add(undefined, `containerd answered on ${c.socket} in ${c.ms} ms`); return; }
   r.problem(State.CRITICAL, `containerd not answering (${c.said})`, `containerd socket ${c.socket}: ${c.said} after ${c.ms} ms`);
-  r.action(State.CRITICAL, 'containerd does not answer: sudo microk8s ctr version (or sudo ctr version) to see it hang, journalctl -u snap.microk8s.daemon-containerd -n 200, then sudo snap restart microk8s.daemon-containerd; --containerd-socket names another socket');
+  const unit = UNITS[flavour ?? 'kubeadm'][1]!.unit;
+  r.action(State.CRITICAL, `containerd does not answer: ${flavour === 'microk8s' ? 'sudo microk8s ctr version' : 'sudo ctr version'} hangs too; read journalctl -u ${unit} -n 200, then ${restartCmd(unit)}; --containerd-socket names another socket`);
 }
 
 /** The kernel settings microk8s inspect and node-problem-detector warn about. */
@@ -238,8 +240,8 @@ export default defineCheck({
       return r.done('');
     }
     if (d.units) judgeServices(r, d.units, o, d.flavour);
-    if (d.healthz) judgeKubelet(r, d.healthz, o);
-    if (d.runtime) judgeRuntime(r, d.runtime);
+    if (d.healthz) judgeKubelet(r, d.healthz, o, d.flavour);
+    if (d.runtime) judgeRuntime(r, d.runtime, d.flavour);
     if (d.sysctl) judgeKernel(r, d.sysctl, d.brNetfilter ?? false, o);
     const probed = d.runtime && !/EACCES|EPERM/.test(d.runtime.said);
     const parts = [d.units && plural(d.units.length, 'unit') + ' active', d.healthz && 'kubelet healthy', probed && 'containerd answering', 'kernel settings fine'];

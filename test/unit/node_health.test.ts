@@ -137,6 +137,21 @@ describe('check_k8s_node_health evaluate', () => {
     expect(ok.summary).toBe('microk8s: 3 units active, kubelet healthy, kernel settings fine');
   });
 
+  it('a kubelet or containerd that does not answer is CRITICAL, the commands those of the flavour', async () => {
+    const o = await checkOptions(check);
+    const d = healthy();
+    d.healthz = { ok: false, ms: 2000, said: 'no answer within 2000 ms' };
+    d.runtime = { ok: false, ms: 2000, said: 'no answer within 2000 ms', socket: '/run/containerd/containerd.sock' };
+    const micro = check.evaluate(d, o, NOW);
+    expect(outcomeState(micro)).toBe(State.CRITICAL);
+    expect(micro.summary).toBe('kubelet healthz failed (no answer within 2000 ms); containerd not answering (no answer within 2000 ms)');
+    expect(micro.actions?.map((a) => a.text).join('\n')).toContain('sudo snap restart microk8s.daemon-kubelite');
+    const kubeadm = check.evaluate({ ...d, flavour: 'kubeadm', units: [] }, o, NOW);
+    const todo = kubeadm.actions?.map((a) => a.text).join('\n');
+    expect(todo).toContain('journalctl -u kubelet -n 200), restart it (sudo systemctl restart kubelet)');
+    expect(todo).toContain('sudo ctr version hangs too; read journalctl -u containerd -n 200, then sudo systemctl restart containerd');
+  });
+
   it('not a node: UNKNOWN and nothing else', async () => {
     const out = check.evaluate({}, await checkOptions(check), NOW);
     expect(outcomeState(out)).toBe(State.UNKNOWN);
