@@ -36,12 +36,13 @@ export interface FakeUnit { load?: string; active: string; sub: string; restarts
 /**
  * A systemctl that answers `show -p ... -- UNITS` as systemd does: one block
  * per unit, blank line between, ActiveEnterTimestampMonotonic from
- * /proc/uptime minus upS (0: never active; 1 when the host is younger than upS).
+ * /proc/uptime minus upS (0: never active; 1 when the host is younger than upS;
+ * %.0f, as mawk clamps %d at 2^31 microseconds).
  */
 export function fakeSystemctl(dir: string, units: Record<string, FakeUnit>): string {
   const blocks = Object.entries(units).map(([name, u]) => `  ${name}) printf 'Type=notify\\nNRestarts=${u.restarts}\\nId=${name}.service\\n` +
     `LoadState=${u.load ?? 'loaded'}\\nActiveState=${u.active}\\nSubState=${u.sub}\\nActiveEnterTimestampMonotonic=%s\\n' ` +
-    `"$(${u.upS === undefined ? 'echo 0' : `awk '{ t = ($1 - ${u.upS}) * 1000000; printf "%d", (t > 1 ? t : 1) }' /proc/uptime`})" ;;`);
+    `"$(${u.upS === undefined ? 'echo 0' : `awk '{ t = ($1 - ${u.upS}) * 1000000; printf "%.0f", (t > 1 ? t : 1) }' /proc/uptime`})" ;;`);
   const file = path.join(dir, 'systemctl');
   fs.writeFileSync(file, `#!/bin/sh
 [ "$1" = show ] || exit 1
