@@ -18,6 +18,7 @@ import certs from './certs.js';
 import pdb from './pdb.js';
 import canary from './canary.js';
 import capacity from './capacity.js';
+import nodeHealth from './node_health.js';
 
 /** Every check the multi-call binary knows, in the order --help lists them. */
-export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, dqliteCluster, certs, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, rebootReady, nodes, apiserver, workloads, pods, volumes, pdb, capacity, canary];
+export const CHECKS: AnyCheck[] = [schedulerStall, leases, coredns, dqlite, dqliteCluster, certs, stuckTerminating, sandboxChanged, kubeletStall, calicoNat, nodeHealth, rebootReady, nodes, apiserver, workloads, pods, volumes, pdb, capacity, canary];

@@ -12,7 +12,7 @@ import { apiServers, DIST, runBuilt, type ApiServer } from '../harness.js';
 const CHECKS = execFileSync(path.join(DIST, 'k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const start = apiServers();
 /** Node-local checks that read only the host, never the API. */
-const HOST_ONLY = new Set(['dqlite', 'dqlite_cluster', 'certs']);
+const HOST_ONLY = new Set(['dqlite', 'dqlite_cluster', 'certs', 'node_health']);
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

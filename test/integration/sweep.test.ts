@@ -12,7 +12,11 @@
 //   openssl (test/global-setup.ts), and its client kubeconfig;
 // - dqlite: a journal written by the real systemd-journal-remote with ordinary
 //   k8s-dqlite lines (test/journal-fixture.ts);
-// - dqlite_cluster: a real three-node dqlite cluster (test/dqlite-cluster.ts).
+// - dqlite_cluster: a real three-node dqlite cluster (test/dqlite-cluster.ts);
+// - node_health: a tree of real sysctl files, a loopback /healthz responder,
+//   an HTTP/2 server on a unix socket for containerd and a stand-in systemctl
+//   given with --systemctl (test/node-health-fixture.ts: systemd is not PID 1
+//   on the test machines).
 // Where the real tool is missing the check is left out with a message, and
 // under CI that is a failure (.ci/run installs them), as in their own tests.
 // calico_nat needs a network namespace holding kube-proxy's rules; its OK on
@@ -26,6 +30,7 @@ import { haveDqlite, startDqliteCluster, type DqliteCluster } from '../dqlite-cl
 import { startDnsResponder, type DnsResponder } from '../dns-responder.js';
 import { apiServers, expectContract, ROOT, type ApiServer } from '../harness.js';
 import { dqliteEntry, journalRemoteMissing, writeJournal } from '../journal-fixture.js';
+import { fakeSystemctl, startGrpcSocket, startHealthz, writeHostTree, type Responder } from '../node-health-fixture.js';
 import { listChecks, runAsNrpe } from '../sweep.js';
 
 /** Judged OK on healthy input by their own test, with the real tools (see above). */
@@ -41,6 +46,8 @@ describe('the sweep: every check OK on a healthy cluster, run as NRPE runs it', 
   let server: ApiServer;
   let dns: DnsResponder | undefined;
   let dqlite: DqliteCluster | undefined;
+  let healthz: Responder | undefined;
+  let containerd: { close(): Promise<void> } | undefined;
   /** Host input per check: extra options, or why it cannot run here. */
   const host: Record<string, string[] | string> = {};
 
@@ -63,6 +70,13 @@ describe('the sweep: every check OK on a healthy cluster, run as NRPE runs it', 
       host.dqlite = ['--journal-directory', dir];
     }
 
+    healthz = await startHealthz();
+    const socket = path.join(tmp, 'containerd.sock');
+    containerd = await startGrpcSocket(socket);
+    const running = { active: 'active', sub: 'running', restarts: 0, upS: 60 };
+    const systemctl = fakeSystemctl(tmp, { 'snap.microk8s.daemon-kubelite': running, 'snap.microk8s.daemon-containerd': running, 'snap.microk8s.daemon-k8s-dqlite': running });
+    host.node_health = ['--flavour', 'microk8s', '--probe-timeout', '10s', '--systemctl', systemctl, '--kubelet-port', String(healthz.port), '--containerd-socket', socket, ...writeHostTree(path.join(tmp, 'host'))];
+
     if (!haveDqlite()) host.dqlite_cluster = 'dqlite and dqlite-demo are missing (apt-get install go-dqlite)';
     else {
       dqlite = await startDqliteCluster(3);
@@ -73,6 +87,8 @@ describe('the sweep: every check OK on a healthy cluster, run as NRPE runs it', 
   afterAll(async () => {
     await dns?.close();
     await dqlite?.destroy();
+    await healthz?.close();
+    await containerd?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
