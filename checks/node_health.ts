@@ -3,9 +3,9 @@ import { httpGetLocal, grpcSocketAnswers, type ProbeResult } from '../lib/host/l
 import { moduleLoaded, readSysctls } from '../lib/host/sysctl.js';
 import { UNIT_NAME, unitStates, type UnitState } from '../lib/host/systemd.js';
 import { defineCheck, opt, type OptionsOf } from '../lib/plugin/check.js';
+import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { PluginError, UsageError } from '../lib/plugin/errors.js';
-import type { Range } from '../lib/plugin/range.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
@@ -63,6 +63,17 @@ const options = {
 };
 type Options = OptionsOf<typeof options>;
 
+const perf = declareMetrics({
+  'restarts_<unit>': { describe: 'systemd\'s automatic restarts of the unit (NRestarts)', uom: 'c', judge: range('restartsWarning', 'restartsCritical', { note: 'judged only while the unit is not active or restarted within --restart-window' }) },
+  'uptime_<unit>': { describe: 'Seconds since the unit last became active', uom: 's' },
+  healthz_ms: { describe: 'Time the kubelet\'s /healthz took to answer (or fail)', uom: 'ms' },
+  containerd_ms: { describe: 'Time containerd took to answer on its socket (or fail)', uom: 'ms' },
+  aio_used_percent: { describe: 'fs.aio-nr as a percent of fs.aio-max-nr', uom: '%', judge: range('aioWarning', 'aioCritical') },
+  conntrack_used_percent: { describe: 'nf_conntrack_count as a percent of nf_conntrack_max (when nf_conntrack is loaded)', uom: '%', judge: range('conntrackWarning', 'conntrackCritical') },
+  inotify_max_user_instances: { describe: 'fs.inotify.max_user_instances', judge: range('inotifyInstancesWarning', undefined) },
+  inotify_max_user_watches: { describe: 'fs.inotify.max_user_watches', judge: range('inotifyWatchesWarning', undefined) },
+});
+
 const short = (unit: string) => unit.replace(/^snap\.microk8s\.daemon-/, '').replace(/\.service$/, '').replace(/[^A-Za-z0-9]+/g, '_');
 const persist = (key: string, value: number) => `sudo sysctl -w ${key}=${value}, and add the line '${key} = ${value}' to /etc/sysctl.d/90-k8s-node.conf so it survives a reboot`;
 const restartCmd = (unit: string) => (unit.startsWith('snap.microk8s.daemon-') ? `sudo snap restart ${unit.slice('snap.'.length).replace(/\.service$/, '')}` : `sudo systemctl restart ${unit}`);
@@ -91,8 +102,11 @@ export function judgeServices(r: Report, units: UnitState[], o: Options, flavour
     }
     const recent = u.activeForS !== undefined && u.activeForS < o.restartWindow;
     const restarts = u.restarts ?? 0;
-    const j = r.judge(`restarts_${short(u.unit)}`, restarts, { uom: 'c', min: 0, ...(recent || u.active !== 'active' ? { warn: o.restartsWarning, crit: o.restartsCritical } : {}) });
-    if (u.activeForS !== undefined) r.metric(`uptime_${short(u.unit)}`, u.activeForS, { uom: 's', min: 0 });
+    const label = `restarts_${short(u.unit)}`;
+    const judged = recent || u.active !== 'active';
+    // Old restarts of a unit that has run since are history: written without the ranges that judge a recent one.
+    const j = judged ? perf.judge(r, 'restarts_<unit>', restarts, o, { min: 0 }, label) : (r.metric(label, restarts, { uom: 'c', min: 0 }), { state: State.OK, hint: '' });
+    if (u.activeForS !== undefined) perf.metric(r, 'uptime_<unit>', u.activeForS, o, { min: 0 }, `uptime_${short(u.unit)}`);
     const times = restarts ? `, restarted ${plural(restarts, 'time')} by systemd` : '';
     if (u.active === 'inactive' || u.active === 'failed') {
       r.problem(State.CRITICAL, `${u.unit} ${u.active}`, `unit ${u.unit} is ${u.active} (${u.sub}): not running${times}`);
@@ -110,7 +124,7 @@ export function judgeServices(r: Report, units: UnitState[], o: Options, flavour
 
 /** The kubelet answers /healthz on its local port. */
 export function judgeKubelet(r: Report, h: ProbeResult, o: Options, flavour?: Flavour): void {
-  r.metric('healthz_ms', h.ms, { uom: 'ms', min: 0 });
+  perf.metric(r, 'healthz_ms', h.ms, o, { min: 0 });
   if (h.ok) { r.add(undefined, `kubelet healthz on 127.0.0.1:${o.kubeletPort}: ${h.said} in ${h.ms} ms`); return; }
   r.problem(State.CRITICAL, `kubelet healthz failed (${h.said})`, `kubelet healthz on 127.0.0.1:${o.kubeletPort}/healthz: ${h.said} after ${h.ms} ms`);
   const unit = UNITS[flavour ?? 'kubeadm'][0]!.unit;
@@ -118,9 +132,9 @@ export function judgeKubelet(r: Report, h: ProbeResult, o: Options, flavour?: Fl
 }
 
 /** containerd's gRPC server answers on its socket; a socket this user may not open is said, not judged (root-only on microk8s). */
-export function judgeRuntime(r: Report, c: ProbeResult & { socket: string }, flavour?: Flavour): void {
+export function judgeRuntime(r: Report, c: ProbeResult & { socket: string }, o: Options, flavour?: Flavour): void {
   if (/EACCES|EPERM/.test(c.said)) { r.info(`containerd not probed: this user may not open ${c.socket} (${c.said}); its unit is judged`); return; }
-  r.metric('containerd_ms', c.ms, { uom: 'ms', min: 0 });
+  perf.metric(r, 'containerd_ms', c.ms, o, { min: 0 });
   if (c.ok) { r.add(undefined, `containerd answered on ${c.socket} in ${c.ms} ms`); return; }
   r.problem(State.CRITICAL, `containerd not answering (${c.said})`, `containerd socket ${c.socket}: ${c.said} after ${c.ms} ms`);
   const unit = UNITS[flavour ?? 'kubeadm'][1]!.unit;
@@ -132,24 +146,24 @@ export function judgeKernel(r: Report, s: Record<string, number | undefined | Er
   const bad = Object.entries(s).filter((e): e is [string, Error] => e[1] instanceof Error);
   for (const [, e] of bad) r.problem(State.UNKNOWN, e.message);
   const num = (k: string) => (typeof s[k] === 'number' ? s[k] as number : undefined);
-  const percent = (label: string, used: number | undefined, max: number | undefined, warn?: Range, crit?: Range) =>
-    (used === undefined || !max ? undefined : { used, max, ...r.judge(label, Math.round((used / max) * 1000) / 10, { uom: '%', min: 0, max: 100, warn, crit }) });
-  const aio = percent('aio_used_percent', num('fs.aio-nr'), num('fs.aio-max-nr'), o.aioWarning, o.aioCritical);
+  const percent = (label: 'aio_used_percent' | 'conntrack_used_percent', used: number | undefined, max: number | undefined) =>
+    (used === undefined || !max ? undefined : { used, max, ...perf.judge(r, label, Math.round((used / max) * 1000) / 10, o, { min: 0, max: 100 }) });
+  const aio = percent('aio_used_percent', num('fs.aio-nr'), num('fs.aio-max-nr'));
   if (!aio && !bad.length) r.problem(State.UNKNOWN, `fs.aio-nr not readable under ${o.sysctlRoot}`);
   if (aio && aio.state !== State.OK) {
     r.problem(aio.state, `fs.aio-nr ${aio.used} of fs.aio-max-nr ${aio.max}`, `asynchronous I/O requests near the limit: fs.aio-nr ${aio.used} of ${aio.max} (${aio.hint}); dqlite stops answering when none are left`);
     r.action(aio.state, `raise it: ${persist('fs.aio-max-nr', Math.max(1048576, aio.max * 4))}; then sudo snap restart microk8s.daemon-k8s-dqlite`);
   }
-  const ct = percent('conntrack_used_percent', num('net.netfilter.nf_conntrack_count'), num('net.netfilter.nf_conntrack_max'), o.conntrackWarning, o.conntrackCritical);
+  const ct = percent('conntrack_used_percent', num('net.netfilter.nf_conntrack_count'), num('net.netfilter.nf_conntrack_max'));
   if (ct && ct.state !== State.OK) {
     r.problem(ct.state, `conntrack table ${ct.used} of ${ct.max}`, `conntrack table near full: ${ct.used} of ${ct.max} (${ct.hint}); the kernel drops new connections when it is full`);
     r.action(ct.state, `raise it: ${persist('net.netfilter.nf_conntrack_max', ct.max * 2)}; find who opens so many connections: sudo conntrack -S`);
   } else if (!ct) r.info('nf_conntrack not loaded: connection table not judged');
-  for (const [key, label, range, want] of [['fs.inotify.max_user_instances', 'inotify_max_user_instances', o.inotifyInstancesWarning, 1024],
-    ['fs.inotify.max_user_watches', 'inotify_max_user_watches', o.inotifyWatchesWarning, 1048576]] as const) {
+  for (const [key, label, want] of [['fs.inotify.max_user_instances', 'inotify_max_user_instances', 1024],
+    ['fs.inotify.max_user_watches', 'inotify_max_user_watches', 1048576]] as const) {
     const v = num(key);
     if (v === undefined) continue;
-    const j = r.judge(label, v, { min: 0, warn: range });
+    const j = perf.judge(r, label, v, o, { min: 0 });
     if (j.state !== State.OK) {
       r.problem(j.state, `${key} ${v} low`, `${key} is ${v} (${j.hint}): pods that watch files fail with "too many open files"`);
       r.action(j.state, `raise it: ${persist(key, want)}`);
@@ -194,16 +208,7 @@ export default defineCheck({
     'fs.inotify limits, br_netfilter and net.bridge.bridge-nf-call-iptables, net.ipv4.ip_forward, and nf_conntrack_count as ' +
     'a percent of nf_conntrack_max. What it cannot know (no systemd, not a node) is UNKNOWN, never CRITICAL; a containerd socket this user may not open is skipped, saying so.',
   options,
-  perfdata: {
-    'restarts_<unit>': { describe: 'systemd\'s automatic restarts of the unit (NRestarts); judged only when it restarted within --restart-window', thresholds: '--restarts-warning/-critical', uom: 'c' },
-    'uptime_<unit>': { describe: 'Seconds since the unit last became active', uom: 's' },
-    healthz_ms: { describe: 'Time the kubelet\'s /healthz took to answer (or fail)', uom: 'ms' },
-    containerd_ms: { describe: 'Time containerd took to answer on its socket (or fail)', uom: 'ms' },
-    aio_used_percent: { describe: 'fs.aio-nr as a percent of fs.aio-max-nr', thresholds: '--aio-warning/-critical', uom: '%' },
-    conntrack_used_percent: { describe: 'nf_conntrack_count as a percent of nf_conntrack_max (when nf_conntrack is loaded)', thresholds: '--conntrack-warning/-critical', uom: '%' },
-    inotify_max_user_instances: { describe: 'fs.inotify.max_user_instances', thresholds: '--inotify-instances-warning' },
-    inotify_max_user_watches: { describe: 'fs.inotify.max_user_watches', thresholds: '--inotify-watches-warning' },
-  },
+  perfdata: perf.docs,
   examples: [
     ['$0', 'the NRPE default: units, healthz, containerd and kernel settings of this node'],
     ['$0 --flavour kubeadm --restart-window 30m', 'a kubeadm node (kubelet, containerd units; /run/containerd/containerd.sock), restarts judged for 30 minutes'],
@@ -239,10 +244,11 @@ export default defineCheck({
       r.problem(State.UNKNOWN, 'not a Kubernetes node: no /snap/microk8s, no /var/lib/kubelet/config.yaml (--flavour names what to judge)');
       return r.done('');
     }
-    if (d.units) judgeServices(r, d.units, o, d.flavour);
-    if (d.healthz) judgeKubelet(r, d.healthz, o, d.flavour);
-    if (d.runtime) judgeRuntime(r, d.runtime, d.flavour);
-    if (d.sysctl) judgeKernel(r, d.sysctl, d.brNetfilter ?? false, o);
+    // One section per part, as the long output shows them; the status line names the worst problems.
+    if (d.units) judgeServices(r.section('Units'), d.units, o, d.flavour);
+    if (d.healthz) judgeKubelet(r.section('kubelet'), d.healthz, o, d.flavour);
+    if (d.runtime) judgeRuntime(r.section('containerd'), d.runtime, o, d.flavour);
+    if (d.sysctl) judgeKernel(r.section('Kernel settings'), d.sysctl, d.brNetfilter ?? false, o);
     const probed = d.runtime && !/EACCES|EPERM/.test(d.runtime.said);
     const parts = [d.units && plural(d.units.length, 'unit') + ' active', d.healthz && 'kubelet healthy', probed && 'containerd answering', 'kernel settings fine'];
     return r.done(`${d.flavour ?? 'node'}: ${parts.filter(Boolean).join(', ')}`);

@@ -5,9 +5,9 @@
 //
 // Each check runs as NRPE runs it (test/sweep.ts) against the healthy and the
 // incident scenarios, with --format json; certs gets the double's own
-// certificates as in the sweep. dqlite, dqlite_cluster and calico_nat read
-// this host (a journal, a dqlite cluster, a network namespace) and canary is
-// opt-in, so their output is not run here: for them (as for all 19) the first
+// certificates as in the sweep. dqlite, dqlite_cluster, calico_nat and node_health
+// read this host (a journal, a dqlite cluster, a network namespace, /proc/sys) and canary is
+// opt-in, so their output is not run here: for them (as for all) the first
 // case holds every context to options the check has, and
 // test/unit/context.test.ts holds what a context makes of options.
 import fs from 'node:fs';
@@ -22,7 +22,7 @@ import { apiServers, tempDir, type ApiServer } from '../harness.js';
 import { checkOptions } from '../unit/support.js';
 import { listChecks, nrpeOptions, offersNode, runAsNrpe, SWEEP_NODE } from '../sweep.js';
 
-const HOST_INPUT = new Set(['dqlite', 'dqlite_cluster', 'calico_nat']);
+const HOST_INPUT = new Set(['dqlite', 'dqlite_cluster', 'calico_nat', 'node_health']);
 
 interface JsonPerf { label: string; warn: string | null; crit: string | null }
 

@@ -20,6 +20,7 @@ import { parseRange } from '../../lib/plugin/range.js';
 import { State } from '../../lib/plugin/state.js';
 import { resolveTime } from '../apiserver/store.js';
 import { ROOT } from '../harness.js';
+import { flatFindings } from './support.js';
 
 const NOW = Date.parse('2026-06-05T10:00:00Z');
 const BOOT = NOW - 3600_000; // booted an hour ago
@@ -77,7 +78,7 @@ function opts(over: Partial<Opts> = {}): Opts {
 
 const perf = (o: Outcome) => Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]));
 // A section's findings (Service NAT, calico-node, Calico NAT) are listed in its place, its heading line left out.
-const flat = (fs: Finding[]): Finding[] => fs.flatMap((f) => (f.section === undefined ? [f] : flat(f.children ?? [])));
+const flat = flatFindings;
 const lines = (o: Outcome, state?: State) => flat(o.findings).filter((f) => state === undefined || f.state === state).map((f) => f.text);
 
 /** Drop the KUBE-SERVICES rules whose comment names one of these service ports. */

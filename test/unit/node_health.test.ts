@@ -3,7 +3,7 @@ import check, { detectFlavour, type Data } from '../../checks/node_health.js';
 import { parseShowUnits, type UnitState } from '../../lib/host/systemd.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
-import { checkOptions } from './support.js';
+import { checkOptions, flatFindings } from './support.js';
 
 const NOW = Date.parse('2026-06-05T06:30:00Z');
 
@@ -89,7 +89,7 @@ describe('check_k8s_node_health evaluate', () => {
     d.sysctl!['net.netfilter.nf_conntrack_count'] = undefined;
     const out = check.evaluate(d, o, NOW);
     expect(outcomeState(out)).toBe(State.OK);
-    expect(out.findings.map((f) => f.text)).toContain('nf_conntrack not loaded: connection table not judged');
+    expect(flatFindings(out.findings).map((f) => f.text)).toContain('nf_conntrack not loaded: connection table not judged');
   });
 
   it('ip_forward off is CRITICAL; bridge-nf-call-iptables off or br_netfilter missing WARNING; its sysctl counts as loaded', async () => {
@@ -130,7 +130,7 @@ describe('check_k8s_node_health evaluate', () => {
     const out = check.evaluate(d, o, NOW);
     expect(outcomeState(out)).toBe(State.UNKNOWN);
     expect(out.summary).toBe(`state of ${UNITS.join(', ')} unknown: no systemd on this host`);
-    expect(out.findings.map((f) => f.text)).toContain('containerd not probed: this user may not open /x.sock (EACCES); its unit is judged');
+    expect(flatFindings(out.findings).map((f) => f.text)).toContain('containerd not probed: this user may not open /x.sock (EACCES); its unit is judged');
     d.units = healthy().units;
     const ok = check.evaluate(d, o, NOW);
     expect(outcomeState(ok)).toBe(State.OK);

@@ -7,7 +7,7 @@ import type { Condition, KubeEvent, Lease, Node } from '../../lib/kube/types.js'
 import { parseArgs } from '../../lib/plugin/args.js';
 import { outcomeState, type Finding } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
-import { clock, checkOptions } from './support.js';
+import { clock, checkOptions, flatFindings } from './support.js';
 
 const { NOW, ago, micro } = clock('2026-06-05T06:30:00Z');
 const opts = (args: string[] = []) => checkOptions(check, args);
@@ -54,7 +54,7 @@ const three = (): NodesData => ({
 });
 
 // A section's findings (Readiness, Heartbeats, ...) in its place, its heading line left out.
-const flat = (fs: Finding[]): Finding[] => fs.flatMap((f) => (f.section === undefined ? [f] : flat(f.children ?? [])));
+const flat = flatFindings;
 
 const run = async (d: NodesData, args: string[] = []) => {
   const o = check.evaluate(d, await opts(args), NOW);

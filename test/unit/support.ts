@@ -1,6 +1,7 @@
 // Helpers the unit tests share: a fixed clock writing API timestamps, a check's
 // parsed options, and a seeded random number generator for the fuzz tests.
 import type { AnyCheck } from '../../lib/plugin/check.js';
+import type { Finding } from '../../lib/plugin/result.js';
 import { parseArgs } from '../../lib/plugin/args.js';
 
 export interface Clock {
@@ -46,4 +47,9 @@ export function rng(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The findings with report sections (Report.section) opened: each section's findings in its place. */
+export function flatFindings(fs: readonly Finding[]): Finding[] {
+  return fs.flatMap((f) => (f.section === undefined ? [f] : flatFindings(f.children ?? [])));
 }
