@@ -13,6 +13,16 @@ export const SWEEP_NODE = 'k8s02';
 /** Checks that write or cost more and run only where an operator opted in (spec.optIn): they have tests of their own. */
 const OPT_IN = new Set(CHECKS.filter((c) => c.optIn).map((c) => c.name));
 
+/** Checks that read only this host, never the API (spec.nrpe.kubeconfig false), in --list order. */
+export const HOST_ONLY: string[] = CHECKS.filter((c) => c.nrpe.kubeconfig === false).map((c) => c.name);
+
+/**
+ * Checks whose verdict comes from this host's own state, in --list order: HOST_ONLY and
+ * calico_nat (this host's netfilter). Tests on the API double leave them out: they have
+ * tests of their own with real tools, and the host running the tests is no node.
+ */
+export const HOST_INPUT: string[] = CHECKS.filter((c) => c.nrpe.kubeconfig === false || c.name === 'calico_nat').map((c) => c.name);
+
 /** Every check of `k8s-nrpe --list` that runs by default (not opt-in), in its order. */
 export async function listChecks(): Promise<string[]> {
   return (await runBuilt('k8s-nrpe', ['--list'])).stdout.split('\n').filter((c) => c && !OPT_IN.has(c));

@@ -9,6 +9,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apiServers, DIST, expectContract, parsePerf, ROOT, runBuilt, type ApiServer, type CheckRun } from '../harness.js';
+import { HOST_INPUT } from '../sweep.js';
 
 const NS = 'k8s-nrpe-canary';
 const fixture = (f: string) => (JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/healthy', f), 'utf8')) as { objects: { kind: string }[] }).objects;
@@ -217,7 +218,7 @@ describe('check_k8s_canary', () => {
     const server = await start(scenario());
     const all = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', server.kubeconfig, '--json', '--only', 'leases']);
     expect(JSON.parse(all.stdout).checks.map((c: { check: string }) => c.check)).toEqual(['leases']);
-    const skipped = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', server.kubeconfig, '--json', '--skip', 'dqlite,dqlite_cluster,certs,calico_nat,coredns']);
+    const skipped = await runBuilt('k8s-nrpe', ['triage', '--kubeconfig', server.kubeconfig, '--json', '--skip', [...HOST_INPUT, 'coredns'].join(',')]);
     const j = JSON.parse(skipped.stdout) as { checks: { check: string }[]; skipped: { check: string; reason: string }[] };
     expect(j.checks.map((c) => c.check)).not.toContain('canary');
     expect(j.skipped).toContainEqual({ check: 'canary', reason: 'creates a pod: run it with k8s-nrpe triage --only canary' });

@@ -8,11 +8,12 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apiServers, DIST, runBuilt, type ApiServer } from '../harness.js';
+import { HOST_ONLY as HOST_ONLY_CHECKS } from '../sweep.js';
 
 const CHECKS = execFileSync(path.join(DIST, 'k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const start = apiServers();
 /** Node-local checks that read only the host, never the API. */
-const HOST_ONLY = new Set(['dqlite', 'dqlite_cluster', 'certs', 'node_health']);
+const HOST_ONLY = new Set(HOST_ONLY_CHECKS);
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -10,6 +10,7 @@
 //   twin-a    label twin               twin-b  label twin
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiServers, expectContract, runBuilt, utsUnavailable, type ApiServer } from '../harness.js';
+import { HOST_ONLY } from '../sweep.js';
 
 const why = utsUnavailable();
 if (why && !process.env.CI) console.log(`skipped hostname tests: ${why}`);
@@ -85,9 +86,9 @@ describe.skipIf(!!why)('which node this host is, with real hostnames', () => {
     expect(all.firstLine).toMatch(/^K8S KUBELET STALL OK - no Pending pods bound to 5 nodes \| /);
   }, 120000);
 
-  // The host's own journal, dqlite, services and kernel are not this cluster's: leave those out; calico_nat stays in.
+  // The host-only checks (its journal, dqlite, certificates, services, kernel) are not this cluster's: leave those out; calico_nat stays in.
   const triage = (hostname: string, args: string[], skip: string[] = []) =>
-    runBuilt('k8s-nrpe', ['triage', ...args, '--skip', ['dqlite', 'dqlite_cluster', 'certs', 'node_health', ...skip].join(',')], { hostname });
+    runBuilt('k8s-nrpe', ['triage', ...args, '--skip', [...HOST_ONLY, ...skip].join(',')], { hostname });
 
   it('triage on a host that is no node: the checks about this node are not run, saying why, and do not make the overall verdict', async () => {
     const healthy = await start('healthy');
