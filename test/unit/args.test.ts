@@ -1,9 +1,107 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../lib/plugin/args.js';
+import { State } from '../../lib/plugin/state.js';
 import check from '../../checks/scheduler_stall.js';
+import apiserver from '../../checks/apiserver.js';
+import leases from '../../checks/leases.js';
+import dqlite from '../../checks/dqlite.js';
+import { checkOptions } from './support.js';
+
+// The command lines an operator (or an nrpe.cfg with $ARGn$ macros) writes, and the one error line each
+// mistake gets. Options reach evaluate() only through parseArgs, so these are the rules every check shares.
+const run = async (c: Parameters<typeof parseArgs>[0], argv: string[]) => {
+  const p = await parseArgs(c, argv);
+  if (p.kind !== 'run') throw new Error(`expected options, got ${p.kind}`);
+  return p.opts as Record<string, unknown>;
+};
 
 describe('parseArgs', () => {
   it('rejects -w without a value', async () => {
     await expect(parseArgs(check, ['-w'])).rejects.toThrow(/range/);
+  });
+
+  it("'-w $ARG1$ -c 5' with an empty ARG1 is an error naming the option, not the default range", async () => {
+    await expect(parseArgs(apiserver, ['-w', '-c', '5'])).rejects.toThrow('-w needs a value (got the option -c instead)');
+    await expect(parseArgs(apiserver, ['-c', '5', '-w'])).rejects.toThrow(/^-w needs a value$/);
+    // Without a default (scheduler_stall's -w) the range's own parse refuses the empty text.
+    await expect(parseArgs(check, ['-w', '-c', '5'])).rejects.toThrow("-w: invalid range '' (empty)");
+    await expect(parseArgs(apiserver, ['--cert-warning', '--timeout=5'])).rejects.toThrow('--cert-warning needs a value (got the option --timeout=5 instead)');
+  });
+
+  it("takes '--warning=-5:5' as a negative range, not a missing value", async () => {
+    const o = await run(apiserver, ['--warning=-5:5', '-c', '10']);
+    expect(String(o.warning)).toBe('-5:5');
+    expect(String(o.critical)).toBe('10');
+  });
+
+  it('gives each option its default and its typed value', async () => {
+    const o = await run(apiserver, []);
+    expect(o).toMatchObject({ timeout: 10, timeoutState: State.UNKNOWN, verbose: 0, format: 'nagios', pageSize: 500, certWarning: 30, certCritical: 7, aggregatedState: 'warning' });
+    expect(String(o.warning)).toBe('1');
+    const v = await run(apiserver, ['-vv', '-t', '1m', '--timeout-state', 'CRITICAL', '--page-size', '10000', '--cert-warning', '0']);
+    expect(v).toMatchObject({ verbose: 2, timeout: 60, timeoutState: State.CRITICAL, pageSize: 10000, certWarning: 0 });
+  });
+
+  it('bounds -t: more than 0, at most an hour', async () => {
+    expect((await run(check, ['-t', '3600'])).timeout).toBe(3600);
+    expect((await run(check, ['-t', '0.5'])).timeout).toBe(0.5);
+    await expect(parseArgs(check, ['-t', '0'])).rejects.toThrow("invalid --timeout '0': must be more than 0 and at most 3600 seconds");
+    await expect(parseArgs(check, ['-t', '3601'])).rejects.toThrow(/at most 3600 seconds/);
+    await expect(parseArgs(check, ['-t', 'soon'])).rejects.toThrow("invalid --timeout 'soon': use seconds or a duration like 90s, 5m, 1h30m");
+  });
+
+  it('takes --timeout-state as a name or an exit code, nothing else', async () => {
+    expect((await run(check, ['--timeout-state', 'ok'])).timeoutState).toBe(State.OK);
+    expect((await run(check, ['--timeout-state', '1'])).timeoutState).toBe(State.WARNING);
+    await expect(parseArgs(check, ['--timeout-state', 'red'])).rejects.toThrow("invalid --timeout-state 'red': use ok, warning, critical or unknown");
+    await expect(parseArgs(check, ['--timeout-state', '4'])).rejects.toThrow(/use ok, warning, critical or unknown/);
+  });
+
+  it('refuses whole numbers out of bounds or with a fraction, naming the bounds', async () => {
+    await expect(parseArgs(apiserver, ['--page-size', '0'])).rejects.toThrow("invalid --page-size '0': use a whole number from 1 to 10000");
+    await expect(parseArgs(apiserver, ['--page-size', '10001'])).rejects.toThrow(/from 1 to 10000/);
+    await expect(parseArgs(apiserver, ['--page-size', '2.5'])).rejects.toThrow(/use a whole number/);
+    await expect(parseArgs(apiserver, ['--cert-warning', '-1'])).rejects.toThrow("invalid --cert-warning '-1': use a whole number from 0 to 36500");
+    expect((await run(apiserver, ['--page-size', '1'])).pageSize).toBe(1);
+  });
+
+  it('refuses a word outside the choices, listing them', async () => {
+    await expect(parseArgs(apiserver, ['--aggregated-state', 'unknown'])).rejects.toThrow("invalid --aggregated-state 'unknown': use ok, warning, critical");
+    await expect(parseArgs(apiserver, ['--format', 'xml'])).rejects.toThrow("invalid --format 'xml': use nagios, json");
+    expect((await run(apiserver, ['--aggregated-state', 'critical'])).aggregatedState).toBe('critical');
+  });
+
+  it('an option given twice keeps its last value, as yargs does (docs/plugin-contract.md)', async () => {
+    expect(String((await run(apiserver, ['-w', '1', '-w', '2'])).warning)).toBe('2');
+  });
+
+  it('refuses a stray word and an unknown option', async () => {
+    await expect(parseArgs(check, ['5'])).rejects.toThrow(/^Unknown argument: 5$/);
+    await expect(parseArgs(check, ['--critcal', '5'])).rejects.toThrow(/critcal/);
+  });
+
+  it('answers --help and --version instead of running', async () => {
+    const h = await parseArgs(check, ['--help']);
+    expect(h.kind).toBe('help');
+    expect(h.kind === 'help' && h.text).toMatch(/-w, --warning/);
+    const v = await parseArgs(check, ['-V']);
+    expect(v.kind).toBe('version');
+    expect(v.kind === 'version' && v.text).toMatch(/^check_k8s_scheduler_stall \(k8s-nrpe\)/);
+  });
+
+  it('collects a repeatable option from every occurrence and commas, once each', async () => {
+    const o = await checkOptions(leases, ['--lease', 'a,b', '--lease=c', '--lease', 'a', '--namespace', 'x']);
+    expect(o.lease).toEqual(['a', 'b', 'c']);
+    expect((await checkOptions(leases, [])).lease).toEqual([]);
+    await expect(parseArgs(leases, ['--lease', '--namespace', 'x'])).rejects.toThrow('--lease needs a name');
+    await expect(parseArgs(leases, ['--lease', 'a,,b'])).rejects.toThrow('--lease needs a name');
+    await expect(parseArgs(leases, ['--lease', 'Not_A_Name'])).rejects.toThrow("invalid --lease 'Not_A_Name': not a Kubernetes object name");
+    // Past '--' nothing is an option.
+    await expect(parseArgs(leases, ['--', '--lease', 'a'])).rejects.toThrow(/unexpected argument/);
+  });
+
+  it('caps a repeatable option at its maximum', async () => {
+    const many = Array.from({ length: 21 }, (_, i) => ['--pattern', `p${i}=text${i}`]).flat();
+    await expect(parseArgs(dqlite, many)).rejects.toThrow(/too many --pattern values \(21\): at most 20/);
   });
 });

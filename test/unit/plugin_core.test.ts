@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration } from '../../lib/plugin/duration.js';
+import { parseRange } from '../../lib/plugin/range.js';
+import { clipWords, registerSecret, sanitize } from '../../lib/plugin/sanitize.js';
+import { bySeverityDesc, parseState, State, stateName, worst } from '../../lib/plugin/state.js';
+import { formatNumber, formatPerfdata, formatLabel } from '../../lib/plugin/perfdata.js';
+import { byteBudget, findingLine, findingsJson, renderNagios } from '../../lib/plugin/render.js';
+import { plural, unjudged, withheld } from '../../lib/plugin/result.js';
+import { UsageError } from '../../lib/plugin/errors.js';
+
+// The small pieces every check's output is made of, in the situations an operator meets them:
+// a duration in a status line, the range hint after a verdict, a name that tries to break the line.
+
+describe('durations as the operator types and reads them', () => {
+  it('reads seconds, units and sums of units', () => {
+    expect(parseDuration(' 5m ')).toBe(300);
+    expect(parseDuration('1.5h')).toBe(5400);
+    expect(parseDuration('500ms')).toBe(0.5);
+    expect(parseDuration('1d')).toBe(86400);
+    expect(parseDuration('2m30s')).toBe(150);
+    expect(parseDuration(45)).toBe(45);
+    expect(parseDuration('0.25')).toBe(0.25);
+  });
+
+  it('refuses what it cannot read, naming the option and the forms it takes', () => {
+    expect(() => parseDuration('5 minutes', '--window')).toThrow("invalid --window '5 minutes': use seconds or a duration like 90s, 5m, 1h30m");
+    for (const bad of ['5m3', 'm5', '5M', '1w', '-5m', '5m ago', ' ']) expect(() => parseDuration(bad), bad).toThrow(UsageError);
+  });
+
+  it('writes the two largest units, rounding seconds down', () => {
+    const cases: [number, string][] = [
+      [0, '0s'], [59.9, '59s'], [60, '1m'], [61, '1m1s'], [9 * 60 + 59, '9m59s'], [10 * 60 + 5, '10m'], [3599, '59m'],
+      [3600, '1h'], [3660, '1h1m'], [3600 + 59, '1h'], [86399, '23h59m'], [86400, '1d'], [86400 + 3600, '1d1h'], [86400 + 59 * 60, '1d'],
+    ];
+    for (const [s, text] of cases) expect(formatDuration(s), String(s)).toBe(text);
+  });
+
+  it("says '?' for a time it cannot know (a clock behind, a missing timestamp)", () => {
+    for (const s of [-1, NaN, Infinity]) expect(formatDuration(s)).toBe('?');
+  });
+});
+
+describe('ranges in verdicts', () => {
+  it('names the range that fired with its flag, inside or outside', () => {
+    expect(parseRange('0', '-c').violation()).toBe('outside -c 0');
+    expect(parseRange('@10:20', '-w').violation()).toBe('inside -w @10:20');
+    expect(parseRange('10').violation()).toBe('outside 10');
+    expect(String(parseRange(' 5: '))).toBe('5:');
+  });
+
+  it('takes a number as the config gives it and an alert-inside single value', () => {
+    expect(parseRange(5).alerts(6)).toBe(true);
+    expect(parseRange(5).alerts(5)).toBe(false);
+    const r = parseRange('@10');
+    expect([r.alerts(0), r.alerts(10), r.alerts(10.5), r.alerts(-0.5)]).toEqual([true, true, false, false]);
+  });
+
+  it('says what is wrong with a bad range', () => {
+    expect(() => parseRange('10:5')).toThrow("invalid range '10:5': start 10 is greater than end 5");
+    expect(() => parseRange('@')).toThrow("invalid range '@': nothing after '@'");
+    expect(() => parseRange(':')).toThrow("invalid range ':': no start or end");
+    expect(() => parseRange('x:5')).toThrow("invalid range 'x:5': start 'x' is not a number");
+    expect(() => parseRange('5:x')).toThrow("invalid range '5:x': end 'x' is not a number");
+    expect(() => parseRange('   ')).toThrow('invalid range: empty');
+    expect(parseRange('.5:').alerts(0.4)).toBe(true);
+    expect(parseRange('+1:2.').alerts(1)).toBe(false);
+  });
+});
+
+describe('states', () => {
+  it('names a state, and an out-of-range number as UNKNOWN', () => {
+    expect(stateName(State.WARNING)).toBe('WARNING');
+    expect(stateName(7 as State)).toBe('UNKNOWN');
+  });
+
+  it('parses names in any case with blanks around, and the exit codes 0-3', () => {
+    expect(parseState(' Critical ')).toBe(State.CRITICAL);
+    expect(parseState('0')).toBe(State.OK);
+    expect(parseState('3')).toBe(State.UNKNOWN);
+    for (const bad of ['4', '-1', '', 'okay', 'crit', '01']) expect(parseState(bad), bad).toBeUndefined();
+  });
+
+  it('orders problems CRITICAL, WARNING, UNKNOWN, OK whatever order they were found in', () => {
+    expect([State.OK, State.UNKNOWN, State.CRITICAL, State.WARNING].sort(bySeverityDesc)).toEqual([State.CRITICAL, State.WARNING, State.UNKNOWN, State.OK]);
+    expect(worst()).toBe(State.OK);
+    expect(worst(State.UNKNOWN, State.OK)).toBe(State.UNKNOWN);
+    expect(worst(State.WARNING, State.UNKNOWN)).toBe(State.WARNING);
+  });
+});
+
+describe('cluster text on the status line', () => {
+  it('drops bidi and zero-width characters so a name shows as what it is', () => {
+    expect(sanitize('pod-\u202Egnp.exe')).toBe('pod-gnp.exe');
+    expect(sanitize('kube\u200B-system/\uFEFFcoredns')).toBe('kube-system/coredns');
+  });
+
+  it("turns '|' and line breaks into harmless characters, and squeezes blanks", () => {
+    expect(sanitize('  a | b\u2028c  ')).toBe('a / b c');
+    expect(sanitize('\x1b[1;31mred\x1b[0m text')).toBe('red text');
+    expect(sanitize('a\x9bb')).toBe('a b');
+  });
+
+  it('redacts a registered credential, not a short ordinary word', () => {
+    registerSecret('s3cr3t-token-value');
+    registerSecret('abc12');
+    registerSecret(undefined);
+    expect(sanitize('got s3cr3t-token-value twice: s3cr3t-token-value; abc12')).toBe('got [redacted] twice: [redacted]; abc12');
+  });
+
+  it('keeps text that fits, and cuts a long list after a whole name', () => {
+    expect(clipWords('a'.repeat(10), 10)).toBe('a'.repeat(10));
+    expect(clipWords('alpha, beta, gamma, delta', 20)).toBe('alpha, beta ...');
+    expect(clipWords('alpha;beta;gamma;delta', 16)).toBe('alpha;beta ...');
+    expect(clipWords('x'.repeat(30), 12)).toBe('xxxxxxxxx...');
+    expect(clipWords('ab cdefghijklmnopqrstuvwxyz', 12)).toBe('ab cdefgh...');
+  });
+});
+
+describe('perfdata values', () => {
+  it('writes large, negative and fractional values plainly', () => {
+    expect(formatNumber(1e21)).toBe('1000000000000000000000');
+    expect(formatNumber(-1e21)).toBe('-1000000000000000000000');
+    expect(formatNumber(-2.5)).toBe('-2.5');
+    expect(formatNumber(2.0000004)).toBe('2');
+    expect(formatNumber(0.1234567)).toBe('0.123457');
+  });
+
+  it('a value it could not measure is U without its unit; a crit alone keeps the empty warn field', () => {
+    expect(formatPerfdata({ label: 'latency', value: NaN, uom: 's' })).toBe('latency=U');
+    expect(formatPerfdata({ label: 'latency', value: Infinity, uom: 's', crit: parseRange('5') })).toBe('latency=U;;5');
+    expect(formatPerfdata({ label: 'x', value: 1, max: 3 })).toBe('x=1;;;;3');
+    expect(formatLabel('a\tb')).toBe('a_b');
+  });
+});
+
+describe('long output', () => {
+  it('keeps what each transport carries per -v level', () => {
+    expect([byteBudget(0), byteBudget(1), byteBudget(2), byteBudget(3)]).toEqual([8191, 65535, Infinity, Infinity]);
+  });
+
+  it('marks judged lines with their state and leaves context lines bare', () => {
+    expect(findingLine({ state: State.OK, text: 'fine' })).toBe('[OK] fine');
+    expect(findingLine({ text: 'context' })).toBe('context');
+    expect(findingsJson([{ text: 'a', children: [{ state: State.WARNING, text: 'b' }] }, { state: State.OK, text: 'c' }]))
+      .toEqual([{ state: null, text: 'a', findings: [{ state: 'WARNING', text: 'b' }] }, { state: 'OK', text: 'c' }]);
+  });
+
+  it("shows a sub-check's worst five lines by default, twenty with -v, and says how many it left", () => {
+    const children = Array.from({ length: 25 }, (_, i) => ({ state: i === 24 ? State.CRITICAL : State.WARNING, text: `pod-${i}` }));
+    const outcome = { summary: 'sub', findings: [{ state: State.CRITICAL, text: 'scheduler_stall: 25 pods', children }], perfdata: [] };
+    const lines = renderNagios(outcome, { title: 'T', verbose: 0 }).trimEnd().split('\n');
+    expect(lines).toEqual(['K8S T CRITICAL - sub', '[CRITICAL] scheduler_stall: 25 pods', '  [CRITICAL] pod-24', '  [WARNING] pod-0', '  [WARNING] pod-1', '  [WARNING] pod-2', '  [WARNING] pod-3', '  ... and 20 more (-v shows more)']);
+    const v = renderNagios(outcome, { title: 'T', verbose: 1 }).trimEnd().split('\n');
+    expect(v).toHaveLength(2 + 20 + 1);
+    expect(v.at(-1)).toBe('  ... and 5 more (-v shows more)');
+    expect(renderNagios(outcome, { title: 'T', verbose: 2 })).not.toContain('more (-v shows more)');
+  });
+
+  it('an empty summary shows the state; perfdata that would crowd the summary loses whole labels, last first', () => {
+    expect(renderNagios({ summary: '', findings: [], perfdata: [], state: State.WARNING }, { title: 'T', verbose: 0 })).toBe('K8S T WARNING - WARNING\n');
+    const perfdata = Array.from({ length: 60 }, (_, i) => ({ label: `metric_number_${i}`, value: i }));
+    const first = renderNagios({ summary: 'ok', findings: [], perfdata }, { title: 'T', verbose: 0 }).split('\n')[0]!;
+    const kept = first.split(' | ')[1]!.split(' ');
+    expect(kept.length).toBeGreaterThan(10);
+    expect(kept.length).toBeLessThan(60);
+    expect(kept).toEqual(perfdata.slice(0, kept.length).map((p) => `${p.label}=${p.value}`));
+    expect(Buffer.byteLength(first)).toBeLessThanOrEqual(1023 - 400 + 'ok'.length + 3);
+  });
+});
+
+describe('results', () => {
+  it('counts in words', () => {
+    expect([plural(0, 'pod'), plural(1, 'pod'), plural(2, 'pod'), plural(2, 'replica', 'replicas'), plural(3, 'child', 'children')]).toEqual(['0 pods', '1 pod', '2 pods', '2 replicas', '3 children']);
+  });
+
+  it('a withheld verdict is UNKNOWN for its reason, with what was seen kept unjudged', () => {
+    const seen = { summary: '2 pods stuck', findings: [{ state: State.CRITICAL, text: 'ns/a', children: [{ state: State.WARNING, text: 'x' }] }], perfdata: [{ label: 'stuck', value: 2 }] };
+    const w = withheld('this host is not a node: give --node', seen);
+    expect(w.summary).toBe('this host is not a node: give --node');
+    expect(w.state).toBe(State.UNKNOWN);
+    expect(w.findings).toEqual([{ state: State.UNKNOWN, text: 'this host is not a node: give --node' }, { text: 'not judged: 2 pods stuck', children: [{ text: 'ns/a', children: [{ text: 'x' }] }] }]);
+    expect(w.perfdata).toBe(seen.perfdata);
+    expect(unjudged([{ state: State.OK, text: 'a' }])).toEqual([{ text: 'a' }]);
+    expect(withheld('r', seen, 'other words').findings[1]!.text).toBe('not judged: other words');
+  });
+});
