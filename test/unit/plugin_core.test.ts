@@ -5,8 +5,9 @@ import { clipWords, registerSecret, sanitize } from '../../lib/plugin/sanitize.j
 import { bySeverityDesc, parseState, State, stateName, worst } from '../../lib/plugin/state.js';
 import { formatNumber, formatPerfdata, formatLabel } from '../../lib/plugin/perfdata.js';
 import { byteBudget, findingLine, findingsJson, renderNagios } from '../../lib/plugin/render.js';
-import { plural, unjudged, withheld } from '../../lib/plugin/result.js';
+import { outcomeState as outcomeOf, plural, unjudged, withheld } from '../../lib/plugin/result.js';
 import { UsageError } from '../../lib/plugin/errors.js';
+import { Report, worstActions } from '../../lib/plugin/report.js';
 
 // The small pieces every check's output is made of, in the situations an operator meets them:
 // a duration in a status line, the range hint after a verdict, a name that tries to break the line.
@@ -182,5 +183,66 @@ describe('results', () => {
     expect(w.perfdata).toBe(seen.perfdata);
     expect(unjudged([{ state: State.OK, text: 'a' }])).toEqual([{ text: 'a' }]);
     expect(withheld('r', seen, 'other words').findings[1]!.text).toBe('not judged: other words');
+  });
+});
+
+describe('what to do', () => {
+  it('an OK verdict has no next step; the same step twice is said once, worst first', () => {
+    const r = new Report();
+    r.action(State.OK, 'nothing to do');
+    expect(r.done('fine').actions).toBeUndefined();
+    r.action(State.WARNING, 'look at k8s02');
+    r.action(State.CRITICAL, 'restart kubelite on k8s01');
+    r.action(State.WARNING, 'look at k8s02');
+    r.action(State.UNKNOWN, 'give --node');
+    expect(r.done('fine').actions).toEqual([
+      { state: State.CRITICAL, text: 'restart kubelite on k8s01' }, { state: State.WARNING, text: 'look at k8s02' }, { state: State.UNKNOWN, text: 'give --node' },
+    ]);
+    expect(worstActions([{ state: State.WARNING, text: 'a' }, { state: State.WARNING, text: 'b' }]).map((a) => a.text)).toEqual(['a', 'b']);
+  });
+
+  it("a nested sub-check's next steps stay, named and at the state they mean here; a quiet sub-check adds no children", () => {
+    const r = new Report();
+    const sub = { summary: '2 pods stuck', findings: [{ state: State.CRITICAL, text: 'ns/a' }], perfdata: [], actions: [{ state: State.CRITICAL, text: 'force-delete ns/a' }] };
+    expect(r.nest('stuck_terminating', sub, { as: () => State.WARNING })).toBe(State.WARNING);
+    expect(r.nest('leases', { summary: 'fresh', findings: [], perfdata: [] })).toBe(State.OK);
+    const o = r.done('ok');
+    expect(o.actions).toEqual([{ state: State.WARNING, text: 'stuck_terminating: force-delete ns/a' }]);
+    expect(o.findings[1]).toEqual({ state: State.OK, text: 'leases: fresh' });
+    expect(o.state).toBe(State.WARNING);
+    expect(r.problems()).toEqual([{ state: State.WARNING, short: 'stuck_terminating: 2 pods stuck' }, { state: State.OK, short: 'leases: fresh' }]);
+    // problems() is a copy: a caller cannot add to the status line behind the report's back.
+    r.problems().push({ state: State.CRITICAL, short: 'x' });
+    expect(r.done('ok').summary).toBe('stuck_terminating: 2 pods stuck');
+  });
+
+  it('metric() keeps an unjudged value with its unit and bounds; evidence lines keep their state', () => {
+    const r = new Report();
+    r.metric('pods', 3, { min: 0, max: 10 }).add(State.WARNING, 'ns/a slow').info('context');
+    const o = r.done('fine');
+    expect(o.perfdata).toEqual([{ label: 'pods', value: 3, min: 0, max: 10 }]);
+    expect(o.findings).toEqual([{ state: State.WARNING, text: 'ns/a slow' }, { state: undefined, text: 'context' }]);
+    expect(o.summary).toBe('fine');
+    expect(outcomeOf(o)).toBe(State.WARNING);
+  });
+});
+
+describe('the status line with text in many bytes', () => {
+  it('stays within 1 KiB without splitting a character', () => {
+    const first = renderNagios({ summary: 'пространство '.repeat(200), findings: [], perfdata: [{ label: 'x', value: 1 }] }, { title: 'T', verbose: 0 }).split('\n')[0]!;
+    expect(Buffer.byteLength(first)).toBeLessThanOrEqual(1023);
+    expect(first).not.toContain('\uFFFD');
+    expect(first).toMatch(/^K8S T OK - (пространство )+\.\.\. \| x=1$/);
+  });
+
+  it('leaves out whole findings with a count when they exceed the budget, keeping room for the count line', () => {
+    const findings = Array.from({ length: 3 }, (_, i) => ({ state: State.WARNING, text: `${i}`.repeat(1000) }));
+    const text = renderNagios({ summary: 's', findings, perfdata: [] }, { title: 'T', verbose: 0 });
+    expect(text.trimEnd().split('\n')).toHaveLength(4);
+    const tight = renderNagios({ summary: 's', findings: [...findings, ...findings, ...findings, { state: State.WARNING, text: 'x'.repeat(990) }], perfdata: [] }, { title: 'T', verbose: 0 });
+    const lines = tight.trimEnd().split('\n');
+    expect(Buffer.byteLength(tight)).toBeLessThanOrEqual(8191);
+    expect(lines.at(-1)).toMatch(/^\.\.\. and \d+ more \(-v shows more\)$/);
+    expect(lines.length - 2 + Number(/and (\d+) more/.exec(lines.at(-1)!)![1])).toBe(10);
   });
 });
