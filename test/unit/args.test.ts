@@ -5,6 +5,8 @@ import check from '../../checks/scheduler_stall.js';
 import apiserver from '../../checks/apiserver.js';
 import leases from '../../checks/leases.js';
 import dqlite from '../../checks/dqlite.js';
+import pods from '../../checks/pods.js';
+import rebootReady from '../../checks/reboot_ready.js';
 import { checkOptions } from './support.js';
 
 // The command lines an operator (or an nrpe.cfg with $ARGn$ macros) writes, and the one error line each
@@ -103,5 +105,48 @@ describe('parseArgs', () => {
   it('caps a repeatable option at its maximum', async () => {
     const many = Array.from({ length: 21 }, (_, i) => ['--pattern', `p${i}=text${i}`]).flat();
     await expect(parseArgs(dqlite, many)).rejects.toThrow(/too many --pattern values \(21\): at most 20/);
+  });
+
+  it('bounds a duration with the unit the operator thinks in', async () => {
+    expect((await run(dqlite, ['--window', '7d'])).window).toBe(7 * 86400);
+    expect((await run(dqlite, ['--window', '1s'])).window).toBe(1);
+    await expect(parseArgs(dqlite, ['--window', '0'])).rejects.toThrow("invalid --window '0': must be from 1s to 7d");
+    await expect(parseArgs(dqlite, ['--window', '7d1s'])).rejects.toThrow(/must be from 1s to 7d/);
+    await expect(parseArgs(pods, ['--window', '0s'])).rejects.toThrow("invalid --window '0s': must be at least 1s");
+    expect((await run(rebootReady, ['--settle', '0'])).settle).toBe(0);
+  });
+
+  it('refuses names that cannot go into a URL or a selector, each with what a name is', async () => {
+    await expect(parseArgs(check, ['--lease-name', 'Kube_Scheduler'])).rejects.toThrow("invalid --lease-name 'Kube_Scheduler': not a Kubernetes object name (lowercase letters, digits, '-' and '.')");
+    await expect(parseArgs(pods, ['--namespace', 'Kube-System'])).rejects.toThrow("invalid --namespace 'Kube-System': not a namespace name (lowercase letters, digits and '-', at most 63)");
+    await expect(parseArgs(pods, ['--selector', 'k8s-app==='])).rejects.toThrow("invalid --selector 'k8s-app===': not a label selector (e.g. k8s-app=kube-dns)");
+    await expect(parseArgs(rebootReady, ['--node', 'k8s_01'])).rejects.toThrow("invalid --node 'k8s_01': a node name is lowercase letters, digits, '-' and '.'");
+    expect(await run(check, ['--lease-name', 'scheduler.v2'])).toMatchObject({ leaseName: 'scheduler.v2' });
+    expect(await run(pods, ['--namespace', 'dns', '--selector', 'k8s-app=kube-dns'])).toMatchObject({ namespace: 'dns', selector: 'k8s-app=kube-dns' });
+    expect((await run(rebootReady, ['--node', 'k8s01.lan'])).node).toBe('k8s01.lan');
+    // A long bad value is shown shortened: the error stays one readable line.
+    await expect(parseArgs(check, ['--lease-name', 'X'.repeat(300)])).rejects.toThrow(/^invalid --lease-name 'X{77}\.\.\.': not a Kubernetes object name/);
+  });
+
+  it('an option without a default given an empty value is an error, not unset', async () => {
+    await expect(parseArgs(check, ['--kubeconfig', ''])).rejects.toThrow(/^--kubeconfig needs a value$/);
+    await expect(parseArgs(apiserver, ['-w', ' '])).rejects.toThrow("-w: invalid range '' (empty): give a range like 10, ~:10 or @5:10");
+    await expect(parseArgs(pods, ['--jobs-critical', ''])).rejects.toThrow(/^--jobs-critical: invalid range '' \(empty\)/);
+    await expect(parseArgs(pods, ['--jobs-critical', '5:1'])).rejects.toThrow("--jobs-critical: invalid range '5:1': start 5 is greater than end 1");
+    await expect(parseArgs(pods, ['--restarts', 'many'])).rejects.toThrow("invalid --restarts 'many': use a whole number from 0");
+  });
+
+  it('a check refuses a text its rule does not allow, saying why', async () => {
+    await expect(parseArgs(dqlite, ['--unit', 'k8s dqlite'])).rejects.toThrow("invalid --unit 'k8s dqlite': not a systemd unit name");
+    expect((await run(dqlite, ['--unit', 'snap.microk8s.daemon-k8s-dqlite.service'])).unit).toBe('snap.microk8s.daemon-k8s-dqlite.service');
+  });
+
+  it('flags: off unless given, --no-NAME for a default-on one', async () => {
+    expect((await run(rebootReady, [])).allowSingleNode).toBe(false);
+    expect((await run(rebootReady, ['--allow-single-node'])).allowSingleNode).toBe(true);
+    expect((await run(dqlite, [])).unitState).toBeUndefined();
+    expect((await run(dqlite, ['--no-unit-state'])).unitState).toBe(false);
+    expect((await run(dqlite, ['--kubelite'])).kubelite).toBe(true);
+    expect((await run(dqlite, ['--no-kubelite'])).kubelite).toBe(false);
   });
 });
