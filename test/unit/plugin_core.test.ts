@@ -4,7 +4,7 @@ import { parseRange } from '../../lib/plugin/range.js';
 import { clipWords, registerSecret, sanitize } from '../../lib/plugin/sanitize.js';
 import { bySeverityDesc, parseState, State, stateName, worst } from '../../lib/plugin/state.js';
 import { formatNumber, formatPerfdata, formatLabel } from '../../lib/plugin/perfdata.js';
-import { byteBudget, findingLine, findingsJson, renderNagios } from '../../lib/plugin/render.js';
+import { byteBudget, findingLine, findingsJson, renderJson, renderNagios } from '../../lib/plugin/render.js';
 import { outcomeState as outcomeOf, plural, unjudged, withheld } from '../../lib/plugin/result.js';
 import { UsageError } from '../../lib/plugin/errors.js';
 import { Report, worstActions } from '../../lib/plugin/report.js';
@@ -21,9 +21,12 @@ describe('durations as the operator types and reads them', () => {
     expect(parseDuration('2m30s')).toBe(150);
     expect(parseDuration(45)).toBe(45);
     expect(parseDuration('0.25')).toBe(0.25);
+    expect(parseDuration('1.25')).toBe(1.25);
+    expect(parseDuration('1.25h')).toBe(4500);
   });
 
   it('refuses what it cannot read, naming the option and the forms it takes', () => {
+    expect(() => parseDuration('soon')).toThrow("invalid duration 'soon': use seconds");
     expect(() => parseDuration('5 minutes', '--window')).toThrow("invalid --window '5 minutes': use seconds or a duration like 90s, 5m, 1h30m");
     for (const bad of ['5m3', 'm5', '5M', '1w', '-5m', '5m ago', ' ']) expect(() => parseDuration(bad), bad).toThrow(UsageError);
   });
@@ -63,6 +66,7 @@ describe('ranges in verdicts', () => {
     expect(() => parseRange('x:5')).toThrow("invalid range 'x:5': start 'x' is not a number");
     expect(() => parseRange('5:x')).toThrow("invalid range '5:x': end 'x' is not a number");
     expect(() => parseRange('   ')).toThrow('invalid range: empty');
+    expect(() => parseRange('ten')).toThrow("invalid range 'ten': end 'ten' is not a number");
     expect(parseRange('.5:').alerts(0.4)).toBe(true);
     expect(parseRange('+1:2.').alerts(1)).toBe(false);
   });
@@ -244,5 +248,25 @@ describe('the status line with text in many bytes', () => {
     expect(Buffer.byteLength(tight)).toBeLessThanOrEqual(8191);
     expect(lines.at(-1)).toMatch(/^\.\.\. and \d+ more \(-v shows more\)$/);
     expect(lines.length - 2 + Number(/and (\d+) more/.exec(lines.at(-1)!)![1])).toBe(10);
+  });
+});
+
+describe('--format json', () => {
+  it('a value it could not measure is null, bounds are kept as given, no step is an empty list', () => {
+    const o = JSON.parse(renderJson({ summary: 's', findings: [], perfdata: [{ label: 'latency', value: NaN, uom: 's', min: 5, max: 0 }, { label: 'x', value: undefined }] }, { check: 'c', title: 'C' }));
+    expect(o.actions).toEqual([]);
+    expect(o.perfdata).toEqual([
+      { label: 'latency', value: null, uom: 's', warn: null, crit: null, min: 5, max: 0 },
+      { label: 'x', value: null, uom: '', warn: null, crit: null, min: null, max: null },
+    ]);
+  });
+
+  it('a nested sub-check without next steps adds none, whatever its state', () => {
+    const r = new Report();
+    r.nest('scheduler_stall', { summary: '3 pods stalled', findings: [], perfdata: [], state: State.CRITICAL });
+    const o = r.done('ok');
+    expect(o.actions).toBeUndefined();
+    expect(o.state).toBe(State.CRITICAL);
+    expect(o.findings).toEqual([{ state: State.CRITICAL, text: 'scheduler_stall: 3 pods stalled' }]);
   });
 });
