@@ -4,7 +4,9 @@ import { judgePod, pointedElsewhere } from '../../lib/kube/pod-status.js';
 import type { ContainerStatus, Pod } from '../../lib/kube/types.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
-import { clock } from './support.js';
+import { checkOptions, clock } from './support.js';
+// Imported once at the top: the check's declaration then loads with the file (static for Stryker), not inside a test.
+import check from '../../checks/pods.js';
 
 const { NOW, ago } = clock('2026-06-05T06:30:00Z');
 const opts = { now: NOW, window: 900, restarts: 5, notReadyWindow: 900 };
@@ -111,8 +113,6 @@ describe('failedJobs', () => {
 
 describe('check_k8s_pods evaluate', () => {
   it('counts problem pods by kind, points unscheduled and terminating pods elsewhere, judges failed Jobs', async () => {
-    const { default: check } = await import('../../checks/pods.js');
-    const { checkOptions } = await import('./support.js');
     const unscheduled: Pod = { metadata: { name: 'web-0', namespace: 'apps' }, spec: {}, status: { phase: 'Pending' } };
     const leaving: Pod = { metadata: { name: 'old', namespace: 'apps', deletionTimestamp: ago(60) }, spec: { nodeName: 'k8s02' }, status: { phase: 'Running' } };
     const failedJob: Job = { metadata: { name: 'backup-1', namespace: 'apps' }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastTransitionTime: ago(300) }] } };
@@ -133,6 +133,13 @@ describe('check_k8s_pods evaluate', () => {
 
     const quiet = check.evaluate({ ...data, jobs: [] }, await checkOptions(check, ['-w', '1']), NOW);
     expect(quiet.summary).toBe('10/13 pods fine, 1 within thresholds (1 unscheduled, 1 terminating: judged by other checks), 0 Jobs, none failed');
+    // Within -w the failing pod is evidence, not a verdict: no state on its line, no next step.
+    expect(outcomeState(quiet)).toBe(State.OK);
+    expect(quiet.actions).toBeUndefined();
+    expect(quiet.findings).toContainEqual({ state: undefined, text: expect.stringMatching(/^games\/survive-minecraft-7d4b9c8f6-p2xkq on k8s03: container minecraft CrashLoopBackOff/) });
+    expect(quiet.findings).toContainEqual({ state: undefined, text: '1 pod Terminating: not judged here, see check_k8s_stuck_terminating' });
+    expect(quiet.perfdata.every((p) => p.min === 0)).toBe(true);
+    expect(quiet.perfdata.find((p) => p.label === 'problem_pods')).toMatchObject({ value: 1, max: 13 });
   });
 });
 
@@ -149,8 +156,6 @@ describe('check_k8s_pods evaluate: what the operator reads', () => {
   const notReady: ContainerStatus = { name: 'app', ready: false, restartCount: 0, state: { running: {} } };
 
   it('several pods: counts each kind worst first, names no single pod, and the next step is for the worst kind', async () => {
-    const { default: check } = await import('../../checks/pods.js');
-    const { checkOptions } = await import('./support.js');
     const pods = [named('b-oom', pod([oom])), named('a-image', pod([image], { ready: false })), named('c-image', pod([image], { ready: false }))];
     const o = check.evaluate({ pods, fine: 0, jobs: [] }, await checkOptions(check), NOW);
     expect(outcomeState(o)).toBe(State.WARNING);
@@ -168,8 +173,6 @@ describe('check_k8s_pods evaluate: what the operator reads', () => {
   });
 
   it('the next step fits each kind of problem', async () => {
-    const { default: check } = await import('../../checks/pods.js');
-    const { checkOptions } = await import('./support.js');
     const step = async (p: Pod) => check.evaluate({ pods: [named('p', p)], fine: 0, jobs: [] }, await checkOptions(check), NOW).actions![0]!.text;
     expect(await step(pod([config], { ready: false }))).toBe('kubectl describe pod -n games p names what the container lacks (a ConfigMap, Secret or key): create it or fix the reference');
     expect(await step(pod([oom]))).toBe('games/p ran out of memory: raise its memory limit (or fix the leak), kubectl top pod -n games p shows its use');
@@ -178,8 +181,6 @@ describe('check_k8s_pods evaluate: what the operator reads', () => {
   });
 
   it('lists --max-items pods and counts the rest', async () => {
-    const { default: check } = await import('../../checks/pods.js');
-    const { checkOptions } = await import('./support.js');
     const pods = ['a', 'b', 'c'].map((n) => named(n, pod([crash], { ready: false, readySince: 3120 })));
     const o = check.evaluate({ pods, fine: 0, jobs: [] }, await checkOptions(check, ['--max-items', '2']), NOW);
     expect(o.findings.filter((f) => f.state === State.WARNING && f.text.startsWith('games/'))).toHaveLength(2);
@@ -189,8 +190,6 @@ describe('check_k8s_pods evaluate: what the operator reads', () => {
   });
 
   it('failed Jobs: up to two named, more counted; superseded CronJob runs are history; --jobs-critical', async () => {
-    const { default: check } = await import('../../checks/pods.js');
-    const { checkOptions } = await import('./support.js');
     const jobs = [job('backup-1', 6000, 'backup'), job('backup-2', 2400, 'backup', 'Complete'), job('report-1', 600), job('sync-1', 300)];
     let o = check.evaluate({ pods: [], fine: 4, jobs }, await checkOptions(check), NOW);
     expect(outcomeState(o)).toBe(State.WARNING);
