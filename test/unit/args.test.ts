@@ -27,6 +27,11 @@ describe('parseArgs', () => {
     await expect(parseArgs(apiserver, ['-c', '5', '-w'])).rejects.toThrow(/^-w needs a value$/);
     // Without a default (scheduler_stall's -w) the range's own parse refuses the empty text.
     await expect(parseArgs(check, ['-w', '-c', '5'])).rejects.toThrow("-w: invalid range '' (empty)");
+    // '-w --help' is a request for help, answered before any value is judged.
+    expect((await parseArgs(apiserver, ['-w', '--help'])).kind).toBe('help');
+    await expect(parseArgs(dqlite, ['--window', '--no-kubelite'])).rejects.toThrow('--window needs a value (got the option --no-kubelite instead)');
+    // Past '--' nothing is an option: a trailing '-w' there is a stray word, not a missing value.
+    await expect(parseArgs(apiserver, ['--', '-w'])).rejects.toThrow("unexpected argument '-w'");
     await expect(parseArgs(apiserver, ['--cert-warning', '--timeout=5'])).rejects.toThrow('--cert-warning needs a value (got the option --timeout=5 instead)');
   });
 
@@ -40,6 +45,9 @@ describe('parseArgs', () => {
     const o = await run(apiserver, []);
     expect(o).toMatchObject({ timeout: 10, timeoutState: State.UNKNOWN, verbose: 0, format: 'nagios', pageSize: 500, certWarning: 30, certCritical: 7, aggregatedState: 'warning' });
     expect(String(o.warning)).toBe('1');
+    expect(String(o.critical)).toBe('5');
+    expect(o.kubeconfig).toBeUndefined();
+    expect((await run(rebootReady, [])).criticalNamespace).toEqual(['kube-system']);
     const v = await run(apiserver, ['-vv', '-t', '1m', '--timeout-state', 'CRITICAL', '--page-size', '10000', '--cert-warning', '0']);
     expect(v).toMatchObject({ verbose: 2, timeout: 60, timeoutState: State.CRITICAL, pageSize: 10000, certWarning: 0 });
   });
@@ -65,6 +73,8 @@ describe('parseArgs', () => {
     await expect(parseArgs(apiserver, ['--page-size', '2.5'])).rejects.toThrow(/use a whole number/);
     await expect(parseArgs(apiserver, ['--cert-warning', '-1'])).rejects.toThrow("invalid --cert-warning '-1': use a whole number from 0 to 36500");
     expect((await run(apiserver, ['--page-size', '1'])).pageSize).toBe(1);
+    expect((await run(apiserver, ['--page-size', '+20'])).pageSize).toBe(20);
+    expect((await run(apiserver, ['--page-size', ' 30 '])).pageSize).toBe(30);
   });
 
   it('refuses a word outside the choices, listing them', async () => {
@@ -86,14 +96,19 @@ describe('parseArgs', () => {
     const h = await parseArgs(check, ['--help']);
     expect(h.kind).toBe('help');
     expect(h.kind === 'help' && h.text).toMatch(/-w, --warning/);
+    expect(h.kind === 'help' && h.text).toMatch(/Warning range: number of stalled pods/);
+    expect(h.kind === 'help' && h.text).toMatch(/Critical range: number of stalled pods/);
     const v = await parseArgs(check, ['-V']);
     expect(v.kind).toBe('version');
     expect(v.kind === 'version' && v.text).toMatch(/^check_k8s_scheduler_stall \(k8s-nrpe\)/);
   });
 
   it('collects a repeatable option from every occurrence and commas, once each', async () => {
-    const o = await checkOptions(leases, ['--lease', 'a,b', '--lease=c', '--lease', 'a', '--namespace', 'x']);
+    const o = await checkOptions(leases, ['--lease', 'a, b', '--lease=c', '--namespace=x', '--lease', 'a']);
     expect(o.lease).toEqual(['a', 'b', 'c']);
+    expect(o.namespace).toBe('x');
+    await expect(parseArgs(leases, ['--namespace', 'x', '--lease'])).rejects.toThrow('--lease needs a name');
+    await expect(parseArgs(leases, ['--lease', 'a, ,b'])).rejects.toThrow('--lease needs a name');
     expect((await checkOptions(leases, [])).lease).toEqual([]);
     await expect(parseArgs(leases, ['--lease', '--namespace', 'x'])).rejects.toThrow('--lease needs a name');
     await expect(parseArgs(leases, ['--lease', 'a,,b'])).rejects.toThrow('--lease needs a name');
@@ -103,6 +118,8 @@ describe('parseArgs', () => {
   });
 
   it('caps a repeatable option at its maximum', async () => {
+    const twenty = Array.from({ length: 20 }, (_, i) => ['--pattern', `p${i}=text${i}`]).flat();
+    expect(((await run(dqlite, twenty)).pattern as string[]).length).toBe(20);
     const many = Array.from({ length: 21 }, (_, i) => ['--pattern', `p${i}=text${i}`]).flat();
     await expect(parseArgs(dqlite, many)).rejects.toThrow(/too many --pattern values \(21\): at most 20/);
   });
@@ -130,6 +147,7 @@ describe('parseArgs', () => {
 
   it('an option without a default given an empty value is an error, not unset', async () => {
     await expect(parseArgs(check, ['--kubeconfig', ''])).rejects.toThrow(/^--kubeconfig needs a value$/);
+    await expect(parseArgs(check, ['--kubeconfig', '  '])).rejects.toThrow(/^--kubeconfig needs a value$/);
     await expect(parseArgs(apiserver, ['-w', ' '])).rejects.toThrow("-w: invalid range '' (empty): give a range like 10, ~:10 or @5:10");
     await expect(parseArgs(pods, ['--jobs-critical', ''])).rejects.toThrow(/^--jobs-critical: invalid range '' \(empty\)/);
     await expect(parseArgs(pods, ['--jobs-critical', '5:1'])).rejects.toThrow("--jobs-critical: invalid range '5:1': start 5 is greater than end 1");

@@ -103,13 +103,16 @@ describe('cluster text on the status line', () => {
     expect(sanitize('  a | b\u2028c  ')).toBe('a / b c');
     expect(sanitize('\x1b[1;31mred\x1b[0m text')).toBe('red text');
     expect(sanitize('a\x9bb')).toBe('a b');
+    expect(sanitize('ns/a   ns/b')).toBe('ns/a ns/b');
   });
 
   it('redacts a registered credential, not a short ordinary word', () => {
     registerSecret('s3cr3t-token-value');
     registerSecret('abc12');
+    registerSecret('pw6chr');
     registerSecret(undefined);
     expect(sanitize('got s3cr3t-token-value twice: s3cr3t-token-value; abc12')).toBe('got [redacted] twice: [redacted]; abc12');
+    expect(sanitize('password pw6chr')).toBe('password [redacted]');
   });
 
   it('keeps text that fits, and cuts a long list after a whole name', () => {
@@ -159,6 +162,9 @@ describe('long output', () => {
     expect(v).toHaveLength(2 + 20 + 1);
     expect(v.at(-1)).toBe('  ... and 5 more (-v shows more)');
     expect(renderNagios(outcome, { title: 'T', verbose: 2 })).not.toContain('more (-v shows more)');
+    // Exactly five: all shown, no "and 0 more".
+    const five = { ...outcome, findings: [{ ...outcome.findings[0]!, children: children.slice(0, 5) }] };
+    expect(renderNagios(five, { title: 'T', verbose: 0 }).trimEnd().split('\n')).toHaveLength(7);
   });
 
   it('an empty summary shows the state; perfdata that would crowd the summary loses whole labels, last first', () => {
@@ -255,6 +261,7 @@ describe('--format json', () => {
   it('a value it could not measure is null, bounds are kept as given, no step is an empty list', () => {
     const o = JSON.parse(renderJson({ summary: 's', findings: [], perfdata: [{ label: 'latency', value: NaN, uom: 's', min: 5, max: 0 }, { label: 'x', value: undefined }] }, { check: 'c', title: 'C' }));
     expect(o.actions).toEqual([]);
+    expect(renderJson({ summary: 's', findings: [], perfdata: [] }, { check: 'c', title: 'C' }).endsWith('}\n')).toBe(true);
     expect(o.perfdata).toEqual([
       { label: 'latency', value: null, uom: 's', warn: null, crit: null, min: 5, max: 0 },
       { label: 'x', value: null, uom: '', warn: null, crit: null, min: null, max: null },
