@@ -247,4 +247,26 @@ describe('kubelet_stall evaluate', () => {
     expect(o.findings.filter((f) => f.state === State.WARNING).map((f) => f.text.split(':')[0])).toEqual(['k8s01 is NotReady for 15m', 'k8s03 is Unknown for 15m']);
     expect(o.actions).toEqual([{ state: State.WARNING, text: 'k8s01 is NotReady: bring it back (check_k8s_nodes says why); its pods start once its kubelet reports again' }]);
   });
+
+  it('names what the kubelet wrote about a pod it is working on: a waiting reason, container statuses, a start, its own condition', async () => {
+    const pending = (name: string, extra: Record<string, unknown>) =>
+      bound(name, 'k8s02', 600, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: ago(600) }], ...extra } as Pod['status'] });
+    const pods = [
+      pending('a', { containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] }),
+      pending('b', { containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { running: {} } }] }),
+      pending('c', { startTime: ago(500) }),
+      pending('d', { conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: ago(600) }, { type: 'Initialized', status: 'False' }] }),
+      { ...pending('e', {}), metadata: { ...pending('e', {}).metadata, annotations: { 'kubernetes.io/config.mirror': 'abc' } } },
+    ];
+    const o = check.evaluate(data({ pods }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.findings.map((f) => f.text)).toEqual([
+      'apps/a on k8s02: Pending 10m since bound, kubelet working (status ContainerCreating)',
+      'apps/b on k8s02: Pending 10m since bound, kubelet working (status containers reported)',
+      'apps/c on k8s02: Pending 10m since bound, kubelet working (status started)',
+      'apps/d on k8s02: Pending 10m since bound, kubelet working (status Initialized=False)',
+    ]);
+    // The static pod's mirror (e) is the kubelet's own: not counted.
+    expect(perf(o).pending_bound_pods).toBe(4);
+  });
 });

@@ -193,6 +193,13 @@ describe('sandbox_changed evaluate', () => {
     expect(o.summary).toBe('sandbox storm on k8s02 (1), k8s01 (20): 20 SandboxChanged, 1 FailedCreatePodSandBox in 10m on 2 pods ("name is reserved" on k8s02, settling)');
   });
 
+  it('nodes with as many events are listed by name', async () => {
+    const o = check.evaluate(data({ sandboxChanged: [core('SandboxChanged', 'a', 'k8s03', 60, 30, 3), core('SandboxChanged', 'b', 'k8s01', 60, 30, 3), core('SandboxChanged', 'c', 'k8s02', 60, 30, 4)] }), await opts(), NOW);
+    expect(o.summary).toBe('10 sandbox events in 10m on 3 nodes, within limits (worst k8s02: 4)');
+    expect(o.findings.filter((f) => f.text.startsWith('k8s0')).map((f) => f.text.slice(0, 5))).toEqual(['k8s02', 'k8s01', 'k8s03']);
+    expect(o.findings.filter((f) => f.text.startsWith('apps/')).map((f) => f.text.split(' ')[0])).toEqual(['apps/c', 'apps/a', 'apps/b']);
+  });
+
   it('--node names the node in the OK line too', async () => {
     expect(check.evaluate(data({}), await opts(['--node', 'k8s02']), NOW).summary).toBe('no sandbox events in 10m on k8s02');
     const o = check.evaluate(data({ sandboxChanged: [core('SandboxChanged', 'web-0', 'k8s02', 60, 30, 2), core('SandboxChanged', 'web-1', 'k8s01', 60, 30, 2)] }), await opts(['--node', 'k8s02']), NOW);
