@@ -121,6 +121,18 @@ describe('reboot_ready: the pods, budgets and leases on the node to reboot', () 
     expect(perf(o)).toMatchObject({ critical_pods_without_replica: 2, disrupted_pods: 1, blockers: 2 });
     expect(o.actions?.at(-1)).toEqual({ state: State.CRITICAL, text: 'do not reboot k8s01 yet: first clear 2x critical pod on local storage (the lines below name each), then run check_k8s_reboot_ready --node k8s01 again (docs/rolling-reboot.md)' });
 
+    // The claim of the same name in another namespace, or a claim-less volume, is not this pod's storage.
+    const elsewhere = [pv('pv-local', 'data-a', { local: { path: '/mnt/disk' } })].map((v) => ({ ...v, spec: { ...v.spec, claimRef: { namespace: 'other', name: 'data-a' } } }));
+    const moved = await evaluate({ podsHere: [pods[0]!], volumes: [...elsewhere, { metadata: { name: 'pv-free' }, spec: { local: { path: '/x' } } }] } as Partial<Data>);
+    expect(outcomeState(moved)).toBe(State.OK);
+    expect(perf(moved).disrupted_pods).toBe(1);
+    // A volume whose node affinity only this node meets stays here too; one another node meets can follow the pod.
+    const affinity = (host: string) => ({ nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [host] }] }] } } });
+    const pinnedPv = await evaluate({ podsHere: [pods[0]!], volumes: [pv('pv-a', 'data-a', affinity('k8s01'))] } as Partial<Data>);
+    expect(pinnedPv.findings).toContainEqual({ state: State.CRITICAL, text: 'kube-system/a: no ready replica of StatefulSet a elsewhere, and its claim data-a is bound to pv-a, a volume on this node: it cannot move' });
+    const movable = await evaluate({ podsHere: [pods[0]!], volumes: [pv('pv-a', 'data-a', affinity('k8s02'))] } as Partial<Data>);
+    expect(outcomeState(movable)).toBe(State.OK);
+
     const pinned = await evaluate({ podsHere: [podOf('p', { kind: 'StatefulSet', owner: 'p', nodeSelector: { 'kubernetes.io/hostname': 'k8s01' } })] });
     expect(pinned.summary).toBe('NOT safe to reboot k8s01: critical pod that can run nowhere else');
     expect(pinned.findings.map((f) => f.text)).toContain('kube-system/p: no ready replica of StatefulSet p on another node, and no other node could run it (k8s02 lacks nodeSelector kubernetes.io/hostname=k8s01; k8s03 lacks nodeSelector kubernetes.io/hostname=k8s01)');
