@@ -223,6 +223,13 @@ describe('leases: the words the operator acts on', () => {
     expect(o.perfdata.find((p) => p.label === 'renew_age_kube-scheduler')).toMatchObject({ value: undefined, uom: 's', min: 0 });
   });
 
+  it('a Lease released by its leader (no holder) long ago is "no holder", not also "expired"', async () => {
+    const { o, state } = await run({ leases: [{ name: 'kube-scheduler', lease: lease('kube-scheduler', '', 600) }] });
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('kube-scheduler: no holder');
+    expect(o.findings.filter((f) => f.state !== undefined)).toEqual([{ state: State.CRITICAL, text: 'kube-scheduler: no holder: no leader elected' }]);
+  });
+
   it('a cordoned holder: move leadership off it before the drain', async () => {
     const { o } = await run({ leases: [held('kube-scheduler', 'k8s02', 2, 15, node('k8s02', 'True', true))] });
     expect(o.findings[0]).toEqual({ state: State.WARNING, text: 'kube-scheduler: holder node k8s02 cordoned: move leadership off it before the drain or reboot' });
