@@ -189,6 +189,24 @@ describe('reboot_ready: the pods, budgets and leases on the node to reboot', () 
     expect(o.findings).toContainEqual({ state: State.CRITICAL, text: 'controller-manager Lease is held by k8s01 and no other node is Ready to take it' });
   });
 
+  it("the scheduler's ordinary pressure (its WARNING) is no reason to refuse; a scheduler stall (its CRITICAL) is", async () => {
+    const waiting = (name: string, ageS: number): Pod => ({ metadata: { name, namespace: 'apps', uid: `uid-${name}`, creationTimestamp: ago(ageS) }, spec: { schedulerName: 'default-scheduler' }, status: { phase: 'Pending' } });
+    const failed = (p: Pod) => ({
+      involvedObject: { kind: 'Pod', namespace: 'apps', name: p.metadata!.name, uid: p.metadata!.uid }, reason: 'FailedScheduling', type: 'Warning', count: 3,
+      message: '0/3 nodes are available: 3 Insufficient cpu.', firstTimestamp: ago(630), lastTimestamp: ago(30), source: { component: 'default-scheduler' },
+    });
+    const base = await data(three(), leases3());
+    const sub = (d: unknown) => ({ ...base.scheduler, data: d });
+    const busy = waiting('big', 900);
+    let o = check.evaluate({ ...base, scheduler: sub({ pods: [busy], failedScheduling: [failed(busy)] }) } as Data, await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.findings).toContainEqual(expect.objectContaining({ state: State.OK, text: expect.stringMatching(/^check_k8s_scheduler_stall: 1 pod cannot be scheduled/) }));
+    o = check.evaluate({ ...base, scheduler: sub({ pods: Array.from({ length: 3 }, (_, i) => waiting(`p${i}`, 1800)), failedScheduling: [] }) } as Data, await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('NOT safe to reboot k8s01: scheduler stall check CRITICAL');
+    expect(o.actions?.at(-1)?.text).toMatch(/^do not reboot k8s01 yet: first clear scheduler stall check CRITICAL \(the lines below name each\)/);
+  });
+
   it('pods already Terminating are not counted as moved by the drain', async () => {
     const o = await evaluate({ podsHere: [podOf('old', { kind: 'ReplicaSet', leaving: true }), podOf('x', { ns: 'apps', kind: 'ReplicaSet', owner: 'x' })] });
     expect(perf(o).pods_on_node).toBe(1);
