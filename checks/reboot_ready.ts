@@ -235,7 +235,8 @@ export default defineCheck({
       });
     }
     // After the sub-checks' own next steps (nest carries them over): what blocks, and when to ask again.
-    const blockers = [...reasons.keys(), ...r.problems().filter((p) => p.state === State.CRITICAL && !reasons.has(p.short)).map((p) => p.short)];
+    // Every CRITICAL problem as the status line says it ('2x critical pod on local storage'), each once.
+    const blockers = [...new Set(r.problems().filter((p) => p.state === State.CRITICAL).map((p) => p.short))];
     if (blockers.length) r.action(State.CRITICAL, `do not reboot ${o.node} yet: first clear ${blockers.join('; ')} (the lines below name each), then run check_k8s_reboot_ready --node ${o.node} again (docs/rolling-reboot.md)`);
 
 

@@ -44,7 +44,7 @@ const OTHER_TOOLS = new Set([
   'etcd-compaction-interval', 'cert', 'mode', 'duration', 'print-architecture', 'strip-all', 'experimental-sea-config', 'use-openssl-ca', 'max-semi-space-size',
   'x', 'no-x', // writing-a-check.md's generic --x/--no-x
   'max-response-bytes', // security.md: proposed, not an option (it says so)
-  'mutate', 'incremental', // Stryker (docs/testing.md)
+  'mutate', 'incremental', 'concurrency', // Stryker (docs/testing.md)
   'add-architecture', // dpkg
   'minify', 'raw', // kubectl config view / get --raw
   'single-threaded', 'v8-pool-size', 'disable-wasm-trap-handler', 'no-experimental-require-module', // node (docs/performance.md)

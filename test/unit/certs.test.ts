@@ -159,3 +159,38 @@ describe('certs: what to do', () => {
     expect(out.actions?.[0]?.text).toMatch(/^renew the CA on every node: sudo microk8s refresh-certs --cert ca\.crt .*make-kubeconfig\.sh/);
   });
 });
+
+describe('certs: the lines an operator acts on', () => {
+  it('the long output says which range fired: -c for the CRITICAL ones, -w for the rest', async () => {
+    const { out } = await judge(data(file('a', cert(-1, 20)), file('b', cert(-1, 3))));
+    expect(out.findings).toContainEqual({ state: State.CRITICAL, text: '1 certificate with days left outside -c 7:' });
+    expect(out.findings).toContainEqual({ state: State.WARNING, text: '1 certificate with days left outside -w 30:' });
+    expect(out.actions?.map((a) => a.text)).toEqual(['renew b.crt on this node: sudo microk8s refresh-certs --cert b.crt, then check again', 'renew a.crt on this node: sudo microk8s refresh-certs --cert a.crt, then check again']);
+  });
+
+  it('exactly three expiring are all named; one day left is "in 1 day"', async () => {
+    const { out } = await judge(data(file('a', cert(-1, 1.5)), file('b', cert(-1, 2)), file('c', cert(-1, 3))));
+    expect(out.summary).toBe('expiring: a.crt in 1 day (2026-06-06), b.crt in 2 days (2026-06-07), c.crt in 3 days (2026-06-08)');
+  });
+
+  it("an expiring kubeconfig user or API server: the command that reissues it; a clock behind: fix the clock", async () => {
+    const kc: CertSource = { kind: 'kubeconfig', where: '/c/credentials/kubelet.config user kubelet', label: 'kc_kubelet', certs: [cert(-1, 5)] };
+    let { out } = await judge(data(kc));
+    expect(out.actions?.[0]?.text).toBe('the client certificate in kubelet.config user kubelet is issued with the kubeconfig: sudo microk8s refresh-certs --cert ca.crt reissues them; for the monitoring kubeconfig re-run /usr/share/k8s-nrpe/make-kubeconfig.sh; check again');
+    const tls: CertSource = { kind: 'server', where: '127.0.0.1:16443', label: 'tls_127.0.0.1:16443', certs: [cert(-1, 5)] };
+    ({ out } = await judge(data(tls)));
+    expect(out.summary).toBe('expiring: TLS 127.0.0.1:16443 in 5 days (2026-06-10)');
+    ({ out } = await judge(data(file('front-proxy-ca', cert(-1, 5)))));
+    expect(out.actions?.[0]?.text).toBe('renew front-proxy-ca.crt on this node: sudo microk8s refresh-certs --cert front-proxy-ca.crt, then check again');
+    ({ out } = await judge(data(file('server', cert(2, 300)))));
+    expect(out.actions?.[0]?.text).toBe("server.crt starts 2026-06-07: this host's clock is behind (timedatectl; chronyc tracking) or the certificate was made on a host whose clock is ahead; fix the clock, or reissue the certificate");
+  });
+
+  it('an unreadable file: make it readable for the nagios user, with its own line', async () => {
+    const broken: CertSource = { kind: 'file', where: '/var/snap/microk8s/current/certs/serviceaccount.crt', label: 'sa', certs: [], error: 'permission denied' };
+    const { out, state } = await judge(data(broken));
+    expect(state).toBe(State.UNKNOWN);
+    expect(out.actions).toEqual([{ state: State.UNKNOWN, text: "make /var/snap/microk8s/current/certs/serviceaccount.crt readable for this user (the nagios user reads microk8s's certificates through group microk8s: see README.Debian), or fix what the line says" }]);
+    expect(out.findings).toContainEqual({ state: State.UNKNOWN, text: '/var/snap/microk8s/current/certs/serviceaccount.crt: permission denied' });
+  });
+});

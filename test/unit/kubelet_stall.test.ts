@@ -218,4 +218,55 @@ describe('kubelet_stall evaluate', () => {
     const o2 = check.evaluate(data({ pods: [down], events: [kubeletCore(down, 'Started', 1100, 1100)], nodes: [node('k8s02', 'Unknown')] }), await opts(), NOW);
     expect(outcomeState(o2)).toBe(State.OK);
   });
+
+  it('says what it saw when nothing stalls: the kubelet working, pods too young, or none', async () => {
+    const working = Array.from({ length: 7 }, (_, i) => bound(`w-${i}`, 'k8s02', 300 + i * 60));
+    const events = working.map((p) => kubeletCore(p, 'Pulling', 100, 90, 3));
+    let o = check.evaluate(data({ pods: working, events }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('kubelet acting on its pods on k8s02: 7 Pending pods bound, the 7 bound longer than 1m all with kubelet events or status (oldest bound 11m ago)');
+    const lines = o.findings.map((f) => f.text);
+    expect(lines[0]).toBe('apps/w-6 on k8s02: Pending 11m since bound, kubelet working (Pulling 3x, last 1m30s ago: Pulling message)');
+    expect(lines).toContain('2 more Pending pods the kubelet is working on');
+    o = check.evaluate(data({ pods: [bound('new', 'k8s02', 30)] }), await opts(), NOW);
+    expect(o.summary).toBe('1 Pending pod bound to k8s02, none bound longer than 1m');
+    o = check.evaluate(data({ pods: [], node: undefined, nodes: [] }), await opts(['--all-nodes']), NOW);
+    expect(o.summary).toBe('no Pending pods bound to any node (the cluster lists no nodes)');
+    o = check.evaluate(data({ pods: [bound('a', 'k8s02', 600)] }), await opts(['-w', '0', '-c', '1']), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    o = check.evaluate(data({ pods: [bound('a', 'k8s02', 600)] }), await opts(['-w', '1', '-c', '1']), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('1 stalled pod on k8s02, within limits; 1 Pending pod bound to k8s02');
+  });
+
+  it('two nodes down: both named in the status line, the first one\'s next step', async () => {
+    const pods = [bound('a', 'k8s01', 600), bound('b', 'k8s03', 300), bound('c', 'k8s03', 200)];
+    const o = check.evaluate(data({ pods, node: undefined, nodes: [node('k8s01', 'False'), node('k8s02'), node('k8s03', 'Unknown')], eventQuery: 'lists' }), await opts(['--all-nodes']), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('k8s01 NotReady, k8s03 Unknown: 3 pods bound there Pending (node down, not a kubelet watch stall)');
+    expect(o.findings.filter((f) => f.state === State.WARNING).map((f) => f.text.split(':')[0])).toEqual(['k8s01 is NotReady for 15m', 'k8s03 is Unknown for 15m']);
+    expect(o.actions).toEqual([{ state: State.WARNING, text: 'k8s01 is NotReady: bring it back (check_k8s_nodes says why); its pods start once its kubelet reports again' }]);
+  });
+
+  it('names what the kubelet wrote about a pod it is working on: a waiting reason, container statuses, a start, its own condition', async () => {
+    const pending = (name: string, extra: Record<string, unknown>) =>
+      bound(name, 'k8s02', 600, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: ago(600) }], ...extra } as Pod['status'] });
+    const pods = [
+      pending('a', { containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] }),
+      pending('b', { containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { running: {} } }] }),
+      pending('c', { startTime: ago(500) }),
+      pending('d', { conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: ago(600) }, { type: 'Initialized', status: 'False' }] }),
+      { ...pending('e', {}), metadata: { ...pending('e', {}).metadata, annotations: { 'kubernetes.io/config.mirror': 'abc' } } },
+    ];
+    const o = check.evaluate(data({ pods }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.findings.map((f) => f.text)).toEqual([
+      'apps/a on k8s02: Pending 10m since bound, kubelet working (status ContainerCreating)',
+      'apps/b on k8s02: Pending 10m since bound, kubelet working (status containers reported)',
+      'apps/c on k8s02: Pending 10m since bound, kubelet working (status started)',
+      'apps/d on k8s02: Pending 10m since bound, kubelet working (status Initialized=False)',
+    ]);
+    // The static pod's mirror (e) is the kubelet's own: not counted.
+    expect(perf(o).pending_bound_pods).toBe(4);
+  });
 });

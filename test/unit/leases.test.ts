@@ -188,3 +188,88 @@ describe('leases: what to do', () => {
     expect((await run(healthy())).o.actions).toBeUndefined();
   });
 });
+
+describe('leases: the words the operator acts on', () => {
+  it('a missing Lease: why it may be missing, and how to name the ones that exist', async () => {
+    const { o } = await run({ leases: [{ name: 'kube-scheduler' }] });
+    expect(o.findings).toContainEqual({ state: State.WARNING, text: 'no Lease kube-system/kube-scheduler: leader election off (--leader-elect=false) or kube-scheduler never started' });
+    expect(o.findings).toContainEqual({ state: undefined, text: 'kube-system/kube-scheduler: no such Lease' });
+    expect(o.actions).toEqual([{ state: State.WARNING, text: 'kube-scheduler: see whether kube-scheduler runs with --leader-elect (microk8s: /var/snap/microk8s/current/args/kube-scheduler); if this cluster has no kube-scheduler Lease by design, list the ones it has with --lease' }]);
+  });
+
+  it('a Lease without leaseDurationSeconds cannot expire: WARNING, and never read as expired however old', async () => {
+    const l = held('kube-scheduler', 'k8s01', 600);
+    delete l.lease!.spec!.leaseDurationSeconds;
+    const { o, state, perf } = await run({ leases: [l] });
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toBe('kube-scheduler (k8s01): no leaseDurationSeconds');
+    expect(o.findings[0]).toEqual({ state: State.WARNING, text: 'kube-scheduler: no leaseDurationSeconds: expiry unknown' });
+    expect(o.actions?.[0]?.text).toBe('kube-scheduler: read the Lease (kubectl get lease -n kube-system kube-scheduler -o yaml): whatever wrote it did not set leaseDurationSeconds');
+    expect(o.findings.map((f) => f.text)).toContain(`kube-system/kube-scheduler: held by k8s01_${UUID} on node k8s01 (Ready), renewed 10m ago, leaseDurationSeconds ?, 3 transitions`);
+    expect(perf['duration_kube-scheduler']).toBeUndefined();
+  });
+
+  it('a Lease never renewed and never held: both said, the worst first, in one status-line entry', async () => {
+    const { o, state } = await run({ leases: [{ name: 'kube-scheduler', lease: lease('kube-scheduler', undefined, undefined, 15, 0) }] });
+    // (no holder and no renewTime: never read as expired, there is nothing to time)
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('kube-scheduler: no holder, no renewTime');
+    expect(o.findings.slice(0, 2)).toEqual([
+      { state: State.CRITICAL, text: 'kube-scheduler: no holder: no leader elected' },
+      { state: State.WARNING, text: 'kube-scheduler: no renewTime: freshness unknown' },
+    ]);
+    expect(o.findings).toContainEqual({ state: undefined, text: 'kube-system/kube-scheduler: not held, never renewed, leaseDurationSeconds 15, 0 transitions' });
+    expect(o.perfdata.find((p) => p.label === 'transitions_kube-scheduler')).toMatchObject({ value: 0, uom: 'c', min: 0 });
+    expect(o.perfdata.find((p) => p.label === 'renew_age_kube-scheduler')).toMatchObject({ value: undefined, uom: 's', min: 0 });
+  });
+
+  it('a Lease released by its leader (no holder) long ago is "no holder", not also "expired"', async () => {
+    const { o, state } = await run({ leases: [{ name: 'kube-scheduler', lease: lease('kube-scheduler', '', 600) }] });
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('kube-scheduler: no holder');
+    expect(o.findings.filter((f) => f.state !== undefined)).toEqual([{ state: State.CRITICAL, text: 'kube-scheduler: no holder: no leader elected' }]);
+  });
+
+  it('a cordoned holder: move leadership off it before the drain', async () => {
+    const { o } = await run({ leases: [held('kube-scheduler', 'k8s02', 2, 15, node('k8s02', 'True', true))] });
+    expect(o.findings[0]).toEqual({ state: State.WARNING, text: 'kube-scheduler: holder node k8s02 cordoned: move leadership off it before the drain or reboot' });
+    expect(o.actions?.[0]?.text).toMatch(/^kube-scheduler: move leadership off k8s02 before its drain: on k8s02 run sudo snap restart microk8s\.daemon-kubelite/);
+  });
+
+  it('a holder named by a hostname in capitals is matched to its node in lower case', async () => {
+    const l: LeaseData = { name: 'kube-scheduler', lease: lease('kube-scheduler', `K8S02_${UUID}`, 120), nodeName: 'k8s02', node: node('k8s02') };
+    const { o } = await run({ leases: [l] });
+    expect(o.summary).toBe('kube-scheduler (k8s02): expired (renewed 2m ago, leaseDurationSeconds 15)');
+    expect(o.actions?.[0]?.text).toMatch(/stopped renewing: on k8s02 run sudo snap restart/);
+    // The same identity whose node is not known: the host part, lower-cased, is where to restart.
+    const unknown = await run({ leases: [{ name: 'kube-scheduler', lease: lease('kube-scheduler', `K8S02_${UUID}`, 120) }] });
+    expect(unknown.o.actions?.[0]?.text).toMatch(/stopped renewing: on k8s02 run sudo snap restart/);
+  });
+
+  it('--holder-not-a-node: where to look, or how to accept it', async () => {
+    const { o } = await run({ leases: [held('kube-scheduler', 'vm', 2, 15, null)] }, ['--holder-not-a-node', 'warning']);
+    expect(o.findings[0]).toEqual({ state: State.WARNING, text: 'kube-scheduler: holder vm is no node: not a node of this cluster by name, kubernetes.io/hostname or Hostname address (--holder-not-a-node)' });
+    expect(o.actions?.[0]?.text).toBe('kube-scheduler: find where vm runs kube-scheduler (an external control plane?); if that is by design, pass --holder-not-a-node ok');
+  });
+
+  it('a long lease: the microk8s fix for the scheduler, the flag for any other; --max-lease-duration drops the scheduler hint', async () => {
+    let r = await run({ leases: [held('kube-scheduler', 'k8s01', 1, 60)] });
+    expect(r.o.actions?.[0]?.text).toBe('kube-scheduler: set --leader-elect-lease-duration=20s --leader-elect-renew-deadline=15s in /var/snap/microk8s/current/args/kube-scheduler, then on each control-plane node sudo snap restart microk8s.daemon-kubelite');
+    r = await run({ leases: [held('kube-controller-manager', 'k8s01', 1, 90)] });
+    expect(r.o.findings[0]).toEqual({ state: State.WARNING, text: 'kube-controller-manager: leaseDurationSeconds 90 > 60: failover waits up to 1m30s' });
+    expect(r.o.actions?.[0]?.text).toBe("kube-controller-manager: lower kube-controller-manager's --leader-elect-lease-duration to 60s or less");
+    r = await run({ leases: [held('kube-scheduler', 'k8s01', 1, 60)] }, ['--max-lease-duration', '30s']);
+    expect(r.o.findings[0]).toEqual({ state: State.WARNING, text: 'kube-scheduler: leaseDurationSeconds 60 > 30: failover waits up to 1m' });
+    // --max-lease-duration 0: no rule, so no range in the perfdata either.
+    r = await run({ leases: [held('kube-scheduler', 'k8s01', 1, 60)] }, ['--max-lease-duration', '0']);
+    expect(r.o.perfdata.find((p) => p.label === 'duration_kube-scheduler')).toMatchObject({ value: 60, uom: 's', min: 0, warn: undefined });
+    expect(r.o.perfdata.find((p) => p.label === 'renew_age_kube-scheduler')).toMatchObject({ value: 1, uom: 's', min: 0 });
+  });
+
+  it('the OK line of a Lease renewed at an unknown time, held by an identity that is not a node', async () => {
+    const { o } = await run({ leases: [{ name: 'op', lease: lease('op', 'op-1', 1) }] });
+    expect(o.summary).toBe('op held by op-1, renewed 1s ago');
+    const never = check.evaluate({ leases: [{ name: 'op', lease: lease('op', 'op-1', undefined) }] }, await opts(['-w', '1000']), NOW);
+    expect(never.summary).toBe('op (op-1): no renewTime');
+  });
+});

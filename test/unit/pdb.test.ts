@@ -48,4 +48,26 @@ describe('check_k8s_pdb evaluate', () => {
     out = check.evaluate({ budgets: [strict] }, await checkOptions(check, ['-w', '1']), NOW);
     expect(outcomeState(out)).toBe(State.OK);
   });
+
+  it('names three blocking budgets in the status line and counts the rest; what to do names the first', async () => {
+    const strictNamed = (name: string) => ({ ...strict, id: `apps/${name}`, name });
+    const four = ['a', 'b', 'c', 'd'].map(strictNamed);
+    let out = check.evaluate({ budgets: four }, await checkOptions(check, []), NOW);
+    expect(outcomeState(out)).toBe(State.WARNING);
+    expect(out.summary).toBe('4 PodDisruptionBudgets blocking every drain: apps/a, apps/b, apps/c and 1 more');
+    expect(out.findings.filter((f) => f.state === State.WARNING)).toHaveLength(4);
+    expect(out.actions).toEqual([{ state: State.WARNING, text: 'before the next drain, let apps/a allow one disruption: scale its workload to 2+ replicas, or set maxUnavailable: 1 (kubectl -n apps edit pdb a); check again: disruptionsAllowed must be 1 or more' }]);
+    out = check.evaluate({ budgets: four.slice(0, 3) }, await checkOptions(check, []), NOW);
+    expect(out.summary).toBe('3 PodDisruptionBudgets blocking every drain: apps/a, apps/b, apps/c');
+    // -w 3: three is within the range, four is not.
+    expect(outcomeState(check.evaluate({ budgets: four.slice(0, 3) }, await checkOptions(check, ['-w', '3']), NOW))).toBe(State.OK);
+    expect(outcomeState(check.evaluate({ budgets: four }, await checkOptions(check, ['-w', '3']), NOW))).toBe(State.WARNING);
+  });
+
+  it('an OK run has no next step, and its perfdata starts at 0', async () => {
+    const out = check.evaluate({ budgets: [] }, await checkOptions(check, []), NOW);
+    expect(out.summary).toBe('0 PodDisruptionBudgets, none blocks every drain');
+    expect(out.actions).toBeUndefined();
+    expect(out.perfdata.map((p) => [p.label, p.value, p.min, p.warn?.text])).toEqual([['blocking_pdbs', 0, 0, '0'], ['short_pdbs', 0, 0, undefined], ['pdbs', 0, 0, undefined]]);
+  });
 });

@@ -4,7 +4,9 @@ import { judgePod, pointedElsewhere } from '../../lib/kube/pod-status.js';
 import type { ContainerStatus, Pod } from '../../lib/kube/types.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
-import { clock } from './support.js';
+import { checkOptions, clock } from './support.js';
+// Imported once at the top: the check's declaration then loads with the file (static for Stryker), not inside a test.
+import check from '../../checks/pods.js';
 
 const { NOW, ago } = clock('2026-06-05T06:30:00Z');
 const opts = { now: NOW, window: 900, restarts: 5, notReadyWindow: 900 };
@@ -111,8 +113,6 @@ describe('failedJobs', () => {
 
 describe('check_k8s_pods evaluate', () => {
   it('counts problem pods by kind, points unscheduled and terminating pods elsewhere, judges failed Jobs', async () => {
-    const { default: check } = await import('../../checks/pods.js');
-    const { checkOptions } = await import('./support.js');
     const unscheduled: Pod = { metadata: { name: 'web-0', namespace: 'apps' }, spec: {}, status: { phase: 'Pending' } };
     const leaving: Pod = { metadata: { name: 'old', namespace: 'apps', deletionTimestamp: ago(60) }, spec: { nodeName: 'k8s02' }, status: { phase: 'Running' } };
     const failedJob: Job = { metadata: { name: 'backup-1', namespace: 'apps' }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastTransitionTime: ago(300) }] } };
@@ -133,6 +133,80 @@ describe('check_k8s_pods evaluate', () => {
 
     const quiet = check.evaluate({ ...data, jobs: [] }, await checkOptions(check, ['-w', '1']), NOW);
     expect(quiet.summary).toBe('10/13 pods fine, 1 within thresholds (1 unscheduled, 1 terminating: judged by other checks), 0 Jobs, none failed');
+    // Within -w the failing pod is evidence, not a verdict: no state on its line, no next step.
+    expect(outcomeState(quiet)).toBe(State.OK);
+    expect(quiet.actions).toBeUndefined();
+    expect(quiet.findings).toContainEqual({ state: undefined, text: expect.stringMatching(/^games\/survive-minecraft-7d4b9c8f6-p2xkq on k8s03: container minecraft CrashLoopBackOff/) });
+    expect(quiet.findings).toContainEqual({ state: undefined, text: '1 pod Terminating: not judged here, see check_k8s_stuck_terminating' });
+    expect(quiet.perfdata.every((p) => p.min === 0)).toBe(true);
+    expect(quiet.perfdata.find((p) => p.label === 'problem_pods')).toMatchObject({ value: 1, max: 13 });
+  });
+});
+
+describe('check_k8s_pods evaluate: what the operator reads', () => {
+  const job = (name: string, s: number, cron?: string, cond: 'Failed' | 'Complete' = 'Failed'): Job => ({
+    metadata: { name, namespace: 'apps', ownerReferences: cron ? [{ kind: 'CronJob', name: cron, controller: true }] : undefined },
+    status: { conditions: [{ type: cond, status: 'True', reason: cond === 'Failed' ? 'BackoffLimitExceeded' : 'CompletionsReached', message: 'm', lastTransitionTime: ago(s) }] },
+  });
+  const named = (name: string, p: Pod): Pod => ({ ...p, metadata: { ...p.metadata, name } });
+  const image: ContainerStatus = { name: 'app', restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } };
+  const config: ContainerStatus = { name: 'app', state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "x" not found' } } };
+  const oom: ContainerStatus = { name: 'java', ready: true, restartCount: 2, state: { running: {} }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt: ago(300) } } };
+  const restarts: ContainerStatus = { name: 'worker', ready: true, restartCount: 12, state: { running: {} }, lastState: { terminated: { reason: 'Error', exitCode: 2, finishedAt: ago(200) } } };
+  const notReady: ContainerStatus = { name: 'app', ready: false, restartCount: 0, state: { running: {} } };
+
+  it('several pods: counts each kind worst first, names no single pod, and the next step is for the worst kind', async () => {
+    const pods = [named('b-oom', pod([oom])), named('a-image', pod([image], { ready: false })), named('c-image', pod([image], { ready: false }))];
+    const o = check.evaluate({ pods, fine: 0, jobs: [] }, await checkOptions(check), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('3 pods failing: 2 image pull failing, 1 OOMKilled');
+    expect(o.findings.map((f) => [f.state, f.text.split(':')[0]])).toEqual([
+      [State.WARNING, '3 pods with problems (outside -w 0)'], [State.WARNING, 'games/a-image on k8s03'], [State.WARNING, 'games/c-image on k8s03'], [State.WARNING, 'games/b-oom on k8s03'],
+    ]);
+    expect(o.actions).toEqual([{ state: State.WARNING, text: 'kubectl describe pod -n games a-image names the image and the pull error: fix the image name or tag, the registry\'s reachability from the node, or the imagePullSecret' }]);
+    const perf = Object.fromEntries(o.perfdata.map((p) => [p.label, [p.value, p.max]]));
+    expect(perf).toMatchObject({ problem_pods: [3, 3], image_pull_pods: [2, undefined], oomkilled_pods: [1, undefined], crashloop_pods: [0, undefined] });
+    // -c 2: three pods is CRITICAL, and the long output line names the range that fired.
+    const c = check.evaluate({ pods, fine: 0, jobs: [] }, await checkOptions(check, ['-c', '2']), NOW);
+    expect(outcomeState(c)).toBe(State.CRITICAL);
+    expect(c.findings.some((f) => f.text === '3 pods with problems (outside -c 2): 2 image pull failing, 1 OOMKilled')).toBe(true);
+  });
+
+  it('the next step fits each kind of problem', async () => {
+    const step = async (p: Pod) => check.evaluate({ pods: [named('p', p)], fine: 0, jobs: [] }, await checkOptions(check), NOW).actions![0]!.text;
+    expect(await step(pod([config], { ready: false }))).toBe('kubectl describe pod -n games p names what the container lacks (a ConfigMap, Secret or key): create it or fix the reference');
+    expect(await step(pod([oom]))).toBe('games/p ran out of memory: raise its memory limit (or fix the leak), kubectl top pod -n games p shows its use');
+    expect(await step(pod([restarts]))).toBe('read why games/p restarts: kubectl logs -n games p --previous and the last state in kubectl describe pod -n games p');
+    expect(await step(pod([notReady], { ready: false, readySince: 1200 }))).toBe('kubectl describe pod -n games p: its conditions and events say which probe or container is not ready');
+  });
+
+  it('lists --max-items pods and counts the rest', async () => {
+    const pods = ['a', 'b', 'c'].map((n) => named(n, pod([crash], { ready: false, readySince: 3120 })));
+    const o = check.evaluate({ pods, fine: 0, jobs: [] }, await checkOptions(check, ['--max-items', '2']), NOW);
+    expect(o.findings.filter((f) => f.state === State.WARNING && f.text.startsWith('games/'))).toHaveLength(2);
+    expect(o.findings.at(-1)).toEqual({ state: undefined, text: '... and 1 more (--max-items 2)' });
+    const two = check.evaluate({ pods: pods.slice(0, 2), fine: 0, jobs: [] }, await checkOptions(check, ['--max-items', '2']), NOW);
+    expect(two.findings.some((f) => f.text.startsWith('...'))).toBe(false);
+  });
+
+  it('failed Jobs: up to two named, more counted; superseded CronJob runs are history; --jobs-critical', async () => {
+    const jobs = [job('backup-1', 6000, 'backup'), job('backup-2', 2400, 'backup', 'Complete'), job('report-1', 600), job('sync-1', 300)];
+    let o = check.evaluate({ pods: [], fine: 4, jobs }, await checkOptions(check), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('2 failed Jobs (apps/report-1, apps/sync-1)');
+    expect(o.findings.map((f) => f.text)).toContain('Job apps/backup-1 failed (BackoffLimitExceeded: m); a later run of its CronJob, backup-2, completed');
+    o = check.evaluate({ pods: [], fine: 4, jobs: [...jobs, job('three-1', 60)] }, await checkOptions(check, ['--jobs-critical', '2']), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('3 failed Jobs');
+    expect(o.findings).toContainEqual({ state: State.CRITICAL, text: '3 Jobs failed (outside --jobs-critical 2)' });
+    // Within the ranges: the counts only, and the superseded one said as history.
+    o = check.evaluate({ pods: [], fine: 4, jobs }, await checkOptions(check, ['--jobs-warning', '2', '--namespace', 'apps']), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('4/4 pods fine in apps, 4 Jobs, 2 failed (1 older failure superseded by a later run)');
+    expect(o.findings).toContainEqual({ state: undefined, text: 'Job apps/sync-1 failed 5m ago: BackoffLimitExceeded: m' });
+    o = check.evaluate({ pods: [], fine: 1, jobs: [job('backup-1', 6000, 'backup'), job('backup-0', 7000, 'backup'), job('backup-2', 60, 'backup', 'Complete')] }, await checkOptions(check), NOW);
+    expect(o.summary).toBe('1/1 pods fine, 3 Jobs, none failed (2 older failures superseded by a later run)');
+    expect(o.actions).toBeUndefined();
   });
 });
 

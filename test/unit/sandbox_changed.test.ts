@@ -167,4 +167,42 @@ describe('sandbox_changed evaluate', () => {
     await expect(opts(['--node', ''])).rejects.toThrow(/--node needs a value/);
     await expect(opts(['--node', 'k8s02 | x'])).rejects.toThrow(/invalid --node/);
   });
+
+  it('lists five pods, most "reserved" and most events first, and counts the rest', async () => {
+    const many = Array.from({ length: 7 }, (_, i) => core('SandboxChanged', `web-${i}`, 'k8s01', 120, 60, i + 1));
+    const o = check.evaluate(data({ sandboxChanged: many, createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s01', 60, 60, 1)] }), await opts(['-w', '100']), NOW);
+    const pods = o.findings.filter((f) => f.state === undefined).map((f) => f.text.split(':')[0]);
+    expect(pods).toEqual(['apps/db-0 on k8s01', 'apps/web-6 on k8s01', 'apps/web-5 on k8s01', 'apps/web-4 on k8s01', 'apps/web-3 on k8s01', '3 more pods with sandbox events']);
+  });
+
+  it('a CNI failure is shown without the runtime\'s prefix, and the next step looks for the CNI or runtime error', async () => {
+    const cni = 'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "abc": plugin type="calico" failed (add): error getting ClusterInformation: connection is unauthorized';
+    const o = check.evaluate(data({ createFailed: [core('FailedCreatePodSandBox', 'web-0', 'k8s01', 600, 10, 12, cni)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('sandbox storm on k8s01 (12): 0 SandboxChanged, 12 FailedCreatePodSandBox in 10m on 1 pod');
+    expect(o.findings.map((f) => f.text)).toContain('apps/web-0 on k8s01: 12 FailedCreatePodSandBox in 10m: failed to setup network for sandbox "abc": plugin type="calico" failed (add): error getting ClusterInformation: connection is unauthorized');
+    expect(o.actions?.[0]?.text).toMatch(/^on k8s01: kubectl get events -A --field-selector involvedObject.kind=Pod,reason=FailedCreatePodSandBox names the CNI or runtime error; /);
+  });
+
+  it('a storm on one node and a settling "reserved" on another: both named, the "reserved" node first', async () => {
+    const o = check.evaluate(data({
+      sandboxChanged: [core('SandboxChanged', 'web-0', 'k8s01', 300, 10, 20)],
+      createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s02', 30, 30, 1)],
+    }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('sandbox storm on k8s02 (1), k8s01 (20): 20 SandboxChanged, 1 FailedCreatePodSandBox in 10m on 2 pods ("name is reserved" on k8s02, settling)');
+  });
+
+  it('nodes with as many events are listed by name', async () => {
+    const o = check.evaluate(data({ sandboxChanged: [core('SandboxChanged', 'a', 'k8s03', 60, 30, 3), core('SandboxChanged', 'b', 'k8s01', 60, 30, 3), core('SandboxChanged', 'c', 'k8s02', 60, 30, 4)] }), await opts(), NOW);
+    expect(o.summary).toBe('10 sandbox events in 10m on 3 nodes, within limits (worst k8s02: 4)');
+    expect(o.findings.filter((f) => f.text.startsWith('k8s0')).map((f) => f.text.slice(0, 5))).toEqual(['k8s02', 'k8s01', 'k8s03']);
+    expect(o.findings.filter((f) => f.text.startsWith('apps/')).map((f) => f.text.split(' ')[0])).toEqual(['apps/c', 'apps/a', 'apps/b']);
+  });
+
+  it('--node names the node in the OK line too', async () => {
+    expect(check.evaluate(data({}), await opts(['--node', 'k8s02']), NOW).summary).toBe('no sandbox events in 10m on k8s02');
+    const o = check.evaluate(data({ sandboxChanged: [core('SandboxChanged', 'web-0', 'k8s02', 60, 30, 2), core('SandboxChanged', 'web-1', 'k8s01', 60, 30, 2)] }), await opts(['--node', 'k8s02']), NOW);
+    expect(o.summary).toBe('2 sandbox events in 10m on k8s02, within limits (worst k8s02: 2)');
+  });
 });

@@ -4,7 +4,9 @@ import { judgeCronJob, longRunningJob, newestCompletions, type CronJob, type Job
 import { daemonPlacement, excludedByName, ignoredByAnnotation, judgeDaemonSet, judgeDeployment, judgeStatefulSet } from '../../lib/kube/workloads.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
-import { clock } from './support.js';
+import { checkOptions, clock } from './support.js';
+// Imported once at the top: the check's declaration then loads with the file (static for Stryker), not inside a test.
+import check from '../../checks/workloads.js';
 
 const { NOW, ago } = clock('2026-06-05T06:30:00Z');
 const base = { now: NOW, rolloutWindow: 900 };
@@ -197,8 +199,6 @@ describe('exclusions', () => {
 
 describe('check_k8s_workloads evaluate', () => {
   it('counts down ones under --critical-down, the rest under -w/-c, and lists the worst first', async () => {
-    const { default: check } = await import('../../checks/workloads.js');
-    const { checkOptions } = await import('./support.js');
     const down = deployment({ replicas: 1 }, { replicas: 1, updatedReplicas: 1, unavailableReplicas: 1 }, { name: 'ctrl', namespace: 'openebs' });
     const degraded = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 1, availableReplicas: 1 }, { name: 'web' });
     const fine = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }, { name: 'api' });
@@ -226,8 +226,6 @@ describe('check_k8s_workloads evaluate', () => {
   });
 
   it('says what it judged when all is well', async () => {
-    const { default: check } = await import('../../checks/workloads.js');
-    const { checkOptions } = await import('./support.js');
     const fine = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
     const o = check.evaluate({ deployments: [fine], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [] }, await checkOptions(check, ['--namespace', 'apps']), NOW);
     expect(outcomeState(o)).toBe(State.OK);
