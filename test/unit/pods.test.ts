@@ -157,7 +157,7 @@ describe('check_k8s_pods evaluate: what the operator reads', () => {
 
   it('several pods: counts each kind worst first, names no single pod, and the next step is for the worst kind', async () => {
     const pods = [named('b-oom', pod([oom])), named('a-image', pod([image], { ready: false })), named('c-image', pod([image], { ready: false }))];
-    const o = check.evaluate({ pods, fine: 0, jobs: [] }, await checkOptions(check), NOW);
+    const o = check.evaluate({ pods, fine: 0, jobs: [], evicted: [], evictionEvents: [] }, await checkOptions(check), NOW);
     expect(outcomeState(o)).toBe(State.WARNING);
     expect(o.summary).toBe('3 pods failing: 2 image pull failing, 1 OOMKilled');
     expect(o.findings.map((f) => [f.state, f.text.split(':')[0]])).toEqual([
@@ -167,13 +167,13 @@ describe('check_k8s_pods evaluate: what the operator reads', () => {
     const perf = Object.fromEntries(o.perfdata.map((p) => [p.label, [p.value, p.max]]));
     expect(perf).toMatchObject({ problem_pods: [3, 3], image_pull_pods: [2, undefined], oomkilled_pods: [1, undefined], crashloop_pods: [0, undefined] });
     // -c 2: three pods is CRITICAL, and the long output line names the range that fired.
-    const c = check.evaluate({ pods, fine: 0, jobs: [] }, await checkOptions(check, ['-c', '2']), NOW);
+    const c = check.evaluate({ pods, fine: 0, jobs: [], evicted: [], evictionEvents: [] }, await checkOptions(check, ['-c', '2']), NOW);
     expect(outcomeState(c)).toBe(State.CRITICAL);
     expect(c.findings.some((f) => f.text === '3 pods with problems (outside -c 2): 2 image pull failing, 1 OOMKilled')).toBe(true);
   });
 
   it('the next step fits each kind of problem', async () => {
-    const step = async (p: Pod) => check.evaluate({ pods: [named('p', p)], fine: 0, jobs: [] }, await checkOptions(check), NOW).actions![0]!.text;
+    const step = async (p: Pod) => check.evaluate({ pods: [named('p', p)], fine: 0, jobs: [], evicted: [], evictionEvents: [] }, await checkOptions(check), NOW).actions![0]!.text;
     expect(await step(pod([config], { ready: false }))).toBe('kubectl describe pod -n games p names what the container lacks (a ConfigMap, Secret or key): create it or fix the reference');
     expect(await step(pod([oom]))).toBe('games/p ran out of memory: raise its memory limit (or fix the leak), kubectl top pod -n games p shows its use');
     expect(await step(pod([restarts]))).toBe('read why games/p restarts: kubectl logs -n games p --previous and the last state in kubectl describe pod -n games p');
@@ -182,29 +182,29 @@ describe('check_k8s_pods evaluate: what the operator reads', () => {
 
   it('lists --max-items pods and counts the rest', async () => {
     const pods = ['a', 'b', 'c'].map((n) => named(n, pod([crash], { ready: false, readySince: 3120 })));
-    const o = check.evaluate({ pods, fine: 0, jobs: [] }, await checkOptions(check, ['--max-items', '2']), NOW);
+    const o = check.evaluate({ pods, fine: 0, jobs: [], evicted: [], evictionEvents: [] }, await checkOptions(check, ['--max-items', '2']), NOW);
     expect(o.findings.filter((f) => f.state === State.WARNING && f.text.startsWith('games/'))).toHaveLength(2);
     expect(o.findings.at(-1)).toEqual({ state: undefined, text: '... and 1 more (--max-items 2)' });
-    const two = check.evaluate({ pods: pods.slice(0, 2), fine: 0, jobs: [] }, await checkOptions(check, ['--max-items', '2']), NOW);
+    const two = check.evaluate({ pods: pods.slice(0, 2), fine: 0, jobs: [], evicted: [], evictionEvents: [] }, await checkOptions(check, ['--max-items', '2']), NOW);
     expect(two.findings.some((f) => f.text.startsWith('...'))).toBe(false);
   });
 
   it('failed Jobs: up to two named, more counted; superseded CronJob runs are history; --jobs-critical', async () => {
     const jobs = [job('backup-1', 6000, 'backup'), job('backup-2', 2400, 'backup', 'Complete'), job('report-1', 600), job('sync-1', 300)];
-    let o = check.evaluate({ pods: [], fine: 4, jobs }, await checkOptions(check), NOW);
+    let o = check.evaluate({ pods: [], fine: 4, jobs, evicted: [], evictionEvents: [] }, await checkOptions(check), NOW);
     expect(outcomeState(o)).toBe(State.WARNING);
     expect(o.summary).toBe('2 failed Jobs (apps/report-1, apps/sync-1)');
     expect(o.findings.map((f) => f.text)).toContain('Job apps/backup-1 failed (BackoffLimitExceeded: m); a later run of its CronJob, backup-2, completed');
-    o = check.evaluate({ pods: [], fine: 4, jobs: [...jobs, job('three-1', 60)] }, await checkOptions(check, ['--jobs-critical', '2']), NOW);
+    o = check.evaluate({ pods: [], fine: 4, jobs: [...jobs, job('three-1', 60)], evicted: [], evictionEvents: [] }, await checkOptions(check, ['--jobs-critical', '2']), NOW);
     expect(outcomeState(o)).toBe(State.CRITICAL);
     expect(o.summary).toBe('3 failed Jobs');
     expect(o.findings).toContainEqual({ state: State.CRITICAL, text: '3 Jobs failed (outside --jobs-critical 2)' });
     // Within the ranges: the counts only, and the superseded one said as history.
-    o = check.evaluate({ pods: [], fine: 4, jobs }, await checkOptions(check, ['--jobs-warning', '2', '--namespace', 'apps']), NOW);
+    o = check.evaluate({ pods: [], fine: 4, jobs, evicted: [], evictionEvents: [] }, await checkOptions(check, ['--jobs-warning', '2', '--namespace', 'apps']), NOW);
     expect(outcomeState(o)).toBe(State.OK);
     expect(o.summary).toBe('4/4 pods fine in apps, 4 Jobs, 2 failed (1 older failure superseded by a later run)');
     expect(o.findings).toContainEqual({ state: undefined, text: 'Job apps/sync-1 failed 5m ago: BackoffLimitExceeded: m' });
-    o = check.evaluate({ pods: [], fine: 1, jobs: [job('backup-1', 6000, 'backup'), job('backup-0', 7000, 'backup'), job('backup-2', 60, 'backup', 'Complete')] }, await checkOptions(check), NOW);
+    o = check.evaluate({ pods: [], fine: 1, jobs: [job('backup-1', 6000, 'backup'), job('backup-0', 7000, 'backup'), job('backup-2', 60, 'backup', 'Complete')], evicted: [], evictionEvents: [] }, await checkOptions(check), NOW);
     expect(o.summary).toBe('1/1 pods fine, 3 Jobs, none failed (2 older failures superseded by a later run)');
     expect(o.actions).toBeUndefined();
   });
