@@ -69,6 +69,7 @@ function flagName(name: string, spec: AnyOption): string {
 /** Turn argv into options or a help/version request. Throws UsageError. */
 export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed> {
   const table = allOptions(check);
+  argv = negativeValues(table, argv);
   const y = yargs(argv)
     // Our own help/version: they exit 3 like every Monitoring Plugin.
     .help(false)
@@ -105,11 +106,37 @@ export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed
 }
 
 /**
+ * '-w -5:5' and '-c -10' (a range or number below zero, as the Monitoring
+ * Plugins range syntax allows) would read as options to yargs: an option that
+ * takes a value, followed by a word that starts with '-' and a digit, gets it
+ * as '--warning=-5:5'.
+ */
+function negativeValues(table: OptionTable, argv: string[]): string[] {
+  const takesValue = new Map<string, string>();
+  for (const [name, spec] of Object.entries(table)) {
+    if (spec.boolean || spec.count) continue;
+    for (const f of [`--${name}`, ...(spec.alias ? [`-${spec.alias}`] : [])]) takesValue.set(f, name);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const name = takesValue.get(arg);
+    const next = argv[i + 1];
+    if (name !== undefined && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/**
  * '-w $ARG1$ -c $ARG2$' with an empty $ARG1$ reaches us as '-w -c 5': yargs
  * then gives -w its default, silently. An option with a default that takes a
  * value, given last or followed by another option of this check, is a usage
  * error. (Without a default yargs passes '' and the option's own parse judges
- * it: --resolve alone means its default name. '-w -5:5' is a negative range.)
+ * it: --resolve alone means its default name. '-w -5:5' is a negative range: negativeValues.)
  */
 function missingValues(table: OptionTable, argv: string[]): void {
   const takesValue = new Map<string, string>();
@@ -135,8 +162,8 @@ function missingValues(table: OptionTable, argv: string[]): void {
 
 /**
  * yargs keeps only the last of a repeated option (duplicate-arguments-array
- * is off, so '-w 1 -w 2' does not turn into an array and is refused by the
- * option's own parse). A repeatable option gets every occurrence, in order.
+ * is off): '-w 1 -w 2' is -w 2, as docs/plugin-contract.md says. A
+ * repeatable option gets every occurrence, in order.
  */
 function collectRepeated(table: OptionTable, argv: string[], raw: Record<string, unknown>): void {
   for (const [name, spec] of Object.entries(table)) {

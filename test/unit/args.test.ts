@@ -35,10 +35,19 @@ describe('parseArgs', () => {
     await expect(parseArgs(apiserver, ['--cert-warning', '--timeout=5'])).rejects.toThrow('--cert-warning needs a value (got the option --timeout=5 instead)');
   });
 
-  it("takes '--warning=-5:5' as a negative range, not a missing value", async () => {
+  it("takes '-w -5:5' and '--warning=-5:5' as a negative range, not a missing value or an option", async () => {
     const o = await run(apiserver, ['--warning=-5:5', '-c', '10']);
     expect(String(o.warning)).toBe('-5:5');
     expect(String(o.critical)).toBe('10');
+    // As the guidelines write it (and as NRPE passes '-w $ARG1$' with ARG1=-5:5): two words.
+    const split = await run(apiserver, ['-w', '-5:5', '-c', '-10.5:-5']);
+    expect([String(split.warning), String(split.critical)]).toEqual(['-5:5', '-10.5:-5']);
+    expect(split.warning!.alerts(-6)).toBe(true);
+    expect(split.warning!.alerts(0)).toBe(false);
+    // A word that is an option stays an option: '-w -c 5' is still a missing value.
+    await expect(parseArgs(apiserver, ['-w', '-c', '5'])).rejects.toThrow('-w needs a value');
+    // Past '--' nothing is rewritten.
+    await expect(parseArgs(apiserver, ['--', '-w', '-5'])).rejects.toThrow("unexpected argument '-w'");
   });
 
   it('gives each option its default and its typed value', async () => {
