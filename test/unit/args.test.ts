@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../lib/plugin/args.js';
+import type { Range } from '../../lib/plugin/range.js';
 import { State } from '../../lib/plugin/state.js';
 import check from '../../checks/scheduler_stall.js';
 import apiserver from '../../checks/apiserver.js';
@@ -42,8 +43,8 @@ describe('parseArgs', () => {
     // As the guidelines write it (and as NRPE passes '-w $ARG1$' with ARG1=-5:5): two words.
     const split = await run(apiserver, ['-w', '-5:5', '-c', '-10.5:-5']);
     expect([String(split.warning), String(split.critical)]).toEqual(['-5:5', '-10.5:-5']);
-    expect(split.warning!.alerts(-6)).toBe(true);
-    expect(split.warning!.alerts(0)).toBe(false);
+    expect((split.warning as Range).alerts(-6)).toBe(true);
+    expect((split.warning as Range).alerts(0)).toBe(false);
     // A word that is an option stays an option: '-w -c 5' is still a missing value.
     await expect(parseArgs(apiserver, ['-w', '-c', '5'])).rejects.toThrow('-w needs a value');
     // Past '--' nothing is rewritten.
