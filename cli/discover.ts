@@ -30,12 +30,12 @@ export interface Discovered {
   workloads: DiscoveredWorkload[];
 }
 
-/** Listed when the registry has them (CronJobs arrive with check_k8s_workloads' CronJob judgement). */
-const KINDS: [string, Resource | undefined][] = [
+/** The kinds check_k8s_workloads judges one by one with --name. */
+const KINDS: [string, Resource][] = [
   ['Deployment', RESOURCES.deployments],
   ['StatefulSet', RESOURCES.statefulsets],
   ['DaemonSet', RESOURCES.daemonsets],
-  ['CronJob', (RESOURCES as Record<string, Resource>).cronjobs],
+  ['CronJob', RESOURCES.cronjobs],
 ];
 
 const ROLE_LABEL = 'node-role.kubernetes.io/';
@@ -55,7 +55,7 @@ export const DISCOVER = defineCheck({
   nrpe: { args: '', about: 'not an NRPE command' },
   summary: 'The nodes and workloads to monitor one by one, as JSON, Icinga 2 dictionaries or a Director import',
   description:
-    'Lists the nodes, Deployments, StatefulSets and DaemonSets (and CronJobs when the registry reads them) and prints ' +
+    'Lists the nodes, Deployments, StatefulSets, DaemonSets and CronJobs and prints ' +
     'them as JSON (default), as an Icinga 2 host template whose dictionaries `apply Service for` rules iterate ' +
     '(--icinga2) or as flat rows for an Icinga Director import source (--director). Each object names the check and ' +
     'the --name that judges it alone. --exclude-namespace/--exclude-name leave objects out. Only reads what ' +
@@ -74,9 +74,8 @@ export const DISCOVER = defineCheck({
     const kube = await ctx.kube();
     const [nodes, ...lists] = await Promise.all([
       kube.list<Node, DiscoveredNode>(RESOURCES.nodes, { metadataOnly: true, selected: true, project: (n) => ({ name: n.metadata?.name ?? '', roles: rolesOf(n) }) }),
-      ...KINDS.map(([kind, res]) => (res
-        ? kube.list<Node, DiscoveredWorkload>(res, { metadataOnly: true, selected: true, project: (w) => ({ kind, namespace: w.metadata?.namespace ?? '', name: w.metadata?.name ?? '' }) })
-        : Promise.resolve([]))),
+      ...KINDS.map(([kind, res]) =>
+        kube.list<Node, DiscoveredWorkload>(res, { metadataOnly: true, selected: true, project: (w) => ({ kind, namespace: w.metadata?.namespace ?? '', name: w.metadata?.name ?? '' }) })),
     ]);
     const byName = (a: { name: string; namespace?: string }, b: { name: string; namespace?: string }) => `${a.namespace ?? ''}/${a.name}`.localeCompare(`${b.namespace ?? ''}/${b.name}`);
     return { nodes: nodes.sort(byName), workloads: lists.flat().sort((a, b) => a.kind.localeCompare(b.kind) || byName(a, b)) };

@@ -26,7 +26,11 @@ describe('k8s-nrpe discover', () => {
     expect(doc.workloads.map((w) => w.kind)).toEqual(expect.arrayContaining(['Deployment', 'StatefulSet', 'DaemonSet']));
     // Exactly the registry's lists, nothing else.
     const paths = s.requests().map((q) => q.path).sort();
-    expect(paths.filter((p) => !/^\/apis\/batch\/v1\/cronjobs$/.test(p))).toEqual(['/api/v1/nodes', '/apis/apps/v1/daemonsets', '/apis/apps/v1/deployments', '/apis/apps/v1/statefulsets']);
+    expect(paths).toEqual(['/api/v1/nodes', '/apis/apps/v1/daemonsets', '/apis/apps/v1/deployments', '/apis/apps/v1/statefulsets', '/apis/batch/v1/cronjobs']);
+    // CronJobs too (check_k8s_workloads judges them with --name): the healthy cluster's backups.
+    const healthy = await start('healthy');
+    const h = JSON.parse((await runBuilt('k8s-nrpe', ['discover', '--kubeconfig', healthy.kubeconfig])).stdout) as Doc;
+    expect(h.workloads).toContainEqual({ kind: 'CronJob', namespace: 'apps', name: 'backup', check: 'workloads', args: ['--name', 'apps/backup'] });
   });
 
   it('leaves out what --exclude-namespace and --exclude-name match', async () => {
