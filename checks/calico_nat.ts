@@ -195,7 +195,7 @@ function judgeNat(s: Section, d: Data, o: Options, now: number, t: NatTables, eb
     s.problem(State.UNKNOWN, 'kube-proxy IPVS mode: Service rules not judged', 'kube-proxy runs in IPVS mode (KUBE-SERVICES matches the KUBE-CLUSTER-IP ipset): per-Service rules are in IPVS, which this check does not read')
       .action(State.UNKNOWN, `read the Services from IPVS on ${d.node} (sudo ipvsadm -Ln): this check reads iptables and nftables rules only`);
   } else if (!judged) {
-    s.status(`${t.withKube.map((x) => x.name).join(' and ')} ${t.withKube.length > 1 ? 'hold' : 'holds'} Service rules (${plural(t.portals.length, 'service port')}); not cross-checked with the API`, { state: State.OK });
+    s.status(`${t.withKube.map((x) => x.name).join(' and ')} ${t.withKube.length > 1 ? 'hold' : 'holds'} Service rules (${plural(t.portals.length, 'service port')})`, { state: State.OK });
   } else if (missing.length) {
     const names = missing.slice(0, 3).map((m) => m.name).join(', ');
     s.status(`${missing.length} of ${plural(expected.length, 'service port')} with ready endpoints ${missing.length === 1 ? 'has' : 'have'} no NAT rule on ${d.node}: ${names}${missing.length > 3 ? ', ...' : ''}`, { state: missingState });
