@@ -44,7 +44,7 @@ import { VERSION } from './lib/plugin/version.ts';
 import { TRIAGE_HELP } from './cli/triage.ts';
 import { DISCOVER } from './cli/discover.ts';
 process.stdout.write(JSON.stringify({ version: VERSION, bugs: BUGS, triageHelp: TRIAGE_HELP, common: Object.keys(COMMON_OPTIONS),
-  discover: Object.entries(allOptions(DISCOVER)).filter(([f]) => !(f in COMMON_OPTIONS)).map(([f, o]) => ({ flag: f, boolean: Boolean(o.boolean) })),
+  discover: { summary: DISCOVER.summary, description: DISCOVER.description, examples: DISCOVER.examples ?? [], options: Object.entries(allOptions(DISCOVER)).filter(([f]) => !(f in COMMON_OPTIONS)) },
   checks: CHECKS.map((c) => ({ name: c.name, title: c.title, scope: c.scope, optIn: c.optIn, nrpe: c.nrpe, summary: c.summary, description: c.description,
     thresholds: c.thresholds, options: allOptions(c), perfdata: perfdataRows(c, allOptions(c)), examples: c.examples })) }));`,
         resolveDir: root,
@@ -148,8 +148,8 @@ export async function loadModel() {
     common: commonOptions,
     checks,
     triage: { help: raw.triageHelp, description: triageDescription(raw.triageHelp), options: triageOptions(raw.triageHelp) },
-    /** `k8s-nrpe discover`'s own options (docs/discover.md), declared like a check's. */
-    discover: { options: raw.discover },
+    /** `k8s-nrpe discover` (docs/discover.md), declared like a check: its own options, normalized as a check's. */
+    discover: { ...raw.discover, options: raw.discover.options.map(([f, o]) => normalizeOption(f, o)) },
   };
   return model;
 }

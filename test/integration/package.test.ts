@@ -71,6 +71,9 @@ describe.skipIf(missing.length > 0 && !process.env.CI)('the .deb\'s contents', (
       for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'EXIT STATUS', 'REPORTING BUGS']) expect(r.stdout, `${p} ${section}`).toMatch(new RegExp(`^${section}$`, 'm'));
       if (p === 'k8s-nrpe') {
         for (const c of checks) expect(r.stdout).toContain(`check_k8s_${c}(1)`);
+        // The subcommands, each with its own options.
+        for (const section of ['TRIAGE', 'DISCOVER']) expect(r.stdout).toMatch(new RegExp(`^${section}$`, 'm'));
+        for (const flag of ['--icinga2', '--director', '--exclude-namespace=REGEX']) expect(r.stdout).toContain(flag);
         continue;
       }
       // Every metric the check prints on the incident scenario is documented (test/integration/help.test.ts
