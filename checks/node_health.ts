@@ -60,6 +60,7 @@ const options = {
   'conntrack-critical': opt.range({ default: '90', describe: 'Critical range for the same (node-problem-detector\'s ConntrackFull)' }),
   'inotify-instances-warning': opt.range({ default: '1024:', describe: 'Warning range for fs.inotify.max_user_instances' }),
   'inotify-watches-warning': opt.range({ default: '524288:', describe: 'Warning range for fs.inotify.max_user_watches' }),
+  'bridge-netfilter': opt.flag({ default: true, describe: 'Judge br_netfilter and net.bridge.bridge-nf-call-iptables (--no-bridge-netfilter: a CNI that puts no pod traffic through a Linux bridge)' }),
 };
 type Options = OptionsOf<typeof options>;
 
@@ -176,6 +177,7 @@ export function judgeKernel(r: Report, s: Record<string, number | undefined | Er
     r.action(state, `${persist(key, 1)}${key.startsWith('net.bridge') ? ' (after sudo modprobe br_netfilter)' : ''}`);
   };
   setting('net.ipv4.ip_forward', State.CRITICAL, 'this node does not route pod traffic');
+  if (!o.bridgeNetfilter) return;
   // Built into the kernel, it may have no /sys/module entry; its sysctl says it is there.
   if (!brNetfilter && num('net.bridge.bridge-nf-call-iptables') === undefined) {
     r.problem(State.WARNING, 'br_netfilter not loaded', `br_netfilter is not loaded (no ${o.moduleRoot}/br_netfilter): bridged pod traffic bypasses iptables (Services)`);

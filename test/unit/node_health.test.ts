@@ -107,6 +107,12 @@ describe('check_k8s_node_health evaluate', () => {
     const out = check.evaluate(b, o, NOW);
     expect(outcomeState(out)).toBe(State.WARNING);
     expect(out.summary).toBe('br_netfilter not loaded');
+    // A CNI that routes without a bridge: the operator turns the bridge rules off; ip_forward is still judged.
+    const routed = await checkOptions(check, ['--no-bridge-netfilter']);
+    expect(outcomeState(check.evaluate(b, routed, NOW))).toBe(State.OK);
+    b.sysctl!['net.ipv4.ip_forward'] = 0;
+    expect(outcomeState(check.evaluate(b, routed, NOW))).toBe(State.CRITICAL);
+    expect(check.evaluate(b, routed, NOW).summary).toBe('net.ipv4.ip_forward=0');
   });
 
   it('restarts count only while the unit has run for less than --restart-window', async () => {
