@@ -161,6 +161,21 @@ describe('capacity: edges of the N-1 verdict', () => {
     expect((await run(d)).o.summary).toMatch(/^losing big needs more than all of the CPU free elsewhere/);
   });
 
+  it('the worst share wins over the larger move: a node with room to give is the hard one to lose', async () => {
+    // losing a: 2 CPU against 1+3 free (50%); losing b: 3 CPU against 14+3 (17.6%); losing c: 1 against 15 (6.7%)
+    const d = { nodes: [node('a', 16, 16), node('b', 4, 8), node('c', 4, 8)], pods: [...pods(1, 'a', 2000, 1), ...pods(1, 'b', 3000, 1), ...pods(1, 'c', 1000, 1)] };
+    const { texts, perf } = await run(d);
+    expect(perf.cpu_move).toBe(50);
+    expect(texts).toContain('CPU: the worst node to lose is a: its pods request 2 CPU, the other schedulable nodes have 4 CPU free (50%)');
+  });
+
+  it('the fullest node is the one with the larger share of its pods, whatever the names', async () => {
+    const d = { nodes: [node('a', 8, 16), node('z', 8, 16)], pods: [...pods(10, 'a', 1, 0.001, false), ...pods(50, 'z', 1, 0.001, false)] };
+    const { o, perf } = await run(d);
+    expect(o.summary).toMatch(/, fullest z at 50\/110 pods$/);
+    expect(perf.pods_max).toBe(45.5);
+  });
+
   it('a node whose pods request nothing needs nothing, even with nothing free', async () => {
     const d = { nodes: [node('a', 4, 8), node('b', 4, 8)], pods: [...pods(1, 'a', 0, 0), ...pods(1, 'b', 4000, 8, false)] };
     const { state, perf, o } = await run(d);

@@ -210,8 +210,9 @@ describe('scheduler_stall: edges of the verdict', () => {
     expect(outside.findings.some((f) => f.text.startsWith('apps/a unscheduled for 1h, never tried'))).toBe(true);
   });
 
-  it('a series event past --window plus --series-heartbeat is stale', async () => {
+  it('a series event past --window plus --series-heartbeat is stale; exactly that old it still counts', async () => {
     const p = pod('long', 7200);
+    expect(outcomeState(check.evaluate(data({ pods: [p], failedScheduling: [failedEvent(p, 40 * 60, 'events.k8s.io')] }), await opts(), NOW))).toBe(State.WARNING);
     const o = check.evaluate(data({ pods: [p], failedScheduling: [failedEvent(p, 40 * 60 + 1, 'events.k8s.io')] }), await opts(), NOW);
     expect(outcomeState(o)).toBe(State.CRITICAL);
     expect(o.summary).toMatch(/^scheduler stall: 1 pod unscheduled for up to 2h /);
@@ -227,6 +228,30 @@ describe('scheduler_stall: edges of the verdict', () => {
     const bare = check.evaluate(data({ pods: [b] }), await opts(), NOW);
     expect(outcomeState(bare)).toBe(State.WARNING);
     expect(bare.summary).toBe('1 pod cannot be scheduled (scheduler is working): Unschedulable');
+  });
+
+  it('an event without a message and no condition: the reason FailedScheduling is quoted', async () => {
+    const p = pod('a', 900);
+    const e = failedEvent(p, 30);
+    delete e.message;
+    const o = check.evaluate(data({ pods: [p], failedScheduling: [e] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('1 pod cannot be scheduled (scheduler is working): FailedScheduling');
+  });
+
+  it('the newest recorded failure may be an event: a series heartbeat 25m old, before a pod never tried for 15m', async () => {
+    const old = pod('old', 7200);
+    const o = check.evaluate(data({ pods: [old, pod('fresh', 900)], failedScheduling: [failedEvent(old, 25 * 60, 'events.k8s.io')] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/; its newest recorded failure is 25m old; 1 pod cannot be scheduled/);
+  });
+
+  it('a failure recorded the moment the stalled pod arrived is not "before" it', async () => {
+    const tried = pod('tried', 7200, { status: unschedulable('0/3 nodes are available', 900) });
+    const o = check.evaluate(data({ pods: [tried, pod('fresh', 900)] }), await opts(), NOW);
+    expect(o.summary).not.toMatch(/newest recorded failure/);
+    const before = check.evaluate(data({ pods: [pod('tried', 7200, { status: unschedulable('0/3 nodes are available', 901) }), pod('fresh', 900)] }), await opts(), NOW);
+    expect(before.summary).toMatch(/; its newest recorded failure is 15m old;/);
   });
 
   it('a PodScheduled=True or a condition without a reason is no attempt', async () => {
