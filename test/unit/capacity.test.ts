@@ -82,6 +82,7 @@ describe('capacity: can the cluster lose a node', () => {
     expect(texts.some((t) => t.startsWith('one node: losing it loses every pod, so N-1 is not judged'))).toBe(true);
     expect(perf.cpu_move).toBeUndefined();
     expect(perf.memory_headroom).toBeUndefined();
+    expect(o.perfdata.map(formatPerfdata).slice(0, 2)).toEqual(['cpu_move=U;80;100;0', 'memory_move=U;80;100;0']);
   });
 
   it('no nodes: OK, says so', async () => {

@@ -237,6 +237,7 @@ describe('scheduler_stall: edges of the verdict', () => {
     const o = check.evaluate(data({ pods: [p], failedScheduling: [e] }), await opts(), NOW);
     expect(outcomeState(o)).toBe(State.WARNING);
     expect(o.summary).toBe('1 pod cannot be scheduled (scheduler is working): FailedScheduling');
+    expect(o.findings.map((f) => f.text)).toContain('apps/a unschedulable for 15m: FailedScheduling');
   });
 
   it('the newest recorded failure may be an event: a series heartbeat 25m old, before a pod never tried for 15m', async () => {
