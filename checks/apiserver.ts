@@ -105,7 +105,8 @@ export function evaluateApiserver(d: ApiserverData, o: ApiserverOptions, now: nu
     const until = new Date(cert.validTo).toISOString().slice(0, 10);
     const who = cert.subject ? ` (CN ${sanitize(cert.subject, 60)}${cert.issuer ? `, issuer ${sanitize(cert.issuer, 60)}` : ''})` : '';
     r.action(days < 0 ? State.CRITICAL : j.state, `renew the serving certificate on every control-plane node: sudo microk8s refresh-certs --cert server.crt (elsewhere: kubeadm certs renew apiserver), then check again`);
-    if (days < 0) r.problem(State.CRITICAL, `serving certificate expired ${formatDuration(-days * 86400)} ago`, `the serving certificate${who} expired on ${until}`);
+    // How long ago from the exact time: days is floored to a tenth, which reads a minute as 2h24m.
+    if (days < 0) r.problem(State.CRITICAL, `serving certificate expired ${formatDuration((now - cert.validTo) / 1000)} ago`, `the serving certificate${who} expired on ${until}`);
     else if (j.state !== State.OK) r.problem(j.state, `serving certificate expires in ${formatDuration(days * 86400)}`, `the serving certificate${who} expires on ${until} (${j.hint}); microk8s: sudo microk8s refresh-certs --cert server.crt`);
     else r.info(`serving certificate${who} valid until ${until}`);
   } else perf.metric(r, 'cert_days_left', undefined, o);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import check, { type APIService, type ApiserverData } from '../../checks/apiserver.js';
 import { failedChecks, parseHealth } from '../../lib/kube/health.js';
 import { parseArgs } from '../../lib/plugin/args.js';
+import { formatPerfdata } from '../../lib/plugin/perfdata.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
 import { clock, checkOptions } from './support.js';
@@ -129,6 +130,7 @@ describe('apiserver evaluate', () => {
     const { o, state, perf, texts } = await run(d);
     expect(state).toBe(State.WARNING);
     expect(o.summary).toBe('1 aggregated API not Available (v1beta1.metrics.k8s.io)');
+    expect(o.findings.find((f) => f.text.startsWith('v1beta1.metrics.k8s.io '))?.state).toBe(State.WARNING);
     expect(texts).toContain('v1beta1.metrics.k8s.io (service kube-system/metrics-server) not Available: FailedDiscoveryCheck: failing or missing response from https://10.152.183.60:443/apis/metrics.k8s.io/v1beta1: Get "https://10.152.183.60:443/apis/metrics.k8s.io/v1beta1": dial tcp 10.152.183.60:443: connect: connection refused');
     expect(perf.apiservices_unavailable).toBe(1);
     expect((await run(d, ['--aggregated-state', 'critical'])).state).toBe(State.CRITICAL);
@@ -186,6 +188,175 @@ describe('apiserver: what to do', () => {
     const d = healthy();
     d.readyz = { status: 500, body: verbose('readyz', READYZ, ['etcd']), ms: 5 };
     const { o } = await run(d);
-    expect(o.actions?.[0]).toEqual({ state: State.CRITICAL, text: expect.stringMatching(/^read why etcd fails in the API server's log \(microk8s: journalctl -u snap\.microk8s\.daemon-kubelite .*grep -i 'etcd'\)/) });
+    expect(o.actions).toEqual([{ state: State.CRITICAL, text: "read why etcd fails in the API server's log (microk8s: journalctl -u snap.microk8s.daemon-kubelite --since -10m | grep -i 'etcd'); " +
+      'a datastore check (etcd, kine) points at check_k8s_dqlite_cluster; then curl -k https://<server>/readyz?verbose or check again' }]);
+  });
+});
+
+describe('apiserver: edges of the verdict', () => {
+  it('a failing check on a 200 answer is still named; a 500 with every check passing says what the server said', async () => {
+    const d = healthy();
+    d.livez = { status: 200, body: verbose('livez', LIVEZ, ['log']), ms: 3 };
+    let r = await run(d);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toBe('livez failed: log');
+    expect(r.perf.livez_checks_ok).toBe(4);
+    d.livez = { status: 500, body: `\n  \n${verbose('livez', LIVEZ)}`, ms: 3 };
+    r = await run(d);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toBe('livez answered 500');
+    expect(r.texts[0]).toBe('/livez answered 500: [+]ping ok');
+    expect(r.perf.livez_checks_ok).toBe(0);
+  });
+
+  it('an empty answer with an error status: the status alone', async () => {
+    const d = healthy();
+    d.readyz = { status: 502, body: '', ms: 1 };
+    const { o, state, texts } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    expect(texts[0]).toBe('/readyz answered 502');
+    expect(o.summary).toBe('readyz answered 502');
+  });
+
+  it('a 404 says what to look at next', async () => {
+    const d = healthy();
+    d.readyz = { status: 404, body: '404 page not found\n', ms: 1 };
+    const { o, state } = await run(d);
+    expect(state).toBe(State.UNKNOWN);
+    expect(o.actions).toEqual([{ state: State.UNKNOWN, text: 'see what the server is (kubectl version): before Kubernetes 1.16 only /healthz exists, and a proxy in front of the API server may not pass /readyz' }]);
+  });
+
+  it('the latency to the millisecond; at -w itself OK, with no step to take', async () => {
+    const d = healthy();
+    d.latency = 0.98765;
+    let r = await run(d);
+    expect(r.state).toBe(State.OK);
+    expect(r.perf.latency).toBe(0.988);
+    expect(r.o.summary).toMatch(/^livez and readyz ok, list in 0\.988s, /);
+    expect(r.o.actions ?? []).toEqual([]);
+    d.latency = 1;
+    expect((await run(d)).state).toBe(State.OK);
+    d.latency = 5.0004;
+    r = await run(d);
+    expect(r.state).toBe(State.WARNING);
+    expect(r.o.summary).toBe('list of 1 node took 5s');
+    d.latency = 5.2;
+    r = await run(d);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.texts[0]).toBe('an authenticated list of 1 node took 5.2s (outside -c 5)');
+    expect(r.o.actions?.[0]).toEqual({ state: State.CRITICAL, text: expect.stringMatching(/^a slow read is a slow datastore more often than a slow API server: run check_k8s_dqlite_cluster/) });
+  });
+
+  it('without a timing or a certificate: U perfdata and no such words in the OK line', async () => {
+    const d = healthy();
+    delete d.latency;
+    delete d.certificate;
+    delete d.version;
+    const { o, state, perf } = await run(d);
+    expect(state).toBe(State.OK);
+    expect(o.summary).toBe('livez and readyz ok, 3 APIServices available');
+    expect(perf.latency).toBeUndefined();
+    expect(perf.cert_days_left).toBeUndefined();
+    expect(o.perfdata.map(formatPerfdata).slice(0, 2)).toEqual(['latency=U;1;5;0', 'cert_days_left=U;30:;7:']);
+  });
+
+  it('the valid certificate named with its issuer in long output, its whole days in the OK line', async () => {
+    const d = healthy();
+    d.certificate = { subject: 'kube-apiserver', issuer: 'kubernetes', validTo: NOW + 300 * DAY + 20 * 3_600_000 };
+    const { o, texts, perf } = await run(d);
+    expect(o.summary).toBe('livez and readyz ok, list in 0.012s, certificate valid 300d, 3 APIServices available, v1.32.3');
+    expect(perf.cert_days_left).toBe(300.8);
+    expect(texts).toContain('serving certificate (CN kube-apiserver, issuer kubernetes) valid until 2027-04-02');
+    d.certificate = { validTo: NOW + 300 * DAY };
+    expect((await run(d)).texts).toContain('serving certificate valid until 2027-04-01');
+  });
+
+  it('a certificate expired half a day ago, and one expiring at this very moment: CRITICAL with the step to renew', async () => {
+    const d = healthy();
+    d.certificate = { subject: '127.0.0.1', issuer: 'ca', validTo: NOW - 12 * 3_600_000 };
+    let r = await run(d);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toBe('serving certificate expired 12h ago');
+    expect(r.texts[0]).toBe('the serving certificate (CN 127.0.0.1, issuer ca) expired on 2026-06-04');
+    expect(r.o.actions?.[0]).toEqual({ state: State.CRITICAL, text: expect.stringMatching(/^renew the serving certificate on every control-plane node: sudo microk8s refresh-certs --cert server\.crt/) });
+    d.certificate = { validTo: NOW };
+    r = await run(d);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toBe('serving certificate expires in 0s');
+    expect(r.o.actions?.[0]?.state).toBe(State.CRITICAL);
+    // With --cert-critical 0 an expired certificate is still CRITICAL.
+    d.certificate = { validTo: NOW - 12 * 3_600_000 };
+    r = await run(d, ['--cert-critical', '0', '--cert-warning', '0']);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.actions?.[0]?.state).toBe(State.CRITICAL);
+  });
+
+  it('aggregated APIs: a local one without a service, a condition with no reason or message, the step names the first', async () => {
+    const d = healthy();
+    d.apiservices = [
+      { metadata: { name: 'v1.example.com' }, spec: { service: null }, status: { conditions: [{ type: 'Available', status: 'False' }] } },
+      metrics(false),
+    ];
+    const { o, state, texts, perf } = await run(d);
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toBe('2 aggregated APIs not Available (v1.example.com, v1beta1.metrics.k8s.io)');
+    expect(texts).toContain('v1.example.com not Available: False');
+    expect(o.actions).toEqual([{ state: State.WARNING, text: 'see why v1.example.com is not Available (kubectl get apiservice v1.example.com -o yaml: its message) and whether its Service\'s pods run; an unused one can be deleted; check again' }]);
+    expect(perf).toMatchObject({ apiservices: 2, apiservices_unavailable: 2 });
+    expect(o.perfdata.find((p) => p.label === 'apiservices_unavailable')?.max).toBe(2);
+  });
+
+  it('an APIService just created, with no status yet, is not Available', async () => {
+    const d = healthy();
+    d.apiservices.push({ metadata: { name: 'v1beta1.custom.metrics.k8s.io' }, spec: { service: { namespace: 'monitoring', name: 'adapter' } } });
+    const { o, state } = await run(d);
+    expect(state).toBe(State.WARNING);
+    expect(o.summary).toBe('1 aggregated API not Available (v1beta1.custom.metrics.k8s.io)');
+  });
+
+  it('a certificate expired a minute ago is said to have expired a minute ago (not the tenth of a day the perfdata rounds to)', async () => {
+    const d = healthy();
+    d.certificate = { validTo: NOW - 60_000 };
+    const { o, state, perf } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('serving certificate expired 1m ago');
+    expect(perf.cert_days_left).toBe(-0.1);
+  });
+
+  it('a certificate valid to this very moment under --cert-warning 0 --cert-critical 0 is not yet expired', async () => {
+    const d = healthy();
+    d.certificate = { validTo: NOW };
+    const { o, state, texts } = await run(d, ['--cert-warning', '0', '--cert-critical', '0']);
+    expect(state).toBe(State.OK);
+    expect(o.actions ?? []).toEqual([]);
+    expect(texts).toContain('serving certificate valid until 2026-06-05');
+  });
+
+  it('--aggregated-state ok: the unavailable API is shown but not judged, and no step is asked', async () => {
+    const d = healthy();
+    d.apiservices[2] = metrics(false);
+    const { o, state, perf } = await run(d, ['--aggregated-state', 'ok']);
+    expect(state).toBe(State.OK);
+    expect(o.actions ?? []).toEqual([]);
+    const line = o.findings.find((f) => f.text.startsWith('v1beta1.metrics.k8s.io (service kube-system/metrics-server) not Available: FailedDiscoveryCheck'));
+    expect(line).toBeDefined();
+    expect(line!.state).toBeUndefined();
+    expect(perf.apiservices_unavailable).toBe(1);
+  });
+
+  it('unreachable: says where to look on the node behind the server, and nothing else is judged', async () => {
+    const { o, perf } = await run({ server: 'https://10.0.0.11:16443', unreachable: 'connection refused', apiservices: [] });
+    expect(o.findings.map((f) => f.text)).toEqual(['API server https://10.0.0.11:16443 unreachable: connection refused']);
+    expect(o.actions).toEqual([{ state: State.CRITICAL, text: expect.stringMatching(/^on the node behind https:\/\/10\.0\.0\.11:16443: sudo snap services microk8s .*check_k8s_dqlite_cluster/) }]);
+    expect(Object.keys(perf)).toEqual(['latency']);
+  });
+});
+
+describe('apiserver: perfdata as a grapher reads it', () => {
+  it('with its thresholds, floors and the APIService count as the ceiling of the unavailable ones', async () => {
+    const { o } = await run(healthy());
+    expect(o.perfdata.map(formatPerfdata).join(' ')).toBe('latency=0.012s;1;5;0 cert_days_left=300;30:;7: apiservices=3;;;0 apiservices_unavailable=0;;;0;3 livez_checks_ok=5;;;0 readyz_checks_ok=8;;;0');
+    const down = await run({ server: 'https://10.0.0.11:16443', unreachable: 'connection refused', apiservices: [] });
+    expect(down.o.perfdata.map(formatPerfdata).join(' ')).toBe('latency=U;1;5;0');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import check, { attemptsOf, type Data } from '../../checks/scheduler_stall.js';
+import { formatPerfdata } from '../../lib/plugin/perfdata.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
 import type { KubeEvent, Pod } from '../../lib/kube/types.js';
@@ -181,5 +182,227 @@ describe('scheduler_stall: what to do', () => {
     const a = pod('a', 900);
     const o = check.evaluate(data({ pods: [a], failedScheduling: [failedEvent(a, 30)] }), await opts(), NOW);
     expect(o.actions).toEqual([{ state: State.WARNING, text: expect.stringMatching(/^the scheduler works but cannot place 1 pod: read why in kubectl describe pod -n apps a /) }]);
+  });
+});
+
+describe('scheduler_stall: edges of the verdict', () => {
+  const HOLDER = 'k8s02_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c';
+  const unschedulable = (message?: string, since = 590) =>
+    ({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', ...(message && { message }), lastTransitionTime: ago(since) }] });
+
+  it('a pod exactly --min-age old is judged, a second younger is not', async () => {
+    const held = { lease: lease(HOLDER, 2), holderNode: readyNode('k8s02') };
+    const at = check.evaluate(data({ pods: [pod('edge', 300)], ...held }), await opts(), NOW);
+    expect(outcomeState(at)).toBe(State.CRITICAL);
+    expect(at.summary).toMatch(/^scheduler stall: 1 pod unscheduled for up to 5m with no FailedScheduling event in 10m; lease held by k8s02, renewed 2s ago$/);
+    const young = check.evaluate(data({ pods: [pod('edge', 299)], ...held }), await opts(), NOW);
+    expect(outcomeState(young)).toBe(State.OK);
+    expect(young.summary).toBe('1 unscheduled pod within limits (0 stalled, 0 failing, oldest 4m59s); lease held by k8s02, renewed 2s ago');
+  });
+
+  it('a core/v1 event exactly --window old is an attempt, one second older is not', async () => {
+    const p = pod('a', 3600);
+    const inside = check.evaluate(data({ pods: [p], failedScheduling: [failedEvent(p, 600)] }), await opts(), NOW);
+    expect(outcomeState(inside)).toBe(State.WARNING);
+    expect(inside.summary).toMatch(/^1 pod cannot be scheduled \(scheduler is working\): 0\/3 nodes are available: 3 Insufficient cpu/);
+    const outside = check.evaluate(data({ pods: [p], failedScheduling: [failedEvent(p, 601)] }), await opts(), NOW);
+    expect(outcomeState(outside)).toBe(State.CRITICAL);
+    expect(outside.findings.some((f) => f.text.startsWith('apps/a unscheduled for 1h, never tried'))).toBe(true);
+  });
+
+  it('a series event past --window plus --series-heartbeat is stale; exactly that old it still counts', async () => {
+    const p = pod('long', 7200);
+    expect(outcomeState(check.evaluate(data({ pods: [p], failedScheduling: [failedEvent(p, 40 * 60, 'events.k8s.io')] }), await opts(), NOW))).toBe(State.WARNING);
+    const o = check.evaluate(data({ pods: [p], failedScheduling: [failedEvent(p, 40 * 60 + 1, 'events.k8s.io')] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^scheduler stall: 1 pod unscheduled for up to 2h /);
+  });
+
+  it('prefers the PodScheduled message to the event, and the event to the bare reason', async () => {
+    const a = pod('a', 900, { status: unschedulable('0/3 nodes are available: 3 node(s) didn\'t match Pod\'s node affinity/selector.') });
+    const o = check.evaluate(data({ pods: [a], failedScheduling: [failedEvent(a, 30)] }), await opts(), NOW);
+    expect(o.summary).toBe('1 pod cannot be scheduled (scheduler is working): 0/3 nodes are available: 3 node(s) didn\'t match Pod\'s node affinity/selector.');
+    const b = pod('b', 900, { status: unschedulable() });
+    const e = check.evaluate(data({ pods: [b], failedScheduling: [failedEvent(b, 30)] }), await opts(), NOW);
+    expect(e.findings.map((f) => f.text)).toContain(`apps/b unschedulable for 15m: ${failedEvent(b, 30).message}`);
+    const bare = check.evaluate(data({ pods: [b] }), await opts(), NOW);
+    expect(outcomeState(bare)).toBe(State.WARNING);
+    expect(bare.summary).toBe('1 pod cannot be scheduled (scheduler is working): Unschedulable');
+  });
+
+  it('an event without a message and no condition: the reason FailedScheduling is quoted', async () => {
+    const p = pod('a', 900);
+    const e = failedEvent(p, 30);
+    delete e.message;
+    const o = check.evaluate(data({ pods: [p], failedScheduling: [e] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('1 pod cannot be scheduled (scheduler is working): FailedScheduling');
+    expect(o.findings.map((f) => f.text)).toContain('apps/a unschedulable for 15m: FailedScheduling');
+  });
+
+  it('the newest recorded failure may be an event: a series heartbeat 25m old, before a pod never tried for 15m', async () => {
+    const old = pod('old', 7200);
+    const o = check.evaluate(data({ pods: [old, pod('fresh', 900)], failedScheduling: [failedEvent(old, 25 * 60, 'events.k8s.io')] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/; its newest recorded failure is 25m old; 1 pod cannot be scheduled/);
+  });
+
+  it('a failure recorded the moment the stalled pod arrived is not "before" it', async () => {
+    const tried = pod('tried', 7200, { status: unschedulable('0/3 nodes are available', 900) });
+    const o = check.evaluate(data({ pods: [tried, pod('fresh', 900)] }), await opts(), NOW);
+    expect(o.summary).not.toMatch(/newest recorded failure/);
+    const before = check.evaluate(data({ pods: [pod('tried', 7200, { status: unschedulable('0/3 nodes are available', 901) }), pod('fresh', 900)] }), await opts(), NOW);
+    expect(before.summary).toMatch(/; its newest recorded failure is 15m old;/);
+  });
+
+  it('a PodScheduled=True or a condition without a reason is no attempt', async () => {
+    const cond = (status: string, reason?: string) => ({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status, ...(reason && { reason }) }] });
+    for (const status of [cond('True', 'Unschedulable'), cond('False')]) {
+      const o = check.evaluate(data({ pods: [pod('x', 900, { status })] }), await opts(), NOW);
+      expect(outcomeState(o)).toBe(State.CRITICAL);
+      expect(o.summary).toMatch(/^scheduler stall: 1 pod unscheduled for up to 15m/);
+    }
+  });
+
+  it('names the stalled and the failing pods oldest first, each on its line, and the status line once per verdict', async () => {
+    const pods = [pod('young', 600), pod('oldest', 5400), pod('mid', 1800)];
+    const o = check.evaluate(data({ pods, lease: lease(HOLDER, 2), holderNode: readyNode('k8s02') }), await opts(), NOW);
+    expect(o.summary).toBe('scheduler stall: 3 pods unscheduled for up to 1h30m with no FailedScheduling event in 10m; lease held by k8s02, renewed 2s ago');
+    expect(o.findings.filter((f) => f.state === State.CRITICAL).map((f) => f.text.split(' ')[0])).toEqual(['apps/oldest', 'apps/mid', 'apps/young']);
+    expect(o.actions?.[0]?.text).toMatch(/verify apps\/oldest gets PodScheduled \(kubectl get pod -n apps oldest -o wide/);
+    const f = [pod('f1', 600, { status: unschedulable('m') }), pod('f2', 4000, { status: unschedulable('m') })];
+    const w = check.evaluate(data({ pods: f }), await opts(), NOW);
+    expect(w.findings.filter((x) => x.state === State.WARNING).map((x) => x.text)).toEqual(['apps/f2 unschedulable for 1h6m: m', 'apps/f1 unschedulable for 10m: m']);
+    expect(w.actions?.[0]?.text).toMatch(/describe pod -n apps f2 /);
+  });
+
+  it('quotes the message most pods share, not the first one', async () => {
+    const taint = '0/3 nodes are available: 3 node(s) had untolerated taint {node.kubernetes.io/unreachable: }.';
+    const cpu = '0/3 nodes are available: 3 Insufficient cpu.';
+    const pods = [pod('a', 9000, { status: unschedulable(taint) }), pod('b', 900, { status: unschedulable(cpu) }), pod('c', 800, { status: unschedulable(taint) })];
+    const o = check.evaluate(data({ pods }), await opts(), NOW);
+    expect(o.summary).toBe(`3 pods cannot be scheduled (scheduler is working): ${taint}`);
+    // One each: the oldest pod's.
+    const tie = check.evaluate(data({ pods: [pod('new', 900, { status: unschedulable(cpu) }), pod('old', 9000, { status: unschedulable(taint) })] }), await opts(), NOW);
+    expect(tie.summary).toBe(`2 pods cannot be scheduled (scheduler is working): ${taint}`);
+  });
+
+  it('on pressure, what to do names the oldest pod and where its reason is', async () => {
+    const o = check.evaluate(data({ pods: [pod('f1', 600, { status: unschedulable('m') }), pod('f2', 4000, { status: unschedulable('m') })] }), await opts(), NOW);
+    expect(o.actions).toEqual([{ state: State.WARNING, text: 'the scheduler works but cannot place 2 pods: read why in kubectl describe pod -n apps f2 ' +
+      '(its PodScheduled message: resources, taints, node selectors, volumes) and free or add capacity or fix the pod spec; then check again' }]);
+  });
+
+  it('events about a gated or terminating pod are not counted as attempts', async () => {
+    const gated = pod('gated', 900, { spec: { schedulingGates: [{ name: 'example.com/quota' }] } });
+    const dying = { ...pod('dying', 900), metadata: { ...pod('dying', 900).metadata, deletionTimestamp: ago(10) } };
+    const o = check.evaluate(data({ pods: [gated, dying], failedScheduling: [failedEvent(gated, 30), failedEvent(dying, 30)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.perfdata.find((x) => x.label === 'failed_scheduling_events')!.value).toBe(0);
+  });
+
+  it('a Lease with no holder: "none" in its long-output line', async () => {
+    const released = { metadata: { name: 'kube-scheduler', namespace: 'kube-system' }, spec: { leaseDurationSeconds: 15, renewTime: micro(400) } };
+    const o = check.evaluate(data({ lease: released }), await opts(), NOW);
+    expect(o.summary).toBe('no unscheduled pods; Lease kube-system/kube-scheduler has no holder');
+    expect(o.findings.map((f) => f.text)).toEqual(['Lease kube-system/kube-scheduler has no holder; holder identity none, leaseDurationSeconds 15']);
+  });
+
+  it('says nothing of a newest failure when the scheduler failed after the stalled pod arrived', async () => {
+    const tried = pod('tried', 7200, { status: unschedulable('0/3 nodes are available', 60) });
+    const o = check.evaluate(data({ pods: [tried, pod('fresh', 900)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).not.toMatch(/newest recorded failure/);
+    expect(o.summary).toMatch(/^scheduler stall: 1 pod unscheduled for up to 15m .*; no Lease kube-system\/kube-scheduler \(leader election off\?\); 1 pod cannot be scheduled \(scheduler is working\)/);
+  });
+
+  it('a Lease renewed exactly leaseDurationSeconds ago is not expired, a second later it is', async () => {
+    const big = pod('big', 900, { status: unschedulable('m') });
+    const at = check.evaluate(data({ pods: [big], lease: lease(HOLDER, 60), holderNode: readyNode('k8s02') }), await opts(), NOW);
+    expect(at.summary).toBe('1 pod cannot be scheduled (scheduler is working): m');
+    const past = check.evaluate(data({ pods: [big], lease: lease(HOLDER, 61), holderNode: readyNode('k8s02') }), await opts(), NOW);
+    expect(past.summary).toBe('1 pod cannot be scheduled (tried, but no scheduler leads now: lease held by k8s02, renewed 1m1s ago, EXPIRED (duration 60s)): m');
+  });
+
+  it('a Lease without renewTime or duration: "?" in the line, no renew-age perfdata, and the restart waits 60s', async () => {
+    const l = { metadata: { name: 'kube-scheduler', namespace: 'kube-system' }, spec: { holderIdentity: HOLDER } };
+    const o = check.evaluate(data({ pods: [pod('p', 900)], lease: l, holderNode: readyNode('k8s02') }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/; lease held by k8s02, renewed \? ago$/);
+    expect(o.perfdata.map((p) => p.label)).not.toContain('lease_renew_age');
+    expect(o.actions?.[0]?.text).toMatch(/another node's scheduler takes the Lease within 60s;/);
+    expect(o.findings.map((f) => f.text)).toContain('lease held by k8s02, renewed ? ago; holder identity k8s02_3f2c1a9e-7b4d-4c1e-9a2b-0d5e6f7a8b9c, leaseDurationSeconds ?');
+  });
+
+  it('the Lease with its own duration, the holder named from its identity when no Node matches, and the renew age to a tenth of a second', async () => {
+    const l = { metadata: { name: 'kube-scheduler', namespace: 'kube-system' }, spec: { holderIdentity: HOLDER, leaseDurationSeconds: 15, renewTime: new Date(NOW - 2340).toISOString() } };
+    const o = check.evaluate(data({ pods: [pod('p', 900)], lease: l }), await opts(), NOW);
+    expect(o.summary).toMatch(/; lease held by k8s02 \(node Missing\), renewed 2s ago$/);
+    expect(o.actions?.[0]?.text).toMatch(/^restart the scheduler on k8s02, .*takes the Lease within 15s;/);
+    expect(o.perfdata.find((p) => p.label === 'lease_renew_age')!.value).toBe(2.3);
+  });
+
+  it('a pod bound or finished since the list is neither judged nor counted as another scheduler\'s', async () => {
+    const bound = pod('bound', 900, { spec: { nodeName: 'k8s01' } });
+    const done = pod('done', 900, { status: { phase: 'Succeeded' } });
+    const o = check.evaluate(data({ pods: [bound, done] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toMatch(/^no unscheduled pods; /);
+    expect(o.findings.map((f) => f.text).join('\n')).not.toMatch(/not judged/);
+    // No phase yet is Pending.
+    const fresh = { ...pod('fresh', 900), status: {} };
+    expect(outcomeState(check.evaluate(data({ pods: [fresh] }), await opts(), NOW))).toBe(State.CRITICAL);
+  });
+
+  it('--scheduler-name judges that scheduler\'s pods and counts the default\'s as another\'s', async () => {
+    const o = check.evaluate(data({ pods: [pod('v', 900, { spec: { schedulerName: 'volcano' } }), pod('d', 900)] }), await opts(['--scheduler-name', 'volcano']), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^scheduler stall: 1 pod unscheduled/);
+    expect(o.findings.map((f) => f.text)).toContain('not judged: 0 pods held by scheduling gates, 1 pod for other schedulers');
+  });
+});
+
+describe('scheduler_stall: the events as they stream', () => {
+  const p = pod('a', 900);
+  const fold = (events: KubeEvent[], scheduler = 'default-scheduler') => {
+    const { init, step } = attemptsOf([p], scheduler, NOW - 600_000);
+    const s = init();
+    for (const e of events) step(s, e);
+    return s;
+  };
+
+  it('keeps the newest event per pod and counts the occurrences of each', () => {
+    const older = failedEvent(p, 300), newer = { ...failedEvent(p, 30), message: 'newer' };
+    for (const order of [[older, newer], [newer, older]]) {
+      const s = fold(order);
+      expect(s.newest.get('apps/a')?.message).toBe('newer');
+      expect(s.newest.size).toBe(1);
+    }
+  });
+
+  it('counts events of no named component, not those of another scheduler nor about other pods', () => {
+    const anon = { ...failedEvent(p, 30), source: {} };
+    expect(fold([anon]).newest.size).toBe(1);
+    const other = { ...failedEvent(p, 30), source: { component: 'volcano' } };
+    expect(fold([other])).toEqual({ newest: new Map(), occurrences: 0 });
+    const otherPod = failedEvent(pod('b', 900), 30);
+    expect(fold([otherPod])).toEqual({ newest: new Map(), occurrences: 0 });
+    const reported = { ...failedEvent(p, 30, 'events.k8s.io'), reportingComponent: 'volcano' };
+    expect(fold([reported]).newest.size).toBe(0);
+    expect(fold([reported], 'volcano').newest.size).toBe(0); // the pod is the default scheduler's: not asked
+  });
+
+  it('an event without the pod uid still counts', () => {
+    const e = failedEvent(p, 30);
+    delete e.involvedObject!.uid;
+    expect(fold([e]).newest.size).toBe(1);
+  });
+});
+
+describe('scheduler_stall: perfdata as a grapher reads it', () => {
+  it('with its thresholds and floors', async () => {
+    const p = pod('a', 900);
+    const o = check.evaluate(data({ pods: [p, pod('b', 60)], failedScheduling: [failedEvent(p, 30)], lease: lease('k8s01_x', 2), holderNode: readyNode('k8s01') }), await opts(), NOW);
+    expect(o.perfdata.map(formatPerfdata).join(' ')).toBe('unscheduled_pods=2;;;0 stalled_pods=0;;0;0 failing_pods=1;0;;0 gated_pods=0;;;0 oldest_pending_age=900s;;;0 failed_scheduling_events=3;;;0 lease_renew_age=2s;;;0');
   });
 });
