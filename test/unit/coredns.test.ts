@@ -405,5 +405,15 @@ describe('coredns: the situations an operator meets', () => {
     r = await run({});
     expect(r.o.actions?.map((a) => a.text)).toEqual(['find the cluster DNS Deployment (kubectl get deploy -A -l k8s-app=kube-dns) and name it with --namespace/--deployment; if there is none, microk8s enable dns; check again']);
   });
+  it('names the nodes in order whatever order the pods are listed in; perfdata starts at 0', async () => {
+    const r = await run({ ...scaled(['k8s03', 'k8s01']), dns: { name: 'kubernetes.default.svc.cluster.local', server: '10.152.183.10:53', timeoutMs: 2000, addresses: ['10.152.183.1'], ms: 2 } }, ['--no-require-anti-affinity', '--resolve']);
+    expect(r.o.summary).toMatch(/^kube-system\/coredns: 2\/2 ready on 2 nodes \(k8s01, k8s03\), /);
+    expect(r.o.perfdata.map((p) => [p.label, p.min])).toEqual([['desired_replicas', 0], ['ready_replicas', 0], ['available_replicas', 0], ['ready_nodes', 0], ['resolve_time', 0]]);
+  });
+
+  it('--resolve takes a name with blanks around it', async () => {
+    expect((await opts(['--resolve', ' kube-dns.kube-system.svc.cluster.local '])).resolve).toBe('kube-dns.kube-system.svc.cluster.local');
+  });
 });
+
 

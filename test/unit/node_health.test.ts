@@ -449,5 +449,27 @@ describe('node_health: the situations an operator meets', () => {
     await expect(checkOptions(check, ['-t', '2', '--probe-timeout', '2s'])).rejects.toThrow('--probe-timeout 2s must be shorter than -t 2s');
     expect((await checkOptions(check, ['-t', '3', '--probe-timeout', '2s'])).probeTimeout).toBe(2);
   });
+  it('a healthy node\'s long output claims no limit near and no setting low; perfdata starts at 0', async () => {
+    const out = check.evaluate(healthy(), await checkOptions(check), NOW);
+    expect(texts(out).join('\n')).not.toMatch(/near the limit|near full|low|not loaded|absent/);
+    for (const label of ['restarts_kubelite', 'uptime_kubelite', 'healthz_ms', 'containerd_ms', 'aio_used_percent', 'conntrack_used_percent', 'inotify_max_user_instances']) {
+      expect(perfOf(out, label), label).toMatchObject({ min: 0 });
+    }
+  });
+
+  it('an active unit whose start time systemd did not give: said active, no uptime guessed', async () => {
+    const d = healthy();
+    unit(d, 0, { activeForS: undefined, restarts: 1 });
+    const out = check.evaluate(d, await checkOptions(check), NOW);
+    expect(outcomeState(out)).toBe(State.OK);
+    expect(texts(out)).toContain('snap.microk8s.daemon-kubelite active (running), restarted 1 time by systemd');
+    expect(perfOf(out, 'uptime_kubelite')).toBeUndefined();
+  });
+
+  it('--unit refuses what is not a systemd unit name', async () => {
+    await expect(checkOptions(check, ['--unit', 'kubelet; reboot'])).rejects.toThrow("invalid --unit 'kubelet; reboot': not a systemd unit name");
+    expect((await checkOptions(check, ['--unit', 'kubelet.service', '--unit', 'containerd'])).unit).toEqual(['kubelet.service', 'containerd']);
+  });
 });
+
 
