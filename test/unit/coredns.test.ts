@@ -411,6 +411,14 @@ describe('coredns: the situations an operator meets', () => {
     expect(r.o.perfdata.map((p) => [p.label, p.min])).toEqual([['desired_replicas', 0], ['ready_replicas', 0], ['available_replicas', 0], ['ready_nodes', 0], ['resolve_time', 0]]);
   });
 
+  it('a Deployment whose controller has not yet written conditions: no condition line', async () => {
+    const d = scaled(['k8s01', 'k8s02']);
+    delete d.deployment!.status!.conditions;
+    const { texts, state } = await run(d, ['--no-require-anti-affinity']);
+    expect(state).toBe(State.OK);
+    expect(texts.join('\n')).not.toContain('condition');
+  });
+
   it('--resolve takes a name with blanks around it', async () => {
     expect((await opts(['--resolve', ' kube-dns.kube-system.svc.cluster.local '])).resolve).toBe('kube-dns.kube-system.svc.cluster.local');
   });

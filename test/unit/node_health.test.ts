@@ -441,7 +441,8 @@ describe('node_health: the situations an operator meets', () => {
     expect(texts(out)).toContain('containerd socket /var/snap/microk8s/common/run/containerd.sock: no answer within 2000 ms after 2000 ms');
     expect(todo(out)).toContain('containerd does not answer: sudo microk8s ctr version hangs too; read journalctl -u snap.microk8s.daemon-containerd -n 200, then sudo snap restart microk8s.daemon-containerd; --containerd-socket names another socket');
     // --unit on a host of neither flavour: the plain containerd names.
-    const plain = check.evaluate({ ...d, flavour: undefined, units: [] }, await checkOptions(check, ['--unit', 'containerd', '--containerd-socket', '/run/containerd/containerd.sock']), NOW);
+    const plain = check.evaluate({ ...d, flavour: undefined, units: [], healthz: { ok: false, ms: 1, said: 'connection refused' } }, await checkOptions(check, ['--unit', 'containerd', '--containerd-socket', '/run/containerd/containerd.sock']), NOW);
+    expect(todo(plain)).toContain('the kubelet is down or unhealthy on this node: read its journal (journalctl -u kubelet -n 200), restart it (sudo systemctl restart kubelet), then check again; --kubelet-port names another port');
     expect(todo(plain)).toContain('containerd does not answer: sudo ctr version hangs too; read journalctl -u containerd -n 200, then sudo systemctl restart containerd; --containerd-socket names another socket');
   });
 
@@ -451,7 +452,7 @@ describe('node_health: the situations an operator meets', () => {
   });
   it('a healthy node\'s long output claims no limit near and no setting low; perfdata starts at 0', async () => {
     const out = check.evaluate(healthy(), await checkOptions(check), NOW);
-    expect(texts(out).join('\n')).not.toMatch(/near the limit|near full|low|not loaded|absent/);
+    expect(texts(out).join('\n')).not.toMatch(/near the limit|near full|low|too many open files|not loaded|absent/);
     for (const label of ['restarts_kubelite', 'uptime_kubelite', 'healthz_ms', 'containerd_ms', 'aio_used_percent', 'conntrack_used_percent', 'inotify_max_user_instances']) {
       expect(perfOf(out, label), label).toMatchObject({ min: 0 });
     }
@@ -468,6 +469,8 @@ describe('node_health: the situations an operator meets', () => {
 
   it('--unit refuses what is not a systemd unit name', async () => {
     await expect(checkOptions(check, ['--unit', 'kubelet; reboot'])).rejects.toThrow("invalid --unit 'kubelet; reboot': not a systemd unit name");
+    // A long one is cut in the message.
+    await expect(checkOptions(check, ['--unit', `${'k'.repeat(70)} x`])).rejects.toThrow(`invalid --unit '${'k'.repeat(60)}': not a systemd unit name`);
     expect((await checkOptions(check, ['--unit', 'kubelet.service', '--unit', 'containerd'])).unit).toEqual(['kubelet.service', 'containerd']);
   });
 });
