@@ -273,3 +273,155 @@ describe('coredns: what to do when every replica is Ready but too few', () => {
     expect(o.actions?.[0]?.text).toBe('every replica of kube-system/coredns is Ready but there are too few: kubectl scale -n kube-system deploy/coredns --replicas=2 (or more), spread over nodes; check again');
   });
 });
+
+describe('coredns: the situations an operator meets', () => {
+  const probe = (p: Partial<DnsProbe>): DnsProbe => ({ name: 'kubernetes.default.svc.cluster.local', server: '10.152.183.10:53', timeoutMs: 2000, ...p });
+
+  it('a Service without a ClusterIP: CRITICAL, naming the Service to look at', async () => {
+    const r = await run({ ...fixture('healthy'), dns: probe({ server: undefined, noServer: 'Service kube-system/kube-dns has no ClusterIP' }) }, ['--resolve']);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toBe('kube-system/coredns: 2/2 ready on 2 nodes (k8s01, k8s03): Service kube-system/kube-dns has no ClusterIP');
+    expect(r.texts).toContain('cannot resolve kubernetes.default.svc.cluster.local: Service kube-system/kube-dns has no ClusterIP');
+    expect(r.o.actions?.map((a) => a.text)).toEqual(['the DNS Service has no address to ask: kubectl get service -n kube-system kube-dns -o wide; if it is gone, microk8s enable dns recreates it; check again']);
+    expect('resolve_time' in r.perf).toBe(true);
+    expect(r.perf.resolve_time).toBeUndefined();
+  });
+
+  it('an answer lists every address and the server asked; an answer with no address is a failure', async () => {
+    let r = await run({ ...fixture('healthy'), dns: probe({ addresses: ['10.152.183.1', '10.152.183.2'], ms: 12.46 }) }, ['--resolve']);
+    expect(r.state).toBe(State.OK);
+    expect(r.texts).toContain('DNS: kubernetes.default.svc.cluster.local -> 10.152.183.1, 10.152.183.2 in 12ms (asked 10.152.183.10:53)');
+    expect(r.perf.resolve_time).toBe(12.5);
+    r = await run({ ...fixture('healthy'), dns: probe({ addresses: [], ms: 4, server: '127.0.0.1:5353' }) }, ['--dns-server', '127.0.0.1:5353']);
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.o.summary).toMatch(/: kubernetes\.default\.svc\.cluster\.local via 127\.0\.0\.1:5353: no A record in the answer$/);
+    // The next step asks the same server, with its port when it is not 53.
+    expect(r.o.actions?.[0]?.text).toBe('127.0.0.1:5353 does not answer for kubernetes.default.svc.cluster.local: if the CoreDNS pods are Ready, this node\'s Service NAT is the suspect (check_k8s_calico_nat on this node); ' +
+      'else kubectl logs -n kube-system deploy/coredns; then dig @127.0.0.1:5353 kubernetes.default.svc.cluster.local and check again');
+    r = await run({ ...fixture('healthy'), dns: probe({ error: 'ESERVFAIL' }) }, ['--resolve']);
+    expect(r.o.actions?.[0]?.text).toMatch(/; then dig @10\.152\.183\.10 kubernetes\.default\.svc\.cluster\.local and check again$/);
+  });
+
+  it('no ready replica with a single desired one: describe the pod and scale to two', async () => {
+    const d = scaled(['k8s01'], 0);
+    const { o, state } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    expect(o.findings).toContainEqual({ state: State.CRITICAL, text: 'kube-system/coredns: 0 of 1 replicas ready, 0 available, 1 up to date (outside -c 1:)' });
+    expect(o.actions?.[0]?.text).toBe('see why kube-system/coredns pods are not Ready: kubectl describe pod -n kube-system coredns-7896dbf49b-p0; scale it to 2 or more (kubectl scale -n kube-system deploy/coredns --replicas=2); check again');
+  });
+
+  it('fewer ready than desired and no pod listed: describe them by the selector', async () => {
+    const d = scaled(['k8s01', 'k8s02'], 1);
+    const { o, state } = await run({ ...d, pods: [] });
+    expect(state).toBe(State.WARNING);
+    expect(o.actions?.[0]?.text).toBe('see why kube-system/coredns pods are not Ready: kubectl describe pod -n kube-system -l k8s-app=kube-dns; check again');
+    // Status counts ready replicas the pod list does not show (a stale list): said, not a single point of failure.
+    expect(o.summary).toBe('kube-system/coredns: 1/2 ready on 0 nodes: 1 ready replica (-w 2:); no ready pod found; no hostname anti-affinity');
+    expect(o.findings).toContainEqual({ state: State.WARNING, text: 'status says 1 ready but no ready pod matches k8s-app=kube-dns' });
+  });
+
+  it('every ready pod on one node of two desired: spread it, without scaling', async () => {
+    const d = scaled(['k8s02', 'k8s02']);
+    const { o } = await run(d, ['--no-require-anti-affinity']);
+    expect(o.summary).toBe('kube-system/coredns: 2/2 ready on 1 node (k8s02): single point of failure: every ready pod on k8s02');
+    expect(o.actions?.map((a) => a.text)).toEqual(['spread kube-system/coredns before k8s02 reboots: add a podAntiAffinity on kubernetes.io/hostname, then kubectl rollout restart -n kube-system deploy/coredns; check again']);
+    // One desired: scale it first.
+    const one = await run(fixture('incident'), ['--no-require-anti-affinity', '-w', '1:']);
+    expect(one.o.actions?.map((a) => a.text)).toEqual(['spread kube-system/coredns before k8s02 reboots: kubectl scale -n kube-system deploy/coredns --replicas=2, add a podAntiAffinity on kubernetes.io/hostname, then kubectl rollout restart -n kube-system deploy/coredns; check again']);
+  });
+
+  it('ready pods on two nodes under --min-nodes 3: WARNING naming the nodes', async () => {
+    const { o, state } = await run(scaled(['k8s01', 'k8s02', 'k8s02']), ['--no-require-anti-affinity', '--min-nodes', '3']);
+    expect(state).toBe(State.WARNING);
+    expect(o.findings).toContainEqual({ state: State.WARNING, text: 'ready coredns pods run on 2 nodes (k8s01, k8s02), fewer than --min-nodes 3' });
+    expect(o.summary).toBe('kube-system/coredns: 3/3 ready on 2 nodes (k8s01, k8s02): ready pods on only 2 nodes');
+    expect((await run(scaled(['k8s01', 'k8s02', 'k8s03']), ['--no-require-anti-affinity', '--min-nodes', '3'])).state).toBe(State.OK);
+  });
+
+  it('no hostname anti-affinity: says which labels its pods carry and how to add it', async () => {
+    const { o } = await run(scaled(['k8s01', 'k8s02']));
+    expect(o.summary).toBe('kube-system/coredns: 2/2 ready on 2 nodes (k8s01, k8s02): no hostname anti-affinity');
+    expect(o.findings).toContainEqual({ state: State.WARNING, text: 'pod template has no podAntiAffinity or topologySpreadConstraints on kubernetes.io/hostname selecting its own pods (k8s-app=kube-dns): replicas may share a node' });
+    expect(o.actions?.map((a) => a.text)).toEqual(['add a podAntiAffinity (or topologySpreadConstraint) on kubernetes.io/hostname to kube-system/coredns\'s pod template (kubectl edit -n kube-system deploy/coredns), or pass --no-require-anti-affinity on a single node']);
+    // A rule on the zone does not spread over nodes: said as context.
+    const d = scaled(['k8s01', 'k8s02']);
+    d.deployment!.spec!.template!.spec!.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { 'k8s-app': 'kube-dns' } }, topologyKey: 'topology.kubernetes.io/zone' }] } };
+    const zone = await run(d);
+    expect(zone.state).toBe(State.WARNING);
+    expect(zone.texts).toContain('not spreading: required podAntiAffinity on topology.kubernetes.io/zone, not kubernetes.io/hostname');
+    const spread = await run(fixture('healthy'));
+    expect(spread.texts).toContain('spread over nodes by required podAntiAffinity on kubernetes.io/hostname');
+  });
+
+  it('a Deployment with no replicas field counts one desired; conditions that are not True are shown', async () => {
+    const d = scaled(['k8s01']);
+    delete d.deployment!.spec!.replicas;
+    d.deployment!.status!.conditions = [
+      { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ok' },
+      { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+    ];
+    const { o, perf, texts } = await run(d, ['-w', '1:', '--min-nodes', '1', '--no-require-anti-affinity']);
+    expect(perf.desired_replicas).toBe(1);
+    expect(o.summary).toBe('kube-system/coredns: 1/1 ready on 1 node (k8s01), spreading not required');
+    expect(texts).toContain('condition Available=False MinimumReplicasUnavailable: Deployment does not have minimum availability.');
+    expect(texts.join('\n')).not.toContain('condition Progressing');
+    expect(texts).toContain('kube-system/coredns: 1 of 1 replicas ready, 1 available, 1 up to date');
+  });
+
+  it('a Deployment found by --selector under another name: its own pods, its own name in every line', async () => {
+    const d = scaled(['k8s01', 'k8s02']);
+    d.deployment!.metadata!.name = 'kube-dns';
+    for (const p of d.pods) p.metadata!.ownerReferences![0]!.name = 'kube-dns-7896dbf49b';
+    const { o, state, texts } = await run({ ...d, candidates: ['kube-dns'] }, ['--selector', 'k8s-app=kube-dns', '--no-require-anti-affinity']);
+    expect(state).toBe(State.OK);
+    expect(o.summary).toBe('kube-system/kube-dns: 2/2 ready on 2 nodes (k8s01, k8s02), spreading not required');
+    expect(texts).toContain('pod coredns-7896dbf49b-p0 on k8s01: Ready');
+  });
+
+  it('a pod not yet scheduled is shown on no node and not counted', async () => {
+    const d = scaled(['k8s01', 'k8s02', 'k8s03'], 2);
+    delete d.pods[2]!.spec!.nodeName;
+    const { texts, perf } = await run(d, ['--no-require-anti-affinity']);
+    expect(texts).toContain('pod coredns-7896dbf49b-p2 on no node: CrashLoopBackOff');
+    expect(perf.ready_nodes).toBe(2);
+  });
+  it('--resolve: a name at the DNS limit of 253 is taken, one longer or with a label ending in "-" is not', async () => {
+    const label = 'a'.repeat(63);
+    const at = [label, label, label, 'a'.repeat(61)].join('.');
+    expect(at).toHaveLength(253);
+    expect((await opts(['--resolve', at])).resolve).toBe(at);
+    await expect(opts(['--resolve', `${at}b`])).rejects.toThrow(`invalid --resolve '${at}b': not a DNS name`);
+    await expect(opts(['--resolve', 'kube-dns-.kube-system'])).rejects.toThrow("invalid --resolve 'kube-dns-.kube-system': not a DNS name");
+    await expect(opts(['--resolve', 'x.-y'])).rejects.toThrow(UsageError);
+    expect((await opts(['--resolve', 'a.b-c.d'])).resolve).toBe('a.b-c.d');
+    await expect(opts(['--resolve', '-t', '3', '--resolve-timeout', '5'])).rejects.toThrow('--resolve-timeout 5s must be shorter than -t 3s');
+  });
+
+  it('an ambiguous --selector says which Deployments it found and how to name one; a missing one how to find it', async () => {
+    let r = await run({ candidates: ['kube-dns', 'rke2-coredns'] }, ['--selector', 'k8s-app=kube-dns']);
+    expect(r.state).toBe(State.UNKNOWN);
+    expect(r.texts).toContain('--selector k8s-app=kube-dns matches 2 Deployments in kube-system: kube-dns, rke2-coredns');
+    expect(r.o.actions?.map((a) => a.text)).toEqual(['name the cluster DNS Deployment: --deployment kube-dns (or another of kube-dns, rke2-coredns)']);
+    r = await run({});
+    expect(r.o.actions?.map((a) => a.text)).toEqual(['find the cluster DNS Deployment (kubectl get deploy -A -l k8s-app=kube-dns) and name it with --namespace/--deployment; if there is none, microk8s enable dns; check again']);
+  });
+  it('names the nodes in order whatever order the pods are listed in; perfdata starts at 0', async () => {
+    const r = await run({ ...scaled(['k8s03', 'k8s01']), dns: { name: 'kubernetes.default.svc.cluster.local', server: '10.152.183.10:53', timeoutMs: 2000, addresses: ['10.152.183.1'], ms: 2 } }, ['--no-require-anti-affinity', '--resolve']);
+    expect(r.o.summary).toMatch(/^kube-system\/coredns: 2\/2 ready on 2 nodes \(k8s01, k8s03\), /);
+    expect(r.o.perfdata.map((p) => [p.label, p.min])).toEqual([['desired_replicas', 0], ['ready_replicas', 0], ['available_replicas', 0], ['ready_nodes', 0], ['resolve_time', 0]]);
+  });
+
+  it('a Deployment whose controller has not yet written conditions: no condition line', async () => {
+    const d = scaled(['k8s01', 'k8s02']);
+    delete d.deployment!.status!.conditions;
+    const { texts, state } = await run(d, ['--no-require-anti-affinity']);
+    expect(state).toBe(State.OK);
+    expect(texts.join('\n')).not.toContain('condition');
+  });
+
+  it('--resolve takes a name with blanks around it', async () => {
+    expect((await opts(['--resolve', ' kube-dns.kube-system.svc.cluster.local '])).resolve).toBe('kube-dns.kube-system.svc.cluster.local');
+  });
+});
+
+

@@ -206,3 +206,142 @@ describe('sandbox_changed evaluate', () => {
     expect(o.summary).toBe('2 sandbox events in 10m on k8s02, within limits (worst k8s02: 2)');
   });
 });
+
+describe('sandbox_changed: the situations an operator meets', () => {
+  const texts = (o: Outcome) => o.findings.map((f) => f.text);
+  const reservedFor = (pod: string, id: string) => `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to reserve sandbox name "${pod}_apps_uid-${pod}_1": name "${pod}_apps_uid-${pod}_1" is reserved for "${id}"`;
+  const ID2 = '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d';
+  const ID3 = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+
+  it('stale state on two nodes: both named once in the status line, each with its pods, ids and remedy', async () => {
+    const o = check.evaluate(data({
+      createFailed: [
+        core('FailedCreatePodSandBox', 'api-0', 'k8s02', 400, 20, 3),
+        core('FailedCreatePodSandBox', 'api-1', 'k8s02', 400, 20, 3, reservedFor('api-1', ID2)),
+        core('FailedCreatePodSandBox', 'api-2', 'k8s02', 400, 20, 3, reservedFor('api-2', ID3)),
+        core('FailedCreatePodSandBox', 'db-0', 'k8s03', 500, 30, 2),
+      ],
+    }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('containerd stale sandbox state on k8s02, k8s03: 4 pods cannot get a sandbox ("name is reserved for" another sandbox for 5m or more, 11x in 10m); ' +
+      'on k8s02, k8s03 crictl stopp/rmp the stale sandboxes or restart containerd/kubelite');
+    expect(texts(o)).toContain('containerd stale sandbox state on k8s02: 3 pods kept failing with sandbox names "reserved for" other sandboxes for 5m or more (9x in 10m); ' +
+      '9 sandbox events in 10m (0 SandboxChanged, 9 FailedCreatePodSandBox) on 3 pods');
+    // Two of the stale ids, shortened as crictl shows them.
+    expect(texts(o)).toContain('remedy on k8s02: crictl stopp, then crictl rmp, the stale sandboxes (e.g. 5d7c8b12ab34f 9e8d7c6b5a4f3), or restart containerd/kubelite (snap restart microk8s.daemon-containerd)');
+    expect(texts(o)).toContain('containerd stale sandbox state on k8s03: 1 pod kept failing with sandbox names "reserved for" other sandboxes for 5m or more (2x in 10m); 2 sandbox events in 10m (0 SandboxChanged, 2 FailedCreatePodSandBox) on 1 pod');
+    expect(o.actions?.map((a) => a.text)).toEqual(['on k8s02, k8s03: find the stale sandbox with sudo crictl -r unix:///var/snap/microk8s/common/run/containerd.sock pods --name <pod> and remove it (crictl stopp <id>, crictl rmp <id>); ' +
+      'if many: sudo snap restart microk8s.daemon-containerd; then the pods get a sandbox (kubectl get pods -A -o wide --field-selector spec.nodeName=k8s02) and check again']);
+  });
+
+  it('a "reserved" message cut inside the stale id: still stale, the remedy without ids', async () => {
+    const cut = 'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to reserve sandbox name "db-0_apps_uid-db-0_1": name "db-0_apps_uid-db-0_1" is reserved for "5d7c';
+    const o = check.evaluate(data({ createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s02', 400, 20, 4, cut)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(texts(o)).toContain('remedy on k8s02: crictl stopp, then crictl rmp, the stale sandboxes, or restart containerd/kubelite (snap restart microk8s.daemon-containerd)');
+    expect(texts(o)).toContain('apps/db-0 on k8s02: 4 FailedCreatePodSandBox (name reserved) in 10m: sandbox name is reserved for another sandbox (stale)');
+  });
+
+  it('"reserved" failures spanning exactly --reserved-persist are stale; a second less is the kubelet retrying', async () => {
+    const span = (firstAgo: number) => data({ createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s02', firstAgo, 20, 3)] });
+    expect(outcomeState(check.evaluate(span(320), await opts(), NOW))).toBe(State.CRITICAL);
+    const short = check.evaluate(span(319), await opts(), NOW);
+    expect(outcomeState(short)).toBe(State.WARNING);
+    expect(short.summary).toBe('sandbox storm on k8s02 (3): 0 SandboxChanged, 3 FailedCreatePodSandBox in 10m on 1 pod ("name is reserved" on k8s02, settling)');
+  });
+
+  it('still Pending exactly --reserved-persist after the first "reserved" failure is stale; a second less is not yet', async () => {
+    const once = (ago: number) => data({ createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s02', ago, ago, 1)], stillPending: ['apps/db-0'] });
+    expect(outcomeState(check.evaluate(once(300), await opts(), NOW))).toBe(State.CRITICAL);
+    expect(outcomeState(check.evaluate(once(299), await opts(), NOW))).toBe(State.WARNING);
+    // Pending for another reason (no "reserved" failure of its own): not stale state.
+    const other = data({
+      sandboxChanged: [core('SandboxChanged', 'web-0', 'k8s02', 500, 400, 2)],
+      createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s02', 30, 30, 1)],
+      stillPending: ['apps/web-0', 'apps/db-0'],
+    });
+    expect(outcomeState(check.evaluate(other, await opts(), NOW))).toBe(State.WARNING);
+  });
+
+  it('one pod\'s "reserved" failures in two events: judged from the earliest to the latest, both stale ids named', async () => {
+    const o = check.evaluate(data({
+      createFailed: [
+        core('FailedCreatePodSandBox', 'db-0', 'k8s02', 400, 350, 2),
+        { ...core('FailedCreatePodSandBox', 'db-0', 'k8s02', 200, 20, 3, reservedFor('db-0', ID2)), metadata: { name: 'db-0.18a3c1f0e2d4bff', namespace: 'apps' } },
+      ],
+    }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(texts(o)).toContain('remedy on k8s02: crictl stopp, then crictl rmp, the stale sandboxes (e.g. 5d7c8b12ab34f 9e8d7c6b5a4f3), or restart containerd/kubelite (snap restart microk8s.daemon-containerd)');
+    expect(perf(o)).toMatchObject({ name_reserved: 5, affected_pods: 1 });
+  });
+
+  it('a storm carried by several pods lasts from the first pod\'s first event to the last pod\'s last', async () => {
+    const o = check.evaluate(data({
+      sandboxChanged: [core('SandboxChanged', 'web-0', 'k8s01', 590, 500, 60), core('SandboxChanged', 'web-1', 'k8s01', 60, 10, 1)],
+    }), await opts(['--storm-persist', '9m']), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(texts(o)).toContain('k8s01: 61 sandbox events in 10m (61 SandboxChanged, 0 FailedCreatePodSandBox) on 2 pods');
+    // Over -c for exactly --storm-persist: sustained.
+    expect(outcomeState(check.evaluate(data({ sandboxChanged: [core('SandboxChanged', 'loop-0', 'k8s01', 590, 0, 60)] }), await opts(['--storm-persist', '590s']), NOW))).toBe(State.CRITICAL);
+    expect(outcomeState(check.evaluate(data({ sandboxChanged: [core('SandboxChanged', 'loop-0', 'k8s01', 590, 0, 60)] }), await opts(['--storm-persist', '591s']), NOW))).toBe(State.WARNING);
+  });
+
+  it('a burst says how long it has lasted and when it turns CRITICAL', async () => {
+    const o = check.evaluate(data({ sandboxChanged: [core('SandboxChanged', 'web-0', 'k8s01', 250, 10, 60)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(texts(o)).toContain('k8s01: 60 sandbox events in 10m (60 SandboxChanged, 0 FailedCreatePodSandBox) on 1 pod; a burst of 4m (a reboot or containerd restart recreates every sandbox once): CRITICAL if it goes on for 10m');
+  });
+
+  it('a sustained storm on one node and a smaller one on another: the status line names the worst, the next step its node', async () => {
+    const o = check.evaluate(data({
+      sandboxChanged: [core('SandboxChanged', 'web-0', 'k8s01', 20, 10, 30), core('SandboxChanged', 'loop-0', 'k8s03', 900, 10, 120)],
+    }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('sandbox storm on k8s03 (80): 110 SandboxChanged, 0 FailedCreatePodSandBox in 10m on 2 pods');
+    expect(o.actions?.map((a) => a.text)).toEqual(['on k8s03: kubectl get events -A --field-selector involvedObject.kind=Pod,reason=FailedCreatePodSandBox names the CNI or runtime error; ' +
+      'a calico-node not Ready there (check_k8s_calico_nat) or containerd trouble (journalctl -u snap.microk8s.daemon-containerd) are the usual causes; a storm right after a reboot settles by itself']);
+    expect(o.findings).toContainEqual({ state: State.WARNING, text: 'k8s01: 30 sandbox events in 10m (30 SandboxChanged, 0 FailedCreatePodSandBox) on 1 pod' });
+  });
+
+  it('"reserved" settling on two nodes: both named', async () => {
+    const o = check.evaluate(data({
+      createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s02', 30, 30, 1), core('FailedCreatePodSandBox', 'db-1', 'k8s03', 40, 40, 1)],
+    }), await opts(), NOW);
+    expect(o.summary).toBe('sandbox storm on k8s02 (1), k8s03 (1): 0 SandboxChanged, 2 FailedCreatePodSandBox in 10m on 2 pods ("name is reserved" on k8s02, k8s03, settling)');
+  });
+
+  it('a pod\'s line keeps the "reserved" failure over a later timeout; SandboxChanged alone shows no message', async () => {
+    const timeout = 'Failed to create pod sandbox: rpc error: code = DeadlineExceeded desc = context deadline exceeded';
+    const cni = 'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "abc": plugin type="calico" failed (add): stat /var/lib/calico/nodename: no such file or directory';
+    const o = check.evaluate(data({
+      sandboxChanged: [core('SandboxChanged', 'web-0', 'k8s01', 60, 30, 2)],
+      createFailed: [
+        core('FailedCreatePodSandBox', 'db-0', 'k8s01', 60, 50, 1),
+        { ...core('FailedCreatePodSandBox', 'db-0', 'k8s01', 40, 40, 1, timeout), metadata: { name: 'db-0.t', namespace: 'apps' } },
+        core('FailedCreatePodSandBox', 'db-1', 'k8s01', 60, 50, 2, cni),
+        { ...core('FailedCreatePodSandBox', 'db-1', 'k8s01', 40, 40, 1, timeout), metadata: { name: 'db-1.t', namespace: 'apps' } },
+      ],
+    }), await opts(), NOW);
+    expect(texts(o)).toContain('apps/db-0 on k8s01: 2 FailedCreatePodSandBox (name reserved) in 10m: sandbox name is reserved for 5d7c8b12ab34f (stale)');
+    expect(texts(o)).toContain('apps/db-1 on k8s01: 3 FailedCreatePodSandBox in 10m: failed to setup network for sandbox "abc": plugin type="calico" failed (add): stat /var/lib/calico/nodename: no such file or directory');
+    expect(texts(o)).toContain('apps/web-0 on k8s01: 2 SandboxChanged in 10m');
+  });
+
+  it('pods without a uid (events.k8s.io regarding) are told apart by name', async () => {
+    const noUid = (pod: string) => { const e = core('SandboxChanged', pod, 'k8s01', 60, 30, 2); e.involvedObject = { kind: 'Pod', namespace: 'apps', name: pod }; return e; };
+    const o = check.evaluate(data({ sandboxChanged: [noUid('web-0'), noUid('web-1')] }), await opts(), NOW);
+    expect(texts(o)).toContain('k8s01: 4 sandbox events in 10m (4 SandboxChanged, 0 FailedCreatePodSandBox) on 2 pods');
+    expect(perf(o).affected_pods).toBe(2);
+  });
+
+  it('five pods are listed without a "more" line; within limits counts both kinds; perfdata starts at 0', async () => {
+    const five = Array.from({ length: 4 }, (_, i) => core('SandboxChanged', `web-${i}`, 'k8s01', 120, 60, 1));
+    const cni = 'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "abc": plugin type="calico" failed (add): connection is unauthorized';
+    const o = check.evaluate(data({ sandboxChanged: five, createFailed: [core('FailedCreatePodSandBox', 'db-0', 'k8s01', 60, 60, 2, cni)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('6 sandbox events in 10m on 1 node, within limits (worst k8s01: 6)');
+    expect(texts(o).filter((t) => t.startsWith('apps/'))).toHaveLength(5);
+    expect(texts(o).join('\n')).not.toContain('more pods');
+    expect(o.perfdata.map((p) => p.min)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});
