@@ -252,7 +252,9 @@ export default defineCheck({
     if (d.runtime) judgeRuntime(r.section('containerd'), d.runtime, o, d.flavour);
     if (d.sysctl) judgeKernel(r.section('Kernel settings'), d.sysctl, d.brNetfilter ?? false, o);
     const probed = d.runtime && !/EACCES|EPERM/.test(d.runtime.said);
-    const parts = [d.units && plural(d.units.length, 'unit') + ' active', d.healthz && 'kubelet healthy', probed && 'containerd answering', 'kernel settings fine'];
+    // Units this host has (a worker has no datastore unit): the ones judged.
+    const installed = d.units?.filter((u) => !u.known || u.load !== 'not-found');
+    const parts = [installed && plural(installed.length, 'unit') + ' active', d.healthz && 'kubelet healthy', probed && 'containerd answering', 'kernel settings fine'];
     return r.done(`${d.flavour ?? 'node'}: ${parts.filter(Boolean).join(', ')}`);
   },
 });

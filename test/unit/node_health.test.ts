@@ -249,6 +249,7 @@ describe('node_health: the situations an operator meets', () => {
     const worker = check.evaluate(d, await checkOptions(check), NOW);
     expect(outcomeState(worker)).toBe(State.OK);
     expect(texts(worker)).toContain('snap.microk8s.daemon-k8s-dqlite not installed (a worker node runs no datastore)');
+    expect(worker.summary).toMatch(/^microk8s: 2 units active, /); // the two it runs
     expect(perfOf(worker, 'restarts_k8s_dqlite')).toBeUndefined();
     const n = healthy();
     unit(n, 0, { load: 'not-found', active: 'inactive', sub: 'dead', activeForS: undefined });
