@@ -561,3 +561,38 @@ describe('check_k8s_dqlite evaluate(): more situations', () => {
     expect(noScan.lines).toContainEqual([State.UNKNOWN, 'snap.microk8s.daemon-kubelite: journalctl gave no result']);
   });
 });
+
+describe('check_k8s_dqlite evaluate(): the long output', () => {
+  const lines = async (d: Data, ...argv: string[]) => {
+    const out = dqlite.evaluate(d, await opts(...argv), NOW);
+    return { out, lines: out.findings.map((f): [State | undefined, string] => [f.state, f.text]) };
+  };
+
+  it('a clean journal: the unit, each pattern, nothing else (no skipped lines, no journalctl note)', async () => {
+    const { lines: l } = await lines({ scan: scanOf({}), unit: active });
+    expect(l).toEqual([
+      [undefined, 'unit active (running)'],
+      [undefined, 'context canceled: no lines in 5m'],
+      [undefined, 'context deadline exceeded: no lines in 5m'],
+      [undefined, 'database is locked: no lines in 5m'],
+      [undefined, 'no available dqlite leader server found: no lines in 5m'],
+    ]);
+  });
+
+  it('a unit that is down has its own line at its state, and the step to start it', async () => {
+    const { out, lines: l } = await lines({ scan: scanOf({}), unit: { ...active, active: 'failed', sub: 'failed' } });
+    expect(l[0]).toEqual([State.CRITICAL, 'unit snap.microk8s.daemon-k8s-dqlite is failed (failed): not running']);
+    expect(out.actions?.[0]).toEqual({ state: State.CRITICAL, text: 'start k8s-dqlite: sudo snap start microk8s.daemon-k8s-dqlite (journalctl -u snap.microk8s.daemon-k8s-dqlite says why it stopped); then check_k8s_dqlite_cluster and check again' });
+  });
+
+  it('the status line quotes the newest of several examples', async () => {
+    const scan = scanOf({ context_canceled: 40 });
+    scan.patterns[0]!.examples = [
+      { time: NOW - 90e3, message: 'first context canceled', at: 6 },
+      { time: NOW - 60e3, message: 'second context canceled', at: 7 },
+      { time: NOW - 12e3, message: 'third context canceled', at: 6 },
+    ];
+    const { out } = await lines({ scan, unit: active });
+    expect(out.summary).toMatch(/ \(4210 lines scanned\): third context canceled; unit active \(running\)$/);
+  });
+});

@@ -450,3 +450,72 @@ describe('kubelet_stall evaluate: more situations', () => {
     expect(none.summary).toBe('no Pending pods bound to 1 node');
   });
 });
+
+describe('kubelet_stall evaluate: what counts as the kubelet acting', () => {
+  const texts = (o: Outcome) => o.findings.map((f) => f.text);
+
+  it('a core/v1 event from an older kubelet (source.component only, no reportingComponent) is the kubelet\'s', async () => {
+    const p = bound('web-0', 'k8s02', 600);
+    const old = { ...kubeletCore(p, 'Pulling', 500, 500), reportingComponent: '', reportingInstance: '' };
+    expect(fromKubelet(old)).toBe(true);
+    expect(outcomeState(check.evaluate(data({ pods: [p], events: [old] }), await opts(), NOW))).toBe(State.OK);
+  });
+
+  it('each condition only the kubelet writes is its status', async () => {
+    for (const type of ['PodReadyToStartContainers', 'ContainersReady', 'Ready']) {
+      const p = bound('a', 'k8s02', 600, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: ago(600) }, { type, status: 'False' }] } as Pod['status'] });
+      const o = check.evaluate(data({ pods: [p] }), await opts(), NOW);
+      expect(outcomeState(o)).toBe(State.OK);
+      expect(texts(o)).toEqual([`apps/a on k8s02: Pending 10m since bound, kubelet working (status ${type}=False)`]);
+    }
+  });
+
+  it('a recreated pod of the same name does not inherit the old one\'s kubelet events, even recent ones', async () => {
+    const p = bound('db-0', 'k8s02', 600);
+    const o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Killing', 550, 500, 1, 'uid-of-the-old-db-0')] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(perf(o).kubelet_events).toBe(0);
+  });
+
+  it('an event naming this pod\'s uid is its own even when the kubelet\'s clock reads it before the binding', async () => {
+    const p = bound('db-0', 'k8s02', 600);
+    const o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Pulling', 720, 720)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+  });
+
+  it('another controller\'s event is not the binding (SuccessfulAttachVolume after creation)', async () => {
+    const bare = { ...bound('bare', 'k8s02', 0, { createdAgo: 600 }), status: { phase: 'Pending' } };
+    const attach: KubeEvent = { involvedObject: { kind: 'Pod', namespace: 'apps', name: 'bare', uid: 'uid-bare' }, reason: 'SuccessfulAttachVolume', eventTime: micro(40), reportingComponent: 'attachdetach-controller', source: {} };
+    const o = check.evaluate(data({ pods: [bare], events: [attach] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(perf(o).oldest_stalled_age).toBe(600);
+  });
+
+  it('nodes down are named in the order of their oldest pod', async () => {
+    const pods = [bound('c', 'k8s03', 200), bound('a', 'k8s01', 600)];
+    const o = check.evaluate(data({ pods, node: undefined, nodes: [node('k8s01', 'False'), node('k8s03', 'Unknown')], eventQuery: 'lists' }), await opts(['--all-nodes']), NOW);
+    expect(o.summary).toBe('k8s01 NotReady, k8s03 Unknown: 2 pods bound there Pending (node down, not a kubelet watch stall)');
+  });
+
+  it('lists five pods the kubelet works on, oldest first, and counts the rest; exactly five: no count', async () => {
+    const five = Array.from({ length: 5 }, (_, i) => bound(`w-${i}`, 'k8s02', 300 + i * 60));
+    const events = five.map((p) => kubeletCore(p, 'Pulling', 100, 90, 3));
+    const o = check.evaluate(data({ pods: five, events }), await opts(), NOW);
+    expect(texts(o).map((t) => t.split(' ')[0])).toEqual(['apps/w-4', 'apps/w-3', 'apps/w-2', 'apps/w-1', 'apps/w-0']);
+    const seven = [...five, bound('w-5', 'k8s02', 100), bound('w-6', 'k8s02', 90)];
+    const o7 = check.evaluate(data({ pods: seven, events: seven.map((p) => kubeletCore(p, 'Pulling', 80, 70, 3)) }), await opts(), NOW);
+    expect(texts(o7).filter((t) => t.includes('kubelet working'))).toHaveLength(5);
+    expect(texts(o7)).toContain('2 more Pending pods the kubelet is working on');
+  });
+
+  it('both kinds of stall within -c: counted together in the OK line, each node named once', async () => {
+    const silent = bound('silent', 'k8s01', 300);
+    const said = bound('said', 'k8s02', 900);
+    const said2 = bound('said2', 'k8s02', 800);
+    const events = [kubeletCore(said, 'Pulled', 800, 800), kubeletCore(said2, 'Pulled', 700, 700)];
+    const o = check.evaluate(data({ pods: [silent, said, said2], events, node: undefined, nodes: [node('k8s01'), node('k8s02')], eventQuery: 'lists' }), await opts(['--all-nodes', '-c', '5']), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('3 stalled pods on k8s01, k8s02, within limits; 3 Pending pods bound to 2 nodes');
+    expect(o.perfdata.map((p) => [p.label, p.value, p.min])).toEqual([['stalled_pods', 3, 0], ['pending_bound_pods', 3, 0], ['oldest_stalled_age', 900, 0], ['kubelet_events', 0, 0]]);
+  });
+});

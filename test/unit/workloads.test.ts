@@ -488,3 +488,31 @@ describe('check_k8s_workloads CronJobs and Jobs in evaluate', () => {
     expect(ex.findings.map((f) => f.text)).toEqual(['Job db/migrate not judged (--exclude db/*)']);
   });
 });
+
+describe('check_k8s_workloads evaluate: every kind, perfdata', () => {
+  type D = Parameters<typeof check.evaluate>[0];
+  const run = async (d: Partial<D>, args: string[] = []) => check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [], ...d }, await checkOptions(check, args), NOW);
+
+  it('an excluded StatefulSet or DaemonSet is said as not judged, by its kind', async () => {
+    const ignored = { 'k8s-nrpe/ignore': 'true' };
+    const o = await run({ statefulsets: [deployment({}, {}, { name: 'db', annotations: ignored })], daemonsets: [deployment({}, {}, { name: 'agent', annotations: ignored })] });
+    expect(o.summary).toBe('no workloads (2 excluded)');
+    expect(o.findings.map((f) => f.text)).toEqual(['StatefulSet apps/db not judged (annotation k8s-nrpe/ignore)', 'DaemonSet apps/agent not judged (annotation k8s-nrpe/ignore)']);
+  });
+
+  it('perfdata: counts from 0, the unhealthy and down ones out of those judged', async () => {
+    const down = deployment({ replicas: 1 }, { replicas: 1, updatedReplicas: 1 }, { name: 'ctrl' });
+    const ok = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }, { name: 'api' });
+    const o = await run({ deployments: [down, ok, deployment({}, {}, { name: 'x', annotations: { 'k8s-nrpe/ignore': 'true' } })] });
+    expect(o.perfdata.map((p) => [p.label, p.value, p.min, p.max])).toEqual([
+      ['unhealthy_workloads', 1, 0, 2], ['down_workloads', 1, 0, 2], ['workloads', 2, 0, undefined], ['excluded_workloads', 1, 0, undefined],
+      ['stale_cronjobs', 0, 0, 0], ['long_running_jobs', 0, 0, undefined],
+    ]);
+  });
+
+  it('a Deployment scaled to zero is healthy and not rolling out', async () => {
+    const o = await run({ deployments: [deployment({ replicas: 0 }, {}, { name: 'idle' })] });
+    expect(o.summary).toBe('1/1 workloads healthy (1 Deployment, 0 StatefulSets, 0 DaemonSets)');
+    expect(o.findings.map((f) => f.text)).toEqual(['Deployment apps/idle: scaled to 0']);
+  });
+});
