@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import dqlite, { checksUnit, patternsOf, type Data } from '../../checks/dqlite.js';
+import dqlite, { checksUnit, kubelitePatternsOf, patternsOf, type Data } from '../../checks/dqlite.js';
 import { excerpt, fieldText, journalPermissionProblem, JournalScan, parseJournalLine, parsePatternSpec, substringPattern, type JournalScanResult } from '../../lib/host/journal.js';
 import { parseShow } from '../../lib/host/systemd.js';
 import { renderNagios } from '../../lib/plugin/render.js';
@@ -594,5 +594,36 @@ describe('check_k8s_dqlite evaluate(): the long output', () => {
     ];
     const { out } = await lines({ scan, unit: active });
     expect(out.summary).toMatch(/ \(4210 lines scanned\): third context canceled; unit active \(running\)$/);
+  });
+});
+
+describe('check_k8s_dqlite --kubelite patterns', () => {
+  it('find what the apiserver and kubelet in kubelite log when the datastore fails them, under their own labels and ranges', async () => {
+    const o = await opts('--kubelite', '--kubelite-warning', '0.5', '--kubelite-critical', '3');
+    const ps = kubelitePatternsOf(o);
+    expect(ps.map((p) => [p.label, p.display, p.warn?.text, p.crit?.text])).toEqual([
+      ['kubelite_pod_status_failed', 'Failed to update status for pod', '0.5', '3'],
+      ['kubelite_node_status_failed', 'Error updating node status', '0.5', '3'],
+      ['kubelite_lease_failed', 'Failed to update lease', '0.5', '3'],
+      ['kubelite_deadline_exceeded', 'context deadline exceeded', '0.5', '3'],
+    ]);
+    // klog lines as kubelite writes them (kubelet status_manager and kubelet_node_status as in
+    // test/integration/dqlite.test.ts; the node lease controller; the apiserver's storage timeout).
+    const lines = [
+      'I1125 09:10:05.478968   96829 status_manager.go:877] "Failed to update status for pod" pod="media/sonarr-0" err="Timeout: request did not complete within requested timeout - context deadline exceeded"',
+      'E1125 09:10:06.126250   96829 kubelet_node_status.go:548] "Error updating node status, will retry" err="error getting node \\"k8s02\\": etcdserver: request timed out"',
+      'E1125 09:10:07.000001   96829 controller.go:195] "Failed to update lease" err="etcdserver: request timed out"',
+      'E1125 09:10:08.000002   96829 status.go:71] apiserver received an error that is not an metav1.Status: context deadline exceeded',
+    ];
+    expect(ps.map((p, i) => p.find(lines[i]!) >= 0)).toEqual([true, true, true, true]);
+    expect(ps.map((p) => p.find('I0612 23:14:52.000004 1234 kubelet.go:2400] "SyncLoop (PLEG): event for pod"'))).toEqual([-1, -1, -1, -1]);
+  });
+
+  it('-v: an earlier example without a time says ?', async () => {
+    const scan = scanOf({ context_canceled: 40 });
+    scan.patterns[0]!.examples = [{ time: undefined, message: 'timeless context canceled', at: 10 }, ...scan.patterns[0]!.examples];
+    const o = await opts('-v');
+    const out = dqlite.evaluate({ scan, unit: active }, o, NOW);
+    expect(out.findings.map((f) => f.text)).toContain('earlier context canceled: ?: timeless context canceled');
   });
 });

@@ -450,6 +450,7 @@ describe('check_k8s_workloads CronJobs and Jobs in evaluate', () => {
   it('a daily CronJob: stale one second past two days, not at two days', async () => {
     const at = await run({ cronjobs: [cron('backup', 2 * 86400)] });
     expect(outcomeState(at)).toBe(State.OK);
+    expect(at.findings).toEqual([]);
     expect(at.perfdata.find((p) => p.label === 'stale_cronjobs')).toMatchObject({ value: 0, min: 0, max: 1 });
     const past = await run({ cronjobs: [cron('backup', 2 * 86400 + 1)] });
     expect(outcomeState(past)).toBe(State.WARNING);
@@ -514,5 +515,56 @@ describe('check_k8s_workloads evaluate: every kind, perfdata', () => {
     const o = await run({ deployments: [deployment({ replicas: 0 }, {}, { name: 'idle' })] });
     expect(o.summary).toBe('1/1 workloads healthy (1 Deployment, 0 StatefulSets, 0 DaemonSets)');
     expect(o.findings.map((f) => f.text)).toEqual(['Deployment apps/idle: scaled to 0']);
+  });
+});
+
+describe('check_k8s_workloads evaluate: order and rollouts', () => {
+  type D = Parameters<typeof check.evaluate>[0];
+  const run = async (d: Partial<D>, args: string[] = []) => check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [], ...d }, await checkOptions(check, args), NOW);
+  const order = (o: { findings: { text: string }[] }) => o.findings.filter((f) => /^(Deployment|StatefulSet|DaemonSet) /.test(f.text)).map((f) => f.text.split(':')[0]);
+  const deg = (name: string, replicas: number, available: number, ready = available) =>
+    deployment({ replicas }, { replicas, updatedReplicas: replicas, readyReplicas: ready, availableReplicas: available }, { name });
+
+  it('orders by the share missing, not the count: 1 of 2 missing before 3 of 10', async () => {
+    const o = await run({ deployments: [deg('big', 10, 7), deg('small', 2, 1)] });
+    expect(order(o)).toEqual(['Deployment apps/small', 'Deployment apps/big']);
+    expect(o.summary).toBe('2 workloads unhealthy: apps/small, apps/big');
+  });
+
+  it('down before degraded even when the degraded one has nothing available (ready, not yet available: minReadySeconds)', async () => {
+    const notYet = deg('alpha', 2, 0, 2);
+    const down = deployment({ replicas: 2 }, { replicas: 2, updatedReplicas: 2 }, { name: 'zeta' });
+    for (const deployments of [[notYet, down], [down, notYet]]) {
+      const o = await run({ deployments }, ['--critical-down', '5']);
+      expect(order(o)).toEqual(['Deployment apps/zeta', 'Deployment apps/alpha']);
+      expect(o.summary).toBe('2 workloads unhealthy: apps/zeta, apps/alpha');
+    }
+  });
+
+  it('a DaemonSet rollout is timed from its newest revision, found under its kind and name', async () => {
+    const ds: Deployment = {
+      metadata: { name: 'calico-node', namespace: 'kube-system', uid: 'ds-uid', generation: 2, creationTimestamp: ago(86400 * 30) },
+      spec: { updateStrategy: { type: 'RollingUpdate' } },
+      status: { observedGeneration: 2, desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 3, numberAvailable: 3, updatedNumberScheduled: 1 },
+    };
+    const late = await run({ daemonsets: [ds], revisionCreated: { 'DaemonSet/kube-system/calico-node': NOW - 7_200_000 } });
+    expect(outcomeState(late)).toBe(State.WARNING);
+    expect(late.findings.map((f) => f.text)).toContain('DaemonSet kube-system/calico-node: rollout not done after 2h: 1/3 updated');
+    const rolling = await run({ daemonsets: [ds], revisionCreated: { 'DaemonSet/kube-system/calico-node': NOW - 300_000 } });
+    expect(outcomeState(rolling)).toBe(State.OK);
+    expect(rolling.summary).toBe('1/1 workloads healthy (0 Deployments, 0 StatefulSets, 1 DaemonSet), 1 rolling out');
+  });
+
+  it('counts as rolling out only healthy workloads with a rollout note, all replicas available or not', async () => {
+    // A surge rollout: every replica available, one updated, progress 40 s ago.
+    const surge = deployment({}, { replicas: 4, updatedReplicas: 1, readyReplicas: 3, availableReplicas: 3,
+      conditions: [cond('Progressing', 'True', 'ReplicaSetUpdated', 'ReplicaSet "web-7f9c5d6b8" is progressing.', 40, 86400)] });
+    const o = await run({ deployments: [surge] });
+    expect(o.summary).toBe('1/1 workloads healthy (1 Deployment, 0 StatefulSets, 0 DaemonSets), 1 rolling out');
+    // The same rollout on a spec the controller has not seen yet: unhealthy (within -w 5), not counted as rolling out.
+    const behind = { ...surge, metadata: { ...surge.metadata, generation: 2 } };
+    const b = await run({ deployments: [behind] }, ['-w', '5']);
+    expect(outcomeState(b)).toBe(State.OK);
+    expect(b.summary).toBe('0/1 workloads healthy (1 Deployment, 0 StatefulSets, 0 DaemonSets)');
   });
 });
