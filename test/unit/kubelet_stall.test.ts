@@ -517,5 +517,8 @@ describe('kubelet_stall evaluate: what counts as the kubelet acting', () => {
     expect(outcomeState(o)).toBe(State.OK);
     expect(o.summary).toBe('3 stalled pods on k8s01, k8s02, within limits; 3 Pending pods bound to 2 nodes');
     expect(o.perfdata.map((p) => [p.label, p.value, p.min])).toEqual([['stalled_pods', 3, 0], ['pending_bound_pods', 3, 0], ['oldest_stalled_age', 900, 0], ['kubelet_events', 0, 0]]);
+    // One of each: still two stalled pods.
+    const one = check.evaluate(data({ pods: [silent, said], events: events.slice(0, 1), node: undefined, nodes: [node('k8s01'), node('k8s02')], eventQuery: 'lists' }), await opts(['--all-nodes', '-c', '5']), NOW);
+    expect(one.summary).toBe('2 stalled pods on k8s01, k8s02, within limits; 2 Pending pods bound to 2 nodes');
   });
 });
