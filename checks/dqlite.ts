@@ -256,7 +256,7 @@ export function perMinute(count: number, windowS: number): number {
 /** Each pattern's rate against its ranges, the newest example each; the journal's half of the status line. */
 function judgePatterns(r: Report, s: JournalScanResult, patterns: JudgedPattern[], o: Options, now: number, unit: string): Half {
   const win = formatDuration(o.window);
-  const ago = (t?: number) => (t === undefined ? '' : `${formatDuration(Math.max(0, (now - t) / 1000))} ago`);
+  const ago = (t?: number) => (t === undefined ? '?' : `${formatDuration(Math.max(0, (now - t) / 1000))} ago`);
   const judged = s.patterns.map((c, i) => {
     const p = patterns[i]!;
     const rate = perMinute(c.count, o.window);

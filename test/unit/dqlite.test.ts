@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import dqlite, { checksUnit, patternsOf, type Data } from '../../checks/dqlite.js';
+import dqlite, { checksUnit, kubelitePatternsOf, patternsOf, type Data } from '../../checks/dqlite.js';
 import { excerpt, fieldText, journalPermissionProblem, JournalScan, parseJournalLine, parsePatternSpec, substringPattern, type JournalScanResult } from '../../lib/host/journal.js';
 import { parseShow } from '../../lib/host/systemd.js';
 import { renderNagios } from '../../lib/plugin/render.js';
@@ -395,5 +395,235 @@ describe('systemctl show output', () => {
   it('parses Key=Value lines', () => {
     expect(parseShow('LoadState=loaded\nActiveState=failed\nSubState=failed\nNRestarts=5\n')).toEqual({ LoadState: 'loaded', ActiveState: 'failed', SubState: 'failed', NRestarts: '5' });
     expect(parseShow('')).toEqual({});
+  });
+});
+
+describe('check_k8s_dqlite evaluate(): more situations', () => {
+  const judge = async (d: Data, ...argv: string[]) => {
+    const o = await opts(...argv);
+    const out = dqlite.evaluate(d, o, NOW);
+    return { out, state: outcomeState(out), text: renderNagios(out, { title: 'DQLITE', verbose: o.verbose }), lines: out.findings.map((f): [State | undefined, string] => [f.state, f.text]) };
+  };
+  const KUBELITE = [
+    { label: 'kubelite_pod_status_failed', display: 'Failed to update status for pod' },
+    { label: 'kubelite_node_status_failed', display: 'Error updating node status' },
+    { label: 'kubelite_lease_failed', display: 'Failed to update lease' },
+    { label: 'kubelite_deadline_exceeded', display: 'context deadline exceeded' },
+  ];
+  const kubeliteScan = (counts: Record<string, number>) => scanOf(counts, { scanned: 900 }, { patterns: KUBELITE });
+
+  it('a WARNING pattern listed before a CRITICAL one: the CRITICAL one leads the status line and gives the quoted line', async () => {
+    // 6 context canceled in 5m: 1.2/min, WARNING; 11 database is locked: 2.2/min, CRITICAL.
+    const { state, out } = await judge({ scan: scanOf({ context_canceled: 6, database_is_locked: 11 }), unit: active });
+    expect(state).toBe(State.CRITICAL);
+    expect(out.summary).toBe(
+      '11 database is locked (2.2/min, last 12s ago), 6 context canceled (1.2/min, last 12s ago) in 5m of snap.microk8s.daemon-k8s-dqlite (4210 lines scanned): ' +
+      'time="2026-06-12T23:14:48Z" level=error msg="error in txn: query (try: 0): database is locked"; unit active (running)',
+    );
+  });
+
+  it('the rate is per minute of --window, two decimals: 1 line in 7m is 0.14/min', async () => {
+    const { out, text } = await judge({ scan: scanOf({ no_available_leader: 1 }), unit: active }, '--window', '7m');
+    // 0.14/min is inside the 0.2 warning range.
+    expect(outcomeState(out)).toBe(State.OK);
+    expect(text).toContain(' rate_no_available_leader=0.14;0.2;1;0 ');
+    expect(text).toContain('\nno available dqlite leader server found: 1 line in 7m, last 12s ago at 2026-06-12T23:14:48Z: ');
+    // Two lines in 7m: 0.29/min, over 0.2.
+    const w = await judge({ scan: scanOf({ no_available_leader: 2 }), unit: active }, '--window', '7m');
+    expect(w.state).toBe(State.WARNING);
+    expect(w.out.summary).toMatch(/^2 no available dqlite leader server found \(0\.29\/min, last 12s ago\) in 7m of /);
+  });
+
+  it('a line stamped after now (the clock behind the journal) reads 0s ago, never negative', async () => {
+    const scan = scanOf({ database_is_locked: 20 });
+    scan.patterns[2]!.last = NOW + 5000;
+    const { out } = await judge({ scan, unit: active });
+    expect(out.summary).toMatch(/^20 database is locked \(4\/min, last 0s ago\) in 5m/);
+  });
+
+  it('a count without a time or an example (an entry without __REALTIME_TIMESTAMP) says ? and quotes nothing', async () => {
+    const scan = scanOf({ context_canceled: 40 });
+    scan.patterns[0] = { ...scan.patterns[0]!, last: undefined, examples: [] };
+    const { state, out, lines } = await judge({ scan, unit: active });
+    expect(state).toBe(State.CRITICAL);
+    expect(out.summary).toBe('40 context canceled (8/min, last ?) in 5m of snap.microk8s.daemon-k8s-dqlite (4210 lines scanned); unit active (running)');
+    expect(lines).toContainEqual([State.CRITICAL, 'context canceled: 40 lines in 5m, last ? at ?: ']);
+  });
+
+  it('-v quotes earlier examples newest first and the newest whole; without -v an excerpt of 120 characters', async () => {
+    const scan = scanOf({ context_canceled: 40 });
+    const long = `time="2026-06-12T23:14:48Z" level=error msg="${'x'.repeat(200)} context canceled"`;
+    scan.patterns[0]!.examples = [
+      { time: NOW - 90e3, message: 'first context canceled', at: 6 },
+      { time: NOW - 60e3, message: 'second context canceled', at: 7 },
+      { time: NOW - 12e3, message: long, at: long.indexOf('context canceled') },
+    ];
+    const v = await judge({ scan, unit: active }, '-v');
+    expect(v.text).toContain('\nearlier context canceled: 2026-06-12T23:14:00Z: second context canceled\nearlier context canceled: 2026-06-12T23:13:30Z: first context canceled\n');
+    expect(v.text).toContain(`[CRITICAL] context canceled: 40 lines in 5m, last 12s ago at 2026-06-12T23:14:48Z: ${long}\n`);
+    const quiet = await judge({ scan, unit: active });
+    expect(quiet.text).not.toContain('earlier context canceled');
+    const line = quiet.lines.find(([, t]) => t.startsWith('context canceled: 40 lines'))?.[1] ?? '';
+    expect(line).toMatch(/^context canceled: 40 lines in 5m, last 12s ago at 2026-06-12T23:14:48Z: \.\.\.x+ context canceled"$/);
+    expect(line.length).toBe('context canceled: 40 lines in 5m, last 12s ago at 2026-06-12T23:14:48Z: '.length + 120);
+  });
+
+  it('-w/-c on all matched lines: within them no line is added, and -w alone names its range', async () => {
+    const d = { scan: scanOf({ context_canceled: 2, database_is_locked: 1 }), unit: active };
+    const ok = await judge(d, '-w', '5');
+    expect(ok.state).toBe(State.OK);
+    expect(ok.text).not.toContain('match a pattern');
+    const w = await judge(d, '-w', '2');
+    expect(w.state).toBe(State.WARNING);
+    expect(w.lines).toContainEqual([State.WARNING, '3 lines in 5m match a pattern (-w 2 -c -)']);
+    // The status line: the journal's half at the worst of the patterns and the matched count.
+    expect(w.out.summary).toBe('2 context canceled, 0 context deadline exceeded, 1 database is locked, 0 no available dqlite leader server found in 5m (4210 lines of snap.microk8s.daemon-k8s-dqlite scanned); unit active (running)');
+    expect(w.out.actions?.[0]).toEqual({ state: State.WARNING, text: expect.stringMatching(/^run check_k8s_dqlite_cluster /) });
+  });
+
+  it('a unit restarted by systemd says how often, even when it runs', async () => {
+    const { state, out } = await judge({ scan: scanOf({}), unit: { ...active, restarts: 2 } });
+    expect(state).toBe(State.OK);
+    expect(out.summary).toMatch(/; unit active \(running\), restarted 2 times by systemd$/);
+  });
+
+  it('deactivating or in maintenance: WARNING without the auto-restart words, and the unit leads', async () => {
+    for (const a of ['deactivating', 'maintenance']) {
+      const { state, out } = await judge({ scan: scanOf({}), unit: { ...active, active: a, sub: 'stop-sigterm' } });
+      expect(state).toBe(State.WARNING);
+      expect(out.summary).toMatch(new RegExp(`^unit snap.microk8s.daemon-k8s-dqlite is ${a} \\(stop-sigterm\\); 0 context canceled`));
+      expect(out.actions?.[0]).toEqual({ state: State.WARNING, text: expect.stringMatching(/^start k8s-dqlite: sudo snap start microk8s\.daemon-k8s-dqlite /) });
+    }
+    // activating for another reason than a restart: no "exited" either.
+    const { out } = await judge({ scan: scanOf({}), unit: { ...active, active: 'activating', sub: 'start-pre' } });
+    expect(out.summary).toMatch(/^unit snap.microk8s.daemon-k8s-dqlite is activating \(start-pre\); /);
+  });
+
+  it('a unit systemd cannot tell about: UNKNOWN, the step says how to find out', async () => {
+    const unit = { known: false as const, unit: 'snap.microk8s.daemon-k8s-dqlite', noSystemd: false, reason: 'Failed to connect to bus: Connection refused' };
+    const { state, out } = await judge({ scan: scanOf({}), unit });
+    expect(state).toBe(State.UNKNOWN);
+    expect(out.summary).toMatch(/^state of snap.microk8s.daemon-k8s-dqlite unknown: systemd did not answer \(--no-unit-state skips this\); 0 context canceled/);
+    expect(out.actions?.[0]?.text).toMatch(/^see whether microk8s is installed here \(snap list microk8s\) and systemd answers/);
+    // An unknown unit next to a WARNING journal: the journal leads (a known problem outranks not knowing).
+    const w = await judge({ scan: scanOf({ context_canceled: 6 }), unit });
+    expect(w.state).toBe(State.WARNING);
+    expect(w.out.summary).toMatch(/^6 context canceled \(1\.2\/min, last 12s ago\) .*; state of snap.microk8s.daemon-k8s-dqlite unknown: systemd did not answer/);
+  });
+
+  it('an unreadable journal: a unit that is fine or unknown is not news, one starting is', async () => {
+    const journalError = 'journalctl: exit 1';
+    const ok = await judge({ journalError, unit: active });
+    expect(ok.out.summary).toBe('journalctl: exit 1');
+    const unknown = await judge({ journalError, unit: { known: false as const, unit: 'snap.microk8s.daemon-k8s-dqlite', noSystemd: true, reason: 'no systemd' } });
+    expect(unknown.state).toBe(State.UNKNOWN);
+    expect(unknown.out.summary).toBe('journalctl: exit 1');
+    const starting = await judge({ journalError, unit: { ...active, active: 'activating', sub: 'auto-restart' } });
+    expect(starting.state).toBe(State.WARNING);
+    expect(starting.out.summary).toBe('unit snap.microk8s.daemon-k8s-dqlite is activating (auto-restart): it exited and systemd is restarting it; journalctl: exit 1');
+    // No scan and no error: still UNKNOWN, saying so.
+    const none = await judge({ unit: active });
+    expect(none.state).toBe(State.UNKNOWN);
+    expect(none.out.summary).toBe('journalctl gave no result');
+  });
+
+  it('--journal-root alone: the unit state is not asked, said as reading another journal', async () => {
+    const { text } = await judge({ scan: scanOf({}) }, '--journal-root', '/host');
+    expect(text).toContain("\nunit state not checked (reading a journal directory, maybe another machine's; --unit-state judges the local unit)\n");
+  });
+
+  it('--kubelite: the apiserver and kubelet failing to write are their own half, with their own step', async () => {
+    // 3 failed lease updates in 5m: 0.6/min, over the 0.4 warning; the dqlite journal clean.
+    const { state, out, text } = await judge({ scan: scanOf({}), unit: active, kubelite: { scan: kubeliteScan({ kubelite_lease_failed: 3 }) } }, '--kubelite');
+    expect(state).toBe(State.WARNING);
+    expect(out.summary).toBe(
+      '0 context canceled, 0 context deadline exceeded, 0 database is locked, 0 no available dqlite leader server found in 5m (4210 lines of snap.microk8s.daemon-k8s-dqlite scanned); ' +
+      'unit active (running); 3 Failed to update lease (0.6/min, last 12s ago) in 5m of snap.microk8s.daemon-kubelite (900 lines scanned): ' +
+      'time="2026-06-12T23:14:48Z" level=error msg="error in txn: query (try: 0): Failed to update lease"',
+    );
+    expect(out.actions).toEqual([{ state: State.WARNING, text: 'kubelite cannot write to the datastore: fix k8s-dqlite first (check_k8s_dqlite_cluster), then check again' }]);
+    expect(text).toContain(' kubelite_lease_failed=3;;;0 rate_kubelite_lease_failed=0.6;0.4;2;0 ');
+    // --kubelite-critical: 0.6/min is a storm.
+    expect((await judge({ scan: scanOf({}), unit: active, kubelite: { scan: kubeliteScan({ kubelite_lease_failed: 3 }) } }, '--kubelite', '--kubelite-critical', '0.5')).state).toBe(State.CRITICAL);
+    // Quiet kubelite: its counts in the OK line, in its own unit's words.
+    const quiet = await judge({ scan: scanOf({}), unit: active, kubelite: { scan: kubeliteScan({}) } }, '--kubelite');
+    expect(quiet.state).toBe(State.OK);
+    expect(quiet.out.summary).toMatch(/; unit active \(running\); 0 Failed to update status for pod, 0 Error updating node status, 0 Failed to update lease, 0 context deadline exceeded in 5m \(900 lines of snap\.microk8s\.daemon-kubelite scanned\)$/);
+  });
+
+  it('--kubelite whose journal cannot be read: UNKNOWN naming the unit, the dqlite half still judged', async () => {
+    const { state, out, lines } = await judge({ scan: scanOf({ context_canceled: 40 }), unit: active, kubelite: { error: 'journalctl: exit 1' } }, '--kubelite', '--kubelite-unit', 'kubelite.service');
+    expect(state).toBe(State.CRITICAL);
+    expect(out.summary).toMatch(/^40 context canceled .*; unit active \(running\); kubelite\.service journal not read$/);
+    expect(lines).toContainEqual([State.UNKNOWN, 'kubelite.service: journalctl: exit 1']);
+    const noScan = await judge({ scan: scanOf({}), unit: active, kubelite: {} }, '--kubelite');
+    expect(noScan.state).toBe(State.UNKNOWN);
+    expect(noScan.lines).toContainEqual([State.UNKNOWN, 'snap.microk8s.daemon-kubelite: journalctl gave no result']);
+  });
+});
+
+describe('check_k8s_dqlite evaluate(): the long output', () => {
+  const lines = async (d: Data, ...argv: string[]) => {
+    const out = dqlite.evaluate(d, await opts(...argv), NOW);
+    return { out, lines: out.findings.map((f): [State | undefined, string] => [f.state, f.text]) };
+  };
+
+  it('a clean journal: the unit, each pattern, nothing else (no skipped lines, no journalctl note)', async () => {
+    const { lines: l } = await lines({ scan: scanOf({}), unit: active });
+    expect(l).toEqual([
+      [undefined, 'unit active (running)'],
+      [undefined, 'context canceled: no lines in 5m'],
+      [undefined, 'context deadline exceeded: no lines in 5m'],
+      [undefined, 'database is locked: no lines in 5m'],
+      [undefined, 'no available dqlite leader server found: no lines in 5m'],
+    ]);
+  });
+
+  it('a unit that is down has its own line at its state, and the step to start it', async () => {
+    const { out, lines: l } = await lines({ scan: scanOf({}), unit: { ...active, active: 'failed', sub: 'failed' } });
+    expect(l[0]).toEqual([State.CRITICAL, 'unit snap.microk8s.daemon-k8s-dqlite is failed (failed): not running']);
+    expect(out.actions?.[0]).toEqual({ state: State.CRITICAL, text: 'start k8s-dqlite: sudo snap start microk8s.daemon-k8s-dqlite (journalctl -u snap.microk8s.daemon-k8s-dqlite says why it stopped); then check_k8s_dqlite_cluster and check again' });
+  });
+
+  it('the status line quotes the newest of several examples', async () => {
+    const scan = scanOf({ context_canceled: 40 });
+    scan.patterns[0]!.examples = [
+      { time: NOW - 90e3, message: 'first context canceled', at: 6 },
+      { time: NOW - 60e3, message: 'second context canceled', at: 7 },
+      { time: NOW - 12e3, message: 'third context canceled', at: 6 },
+    ];
+    const { out } = await lines({ scan, unit: active });
+    expect(out.summary).toMatch(/ \(4210 lines scanned\): third context canceled; unit active \(running\)$/);
+  });
+});
+
+describe('check_k8s_dqlite --kubelite patterns', () => {
+  it('find what the apiserver and kubelet in kubelite log when the datastore fails them, under their own labels and ranges', async () => {
+    const o = await opts('--kubelite', '--kubelite-warning', '0.5', '--kubelite-critical', '3');
+    const ps = kubelitePatternsOf(o);
+    expect(ps.map((p) => [p.label, p.display, p.warn?.text, p.crit?.text])).toEqual([
+      ['kubelite_pod_status_failed', 'Failed to update status for pod', '0.5', '3'],
+      ['kubelite_node_status_failed', 'Error updating node status', '0.5', '3'],
+      ['kubelite_lease_failed', 'Failed to update lease', '0.5', '3'],
+      ['kubelite_deadline_exceeded', 'context deadline exceeded', '0.5', '3'],
+    ]);
+    // klog lines as kubelite writes them (kubelet status_manager and kubelet_node_status as in
+    // test/integration/dqlite.test.ts; the node lease controller; the apiserver's storage timeout).
+    const lines = [
+      'I1125 09:10:05.478968   96829 status_manager.go:877] "Failed to update status for pod" pod="media/sonarr-0" err="Timeout: request did not complete within requested timeout - context deadline exceeded"',
+      'E1125 09:10:06.126250   96829 kubelet_node_status.go:548] "Error updating node status, will retry" err="error getting node \\"k8s02\\": etcdserver: request timed out"',
+      'E1125 09:10:07.000001   96829 controller.go:195] "Failed to update lease" err="etcdserver: request timed out"',
+      'E1125 09:10:08.000002   96829 status.go:71] apiserver received an error that is not an metav1.Status: context deadline exceeded',
+    ];
+    expect(ps.map((p, i) => p.find(lines[i]!) >= 0)).toEqual([true, true, true, true]);
+    expect(ps.map((p) => p.find('I0612 23:14:52.000004 1234 kubelet.go:2400] "SyncLoop (PLEG): event for pod"'))).toEqual([-1, -1, -1, -1]);
+  });
+
+  it('-v: an earlier example without a time says ?', async () => {
+    const scan = scanOf({ context_canceled: 40 });
+    scan.patterns[0]!.examples = [{ time: undefined, message: 'timeless context canceled', at: 10 }, ...scan.patterns[0]!.examples];
+    const o = await opts('-v');
+    const out = dqlite.evaluate({ scan, unit: active }, o, NOW);
+    expect(out.findings.map((f) => f.text)).toContain('earlier context canceled: ?: timeless context canceled');
   });
 });

@@ -270,3 +270,255 @@ describe('kubelet_stall evaluate', () => {
     expect(perf(o).pending_bound_pods).toBe(4);
   });
 });
+
+describe('kubelet_stall evaluate: more situations', () => {
+  const texts = (o: Outcome) => o.findings.map((f) => f.text);
+  /** The lines that alert (an OK state is a line within the thresholds). */
+  const stated = (o: Outcome) => o.findings.filter((f) => f.state !== undefined && f.state !== State.OK).map((f) => [f.state, f.text]);
+
+  it('--min-age at its edge: bound exactly 60 s ago counts, 59 s ago does not', async () => {
+    let o = check.evaluate(data({ pods: [bound('a', 'k8s02', 60)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('kubelet watch stall on k8s02: 1 pod bound up to 1m ago still Pending with no kubelet event; restart kubelite on k8s02');
+    o = check.evaluate(data({ pods: [bound('a', 'k8s02', 59)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('1 Pending pod bound to k8s02, none bound longer than 1m');
+  });
+
+  it('a kubelet event without a uid exactly 30 s before the binding is still this pod\'s; 31 s before is not', async () => {
+    const p = bound('web-0', 'k8s02', 600);
+    let o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Pulling', 630, 630, 1, null)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Pulling', 631, 631, 1, null)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+  });
+
+  it('a pod without a uid takes the kubelet events of its name written after the binding', async () => {
+    const p = bound('web-0', 'k8s02', 600);
+    delete p.metadata!.uid;
+    let o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Pulling', 500, 500, 1, 'some-uid')] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    // The same event from before the binding: a previous pod's.
+    o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Pulling', 900, 900, 1, 'some-uid')] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+  });
+
+  it('a Scheduled event of another pod of that name does not set the binding', async () => {
+    const bare = { ...bound('bare', 'k8s02', 0, { createdAgo: 600 }), status: { phase: 'Pending' } };
+    const other: KubeEvent = { involvedObject: { kind: 'Pod', namespace: 'apps', name: 'bare', uid: 'uid-other' }, reason: 'Scheduled', eventTime: micro(40), reportingComponent: 'default-scheduler', source: {} };
+    // The binding falls back to creation (10m ago).
+    const o = check.evaluate(data({ pods: [bare], events: [other] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(perf(o).oldest_stalled_age).toBe(600);
+  });
+
+  it('judges only the node asked about, Pending pods bound to it; a pod without a phase is Pending', async () => {
+    const elsewhere = bound('x', 'k8s03', 600);
+    const unbound = { ...bound('u', 'k8s02', 600), spec: { schedulerName: 'default-scheduler' } };
+    const nophase = bound('n', 'k8s02', 600, { status: { conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: ago(600) }] } as Pod['status'] });
+    const o = check.evaluate(data({ pods: [elsewhere, unbound, nophase] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(perf(o)).toMatchObject({ stalled_pods: 1, pending_bound_pods: 1 });
+    expect(o.summary).toMatch(/^kubelet watch stall on k8s02: 1 pod bound/);
+    expect(texts(o)).toContain('apps/n on k8s02: bound 10m ago, Pending, no kubelet event or status');
+  });
+
+  it('counts the kubelet events of pods too young to judge, and only those inside --window', async () => {
+    const young = bound('young', 'k8s02', 30);
+    const o = check.evaluate(data({ pods: [young], events: [kubeletCore(young, 'Pulling', 25, 25)] }), await opts(), NOW);
+    expect(perf(o)).toMatchObject({ kubelet_events: 1, stalled_pods: 0, pending_bound_pods: 1 });
+    const old = bound('old', 'k8s02', 1800);
+    const o2 = check.evaluate(data({ pods: [old], events: [kubeletCore(old, 'Pulling', 1700, 1200, 1)] }), await opts(['--window', '10m']), NOW);
+    expect(outcomeState(o2)).toBe(State.OK);
+    expect(perf(o2).kubelet_events).toBe(0);
+    expect(perf(check.evaluate(data({ pods: [old], events: [kubeletCore(old, 'Pulling', 1700, 1200, 1)] }), await opts(['--window', '30m']), NOW)).kubelet_events).toBe(1);
+  });
+
+  it('names the newest kubelet event of a pod it works on, plainly when it has no reason, count or message', async () => {
+    const p = bound('w', 'k8s02', 900);
+    const newer = { ...kubeletCore(p, 'x', 200, 200), reason: undefined, message: undefined };
+    const older = kubeletCore(p, 'Pulling', 800, 700, 4);
+    const o = check.evaluate(data({ pods: [p], events: [newer, older] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(texts(o)).toEqual(['apps/w on k8s02: Pending 15m since bound, kubelet working (event, last 3m20s ago)']);
+    const o2 = check.evaluate(data({ pods: [p], events: [older, kubeletCore(p, 'BackOff', 300, 100, 2)] }), await opts(), NOW);
+    expect(texts(o2)).toEqual(['apps/w on k8s02: Pending 15m since bound, kubelet working (BackOff 2x, last 1m40s ago: BackOff message)']);
+  });
+
+  it('a progress event exactly --min-age old without status is a status stall; younger is the kubelet working', async () => {
+    const p = bound('w', 'k8s02', 600);
+    let o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Started', 60, 60)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('kubelet on k8s02 cannot write pod status: 1 pod with Started events still Pending with no container status');
+    o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Started', 59, 59)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    // Other kubelet events, however old, are not progress.
+    o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Pulling', 500, 500)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+  });
+
+  it('names the oldest progress event whatever the order the events came in', async () => {
+    const p = bound('w', 'k8s02', 1200);
+    const events = [kubeletCore(p, 'Started', 600, 600), kubeletCore(p, 'Pulled', 1140, 1140), kubeletCore(p, 'Created', 900, 900)];
+    const o = check.evaluate(data({ pods: [p], events }), await opts(), NOW);
+    expect(texts(o)).toContain('apps/w on k8s02: bound 20m ago, kubelet said Pulled 19m ago, status still Pending with no containerStatuses');
+  });
+
+  it('status stalls on two nodes: both named, the oldest\'s node first and in the step, each node\'s line at the stall\'s state', async () => {
+    const a = bound('a', 'k8s01', 600);
+    const b = bound('b', 'k8s02', 1200);
+    const c = bound('c', 'k8s02', 900);
+    const events = [kubeletCore(a, 'Pulled', 500, 500), kubeletCore(b, 'Started', 1100, 1100), kubeletCore(c, 'Started', 800, 800)];
+    const o = check.evaluate(data({ pods: [a, b, c], events, node: undefined, nodes: [node('k8s01'), node('k8s02')], eventQuery: 'lists' }), await opts(['--all-nodes']), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('kubelet on k8s02, k8s01 cannot write pod status: 3 pods with Started/Pulled events still Pending with no container status');
+    expect(stated(o).map(([, t]) => (t as string).split(':')[0])).toEqual([
+      'kubelet on k8s02 writes events but not pod status',
+      'kubelet on k8s01 writes events but not pod status',
+      'apps/b on k8s02', 'apps/c on k8s02', 'apps/a on k8s01',
+    ]);
+    expect(texts(o)).toContain('kubelet on k8s01 writes events but not pod status: 1 pod bound up to 10m ago that it reported progress on still Pending with no container status; its status updates fail (API server or datastore: check k8s-dqlite), then restart kubelite');
+    expect(o.actions).toEqual([{ state: State.CRITICAL, text: 'the kubelet on k8s02, k8s01 cannot write pod status: run check_k8s_apiserver and check_k8s_dqlite_cluster (a struggling datastore refuses writes); once they are OK, on k8s02 run sudo snap restart microk8s.daemon-kubelite and check again' }]);
+    expect(perf(o)).toMatchObject({ stalled_pods: 3, oldest_stalled_age: 1200 });
+  });
+
+  it('a watch stall and a status stall together: both counted, the oldest of either is the age, both steps', async () => {
+    const silent = bound('silent', 'k8s02', 300);
+    const quiet = bound('quiet', 'k8s02', 200);
+    const said = bound('said', 'k8s02', 900);
+    const o = check.evaluate(data({ pods: [quiet, silent, said], events: [kubeletCore(said, 'Pulled', 800, 800)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('kubelet watch stall on k8s02: 2 pods bound up to 15m ago still Pending with no kubelet event; restart kubelite on k8s02; ' +
+      'kubelet on k8s02 cannot write pod status: 1 pod with Pulled events still Pending with no container status');
+    expect(perf(o)).toMatchObject({ stalled_pods: 3, oldest_stalled_age: 900 });
+    // The watch stall's own line: its oldest pod, 5m.
+    expect(texts(o)).toContain('kubelet watch stall on k8s02 (node Ready): 2 pods bound up to 5m ago, Pending with no kubelet event and no kubelet status');
+    // Oldest first: the step verifies the oldest silent pod.
+    expect(o.actions?.map((x) => x.text.slice(0, 60))).toEqual([
+      'restart the kubelet on k8s02: on k8s02 run sudo snap restart',
+      'the kubelet on k8s02 cannot write pod status: run check_k8s_',
+    ]);
+    expect(o.actions?.[0]?.text).toContain('then verify apps/silent leaves Pending (kubectl get pod -n apps silent -o wide)');
+    expect(texts(o).filter((t) => / on k8s02: bound /.test(t))).toEqual([
+      'apps/silent on k8s02: bound 5m ago, Pending, no kubelet event or status',
+      'apps/quiet on k8s02: bound 3m20s ago, Pending, no kubelet event or status',
+      'apps/said on k8s02: bound 15m ago, kubelet said Pulled 13m ago, status still Pending with no containerStatuses',
+    ]);
+  });
+
+  it('a watch stall within -c: listed without a state and without the remedy; a status stall within -c the same', async () => {
+    const p = bound('a', 'k8s02', 600);
+    let o = check.evaluate(data({ pods: [p] }), await opts(['-c', '5']), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(stated(o)).toEqual([]);
+    expect(texts(o).some((t) => t.startsWith('remedy on'))).toBe(false);
+    expect(o.summary).toBe('1 stalled pod on k8s02, within limits; 1 Pending pod bound to k8s02');
+    o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Started', 500, 500)] }), await opts(['-c', '5']), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('1 stalled pod on k8s02, within limits; 1 Pending pod bound to k8s02');
+  });
+
+  it('two nodes stalled: each node\'s own line and remedy at the stall\'s state, pods oldest first', async () => {
+    const pods = [bound('a', 'k8s01', 300), bound('b', 'k8s03', 900), bound('c', 'k8s03', 120)];
+    const o = check.evaluate(data({ pods, node: undefined, nodes: [node('k8s01'), node('k8s03')], eventQuery: 'lists' }), await opts(['--all-nodes']), NOW);
+    expect(o.summary).toBe('kubelet watch stall on k8s03, k8s01: 3 pods bound up to 15m ago still Pending with no kubelet event; restart kubelite on k8s03, k8s01');
+    expect(stated(o)).toEqual([
+      [State.CRITICAL, 'kubelet watch stall on k8s03 (node Ready): 2 pods bound up to 15m ago, Pending with no kubelet event and no kubelet status'],
+      [State.CRITICAL, 'remedy on k8s03: restart the kubelet (microk8s: snap restart microk8s.daemon-kubelite); if pods then stay Pending, its API writes fail (check k8s-dqlite)'],
+      [State.CRITICAL, 'kubelet watch stall on k8s01 (node Ready): 1 pod bound up to 5m ago, Pending with no kubelet event and no kubelet status'],
+      [State.CRITICAL, 'remedy on k8s01: restart the kubelet (microk8s: snap restart microk8s.daemon-kubelite); if pods then stay Pending, its API writes fail (check k8s-dqlite)'],
+      [State.CRITICAL, 'apps/b on k8s03: bound 15m ago, Pending, no kubelet event or status'],
+      [State.CRITICAL, 'apps/a on k8s01: bound 5m ago, Pending, no kubelet event or status'],
+      [State.CRITICAL, 'apps/c on k8s03: bound 2m ago, Pending, no kubelet event or status'],
+    ]);
+    expect(o.actions?.[0]?.text).toMatch(/^restart the kubelet on k8s03, k8s01: on k8s03 run sudo snap restart microk8s\.daemon-kubelite; then verify apps\/b leaves Pending/);
+  });
+
+  it('a pod bound to a node the cluster does not list: the node is Missing, not a stall', async () => {
+    const o = check.evaluate(data({ pods: [bound('a', 'k8s09', 600)], node: undefined, nodes: [node('k8s01')], eventQuery: 'lists' }), await opts(['--all-nodes']), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('k8s09 Missing: 1 pod bound there Pending (node down, not a kubelet watch stall)');
+    expect(stated(o)).toEqual([[State.WARNING, 'k8s09 is Missing: 1 pod bound to it Pending with no kubelet event; not a watch stall, the node or its kubelet is down (judge the node, not this check)']]);
+    expect(o.actions).toEqual([{ state: State.WARNING, text: 'k8s09 is Missing: bring it back (check_k8s_nodes says why); its pods start once its kubelet reports again' }]);
+    expect(o.summary.includes('any node')).toBe(false);
+  });
+
+  it('with --all-nodes the OK lines count the nodes', async () => {
+    const o = check.evaluate(data({ pods: [bound('new', 'k8s01', 30)], node: undefined, nodes: [node('k8s01'), node('k8s02')] }), await opts(['--all-nodes']), NOW);
+    expect(o.summary).toBe('1 Pending pod bound to 2 nodes, none bound longer than 1m');
+    const none = check.evaluate(data({ pods: [], node: undefined, nodes: [node('k8s01')] }), await opts(['--all-nodes']), NOW);
+    expect(none.summary).toBe('no Pending pods bound to 1 node');
+  });
+});
+
+describe('kubelet_stall evaluate: what counts as the kubelet acting', () => {
+  const texts = (o: Outcome) => o.findings.map((f) => f.text);
+
+  it('a core/v1 event from an older kubelet (source.component only, no reportingComponent) is the kubelet\'s', async () => {
+    const p = bound('web-0', 'k8s02', 600);
+    const old = { ...kubeletCore(p, 'Pulling', 500, 500), reportingComponent: '', reportingInstance: '' };
+    expect(fromKubelet(old)).toBe(true);
+    expect(outcomeState(check.evaluate(data({ pods: [p], events: [old] }), await opts(), NOW))).toBe(State.OK);
+  });
+
+  it('each condition only the kubelet writes is its status', async () => {
+    for (const type of ['PodReadyToStartContainers', 'ContainersReady', 'Ready']) {
+      const p = bound('a', 'k8s02', 600, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: ago(600) }, { type, status: 'False' }] } as Pod['status'] });
+      const o = check.evaluate(data({ pods: [p] }), await opts(), NOW);
+      expect(outcomeState(o)).toBe(State.OK);
+      expect(texts(o)).toEqual([`apps/a on k8s02: Pending 10m since bound, kubelet working (status ${type}=False)`]);
+    }
+  });
+
+  it('a recreated pod of the same name does not inherit the old one\'s kubelet events, even recent ones', async () => {
+    const p = bound('db-0', 'k8s02', 600);
+    const o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Killing', 550, 500, 1, 'uid-of-the-old-db-0')] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(perf(o).kubelet_events).toBe(0);
+  });
+
+  it('an event naming this pod\'s uid is its own even when the kubelet\'s clock reads it before the binding', async () => {
+    const p = bound('db-0', 'k8s02', 600);
+    const o = check.evaluate(data({ pods: [p], events: [kubeletCore(p, 'Pulling', 720, 720)] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+  });
+
+  it('another controller\'s event is not the binding (SuccessfulAttachVolume after creation)', async () => {
+    const bare = { ...bound('bare', 'k8s02', 0, { createdAgo: 600 }), status: { phase: 'Pending' } };
+    const attach: KubeEvent = { involvedObject: { kind: 'Pod', namespace: 'apps', name: 'bare', uid: 'uid-bare' }, reason: 'SuccessfulAttachVolume', eventTime: micro(40), reportingComponent: 'attachdetach-controller', source: {} };
+    const o = check.evaluate(data({ pods: [bare], events: [attach] }), await opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(perf(o).oldest_stalled_age).toBe(600);
+  });
+
+  it('nodes down are named in the order of their oldest pod', async () => {
+    const pods = [bound('c', 'k8s03', 200), bound('a', 'k8s01', 600)];
+    const o = check.evaluate(data({ pods, node: undefined, nodes: [node('k8s01', 'False'), node('k8s03', 'Unknown')], eventQuery: 'lists' }), await opts(['--all-nodes']), NOW);
+    expect(o.summary).toBe('k8s01 NotReady, k8s03 Unknown: 2 pods bound there Pending (node down, not a kubelet watch stall)');
+  });
+
+  it('lists five pods the kubelet works on, oldest first, and counts the rest; exactly five: no count', async () => {
+    const five = Array.from({ length: 5 }, (_, i) => bound(`w-${i}`, 'k8s02', 300 + i * 60));
+    const events = five.map((p) => kubeletCore(p, 'Pulling', 100, 90, 3));
+    const o = check.evaluate(data({ pods: five, events }), await opts(), NOW);
+    expect(texts(o).map((t) => t.split(' ')[0])).toEqual(['apps/w-4', 'apps/w-3', 'apps/w-2', 'apps/w-1', 'apps/w-0']);
+    const seven = [...five, bound('w-5', 'k8s02', 100), bound('w-6', 'k8s02', 90)];
+    const o7 = check.evaluate(data({ pods: seven, events: seven.map((p) => kubeletCore(p, 'Pulling', 80, 70, 3)) }), await opts(), NOW);
+    expect(texts(o7).filter((t) => t.includes('kubelet working'))).toHaveLength(5);
+    expect(texts(o7)).toContain('2 more Pending pods the kubelet is working on');
+  });
+
+  it('both kinds of stall within -c: counted together in the OK line, each node named once', async () => {
+    const silent = bound('silent', 'k8s01', 300);
+    const said = bound('said', 'k8s02', 900);
+    const said2 = bound('said2', 'k8s02', 800);
+    const events = [kubeletCore(said, 'Pulled', 800, 800), kubeletCore(said2, 'Pulled', 700, 700)];
+    const o = check.evaluate(data({ pods: [silent, said, said2], events, node: undefined, nodes: [node('k8s01'), node('k8s02')], eventQuery: 'lists' }), await opts(['--all-nodes', '-c', '5']), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('3 stalled pods on k8s01, k8s02, within limits; 3 Pending pods bound to 2 nodes');
+    expect(o.perfdata.map((p) => [p.label, p.value, p.min])).toEqual([['stalled_pods', 3, 0], ['pending_bound_pods', 3, 0], ['oldest_stalled_age', 900, 0], ['kubelet_events', 0, 0]]);
+    // One of each: still two stalled pods.
+    const one = check.evaluate(data({ pods: [silent, said], events: events.slice(0, 1), node: undefined, nodes: [node('k8s01'), node('k8s02')], eventQuery: 'lists' }), await opts(['--all-nodes', '-c', '5']), NOW);
+    expect(one.summary).toBe('2 stalled pods on k8s01, k8s02, within limits; 2 Pending pods bound to 2 nodes');
+  });
+});

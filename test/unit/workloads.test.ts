@@ -308,3 +308,263 @@ describe('CronJobs and Jobs', () => {
     expect(excluded.findings.map((f) => f.text)).toContain('CronJob ops/backup not judged (--exclude ops/backup*)');
   });
 });
+
+describe('check_k8s_workloads evaluate: more situations', () => {
+  type D = Parameters<typeof check.evaluate>[0];
+  const empty = (): D => ({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [] });
+  const run = async (d: Partial<D>, args: string[] = []) => check.evaluate({ ...empty(), ...d }, await checkOptions(check, args), NOW);
+  const deg = (name: string, replicas: number, available: number, ns = 'apps') =>
+    deployment({ replicas }, { replicas, updatedReplicas: replicas, readyReplicas: available, availableReplicas: available }, { name, namespace: ns });
+  const fine = (name: string) => deg(name, 2, 2);
+  const downDeployment = (name: string) => deployment({ replicas: 2 }, { replicas: 2, updatedReplicas: 2, unavailableReplicas: 2 }, { name });
+  const stated = (o: { findings: { state?: State; text: string }[] }) => o.findings.filter((f) => f.state !== undefined).map((f) => [f.state, f.text]);
+
+  it('worst first: down, then the largest share missing, then by name; more than two named as "and N more"', async () => {
+    // Listed best first, so only the sort can put them in order.
+    const o = await run({ deployments: [deg('zeta', 3, 2), deg('beta', 3, 2), deg('web', 4, 1), downDeployment('ctrl')] }, ['--critical-down', '5']);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('4 workloads unhealthy: apps/ctrl, apps/web and 2 more');
+    expect(o.findings.filter((f) => f.text.startsWith('Deployment ')).map((f) => f.text)).toEqual([
+      'Deployment apps/ctrl: no ready replica (0/2 replicas ready, 0 available)',
+      'Deployment apps/web: 1/4 replicas ready, 1 available',
+      'Deployment apps/beta: 2/3 replicas ready, 2 available',
+      'Deployment apps/zeta: 2/3 replicas ready, 2 available',
+    ]);
+    expect(o.actions).toEqual([{ state: State.WARNING, text: expect.stringMatching(/^see why Deployment apps\/ctrl has 0\/2 ready: /) }]);
+    // Exactly two: both named, nothing more.
+    const two = await run({ deployments: [deg('beta', 3, 2), deg('web', 4, 1)] });
+    expect(two.summary).toBe('2 workloads unhealthy: apps/web, apps/beta');
+    // A degraded one listed before a down one: down still leads.
+    const mixed = await run({ deployments: [deg('web', 4, 1), downDeployment('ctrl')] });
+    expect(mixed.findings.filter((f) => f.text.startsWith('Deployment ')).map((f) => f.text.split(':')[0])).toEqual(['Deployment apps/ctrl', 'Deployment apps/web']);
+  });
+
+  it('only down ones: named once as down, -w counts them without naming them again', async () => {
+    const o = await run({ deployments: [downDeployment('ctrl'), fine('api')] });
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('1 workload with no ready replica: apps/ctrl');
+    expect(stated(o)).toEqual([
+      [State.CRITICAL, '1 workload with replicas wanted and none ready (outside --critical-down 0)'],
+      [State.WARNING, '1 of 2 workloads unhealthy (outside -w 0)'],
+      [State.CRITICAL, 'Deployment apps/ctrl: no ready replica (0/2 replicas ready, 0 available)'],
+    ]);
+    expect(o.actions).toEqual([{ state: State.CRITICAL, text: expect.stringMatching(/^see why Deployment apps\/ctrl has 0\/2 ready: kubectl describe -n apps deployment\/ctrl /) }]);
+  });
+
+  it('a down workload under -c: CRITICAL by -c even with --critical-down out of the way', async () => {
+    const o = await run({ deployments: [downDeployment('ctrl'), fine('api')] }, ['--critical-down', '5', '-c', '0']);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toBe('1 workload unhealthy: apps/ctrl');
+    expect(stated(o)).toEqual([
+      [State.CRITICAL, '1 of 2 workloads unhealthy (outside -c 0)'],
+      [State.CRITICAL, 'Deployment apps/ctrl: no ready replica (0/2 replicas ready, 0 available)'],
+    ]);
+  });
+
+  it('unhealthy within -w and --critical-down: OK, the workloads listed without a state, healthy counted', async () => {
+    const o = await run({ deployments: [downDeployment('ctrl'), deg('web', 3, 2), fine('api')] }, ['-w', '5', '--critical-down', '5']);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('1/3 workloads healthy (3 Deployments, 0 StatefulSets, 0 DaemonSets)');
+    expect(stated(o)).toEqual([]);
+    expect(o.findings.map((f) => f.text)).toContain('Deployment apps/ctrl: no ready replica (0/2 replicas ready, 0 available)');
+  });
+
+  it('--max-items caps the unhealthy list and the exclusions, saying how many more', async () => {
+    const three = [deg('a', 3, 2), deg('b', 3, 2), deg('c', 3, 2)];
+    const o = await run({ deployments: three }, ['--max-items', '2']);
+    const texts = o.findings.map((f) => f.text);
+    expect(texts.filter((t) => t.startsWith('Deployment '))).toEqual(['Deployment apps/a: 2/3 replicas ready, 2 available', 'Deployment apps/b: 2/3 replicas ready, 2 available']);
+    expect(texts).toContain('... and 1 more unhealthy (--max-items 2)');
+    // Exactly --max-items: no "more" line.
+    const exact = await run({ deployments: three.slice(0, 2) }, ['--max-items', '2']);
+    expect(exact.findings.map((f) => f.text).filter((t) => t.startsWith('...'))).toEqual([]);
+
+    const ignored = (name: string) => deployment({}, {}, { name, annotations: { 'k8s-nrpe/ignore': 'true' } });
+    const ex = await run({ deployments: [fine('api'), ignored('x1'), ignored('x2'), ignored('x3')] }, ['--max-items', '2']);
+    expect(outcomeState(ex)).toBe(State.OK);
+    expect(ex.summary).toBe('1/1 workloads healthy (1 Deployment, 0 StatefulSets, 0 DaemonSets), 3 excluded');
+    expect(ex.findings.map((f) => f.text)).toEqual([
+      'Deployment apps/x1 not judged (annotation k8s-nrpe/ignore)',
+      'Deployment apps/x2 not judged (annotation k8s-nrpe/ignore)',
+      '... and 1 more not judged',
+    ]);
+    const exEqual = await run({ deployments: [fine('api'), ignored('x1'), ignored('x2')] }, ['--max-items', '2']);
+    expect(exEqual.findings.map((f) => f.text)).toEqual(['Deployment apps/x1 not judged (annotation k8s-nrpe/ignore)', 'Deployment apps/x2 not judged (annotation k8s-nrpe/ignore)']);
+  });
+
+  it('nothing judged: says what was looked for and how many were excluded', async () => {
+    const o = await run({ deployments: [deployment({}, {}, { name: 'scratch' })] }, ['--namespace', 'apps', '--exclude', 'scratch']);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('no workloads in apps (1 excluded)');
+    expect(o.findings.map((f) => f.text)).toEqual(['Deployment apps/scratch not judged (--exclude scratch)']);
+    expect((await run({})).summary).toBe('no workloads');
+  });
+
+  it('a StatefulSet rollout is timed from its update revision, found under its kind and name', async () => {
+    const sts = deployment({ replicas: 3, updateStrategy: { type: 'RollingUpdate' } },
+      { replicas: 3, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 1, currentRevision: 'r1', updateRevision: 'r2' }, { name: 'jiva', namespace: 'openebs' });
+    const late = await run({ statefulsets: [sts], revisionCreated: { 'StatefulSet/openebs/jiva': NOW - 3_600_000 } });
+    expect(outcomeState(late)).toBe(State.WARNING);
+    expect(late.summary).toBe('1 workload unhealthy: openebs/jiva');
+    expect(late.findings.map((f) => f.text)).toContain('StatefulSet openebs/jiva: 2/3 replicas ready, 2 available; rollout not done after 1h: 1/3 updated');
+    expect(late.actions?.[0]?.text).toMatch(/^see why StatefulSet openebs\/jiva has 2\/3 ready: kubectl describe -n openebs statefulset\/jiva and kubectl get pods -n openebs -o wide .*kubectl rollout status -n openebs statefulset\/jiva/);
+    // Begun two minutes ago: rolling out, counted in the OK line.
+    const rolling = await run({ statefulsets: [sts], deployments: [fine('api')], revisionCreated: { 'StatefulSet/openebs/jiva': NOW - 120_000 } });
+    expect(outcomeState(rolling)).toBe(State.OK);
+    expect(rolling.summary).toBe('2/2 workloads healthy (1 Deployment, 1 StatefulSet, 0 DaemonSets), 1 rolling out');
+    expect(rolling.findings.map((f) => f.text)).toContain('StatefulSet openebs/jiva: rolling out for 2m: 1/3 updated');
+  });
+
+  it('a DaemonSet short of a pod only on a cordoned node (a rolling reboot) is healthy, said as info; its placement found by namespace/name', async () => {
+    const ds: Deployment = {
+      metadata: { name: 'csi-node', namespace: 'openebs', uid: 'ds-uid', generation: 1, creationTimestamp: ago(86400 * 30) },
+      spec: { updateStrategy: { type: 'RollingUpdate' } },
+      status: { observedGeneration: 1, desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 2, numberAvailable: 2, updatedNumberScheduled: 3 },
+    };
+    const placement = { missingOn: [], notReadyOn: [{ node: 'k8s02', why: 'ContainerCreating' }], cordoned: ['k8s02'] };
+    const o = await run({ daemonsets: [ds], placement: { 'openebs/csi-node': placement } });
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.summary).toBe('1/1 workloads healthy (0 Deployments, 0 StatefulSets, 1 DaemonSet)');
+    expect(o.findings.map((f) => f.text)).toContain('DaemonSet openebs/csi-node: 1 pod short on cordoned k8s02 (spec.unschedulable: maintenance or a rolling reboot), not counted; uncordon when done');
+    // The same pod short on a node that is not cordoned: degraded, named where.
+    const o2 = await run({ daemonsets: [ds], placement: { 'openebs/csi-node': { ...placement, cordoned: [] } } });
+    expect(outcomeState(o2)).toBe(State.WARNING);
+    expect(o2.findings.map((f) => f.text)).toContain('DaemonSet openebs/csi-node: 2/3 pods ready, 2 available; not available on k8s02 (ContainerCreating)');
+    expect(o2.actions?.[0]?.text).toMatch(/^see why DaemonSet openebs\/csi-node has 2\/3 ready: kubectl describe -n openebs daemonset\/csi-node /);
+  });
+
+  it('what could not be looked up is said, after the verdicts', async () => {
+    const o = await run({ deployments: [fine('api')], notes: ['when 1 rollout began is not known: forbidden'] });
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.findings.map((f) => f.text)).toEqual(['when 1 rollout began is not known: forbidden']);
+  });
+});
+
+describe('check_k8s_workloads CronJobs and Jobs in evaluate', () => {
+  type D = Parameters<typeof check.evaluate>[0];
+  const run = async (d: Partial<D>, args: string[] = []) => check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], ...{ cronjobs: [], jobs: [] }, ...d }, await checkOptions(check, args), NOW);
+  const cron = (name: string, lastSuccessAgo: number, spec: Partial<NonNullable<CronJob['spec']>> = {}, ns = 'ops'): CronJob =>
+    ({ metadata: { name, namespace: ns, uid: `uid-${name}`, creationTimestamp: ago(86400 * 30) }, spec: { schedule: '0 2 * * *', ...spec }, status: { lastSuccessfulTime: ago(lastSuccessAgo) } });
+  const running = (name: string, startedAgo: number, ns = 'ops'): Job => ({ metadata: { name, namespace: ns }, spec: {}, status: { startTime: ago(startedAgo), active: 1 } });
+
+  it('a daily CronJob: stale one second past two days, not at two days', async () => {
+    const at = await run({ cronjobs: [cron('backup', 2 * 86400)] });
+    expect(outcomeState(at)).toBe(State.OK);
+    expect(at.findings).toEqual([]);
+    expect(at.perfdata.find((p) => p.label === 'stale_cronjobs')).toMatchObject({ value: 0, min: 0, max: 1 });
+    const past = await run({ cronjobs: [cron('backup', 2 * 86400 + 1)] });
+    expect(outcomeState(past)).toBe(State.WARNING);
+    expect(past.summary).toBe('1 CronJob not succeeding: ops/backup');
+    expect(past.findings.filter((f) => f.state === State.WARNING).map((f) => f.text)).toEqual(["CronJob ops/backup: last succeeded 2d ago, runs every 1d ('0 2 * * *'), more than 2d"]);
+  });
+
+  it('three stale CronJobs: the first named in the step, two in the status line, --max-items caps the list', async () => {
+    const o = await run({ cronjobs: [cron('backup', 5 * 86400, {}, 'db'), cron('report', 4 * 86400), cron('cleanup', 3 * 86400), cron('fresh', 3600)] }, ['--max-items', '2']);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('3 CronJobs not succeeding: db/backup, ops/report and 1 more');
+    expect(o.actions).toEqual([{ state: State.WARNING, text: 'see why CronJob db/backup stopped succeeding: kubectl describe cronjob -n db backup (events: missed starts, FailedCreate) and kubectl get jobs -n db; the logs of its last Job say why it failed' }]);
+    expect(o.findings.filter((f) => f.state === State.WARNING).map((f) => f.text.split(':')[0])).toEqual(['CronJob db/backup', 'CronJob ops/report']);
+    expect(o.perfdata.find((p) => p.label === 'stale_cronjobs')).toMatchObject({ value: 3, max: 4 });
+  });
+
+  it('a suspended CronJob is a note, not a problem; an excluded one is said as not judged', async () => {
+    const o = await run({ cronjobs: [cron('old', 90 * 86400, { suspend: true }), { ...cron('skip', 90 * 86400), metadata: { name: 'skip', namespace: 'ops', annotations: { 'k8s-nrpe/ignore': 'true' } } }] });
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(o.findings.map((f) => f.text)).toEqual(['CronJob ops/old: suspended (spec.suspend), not judged', 'CronJob ops/skip not judged (annotation k8s-nrpe/ignore)']);
+    expect(o.perfdata.find((p) => p.label === 'stale_cronjobs')).toMatchObject({ value: 0, max: 1 });
+  });
+
+  it('Jobs running too long: at the limit quiet, past it WARNING naming the first, the step naming its namespace', async () => {
+    const at = await run({ jobs: [running('migrate', 12 * 3600, 'db')] });
+    expect(outcomeState(at)).toBe(State.OK);
+    const o = await run({ jobs: [running('migrate', 13 * 3600, 'db'), running('sync', 20 * 3600), running('reindex', 14 * 3600)] }, ['--max-items', '1']);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe('3 Jobs running too long: db/migrate, ops/sync and 1 more');
+    expect(o.actions).toEqual([{ state: State.WARNING, text: 'see what Job db/migrate is doing: kubectl logs -n db job/migrate; delete it if it hangs, or give it spec.activeDeadlineSeconds (or --job-max-duration) if it is meant to run this long' }]);
+    expect(o.findings.filter((f) => f.state === State.WARNING).map((f) => f.text)).toEqual(['Job db/migrate: running for 13h, more than 12h (1 active pod)']);
+    expect(o.perfdata.find((p) => p.label === 'long_running_jobs')).toMatchObject({ value: 3, min: 0 });
+    // An excluded Job is not judged.
+    const ex = await run({ jobs: [running('migrate', 13 * 3600, 'db')] }, ['--exclude', 'db/*']);
+    expect(outcomeState(ex)).toBe(State.OK);
+    expect(ex.findings.map((f) => f.text)).toEqual(['Job db/migrate not judged (--exclude db/*)']);
+  });
+});
+
+describe('check_k8s_workloads evaluate: every kind, perfdata', () => {
+  type D = Parameters<typeof check.evaluate>[0];
+  const run = async (d: Partial<D>, args: string[] = []) => check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [], ...d }, await checkOptions(check, args), NOW);
+
+  it('an excluded StatefulSet or DaemonSet is said as not judged, by its kind', async () => {
+    const ignored = { 'k8s-nrpe/ignore': 'true' };
+    const o = await run({ statefulsets: [deployment({}, {}, { name: 'db', annotations: ignored })], daemonsets: [deployment({}, {}, { name: 'agent', annotations: ignored })] });
+    expect(o.summary).toBe('no workloads (2 excluded)');
+    expect(o.findings.map((f) => f.text)).toEqual(['StatefulSet apps/db not judged (annotation k8s-nrpe/ignore)', 'DaemonSet apps/agent not judged (annotation k8s-nrpe/ignore)']);
+  });
+
+  it('perfdata: counts from 0, the unhealthy and down ones out of those judged', async () => {
+    const down = deployment({ replicas: 1 }, { replicas: 1, updatedReplicas: 1 }, { name: 'ctrl' });
+    const ok = deployment({}, { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }, { name: 'api' });
+    const o = await run({ deployments: [down, ok, deployment({}, {}, { name: 'x', annotations: { 'k8s-nrpe/ignore': 'true' } })] });
+    expect(o.perfdata.map((p) => [p.label, p.value, p.min, p.max])).toEqual([
+      ['unhealthy_workloads', 1, 0, 2], ['down_workloads', 1, 0, 2], ['workloads', 2, 0, undefined], ['excluded_workloads', 1, 0, undefined],
+      ['stale_cronjobs', 0, 0, 0], ['long_running_jobs', 0, 0, undefined],
+    ]);
+  });
+
+  it('a Deployment scaled to zero is healthy and not rolling out', async () => {
+    const o = await run({ deployments: [deployment({ replicas: 0 }, {}, { name: 'idle' })] });
+    expect(o.summary).toBe('1/1 workloads healthy (1 Deployment, 0 StatefulSets, 0 DaemonSets)');
+    expect(o.findings.map((f) => f.text)).toEqual(['Deployment apps/idle: scaled to 0']);
+  });
+});
+
+describe('check_k8s_workloads evaluate: order and rollouts', () => {
+  type D = Parameters<typeof check.evaluate>[0];
+  const run = async (d: Partial<D>, args: string[] = []) => check.evaluate({ deployments: [], statefulsets: [], daemonsets: [], revisionCreated: {}, placement: {}, notes: [], cronjobs: [], jobs: [], ...d }, await checkOptions(check, args), NOW);
+  const order = (o: { findings: { text: string }[] }) => o.findings.filter((f) => /^(Deployment|StatefulSet|DaemonSet) /.test(f.text)).map((f) => f.text.split(':')[0]);
+  const deg = (name: string, replicas: number, available: number, ready = available) =>
+    deployment({ replicas }, { replicas, updatedReplicas: replicas, readyReplicas: ready, availableReplicas: available }, { name });
+
+  it('orders by the share missing, not the count: 1 of 2 missing before 3 of 10', async () => {
+    const o = await run({ deployments: [deg('big', 10, 7), deg('small', 2, 1)] });
+    expect(order(o)).toEqual(['Deployment apps/small', 'Deployment apps/big']);
+    expect(o.summary).toBe('2 workloads unhealthy: apps/small, apps/big');
+  });
+
+  it('down before degraded even when the degraded one has nothing available (ready, not yet available: minReadySeconds)', async () => {
+    const notYet = deg('alpha', 2, 0, 2);
+    const down = deployment({ replicas: 2 }, { replicas: 2, updatedReplicas: 2 }, { name: 'zeta' });
+    for (const deployments of [[notYet, down], [down, notYet]]) {
+      const o = await run({ deployments }, ['--critical-down', '5']);
+      expect(order(o)).toEqual(['Deployment apps/zeta', 'Deployment apps/alpha']);
+      expect(o.summary).toBe('2 workloads unhealthy: apps/zeta, apps/alpha');
+    }
+  });
+
+  it('a DaemonSet rollout is timed from its newest revision, found under its kind and name', async () => {
+    const ds: Deployment = {
+      metadata: { name: 'calico-node', namespace: 'kube-system', uid: 'ds-uid', generation: 2, creationTimestamp: ago(86400 * 30) },
+      spec: { updateStrategy: { type: 'RollingUpdate' } },
+      status: { observedGeneration: 2, desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 3, numberAvailable: 3, updatedNumberScheduled: 1 },
+    };
+    const late = await run({ daemonsets: [ds], revisionCreated: { 'DaemonSet/kube-system/calico-node': NOW - 7_200_000 } });
+    expect(outcomeState(late)).toBe(State.WARNING);
+    expect(late.findings.map((f) => f.text)).toContain('DaemonSet kube-system/calico-node: rollout not done after 2h: 1/3 updated');
+    const rolling = await run({ daemonsets: [ds], revisionCreated: { 'DaemonSet/kube-system/calico-node': NOW - 300_000 } });
+    expect(outcomeState(rolling)).toBe(State.OK);
+    expect(rolling.summary).toBe('1/1 workloads healthy (0 Deployments, 0 StatefulSets, 1 DaemonSet), 1 rolling out');
+  });
+
+  it('counts as rolling out only healthy workloads with a rollout note, all replicas available or not', async () => {
+    // A surge rollout: every replica available, one updated, progress 40 s ago.
+    const surge = deployment({}, { replicas: 4, updatedReplicas: 1, readyReplicas: 3, availableReplicas: 3,
+      conditions: [cond('Progressing', 'True', 'ReplicaSetUpdated', 'ReplicaSet "web-7f9c5d6b8" is progressing.', 40, 86400)] });
+    const o = await run({ deployments: [surge] });
+    expect(o.summary).toBe('1/1 workloads healthy (1 Deployment, 0 StatefulSets, 0 DaemonSets), 1 rolling out');
+    // The same rollout on a spec the controller has not seen yet: unhealthy (within -w 5), not counted as rolling out.
+    const behind = { ...surge, metadata: { ...surge.metadata, generation: 2 } };
+    const b = await run({ deployments: [behind] }, ['-w', '5']);
+    expect(outcomeState(b)).toBe(State.OK);
+    expect(b.summary).toBe('0/1 workloads healthy (1 Deployment, 0 StatefulSets, 0 DaemonSets)');
+  });
+});
