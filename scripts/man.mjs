@@ -159,7 +159,17 @@ export function checkPage(check, model, date = pageDate()) {
   ].filter(Boolean).join('\n');
 }
 
-/** The page of the multi-call binary: its checks, triage, the common options. */
+/** A subcommand's section of k8s-nrpe(1): its synopsis, description and own options. */
+const subcommand = (name, sub) => [
+  `.SH ${name.toUpperCase()}`,
+  `.B k8s\\-nrpe ${name}`,
+  '[\\fIOPTION\\fR]...',
+  paragraphs(sub.description),
+  `.SS ${name[0].toUpperCase()}${name.slice(1)} options`,
+  options(sub.options),
+].join('\n');
+
+/** The page of the multi-call binary: its checks, triage, discover, the common options. */
 export function mainPage(model, date = pageDate()) {
   return [
     `.TH K8S\\-NRPE 1 "${date}" "k8s\\-nrpe ${esc(model.version)}" "k8s\\-nrpe"`,
@@ -190,18 +200,8 @@ export function mainPage(model, date = pageDate()) {
     'runs every check that applies to this host at once and prints them worst first: the command for a person on a node.',
     '.SH CHECKS',
     ...model.checks.map((c) => `.TP\n.BR check_k8s_${esc(c.name)} (1)\n${esc(c.summary)} (${c.scope === 'node' ? 'every node' : 'one host per cluster'}).`),
-    '.SH TRIAGE',
-    '.B k8s\\-nrpe triage',
-    '[\\fIOPTION\\fR]...',
-    paragraphs(model.triage.description),
-    '.SS Triage options',
-    options(model.triage.options),
-    '.SH DISCOVER',
-    '.B k8s\\-nrpe discover',
-    '[\\fIOPTION\\fR]...',
-    paragraphs(model.discover.description),
-    '.SS Discover options',
-    options(model.discover.options),
+    subcommand('triage', model.triage),
+    subcommand('discover', model.discover),
     '.SH OPTIONS',
     'Every check (and discover) takes these (and its own: see its page):',
     options(model.common),
