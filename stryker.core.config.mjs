@@ -8,6 +8,6 @@ export default {
   ...base,
   vitest: { configFile: 'vitest.mutate-core.config.ts' },
   // run.ts, help.ts, check.ts and the rest are the CLI path: the integration tests run them from the binary.
-  mutate: ['lib/plugin/{args,duration,options,perfdata,range,render,report,result,sanitize,state}.ts'],
+  mutate: ['lib/plugin/{args,context,duration,options,perfdata,range,render,report,result,sanitize,state}.ts'],
   incrementalFile: 'reports/stryker-incremental-core.json',
 };

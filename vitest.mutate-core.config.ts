@@ -10,6 +10,7 @@ export default defineConfig({
     ...base.test,
     include: [
       'test/unit/args.test.ts',
+      'test/unit/context.test.ts',
       'test/unit/events.test.ts',
       'test/unit/perfdata.test.ts',
       'test/unit/plugin_core.test.ts',
