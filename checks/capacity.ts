@@ -9,7 +9,7 @@ import { defineCheck, opt } from '../lib/plugin/check.js';
 import { declareMetrics, percent, range } from '../lib/plugin/context.js';
 import type { Range } from '../lib/plugin/range.js';
 import { judge, Report, type Judgement } from '../lib/plugin/report.js';
-import { plural } from '../lib/plugin/result.js';
+import { firstFew, plural } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
 import { State, worst } from '../lib/plugin/state.js';
 
@@ -168,13 +168,13 @@ export function evaluateCapacity(d: CapacityData, o: CapacityOptions) {
   }
   // The status line stays short on a large cluster: the fullest three of each state, then a count.
   for (const [state, items] of byState) {
-    r.problem(state, items.length <= 3 ? items.join('; ') : `${items.length} nodes near their pod limit (${items.slice(0, 3).join(', ')} and ${items.length - 3} more)`);
+    r.problem(state, items.length <= 3 ? items.join('; ') : `${items.length} nodes near their pod limit (${firstFew(items, 3)})`);
   }
   // Not bounded by 100: a node can hold more pods than a lowered maxPods allows.
   perf.metric(r, 'pods_max', fill[0]?.percent ?? 0, o, { min: 0 });
   perf.metric(r, 'nodes', nodeCount, o, { min: 0 });
   perf.metric(r, 'schedulable_nodes', schedulable, o, { min: 0, max: nodeCount });
-  if (full.length) r.action(worst(...byState.keys()), `move pods off ${full.length <= 3 ? full.join(', ') : `${full.slice(0, 3).join(', ')} and ${full.length - 3} more`} or raise ${full.length > 1 ? 'their' : 'its'} kubelet's maxPods`);
+  if (full.length) r.action(worst(...byState.keys()), `move pods off ${firstFew(full, 3)} or raise ${full.length > 1 ? 'their' : 'its'} kubelet's maxPods`);
 
   if (!nodeCount) return r.done('no nodes');
   const fullest = fill[0] ? `, fullest ${sanitize(fill[0].node, 80)} at ${fill[0].pods}/${fill[0].allocatable} pods` : '';

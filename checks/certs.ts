@@ -15,7 +15,7 @@ import {
 } from '../lib/host/x509.js';
 import { mapBounded } from '../lib/kube/parallel.js';
 import { Report } from '../lib/plugin/report.js';
-import { plural } from '../lib/plugin/result.js';
+import { firstFew, plural } from '../lib/plugin/result.js';
 import { sanitize } from '../lib/plugin/sanitize.js';
 import { State } from '../lib/plugin/state.js';
 
@@ -87,9 +87,7 @@ interface Judged {
 }
 
 /** At most 3 names, then 'and N more'. */
-function few(items: string[]): string {
-  return items.length <= 3 ? items.join(', ') : `${items.slice(0, 3).join(', ')} and ${items.length - 3} more`;
-}
+const few = (items: string[]) => firstFew(items, 3);
 
 export function evaluateCerts(d: Data, o: Pick<Options, 'warning' | 'critical'>, now: number): ReturnType<Report['done']> {
   const r = new Report();

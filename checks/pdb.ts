@@ -5,7 +5,7 @@ import type { PodDisruptionBudget } from '../lib/kube/types.js';
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { declareMetrics, range } from '../lib/plugin/context.js';
 import { Report } from '../lib/plugin/report.js';
-import { plural } from '../lib/plugin/result.js';
+import { firstFew, plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
 
 /** What is kept of a PodDisruptionBudget: its name, its rule and its status. */
@@ -73,7 +73,7 @@ export default defineCheck({
     perf.metric(r, 'short_pdbs', short.length, o, { min: 0 });
     perf.metric(r, 'pdbs', d.budgets.length, o, { min: 0 });
     if (j.state !== State.OK) {
-      const names = blocking.slice(0, 3).map((b) => b.id).join(', ') + (blocking.length > 3 ? ` and ${blocking.length - 3} more` : '');
+      const names = firstFew(blocking.map((b) => b.id), 3);
       r.problem(j.state, `${plural(blocking.length, 'PodDisruptionBudget')} blocking every drain: ${names}`);
       const first = blocking[0]!;
       r.action(j.state, `before the next drain, let ${first.id} allow one disruption: scale its workload to 2+ replicas, or set maxUnavailable: 1 ` +

@@ -13,7 +13,7 @@ import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import type { Range } from '../lib/plugin/range.js';
 import { Report } from '../lib/plugin/report.js';
-import { plural } from '../lib/plugin/result.js';
+import { firstFew, plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
 
 export interface Data {
@@ -243,8 +243,8 @@ function judgeEvictions(r: Report, d: Data, o: { window: number; evictedWarning?
   const groups = groupEvictions(recent);
   const newest = (es: Eviction[]) => Math.max(...es.map((e) => e.at ?? 0));
   if (j.state !== State.OK) {
-    const where = groups.slice(0, 2).map((g) => `${g.pods.length} on ${g.node} for ${g.resource}`).join(', ');
-    r.problem(j.state, `${plural(recent.length, 'pod')} evicted in ${win}: ${where}${groups.length > 2 ? ` and ${groups.length - 2} more` : ''}`,
+    const where = firstFew(groups.map((g) => `${g.pods.length} on ${g.node} for ${g.resource}`), 2);
+    r.problem(j.state, `${plural(recent.length, 'pod')} evicted in ${win}: ${where}`,
       `${plural(recent.length, 'pod')} evicted by the kubelet in ${win} (${j.hint})`);
     r.action(j.state, evictionAction(groups[0]!.node, groups[0]!.resource));
   }

@@ -10,7 +10,7 @@ import { defineCheck, opt } from '../lib/plugin/check.js';
 import { declareMetrics, range } from '../lib/plugin/context.js';
 import { formatDuration } from '../lib/plugin/duration.js';
 import { Report } from '../lib/plugin/report.js';
-import { plural, type Finding } from '../lib/plugin/result.js';
+import { firstFew, plural, type Finding } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
 import { controllerOf, objectRef, refOf } from '../lib/kube/objects.js';
 
@@ -254,7 +254,7 @@ export default defineCheck({
     ].filter(Boolean);
     const where = [...byNode.keys()];
     const stuckText = `${plural(stuck.length, 'pod')} stuck Terminating for up to ${formatDuration(oldest)}` +
-      (where.length ? ` on ${where.slice(0, 3).join(', ')}${where.length > 3 ? ` and ${where.length - 3} more nodes` : ''}` : '') +
+      (where.length ? ` on ${firstFew(where, 3, 'nodes')}` : '') +
       (why.length ? `: ${why.join(', ')}` : '') +
       // Lost detail goes in the summary too: in long output it sorts below the stuck pods and may be cut.
       (d.notes.length ? `; ${d.notes[0]}${d.notes.length > 1 ? ` (and ${d.notes.length - 1} more)` : ''}` : '');

@@ -10,7 +10,7 @@ import { defineCheck, opt } from '../lib/plugin/check.js';
 import { declareMetrics, percent, range } from '../lib/plugin/context.js';
 import { UsageError } from '../lib/plugin/errors.js';
 import { judge, Report } from '../lib/plugin/report.js';
-import { plural } from '../lib/plugin/result.js';
+import { firstFew, plural } from '../lib/plugin/result.js';
 import { State } from '../lib/plugin/state.js';
 
 export interface Data {
@@ -145,10 +145,10 @@ export default defineCheck({
     const jp = perf.judge(r, 'volume_problems', problems.length, o, { min: 0 });
     const critical = problems.filter((p) => p.severity === 'critical');
     if (critical.length) {
-      const names = critical.slice(0, 2).map((p) => `${p.what} ${p.why.split(':')[0]}`).join(', ');
+      const names = firstFew(critical.map((p) => `${p.what} ${p.why.split(':')[0]}`), 2);
       r.action(State.CRITICAL, `${critical[0]!.what} is ${critical[0]!.why.split(':')[0]}: kubectl describe ${critical[0]!.what.replace(/^(\S+) (\S+)\/(\S+)$/, '$1 -n $2 $3').toLowerCase()} names the storage backend's error; ` +
         'restore the volume from the backend (or a backup) and rebind the claim; its pods stay Pending until then');
-      r.problem(State.CRITICAL, `${plural(critical.length, 'volume')} lost or failed: ${names}${critical.length > 2 ? ` and ${critical.length - 2} more` : ''}`);
+      r.problem(State.CRITICAL, `${plural(critical.length, 'volume')} lost or failed: ${names}`);
     }
     const rest = critical.length ? problems.filter((p) => p.severity !== 'critical') : problems;
     if (jp.state !== State.OK && rest.length) {

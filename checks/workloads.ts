@@ -12,7 +12,7 @@ import {
 import { defineCheck, opt } from '../lib/plugin/check.js';
 import { declareMetrics, fixed, range } from '../lib/plugin/context.js';
 import { Report } from '../lib/plugin/report.js';
-import { plural } from '../lib/plugin/result.js';
+import { firstFew, plural } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
 import { objectRef } from '../lib/kube/objects.js';
 import { judgeCronJob, longRunningJob, newestCompletions, type CronJob, type Job } from '../lib/kube/jobs.js';
@@ -275,10 +275,7 @@ export default defineCheck({
 });
 
 /** The first two ids, then how many more. */
-function names(vs: { id: string }[]): string {
-  const shown = vs.slice(0, 2).map((v) => v.id).join(', ');
-  return vs.length > 2 ? `${shown} and ${vs.length - 2} more` : shown;
-}
+const names = (vs: { id: string }[]) => firstFew(vs.map((v) => v.id), 2);
 
 /** CronJobs that stopped succeeding and Jobs that never end: WARNING each, named (lib/kube/jobs.ts). */
 function judgeBatch(r: Report, d: Data, o: { exclude: string[]; cronjobStale?: number; jobMaxDuration: number; maxItems: number }, now: number, skipped: string[]): void {

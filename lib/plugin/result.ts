@@ -41,6 +41,12 @@ export function plural(n: number, word: string, pluralWord = `${word}s`): string
   return `${n} ${n === 1 ? word : pluralWord}`;
 }
 
+/** The first `max` items, then how many more: 'a, b and 3 more' ('and 3 more nodes' with `what`). */
+export function firstFew(items: readonly string[], max: number, what?: string): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more${what ? ` ${what}` : ''}` : shown;
+}
+
 /** Findings as context: the same lines, no state (evidence shown, not judged). */
 export function unjudged(findings: readonly Finding[]): Finding[] {
   return findings.map((f) => ({ text: f.text, ...(f.children && { children: unjudged(f.children) }), ...(f.section !== undefined && { section: f.section }) }));

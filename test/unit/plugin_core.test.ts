@@ -5,7 +5,7 @@ import { clipWords, registerSecret, sanitize } from '../../lib/plugin/sanitize.j
 import { bySeverityDesc, parseState, State, stateName, worst } from '../../lib/plugin/state.js';
 import { formatNumber, formatPerfdata, formatLabel } from '../../lib/plugin/perfdata.js';
 import { byteBudget, findingLine, findingsJson, renderJson, renderNagios } from '../../lib/plugin/render.js';
-import { outcomeState as outcomeOf, plural, unjudged, withheld } from '../../lib/plugin/result.js';
+import { firstFew, outcomeState as outcomeOf, plural, unjudged, withheld } from '../../lib/plugin/result.js';
 import { UsageError } from '../../lib/plugin/errors.js';
 import { Report, worstActions } from '../../lib/plugin/report.js';
 
@@ -182,6 +182,9 @@ describe('long output', () => {
 describe('results', () => {
   it('counts in words', () => {
     expect([plural(0, 'pod'), plural(1, 'pod'), plural(2, 'pod'), plural(2, 'replica', 'replicas'), plural(3, 'child', 'children')]).toEqual(['0 pods', '1 pod', '2 pods', '2 replicas', '3 children']);
+    // The status line names a few, then counts the rest: exactly max names, no 'and 0 more'.
+    expect([firstFew([], 2), firstFew(['a', 'b'], 2), firstFew(['a', 'b', 'c'], 2), firstFew(['a', 'b', 'c', 'd', 'e'], 3, 'nodes')])
+      .toEqual(['', 'a, b', 'a, b and 1 more', 'a, b, c and 2 more nodes']);
   });
 
   it('a withheld verdict is UNKNOWN for its reason, with what was seen kept unjudged', () => {
