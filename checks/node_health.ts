@@ -93,8 +93,9 @@ export function judgeServices(r: Report, units: UnitState[], o: Options, flavour
     for (const u of unknown) r.add(State.UNKNOWN, `cannot tell whether ${u.unit} runs: ${u.reason}`);
     r.action(State.UNKNOWN, 'run it where systemd is PID 1 and systemctl answers (systemctl status); --no-services skips the units');
   }
+  const expected = unitsOf(o, flavour);
   for (const [i, u] of units.entries()) {
-    const optional = unitsOf(o, flavour)[i]?.optional ?? false;
+    const optional = expected[i]?.optional ?? false;
     if (!u.known) continue;
     if (u.load === 'not-found') {
       if (optional) { r.info(`${u.unit} not installed (a worker node runs no datastore)`); continue; }
