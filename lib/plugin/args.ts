@@ -105,6 +105,18 @@ export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed
   return { kind: 'run', opts: parsed };
 }
 
+/** How an option is written on the command line: --name, and -alias when it has one. */
+const flagsOf = (name: string, spec: AnyOption): string[] => [`--${name}`, ...(spec.alias ? [`-${spec.alias}`] : [])];
+
+/** Every flag of an option that takes a value (not a flag, not a count), with the option's name and spec. */
+function valueFlags(table: OptionTable): Map<string, [string, AnyOption]> {
+  const flags = new Map<string, [string, AnyOption]>();
+  for (const [name, spec] of Object.entries(table)) {
+    if (!spec.boolean && !spec.count) for (const f of flagsOf(name, spec)) flags.set(f, [name, spec]);
+  }
+  return flags;
+}
+
 /**
  * '-w -5:5' and '-c -10' (a range or number below zero, as the Monitoring
  * Plugins range syntax allows) would read as options to yargs: an option that
@@ -112,16 +124,12 @@ export async function parseArgs(check: AnyCheck, argv: string[]): Promise<Parsed
  * as '--warning=-5:5'.
  */
 function negativeValues(table: OptionTable, argv: string[]): string[] {
-  const takesValue = new Map<string, string>();
-  for (const [name, spec] of Object.entries(table)) {
-    if (spec.boolean || spec.count) continue;
-    for (const f of [`--${name}`, ...(spec.alias ? [`-${spec.alias}`] : [])]) takesValue.set(f, name);
-  }
+  const takesValue = valueFlags(table);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') return [...out, ...argv.slice(i)];
-    const name = takesValue.get(arg);
+    const name = takesValue.get(arg)?.[0];
     const next = argv[i + 1];
     if (name !== undefined && next !== undefined && /^-\.?\d/.test(next)) {
       out.push(`--${name}=${next}`);
@@ -139,21 +147,18 @@ function negativeValues(table: OptionTable, argv: string[]): string[] {
  * it: --resolve alone means its default name. '-w -5:5' is a negative range: negativeValues.)
  */
 function missingValues(table: OptionTable, argv: string[]): void {
-  const takesValue = new Map<string, string>();
+  const takesValue = valueFlags(table);
   const known = new Set(['--help', '-h', '--version', '-V']);
   for (const [name, spec] of Object.entries(table)) {
-    const flags = [`--${name}`, ...(spec.alias ? [`-${spec.alias}`] : [])];
-    for (const f of flags) {
-      known.add(f);
-      if (!spec.boolean && !spec.count && spec.default !== undefined) takesValue.set(f, flagName(name, spec));
-    }
+    for (const f of flagsOf(name, spec)) known.add(f);
     if (spec.boolean) known.add(`--no-${name}`);
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') break;
-    const flag = takesValue.get(arg);
-    if (flag === undefined) continue;
+    const option = takesValue.get(arg);
+    if (option?.[1].default === undefined) continue;
+    const flag = flagName(...option);
     const next = argv[i + 1];
     if (next === undefined || known.has(next.split('=')[0]!)) throw new UsageError(`${flag} needs a value${next === undefined ? '' : ` (got the option ${next} instead)`}`);
     i++;
@@ -168,7 +173,7 @@ function missingValues(table: OptionTable, argv: string[]): void {
 function collectRepeated(table: OptionTable, argv: string[], raw: Record<string, unknown>): void {
   for (const [name, spec] of Object.entries(table)) {
     if (!spec.repeatable) continue;
-    const flags = new Set([`--${name}`, ...(spec.alias ? [`-${spec.alias}`] : [])]);
+    const flags = new Set(flagsOf(name, spec));
     const values: string[] = [];
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i]!;
