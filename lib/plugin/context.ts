@@ -12,7 +12,7 @@
  *  - test/integration/perfdata-contexts.test.ts compares every judged metric's
  *    warn/crit in the output with what its declared options give.
  */
-import type { AnyOption, OptionTable } from './options.js';
+import { shortFlag, type AnyOption, type OptionTable } from './options.js';
 import type { Uom } from './perfdata.js';
 import { parseRange, Range } from './range.js';
 import type { Judgement, MetricOptions, Report } from './report.js';
@@ -152,7 +152,7 @@ export function contextRanges(c: MetricContext | undefined, o: object): { warn?:
 /** '-w (WARNING, default 1)': how --help, the man page and README name an option. */
 function flagText(key: string, table: OptionTable, what?: string): string {
   const spec: AnyOption | undefined = table[kebab(key)];
-  const flag = spec?.alias ? `-${spec.alias}` : `--${kebab(key)}`;
+  const flag = shortFlag(kebab(key), spec);
   if (spec?.boolean) return flag;
   return `${flag} (${what ? `${what}, ` : ''}default ${spec?.default === undefined ? 'unset' : String(spec.default)})`;
 }

@@ -1,6 +1,6 @@
 import type { AnyCheck } from './check.js';
 import { contextText } from './context.js';
-import type { AnyOption, OptionTable } from './options.js';
+import { shortFlag, type AnyOption, type OptionTable } from './options.js';
 import { VERSION } from './version.js';
 
 /** Where operators report bugs (--help, man pages). */
@@ -32,7 +32,7 @@ export function optionSynopsis(name: string, spec: AnyOption): string {
 
 /** '-w RANGE', '--node NODE', '--sudo' for the Usage synopsis. */
 function usageItem(name: string, spec: AnyOption): string {
-  const flag = spec.alias ? `-${spec.alias}` : `--${name}`;
+  const flag = shortFlag(name, spec);
   return spec.boolean || spec.count ? flag : `${flag} ${spec.placeholder ?? 'VALUE'}`;
 }
 

@@ -38,6 +38,11 @@ type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capita
 /** The typed values of an option table: 'min-age' -> minAge. */
 export type OptionValues<O extends OptionTable> = { [K in keyof O as Camel<K & string>]: O[K] extends OptionSpec<infer V> ? V : never };
 
+/** An option as a person types it shortest: '-w', '--node'. */
+export function shortFlag(name: string, spec: AnyOption | undefined): string {
+  return spec?.alias ? `-${spec.alias}` : `--${name}`;
+}
+
 export function camel(flag: string): string {
   return flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
