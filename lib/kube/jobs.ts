@@ -1,10 +1,16 @@
 // Jobs: which failed, which failure a later run of the same CronJob superseded,
 // which objects a Job owns. Pure.
 import { formatDuration } from '../plugin/duration.js';
+import { plural } from '../plugin/result.js';
 import { CronError, parseSchedule, scheduleInterval } from './cron.js';
 import { condition, objectRef, oneLine, refOf } from './objects.js';
 import { parseTime } from './time.js';
 import type { Condition, ObjectMeta } from './types.js';
+
+/** The CronJob that made a Job (its controller ownerReference), by name. */
+function cronJobOf(j: Job): string | undefined {
+  return j.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'CronJob')?.name;
+}
 
 /** The object's controller is a Job (its pods are not meant to stay Ready). */
 export function ownedByJob(m: ObjectMeta | undefined): boolean {
@@ -36,10 +42,9 @@ export interface JobFailure {
  * superseded, not current.
  */
 export function failedJobs(jobs: Job[]): JobFailure[] {
-  const cron = (j: Job) => j.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'CronJob')?.name;
   const latestSuccess = new Map<string, { name: string; at: number }>();
   for (const j of jobs) {
-    const c = cron(j);
+    const c = cronJobOf(j);
     const done = condition(j.status?.conditions, 'Complete');
     if (!c || done?.status !== 'True') continue;
     const at = parseTime(done.lastTransitionTime) ?? parseTime(j.status?.completionTime) ?? 0;
@@ -51,7 +56,7 @@ export function failedJobs(jobs: Job[]): JobFailure[] {
     const f = condition(j.status?.conditions, 'Failed');
     if (f?.status !== 'True') continue;
     const at = parseTime(f.lastTransitionTime);
-    const c = cron(j);
+    const c = cronJobOf(j);
     const later = c ? latestSuccess.get(refOf(j.metadata?.namespace, c)) : undefined;
     out.push({
       id: objectRef(j.metadata),
@@ -90,7 +95,7 @@ const ago = (ms: number) => formatDuration(ms / 1000);
 export function newestCompletions(jobs: Job[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const j of jobs) {
-    const owner = j.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'CronJob')?.name;
+    const owner = cronJobOf(j);
     if (!owner || condition(j.status?.conditions, 'Complete')?.status !== 'True') continue;
     const t = parseTime(j.status?.completionTime);
     const k = refOf(j.metadata?.namespace, owner);
@@ -121,7 +126,7 @@ export function judgeCronJob(c: CronJob, completions: Map<string, number>, o: { 
     limit = 2 * interval;
     every = `, runs every ${ago(interval)} ('${oneLine(schedule, 80)}'${c.spec?.timeZone ? ` ${c.spec.timeZone}` : ''})`;
   }
-  const running = c.status?.active?.length ? `; ${c.status.active.length} Job${c.status.active.length === 1 ? '' : 's'} running now` : '';
+  const running = c.status?.active?.length ? `; ${plural(c.status.active.length, 'Job')} running now` : '';
   // status.lastSuccessfulTime, else (an older controller, or status lost) the newest completed Job it owns.
   const owned = completions.get(id);
   const status = parseTime(c.status?.lastSuccessfulTime);
@@ -146,6 +151,6 @@ export function longRunningJob(j: Job, now: number, maxS: number): string | unde
   if (finished || j.spec?.suspend || j.spec?.activeDeadlineSeconds !== undefined) return undefined;
   const start = parseTime(st.startTime);
   if (start === undefined || now - start <= maxS * 1000) return undefined;
-  const cron = j.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'CronJob')?.name;
-  return `running for ${ago(now - start)}, more than ${ago(maxS * 1000)}${st.active ? ` (${st.active} active pod${st.active === 1 ? '' : 's'})` : ''}${cron ? `, a run of CronJob ${cron}` : ''}`;
+  const cron = cronJobOf(j);
+  return `running for ${ago(now - start)}, more than ${ago(maxS * 1000)}${st.active ? ` (${plural(st.active, 'active pod')})` : ''}${cron ? `, a run of CronJob ${cron}` : ''}`;
 }
