@@ -56,7 +56,7 @@ function judgeHealth(r: Report, endpoint: 'livez' | 'readyz', res: RawResponse |
   }
   if (failed.length) {
     const names = failed.map((n) => sanitize(n, 80));
-    r.action(State.CRITICAL, `read why ${names[0]} fails in the API server's log (microk8s: journalctl -u snap.microk8s.daemon-kubelite --since -10m | grep -i '${names[0]}'); ` +
+    r.action(State.CRITICAL, `read why ${names[0]} fails in the API server's log (microk8s: journalctl -u snap.microk8s.daemon-kubelite --since -10m -g '${names[0]}'); ` +
       `a datastore check (etcd, kine) points at check_k8s_dqlite_cluster; then curl -k https://<server>/${endpoint}?verbose or check again`);
     r.problem(State.CRITICAL, `${endpoint} failed: ${names.join(', ')}`,
       `/${endpoint} answered ${res.status}: ${names.map((n) => `[-]${n} failed`).join(', ')} (the reasons are only in the API server's log; microk8s: journalctl -u snap.microk8s.daemon-kubelite)`);

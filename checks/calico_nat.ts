@@ -178,7 +178,7 @@ function judgeNat(s: Section, d: Data, o: Options, now: number, t: NatTables, eb
   perf.metric(s, 'programmed_services', judged ? expected.length - missing.length : undefined, o, { min: 0 });
   const missingState = judged ? perf.judge(s, 'missing_services', missing.length, o, { min: 0 }).state : (perf.metric(s, 'missing_services', undefined, o, { min: 0 }), State.OK);
   const restart = `on ${d.node} run sudo snap restart microk8s.daemon-kubelite (kube-proxy runs inside it)`;
-  const verify = `verify with sudo iptables -t nat -S KUBE-SERVICES | head on ${d.node} and check again`;
+  const verify = `verify on ${d.node} that sudo iptables -t nat -S KUBE-SERVICES lists KUBE-SVC- rules again, and check again`;
   if (ebpf) {
     const name = ebpf.dataplane === 'cilium' ? 'Cilium\'s kube-proxy replacement' : 'Calico\'s eBPF dataplane';
     s.info(`Service NAT is done by ${name} (${ebpf.evidence}): kube-proxy's rules are not expected and not judged; --dataplane iptables or nftables judges them`);

@@ -271,7 +271,7 @@ function judgeEvictions(r: Report, d: Data, o: { window: number; evictedWarning?
 function evictionAction(node: string, resource: string): string {
   const then = `; then delete the evicted pods (kubectl delete pods -A --field-selector status.phase=Failed) and check again`;
   if (resource === 'memory') return `node ${node} ran out of memory: kubectl describe node ${node} (MemoryPressure, allocated requests) and kubectl top pods -A --sort-by=memory; set memory requests that match use, or move load off it${then}`;
-  if (resource === 'pids' || resource === 'PIDPressure') return `node ${node} ran out of process IDs: find the pod forking without end (ps -eLf | wc -l on the node) and give it a pids limit${then}`;
+  if (resource === 'pids' || resource === 'PIDPressure') return `node ${node} ran out of process IDs: find the pod forking without end (on the node, ps -eo pid,nlwp,comm --sort=-nlwp lists the processes with the most threads first) and give it a pids limit${then}`;
   if (resource.startsWith('ephemeral-storage (its own')) return `a pod on ${node} outgrew its own ephemeral-storage limit or emptyDir sizeLimit: raise the limit or make it write less (logs, scratch files)${then}`;
   return `node ${node} ran short of ${resource}: on it, df -h and df -i /var/snap/microk8s/common (container images, logs, emptyDirs); free space (sudo microk8s ctr images prune --all, old logs), ` +
     `kubectl describe node ${node} shows DiskPressure${then}`;

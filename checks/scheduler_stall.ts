@@ -235,7 +235,7 @@ export default defineCheck({
         ? `restart the scheduler on ${holder}, which holds Lease ${o.leaseNamespace}/${o.leaseName}: on ${holder} run sudo snap restart microk8s.daemon-kubelite ` +
           `(elsewhere: restart kube-scheduler there); another node's scheduler takes the Lease within ${duration ?? 60}s; ${verify}`
         : `no scheduler holds Lease ${o.leaseNamespace}/${o.leaseName}: on each control-plane node see whether the scheduler runs ` +
-          `(sudo snap services microk8s; journalctl -u snap.microk8s.daemon-kubelite | grep -i leader) and restart it (sudo snap restart microk8s.daemon-kubelite); ${verify}`);
+          `(sudo snap services microk8s; journalctl -u snap.microk8s.daemon-kubelite -g leader) and restart it (sudo snap restart microk8s.daemon-kubelite); ${verify}`);
       lines(stalled, stall.state, `scheduler stall: ${plural(stalled.length, 'pod')} unscheduled for up to ${formatDuration(stalled[0]!.age)} ` +
         `with no FailedScheduling event in ${formatDuration(o.window)}; ${leaseText}${stoppedHint}`,
       (x) => `${objectRef(x.pod.metadata)} unscheduled for ${formatDuration(x.age)}, never tried (no PodScheduled condition, no FailedScheduling event in ${formatDuration(o.window)})`);

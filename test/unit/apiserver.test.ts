@@ -188,7 +188,7 @@ describe('apiserver: what to do', () => {
     const d = healthy();
     d.readyz = { status: 500, body: verbose('readyz', READYZ, ['etcd']), ms: 5 };
     const { o } = await run(d);
-    expect(o.actions).toEqual([{ state: State.CRITICAL, text: "read why etcd fails in the API server's log (microk8s: journalctl -u snap.microk8s.daemon-kubelite --since -10m | grep -i 'etcd'); " +
+    expect(o.actions).toEqual([{ state: State.CRITICAL, text: "read why etcd fails in the API server's log (microk8s: journalctl -u snap.microk8s.daemon-kubelite --since -10m -g 'etcd'); " +
       'a datastore check (etcd, kine) points at check_k8s_dqlite_cluster; then curl -k https://<server>/readyz?verbose or check again' }]);
   });
 });
