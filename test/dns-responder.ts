@@ -100,6 +100,9 @@ export interface ResponderOptions {
   records?: Record<string, string[]>;
   mode?: 'answer' | 'silent' | 'servfail';
   delayMs?: number;
+  /** Where to listen (default 127.0.0.1, a free port): the API double binds a Service ClusterIP's port 53 inside a network namespace. */
+  host?: string;
+  port?: number;
 }
 
 export async function startDnsResponder(opts: ResponderOptions = {}): Promise<DnsResponder> {
@@ -121,7 +124,7 @@ export async function startDnsResponder(opts: ResponderOptions = {}): Promise<Dn
   });
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);
-    sock.bind(0, '127.0.0.1', () => resolve());
+    sock.bind(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   return {
     port: sock.address().port,

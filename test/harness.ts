@@ -110,6 +110,8 @@ export interface StartOptions {
   token?: string;
   /** Serve the API below this path (as Rancher does); the kubeconfigs' server URL carries it. */
   prefix?: string;
+  /** Also answer cluster DNS on this IP's UDP port 53 (inside `netns`, where the test put the IP on lo). */
+  dns?: string;
 }
 
 /**
@@ -117,7 +119,7 @@ export interface StartOptions {
  * removes its directory; apiServers() calls stop for every server in afterAll.
  */
 export async function startApiServer(scenario: string | Scenario, faults?: { rules: unknown[] }, opts: StartOptions | string = {}): Promise<ApiServer> {
-  const { netns, bootTime, token, prefix } = typeof opts === 'string' ? { netns: opts } as StartOptions : opts;
+  const { netns, bootTime, token, prefix, dns } = typeof opts === 'string' ? { netns: opts } as StartOptions : opts;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-api-'));
   const certs = inject('k8sNrpeCerts');
   for (const f of CERT_FILES) fs.copyFileSync(path.join(certs, f), path.join(dir, f));
@@ -129,6 +131,7 @@ export async function startApiServer(scenario: string | Scenario, faults?: { rul
     args.push('--faults', ff);
   }
   if (prefix) args.push('--prefix', prefix);
+  if (dns) args.push('--dns', dns);
   const env = { ...process.env };
   if (bootTime !== undefined) env[BOOT_TIME_ENV] = String(Math.floor(bootTime));
   const child = netns

@@ -5,7 +5,12 @@
 // demand. Started by test/harness.ts and scripts/demo.mjs; prints one JSON
 // line {port, pid, url} when it listens; stops on SIGTERM.
 //
-//   node dist/test/apiserver.mjs --scenario FILE|DIR --dir DIR [--faults FILE] [--port N] [--host 127.0.0.1] [--prefix /PATH]
+//   node dist/test/apiserver.mjs --scenario FILE|DIR --dir DIR [--faults FILE] [--port N] [--host 127.0.0.1] [--prefix /PATH] [--dns IP]
+//
+// --dns also plays the cluster's DNS: UDP port 53 on IP (the kube-dns Service's
+// ClusterIP, put on lo of a network namespace of the test's own) answers
+// NAME.NAMESPACE.svc.cluster.local with each scenario Service's ClusterIP, so a
+// check's lookup through the Service IP is answered and never leaves the namespace.
 //
 // --prefix serves the API below a path, as Rancher (/k8s/clusters/ID) or a
 // path-routing proxy does: the kubeconfigs' server URL carries it, and a request
@@ -20,6 +25,7 @@ import { ensureCerts, writeKubeconfigs } from './certs.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
 import { readScenario, renderNow, Store, typeKey, type ResourceType } from './store.js';
 import { PodLifecycle } from './lifecycle.js';
+import { startDnsResponder } from '../dns-responder.js';
 
 type Obj = Record<string, any>;
 
@@ -478,7 +484,21 @@ server.keepAliveTimeout = 30_000;
 
 const host = opts.host || '127.0.0.1';
 const prefix = (opts.prefix ?? '').replace(/\/+$/, '');
-server.listen(Number(opts.port ?? 0), host, () => {
+/** The scenario's Services as cluster DNS names: NAME.NAMESPACE.svc.cluster.local -> ClusterIP. */
+function serviceRecords(): Record<string, string[]> {
+  const services = [...store.types.values()].find((t) => t.group === '' && t.plural === 'services');
+  const out: Record<string, string[]> = {};
+  for (const s of services ? store.list(services) : []) {
+    const ip = s.spec?.clusterIP;
+    if (ip && ip !== 'None') out[`${s.metadata.name}.${s.metadata.namespace}.svc.cluster.local`] = [ip];
+  }
+  return out;
+}
+const dns = opts.dns ? startDnsResponder({ records: serviceRecords(), host: opts.dns, port: 53 }) : undefined;
+
+server.listen(Number(opts.port ?? 0), host, async () => {
+  // Ready means ready to answer: the DNS socket is bound before the line below is written.
+  await dns;
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   const url = `https://${host}:${port}${prefix}`;
