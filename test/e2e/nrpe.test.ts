@@ -161,6 +161,12 @@ describe.skipIf(!E2E)('the .deb under real NRPE', () => {
   const defined = () => checks.filter((c) => !optIn.has(`check_k8s_${c}`));
   /** check_nrpe inside the namespace, as the monitoring server would ask. */
   const viaNrpe = (c: string) => run('ip', ['netns', 'exec', NS, CHECK_NRPE, '-H', '127.0.0.1', '-p', String(port), '-t', '60', '-c', `check_k8s_${c}`]);
+  /** Each check through check_nrpe, one after another. */
+  async function askEach(names: string[]): Promise<{ check: string; r: Run }[]> {
+    const out: { check: string; r: Run }[] = [];
+    for (const c of names) out.push({ check: c, r: await viaNrpe(c) });
+    return out;
+  }
   /** A double in the namespace that also answers cluster DNS on the kube-dns Service IP; its kubeconfig is installed. */
   async function serve(scenario: string): Promise<void> {
     await server?.stop();
@@ -298,7 +304,7 @@ describe.skipIf(!E2E)('the .deb under real NRPE', () => {
     nrpeLog = () => `${nrpeOut}${fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''}`;
     await waitForNrpe(NS, port, nrpe, nrpeLog);
 
-    const answers = await Promise.all(defined().map(async (c) => ({ check: c, r: await viaNrpe(c) })));
+    const answers = await askEach(defined());
     const summary = answers.map(({ check, r }) => `${check}: ${r.code} ${r.stdout.split('\n')[0]}`).join('\n');
     for (const { check, r } of answers) {
       // UNKNOWN (cannot know yet) or OK, never a page; and the first line is the plugin's, not NRPE's.
@@ -314,7 +320,8 @@ describe.skipIf(!E2E)('the .deb under real NRPE', () => {
     await serve('healthy');
     for (const [name, line] of commands) expect(line, name).not.toMatch(/--node\b/);
     const api = defined().filter((c) => !HOST_INPUT.includes(c));
-    const answers = await Promise.all(api.map(async (c) => ({ check: c, r: await viaNrpe(c) })));
+    // One at a time, as the incident run below: apiserver's latency thresholds must not judge this test's own load.
+    const answers = await askEach(api);
     const summary = answers.map(({ check, r }) => `${check}: ${r.code} ${r.stdout.split('\n')[0]}`).join('\n');
     console.log(`healthy cluster through NRPE on ${HOSTNAME}:\n${summary}`);
     for (const { check, r } of answers) expect(r.code, `${check}\n${summary}\n${nrpeLog()}`).toBe(0);
