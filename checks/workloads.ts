@@ -15,7 +15,7 @@ import { Report } from '../lib/plugin/report.js';
 import { firstFew, plural } from '../lib/plugin/result.js';
 import { State, worst } from '../lib/plugin/state.js';
 import { objectRef } from '../lib/kube/objects.js';
-import { judgeCronJob, longRunningJob, newestCompletions, type CronJob, type Job } from '../lib/kube/jobs.js';
+import { cronJobOf, judgeCronJob, longRunningJob, newestCompletions, type CronJob, type Job } from '../lib/kube/jobs.js';
 
 /** A ControllerRevision: only when it was made and which revision it is. */
 interface ControllerRevision {
@@ -72,6 +72,27 @@ const compactJob = (j: Job): Job => ({
   spec: { suspend: j.spec?.suspend, activeDeadlineSeconds: j.spec?.activeDeadlineSeconds },
   status: { conditions: j.status?.conditions, startTime: j.status?.startTime, completionTime: j.status?.completionTime, active: j.status?.active },
 });
+
+/**
+ * The Jobs to judge, and to read CronJobs' last successes from. With --name the
+ * named Job is asked by field selector like every workload, but a CronJob's
+ * Jobs carry its name only in their ownerReference, which no selector reaches:
+ * they are listed where the named object lives and kept by owner. Without
+ * them `--name NS/CRONJOB` would never see its running Jobs, and would read
+ * its last success from status.lastSuccessfulTime alone.
+ */
+async function jobsOf(kube: KubeClient, q: { namespace?: string; labelSelector?: string }): Promise<Job[]> {
+  const target = kube.selection?.target;
+  const [named, owned] = await Promise.all([
+    kube.list<Job, Job>(RESOURCES.jobs, { ...q, project: compactJob, selected: true }),
+    target ? kube.list<Job, Job>(RESOURCES.jobs, {
+      ...q, namespace: q.namespace ?? target.namespace,
+      project: (j) => (cronJobOf(j) === target.name && (!target.namespace || j.metadata?.namespace === target.namespace) ? compactJob(j) : undefined),
+    }) : [],
+  ]);
+  const seen = new Set(named.map((j) => objectRef(j.metadata)));
+  return [...named, ...owned.filter((j) => !seen.has(objectRef(j.metadata)))];
+}
 
 /** Excluded by --exclude or the annotation: the pattern or annotation that did it. */
 function exclusion(w: Pick<Deployment, 'metadata'>, patterns: readonly string[]): string | undefined {
@@ -202,7 +223,7 @@ export default defineCheck({
       kube.list<Deployment, Deployment>(RESOURCES.statefulsets, q),
       kube.list<Deployment, Deployment>(RESOURCES.daemonsets, q),
       kube.list<CronJob, CronJob>(RESOURCES.cronjobs, { ...q, project: compactCron }),
-      kube.list<Job, Job>(RESOURCES.jobs, { ...q, project: compactJob }),
+      jobsOf(kube, { namespace: o.namespace, labelSelector: o.selector }),
     ]);
     const notes: string[] = [];
     const [revisionCreated, placement] = await Promise.all([

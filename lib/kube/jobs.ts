@@ -8,7 +8,7 @@ import { parseTime } from './time.js';
 import type { Condition, ObjectMeta } from './types.js';
 
 /** The CronJob that made a Job (its controller ownerReference), by name. */
-function cronJobOf(j: Job): string | undefined {
+export function cronJobOf(j: Job): string | undefined {
   return j.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'CronJob')?.name;
 }
 

@@ -89,6 +89,11 @@ export class Selection {
     this.names = (v.excludeName ?? []).map((s) => new RegExp(s));
   }
 
+  /** --name's object ({namespace?, name}), for a check that lists what the named object owns. */
+  get target(): { namespace?: string; name: string } | undefined {
+    return this.v.name;
+  }
+
   /** The namespace to list in (--name NS/NAME), unless the check already lists one. */
   namespace(given: string | undefined): string | undefined {
     return given ?? this.v.name?.namespace;

@@ -169,6 +169,40 @@ describe('check_k8s_workloads against the API double', () => {
     expect(loose.perf).toMatchObject({ stale_cronjobs: '0', long_running_jobs: '0' });
   });
 
+  it('--name NS/CRONJOB sees the Jobs that CronJob owns: its last success and a run that never ends', async () => {
+    // Jobs carry their CronJob's name only in ownerReferences: 'never' succeeded an hour ago through a Job
+    // (its status.lastSuccessfulTime not yet written), and a run of 'sync' has been going for 13h.
+    const job = (name: string, cron: string, status: Obj): Obj => ({
+      apiVersion: 'batch/v1', kind: 'Job',
+      metadata: { name, namespace: 'ops', creationTimestamp: status.startTime, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cron, uid: `uid-${cron}`, controller: true }] },
+      spec: { backoffLimit: 6, completions: 1, parallelism: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: cron, image: 'registry.example/tools:1' }] } } },
+      status,
+    });
+    const objects = [
+      ...JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'cronjobs.json'), 'utf8')).objects as Obj[],
+      job('never-29163480', 'never', { startTime: '$now-70m', completionTime: '$now-1h', succeeded: 1, conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: '$now-1h' }] }),
+      job('sync-29163420', 'sync', { startTime: '$now-13h', active: 1, ready: 1 }),
+    ];
+    const s = await start({ objects });
+    const never = await runBuilt('workloads', ['--kubeconfig', s.kubeconfig, '--name', 'ops/never', '-v']);
+    expectContract(never, TITLE);
+    expect(never.code, never.stdout).toBe(0);
+    expect(never.perf).toMatchObject({ stale_cronjobs: '0', long_running_jobs: '0' });
+    const sync = await runBuilt('workloads', ['--kubeconfig', s.kubeconfig, '--name', 'ops/sync', '-v']);
+    expectContract(sync, TITLE);
+    expect(sync.code, sync.stdout).toBe(1);
+    expect(sync.firstLine).toMatch(/^K8S WORKLOADS WARNING - 1 Job running too long: ops\/sync-29163420 \| /);
+    expect(sync.stdout).toContain('\n[WARNING] Job ops/sync-29163420: running for 13h, more than 12h (1 active pod), a run of CronJob sync\n');
+    expect(sync.stdout).not.toMatch(/migrate-schema|backup/);
+    // The named Job by field selector, as every workload; the CronJob's own Jobs listed in its namespace.
+    const jobs = s.requests().filter((q) => q.path === '/apis/batch/v1/namespaces/ops/jobs');
+    expect(jobs.map((q) => q.query.fieldSelector ?? 'none').sort()).toEqual(['metadata.name=never', 'metadata.name=sync', 'none', 'none']);
+    // Without --name the same verdicts, for the whole cluster.
+    const all = await runBuilt('workloads', ['--kubeconfig', s.kubeconfig, '-v']);
+    expect(all.stdout).toContain('\n[WARNING] Job ops/sync-29163420: running for 13h, more than 12h (1 active pod), a run of CronJob sync\n');
+    expect(all.stdout).not.toMatch(/CronJob ops\/never: never succeeded/);
+  });
+
   it('judges misscheduled DaemonSet pods, and -w/-c on the count', async () => {
     const s = await start({ objects: [...nodes(), ...daemonSet(3, ['k8s01', 'k8s02', 'k8s03'], { numberMisscheduled: 1 })] });
     const run = await runBuilt('workloads', ['--kubeconfig', s.kubeconfig, '-w', '1', '-c', '2']);
