@@ -229,6 +229,7 @@ export class KubeClient {
     const terms = sel?.fieldTerms(res.namespaced ? namespace : undefined) ?? [];
     const fieldSelector = [given, terms.length ? fieldSelectorText(terms) : ''].filter(Boolean).join(',');
     sel?.noteList();
+    const counted = sel?.forList();
     let restarted = false;
     for (;;) {
       const sink = begin(target);
@@ -241,7 +242,7 @@ export class KubeClient {
           if (cont) query.continue = cont;
           const onItem = (item: unknown) => {
             if (!isObject(item)) throw new TypeError(`a list item that is ${describeValue(item)}`);
-            if (sel && !sel.keeps(item as { metadata?: { name?: string; namespace?: string } })) return;
+            if (counted && !counted.keeps(item as { metadata?: { name?: string; namespace?: string } })) return;
             sink.item(item);
           };
           const a = await this.transport.get(path, query, target, opts.metadataOnly ? METADATA_ACCEPT : JSON_ACCEPT, onItem);
@@ -262,6 +263,7 @@ export class KubeClient {
         // conventions say to start the list again; do that once.
         if (e instanceof KubeApiError && e.status === 410 && !restarted) {
           restarted = true;
+          counted?.restart();
           this.log(2, `list ${target.resource}: continue token expired, restarting the list`);
           continue;
         }

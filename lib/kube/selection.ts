@@ -121,6 +121,29 @@ export class Selection {
   }
 
   /**
+   * keeps() for one list, whose counts can be taken back: a list that starts
+   * again (410 Gone, an expired continue token) must not count its items twice.
+   * Lists run in parallel, so each takes back only its own.
+   */
+  forList(): { keeps(item: Meta): boolean; restart(): void } {
+    let excluded = 0;
+    let matched = 0;
+    return {
+      keeps: (item) => {
+        const kept = this.keeps(item);
+        if (kept) matched++;
+        else excluded++;
+        return kept;
+      },
+      restart: () => {
+        this.excluded -= excluded;
+        this.matched -= matched;
+        excluded = matched = 0;
+      },
+    };
+  }
+
+  /**
    * The one no-match outcome: --name found nothing, or the exclusions left
    * nothing of what the server sent. An empty cluster without --name is the
    * check's own verdict, not this.

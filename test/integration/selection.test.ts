@@ -52,6 +52,16 @@ describe('selection against the API double', () => {
     expect(run.firstLine).toBe('K8S PDB UNKNOWN - no PodDisruptionBudget matched the exclusions (6 excluded by --exclude-namespace/--exclude-name): nothing judged (--unmatched-state unknown)');
   });
 
+  it('a list that starts again (410 Expired) counts what it excluded once', async () => {
+    const s = await start('incident', { rules: [{ path: '^/apis/policy/v1/poddisruptionbudgets$', expireContinue: true, times: 1 }] });
+    const run = await runBuilt('pdb', ['--kubeconfig', s.kubeconfig, '--exclude-name', 'pdb', '--page-size', '2']);
+    expect(run.code, run.stdout).toBe(3);
+    expect(run.firstLine).toBe('K8S PDB UNKNOWN - no PodDisruptionBudget matched the exclusions (6 excluded by --exclude-namespace/--exclude-name): nothing judged (--unmatched-state unknown)');
+    // It did start again: a first page, the expired continue, then the list from the start.
+    const statuses = s.requests().filter((q) => q.path === '/apis/policy/v1/poddisruptionbudgets').map((q) => [q.status, Boolean(q.query.continue)]);
+    expect(statuses.slice(0, 3)).toEqual([[200, false], [410, true], [200, false]]);
+  });
+
   it('check_k8s_stuck_terminating: the node\'s stuck pods in an excluded namespace are not judged', async () => {
     const s = await start('incident');
     const all = await runBuilt('stuck_terminating', ['--kubeconfig', s.kubeconfig]);

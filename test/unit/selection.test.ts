@@ -27,6 +27,20 @@ describe('selection (--name, --exclude-namespace, --exclude-name)', () => {
     expect(s.noMatch()).toBeUndefined();
   });
 
+  it('a list that starts again takes back only its own counts (lists run in parallel)', async () => {
+    const s = await sel(['--exclude-name', '^tmp-']);
+    const a = s.forList();
+    const b = s.forList();
+    a.keeps(obj('apps', 'tmp-1'));
+    b.keeps(obj('apps', 'tmp-2'));
+    a.restart(); // a's first page again: tmp-1 will come back
+    a.keeps(obj('apps', 'tmp-1'));
+    s.noteList();
+    expect(s.noMatch()?.summary).toBe('no PodDisruptionBudget matched the exclusions (2 excluded by --exclude-namespace/--exclude-name): nothing judged (--unmatched-state unknown)');
+    b.keeps(obj('apps', 'web'));
+    expect(s.noMatch()).toBeUndefined();
+  });
+
   it('turns --name into field selector terms and a namespace; none without it', async () => {
     const s = await sel(['--name', 'apps/db']);
     expect(s.namespace(undefined)).toBe('apps');
