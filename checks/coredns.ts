@@ -9,7 +9,7 @@ import { dnsFailureText, parseDnsServer, resolveA } from '../lib/host/dns.js';
 import { UsageError } from '../lib/plugin/errors.js';
 import { Report } from '../lib/plugin/report.js';
 import { plural } from '../lib/plugin/result.js';
-import { State } from '../lib/plugin/state.js';
+import { State, worst } from '../lib/plugin/state.js';
 import { isPodReady, podNotReadyReason } from '../lib/kube/pods.js';
 import { HOSTNAME, hostnameSpreading, selectorText } from '../lib/kube/spreading.js';
 import { selectorToString } from '../lib/kube/labels.js';
@@ -216,24 +216,34 @@ export default defineCheck({
 
     // Replicas: -w/-c on ready.
     const id = refOf(dep.metadata?.namespace ?? o.namespace, name);
+    const ns = dep.metadata?.namespace ?? o.namespace;
+    const scale = `kubectl scale -n ${ns} deploy/${name} --replicas=2`;
+    // All Ready but fewer than -w/-c want; whether one action already says what to do about spreading.
+    let tooFew = false;
+    let planned = false;
     const counts = `${ready} of ${desired} replicas ready, ${available} available, ${st.updatedReplicas ?? 0} up to date`;
     if (replicas.state !== State.OK) {
       const range = replicas.hint.replace(/^outside /, '');
       r.problem(replicas.state, ready === 0 ? 'no ready replica: no cluster DNS' : `${plural(ready, 'ready replica')} (${range})`, `${id}: ${counts} (${replicas.hint})`);
       const notReady = pods.find((pod) => !isPodReady(pod));
-      const ns = dep.metadata?.namespace ?? o.namespace;
-      const scale = `kubectl scale -n ${ns} deploy/${name} --replicas=2`;
-      r.action(replicas.state, notReady || ready < desired
-        ? `see why ${id} pods are not Ready: kubectl describe pod -n ${ns} ${notReady?.metadata?.name ?? `-l ${selectorText(dep.spec?.selector)}`}${desired < 2 ? `; scale it to 2 or more (${scale})` : ''}; check again`
-        : `every replica of ${id} is Ready but there are too few: ${scale} (or more), spread over nodes; check again`);
+      if (notReady || ready < desired) {
+        r.action(replicas.state, `see why ${id} pods are not Ready: kubectl describe pod -n ${ns} ${notReady?.metadata?.name ?? `-l ${selectorText(dep.spec?.selector)}`}` +
+          `${desired < 2 ? `; scale it to 2 or more (${scale})` : ''}; check again`);
+      } else tooFew = true;
     } else r.info(`${id}: ${counts}`);
+    // Spreading: without it the scheduler may stack every replica on one node.
+    const spread = hostnameSpreading(dep, desired);
+    const noSpread = !spread.found && o.requireAntiAffinity;
+    const addRule = `add a podAntiAffinity (or topologySpreadConstraint) on ${HOSTNAME} to ${id}'s pod template (kubectl edit -n ${ns} deploy/${name})`;
 
     // Nodes: one node's reboot must not take all of DNS.
     if (ready > 0 && onNodes.state !== State.OK) {
       if (nodes.length === 1) {
         r.problem(State.WARNING, `single point of failure: every ready pod on ${nodes[0]}`, `every ready ${name} pod runs on ${nodes[0]}: a reboot of ${nodes[0]} takes cluster DNS down (--min-nodes ${o.minNodes})`);
-        r.action(State.WARNING, `spread ${id} before ${nodes[0]} reboots: ${desired < 2 ? `kubectl scale -n ${dep.metadata?.namespace ?? o.namespace} deploy/${name} --replicas=2, ` : ''}` +
-          `add a podAntiAffinity on ${HOSTNAME}, then kubectl rollout restart -n ${dep.metadata?.namespace ?? o.namespace} deploy/${name}; check again`);
+        // One plan, in the order to do it: it also answers "too few" and "no anti-affinity".
+        planned = true;
+        r.action(worst(State.WARNING, tooFew ? replicas.state : State.OK), `spread ${id} before ${nodes[0]} reboots: ${desired < 2 ? `${scale}, ` : ''}` +
+          `add a podAntiAffinity on ${HOSTNAME}, then kubectl rollout restart -n ${ns} deploy/${name}; check again`);
       } else if (nodes.length === 0) {
         r.problem(State.WARNING, 'no ready pod found', `status says ${ready} ready but no ready pod matches ${selectorText(dep.spec?.selector)}`);
       } else {
@@ -241,10 +251,13 @@ export default defineCheck({
       }
     }
 
-    // Spreading: without it the scheduler may stack every replica on one node.
-    const spread = hostnameSpreading(dep, desired);
-    if (!spread.found && o.requireAntiAffinity) {
-      r.action(State.WARNING, `add a podAntiAffinity (or topologySpreadConstraint) on ${HOSTNAME} to ${id}'s pod template (kubectl edit -n ${dep.metadata?.namespace ?? o.namespace} deploy/${name}), or pass --no-require-anti-affinity on a single node`);
+    if (tooFew && !planned) {
+      const spreadOut = noSpread ? `${addRule} so that they spread over nodes` : 'spread over nodes';
+      r.action(replicas.state, `every replica of ${id} is Ready but there are too few: ${scale} (or more), ${spreadOut}; check again`);
+      planned = noSpread;
+    }
+    if (noSpread) {
+      if (!planned) r.action(State.WARNING, `${addRule}, or pass --no-require-anti-affinity on a single node`);
       r.problem(State.WARNING, 'no hostname anti-affinity',
         `pod template has no podAntiAffinity or topologySpreadConstraints on ${HOSTNAME} selecting its own pods (${selectorText({ matchLabels: dep.spec?.template?.metadata?.labels ?? {} })}): replicas may share a node`);
     } else if (spread.found) r.info(`spread over nodes by ${spread.found.text}`);

@@ -268,9 +268,27 @@ describe('coredns: what to do', () => {
 
 describe('coredns: what to do when every replica is Ready but too few', () => {
   it('says to scale, not to describe a Ready pod', async () => {
+    // Two Ready on two nodes, spread by a rule, -w 3: scale, nothing else.
+    const d = scaled(['k8s01', 'k8s02']);
+    d.deployment!.spec!.template!.spec!.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { 'k8s-app': 'kube-dns' } }, topologyKey: 'kubernetes.io/hostname' }] } };
+    const { o, state } = await run(d, ['-w', '3:']);
+    expect(state).toBe(State.WARNING);
+    expect(o.actions?.map((a) => a.text)).toEqual(['every replica of kube-system/coredns is Ready but there are too few: kubectl scale -n kube-system deploy/coredns --replicas=2 (or more), spread over nodes; check again']);
+  });
+
+  it('too few and no rule to spread them: one step says both', async () => {
+    const { o, state } = await run(scaled(['k8s01', 'k8s02']), ['-w', '3:']);
+    expect(state).toBe(State.WARNING);
+    expect(o.actions?.map((a) => a.text)).toEqual(['every replica of kube-system/coredns is Ready but there are too few: kubectl scale -n kube-system deploy/coredns --replicas=2 (or more), ' +
+      'add a podAntiAffinity (or topologySpreadConstraint) on kubernetes.io/hostname to kube-system/coredns\'s pod template (kubectl edit -n kube-system deploy/coredns) so that they spread over nodes; check again']);
+  });
+
+  it('one Ready replica on one node, no rule (microk8s\'s default): one plan, in the order to do it, not three overlapping steps', async () => {
     const { o, state } = await run(scaled(['k8s02']));
     expect(state).toBe(State.WARNING);
-    expect(o.actions?.[0]?.text).toBe('every replica of kube-system/coredns is Ready but there are too few: kubectl scale -n kube-system deploy/coredns --replicas=2 (or more), spread over nodes; check again');
+    expect(o.summary).toBe('kube-system/coredns: 1/1 ready on 1 node (k8s02): 1 ready replica (-w 2:); single point of failure: every ready pod on k8s02; no hostname anti-affinity');
+    expect(o.actions?.map((a) => a.text)).toEqual(['spread kube-system/coredns before k8s02 reboots: kubectl scale -n kube-system deploy/coredns --replicas=2, ' +
+      'add a podAntiAffinity on kubernetes.io/hostname, then kubectl rollout restart -n kube-system deploy/coredns; check again']);
   });
 });
 
