@@ -256,7 +256,7 @@ export default defineCheck({
         `the next run deletes it; now: kubectl -n ${d.namespace} delete pod ${d.name}`);
     } else if (d.cleanup === 'deleting' && d.stuck) {
       r.info(`canary ${ref} deleted; the API still had it when this run ended (the next run waits for it)`);
-    }
+    } else if (d.cleanup === 'gone' && d.stuck && d.stuck.stage !== 'delete') r.info(`canary ${ref} deleted and gone`);
     for (const e of d.evidenceErrors) r.info(`not read: ${e}`);
 
     // Perfdata: every stage, U when it did not end.

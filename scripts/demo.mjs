@@ -10,6 +10,10 @@
 //                         nothing is left behind when it exits
 //   check_k8s_dqlite      a journal directory written by systemd-journal-remote
 //                         (as test/journal-fixture.ts does), --journal-directory
+//   check_k8s_canary      the double plays the scheduler and kubelet for the
+//                         canary's pod (test/apiserver/lifecycle.ts); in the
+//                         incident the scheduler never tries it, as k8s02's
+//                         stalled scheduler did
 // When one of these cannot be simulated here the check is not run, and the
 // header says why.
 //
@@ -108,7 +112,19 @@ async function writeDemoJournal() {
 const journalMissing = await writeDemoJournal().catch((e) => `writing the journal failed: ${e.message}`);
 
 // --- The cluster ---------------------------------------------------------------
-const server = spawn(process.execPath, [path.join(root, 'dist/test/apiserver.mjs'), '--scenario', scenarioPath, '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The scenario, plus a scheduler and kubelet for the canary's pod: in the incident the scheduler
+// holds its Lease and never tries the pod (the lifecycle's 'unbound' fault).
+const scenarioDir = path.join(dir, 'scenario');
+fs.mkdirSync(scenarioDir);
+if (fs.statSync(scenarioPath).isDirectory()) {
+  for (const f of fs.readdirSync(scenarioPath).filter((n) => n.endsWith('.json'))) fs.copyFileSync(path.join(scenarioPath, f), path.join(scenarioDir, f));
+} else fs.copyFileSync(scenarioPath, path.join(scenarioDir, 'scenario.json'));
+const canaryFault = incident ? 'unbound' : undefined;
+fs.writeFileSync(path.join(scenarioDir, 'zz-canary-lifecycle.json'), JSON.stringify({ objects: [{
+  apiVersion: 'k8s-nrpe.test/v1', kind: 'PodLifecycle', metadata: { name: 'canary' },
+  spec: { namespaces: ['k8s-nrpe-canary'], stepMs: 300, ...(canaryFault && { fault: canaryFault }) },
+}] }));
+const server = spawn(process.execPath, [path.join(root, 'dist/test/apiserver.mjs'), '--scenario', scenarioDir, '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
 const ready = await new Promise((resolve, reject) => {
   let out = '';
   server.stdout.on('data', (c) => { out += c; if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0])); });
@@ -126,6 +142,7 @@ console.log([
   journalMissing
     ? `  dqlite        NOT RUN: ${journalMissing}`
     : `  dqlite        a journal directory of k8s-dqlite lines${incident ? " with k8s02's 'context canceled' storm" : ''} (--journal-directory)`,
+  `  canary        the double schedules and starts the canary's pod${canaryFault ? ', except that its scheduler never tries it (the stall)' : ''}`,
   '  boot time     this machine\'s: the double dates calico-node\'s start relative to it',
   '',
 ].join('\n'));
@@ -144,6 +161,8 @@ const run = (name, args) => {
 const extra = {
   dqlite: journalMissing ? undefined : ['--journal-directory', path.join(dir, 'journal')],
   calico_nat: natMissing ? undefined : [],
+  // A stage past its critical limit ends the wait: 5s instead of 20s keeps the demo short.
+  canary: ['--schedule-critical', '5s'],
 };
 try {
   const checks = execFileSync(bin('k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);

@@ -203,6 +203,10 @@ export async function runCanary(kube: KubeClient, o: CanaryRunOptions): Promise<
         const seconds = (Date.now() - deleteStart) / 1000;
         if (r === 'gone') d.seconds.delete = seconds;
         else d.stuck = { stage: 'delete', seconds, cause: stop.signal.aborted ? 'sigterm' : Date.now() >= deadline ? 'time' : 'limit' };
+      } else if (r === 'deleting' && (d.stuck.cause === 'time' || d.stuck.cause === 'limit') && Date.now() < deadline) {
+        // One look, not a wait: a pod never bound goes at once (the pod strategy's CheckGracefulDelete),
+        // a bound one waits for its kubelet. A failed look leaves it 'deleting'.
+        if (!(await podIfPresent(kube, ns, name, uid).catch(() => true))) r = 'gone';
       }
       d.cleanup = r;
     } catch (e) {

@@ -90,6 +90,9 @@ describe('check_k8s_canary', () => {
       expect(r.stdout.split('\n')[1]).toMatch(/^What to do: the scheduler on k8s01 holds its Lease but does not work its queue: restart it there/);
       expect(r.perf.schedule_seconds).toBe('U');
       expect(await canaries(server)).toEqual([]);
+      // Never bound: the API removes it at once on delete, and the check says so rather than "still had it".
+      expect(r.stdout).toContain('\ncanary k8s-nrpe-canary/k8s-nrpe-canary deleted and gone\n');
+      expect(r.stdout).not.toContain('still had it');
       firstLines.push(r.firstLine.split(' | ')[0]!);
     }, 120_000);
 
