@@ -427,3 +427,80 @@ describe('canary judgement: stage limits at their edges', () => {
     expect(onNode.second).toBe('What to do: the kubelet on k8s02 has not confirmed the delete: check_k8s_kubelet_stall --node k8s02 and check_k8s_stuck_terminating; the next run reports this canary until it goes');
   });
 });
+
+describe('canary judgement: before and after the run', () => {
+  it('four foreign pods: three named, the next step naming the namespace; no canary, U perfdata', async () => {
+    const r = await run(base({ foreign: ['web-1', 'web-2', 'db-0', 'cache-0'], created: false, cleanup: undefined }));
+    expect(r.state).toBe(State.UNKNOWN);
+    expect(r.first).toMatch(/^K8S CANARY UNKNOWN - refusing to run: namespace k8s-nrpe-canary holds 4 pods not made by k8s-nrpe \(web-1, web-2, db-0\) \|/);
+    expect(r.text).toContain('\n[UNKNOWN] next: give the canary a namespace of its own (deploy/rbac-canary.yaml makes k8s-nrpe-canary; --namespace) or move those pods out');
+    expect(r.text).not.toMatch(/no canary was created|^canary /m);
+    expect(r.perf).toMatchObject({ schedule_seconds: undefined, total_seconds: undefined, leftovers_deleted: 0 });
+  });
+
+  it('another run in progress: with its age only, or known only from the API refusing a second (409)', async () => {
+    const aged = await run(base({ busy: { age: 5 }, created: false, cleanup: undefined }));
+    expect(aged.state).toBe(State.UNKNOWN);
+    expect(aged.first).toMatch(/^K8S CANARY UNKNOWN - another run's canary k8s-nrpe-canary\/k8s-nrpe-canary-k8s02 is in progress \(created 5s ago\) \|/);
+    expect(aged.text).toContain('\n[UNKNOWN] next: runs overlap: make the check interval longer than -t, and run one canary per node');
+    expect(aged.text).not.toMatch(/no canary was created/);
+    const refused = await run(base({ busy: {}, created: false, cleanup: undefined }));
+    expect(refused.first).toMatch(/^K8S CANARY UNKNOWN - another run's canary k8s-nrpe-canary\/k8s-nrpe-canary-k8s02 is in progress \|/);
+  });
+
+  it('a previous canary still present after its delete: CRITICAL, the kubelet to check, no "no canary was created"', async () => {
+    const blocked = pod({ metadata: { deletionTimestamp: ago(150) }, spec: { nodeName: 'k8s03' } });
+    const r = await run(base({ blocked, created: false, cleanup: undefined }));
+    expect(r.state).toBe(State.CRITICAL);
+    expect(r.first).toMatch(/^K8S CANARY CRITICAL - a previous canary k8s-nrpe-canary\/k8s-nrpe-canary-k8s02 is still present 2m30s after its delete on k8s03 \(kubelet or datastore\) \|/);
+    expect(r.second).toBe('What to do: the kubelet on k8s03 has not confirmed the delete: check_k8s_kubelet_stall and check_k8s_stuck_terminating; this check waits for it');
+    expect(r.text).not.toMatch(/no canary was created/);
+    const bare = await run(base({ blocked: pod(), created: false, cleanup: undefined }));
+    expect(bare.first).toMatch(/^K8S CANARY CRITICAL - a previous canary k8s-nrpe-canary\/k8s-nrpe-canary-k8s02 is still present on no node \(kubelet or datastore\) \|/);
+    expect(bare.second).toMatch(/^What to do: the kubelet on \? has not confirmed the delete/);
+  });
+
+  it('leftovers: deleted ones counted and said, gone ones not counted, one that cannot be deleted is UNKNOWN (and stands for "no canary")', async () => {
+    const r = await run(base({
+      seconds: { schedule: 1, start: 1, ready: 1, delete: 1 },
+      leftovers: [{ name: 'k8s-nrpe-canary-k8s03', why: 'its run on mon1 has ended', result: 'deleted' }, { name: 'k8s-nrpe-canary-k8s04', why: 'older than its run\'s -t', result: 'gone' }, { name: 'k8s-nrpe-canary-k8s05', why: 'ended', result: 'deleted' }],
+    }));
+    expect(r.state).toBe(State.OK);
+    expect(r.perf.leftovers_deleted).toBe(2);
+    expect(r.text).toContain('\ndeleted the leftover canary k8s-nrpe-canary/k8s-nrpe-canary-k8s03: its run on mon1 has ended\n');
+    expect(r.text).toContain('\ndeleted the leftover canary k8s-nrpe-canary/k8s-nrpe-canary-k8s04: older than its run\'s -t\n');
+    const kept = await run(base({ created: false, cleanup: undefined, leftovers: [{ name: 'k8s-nrpe-canary-k8s03', why: 'ended', result: { error: 'forbidden' } }] }));
+    expect(kept.state).toBe(State.UNKNOWN);
+    expect(kept.first).toMatch(/^K8S CANARY UNKNOWN - cannot delete the leftover canary k8s-nrpe-canary\/k8s-nrpe-canary-k8s03: forbidden \|/);
+    expect(kept.perf.leftovers_deleted).toBe(0);
+    const nothing = await run(base({ created: false, cleanup: undefined }));
+    expect(nothing.state).toBe(State.UNKNOWN);
+    expect(nothing.first).toMatch(/^K8S CANARY UNKNOWN - no canary was created \|/);
+    expect(nothing.text).not.toMatch(/^canary /m);
+  });
+
+  it('a stuck stage without a created canary is not "no canary was created"', async () => {
+    const r = await run(base({ created: false, cleanup: undefined, stuck: { stage: 'schedule', seconds: 0, cause: 'api', error: 'forbidden' } }));
+    expect(r.first).toMatch(/^K8S CANARY UNKNOWN - API error in stage schedule after 0s: forbidden \|/);
+  });
+
+  it('the cleanup: an error says how to delete by hand; "deleting" is said only after a failed stage', async () => {
+    const r = await run(base({ seconds: { schedule: 0.2, start: 1, ready: 0.5 }, cleanup: { error: 'connection refused' } }));
+    expect(r.text).toContain('\n[UNKNOWN] the next run deletes it; now: kubectl -n k8s-nrpe-canary delete pod k8s-nrpe-canary-k8s02\n');
+    const deleting = await run(base({ seconds: { schedule: 0.2, start: 1, ready: 0.5, delete: 1 }, cleanup: 'deleting' }));
+    expect(deleting.state).toBe(State.OK);
+    expect(deleting.text).not.toMatch(/still had it/);
+  });
+
+  it('evidence that could not be read is said, not judged', async () => {
+    const r = await run(base({ seconds: { schedule: 1, start: 1, ready: 1, delete: 1 }, evidenceErrors: ['node Lease k8s02: forbidden'] }));
+    expect(r.state).toBe(State.OK);
+    expect(r.text).toContain('\nnot read: node Lease k8s02: forbidden\n');
+  });
+
+  it('--image takes a reference and nothing around it', async () => {
+    await expect(checkOptions(check, ['--image', 'registry.local:5000/pause@sha256:abc'])).resolves.toMatchObject({ image: 'registry.local:5000/pause@sha256:abc' });
+    await expect(checkOptions(check, ['--image', '/pause:3.10'])).rejects.toThrow(/not an image reference/);
+    await expect(checkOptions(check, ['--image', 'pause:3.10 --privileged'])).rejects.toThrow(/not an image reference/);
+  });
+});
