@@ -657,3 +657,80 @@ describe("Calico's own NAT: the edges", () => {
     expect(lines(evaluateNat(data('healthy'), opts(), NOW)).join('\n')).not.toMatch(/cali-nat-outgoing chain/);
   });
 });
+
+describe('Service NAT: what the section says', () => {
+  const apiError = new PluginError('API server https://127.0.0.1:16443 refused the connection (ECONNREFUSED)');
+
+  it('the sections\' headings: Service NAT and calico-node, each with its status', () => {
+    const o = evaluateNat(data('healthy'), opts(), NOW);
+    expect(o.findings.filter((f) => f.section !== undefined).map((f) => [f.state, f.text])).toEqual([
+      [State.OK, 'Service NAT: 18/18 service ports programmed on k8s02 (iptables-nft, 127 nat rules)'],
+      [State.OK, 'calico-node: calico-node Ready, started 52s after boot'],
+    ]);
+    expect(o.perfdata.map((p) => [p.label, p.min])).toEqual([
+      ['expected_services', 0], ['programmed_services', 0], ['missing_services', 0], ['nat_rules', 0], ['calico_started_after_boot', undefined], ['calico_restarts', 0],
+    ]);
+    // Nothing stale, nothing settling under --min-age 0: neither line.
+    expect(lines(o).join('\n')).not.toMatch(/no longer has/);
+    expect(lines(evaluateNat(data('healthy', { services: data('healthy').services.filter((s) => s.metadata?.name !== 'just-created') }), opts(), NOW)).join('\n')).not.toMatch(/not judged/);
+  });
+
+  it('without the API and without KUBE-SERVICES: the one CRITICAL line, no Service named; every metric with min 0', () => {
+    const o = evaluateNat(data('incident', { apiError, services: [], slices: [], calicoPods: undefined, sources: sources({ iptables: parseIptablesSave(EMPTY_NAT) }) }), opts(), NOW);
+    expect(lines(o, State.CRITICAL)).toEqual(['no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table: ClusterIP traffic from k8s02 is dropped (post-reboot incident signature; booted 1h ago). Restart kube-proxy/kubelite']);
+    expect(o.perfdata.map((p) => [p.label, p.value, p.min])).toEqual([
+      ['expected_services', undefined, 0], ['programmed_services', undefined, 0], ['missing_services', undefined, 0], ['nat_rules', 0, 0], ['calico_started_after_boot', undefined, undefined], ['calico_restarts', undefined, 0],
+    ]);
+  });
+
+  it('without the API, both iptables backends holding rules: "hold", both named', () => {
+    const both = sources({ legacy: save('kube-proxy-legacy.save') });
+    const o = evaluateNat(data('healthy', { apiError, services: [], slices: [], calicoPods: undefined, sources: both }), opts(), NOW);
+    expect(outcomeState(o)).toBe(State.UNKNOWN);
+    expect(o.summary).toMatch(/; iptables-nft and iptables-legacy hold Service rules \(\d+ service ports\)$/);
+    const judged = evaluateNat(data('healthy', { sources: both }), opts(), NOW);
+    expect(outcomeState(judged)).toBe(State.OK);
+    expect(judged.summary).toMatch(/^18\/18 service ports programmed on k8s02 \(iptables-nft, iptables-legacy, 254 nat rules\); /);
+  });
+
+  it('four missing: three named and "...", "have", and the kube-proxy step; three: no "..."', () => {
+    const four = without(save('kube-proxy-nat-counters.save'), 'media/sonarr:http', 'kube-system/kube-dns:dns', 'default/kubernetes:https', 'media/radarr:http');
+    const o = evaluateNat(data('healthy', { sources: sources({ iptables: four }) }), opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^4 of 18 service ports with ready endpoints have no NAT rule on k8s02: default\/kubernetes:https, kube-system\/kube-dns:dns, media\/sonarr:http, \.\.\.; calico-node Ready/);
+    expect(o.actions?.map((a) => a.text)).toEqual(['kube-proxy on k8s02 is not syncing every Service: on k8s02 run sudo snap restart microk8s.daemon-kubelite (kube-proxy runs inside it); verify on k8s02 that sudo iptables -t nat -S KUBE-SERVICES lists KUBE-SVC- rules again, and check again']);
+    const three = evaluateNat(data('healthy', { sources: sources({ iptables: without(save('kube-proxy-nat-counters.save'), 'media/sonarr:http', 'kube-system/kube-dns:dns', 'default/kubernetes:https') }) }), opts(), NOW);
+    expect(three.summary).toMatch(/^3 of 18 service ports with ready endpoints have no NAT rule on k8s02: default\/kubernetes:https, kube-system\/kube-dns:dns, media\/sonarr:http; calico-node/);
+  });
+
+  it('IPVS: the long line and the step say why and what to read instead', () => {
+    const ipvs = parseIptablesSave([
+      '*nat', ':PREROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]', ':KUBE-MARK-MASQ - [0:0]', ':cali-PREROUTING - [0:0]', ':cali-POSTROUTING - [0:0]', ':cali-OUTPUT - [0:0]',
+      '-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ',
+      'COMMIT',
+    ].join('\n'));
+    const o = evaluateNat(data('healthy', { sources: sources({ iptables: ipvs }) }), opts(), NOW);
+    expect(lines(o, State.UNKNOWN)).toEqual(['kube-proxy runs in IPVS mode (KUBE-SERVICES matches the KUBE-CLUSTER-IP ipset): per-Service rules are in IPVS, which this check does not read']);
+    expect(o.actions?.map((a) => a.text)).toEqual(['read the Services from IPVS on k8s02 (sudo ipvsadm -Ln): this check reads iptables and nftables rules only']);
+  });
+
+  it('an eBPF dataplane: the long line says who translates and how to judge kube-proxy anyway', () => {
+    const o = evaluateNat(data('healthy', { sources: sources({ iptables: parseIptablesSave(read('netfilter', 'calico-only.rules')) }) }), opts({ dataplane: 'cilium' }), NOW);
+    expect(lines(o)).toContain('Service NAT is done by Cilium\'s kube-proxy replacement (--dataplane cilium): kube-proxy\'s rules are not expected and not judged; --dataplane iptables or nftables judges them');
+  });
+
+  it('stale cluster IP rules: counted by their cluster IP rule only (not an external IP rule), three named', () => {
+    const text = read('netfilter', 'kube-proxy-nat-counters.save').replace(
+      /^(\[\d+:\d+\] -A KUBE-SERVICES -d 10\.152\.183\.151\/32 .*)$/m,
+      '$1\n[0:0] -A KUBE-SERVICES -d 192.168.1.50/32 -p tcp -m comment --comment "media/radarr:http external IP" -m tcp --dport 7878 -j KUBE-EXT-T4E3QRLUYNNZQO6G',
+    );
+    expect(text).toContain('external IP');
+    const gone = (...names: string[]) => {
+      const d = data('healthy', { sources: sources({ iptables: parseIptablesSave(text) }) });
+      d.services = d.services.filter((s) => !names.includes(s.metadata!.name!));
+      return lines(evaluateNat(d, opts(), NOW)).filter((t) => /no longer has/.test(t));
+    };
+    expect(gone('radarr', 'sonarr')).toEqual(['2 cluster IP rules for Service ports the API no longer has (kube-proxy not syncing?): media/sonarr:http, media/radarr:http']);
+    expect(gone('radarr', 'sonarr', 'calibreweb', 'node-exporter')).toEqual([expect.stringMatching(/^4 cluster IP rules for Service ports the API no longer has \(kube-proxy not syncing\?\): [^,]+, [^,]+, [^,]+$/)]);
+  });
+});
