@@ -255,7 +255,7 @@ describe('canary judgement: stage limits at their edges', () => {
     expect(api.state).toBe(State.UNKNOWN);
     expect(api.first).toMatch(/^K8S CANARY UNKNOWN - API error in stage start after 3s: etcdserver: request timed out \|/);
     expect(api.second).toBe('What to do: the API server failed mid-run: check it (check_k8s_apiserver); the next run deletes a canary this one left');
-    expect(api.text).not.toMatch(/heartbeat/);
+    expect(api.text.trimEnd().split('\n').slice(2)).toEqual(['canary k8s-nrpe-canary/k8s-nrpe-canary-k8s02 on k8s02: schedule -, start -, ready -, delete -']);
     const sig = await run(base({ stuck: { stage: 'delete', seconds: 0, cause: 'sigterm' }, seconds: { schedule: 1, start: 1, ready: 1 }, nodeLease, pod: pod({ spec: { nodeName: 'k8s02' } }) }));
     expect(sig.state).toBe(State.UNKNOWN);
     expect(sig.first).toMatch(/^K8S CANARY UNKNOWN - ended by a signal in stage delete after 0s \|/);
@@ -284,6 +284,9 @@ describe('canary judgement: stage limits at their edges', () => {
       expect(r.second).toBe('What to do: the scheduler works but found no node: free capacity or fix the node (kubectl describe node); check_k8s_scheduler_stall shows who else waits');
       expect(r.text).toContain('k8s-nrpe-canary/k8s-nrpe-canary-k8s02: PodScheduled=False Unschedulable since ?');
       expect(r.text).toContain('no scheduler Lease (leader election off?)');
+      delete p.status!.conditions![0]!.message;
+      const bare = await run(base({ stuck: { stage: 'schedule', seconds: 20, cause: 'limit' }, pod: p }));
+      expect(bare.first).toMatch(/^K8S CANARY WARNING - not scheduled after 20s: Unschedulable: \|/);
     });
 
     it('no attempt: the newest FailedScheduling event as evidence (whatever the order), none said as none', async () => {
@@ -299,6 +302,8 @@ describe('canary judgement: stage limits at their edges', () => {
       expect(x3.text).toContain('\nk8s-nrpe-canary/k8s-nrpe-canary-k8s02: no PodScheduled condition; FailedScheduling x3: old: 0/3 nodes are available\n');
       const none = await run(base({ stuck: { stage: 'schedule', seconds: 20, cause: 'limit' }, schedulerLease, pod: pod(), events: [normal] }));
       expect(none.text).toContain('\nk8s-nrpe-canary/k8s-nrpe-canary-k8s02: no PodScheduled condition, no FailedScheduling event\n');
+      const bare = await run(base({ stuck: { stage: 'schedule', seconds: 20, cause: 'limit' }, schedulerLease, pod: pod(), events: [evt({ reason: 'FailedScheduling', lastTimestamp: ago(2) })] }));
+      expect(bare.text).toContain('\nk8s-nrpe-canary/k8s-nrpe-canary-k8s02: no PodScheduled condition; FailedScheduling:\n');
     });
 
     it('no attempt: what the scheduler Lease says (unreadable, absent, no holder, never renewed, expired, holder node NotReady)', async () => {
@@ -396,6 +401,10 @@ describe('canary judgement: stage limits at their edges', () => {
       const r = await run(base({ stuck, events: [evt({ reason: 'FailedCreatePodSandBox', lastTimestamp: ago(1), message: 'failed to reserve sandbox name "a": name "a" is reserved for "b"' })], pod: bound() }));
       expect(r.first).toMatch(/^K8S CANARY CRITICAL - bound to k8s02 30s ago, no sandbox: FailedCreatePodSandBox: name is reserved \|/);
       expect(r.second).toBe('What to do: containerd on k8s02 holds a stale sandbox name ("name is reserved"): restart containerd there (microk8s: sudo snap restart microk8s.daemon-containerd); check_k8s_sandbox_changed --node k8s02 shows the pods it blocks');
+      // An event without a message: not "reserved", nothing made up.
+      const bare = await run(base({ stuck, events: [evt({ reason: 'FailedCreatePodSandBox', lastTimestamp: ago(1) })], pod: bound() }));
+      expect(bare.first).toMatch(/^K8S CANARY CRITICAL - bound to k8s02 30s ago, no sandbox: FailedCreatePodSandBox: \|/);
+      expect(bare.second).toMatch(/^What to do: containerd or the CNI on k8s02 cannot make sandboxes/);
     });
   });
 
@@ -424,6 +433,8 @@ describe('canary judgement: stage limits at their edges', () => {
       'canary k8s-nrpe-canary/k8s-nrpe-canary-k8s02: schedule 0.2s, start 1s, ready 0.5s, delete -',
     ]);
     const onNode = await run(base({ seconds: { schedule: 0.2, start: 1, ready: 0.5 }, stuck: { stage: 'delete', seconds: 30, cause: 'limit' }, cleanup: 'deleting', nodeLease, pod: pod({ spec: { nodeName: 'k8s02' } }) }));
+    const held = await run(base({ stuck: { stage: 'delete', seconds: 30, cause: 'limit' }, pod: pod({ metadata: { finalizers: ['example.com/hold', 'example.com/backup'] }, spec: { nodeName: 'k8s02' } }) }));
+    expect(held.first).toMatch(/ on k8s02 \(kubelet or datastore\); finalizers example\.com\/hold,example\.com\/backup \|/);
     expect(onNode.second).toBe('What to do: the kubelet on k8s02 has not confirmed the delete: check_k8s_kubelet_stall --node k8s02 and check_k8s_stuck_terminating; the next run reports this canary until it goes');
   });
 });
@@ -477,6 +488,10 @@ describe('canary judgement: before and after the run', () => {
     expect(nothing.state).toBe(State.UNKNOWN);
     expect(nothing.first).toMatch(/^K8S CANARY UNKNOWN - no canary was created \|/);
     expect(nothing.text).not.toMatch(/^canary /m);
+    // Leftovers deleted do not explain a run that created nothing.
+    const cleaned = await run(base({ created: false, cleanup: undefined, leftovers: [{ name: 'k8s-nrpe-canary-k8s03', why: 'ended', result: 'deleted' }] }));
+    expect(cleaned.state).toBe(State.UNKNOWN);
+    expect(cleaned.first).toMatch(/^K8S CANARY UNKNOWN - no canary was created \|/);
   });
 
   it('a stuck stage without a created canary is not "no canary was created"', async () => {
