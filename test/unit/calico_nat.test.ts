@@ -670,7 +670,7 @@ describe('Service NAT: what the section says', () => {
     expect(o.perfdata.map((p) => [p.label, p.min])).toEqual([
       ['expected_services', 0], ['programmed_services', 0], ['missing_services', 0], ['nat_rules', 0], ['calico_started_after_boot', undefined], ['calico_restarts', 0],
     ]);
-    // Nothing stale, nothing settling under --min-age 0: neither line.
+    // Nothing stale, and without the young Service nothing settling: neither line.
     expect(lines(o).join('\n')).not.toMatch(/no longer has/);
     expect(lines(evaluateNat(data('healthy', { services: data('healthy').services.filter((s) => s.metadata?.name !== 'just-created') }), opts(), NOW)).join('\n')).not.toMatch(/not judged/);
   });
