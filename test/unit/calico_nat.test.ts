@@ -502,3 +502,235 @@ describe("Calico's own NAT (behaviour change, issue 13.6)", () => {
     expect(outcomeState(evaluateNat(data('healthy', { sources: kubeProxyOnly(), calicoPods: undefined }), opts({ calico: false }), NOW))).toBe(State.OK);
   });
 });
+
+// Situations written for the mistakes Stryker made that the tests above missed (a boundary, a
+// swapped state, a dropped condition, a text the operator acts on), each asserting the state and the words.
+describe('calico-node against the boot: the edges', () => {
+  const HOUR = 3600_000;
+  /** The healthy node's calico-node, started `startedMs` (epoch ms), booted `bootedAgoS` seconds ago. */
+  const started = (startedMs: number, bootedAgoS = 3600, restartCount = 1) => {
+    const d = data('healthy');
+    d.bootTime = NOW - bootedAgoS * 1000;
+    const cs = d.calicoPods![0]!.status!.containerStatuses![0]!;
+    cs.state = { running: { startedAt: new Date(startedMs).toISOString() } };
+    cs.restartCount = restartCount;
+    return d;
+  };
+  const calicoLine = (o: Outcome) => lines(o).find((t) => t.startsWith('kube-system/calico-node-q9w4m: '));
+
+  it('30 s before btime is the clock stepped after boot (OK), 31 s before is the old calico-node (CRITICAL, with its restarts)', () => {
+    const at = evaluateNat(started(BOOT - 30_000), opts(), NOW);
+    expect(outcomeState(at)).toBe(State.OK);
+    expect(at.summary).toMatch(/; calico-node Ready, started 0s after boot$/);
+    expect(perf(at).calico_started_after_boot).toBe(-30);
+    const past = evaluateNat(started(BOOT - 31_000, 3600, 3), opts(), NOW);
+    expect(outcomeState(past)).toBe(State.CRITICAL);
+    expect(past.summary).toMatch(/^calico-node has not restarted since the reboot; 18\/18 service ports programmed/);
+    expect(lines(past, State.CRITICAL)).toEqual(['calico-node has not restarted since the reboot: kube-system/calico-node-q9w4m started 31s before this host booted 1h ago (3 restarts); delete the pod or restart kubelite']);
+    expect(calicoLine(past)).toMatch(/^kube-system\/calico-node-q9w4m: Ready, started 31s BEFORE boot, 3 restarts; Calico nat chains: /);
+  });
+
+  it('within --boot-grace: a calico-node started after the boot is OK, one 31 s before it waits (WARNING) and one 30 s before is OK', () => {
+    const boot = NOW - 90_000;
+    const after = evaluateNat(started(boot + 20_000, 90), opts(), NOW);
+    expect(outcomeState(after)).toBe(State.OK);
+    expect(after.summary).toMatch(/; calico-node Ready, started 20s after boot$/);
+    expect(outcomeState(evaluateNat(started(boot - 30_000, 90), opts(), NOW))).toBe(State.OK);
+    const waiting = evaluateNat(started(boot - 2 * HOUR, 90), opts(), NOW);
+    expect(outcomeState(waiting)).toBe(State.WARNING);
+    expect(lines(waiting, State.WARNING)).toEqual(['calico-node has not restarted yet: kube-system/calico-node-q9w4m started 2h before this host booted 1m30s ago; CRITICAL if it has not restarted 5m after the boot (--boot-grace)']);
+    expect(waiting.actions?.map((a) => a.text)).toEqual(['wait up to --boot-grace 5m for calico-node to restart after the boot, then check again (kubectl -n kube-system get pods -l k8s-app=calico-node -o wide --field-selector spec.nodeName=k8s02)']);
+  });
+
+  it('booted exactly --boot-grace ago is no longer "not yet": CRITICAL', () => {
+    const o = evaluateNat(started(NOW - 300_000 - 2 * HOUR, 300), opts({ bootGrace: 300 }), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^calico-node has not restarted since the reboot/);
+    const before = evaluateNat(started(NOW - 299_000 - 2 * HOUR, 299), opts({ bootGrace: 300 }), NOW);
+    expect(outcomeState(before)).toBe(State.WARNING);
+  });
+
+  it('the old calico-node leads the status line before missing Service rules of the same state', () => {
+    const d = started(BOOT - 2 * HOUR, 3600, 0);
+    d.sources = sources({ iptables: without(save('kube-proxy-nat-counters.save'), 'media/sonarr:http', 'kube-system/kube-dns:dns', 'default/kubernetes:https') });
+    const o = evaluateNat(d, opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^calico-node has not restarted since the reboot; 3 of 18 service ports with ready endpoints have no NAT rule on k8s02: /);
+  });
+});
+
+describe('calico-node: its container and its Ready condition', () => {
+  const pod = (d: Data) => d.calicoPods![0]!;
+  const why = (c = 'calico-node') => `see why calico-node on k8s02 is not running or Ready: kubectl -n kube-system get pods -l k8s-app=calico-node -o wide --field-selector spec.nodeName=k8s02, then kubectl describe and kubectl logs -c ${c} that pod; check again`;
+
+  it('a --calico-container the pod has no status for: WARNING, restarts and start unknown, no metrics', () => {
+    const o = evaluateNat(data('healthy'), opts({ calicoContainer: 'felix' }), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toMatch(/^calico-node container felix has no status; 18\/18 service ports/);
+    expect(lines(o, State.WARNING)).toEqual(['kube-system/calico-node-q9w4m has no status for container felix (restarts ?; host booted 1h ago)']);
+    expect(o.actions?.map((a) => a.text)).toEqual([why('felix')]);
+    expect(lines(o)).toContainEqual(expect.stringMatching(/^kube-system\/calico-node-q9w4m: Ready, start time unknown, 0 restarts; Calico nat chains: /));
+    expect(perf(o)).toMatchObject({ calico_started_after_boot: undefined, calico_restarts: undefined });
+  });
+
+  it('reads the named container, not the first one listed', () => {
+    const d = data('healthy', { sources: sources({ iptables: parseIptablesSave(read('netfilter', 'kube-proxy-nat-counters.save').split('\n').filter((l) => !/cali-/.test(l)).join('\n')) }) });
+    const sidecar = { name: 'calico-exporter', restartCount: 7, ready: true, image: 'x', imageID: 'y', state: { running: { startedAt: new Date(NOW - 10_000).toISOString() } } };
+    pod(d).status!.containerStatuses!.unshift(sidecar as never);
+    const o = evaluateNat(d, opts(), NOW);
+    // calico-node itself is an hour old: its missing nat chains are judged, with its own start and restarts.
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toBe("Calico's nat chains missing (cali-PREROUTING, cali-POSTROUTING, cali-OUTPUT); 18/18 service ports programmed on k8s02 (iptables-nft, 118 nat rules); calico-node Ready, started 52s after boot");
+    expect(perf(o)).toMatchObject({ calico_started_after_boot: 52, calico_restarts: 1 });
+  });
+
+  it('terminated, and with no state at all: CRITICAL "not running" with what the status says', () => {
+    const d = data('healthy');
+    const cs = pod(d).status!.containerStatuses![0]!;
+    cs.state = { terminated: { reason: 'Error', exitCode: 1, message: 'felix exited: datastore unreachable' } } as never;
+    let o = evaluateNat(d, opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^calico-node not running \(Error\); /);
+    expect(lines(o, State.CRITICAL)).toEqual(['kube-system/calico-node-q9w4m container calico-node is not running, terminated: Error (felix exited: datastore unreachable); restarts 1; host booted 1h ago']);
+    expect(o.actions?.map((a) => a.text)).toEqual([why()]);
+    cs.state = {};
+    o = evaluateNat(d, opts(), NOW);
+    expect(o.summary).toMatch(/^calico-node not running \(no state\); /);
+    expect(lines(o, State.CRITICAL)).toEqual(['kube-system/calico-node-q9w4m container calico-node is not running, not running; restarts 1; host booted 1h ago']);
+    cs.state = { waiting: {} } as never;
+    o = evaluateNat(d, opts(), NOW);
+    expect(lines(o, State.CRITICAL)).toEqual(['kube-system/calico-node-q9w4m container calico-node is not running, waiting: ?; restarts 1; host booted 1h ago']);
+  });
+
+  it('NotReady exactly --min-age is CRITICAL, a second less WARNING; no Ready condition at all is CRITICAL', () => {
+    const d = data('healthy');
+    const ready = pod(d).status!.conditions!.find((c) => c.type === 'Ready')!;
+    Object.assign(ready, { status: 'False', reason: 'ContainersNotReady', lastTransitionTime: new Date(NOW - 60_000).toISOString() });
+    let o = evaluateNat(d, opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(lines(o, State.CRITICAL)).toEqual(['kube-system/calico-node-q9w4m is not Ready for 1m (ContainersNotReady); restarts 1; host booted 1h ago']);
+    expect(o.actions?.map((a) => a.text)).toEqual([why()]);
+    expect(lines(o)).toContainEqual(expect.stringMatching(/^kube-system\/calico-node-q9w4m: not Ready, started 52s after boot, 1 restart; /));
+    ready.lastTransitionTime = new Date(NOW - 59_000).toISOString();
+    o = evaluateNat(d, opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(lines(o, State.WARNING)).toEqual(['kube-system/calico-node-q9w4m is not Ready for 59s (ContainersNotReady); restarts 1; host booted 1h ago']);
+    pod(d).status!.conditions = pod(d).status!.conditions!.filter((c) => c.type !== 'Ready');
+    o = evaluateNat(d, opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^calico-node not Ready; /);
+    expect(lines(o, State.CRITICAL)).toEqual(['kube-system/calico-node-q9w4m is not Ready; restarts 1; host booted 1h ago']);
+  });
+
+  it('no calico-node pod in --calico-namespace: that namespace in the words and in the command', () => {
+    const o = evaluateNat(data('healthy', { calicoPods: [] }), opts({ calicoNamespace: 'calico-system' }), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    expect(o.summary).toMatch(/^no calico-node pod; 18\/18 service ports/);
+    expect(lines(o, State.WARNING)).toEqual(['no calico-node pod on k8s02 (k8s-app=calico-node in calico-system): the DaemonSet does not run here, or the cluster has no Calico (then use --no-calico)']);
+    expect(o.actions?.map((a) => a.text)).toEqual(['see whether the calico-node DaemonSet runs on k8s02 (kubectl -n calico-system get pods -l k8s-app=calico-node -o wide --field-selector spec.nodeName=k8s02); a cluster without Calico: pass --no-calico']);
+    expect(o.perfdata.filter((p) => p.label === 'calico_restarts').map((p) => [p.value, p.min])).toEqual([[undefined, 0]]);
+  });
+});
+
+describe("Calico's own NAT: the edges", () => {
+  const kubeProxyOnly = (keep: RegExp = /^$/) => sources({ iptables: parseIptablesSave(read('netfilter', 'kube-proxy-nat-counters.save').split('\n').filter((l) => !/cali-/.test(l) || keep.test(l)).join('\n')) });
+  const startedAgo = (d: Data, s: number | undefined) => {
+    d.calicoPods![0]!.status!.containerStatuses![0]!.state = { running: s === undefined ? {} : { startedAt: new Date(NOW - s * 1000).toISOString() } };
+    return d;
+  };
+
+  it('a calico-node exactly --min-age old is judged, a second younger is not', () => {
+    const o = evaluateNat(startedAgo(data('healthy', { sources: kubeProxyOnly() }), 60), opts(), NOW);
+    expect(outcomeState(o)).toBe(State.WARNING);
+    const heading = o.findings.find((f) => f.section === 'Calico NAT')!;
+    expect([heading.state, heading.text]).toEqual([State.WARNING, 'Calico NAT']);
+    expect(o.actions?.map((a) => a.text)).toEqual(['Felix has not programmed Calico\'s NAT on k8s02: delete its calico-node pod (find it with kubectl -n kube-system get pods -l k8s-app=calico-node -o wide --field-selector spec.nodeName=k8s02) so the DaemonSet recreates it; check again']);
+    expect(outcomeState(evaluateNat(startedAgo(data('healthy', { sources: kubeProxyOnly() }), 59), opts(), NOW))).toBe(State.OK);
+    // A running container without a start time (not seen from the API, but possible in a status): not judged.
+    expect(outcomeState(evaluateNat(startedAgo(data('healthy', { sources: kubeProxyOnly() }), undefined), opts(), NOW))).toBe(State.OK);
+  });
+
+  it('the hooks without cali-nat-outgoing: said, not judged; with it, nothing said', () => {
+    const o = evaluateNat(data('healthy', { sources: kubeProxyOnly(/cali-(PREROUTING|POSTROUTING|OUTPUT)\b/) }), opts(), NOW);
+    expect(outcomeState(o)).toBe(State.OK);
+    expect(lines(o)).toContain('no cali-nat-outgoing chain next to Felix\'s hooks: egress NAT for natOutgoing IP pools is not programmed');
+    expect(lines(evaluateNat(data('healthy'), opts(), NOW)).join('\n')).not.toMatch(/cali-nat-outgoing chain/);
+  });
+});
+
+describe('Service NAT: what the section says', () => {
+  const apiError = new PluginError('API server https://127.0.0.1:16443 refused the connection (ECONNREFUSED)');
+
+  it('the sections\' headings: Service NAT and calico-node, each with its status', () => {
+    const o = evaluateNat(data('healthy'), opts(), NOW);
+    expect(o.findings.filter((f) => f.section !== undefined).map((f) => [f.state, f.text])).toEqual([
+      [State.OK, 'Service NAT: 18/18 service ports programmed on k8s02 (iptables-nft, 127 nat rules)'],
+      [State.OK, 'calico-node: calico-node Ready, started 52s after boot'],
+    ]);
+    expect(o.perfdata.map((p) => [p.label, p.min])).toEqual([
+      ['expected_services', 0], ['programmed_services', 0], ['missing_services', 0], ['nat_rules', 0], ['calico_started_after_boot', undefined], ['calico_restarts', 0],
+    ]);
+    // Nothing stale, and without the young Service nothing settling: neither line.
+    expect(lines(o).join('\n')).not.toMatch(/no longer has/);
+    expect(lines(evaluateNat(data('healthy', { services: data('healthy').services.filter((s) => s.metadata?.name !== 'just-created') }), opts(), NOW)).join('\n')).not.toMatch(/not judged/);
+  });
+
+  it('without the API and without KUBE-SERVICES: the one CRITICAL line, no Service named; every metric with min 0', () => {
+    const o = evaluateNat(data('incident', { apiError, services: [], slices: [], calicoPods: undefined, sources: sources({ iptables: parseIptablesSave(EMPTY_NAT) }) }), opts(), NOW);
+    expect(lines(o, State.CRITICAL)).toEqual(['no KUBE-SERVICES chain in the nat table and no nftables kube-proxy table: ClusterIP traffic from k8s02 is dropped (post-reboot incident signature; booted 1h ago). Restart kube-proxy/kubelite']);
+    expect(o.perfdata.map((p) => [p.label, p.value, p.min])).toEqual([
+      ['expected_services', undefined, 0], ['programmed_services', undefined, 0], ['missing_services', undefined, 0], ['nat_rules', 0, 0], ['calico_started_after_boot', undefined, undefined], ['calico_restarts', undefined, 0],
+    ]);
+  });
+
+  it('without the API, both iptables backends holding rules: "hold", both named', () => {
+    const both = sources({ legacy: save('kube-proxy-legacy.save') });
+    const o = evaluateNat(data('healthy', { apiError, services: [], slices: [], calicoPods: undefined, sources: both }), opts(), NOW);
+    expect(outcomeState(o)).toBe(State.UNKNOWN);
+    expect(o.summary).toMatch(/; iptables-nft and iptables-legacy hold Service rules \(\d+ service ports\)$/);
+    const judged = evaluateNat(data('healthy', { sources: both }), opts(), NOW);
+    expect(outcomeState(judged)).toBe(State.OK);
+    expect(judged.summary).toMatch(/^18\/18 service ports programmed on k8s02 \(iptables-nft, iptables-legacy, 254 nat rules\); /);
+  });
+
+  it('four missing: three named and "...", "have", and the kube-proxy step; three: no "..."', () => {
+    const four = without(save('kube-proxy-nat-counters.save'), 'media/sonarr:http', 'kube-system/kube-dns:dns', 'default/kubernetes:https', 'media/radarr:http');
+    const o = evaluateNat(data('healthy', { sources: sources({ iptables: four }) }), opts(), NOW);
+    expect(outcomeState(o)).toBe(State.CRITICAL);
+    expect(o.summary).toMatch(/^4 of 18 service ports with ready endpoints have no NAT rule on k8s02: default\/kubernetes:https, kube-system\/kube-dns:dns, media\/sonarr:http, \.\.\.; calico-node Ready/);
+    expect(o.actions?.map((a) => a.text)).toEqual(['kube-proxy on k8s02 is not syncing every Service: on k8s02 run sudo snap restart microk8s.daemon-kubelite (kube-proxy runs inside it); verify on k8s02 that sudo iptables -t nat -S KUBE-SERVICES lists KUBE-SVC- rules again, and check again']);
+    const three = evaluateNat(data('healthy', { sources: sources({ iptables: without(save('kube-proxy-nat-counters.save'), 'media/sonarr:http', 'kube-system/kube-dns:dns', 'default/kubernetes:https') }) }), opts(), NOW);
+    expect(three.summary).toMatch(/^3 of 18 service ports with ready endpoints have no NAT rule on k8s02: default\/kubernetes:https, kube-system\/kube-dns:dns, media\/sonarr:http; calico-node/);
+  });
+
+  it('IPVS: the long line and the step say why and what to read instead', () => {
+    const ipvs = parseIptablesSave([
+      '*nat', ':PREROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]', ':KUBE-MARK-MASQ - [0:0]', ':cali-PREROUTING - [0:0]', ':cali-POSTROUTING - [0:0]', ':cali-OUTPUT - [0:0]',
+      '-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ',
+      'COMMIT',
+    ].join('\n'));
+    const o = evaluateNat(data('healthy', { sources: sources({ iptables: ipvs }) }), opts(), NOW);
+    expect(lines(o, State.UNKNOWN)).toEqual(['kube-proxy runs in IPVS mode (KUBE-SERVICES matches the KUBE-CLUSTER-IP ipset): per-Service rules are in IPVS, which this check does not read']);
+    expect(o.actions?.map((a) => a.text)).toEqual(['read the Services from IPVS on k8s02 (sudo ipvsadm -Ln): this check reads iptables and nftables rules only']);
+  });
+
+  it('an eBPF dataplane: the long line says who translates and how to judge kube-proxy anyway', () => {
+    const o = evaluateNat(data('healthy', { sources: sources({ iptables: parseIptablesSave(read('netfilter', 'calico-only.rules')) }) }), opts({ dataplane: 'cilium' }), NOW);
+    expect(lines(o)).toContain('Service NAT is done by Cilium\'s kube-proxy replacement (--dataplane cilium): kube-proxy\'s rules are not expected and not judged; --dataplane iptables or nftables judges them');
+  });
+
+  it('stale cluster IP rules: counted by their cluster IP rule only (not an external IP rule), three named', () => {
+    const text = read('netfilter', 'kube-proxy-nat-counters.save').replace(
+      /^(\[\d+:\d+\] -A KUBE-SERVICES -d 10\.152\.183\.151\/32 .*)$/m,
+      '$1\n[0:0] -A KUBE-SERVICES -d 192.168.1.50/32 -p tcp -m comment --comment "media/radarr:http external IP" -m tcp --dport 7878 -j KUBE-EXT-T4E3QRLUYNNZQO6G',
+    );
+    expect(text).toContain('external IP');
+    const gone = (...names: string[]) => {
+      const d = data('healthy', { sources: sources({ iptables: parseIptablesSave(text) }) });
+      d.services = d.services.filter((s) => !names.includes(s.metadata!.name!));
+      return lines(evaluateNat(d, opts(), NOW)).filter((t) => /no longer has/.test(t));
+    };
+    expect(gone('radarr', 'sonarr')).toEqual(['2 cluster IP rules for Service ports the API no longer has (kube-proxy not syncing?): media/sonarr:http, media/radarr:http']);
+    expect(gone('radarr', 'sonarr', 'calibreweb', 'node-exporter')).toEqual([expect.stringMatching(/^4 cluster IP rules for Service ports the API no longer has \(kube-proxy not syncing\?\): [^,]+, [^,]+, [^,]+$/)]);
+  });
+});
