@@ -54,15 +54,38 @@ const latest = (events: KubeEvent[], pred: (e: KubeEvent) => boolean) =>
   events.filter(pred).reduce<KubeEvent | undefined>((a, e) => (!a || (eventLastSeen(e) ?? 0) > (eventLastSeen(a) ?? 0) ? e : a), undefined);
 
 /** The scheduler Lease in a few words: who holds it and how fresh. */
-function leaseWords(d: Data, now: number): string {
+/** What the scheduler Lease says of who leads: read, held, fresh. */
+function schedulerLead(d: Data, now: number): { kind: 'unreadable' | 'none' | 'no-holder' } | { kind: 'held'; holder: string; age?: number; expired: boolean } {
   const l = d.schedulerLease;
-  if (!l) return d.evidenceErrors.find((e) => e.startsWith('scheduler Lease')) ? 'scheduler Lease not readable' : 'no scheduler Lease (leader election off?)';
+  if (!l) return { kind: d.evidenceErrors.some((e) => e.startsWith('scheduler Lease')) ? 'unreadable' : 'none' };
   const holder = d.schedulerHolderNode?.metadata?.name ?? holderNode(l.spec?.holderIdentity);
-  if (!holder) return 'scheduler Lease has no holder';
+  if (!holder) return { kind: 'no-holder' };
   const age = ageSeconds(l.spec?.renewTime, now);
-  const expired = age !== undefined && l.spec?.leaseDurationSeconds !== undefined && age > l.spec.leaseDurationSeconds;
+  return { kind: 'held', holder, age, expired: age !== undefined && l.spec?.leaseDurationSeconds !== undefined && age > l.spec.leaseDurationSeconds };
+}
+
+function leaseWords(d: Data, now: number): string {
+  const lead = schedulerLead(d, now);
+  if (lead.kind !== 'held') {
+    return { unreadable: 'scheduler Lease not readable', none: 'no scheduler Lease (leader election off?)', 'no-holder': 'scheduler Lease has no holder' }[lead.kind];
+  }
   const readiness = d.schedulerHolderNode ? nodeReadiness(d.schedulerHolderNode) : undefined;
-  return `scheduler Lease held by ${holder}${readiness && readiness !== 'Ready' ? ` (node ${readiness})` : ''}, renewed ${age === undefined ? '?' : secs(age)} ago${expired ? ' (EXPIRED)' : ''}`;
+  return `scheduler Lease held by ${lead.holder}${readiness && readiness !== 'Ready' ? ` (node ${readiness})` : ''}, renewed ${lead.age === undefined ? '?' : secs(lead.age)} ago${lead.expired ? ' (EXPIRED)' : ''}`;
+}
+
+/** The next step when the scheduler never tried the canary: it depends on what the Lease says of who leads. */
+function unscheduledNext(d: Data, now: number): string {
+  const restart = 'sudo snap restart microk8s.daemon-kubelite';
+  const lead = schedulerLead(d, now);
+  if (lead.kind === 'held' && !lead.expired) {
+    return `the scheduler on ${lead.holder} holds its Lease but does not work its queue: restart it there (microk8s: ${restart}); check_k8s_scheduler_stall and check_k8s_leases confirm`;
+  }
+  const which = lead.kind === 'held' ? `the scheduler on ${lead.holder} stopped renewing its Lease and no other took it over`
+    : lead.kind === 'no-holder' ? 'no scheduler holds its Lease'
+      : lead.kind === 'none' ? 'no scheduler Lease says which scheduler leads'
+        : 'the scheduler Lease could not be read (see the not-read line)';
+  return `${which}: on each control-plane node see whether the scheduler runs (sudo snap services microk8s) and restart it (microk8s: ${restart})${lead.kind === 'held' ? `, ${lead.holder} first` : ''}; ` +
+    'check_k8s_scheduler_stall and check_k8s_leases confirm';
 }
 
 /** The bound node's kubelet heartbeat in a few words. */
@@ -107,11 +130,10 @@ export function stageVerdict(d: Data, o: Options, now: number): Verdict | undefi
         };
       }
       const failed = latest(d.events, (e) => e.reason === 'FailedScheduling');
-      const holder = d.schedulerHolderNode?.metadata?.name ?? holderNode(d.schedulerLease?.spec?.holderIdentity);
       return {
         state: byTime,
         short: `not scheduled after ${secs(s.seconds)}: no scheduling attempt (PodScheduled absent); ${leaseWords(d, now)}${outOfTime}`,
-        next: `the scheduler${holder ? ` on ${holder}` : ''} holds its Lease but does not work its queue: restart it there (microk8s: sudo snap restart microk8s.daemon-kubelite); check_k8s_scheduler_stall and check_k8s_leases confirm`,
+        next: unscheduledNext(d, now),
         evidence: [`${ref}: no PodScheduled condition${failed ? `; ${ev(failed)}` : ', no FailedScheduling event'}`],
       };
     }
@@ -230,7 +252,8 @@ export default defineCheck({
         `next: give the canary a namespace of its own (deploy/rbac-canary.yaml makes ${d.namespace}; --namespace) or move those pods out`);
     }
     if (d.busy) {
-      r.problem(State.UNKNOWN, `another run's canary ${ref} is in progress${d.busy.age !== undefined ? ` (created ${secs(d.busy.age)} ago` : ''}${d.busy.owner ? ` by ${sanitize(d.busy.owner, 120)})` : d.busy.age !== undefined ? ')' : ''}`,
+      const made = [d.busy.age !== undefined ? `created ${secs(d.busy.age)} ago` : '', d.busy.owner ? `by ${sanitize(d.busy.owner, 120)}` : ''].filter(Boolean).join(' ');
+      r.problem(State.UNKNOWN, `another run's canary ${ref} is in progress${made ? ` (${made})` : ''}`,
         'next: runs overlap: make the check interval longer than -t, and run one canary per node');
     }
     if (d.blocked) {
@@ -256,7 +279,10 @@ export default defineCheck({
         `the next run deletes it; now: kubectl -n ${d.namespace} delete pod ${d.name}`);
     } else if (d.cleanup === 'deleting' && d.stuck) {
       r.info(`canary ${ref} deleted; the API still had it when this run ended (the next run waits for it)`);
-    } else if (d.cleanup === 'gone' && d.stuck && d.stuck.stage !== 'delete') r.info(`canary ${ref} deleted and gone`);
+    } else if (d.cleanup === 'gone' && (d.stuck?.cause === 'time' || d.stuck?.cause === 'limit') && d.stuck.stage !== 'delete') {
+      // After a failed stage the run looked once: no litter left behind.
+      r.info(`canary ${ref} deleted and gone`);
+    }
     for (const e of d.evidenceErrors) r.info(`not read: ${e}`);
 
     // Perfdata: every stage, U when it did not end.

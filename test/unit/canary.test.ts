@@ -315,13 +315,23 @@ describe('canary judgement: stage limits at their edges', () => {
       };
       const unreadable = await words({ evidenceErrors: ['scheduler Lease: leases.coordination.k8s.io "kube-scheduler" is forbidden'] });
       expect(unreadable.first).toBe('scheduler Lease not readable');
-      expect(unreadable.second).toMatch(/^What to do: the scheduler holds its Lease but does not work its queue: restart it there/);
-      expect((await words({ evidenceErrors: ['events: forbidden'] })).first).toBe('no scheduler Lease (leader election off?)');
-      expect((await words({ schedulerLease: { metadata: { name: 'kube-scheduler' }, spec: { leaseDurationSeconds: 15, renewTime: micro(3) } } })).first).toBe('scheduler Lease has no holder');
+      // Who to restart is not known: the next step says where to look, not "the scheduler holds its Lease".
+      const everyNode = 'on each control-plane node see whether the scheduler runs (sudo snap services microk8s) and restart it (microk8s: sudo snap restart microk8s.daemon-kubelite)';
+      expect(unreadable.second).toBe(`What to do: the scheduler Lease could not be read (see the not-read line): ${everyNode}; check_k8s_scheduler_stall and check_k8s_leases confirm`);
+      const absent = await words({ evidenceErrors: ['events: forbidden'] });
+      expect(absent.first).toBe('no scheduler Lease (leader election off?)');
+      expect(absent.second).toBe(`What to do: no scheduler Lease says which scheduler leads: ${everyNode}; check_k8s_scheduler_stall and check_k8s_leases confirm`);
+      const noHolder = await words({ schedulerLease: { metadata: { name: 'kube-scheduler' }, spec: { leaseDurationSeconds: 15, renewTime: micro(3) } } });
+      expect(noHolder.first).toBe('scheduler Lease has no holder');
+      expect(noHolder.second).toBe(`What to do: no scheduler holds its Lease: ${everyNode}; check_k8s_scheduler_stall and check_k8s_leases confirm`);
       expect((await words({ schedulerLease: { metadata: { name: 'kube-scheduler' }, spec: { holderIdentity: `k8s03_${UUID}`, leaseDurationSeconds: 15 } } })).first).toBe('scheduler Lease held by k8s03, renewed ? ago');
       const lease = (renewed: number, duration?: number): Lease => ({ metadata: { name: 'kube-scheduler' }, spec: { holderIdentity: `k8s03_${UUID}`, leaseDurationSeconds: duration, renewTime: micro(renewed) } });
-      expect((await words({ schedulerLease: lease(15, 15) })).first).toBe('scheduler Lease held by k8s03, renewed 15s ago');
-      expect((await words({ schedulerLease: lease(16, 15) })).first).toBe('scheduler Lease held by k8s03, renewed 16s ago (EXPIRED)');
+      const fresh = await words({ schedulerLease: lease(15, 15) });
+      expect(fresh.first).toBe('scheduler Lease held by k8s03, renewed 15s ago');
+      expect(fresh.second).toBe('What to do: the scheduler on k8s03 holds its Lease but does not work its queue: restart it there (microk8s: sudo snap restart microk8s.daemon-kubelite); check_k8s_scheduler_stall and check_k8s_leases confirm');
+      const expired = await words({ schedulerLease: lease(16, 15) });
+      expect(expired.first).toBe('scheduler Lease held by k8s03, renewed 16s ago (EXPIRED)');
+      expect(expired.second).toBe(`What to do: the scheduler on k8s03 stopped renewing its Lease and no other took it over: ${everyNode}, k8s03 first; check_k8s_scheduler_stall and check_k8s_leases confirm`);
       expect((await words({ schedulerLease: lease(600) })).first).toBe('scheduler Lease held by k8s03, renewed 10m ago');
       const node = (status: string) => ({ metadata: { name: 'k8s03.example' }, status: { conditions: [{ type: 'Ready', status }] } });
       const notReady = await words({ schedulerLease: lease(3, 15), schedulerHolderNode: node('False') });
@@ -419,7 +429,9 @@ describe('canary judgement: stage limits at their edges', () => {
     expect(r.second).toBe('What to do: the kubelet on k8s02 runs the container but its status does not reach the API: check the datastore (check_k8s_dqlite: "context canceled") and check_k8s_kubelet_stall --node k8s02');
     expect(r.text.split('\n')[2]).toBe('Unhealthy: newest');
     const none = await run(base({ stuck, nodeLease, pod: running }));
-    expect(none.text.split('\n')[2]).toMatch(/^canary k8s-nrpe-canary\/k8s-nrpe-canary-k8s02 on k8s02: /);
+    // No evidence line: the cleanup (looked at once, gone), then the stages.
+    expect(none.text.split('\n')[2]).toBe('canary k8s-nrpe-canary/k8s-nrpe-canary-k8s02 deleted and gone');
+    expect(none.text.split('\n')[3]).toMatch(/^canary k8s-nrpe-canary\/k8s-nrpe-canary-k8s02 on k8s02: /);
   });
 
   it('delete: without finalizers or a node, said plainly; the next step and the heartbeat line', async () => {
@@ -455,6 +467,9 @@ describe('canary judgement: before and after the run', () => {
     expect(aged.first).toMatch(/^K8S CANARY UNKNOWN - another run's canary k8s-nrpe-canary\/k8s-nrpe-canary-k8s02 is in progress \(created 5s ago\) \|/);
     expect(aged.text).toContain('\n[UNKNOWN] next: runs overlap: make the check interval longer than -t, and run one canary per node');
     expect(aged.text).not.toMatch(/no canary was created/);
+    // Its owner without an age (a pod always has a creation time, but the text must still close).
+    const owned = await run(base({ busy: { owner: 'mon1/b/42/7' }, created: false, cleanup: undefined }));
+    expect(owned.first).toMatch(/^K8S CANARY UNKNOWN - another run's canary k8s-nrpe-canary\/k8s-nrpe-canary-k8s02 is in progress \(by mon1\/b\/42\/7\) \|/);
     const refused = await run(base({ busy: {}, created: false, cleanup: undefined }));
     expect(refused.first).toMatch(/^K8S CANARY UNKNOWN - another run's canary k8s-nrpe-canary\/k8s-nrpe-canary-k8s02 is in progress \|/);
   });
