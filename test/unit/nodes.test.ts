@@ -399,3 +399,250 @@ describe('nodes: what to do', () => {
     expect(o.actions?.[0]?.text).toMatch(/^nodes that rebooted together .*sudo k8s-nrpe triage on each of k8s03, k8s01, k8s02 .*docs\/rolling-reboot\.md/);
   });
 });
+
+describe('nodes: the texts and states an operator acts on (mutation testing, hmut2)', () => {
+  const notReadyFalse = (name: string, since: number) => node(name, { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'container runtime network not ready', lastTransitionTime: ago(since) }] });
+  const lines = (o: Awaited<ReturnType<typeof run>>['o']) => flat(o.findings).map((f) => [f.state, f.text] as const);
+  const actions = (o: Awaited<ReturnType<typeof run>>['o']) => (o.actions ?? []).map((a) => [a.state, a.text]);
+
+  it('a reboot threshold in nrpe.cfg with blanks around it: read as the same count or share', () => {
+    expect(parseNodeThreshold(' 50% ', '--reboot-critical')).toMatchObject({ percent: true, text: '50%' });
+    expect(parseNodeThreshold(' 50% ', '--reboot-critical').range.text).toBe('50');
+    expect(parseNodeThreshold(' 2 ', '--reboot-warning')).toMatchObject({ percent: false, text: '2' });
+    expect(() => parseNodeThreshold('half%', '--reboot-critical')).toThrow(/^--reboot-critical: .*\(a count range like 1 or 2:, or a percentage like 50%\)$/);
+  });
+
+  it('NotReady: what to do names every NotReady node and the first one to describe', async () => {
+    const d = three();
+    d.nodes[1] = notReadyFalse('k8s02', 120);
+    d.nodes[2] = node('k8s03', { conditions: unknownConditions(600) });
+    const { o, state } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    expect(actions(o)[0]).toEqual([State.CRITICAL, 'on k8s02, k8s03: sudo snap services microk8s and journalctl -u snap.microk8s.daemon-kubelite --since -15m (is the kubelet running, can it reach the API?); ' +
+      'kubectl describe node k8s02 shows the condition\'s message; check again once it is Ready']);
+    // two alerting: one line naming both with the threshold, then each node's own line at the same state
+    expect(lines(o).filter(([, t]) => t.includes('NotReady'))).toEqual([
+      [State.CRITICAL, '2 of 3 nodes NotReady (k8s02, k8s03) (outside -c 0)'],
+      [State.CRITICAL, 'k8s02 NotReady for 2m: KubeletNotReady: container runtime network not ready'],
+      [State.CRITICAL, 'k8s03 NotReady (Unknown) for 10m: NodeStatusUnknown: Kubelet stopped posting node status.'],
+    ]);
+  });
+
+  it('a Node whose kubelet never posted status: NotReady (Unknown) for ?, said so', async () => {
+    const d = three();
+    d.nodes[2] = { metadata: { name: 'k8s03' }, spec: {} };
+    const { o, state, perf } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    expect(o.summary).toBe('k8s03 NotReady (Unknown) for ?');
+    expect(lines(o)).toContainEqual([State.CRITICAL, 'k8s03 NotReady (Unknown) for ?: no Ready condition (kubelet never posted status) (outside -c 0)']);
+    expect(perf).toMatchObject({ notready_nodes: 1, pressure_nodes: 0, problem_conditions: 0, ready_changes_max: 0 });
+  });
+
+  it('the perfdata: every count from 0, the node counts up to the number of nodes, the share to 100', async () => {
+    const { o } = await run(three());
+    const bounds = Object.fromEntries(o.perfdata.map((p) => [p.label, [p.min, p.max]]));
+    expect(bounds).toEqual({
+      notready_nodes: [0, 3], notready_percent: [0, 100], ready_changes_max: [0, undefined], rebooted_together: [0, 3],
+      nodes: [0, undefined], cordoned_nodes: [0, 3], pressure_nodes: [0, 3], problem_conditions: [0, undefined], stale_leases: [0, 3], lease_age_max: [0, undefined],
+    });
+  });
+
+  it('no Lease at all (kubelets without node leases): the oldest renewal is U, not a number', async () => {
+    const d = three();
+    d.leases = [];
+    const { o, state, perf } = await run(d);
+    expect(state).toBe(State.WARNING);
+    expect(perf.lease_age_max).toBeUndefined();
+    expect(o.summary).toBe('k8s01: no heartbeat Lease; k8s02: no heartbeat Lease; k8s03: no heartbeat Lease');
+    expect(lines(o)).toContainEqual([State.WARNING, 'k8s01: no Lease kube-node-lease/k8s01: the kubelet\'s heartbeat cannot be judged (deleted, or a kubelet without node leases)']);
+    expect(actions(o)[0]).toEqual([State.WARNING, 'see whether k8s01\'s kubelet runs with node leases (kubectl get lease -n kube-node-lease k8s01); restarting it recreates the Lease (on k8s01: sudo snap restart microk8s.daemon-kubelite)']);
+  });
+
+  it('a NotReady node without a Lease: no Lease step, only the NotReady one', async () => {
+    const d = three();
+    d.leases.pop();
+    d.nodes[2] = notReadyFalse('k8s03', 300);
+    const { o } = await run(d);
+    expect(actions(o).map(([, t]) => t)).toEqual([expect.stringMatching(/^on k8s03: sudo snap services microk8s/)]);
+    expect(o.summary).toBe('k8s03 NotReady for 5m');
+  });
+
+  it('a stale Lease on a Ready node: the restart step and the line pointing at the controller-manager', async () => {
+    const d = three();
+    d.leases[1] = lease('k8s02', 95);
+    const { o } = await run(d);
+    expect(actions(o)).toEqual([[State.CRITICAL, 'the kubelet on k8s02 stopped: on k8s02 run sudo snap restart microk8s.daemon-kubelite (journalctl -u snap.microk8s.daemon-kubelite says why); ' +
+      'the Node still says Ready, so also run check_k8s_leases (the controller-manager should have marked it Unknown); check again']]);
+    expect(lines(o)).toContainEqual([State.CRITICAL, 'k8s02: kubelet stopped renewing its Lease (renewed 1m35s ago, leaseDurationSeconds 40) while the Node still says Ready: ' +
+      'the node lifecycle controller has not marked it Unknown (is kube-controller-manager working? see check_k8s_leases)']);
+  });
+
+  it('each pressure condition has its own step: disk, memory, process IDs; NetworkUnavailable names calico-node', async () => {
+    const pressured = (type: string, reason: string) => {
+      const c = healthyConditions(86400).map((x) => (x.type === type ? { ...x, status: 'True', reason, message: `kubelet has ${type}`, lastTransitionTime: ago(300) } : x));
+      return c;
+    };
+    const d = three();
+    d.nodes[0] = node('k8s01', { conditions: pressured('MemoryPressure', 'KubeletHasInsufficientMemory') });
+    d.nodes[1] = node('k8s02', { conditions: pressured('PIDPressure', 'KubeletHasInsufficientPID') });
+    d.nodes[2] = node('k8s03', { conditions: pressured('DiskPressure', 'KubeletHasDiskPressure') });
+    const { o, state, perf } = await run(d);
+    expect(state).toBe(State.WARNING);
+    expect(actions(o)).toEqual([
+      [State.WARNING, 'free memory on k8s01 (kubectl describe node k8s01: the kubelet evicts pods until it is relieved); check again'],
+      [State.WARNING, 'free process IDs on k8s02 (kubectl describe node k8s02: the kubelet evicts pods until it is relieved); check again'],
+      [State.WARNING, 'free disk on k8s03 (kubectl describe node k8s03: the kubelet evicts pods until it is relieved); check again'],
+    ]);
+    expect(lines(o)).toContainEqual([State.WARNING, 'k8s02 PIDPressure for 5m: KubeletHasInsufficientPID: kubelet has PIDPressure']);
+    expect(perf.pressure_nodes).toBe(3);
+    const net = three();
+    net.nodes[1] = node('k8s02', { conditions: [...healthyConditions(86400), { type: 'NetworkUnavailable', status: 'True', reason: 'CalicoIsDown', lastTransitionTime: ago(60) }] });
+    const n = await run(net);
+    expect(n.state).toBe(State.CRITICAL);
+    expect(actions(n.o)).toEqual([[State.CRITICAL, 'k8s02 has no pod network: on k8s02 kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=k8s02 (is calico-node Ready?) and check_k8s_calico_nat there']]);
+    expect(lines(n.o)).toContainEqual([State.CRITICAL, 'k8s02 NetworkUnavailable for 1m: CalicoIsDown']);
+  });
+
+  it('a node the controller marked Unknown keeps a NetworkUnavailable it cannot update: judged as NotReady only', async () => {
+    const d = three();
+    d.nodes[1] = node('k8s02', { conditions: [...unknownConditions(300), { type: 'NetworkUnavailable', status: 'True', reason: 'CalicoIsDown', lastTransitionTime: ago(300) }] });
+    const { o, perf } = await run(d);
+    expect(o.summary).toBe('k8s02 NotReady (Unknown) for 5m');
+    expect(perf.pressure_nodes).toBe(0);
+  });
+
+  it('a node-problem-detector condition: its step names the type and node; the line names the state it was given', async () => {
+    const d = three();
+    d.nodes[1] = node('k8s02', { conditions: [...healthyConditions(86400), { type: 'KernelDeadlock', status: 'True', reason: 'DockerHung', lastTransitionTime: ago(600) }] });
+    const { o } = await run(d, ['--problem-condition-state', 'critical']);
+    expect(actions(o)).toEqual([[State.CRITICAL, 'read what KernelDeadlock means on k8s02 (kubectl describe node k8s02; node-problem-detector\'s journal there) and fix the host; ' +
+      'the condition clears when its detector sees it healthy; --ignore-condition KernelDeadlock if it is not yours to act on']]);
+    expect(lines(o)).toContainEqual([State.CRITICAL, 'k8s02 KernelDeadlock for 10m: DockerHung (--problem-condition-state critical; --ignore-condition KernelDeadlock to silence)']);
+  });
+
+  it('cordoned: the uncordon command names each node; the line names the state; ok is a context line only', async () => {
+    const d = three();
+    d.nodes[0] = node('k8s01', { cordoned: true });
+    d.nodes[2] = node('k8s03', { cordoned: true });
+    const crit = await run(d, ['--cordoned-state', 'critical']);
+    expect(crit.state).toBe(State.CRITICAL);
+    expect(actions(crit.o)).toEqual([[State.CRITICAL, 'if the maintenance on k8s01, k8s03 is over: kubectl uncordon k8s01 k8s03; check again']]);
+    expect(lines(crit.o)).toContainEqual([State.CRITICAL, 'cordoned (spec.unschedulable): k8s01, k8s03; nothing new is scheduled there (--cordoned-state critical)']);
+    expect(lines(crit.o).some(([, t]) => t.startsWith('cordoned: '))).toBe(false);
+    const quiet = await run(d, ['--cordoned-state', 'ok']);
+    expect(quiet.o.actions).toBeUndefined();
+    expect(lines(quiet.o).filter(([, t]) => t.startsWith('cordoned'))).toEqual([[undefined, 'cordoned: k8s01, k8s03']]);
+  });
+
+  it('flapping: the line says how often and against which range; the step names the node; at -w it is only counted', async () => {
+    const d = three();
+    d.events = [
+      event('k8s01', 'NodeNotReady', 120, { count: 2, firstAgo: 600 }),
+      event('k8s01', 'NodeReady', 60, { count: 2, firstAgo: 540 }),
+    ];
+    const { o } = await run(d);
+    expect(lines(o)).toContainEqual([State.WARNING, 'k8s01: Ready changed 4 times in 15m (outside --flap-warning 2)']);
+    expect(actions(o)).toEqual([[State.WARNING, 'find why k8s01 goes NotReady and back: journalctl -u snap.microk8s.daemon-kubelite on k8s01 around the changes (kubectl get events --field-selector involvedObject.name=k8s01), its network to the API and its load']]);
+    // two changes: within --flap-warning 2, counted in the perfdata and nothing else
+    d.events = [event('k8s01', 'NodeNotReady', 120), event('k8s01', 'NodeReady', 60)];
+    const calm = await run(d);
+    expect(calm.state).toBe(State.OK);
+    expect(calm.perf.ready_changes_max).toBe(2);
+    expect(calm.texts.some((t) => t.includes('Ready changed'))).toBe(false);
+  });
+});
+
+describe('nodes that came back together: how each group is judged (mutation testing, hmut2)', () => {
+  const five = (): NodesData => ({
+    nodes: ['k8s01', 'k8s02', 'k8s03', 'k8s04', 'k8s05'].map((n) => node(n)),
+    leases: ['k8s01', 'k8s02', 'k8s03', 'k8s04', 'k8s05'].map((n) => lease(n)),
+    events: [],
+  });
+  const rebootFinding = (o: Awaited<ReturnType<typeof run>>['o']) => flat(o.findings).find((f) => f.text.includes('rebooted together'));
+  const down = (name: string) => node(name, { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'PLEG is not healthy', lastTransitionTime: ago(50) }] });
+
+  it('a share threshold: 2 of 5 (40%) is not more than half, 3 of 5 (60%) is; one still down keeps it at that state', async () => {
+    const d = five();
+    d.events = [event('k8s01', 'Rebooted', 60), event('k8s02', 'Rebooted', 55)];
+    d.nodes[1] = down('k8s02');
+    // -c 1: one NotReady node alone is not the alert here, the reboot verdict is
+    const two = await run(d, ['-c', '1']);
+    expect(two.state).toBe(State.WARNING);
+    expect(rebootFinding(two.o)?.state).toBe(State.WARNING);
+    expect(two.o.summary).toBe('2 nodes rebooted together (Rebooted events within 5s of each other, 55s ago: k8s01, k8s02)');
+    d.events.push(event('k8s03', 'Rebooted', 50));
+    const three3 = await run(d, ['-c', '1']);
+    expect(three3.state).toBe(State.CRITICAL);
+    expect(rebootFinding(three3.o)?.text).toBe('3 nodes rebooted together (Rebooted events within 10s of each other, 50s ago: k8s01, k8s02, k8s03): not all of them are back (Ready with a fresh heartbeat); a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)');
+    expect(three3.o.actions?.[0]).toEqual({ state: State.CRITICAL, text: 'bring the nodes that are not back up first (kubectl get nodes; on each: sudo snap restart microk8s), then run sudo k8s-nrpe triage on each of k8s01, k8s02, k8s03' });
+    // the evidence lines below it carry its state
+    expect(flat(three3.o.findings).filter((f) => /: Rebooted event /.test(f.text)).map((f) => [f.state, f.text]))
+      .toEqual([[State.CRITICAL, 'k8s01: Rebooted event 1m ago'], [State.CRITICAL, 'k8s02: Rebooted event 55s ago'], [State.CRITICAL, 'k8s03: Rebooted event 50s ago']]);
+  });
+
+  it('a share threshold at its edge: 2 of 4 is exactly half, not more', async () => {
+    const d = five();
+    d.nodes.pop(); d.leases.pop();
+    d.events = [event('k8s01', 'Rebooted', 60), event('k8s02', 'Rebooted', 55)];
+    d.nodes[1] = down('k8s02');
+    expect(rebootFinding((await run(d, ['-c', '1'])).o)?.state).toBe(State.WARNING);
+    expect(rebootFinding((await run(d, ['-c', '1', '--reboot-critical', '49%'])).o)?.state).toBe(State.CRITICAL);
+  });
+
+  it('within the reboot thresholds: a context line with its evidence, no state, no step', async () => {
+    const d = five();
+    d.events = [event('k8s01', 'Rebooted', 60), event('k8s02', 'Rebooted', 55)];
+    const { o, state } = await run(d, ['--reboot-warning', '2', '--reboot-critical', '3']);
+    expect(state).toBe(State.OK);
+    expect(o.actions).toBeUndefined();
+    expect(flat(o.findings).filter((f) => /k8s0[12]/.test(f.text)).map((f) => [f.state, f.text])).toEqual([
+      [undefined, '2 nodes rebooted together (Rebooted events within 5s of each other, 55s ago: k8s01, k8s02), all Ready again: verify with k8s-nrpe triage'],
+      [undefined, 'k8s01: Rebooted event 1m ago'],
+      [undefined, 'k8s02: Rebooted event 55s ago'],
+    ]);
+  });
+
+  it('all back, more than half: WARNING, not CRITICAL, with the triage text; another node down elsewhere does not make it "not back"', async () => {
+    const d = three();
+    d.nodes[0] = down('k8s01');
+    d.events = [event('k8s02', 'Rebooted', 300), event('k8s03', 'Rebooted', 280)];
+    d.nodes[1] = node('k8s02', { readySince: 270 });
+    d.nodes[2] = node('k8s03', { readySince: 260 });
+    const { o } = await run(d, ['-c', '1']);
+    const f = rebootFinding(o);
+    expect(f?.state).toBe(State.WARNING);
+    expect(f?.text).toBe('2 nodes rebooted together (Rebooted events within 20s of each other, 4m40s ago: k8s02, k8s03), all Ready again: verify with k8s-nrpe triage on each of them: ' +
+      'the incident\'s failures hide behind Ready nodes (scheduler not scheduling, Service NAT rules or calico-node missing, k8s-dqlite errors); a rolling reboot brings nodes back one at a time (docs/rolling-reboot.md)');
+  });
+
+  it('one Rebooted event and one Ready transition: both kinds named; a node back alone is not listed under the group', async () => {
+    const d = five();
+    d.events = [event('k8s01', 'Rebooted', 100)];
+    d.nodes[1] = node('k8s02', { readySince: 90 });
+    d.nodes[4] = node('k8s05', { readySince: 1200 }); // back alone, 20m ago
+    const { o } = await run(d);
+    expect(o.summary).toBe('2 nodes rebooted together (Rebooted events and Ready transitions within 10s of each other, 1m30s ago: k8s01, k8s02), all Ready again: verify with k8s-nrpe triage');
+    const texts = flat(o.findings).map((f) => f.text);
+    expect(texts).toContain('k8s01: Rebooted event 1m40s ago');
+    expect(texts).toContain('k8s02: Ready again since 1m30s ago (no Rebooted event left: events expire)');
+    expect(texts.some((t) => t.startsWith('k8s05'))).toBe(false);
+  });
+
+  it('the long output\'s sections, each under its heading', async () => {
+    const d = three();
+    d.nodes[0] = node('k8s01', { cordoned: true, conditions: [...healthyConditions(86400).filter((c) => c.type !== 'DiskPressure'), { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', lastTransitionTime: ago(60) }] });
+    d.nodes[1] = node('k8s02', { conditions: unknownConditions(300) });
+    d.leases[1] = lease('k8s02', 300);
+    d.events = [event('k8s03', 'NodeNotReady', 120, { count: 2, firstAgo: 600 }), event('k8s03', 'NodeReady', 60, { count: 2, firstAgo: 540 }),
+      event('k8s01', 'Rebooted', 100), event('k8s03', 'Rebooted', 90)];
+    const { o } = await run(d);
+    expect(o.findings.filter((f) => f.section !== undefined).map((f) => [f.section, f.state])).toEqual([
+      ['Readiness', State.CRITICAL], ['Heartbeats', State.OK], ['Conditions', State.WARNING], ['Cordoned', State.WARNING], ['Flapping', State.WARNING], ['Reboots', State.WARNING],
+    ]);
+  });
+
+  it('no joined node and no version skew: neither line is written', async () => {
+    const { texts } = await run(three());
+    expect(texts.some((t) => /joined the cluster|kubelet versions differ/.test(t))).toBe(false);
+  });
+});
