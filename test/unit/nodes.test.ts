@@ -430,11 +430,11 @@ describe('nodes: the texts and states an operator acts on (mutation testing, hmu
 
   it('a Node whose kubelet never posted status: NotReady (Unknown) for ?, said so', async () => {
     const d = three();
-    d.nodes[2] = { metadata: { name: 'k8s03' }, spec: {} };
+    d.nodes[0] = { metadata: { name: 'k8s01' }, spec: {} };
     const { o, state, perf } = await run(d);
     expect(state).toBe(State.CRITICAL);
-    expect(o.summary).toBe('k8s03 NotReady (Unknown) for ?');
-    expect(lines(o)).toContainEqual([State.CRITICAL, 'k8s03 NotReady (Unknown) for ?: no Ready condition (kubelet never posted status) (outside -c 0)']);
+    expect(o.summary).toBe('k8s01 NotReady (Unknown) for ?');
+    expect(lines(o)).toContainEqual([State.CRITICAL, 'k8s01 NotReady (Unknown) for ?: no Ready condition (kubelet never posted status) (outside -c 0)']);
     expect(perf).toMatchObject({ notready_nodes: 1, pressure_nodes: 0, problem_conditions: 0, ready_changes_max: 0 });
   });
 
@@ -626,6 +626,8 @@ describe('nodes that came back together: how each group is judged (mutation test
     expect(texts).toContain('k8s01: Rebooted event 1m40s ago');
     expect(texts).toContain('k8s02: Ready again since 1m30s ago (no Rebooted event left: events expire)');
     expect(texts.some((t) => t.startsWith('k8s05'))).toBe(false);
+    // k8s02's Ready turned True 1m30s ago with no NodeReady event left: one change in --flap-window, counted, not judged
+    expect(Object.fromEntries(o.perfdata.map((p) => [p.label, p.value])).ready_changes_max).toBe(1);
   });
 
   it('the long output\'s sections, each under its heading', async () => {
