@@ -156,7 +156,8 @@ describe('stuck_terminating: why, per pod', () => {
     expect(o.findings[1]!.text).toContain('PDB pvc-2-pdb (0 disruptions allowed, 1/1 healthy)');
     expect(text(o)).not.toContain('unrelated');
     expect(text(o)).toMatch(/\nPDB openebs\/pvc-1-pdb: disruptionsAllowed 0, currentHealthy 0 < desiredHealthy 1(\n|$)/);
-    expect(text(o)).toMatch(/does not hold a pod already Terminating/);
+    expect(o.findings.map((f) => f.text)).toContain('PDB deadlock: the PDB refuses evictions and drains of the pods it selects until enough of them are healthy; ' +
+      'it does not hold a pod already Terminating (the kubelet or a finalizer does), so the stuck pod is the thing to clear');
     expect(perf(o)).toMatchObject({ pdb_blocked_pods: 2, stuck_pods: 2 });
     // A PDB does not hold a pod already Terminating: the summary must not say it does (issue 13.9).
     expect(o.summary).toBe('2 pods stuck Terminating for up to 1h on k8s02: 1 selected by a deadlocked PDB (it blocks drains, not this)');
@@ -477,11 +478,13 @@ describe('stuck_terminating gather: what is looked up and what a failed lookup c
     expect(d.pdbs.apps!.map((p) => p.metadata?.name)).toEqual(['web']);
     expect(d.notes).toEqual([]);
     expect(d.terminating.map((p) => p.metadata?.name)).toEqual(['a', 'b', 'young']);
+    expect(d.gone).toEqual([]);
   });
 
   it('nothing stuck: no GET, no PDB list', async () => {
     const { d, calls } = await gatherWith({ pods: [deleted('young', 60, 30)] });
     expect(calls).toEqual(['list pods']);
+    expect(Object.keys(d.nodes)).toEqual([]);
     expect(d).toEqual({ terminating: [deleted('young', 60, 30)].map((p) => ({ metadata: p.metadata })), nodes: {}, pdbs: {}, notes: [] });
   });
 
@@ -492,6 +495,8 @@ describe('stuck_terminating gather: what is looked up and what a failed lookup c
     expect(calls.filter((c) => c === 'get nodes k8s02')).toHaveLength(1); // not a second time for the pod
     expect(d.nodes).toEqual({ k8s02: node('k8s02', 'False') });
     await expect(gatherWith({ pods: [] }, ['--node', 'k8s9'])).rejects.toThrow(/no node named k8s9 in the cluster/);
+    // a node that exists with nothing terminating on it: a quiet OK
+    await expect(gatherWith({ pods: [], nodes: { k8s02: node('k8s02') } }, ['--node', 'k8s02']).then((r) => r.d.terminating)).resolves.toEqual([]);
     // a node object gone while its pods are still listed: judged, the node as gone
     const orphaned = await gatherWith({ pods }, ['--node', 'k8s02']);
     expect(orphaned.d.nodes).toEqual({ k8s02: null });
@@ -525,6 +530,8 @@ describe('stuck_terminating gather: what is looked up and what a failed lookup c
     await expect(gatherWith({ pods, get: () => e500 }).then((r) => r.d.notes)).resolves.toEqual(['node of 1 stuck pod not known: etcdserver: request timed out']);
     const e401 = await apiError(401, 'Unauthorized');
     await expect(gatherWith({ pods, get: () => e401 })).rejects.toThrow(/Unauthorized/);
+    // the second list after a 404 fails the same way: a 401 ends the check there too
+    await expect(gatherWith({ pods, get: () => undefined, relist: () => { throw e401; } })).rejects.toThrow(/Unauthorized/);
     const down = await apiError(undefined, 'connect ECONNREFUSED');
     await expect(gatherWith({ pods, nodes: { k8s02: down } })).rejects.toThrow(/ECONNREFUSED/);
   });
