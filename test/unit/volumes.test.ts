@@ -247,3 +247,72 @@ describe('check_k8s_volumes evaluate', () => {
     await expect(checkOptions(check, ['--usage-warning', '90', '--usage-critical', '90'])).resolves.toBeDefined();
   });
 });
+
+describe('check_k8s_volumes: what the operator reads and does (mutation testing, hmut2)', () => {
+  const GiB = 1024 ** 3;
+  const none = { pvcs: [], pvs: [], attachments: [], classes: [], usage: undefined };
+  const usage = (volume: object[], node = 'k8s01') => ({ summaries: [{ node, summary: { pods: [{ podRef: { name: 'db-0', namespace: 'apps' }, volume }] } }], failed: [], mounted: volume.length });
+  const released = (name: string, ns = 'apps'): PersistentVolume => ({ metadata: { name }, spec: { persistentVolumeReclaimPolicy: 'Delete', claimRef: { namespace: ns, name: `c-${name}` } }, status: { phase: 'Released', lastPhaseTransitionTime: ago(3600) } });
+  const actions = (o: ReturnType<typeof check.evaluate>) => o.actions?.map((a) => [a.state, a.text]);
+
+  it('a lost claim: the step names the claim as kubectl takes it, and what follows for its pods', async () => {
+    const o = check.evaluate({ ...none, pvcs: [claim('data', 'Lost', 86400)], classes: [...classes.values()] }, await checkOptions(check), NOW);
+    expect(actions(o)).toEqual([[State.CRITICAL, 'PVC apps/data is Lost: kubectl describe pvc -n apps data names the storage backend\'s error; ' +
+      'restore the volume from the backend (or a backup) and rebind the claim; its pods stay Pending until then']]);
+  });
+
+  it('the first counted problem gets the describe step: a Pending claim with -n, a PV without', async () => {
+    const pending = check.evaluate({ ...none, pvcs: [claim('slow', 'Pending', 2700)], pvs: [released('pvc-r')], classes: [...classes.values()] }, await checkOptions(check), NOW);
+    expect(actions(pending)).toEqual([[State.WARNING, 'kubectl describe pvc -n apps slow: its events name the provisioner, StorageClass or attach error; fix that (a Released PV: delete it or clear its claimRef)']]);
+    const pv = check.evaluate({ ...none, pvs: [released('pvc-r')] }, await checkOptions(check), NOW);
+    expect(actions(pv)).toEqual([[State.WARNING, 'kubectl describe pv pvc-r: its events name the provisioner, StorageClass or attach error; fix that (a Released PV: delete it or clear its claimRef)']]);
+    expect(pv.findings.map((f) => [f.state, f.text])).toEqual([
+      [State.WARNING, '1 volume problem (outside -w 0)'],
+      [State.WARNING, 'PV pvc-r: Released for 1h (was apps/c-pvc-r) with reclaimPolicy Delete: the provisioner has not deleted it'],
+    ]);
+  });
+
+  it('a Pending claim of a WaitForFirstConsumer class no pod asked for is a context line, one of an Immediate class a problem: the classes are looked up by name', async () => {
+    const o = check.evaluate({ ...none, pvcs: [claim('cache', 'Pending', 7200, 'microk8s-hostpath'), claim('slow', 'Pending', 2700)], classes: [...classes.values()] }, await checkOptions(check), NOW);
+    expect(o.summary).toBe('1 PVC Pending');
+    expect(o.findings.map((f) => [f.state, f.text])).toEqual([
+      [State.WARNING, '1 volume problem (outside -w 0)'],
+      [State.WARNING, 'PVC apps/slow: Pending for 45m, StorageClass openebs-jiva-csi-default'],
+      [undefined, 'PVC apps/cache: Pending until a pod uses it (StorageClass microk8s-hostpath is WaitForFirstConsumer)'],
+    ]);
+  });
+
+  it('--namespace with a PV never bound (no claimRef): left out, not a crash', async () => {
+    const available: PersistentVolume = { metadata: { name: 'pv-static' }, spec: { persistentVolumeReclaimPolicy: 'Retain' }, status: { phase: 'Available' } };
+    const o = check.evaluate({ ...none, pvs: [available, released('pvc-r')] }, await checkOptions(check, ['--namespace', 'apps']), NOW);
+    expect(o.summary).toBe('1 PV not reclaimed');
+    expect(Object.fromEntries(o.perfdata.map((p) => [p.label, p.value]))).toMatchObject({ pvs: 1, pvs_released: 1 });
+  });
+
+  it('the perfdata: every count from 0, the usage from 0 to 100', async () => {
+    const o = check.evaluate({ ...none, usage: usage([{ name: 'a', pvcRef: { name: 'a', namespace: 'apps' }, usedBytes: 10, capacityBytes: 100 }]) }, await checkOptions(check, ['--usage']), NOW);
+    expect(o.perfdata.map((p) => [p.label, p.min, p.max])).toEqual([
+      ['volume_problems', 0, undefined], ['pvcs', 0, undefined], ['pvcs_pending', 0, undefined], ['pvcs_lost', 0, undefined], ['pvs', 0, undefined],
+      ['pvs_failed', 0, undefined], ['pvs_released', 0, undefined], ['attachment_errors', 0, undefined], ['pvc_usage_max', 0, 100],
+    ]);
+  });
+
+  it('--usage: the step names the fullest claim; --max-items cuts the claim lines; inodes as full as bytes are named', async () => {
+    const u = usage([
+      { name: 'a', pvcRef: { name: 'db', namespace: 'apps' }, usedBytes: 95 * GiB, capacityBytes: 100 * GiB },
+      { name: 'b', pvcRef: { name: 'logs', namespace: 'apps' }, usedBytes: 85 * GiB, capacityBytes: 100 * GiB, inodesUsed: 85, inodes: 100 },
+    ]);
+    const o = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage']), NOW);
+    expect(actions(o)).toEqual([[State.CRITICAL, 'free space on PVC apps/db or expand it (kubectl edit pvc: spec.resources.requests.storage, if its StorageClass allows expansion)']]);
+    expect(o.findings.map((f) => f.text)).toContain('PVC apps/logs on k8s01: 85% used (85GiB of 100GiB), inodes 85%, over --usage-warning 80%');
+    const cut = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage', '--max-items', '1']), NOW);
+    expect(cut.findings.map((f) => f.text)).toEqual(['PVC apps/db on k8s01: 95% used (95GiB of 100GiB), over --usage-critical 90%']);
+  });
+
+  it('--usage with a kubelet that did not answer: the step says what to grant or where to look', async () => {
+    const u = { ...usage([]), failed: [{ node: 'k8s03', why: 'nodes "k8s03" is forbidden: cannot get resource "nodes/proxy"' }] };
+    const o = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage']), NOW);
+    expect(actions(o)).toEqual([[State.UNKNOWN, '--usage reads each node\'s kubelet stats through the API (nodes/proxy in deploy/rbac.yaml): grant it, or see why k8s03\'s kubelet did not answer']]);
+    expect(o.summary).toBe('usage on k8s03 not known');
+  });
+});
