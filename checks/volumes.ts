@@ -31,6 +31,17 @@ export interface Data {
 
 const PARALLEL = 4;
 
+/**
+ * What `kubectl describe` takes for a problem's subject: 'PVC apps/data' is `pvc -n apps data`,
+ * 'PV pvc-1' is `pv pvc-1`, 'VolumeAttachment csi-1 (pvc-9 on k8s02)' is `volumeattachment csi-1`
+ * (what follows the name is for the reader, not the shell).
+ */
+function describeArgs(what: string): string {
+  const [kind = '', ref = ''] = what.split(' ');
+  const slash = ref.indexOf('/');
+  return `${kind.toLowerCase()} ${slash < 0 ? ref : `-n ${ref.slice(0, slash)} ${ref.slice(slash + 1)}`}`;
+}
+
 /** One line per node: the kubelet may be down (503 from the proxy) while the API answers. */
 function kubeletUnreachable(e: unknown): e is KubeApiError {
   return e instanceof KubeApiError && e.status !== undefined && e.status !== 401 && e.status !== 403;
@@ -146,7 +157,7 @@ export default defineCheck({
     const critical = problems.filter((p) => p.severity === 'critical');
     if (critical.length) {
       const names = firstFew(critical.map((p) => `${p.what} ${p.why.split(':')[0]}`), 2);
-      r.action(State.CRITICAL, `${critical[0]!.what} is ${critical[0]!.why.split(':')[0]}: kubectl describe ${critical[0]!.what.replace(/^(\S+) (\S+)\/(\S+)$/, '$1 -n $2 $3').toLowerCase()} names the storage backend's error; ` +
+      r.action(State.CRITICAL, `${critical[0]!.what} is ${critical[0]!.why.split(':')[0]}: kubectl describe ${describeArgs(critical[0]!.what)} names the storage backend's error; ` +
         'restore the volume from the backend (or a backup) and rebind the claim; its pods stay Pending until then');
       r.problem(State.CRITICAL, `${plural(critical.length, 'volume')} lost or failed: ${names}`);
     }
@@ -159,7 +170,7 @@ export default defineCheck({
       ] as const;
       const what = kinds.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`).join(', ');
       r.problem(jp.state, what, `${plural(problems.length, 'volume problem')} (${jp.hint})`);
-      r.action(jp.state, `kubectl describe ${rest[0]!.what.split(' ')[0]!.toLowerCase()} ${rest[0]!.what.split(' ').slice(1).join(' ').replace(/^(\S+)\/(\S+)$/, '-n $1 $2')}: its events name the provisioner, StorageClass or attach error; fix that (a Released PV: delete it or clear its claimRef)`);
+      r.action(jp.state, `kubectl describe ${describeArgs(rest[0]!.what)}: its events name the provisioner, StorageClass or attach error; fix that (a Released PV: delete it or clear its claimRef)`);
     } else if (jp.state !== State.OK) r.add(jp.state, `${plural(problems.length, 'volume problem')} (${jp.hint})`);
     for (const p of [...critical, ...rest].slice(0, o.maxItems)) {
       const state = p.severity === 'critical' ? State.CRITICAL : jp.state;

@@ -272,6 +272,17 @@ describe('check_k8s_volumes: what the operator reads and does (mutation testing,
     ]);
   });
 
+  it('an attach error alone: the describe step is a command that runs (the attachment\'s name, not its "(pv on node)")', async () => {
+    const va: VolumeAttachment = {
+      metadata: { name: 'csi-3c9a1e7b5d' }, spec: { attacher: 'rbd.csi.ceph.com', nodeName: 'k8s02', source: { persistentVolumeName: 'pvc-9' } },
+      status: { attached: false, attachError: { time: ago(90), message: 'rpc error: code = Internal' } },
+    };
+    const o = check.evaluate({ ...none, attachments: [va] }, await checkOptions(check), NOW);
+    expect(o.summary).toBe('1 attachment error');
+    // Was: 'kubectl describe volumeattachment csi-3c9a1e7b5d (pvc-9 on k8s02): ...', a syntax error in a shell.
+    expect(actions(o)).toEqual([[State.WARNING, 'kubectl describe volumeattachment csi-3c9a1e7b5d: its events name the provisioner, StorageClass or attach error; fix that (a Released PV: delete it or clear its claimRef)']]);
+  });
+
   it('a Pending claim of a WaitForFirstConsumer class no pod asked for is a context line, one of an Immediate class a problem: the classes are looked up by name', async () => {
     const o = check.evaluate({ ...none, pvcs: [claim('cache', 'Pending', 7200, 'microk8s-hostpath'), claim('slow', 'Pending', 2700)], classes: [...classes.values()] }, await checkOptions(check), NOW);
     expect(o.summary).toBe('1 PVC Pending');
