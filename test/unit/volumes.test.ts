@@ -261,6 +261,19 @@ describe('check_k8s_volumes: what the operator reads and does (mutation testing,
       'restore the volume from the backend (or a backup) and rebind the claim; its pods stay Pending until then']]);
   });
 
+  it('a Failed PV first: the step says its reclaim failed and how to finish it, not to rebind a claim that is gone', async () => {
+    const failed: PersistentVolume = { metadata: { name: 'pvc-f' }, spec: { persistentVolumeReclaimPolicy: 'Delete', claimRef: { namespace: 'apps', name: 'data' } },
+      status: { phase: 'Failed', message: 'error getting deleter volume plugin for volume "pvc-f": no deletable volume plugin matched', lastPhaseTransitionTime: ago(3600) } };
+    const o = check.evaluate({ ...none, pvs: [failed] }, await checkOptions(check), NOW);
+    expect(o.summary).toBe('1 volume lost or failed: PV pvc-f Failed for 1h (was apps/data)');
+    // Was: '...; restore the volume from the backend (or a backup) and rebind the claim; its pods stay Pending until then'.
+    expect(actions(o)).toEqual([[State.CRITICAL, 'PV pvc-f is Failed for 1h (was apps/data): its reclaim failed, and its claim is gone, so no pod waits for it; ' +
+      'kubectl describe pv pvc-f says why (status.message): fix that (the provisioner, the storage backend), then kubectl delete pv pvc-f, and the volume on the backend if the reclaim left it']]);
+    // a lost claim listed first keeps its own step
+    const both = check.evaluate({ ...none, pvcs: [claim('lost', 'Lost', 86400)], pvs: [failed] }, await checkOptions(check), NOW);
+    expect(actions(both)?.[0]?.[1]).toMatch(/^PVC apps\/lost is Lost: kubectl describe pvc -n apps lost names the storage backend's error; restore the volume/);
+  });
+
   it('the first counted problem gets the describe step: a Pending claim with -n, a PV without', async () => {
     const pending = check.evaluate({ ...none, pvcs: [claim('slow', 'Pending', 2700)], pvs: [released('pvc-r')], classes: [...classes.values()] }, await checkOptions(check), NOW);
     expect(actions(pending)).toEqual([[State.WARNING, 'kubectl describe pvc -n apps slow: its events name the provisioner, StorageClass or attach error; fix that (a Released PV: delete it or clear its claimRef)']]);
