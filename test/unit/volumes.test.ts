@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, judgeAttachments, judgeClaims, judgeVolumes, usageFromSummaries, type PersistentVolume, type PersistentVolumeClaim, type StorageClass, type VolumeAttachment } from '../../lib/kube/volumes.js';
 import check from '../../checks/volumes.js';
+import type { Pod } from '../../lib/kube/types.js';
 import { outcomeState } from '../../lib/plugin/result.js';
 import { State } from '../../lib/plugin/state.js';
 import { checkOptions, clock } from './support.js';
@@ -338,5 +339,69 @@ describe('check_k8s_volumes: what the operator reads and does (mutation testing,
     const o = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage']), NOW);
     expect(actions(o)).toEqual([[State.UNKNOWN, '--usage reads each node\'s kubelet stats through the API (nodes/proxy in deploy/rbac.yaml): grant it, or see why k8s03\'s kubelet did not answer']]);
     expect(o.summary).toBe('usage on k8s03 not known');
+  });
+});
+
+describe('check_k8s_volumes gather: what is asked, and which failures cost only a node (mutation testing, hmut2)', () => {
+  type ListOpts = { namespace?: string; labelSelector?: string; fieldSelector?: string; project?: (x: never) => unknown };
+  const pod = (name: string, node: string | undefined, claims: string[]): Pod => ({
+    metadata: { name, namespace: 'apps' },
+    spec: { ...(node && { nodeName: node }), volumes: [...claims.map((c) => ({ name: c, persistentVolumeClaim: { claimName: c } })), { name: 'tmp', emptyDir: {} }] },
+    status: { phase: 'Running' },
+  } as Pod);
+  function gatherWith(o: { pvcs?: PersistentVolumeClaim[]; pods?: Pod[]; stats?: Record<string, object | Error> }, args: string[] = []) {
+    const calls: string[] = [];
+    const lists: Record<string, unknown[]> = { persistentvolumeclaims: o.pvcs ?? [], persistentvolumes: [], volumeattachments: [], storageclasses: [...classes.values()], pods: o.pods ?? [] };
+    const kube = {
+      async list(res: { plural: string }, lo: ListOpts = {}) {
+        calls.push(`list ${res.plural} ${lo.namespace ?? ''} ${lo.labelSelector ?? ''} ${lo.fieldSelector ?? ''}`.replace(/ +/g, ' ').trim());
+        const all = lists[res.plural] ?? [];
+        return lo.project ? all.map((x) => lo.project!(x as never)).filter((x) => x !== undefined) : all;
+      },
+      async getBelow(res: { plural: string }, name: string, sub: string) {
+        calls.push(`get ${res.plural} ${name} ${sub}`);
+        const r = o.stats?.[name];
+        if (r instanceof Error) throw r;
+        return r ?? { pods: [] };
+      },
+    };
+    const ctx = { signal: new AbortController().signal, hostClockStart: NOW, verbose: 0, log: () => {}, kube: async () => kube };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return checkOptions(check, args).then((op) => check.gather(ctx as any, op)).then((d) => ({ d, calls }));
+  }
+  const apiError = async (status: number | undefined, message: string) => {
+    const { KubeApiError } = await import('../../lib/kube/errors.js');
+    return new KubeApiError(message, status, undefined, { verb: 'get', resource: 'nodes/proxy' } as never);
+  };
+
+  it('StorageClasses only when a claim is Pending (a claim without a status counts as Pending); no usage without --usage', async () => {
+    const bound = await gatherWith({ pvcs: [claim('a', 'Bound', 600)] }, ['--namespace', 'apps', '--selector', 'app=db']);
+    expect(bound.calls).toEqual(['list persistentvolumeclaims apps app=db', 'list persistentvolumes', 'list volumeattachments']);
+    expect(bound.d.classes).toEqual([]);
+    expect(bound.d.usage).toBeUndefined();
+    const pending = await gatherWith({ pvcs: [claim('a', 'Bound', 600), claim('b', 'Pending', 600)] });
+    expect(pending.calls).toContain('list storageclasses');
+    expect(pending.d.classes).toHaveLength(2);
+    const noStatus = await gatherWith({ pvcs: [{ metadata: { name: 'new', namespace: 'apps' }, spec: {} }] });
+    expect(noStatus.calls).toContain('list storageclasses');
+  });
+
+  it('--usage: the stats of each node running a pod that mounts a claim, once each, in name order; the claims counted', async () => {
+    const pods = [pod('db-0', 'k8s02', ['data-db-0']), pod('web', 'k8s01', ['uploads', 'cache']), pod('db-1', 'k8s02', ['data-db-1']), pod('plain', 'k8s03', []), pod('unbound', undefined, ['x'])];
+    const { d, calls } = await gatherWith({ pods }, ['--usage', '--namespace', 'apps']);
+    expect(calls).toContain('list pods apps status.phase=Running');
+    expect(calls.filter((c) => c.startsWith('get'))).toEqual(['get nodes k8s01 proxy/stats/summary', 'get nodes k8s02 proxy/stats/summary']);
+    expect(d.usage).toEqual({ summaries: [{ node: 'k8s01', summary: { pods: [] } }, { node: 'k8s02', summary: { pods: [] } }], failed: [], mounted: 4 });
+  });
+
+  it('--usage: a kubelet that does not answer (503, 500) costs its node, said with why; 401, 403 and a network failure end the check', async () => {
+    const pods = [pod('db-0', 'k8s02', ['data']), pod('web', 'k8s01', ['uploads'])];
+    const e503 = await apiError(503, 'the server is currently unable to handle the request');
+    const { d } = await gatherWith({ pods, stats: { k8s02: e503 } }, ['--usage']);
+    expect(d.usage).toEqual({ summaries: [{ node: 'k8s01', summary: { pods: [] } }], failed: [{ node: 'k8s02', why: 'the server is currently unable to handle the request' }], mounted: 2 });
+    expect((await gatherWith({ pods, stats: { k8s02: await apiError(500, 'proxy error') } }, ['--usage'])).d.usage?.failed).toHaveLength(1);
+    for (const e of [await apiError(403, 'nodes "k8s02" is forbidden: cannot get resource "nodes/proxy"'), await apiError(401, 'Unauthorized'), await apiError(undefined, 'connect ECONNREFUSED')]) {
+      await expect(gatherWith({ pods, stats: { k8s02: e } }, ['--usage'])).rejects.toThrow(e.message);
+    }
   });
 });
