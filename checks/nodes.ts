@@ -94,9 +94,9 @@ export function evaluateNodes(d: NodesData, o: NodesOptions, now: number) {
     if (readiness === 'Ready') continue;
     const c = condition(n.status?.conditions, 'Ready');
     const since = ageSeconds(c?.lastTransitionTime, now);
-    const why = c ? `${sanitize(c.reason ?? '', 60)}${c.message ? `: ${sanitize(c.message, 160)}` : ''}` : 'no Ready condition (kubelet never posted status)';
+    const why = c ? [c.reason && sanitize(c.reason, 60), c.message && sanitize(c.message, 160)].filter(Boolean).join(': ') : 'no Ready condition (kubelet never posted status)';
     const label = readiness === 'Unknown' ? 'NotReady (Unknown)' : 'NotReady';
-    notReady.push({ n, line: `${name(n)} ${label} for ${since === undefined ? '?' : formatDuration(since)}: ${why}` });
+    notReady.push({ n, line: `${name(n)} ${label} for ${since === undefined ? '?' : formatDuration(since)}${why ? `: ${why}` : ''}` });
   }
   const pct = total ? Math.round((1000 * notReady.length) / total) / 10 : 0;
   // -w/-c judge one of the two, by --percent (their contexts).

@@ -210,7 +210,7 @@ export default defineCheck({
       const allowed = pdb.status?.disruptionsAllowed ?? 0;
       if (here.length > allowed) {
         pdbViolations++;
-        block('PodDisruptionBudget would block the drain', `draining would break PodDisruptionBudget ${refOf(ns, pdb.metadata?.name)}: ${plural(here.length, 'pod')} here, ${allowed} disruptions allowed`);
+        block('PodDisruptionBudget would block the drain', `draining would break PodDisruptionBudget ${refOf(ns, pdb.metadata?.name)}: ${plural(here.length, 'pod')} here, ${plural(allowed, 'disruption')} allowed`);
       }
     }
 

@@ -254,7 +254,7 @@ export default defineCheck({
     ].filter(Boolean);
     const where = [...byNode.keys()];
     const stuckText = `${plural(stuck.length, 'pod')} stuck Terminating for up to ${formatDuration(oldest)}` +
-      (where.length ? ` on ${firstFew(where, 3, 'nodes')}` : '') +
+      (where.length ? ` on ${firstFew(where, 3, 'node')}` : '') +
       (why.length ? `: ${why.join(', ')}` : '') +
       // Lost detail goes in the summary too: in long output it sorts below the stuck pods and may be cut.
       (d.notes.length ? `; ${d.notes[0]}${d.notes.length > 1 ? ` (and ${d.notes.length - 1} more)` : ''}` : '');

@@ -204,7 +204,7 @@ export default defineCheck({
       const full = u.map((x) => ({ x, j: judge(pct(x), warn, crit) })).filter((f) => f.j.state !== State.OK);
       if (full.length) {
         const f0 = full[0]!;
-        r.action(jt.state, `free space on PVC ${f0.x.pvc} or expand it (kubectl edit pvc: spec.resources.requests.storage, if its StorageClass allows expansion)`);
+        r.action(jt.state, `free space on PVC ${f0.x.pvc} or expand it (kubectl edit ${describeArgs(`PVC ${f0.x.pvc}`)}: raise spec.resources.requests.storage, if its StorageClass allows expansion)`);
         r.problem(jt.state, `${plural(full.length, 'claim')} over ${jt.state === State.CRITICAL ? o.usageCritical : o.usageWarning}% full (${f0.x.pvc} ${pct(f0.x)}%)`);
       }
       for (const { x, j } of full.slice(0, o.maxItems)) {
@@ -214,7 +214,7 @@ export default defineCheck({
       }
       for (const f of d.usage.failed) {
         r.problem(State.UNKNOWN, `usage on ${f.node} not known`, `usage of claims on ${f.node} not known: ${f.why}`);
-        r.action(State.UNKNOWN, `--usage reads each node's kubelet stats through the API (nodes/proxy in deploy/rbac.yaml): grant it, or see why ${f.node}'s kubelet did not answer`);
+        r.action(State.UNKNOWN, `--usage reads each node's kubelet stats through the API server (nodes/proxy): see why ${f.node}'s kubelet did not answer (kubectl get --raw /api/v1/nodes/${f.node}/proxy/stats/summary)`);
       }
       usageText = `, ${plural(u.length, 'mounted claim')} at most ${top}% full`;
     }

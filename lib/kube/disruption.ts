@@ -1,4 +1,5 @@
 // What a PodDisruptionBudget's status says about voluntary evictions (drains).
+import { plural } from '../plugin/result.js';
 import type { PodDisruptionBudget } from './types.js';
 
 /** No eviction may pass because too few of its pods are healthy: a drain waits until they are. */
@@ -16,7 +17,8 @@ export function pdbTooStrict(p: PodDisruptionBudget): boolean {
 /** '0 disruptions allowed, 1/1 healthy'. */
 export function pdbStatus(p: PodDisruptionBudget): string {
   const s = p.status ?? {};
-  return `${s.disruptionsAllowed ?? '?'} disruptions allowed, ${s.currentHealthy ?? '?'}/${s.desiredHealthy ?? '?'} healthy`;
+  const allowed = s.disruptionsAllowed;
+  return `${allowed === undefined ? '? disruptions' : plural(allowed, 'disruption')} allowed, ${s.currentHealthy ?? '?'}/${s.desiredHealthy ?? '?'} healthy`;
 }
 
 /** No eviction may pass now, for whatever reason (a drain of its pods waits). */

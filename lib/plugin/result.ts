@@ -41,10 +41,11 @@ export function plural(n: number, word: string, pluralWord = `${word}s`): string
   return `${n} ${n === 1 ? word : pluralWord}`;
 }
 
-/** The first `max` items, then how many more: 'a, b and 3 more' ('and 3 more nodes' with `what`). */
+/** The first `max` items, then how many more: 'a, b and 3 more' ('and 3 more nodes', 'and 1 more node' with `what`: 'node'). */
 export function firstFew(items: readonly string[], max: number, what?: string): string {
   const shown = items.slice(0, max).join(', ');
-  return items.length > max ? `${shown} and ${items.length - max} more${what ? ` ${what}` : ''}` : shown;
+  const more = items.length - max;
+  return more > 0 ? `${shown} and ${more} more${what ? ` ${more === 1 ? what : `${what}s`}` : ''}` : shown;
 }
 
 /** Findings as context: the same lines, no state (evidence shown, not judged). */

@@ -324,6 +324,17 @@ describe('nodes evaluate', () => {
     expect(o.summary).toBe('k8s01 NotReady for 30s');
   });
 
+  it('a Ready=False without reason or message ends the line there, not with an empty ": "', async () => {
+    const d = three();
+    d.nodes[0] = node('k8s01', { conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: ago(30) }] });
+    const { o, state } = await run(d);
+    expect(state).toBe(State.CRITICAL);
+    const line = (f: { text: string }[]) => f.map((x) => x.text).find((t) => t.startsWith('k8s01 NotReady'));
+    expect(line(flat(o.findings))).toBe('k8s01 NotReady for 30s (outside -c 0)');
+    d.nodes[0] = node('k8s01', { conditions: [{ type: 'Ready', status: 'False', message: 'PLEG is not healthy', lastTransitionTime: ago(30) }] });
+    expect(line(flat((await run(d)).o.findings))).toBe('k8s01 NotReady for 30s: PLEG is not healthy (outside -c 0)');
+  });
+
   it('no nodes: OK, says so', async () => {
     const { o, state } = await run({ nodes: [], leases: [], events: [] });
     expect(state).toBe(State.OK);

@@ -183,8 +183,8 @@ describe('results', () => {
   it('counts in words', () => {
     expect([plural(0, 'pod'), plural(1, 'pod'), plural(2, 'pod'), plural(2, 'replica', 'replicas'), plural(3, 'child', 'children')]).toEqual(['0 pods', '1 pod', '2 pods', '2 replicas', '3 children']);
     // The status line names a few, then counts the rest: exactly max names, no 'and 0 more'.
-    expect([firstFew([], 2), firstFew(['a', 'b'], 2), firstFew(['a', 'b', 'c'], 2), firstFew(['a', 'b', 'c', 'd', 'e'], 3, 'nodes')])
-      .toEqual(['', 'a, b', 'a, b and 1 more', 'a, b, c and 2 more nodes']);
+    expect([firstFew([], 2), firstFew(['a', 'b'], 2), firstFew(['a', 'b', 'c'], 2), firstFew(['a', 'b', 'c', 'd', 'e'], 3, 'node'), firstFew(['a', 'b', 'c', 'd'], 3, 'node')])
+      .toEqual(['', 'a, b', 'a, b and 1 more', 'a, b, c and 2 more nodes', 'a, b, c and 1 more node']);
   });
 
   it('a withheld verdict is UNKNOWN for its reason, with what was seen kept unjudged', () => {

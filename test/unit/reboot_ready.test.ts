@@ -144,7 +144,7 @@ describe('reboot_ready: the pods, budgets and leases on the node to reboot', () 
     let o = await evaluate({ podsHere: [web('w1'), web('w2'), web('w3', false)], pdbs: [pdb(1)] });
     expect(outcomeState(o)).toBe(State.CRITICAL);
     expect(o.summary).toBe('NOT safe to reboot k8s01: PodDisruptionBudget would block the drain');
-    expect(o.findings).toContainEqual({ state: State.CRITICAL, text: 'draining would break PodDisruptionBudget apps/web: 2 pods here, 1 disruptions allowed' });
+    expect(o.findings).toContainEqual({ state: State.CRITICAL, text: 'draining would break PodDisruptionBudget apps/web: 2 pods here, 1 disruption allowed' });
     expect(perf(o).pdb_violations).toBe(1);
     o = await evaluate({ podsHere: [web('w1'), web('w2')], pdbs: [pdb(2)] });
     expect(outcomeState(o)).toBe(State.OK);

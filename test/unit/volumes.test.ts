@@ -328,16 +328,16 @@ describe('check_k8s_volumes: what the operator reads and does (mutation testing,
       { name: 'b', pvcRef: { name: 'logs', namespace: 'apps' }, usedBytes: 85 * GiB, capacityBytes: 100 * GiB, inodesUsed: 85, inodes: 100 },
     ]);
     const o = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage']), NOW);
-    expect(actions(o)).toEqual([[State.CRITICAL, 'free space on PVC apps/db or expand it (kubectl edit pvc: spec.resources.requests.storage, if its StorageClass allows expansion)']]);
+    expect(actions(o)).toEqual([[State.CRITICAL, 'free space on PVC apps/db or expand it (kubectl edit pvc -n apps db: raise spec.resources.requests.storage, if its StorageClass allows expansion)']]);
     expect(o.findings.map((f) => f.text)).toContain('PVC apps/logs on k8s01: 85% used (85GiB of 100GiB), inodes 85%, over --usage-warning 80%');
     const cut = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage', '--max-items', '1']), NOW);
     expect(cut.findings.map((f) => f.text)).toEqual(['PVC apps/db on k8s01: 95% used (95GiB of 100GiB), over --usage-critical 90%']);
   });
 
-  it('--usage with a kubelet that did not answer: the step says what to grant or where to look', async () => {
+  it('--usage with a kubelet that did not answer: the step says where to look', async () => {
     const u = { ...usage([]), failed: [{ node: 'k8s03', why: 'nodes "k8s03" is forbidden: cannot get resource "nodes/proxy"' }] };
     const o = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage']), NOW);
-    expect(actions(o)).toEqual([[State.UNKNOWN, '--usage reads each node\'s kubelet stats through the API (nodes/proxy in deploy/rbac.yaml): grant it, or see why k8s03\'s kubelet did not answer']]);
+    expect(actions(o)).toEqual([[State.UNKNOWN, '--usage reads each node\'s kubelet stats through the API server (nodes/proxy): see why k8s03\'s kubelet did not answer (kubectl get --raw /api/v1/nodes/k8s03/proxy/stats/summary)']]);
     expect(o.summary).toBe('usage on k8s03 not known');
   });
 });
