@@ -161,8 +161,9 @@ const run = (name, args) => {
 const extra = {
   dqlite: journalMissing ? undefined : ['--journal-directory', path.join(dir, 'journal')],
   calico_nat: natMissing ? undefined : [],
-  // A stage past its critical limit ends the wait: 5s instead of 20s keeps the demo short.
-  canary: ['--schedule-critical', '5s'],
+  // A stage past its critical limit ends the wait: 5s instead of 20s keeps the demo short; -t 30
+  // leaves that wait, the evidence and the delete inside the run's time on a busy machine too.
+  canary: ['-t', '30', '--schedule-critical', '5s'],
 };
 try {
   const checks = execFileSync(bin('k8s-nrpe'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
