@@ -214,7 +214,7 @@ export default defineCheck({
       }
       for (const f of d.usage.failed) {
         r.problem(State.UNKNOWN, `usage on ${f.node} not known`, `usage of claims on ${f.node} not known: ${f.why}`);
-        r.action(State.UNKNOWN, `--usage reads each node's kubelet stats through the API server (nodes/proxy): see why ${f.node}'s kubelet did not answer (kubectl get --raw /api/v1/nodes/${f.node}/proxy/stats/summary)`);
+        r.action(State.UNKNOWN, `--usage reads each node's kubelet stats through the API server (nodes/proxy): see why ${f.node}'s kubelet did not answer (kubectl describe node ${f.node}: Ready? on ${f.node}: sudo snap services microk8s)`);
       }
       usageText = `, ${plural(u.length, 'mounted claim')} at most ${top}% full`;
     }

@@ -337,7 +337,7 @@ describe('check_k8s_volumes: what the operator reads and does (mutation testing,
   it('--usage with a kubelet that did not answer: the step says where to look', async () => {
     const u = { ...usage([]), failed: [{ node: 'k8s03', why: 'nodes "k8s03" is forbidden: cannot get resource "nodes/proxy"' }] };
     const o = check.evaluate({ ...none, usage: u }, await checkOptions(check, ['--usage']), NOW);
-    expect(actions(o)).toEqual([[State.UNKNOWN, '--usage reads each node\'s kubelet stats through the API server (nodes/proxy): see why k8s03\'s kubelet did not answer (kubectl get --raw /api/v1/nodes/k8s03/proxy/stats/summary)']]);
+    expect(actions(o)).toEqual([[State.UNKNOWN, '--usage reads each node\'s kubelet stats through the API server (nodes/proxy): see why k8s03\'s kubelet did not answer (kubectl describe node k8s03: Ready? on k8s03: sudo snap services microk8s)']]);
     expect(o.summary).toBe('usage on k8s03 not known');
   });
 });
