@@ -107,15 +107,35 @@ function makeClusterCert(dir: string): void {
   { stdio: 'ignore' });
 }
 
-/** Free loopback ports: bind to 0, read the port, close (the kernel does not hand it out again at once). */
+/** The kernel's ephemeral range (what bind(0) and outgoing connections take): [low, high]. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high) return [low, high];
+  } catch { /* not Linux: the usual default */ }
+  return [32768, 60999];
+}
+
+/**
+ * Loopback ports for the members, free now and below the ephemeral range: a
+ * port taken from bind(0) and closed goes back to the pool that every other
+ * test's servers and every outgoing connection draw from, and on a busy run
+ * one of them took it before dqlite-demo bound it ("address already in use").
+ */
 async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  const [low] = ephemeralRange();
+  const floor = Math.max(1024, Math.min(20000, low - 4096));
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const port = floor + Math.floor(Math.random() * (low - floor));
+    if (ports.includes(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) ports.push(port);
+  }
   return ports;
 }
 
@@ -153,6 +173,17 @@ function storeAddresses(file: string): string[] {
  * node's cluster.yaml lists every address.
  */
 export async function startDqliteCluster(size: number, o: { tls?: boolean } = {}): Promise<DqliteCluster> {
+  // A port another process took between our check and the member's bind: start again on others.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(size, o);
+    } catch (e) {
+      if (attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function startOnce(size: number, o: { tls?: boolean }): Promise<DqliteCluster> {
   const tlsBin = o.tls ? tlsNodeBinary() : undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nrpe-dqlite-cluster-'));
   if (o.tls) makeClusterCert(dir);
