@@ -158,11 +158,12 @@ export default defineCheck({
     if (critical.length) {
       const names = firstFew(critical.map((p) => `${p.what} ${p.why.split(':')[0]}`), 2);
       const [c0] = critical as [VolumeProblem];
+      const phase0 = `${c0.what} is ${c0.why.split(':')[0]}`;
       // A claim is Lost when its volume went; a volume is Failed when its reclaim failed, after its claim went.
       r.action(State.CRITICAL, c0.what.startsWith('PV ')
-        ? `${c0.what} is ${c0.why.split(':')[0]}: its reclaim failed, and its claim is gone, so no pod waits for it; kubectl describe ${describeArgs(c0.what)} says why (status.message): ` +
+        ? `${phase0}: its reclaim failed, and its claim is gone, so no pod waits for it; kubectl describe ${describeArgs(c0.what)} says why (status.message): ` +
           `fix that (the provisioner, the storage backend), then kubectl delete ${describeArgs(c0.what)}, and the volume on the backend if the reclaim left it`
-        : `${c0.what} is ${c0.why.split(':')[0]}: kubectl describe ${describeArgs(c0.what)} names the storage backend's error; ` +
+        : `${phase0}: kubectl describe ${describeArgs(c0.what)} names the storage backend's error; ` +
           'restore the volume from the backend (or a backup) and rebind the claim; its pods stay Pending until then');
       r.problem(State.CRITICAL, `${plural(critical.length, 'volume')} lost or failed: ${names}`);
     }
